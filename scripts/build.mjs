@@ -1,0 +1,67 @@
+// Bundles the extension host code, the CLI, the webviews and workers with esbuild, and
+// regenerates the project-file JSON schema from the zod schema.
+//   node scripts/build.mjs [--production] [--watch]
+import * as esbuild from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+const common = {
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  absWorkingDir: root,
+  define: { __VERSION__: JSON.stringify(pkg.version) },
+  // jsonc-parser's UMD build requires files by relative path at run time; its ESM build bundles cleanly
+  mainFields: ['module', 'main'],
+};
+
+/** Every webview/worker entry: webview/<name>/main.ts -> dist/webview/<name>.js */
+function webviewEntries() {
+  const dir = path.join(root, 'webview');
+  if (!fs.existsSync(dir)) return {};
+  const out = {};
+  for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (d.isDirectory() && fs.existsSync(path.join(dir, d.name, 'main.ts'))) out[d.name] = path.join(dir, d.name, 'main.ts');
+  }
+  return out;
+}
+
+const builds = [
+  { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
+  { ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+];
+const web = webviewEntries();
+if (Object.keys(web).length) {
+  builds.push({ ...common, entryPoints: web, outdir: 'dist/webview', platform: 'browser', format: 'iife', target: 'es2022' });
+}
+
+async function genSchema() {
+  const tmp = path.join(root, 'dist', '.gen-schema.cjs');
+  await esbuild.build({ ...common, sourcemap: false, minify: false, entryPoints: ['scripts/gen-schema.ts'], outfile: tmp, platform: 'node', format: 'cjs' });
+  const require = createRequire(import.meta.url);
+  delete require.cache[tmp];
+  const text = require(tmp).schemaText();
+  const out = path.join(root, 'media', 'schemas', 'hailo.schema.json');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  if (!fs.existsSync(out) || fs.readFileSync(out, 'utf8') !== text) fs.writeFileSync(out, text);
+  fs.rmSync(tmp, { force: true });
+}
+
+const t0 = Date.now();
+await genSchema();
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+  console.log('[build] watching');
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  fs.chmodSync(path.join(root, 'dist', 'cli.js'), 0o755);
+  console.log(`[build] ${production ? 'production ' : ''}bundles in ${Date.now() - t0} ms`);
+}

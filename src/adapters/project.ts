@@ -1,0 +1,131 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { parseProjectText, type ParsedProject } from '../core/project/load';
+import { PROJECT_FILE_NAME, type ProjectFile } from '../core/project/schema';
+import { projectTemplate } from '../core/project/template';
+import type { ChannelLogger } from './logger';
+
+/**
+ * Owns the workspace's hailo.json: finds it, re-reads it on change, publishes its problems as
+ * diagnostics on the exact JSON path, and tells listeners when the project changes.
+ */
+export class ProjectService implements vscode.Disposable {
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('hailo-project');
+  private readonly emitter = new vscode.EventEmitter<ProjectService>();
+  readonly onDidChange = this.emitter.event;
+  private readonly disposables: vscode.Disposable[] = [this.diagnostics, this.emitter];
+  private parsed: ParsedProject | undefined;
+
+  constructor(private readonly log: ChannelLogger) {
+    const watcher = vscode.workspace.createFileSystemWatcher(`**/${PROJECT_FILE_NAME}`);
+    const reload = (uri: vscode.Uri) => {
+      if (this.isProjectUri(uri)) void this.reload();
+    };
+    watcher.onDidCreate(reload, undefined, this.disposables);
+    watcher.onDidChange(reload, undefined, this.disposables);
+    watcher.onDidDelete(reload, undefined, this.disposables);
+    this.disposables.push(watcher);
+    // validate as the user types, not only on save
+    vscode.workspace.onDidChangeTextDocument(
+      (e) => {
+        if (this.isProjectUri(e.document.uri)) this.apply(parseProjectText(e.document.getText(), e.document.uri.fsPath), e.document);
+      },
+      undefined,
+      this.disposables,
+    );
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void this.reload(), undefined, this.disposables);
+  }
+
+  /** hailo.json at the root of the first workspace folder. */
+  get uri(): vscode.Uri | undefined {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    return folder ? vscode.Uri.joinPath(folder.uri, PROJECT_FILE_NAME) : undefined;
+  }
+  get root(): string | undefined {
+    return this.uri ? path.dirname(this.uri.fsPath) : undefined;
+  }
+  /** The valid project, or undefined when there is none or it has errors. */
+  get project(): ProjectFile | undefined {
+    return this.parsed?.project;
+  }
+  get exists(): boolean {
+    return this.parsed !== undefined;
+  }
+  get problems() {
+    return this.parsed?.problems ?? [];
+  }
+
+  private isProjectUri(uri: vscode.Uri): boolean {
+    return this.uri !== undefined && uri.toString() === this.uri.toString();
+  }
+
+  async reload(): Promise<void> {
+    const uri = this.uri;
+    if (!uri) return this.apply(undefined);
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    try {
+      const text = open ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+      this.apply(parseProjectText(text, uri.fsPath));
+    } catch (e) {
+      if (e instanceof vscode.FileSystemError && e.code === 'FileNotFound') return this.apply(undefined);
+      this.log.error(`Cannot read ${uri.fsPath}: ${String(e)}`);
+      this.apply(undefined);
+    }
+  }
+
+  private apply(parsed: ParsedProject | undefined, doc?: vscode.TextDocument): void {
+    this.parsed = parsed;
+    void vscode.commands.executeCommand('setContext', 'hailo.hasProject', parsed !== undefined);
+    this.diagnostics.clear();
+    if (parsed && this.uri) {
+      const at = (offset: number) => (doc ? doc.positionAt(offset) : positionAt(parsed.text, offset));
+      const diags = parsed.problems.map((p) => {
+        const d = new vscode.Diagnostic(
+          new vscode.Range(at(p.offset), at(p.offset + p.length)),
+          p.message,
+          p.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
+        );
+        d.source = 'hailo';
+        d.code = 'project';
+        return d;
+      });
+      this.diagnostics.set(this.uri, diags);
+      if (diags.length) this.log.warn(`${parsed.file}: ${diags.length} problem(s)`);
+    }
+    this.emitter.fire(this);
+  }
+
+  /** Write a starter hailo.json (never overwrites) and open it. */
+  async create(): Promise<vscode.Uri | undefined> {
+    const uri = this.uri;
+    if (!uri) {
+      void vscode.window.showErrorMessage('Open a folder first: the project file lives at the root of the workspace folder.');
+      return undefined;
+    }
+    try {
+      await vscode.workspace.fs.stat(uri);
+    } catch {
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(projectTemplate()));
+      this.log.info(`Created ${uri.fsPath}`);
+    }
+    await vscode.window.showTextDocument(uri);
+    await this.reload();
+    return uri;
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+function positionAt(text: string, offset: number): vscode.Position {
+  let line = 0;
+  let last = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      last = i + 1;
+    }
+  }
+  return new vscode.Position(line, Math.max(0, Math.min(offset, text.length) - last));
+}

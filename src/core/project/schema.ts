@@ -1,0 +1,155 @@
+import { z } from 'zod';
+
+/**
+ * The project file `hailo.json` (JSONC). This zod schema is the single source of truth: the JSON
+ * schema contributed to VS Code (`media/schemas/hailo.schema.json`) is generated from it by
+ * `scripts/gen-schema.ts`, and a unit test fails when that file is stale.
+ */
+
+export const HW_ARCHS = ['hailo8', 'hailo8r', 'hailo8l', 'hailo15h', 'hailo15m', 'hailo15l', 'hailo10h'] as const;
+export const HwArch = z.enum(HW_ARCHS).describe('Hailo hardware architecture passed to the DFC as --hw-arch.');
+export type HwArch = z.infer<typeof HwArch>;
+
+const name = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." and "-" only');
+
+/** A static dimension list, e.g. [1, 80, 3000]. */
+export const Shape = z.array(z.number().int().positive()).min(1).max(8);
+
+export const ModelInput = z
+  .object({
+    name: z.string().min(1).describe('ONNX input name.'),
+    shape: Shape.describe('Static input shape, batch first, e.g. [1, 80, 3000].'),
+    dtype: z.enum(['float32', 'float16', 'int64', 'int32']).default('float32').optional(),
+  })
+  .strict();
+
+export const ModelOutput = z
+  .object({
+    name: z.string().min(1).describe('ONNX output name.'),
+    shape: Shape.optional().describe('Expected static output shape (e.g. [1, 1500, 768]); the lint checks the exported model against it.'),
+  })
+  .strict();
+
+export const Model = z
+  .object({
+    name: name.describe('Model name; also the DFC network name (--net-name) unless `netName` is given.'),
+    entry: z
+      .string()
+      .regex(/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/, 'expected "package.module:factory"')
+      .optional()
+      .describe('PyTorch entry point `package.module:factory`; the factory returns an nn.Module.'),
+    netName: name.optional().describe('DFC network name, if different from `name`.'),
+    inputs: z.array(ModelInput).min(1).describe('Model inputs with static shapes.'),
+    outputs: z.array(ModelOutput).optional().describe('Model outputs and their expected shapes.'),
+    opset: z.number().int().min(7).max(21).default(17).optional().describe('ONNX opset used for export.'),
+    dynamicAxes: z
+      .record(z.string(), z.record(z.string(), z.string()))
+      .optional()
+      .describe('Dynamic axes for export (not recommended for Hailo; the lint reports what they cost).'),
+    onnx: z.string().min(1).describe('Path of the ONNX file, relative to the project file.'),
+    har: z.string().optional().describe('Path of the parsed HAR (default: `<onnx stem>.har` beside the ONNX).'),
+    hef: z.string().optional().describe('Path of the compiled HEF (default: `<onnx stem>.hef` beside the ONNX).'),
+    hwArch: HwArch.default('hailo8l').optional(),
+    modelScript: z.string().optional().describe('Path of the `.alls` model script.'),
+    calibSet: z.string().optional().describe('Path of the calibration set (`.npy` file or folder).'),
+    startNodes: z.array(z.string().min(1)).optional().describe('Parser start node names (--start-node-names).'),
+    endNodes: z.array(z.string().min(1)).optional().describe('Parser end node names (--end-node-names).'),
+    target: name.optional().describe('Compile target used for this model (name from `targets`).'),
+    device: name.optional().describe('Device used to run this model (name from `devices`).'),
+  })
+  .strict();
+export type Model = z.infer<typeof Model>;
+
+export const DfcActivation = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('venv'),
+      path: z.string().min(1).describe('Remote path of the Python virtual environment that has the DFC installed.'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('docker'),
+      container: z.string().min(1).describe('Name of a running Docker container with the DFC (commands run through `docker exec`).'),
+      workDir: z.string().optional().describe('Work directory inside the container, if the host work dir is mounted elsewhere.'),
+    })
+    .strict(),
+  z.object({ kind: z.literal('path') }).strict().describe('The `hailo` command is on the remote PATH already.'),
+]);
+export type DfcActivation = z.infer<typeof DfcActivation>;
+
+export const Target = z
+  .object({
+    name: name.describe('Target name used in this file and in the Targets view.'),
+    host: z.string().min(1).describe('SSH host: an alias from ~/.ssh/config or `user@host`.'),
+    workDir: z.string().min(1).default('~/hailo-workbench').optional().describe('Remote work directory.'),
+    dfc: DfcActivation.default({ kind: 'path' }).optional().describe('How to enter the DFC environment.'),
+    hwArch: HwArch.optional().describe('Default hw-arch for models compiled on this target.'),
+    memoryLimitGB: z.number().positive().optional().describe('Stop a step when its remote processes use more than this many GB.'),
+  })
+  .strict();
+export type Target = z.infer<typeof Target>;
+
+export const Device = z
+  .object({
+    name: name.describe('Device name used in this file.'),
+    host: z.string().min(1).describe('SSH host of the device (e.g. a Raspberry Pi 5 with a Hailo-8L).'),
+    workDir: z.string().min(1).default('~/hailo-workbench').optional().describe('Remote work directory.'),
+    hwArch: HwArch.default('hailo8l').optional(),
+  })
+  .strict();
+export type Device = z.infer<typeof Device>;
+
+export const ProjectFile = z
+  .object({
+    $schema: z.string().optional(),
+    version: z.literal(1).default(1).optional().describe('Project file format version.'),
+    models: z.array(Model).default([]).describe('Models of this project.'),
+    targets: z.array(Target).default([]).optional().describe('Compile targets: x86 machines with the Hailo Dataflow Compiler.'),
+    devices: z.array(Device).default([]).optional().describe('Devices with a Hailo NPU and HailoRT.'),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    const seen = (items: { name: string }[] | undefined, key: 'models' | 'targets' | 'devices') => {
+      const names = new Set<string>();
+      (items ?? []).forEach((it, i) => {
+        if (names.has(it.name)) {
+          ctx.addIssue({ code: 'custom', path: [key, i, 'name'], message: `duplicate ${key.slice(0, -1)} name "${it.name}"` });
+        }
+        names.add(it.name);
+      });
+    };
+    seen(p.models, 'models');
+    seen(p.targets, 'targets');
+    seen(p.devices, 'devices');
+    const targets = new Set((p.targets ?? []).map((t) => t.name));
+    const devices = new Set((p.devices ?? []).map((t) => t.name));
+    p.models.forEach((m, i) => {
+      if (m.target && !targets.has(m.target)) {
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'target'], message: `no target named "${m.target}" in "targets"` });
+      }
+      if (m.device && !devices.has(m.device)) {
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'device'], message: `no device named "${m.device}" in "devices"` });
+      }
+    });
+  });
+export type ProjectFile = z.infer<typeof ProjectFile>;
+
+export const PROJECT_FILE_NAME = 'hailo.json';
+
+/** The JSON schema that VS Code uses for completion and hover in hailo.json. */
+export function projectJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(ProjectFile, { io: 'input', unrepresentable: 'any', target: 'draft-7' }) as Record<string, unknown>;
+  return {
+    ...schema,
+    $id: 'https://hailo-workbench.invalid/schemas/hailo.schema.json',
+    title: 'Hailo Workbench project file',
+    description: 'Models, compile targets and devices of a Hailo Workbench project.',
+    allowTrailingCommas: true,
+    allowComments: true,
+  };
+}

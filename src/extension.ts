@@ -1,0 +1,39 @@
+import * as vscode from 'vscode';
+import { ChannelLogger } from './adapters/logger';
+import { effectiveSettings } from './adapters/config';
+import { ProjectService } from './adapters/project';
+import { ModelsView } from './adapters/modelsView';
+import { command, type Services } from './adapters/services';
+
+/** Wiring only: build the logger and services, then let each feature register itself. */
+export async function activate(context: vscode.ExtensionContext): Promise<Services> {
+  const t0 = performance.now();
+  const log = new ChannelLogger();
+  context.subscriptions.push(log);
+  try {
+    const project = new ProjectService(log);
+    context.subscriptions.push(project);
+    const services: Services = { context, log, project };
+
+    const models = new ModelsView(project);
+    context.subscriptions.push(
+      models,
+      vscode.window.registerTreeDataProvider('hailo.models', models),
+      vscode.commands.registerCommand('hailo.createProjectFile', command(log, () => project.create())),
+      vscode.commands.registerCommand('hailo.openProjectFile', command(log, async () => (project.uri ? vscode.window.showTextDocument(project.uri) : undefined))),
+      vscode.commands.registerCommand('hailo.refreshModels', command(log, async () => { await project.reload(); models.refresh(); })),
+      vscode.commands.registerCommand('hailo.showLog', () => log.show()),
+    );
+
+    void project.reload();
+    const ms = performance.now() - t0;
+    log.info(`Hailo Workbench ${context.extension.packageJSON.version} activated in ${ms.toFixed(1)} ms; settings ${JSON.stringify(effectiveSettings())}`);
+    return services;
+  } catch (e) {
+    log.error(e instanceof Error ? e : String(e));
+    void vscode.window.showErrorMessage(`Hailo Workbench failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    throw e;
+  }
+}
+
+export function deactivate(): void {}
