@@ -55,8 +55,18 @@ async function genSchema() {
   fs.rmSync(tmp, { force: true });
 }
 
+/** The Python drivers run by the extension and the CLI ship as-is: src/python/*.py -> dist/python/ */
+function copyPython() {
+  const src = path.join(root, 'src', 'python');
+  if (!fs.existsSync(src)) return;
+  const out = path.join(root, 'dist', 'python');
+  fs.mkdirSync(out, { recursive: true });
+  for (const f of fs.readdirSync(src)) if (f.endsWith('.py')) fs.copyFileSync(path.join(src, f), path.join(out, f));
+}
+
 const t0 = Date.now();
 await genSchema();
+copyPython();
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
   console.log('[build] watching');

@@ -1,0 +1,527 @@
+"""Export a PyTorch model to ONNX for Hailo Workbench, recording where each ONNX node came from.
+
+Usage (normally run by the extension or `hailo-workbench export`):
+
+    python3 hailo_export.py --entry pkg.module:factory --input mel:1x80x3000 \
+        --output-name out --opset 17 --out build/model.onnx [--root DIR] \
+        [--dynamic-axes JSON] [--no-sourcemap]
+
+Protocol: one JSON object per line on stdout, each with an "event" key:
+  {"event": "progress", "step": ..., "message": ..., "fraction": 0..1}
+  {"event": "result", "onnx": ..., "sourceMap": ..., "nodes": N, "mapped": M, ...}
+  {"event": "error", "kind": ..., "errorClass": ..., "message": ..., "frames": [...], ...}
+Everything else (the user's prints, torch's warnings) goes to stderr. Exit code 0 on success,
+1 when the export failed, 2 on bad arguments.
+
+The source map joins the exported ONNX nodes to the TorchScript graph torch traced: in torch 1.x
+the ONNX-level graph that `torch.onnx.utils._model_to_graph` returns keeps, for every node, the
+Python stack of the traced call (`sourceRange()`) and the module scope (`scopeName()`); its
+values carry the same names the serializer writes as ONNX node outputs. So each ONNX node is
+matched to a graph node by its first output name, and its location is the innermost frame of that
+stack that lies in the user's files (not in torch, not in the standard library).
+"""
+
+import argparse
+import hashlib
+import importlib
+import json
+import os
+import re
+import sys
+import sysconfig
+import time
+import traceback
+
+PROTOCOL_VERSION = 1
+DTYPES = ("float32", "float16", "int64", "int32")
+
+# The private channel for JSON lines. Set up in main(): fd 1 is pointed at stderr so nothing the
+# user's code prints can corrupt the protocol.
+_proto = None
+
+
+def emit(event, **fields):
+    fields["event"] = event
+    line = json.dumps(fields, separators=(",", ":"), default=str)
+    out = _proto if _proto is not None else sys.stdout
+    out.write(line + "\n")
+    out.flush()
+
+
+def progress(step, message, fraction):
+    emit("progress", step=step, message=message, fraction=round(fraction, 3))
+    sys.stderr.write("[hailo-export] %s\n" % message)
+    sys.stderr.flush()
+
+
+class ExportFailure(Exception):
+    """A failure already classified for the protocol."""
+
+    def __init__(self, kind, message, exc=None, **extra):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.exc = exc
+        self.extra = extra
+
+
+# ---------------------------------------------------------------------------------------------
+# Which files are the user's
+
+def _norm(p):
+    return os.path.normcase(os.path.realpath(p))
+
+
+class UserFiles:
+    """Decides whether a source file is the user's: anything outside the standard library,
+    site-packages/dist-packages (torch among them) and this driver's folder."""
+
+    def __init__(self, root):
+        self.root = _norm(root)
+        skip = set()
+        for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+            p = sysconfig.get_paths().get(key)
+            if p:
+                skip.add(_norm(p))
+        for p in sys.path:
+            if p and ("site-packages" in p or "dist-packages" in p):
+                skip.add(_norm(p))
+        skip.add(_norm(os.path.dirname(os.path.abspath(__file__))))
+        self.skip = sorted(skip, key=len, reverse=True)
+        self._cache = {}
+
+    def is_user(self, filename):
+        if not filename or filename.startswith("<"):
+            return False
+        hit = self._cache.get(filename)
+        if hit is not None:
+            return hit
+        f = _norm(filename)
+        # a virtualenv inside the project still holds library code: the skipped folders win
+        result = not any(f.startswith(s + os.sep) for s in self.skip)
+        self._cache[filename] = result
+        return result
+
+
+def frames_of(tb, user):
+    out = []
+    for fs in traceback.extract_tb(tb):
+        out.append({"file": fs.filename, "line": fs.lineno, "fn": fs.name, "user": user.is_user(fs.filename)})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Arguments
+
+def parse_shape(text):
+    dims = [d for d in re.split(r"[x,×]", text.strip()) if d != ""]
+    if not dims:
+        raise ValueError("empty shape")
+    out = []
+    for d in dims:
+        if not d.isdigit() or int(d) <= 0:
+            raise ValueError("dimension %r is not a positive integer" % d)
+        out.append(int(d))
+    return out
+
+
+def parse_input(spec):
+    # NAME:1x80x3000[:dtype]
+    parts = spec.split(":")
+    if len(parts) not in (2, 3) or not parts[0]:
+        raise ValueError("expected NAME:SHAPE[:DTYPE], e.g. mel:1x80x3000 (got %r)" % spec)
+    dtype = parts[2] if len(parts) == 3 else "float32"
+    if dtype not in DTYPES:
+        raise ValueError("dtype %r is not one of %s" % (dtype, ", ".join(DTYPES)))
+    return {"name": parts[0], "shape": parse_shape(parts[1]), "dtype": dtype}
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="hailo_export.py", description="Export a PyTorch model to ONNX with a source map.")
+    p.add_argument("--entry", required=True, help="package.module:factory")
+    p.add_argument("--input", action="append", default=[], help="NAME:SHAPE[:DTYPE], e.g. mel:1x80x3000")
+    p.add_argument("--output-name", action="append", default=[], help="ONNX output name (repeat for several)")
+    p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--out", required=True, help="ONNX file to write")
+    p.add_argument("--root", default=None, help="folder put on sys.path first (default: current folder)")
+    p.add_argument("--dynamic-axes", default=None, help='JSON: {"input": {"0": "batch"}}')
+    p.add_argument("--no-sourcemap", action="store_true")
+    p.add_argument("--no-constant-folding", action="store_true")
+    return p.parse_args(argv)
+
+
+# ---------------------------------------------------------------------------------------------
+# Source mapping
+
+FRAME_RE = re.compile(r"^(.*)\((\d+)\): (.*)$")
+
+
+def parse_source_range(text):
+    """torch's traced source range: one `file(line): fn` per line, innermost first."""
+    frames = []
+    for line in text.splitlines():
+        m = FRAME_RE.match(line.strip())
+        if m:
+            frames.append((m.group(1), int(m.group(2)), m.group(3)))
+    return frames
+
+
+def module_path(scope):
+    """`pkg.Enc::/pkg.Block::blocks.0/torch.nn.modules.normalization.LayerNorm::attn_ln` -> `blocks.0.attn_ln`."""
+    names = []
+    for part in scope.split("/"):
+        if "::" in part:
+            attr = part.split("::", 1)[1]
+            if attr:
+                names.append(attr)
+    return ".".join(names)
+
+
+def build_source_map(graph, onnx_nodes, user, sidecar_dir):
+    """Map ONNX node names to user source locations, by the names of the values they produce."""
+    by_output = {}
+    for node in graph.nodes():
+        for o in node.outputs():
+            by_output[o.debugName()] = node
+    rel_cache = {}
+
+    def rel(f):
+        r = rel_cache.get(f)
+        if r is None:
+            a = os.path.abspath(f)
+            d = os.path.abspath(sidecar_dir)
+            r = os.path.relpath(a, d).replace(os.sep, "/") if (a + os.sep).startswith(d + os.sep) or a.startswith(d + os.sep) else a
+            rel_cache[f] = r
+        return r
+
+    nodes = {}
+    for name, outputs in onnx_nodes:
+        if not name:
+            continue
+        tnode = None
+        for o in outputs:
+            tnode = by_output.get(o)
+            if tnode is not None:
+                break
+        if tnode is None:
+            continue
+        try:
+            frames = parse_source_range(tnode.sourceRange())
+        except Exception:  # noqa: BLE001 - a node without a range is simply unmapped
+            continue
+        ufr = [f for f in frames if user.is_user(f[0])]
+        if not ufr:
+            continue
+        inner = ufr[0]
+        entry = {"file": rel(inner[0]), "line": inner[1]}
+        mod = module_path(tnode.scopeName())
+        if mod:
+            entry["module"] = mod
+        if len(ufr) > 1:
+            # innermost last, as the sidecar format says
+            entry["stack"] = [{"file": rel(f), "line": ln, "fn": fn} for (f, ln, fn) in reversed(ufr)]
+        nodes[name] = entry
+    return nodes
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps
+
+def import_packages():
+    try:
+        import torch  # noqa: F401
+    except Exception as e:  # noqa: BLE001
+        raise ExportFailure("missing-package", "PyTorch (torch) cannot be imported by %s: %s" % (sys.executable, e), e, package="torch")
+    try:
+        import onnx  # noqa: F401
+    except Exception as e:  # noqa: BLE001
+        raise ExportFailure("missing-package", "the onnx package cannot be imported by %s: %s" % (sys.executable, e), e, package="onnx")
+    import torch
+    import onnx
+    return torch, onnx
+
+
+def load_factory(entry):
+    if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", entry):
+        raise ExportFailure("bad-argument", 'entry %r is not of the form "package.module:factory"' % entry)
+    mod_name, fn_name = entry.split(":")
+    try:
+        mod = importlib.import_module(mod_name)
+    except BaseException as e:  # noqa: BLE001 - SystemExit from a module body is a failure too
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        raise ExportFailure("import", "cannot import %s: %s: %s" % (mod_name, type(e).__name__, e), e)
+    fn = getattr(mod, fn_name, None)
+    if fn is None:
+        raise ExportFailure("entry-not-found", "module %s (%s) has no %r" % (mod_name, getattr(mod, "__file__", "?"), fn_name),
+                            file=getattr(mod, "__file__", None))
+    if not callable(fn):
+        raise ExportFailure("entry-not-found", "%s is not callable" % entry, file=getattr(mod, "__file__", None))
+    return fn, mod
+
+
+def make_inputs(torch, inputs):
+    dt = {"float32": torch.float32, "float16": torch.float16, "int64": torch.int64, "int32": torch.int32}
+    out = []
+    gen = torch.Generator().manual_seed(0)
+    for i in inputs:
+        if i["dtype"].startswith("float"):
+            out.append(torch.randn(*i["shape"], generator=gen).to(dt[i["dtype"]]))
+        else:
+            out.append(torch.zeros(*i["shape"], dtype=dt[i["dtype"]]))
+    return tuple(out)
+
+
+def sha256_of(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def value_shape(vi):
+    t = vi.type.tensor_type
+    if not t.HasField("shape"):
+        return None
+    dims = []
+    for d in t.shape.dim:
+        if d.HasField("dim_value"):
+            dims.append(d.dim_value)
+        elif d.HasField("dim_param"):
+            dims.append(d.dim_param)
+        else:
+            dims.append("?")
+    return dims
+
+
+def run(args):
+    t_start = time.perf_counter()
+    timings = {}
+    root = os.path.abspath(args.root or os.getcwd())
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    user = UserFiles(root)
+    try:
+        inputs = [parse_input(s) for s in args.input]
+    except ValueError as e:
+        raise ExportFailure("bad-argument", "--input: %s" % e)
+    if not inputs:
+        raise ExportFailure("bad-argument", "at least one --input NAME:SHAPE is needed")
+    dynamic_axes = None
+    if args.dynamic_axes:
+        try:
+            raw = json.loads(args.dynamic_axes)
+            dynamic_axes = {k: {int(a): str(n) for a, n in v.items()} for k, v in raw.items()}
+        except Exception as e:  # noqa: BLE001
+            raise ExportFailure("bad-argument", "--dynamic-axes is not valid JSON of {name: {axis: label}}: %s" % e)
+
+    progress("import", "Importing torch and onnx with %s" % sys.executable, 0.05)
+    t = time.perf_counter()
+    torch, onnx = import_packages()
+    timings["importTorch"] = time.perf_counter() - t
+
+    progress("load", "Importing %s" % args.entry, 0.2)
+    t = time.perf_counter()
+    factory, _mod = load_factory(args.entry)
+    try:
+        with torch.no_grad():
+            model = factory()
+    except BaseException as e:  # noqa: BLE001
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        raise ExportFailure("factory", "%s raised %s: %s" % (args.entry, type(e).__name__, e), e)
+    if not isinstance(model, torch.nn.Module):
+        raise ExportFailure("factory", "%s returned %s, not a torch.nn.Module" % (args.entry, type(model).__name__))
+    model.eval()
+    example = make_inputs(torch, inputs)
+    timings["build"] = time.perf_counter() - t
+
+    out = os.path.abspath(args.out)
+    out_dir = os.path.dirname(out)
+    os.makedirs(out_dir, exist_ok=True)
+    tmp = os.path.join(out_dir, ".%s.%d.tmp" % (os.path.basename(out), os.getpid()))
+    tmp_map = tmp + ".map"
+
+    captured = {}
+    failing = {}
+    import torch.onnx.utils as onnx_utils
+
+    orig_model_to_graph = onnx_utils._model_to_graph
+    orig_symbolic = getattr(onnx_utils, "_run_symbolic_function", None)
+
+    def model_to_graph(*a, **k):
+        result = orig_model_to_graph(*a, **k)
+        captured["graph"] = result[0]
+        return result
+
+    def run_symbolic(*a, **k):
+        # remember the node being converted: when a symbolic fails, its source range is the user's line
+        node = a[2] if len(a) > 2 else k.get("n") or k.get("node")
+        try:
+            return orig_symbolic(*a, **k)
+        except Exception:
+            if node is not None and "node" not in failing:
+                failing["node"] = node
+            raise
+
+    onnx_utils._model_to_graph = model_to_graph
+    if orig_symbolic is not None:
+        onnx_utils._run_symbolic_function = run_symbolic
+
+    progress("export", "Exporting to ONNX (opset %d)" % args.opset, 0.35)
+    t = time.perf_counter()
+    try:
+        try:
+            torch.onnx.export(
+                model,
+                example,
+                tmp,
+                opset_version=args.opset,
+                do_constant_folding=not args.no_constant_folding,
+                input_names=[i["name"] for i in inputs],
+                output_names=args.output_name or None,
+                dynamic_axes=dynamic_axes,
+            )
+        except BaseException as e:  # noqa: BLE001
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            extra = {}
+            node = failing.get("node")
+            if node is not None:
+                try:
+                    fr = [f for f in parse_source_range(node.sourceRange()) if user.is_user(f[0])]
+                    if fr:
+                        extra["nodeFrame"] = {"file": fr[0][0], "line": fr[0][1], "fn": fr[0][2]}
+                    extra["nodeKind"] = node.kind()
+                except Exception:  # noqa: BLE001
+                    pass
+            raise ExportFailure("export", "torch.onnx.export failed: %s: %s" % (type(e).__name__, e), e, **extra)
+        finally:
+            onnx_utils._model_to_graph = orig_model_to_graph
+            if orig_symbolic is not None:
+                onnx_utils._run_symbolic_function = orig_symbolic
+        timings["export"] = time.perf_counter() - t
+
+        progress("map", "Mapping ONNX nodes to source lines", 0.85)
+        t = time.perf_counter()
+        proto = onnx.load(tmp, load_external_data=False)
+        g = proto.graph
+        onnx_nodes = [(n.name, list(n.output)) for n in g.node]
+        nodes = {}
+        if not args.no_sourcemap and "graph" in captured:
+            nodes = build_source_map(captured["graph"], onnx_nodes, user, out_dir)
+        init_names = set(i.name for i in g.initializer)
+        io_in = [{"name": v.name, "shape": value_shape(v)} for v in g.input if v.name not in init_names]
+        io_out = [{"name": v.name, "shape": value_shape(v)} for v in g.output]
+        symbolic = []
+        for side in (io_in, io_out):
+            for v in side:
+                for ax, d in enumerate(v["shape"] or []):
+                    if not isinstance(d, int):
+                        symbolic.append({"tensor": v["name"], "axis": ax, "dim": d})
+        shape_ops = sum(1 for n in g.node if n.op_type == "Shape")
+        digest = sha256_of(tmp)
+        timings["map"] = time.perf_counter() - t
+
+        os.replace(tmp, out)
+        sidecar = out + ".sourcemap.json"
+        if not args.no_sourcemap:
+            data = {
+                "version": 1,
+                "model": os.path.basename(out),
+                "modelSha256": digest,
+                "producer": "hailo-workbench hailo_export.py (torch %s, opset %d)" % (torch.__version__, args.opset),
+                "entry": args.entry,
+                "nodes": nodes,
+            }
+            with open(tmp_map, "w", encoding="utf-8") as f:
+                json.dump(data, f, indent=1, sort_keys=True)
+                f.write("\n")
+            os.replace(tmp_map, sidecar)
+        elif os.path.exists(sidecar):
+            # a sidecar from an earlier export would describe a different model now
+            os.remove(sidecar)
+    finally:
+        for p in (tmp, tmp_map):
+            try:
+                os.remove(p)
+            except OSError:
+                pass
+
+    timings["total"] = time.perf_counter() - t_start
+    emit(
+        "result",
+        protocol=PROTOCOL_VERSION,
+        onnx=out,
+        sourceMap=None if args.no_sourcemap else sidecar,
+        nodes=len(onnx_nodes),
+        mapped=len(nodes),
+        opset=args.opset,
+        inputs=io_in,
+        outputs=io_out,
+        symbolicDims=symbolic,
+        shapeOps=shape_ops,
+        modelSha256=digest,
+        python=sys.executable,
+        torch=torch.__version__,
+        onnxVersion=onnx.__version__,
+        seconds={k: round(v, 4) for k, v in timings.items()},
+    )
+    sys.stderr.write("[hailo-export] Wrote %s (%d nodes, %d mapped to source lines)\n" % (out, len(onnx_nodes), len(nodes)))
+
+
+def main(argv):
+    global _proto
+    # keep stdout for the protocol only; everything else printed goes to stderr
+    try:
+        _proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+        os.dup2(2, 1)
+        sys.stdout = sys.stderr
+    except OSError:
+        _proto = None
+    try:
+        args = parse_args(argv)
+    except SystemExit as e:
+        if e.code not in (0, None):
+            emit("error", kind="bad-argument", errorClass="SystemExit", message="invalid arguments (see stderr)", frames=[])
+        return 2 if e.code else 0
+    user = UserFiles(os.path.abspath(args.root or os.getcwd()))
+    try:
+        run(args)
+        return 0
+    except ExportFailure as f:
+        exc = f.exc
+        frames = frames_of(exc.__traceback__, user) if exc is not None else []
+        fields = dict(f.extra)
+        tb_text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)) if exc is not None else ""
+        if exc is not None and isinstance(exc, SyntaxError) and exc.filename:
+            frames.append({"file": exc.filename, "line": exc.lineno or 1, "fn": "<module>", "user": user.is_user(exc.filename)})
+        emit(
+            "error",
+            kind=f.kind,
+            errorClass=type(exc).__name__ if exc is not None else "ExportFailure",
+            message=f.message,
+            frames=frames,
+            traceback=tb_text,
+            python=sys.executable,
+            **fields
+        )
+        if tb_text:
+            sys.stderr.write(tb_text)
+        sys.stderr.write("[hailo-export] %s\n" % f.message)
+        return 2 if f.kind == "bad-argument" else 1
+    except KeyboardInterrupt:
+        emit("error", kind="cancelled", errorClass="KeyboardInterrupt", message="cancelled", frames=[])
+        return 1
+    except BaseException as e:  # noqa: BLE001 - anything unexpected is still reported as a line
+        frames = frames_of(e.__traceback__, user)
+        tb_text = traceback.format_exc()
+        emit("error", kind="internal", errorClass=type(e).__name__, message="%s: %s" % (type(e).__name__, e), frames=frames,
+             traceback=tb_text, python=sys.executable)
+        sys.stderr.write(tb_text)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
