@@ -1,0 +1,114 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SshHost, classifySshFailure, parseSshG, sshConfigHosts } from '../../src/core/remote/ssh';
+import { shQuote, shJoin } from '../../src/core/remote/quote';
+import { isHailoError } from '../../src/core/errors';
+import { startSshd, sshdUnavailableReason, type TestSshd } from '../harness/sshd';
+
+describe('remote: quoting', () => {
+  it('leaves plain words alone and single-quotes the rest', () => {
+    assert.equal(shQuote('abc/def.onnx'), 'abc/def.onnx');
+    assert.equal(shQuote(''), "''");
+    assert.equal(shQuote("it's"), `'it'\\''s'`);
+    assert.equal(shQuote('$(touch x)'), `'$(touch x)'`);
+    assert.equal(shJoin(['echo', 'a b']), `echo 'a b'`);
+  });
+  it('refuses NUL bytes', () => {
+    assert.throws(() => shQuote('a\0b'));
+  });
+});
+
+describe('remote: ssh failure classification', () => {
+  it('unknown host key', () => {
+    const e = classifySshFailure('h', 255, 'No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\r\nHost key verification failed.\r\n');
+    assert.equal(e?.code, 'SSH_HOST_KEY_UNKNOWN');
+  });
+  it('changed host key', () => {
+    const e = classifySshFailure('h', 255, '@@@@@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n@@@@@\nHost key verification failed.\n');
+    assert.equal(e?.code, 'SSH_HOST_KEY_CHANGED');
+  });
+  it('auth, unreachable, not ssh', () => {
+    assert.equal(classifySshFailure('h', 255, 'user@h: Permission denied (publickey).')?.code, 'SSH_AUTH_FAILED');
+    assert.equal(classifySshFailure('h', 255, 'ssh: connect to host 10.0.0.1 port 22: Connection refused')?.code, 'SSH_UNREACHABLE');
+    assert.equal(classifySshFailure('h', 255, 'ssh: Could not resolve hostname nope: Name or service not known')?.code, 'SSH_UNREACHABLE');
+    assert.equal(classifySshFailure('h', 1, 'whatever'), undefined);
+  });
+  it('parses ssh -G output and Host lines', () => {
+    const r = parseSshG('box', 'user alice\nhostname 10.1.2.3\nport 2200\nidentityfile ~/.ssh/a\nidentityfile ~/.ssh/b\n');
+    assert.equal(r.user, 'alice');
+    assert.equal(r.port, 2200);
+    assert.deepEqual(r.options.identityfile, ['~/.ssh/a', '~/.ssh/b']);
+    assert.deepEqual(sshConfigHosts('Host a b *.x !c\n  HostName q\nhost "d"\nMatch host e\n'), ['a', 'b', 'd']);
+  });
+});
+
+describe('remote: against a real sshd', function () {
+  this.timeout(60000);
+  let sshd: TestSshd;
+  let host: SshHost;
+  before(async function () {
+    const why = sshdUnavailableReason();
+    if (why) {
+      console.log(`    skipped: ${why}`);
+      this.skip();
+    }
+    sshd = await startSshd();
+    host = new SshHost(sshd.alias, { sshPath: 'ssh', connectTimeout: 5, configFile: sshd.clientConfig, controlDir: sshd.controlDir });
+  });
+  after(async () => {
+    await host?.close();
+    await sshd?.stop();
+  });
+
+  it('resolves the host with ssh -G', async () => {
+    const r = await host.resolve();
+    assert.equal(r.hostname, '127.0.0.1');
+    assert.equal(r.port, sshd.port);
+  });
+
+  it('runs a command through the multiplexed connection', async () => {
+    const r = await host.exec(['echo', 'hello world']);
+    assert.equal(r.stdout.toString(), 'hello world\n');
+    assert.ok(await host.isConnected(), 'master connection is up');
+  });
+
+  it('round-trips hostile arguments byte for byte and executes nothing', async () => {
+    const canary = path.join(sshd.dir, 'canary');
+    const hostile = [
+      'a b', "it's", '"dq"', `$(touch ${canary})`, `\`touch ${canary}\``, `x\ntouch ${canary}`, '-rf', '--', `; touch ${canary}`, `| touch ${canary}`, `&& touch ${canary}`,
+      '*', '~', '$HOME', '\\', 'ünïcödé ✓ 中文', '', ' ', '\t', "'", "''", `'$(touch ${canary})'`, '>x', '<y', '!!', '#c',
+    ];
+    const r = await host.exec(['printf', '%s\\0', ...hostile]);
+    const got = r.stdout.toString('utf8').split('\0').slice(0, -1);
+    assert.deepEqual(got, hostile);
+    assert.equal(fs.existsSync(canary), false, 'canary was created: something was executed');
+  });
+
+  it('refuses an unknown host key with a typed error', async () => {
+    // its own control dir: a master to the same host:port:user would otherwise be reused
+    const h = new SshHost('hwtest-unknown', { sshPath: 'ssh', connectTimeout: 5, configFile: sshd.clientConfig, controlDir: path.join(sshd.dir, 'cu') });
+    await assert.rejects(h.exec(['true']), (e: unknown) => isHailoError(e, 'SSH_HOST_KEY_UNKNOWN'));
+  });
+
+  it('refuses a changed host key with a typed error', async () => {
+    const h = new SshHost('hwtest-changed', { sshPath: 'ssh', connectTimeout: 5, configFile: sshd.clientConfig, controlDir: path.join(sshd.dir, 'cc') });
+    await assert.rejects(h.exec(['true']), (e: unknown) => isHailoError(e, 'SSH_HOST_KEY_CHANGED'));
+  });
+
+  it('uploads and downloads files', async () => {
+    const local = path.join(sshd.dir, 'up.bin');
+    fs.writeFileSync(local, Buffer.from([0, 1, 2, 255, 10, 13]));
+    const remote = path.join(sshd.dir, 'remote dir', "q'uote $(x)", 'f.bin');
+    await host.upload(local, remote);
+    const back = path.join(sshd.dir, 'down.bin');
+    await host.download(remote, back);
+    assert.deepEqual(fs.readFileSync(back), fs.readFileSync(local));
+  });
+
+  it('reports a non-zero remote exit code', async () => {
+    const r = await host.exec(['sh', '-c', 'exit 7'], { check: false });
+    assert.equal(r.exitCode, 7);
+    await assert.rejects(host.exec(['false']), (e: unknown) => isHailoError(e, 'REMOTE_STEP_FAILED'));
+  });
+});
