@@ -13,9 +13,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
   try {
     const project = new ProjectService(log);
     context.subscriptions.push(project);
-    const services: Services = { context, log, project };
-
     const models = new ModelsView(project);
+    const services: Services = { context, log, project, models };
+
     context.subscriptions.push(
       models,
       vscode.window.registerTreeDataProvider('hailo.models', models),
@@ -27,6 +27,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
 
     void project.reload();
     const ms = performance.now() - t0;
+    services.activationMs = ms;
     log.info(`Hailo Workbench ${context.extension.packageJSON.version} activated in ${ms.toFixed(1)} ms; settings ${JSON.stringify(effectiveSettings())}`);
     return services;
   } catch (e) {

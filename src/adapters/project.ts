@@ -64,7 +64,9 @@ export class ProjectService implements vscode.Disposable {
     if (!uri) return this.apply(undefined);
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     try {
-      const text = open ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+      // an open document's text is what the user sees, but only while it has unsaved changes: a
+      // closed editor's document can linger after the file was deleted or changed on disk
+      const text = open?.isDirty ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
       this.apply(parseProjectText(text, uri.fsPath));
     } catch (e) {
       if (e instanceof vscode.FileSystemError && e.code === 'FileNotFound') return this.apply(undefined);

@@ -1,12 +1,17 @@
 import * as vscode from 'vscode';
 import type { ChannelLogger } from './logger';
 import type { ProjectService } from './project';
+import type { ModelsView } from './modelsView';
 
 /** What every feature's register function receives. */
 export interface Services {
   context: vscode.ExtensionContext;
   log: ChannelLogger;
   project: ProjectService;
+  /** The Models view's data (one entry per model with its files and their state). */
+  models: ModelsView;
+  /** How long activate() took, in ms; set when activation has finished. */
+  activationMs?: number;
 }
 
 /**

