@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -9,6 +10,10 @@ import type { SourceLocation } from '../graph/model';
  * sidecar next to the model, `<model>.onnx.sourcemap.json`, so it travels with the ONNX file and
  * needs no change to the model itself. Paths are stored relative to the sidecar's folder when they
  * are inside it (portable across machines), absolute otherwise.
+ *
+ * Consumers (the lint's diagnostics on .py lines, the rewrite ledger) use
+ * `loadSourceMap(onnxFile)` then `map.lookup(onnxNodeName)`; see the README section "Export" for
+ * the format. Unmapped nodes (weight copies, nodes torch made up) simply have no entry.
  */
 export const SourceMapEntry = z
   .object({
@@ -50,13 +55,74 @@ export class SourceMap {
     return Object.keys(this.data.nodes).length;
   }
 
-  /** The source location of an ONNX node, with an absolute file path. */
+  /**
+   * The source location of an ONNX node (by its ONNX node name, e.g. "/blocks.0/attn/MatMul"),
+   * with an absolute file path; undefined when the node is not mapped.
+   */
   lookup(nodeName: string): SourceLocation | undefined {
-    const e = this.data.nodes[nodeName];
+    const e = this.entry(nodeName);
     if (!e) return undefined;
-    const file = path.isAbsolute(e.file) ? e.file : path.resolve(path.dirname(this.file), e.file);
-    return { file, line: e.line, ...(e.module !== undefined ? { module: e.module } : {}) };
+    return { file: this.absolute(e.file), line: e.line, ...(e.module !== undefined ? { module: e.module } : {}) };
   }
+
+  /** The user frames that led to a node, outermost first (the last one is `lookup`'s), absolute paths. */
+  stack(nodeName: string): { file: string; line: number; fn?: string }[] {
+    const e = this.entry(nodeName);
+    if (!e) return [];
+    if (!e.stack?.length) return [{ file: this.absolute(e.file), line: e.line }];
+    return e.stack.map((f) => ({ ...f, file: this.absolute(f.file) }));
+  }
+
+  /** Every mapped node name with its location (absolute paths), in the sidecar's order. */
+  *entries(): IterableIterator<[string, SourceLocation]> {
+    for (const name of Object.keys(this.data.nodes)) yield [name, this.lookup(name)!];
+  }
+
+  /** Node names mapped to a source file (absolute path), grouped by line. */
+  nodesInFile(file: string): Map<number, string[]> {
+    const want = path.resolve(file);
+    const out = new Map<number, string[]>();
+    for (const [name, loc] of this.entries()) {
+      if (loc.file !== want) continue;
+      const list = out.get(loc.line) ?? [];
+      list.push(name);
+      out.set(loc.line, list);
+    }
+    return out;
+  }
+
+  /**
+   * False when the ONNX file changed since the map was written (its SHA-256 differs), so line
+   * numbers may be wrong; true when it matches or the map has no hash.
+   */
+  matches(modelSha256: string): boolean {
+    return this.data.modelSha256 === undefined || this.data.modelSha256 === modelSha256;
+  }
+
+  private entry(nodeName: string): SourceMapEntry | undefined {
+    return Object.prototype.hasOwnProperty.call(this.data.nodes, nodeName) ? this.data.nodes[nodeName] : undefined;
+  }
+
+  private absolute(file: string): string {
+    return path.isAbsolute(file) ? file : path.resolve(path.dirname(this.file), file);
+  }
+}
+
+/** SHA-256 of a file, hex, streamed (models can be large); compare with `SourceMap.matches`. */
+export async function fileSha256(file: string): Promise<string> {
+  const h = createHash('sha256');
+  const fh = await fs.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (!bytesRead) break;
+      h.update(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
+  return h.digest('hex');
 }
 
 /** Load the sidecar of an ONNX file; undefined when there is none. Throws on a corrupt sidecar. */

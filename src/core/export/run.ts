@@ -1,0 +1,254 @@
+import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { HailoError, type ErrorCode } from '../errors';
+import type { Logger } from '../logger';
+import { nullLogger } from '../logger';
+import type { SourceLocation } from '../graph/model';
+import { INTERPRETER_SOURCE_TEXT, type Interpreter } from './interpreter';
+import { LineSplitter, parseDriverLine, type DriverError, type DriverProgress, type DriverResult } from './protocol';
+import { buildDriverArgv, type ExportSpec } from './spec';
+import { innermostUserFrame, parseTraceback, userFileTest, type PyFrame } from './traceback';
+
+export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
+
+export interface RunExportOptions {
+  interpreter: Interpreter;
+  /** Path of hailo_export.py. */
+  driverPath: string;
+  spec: ExportSpec;
+  /** How to pick another interpreter, appended to interpreter problems. */
+  chooseHint: string;
+  spawn?: SpawnFn;
+  signal?: AbortSignal;
+  log?: Logger;
+  env?: Record<string, string | undefined>;
+  onProgress?: (p: DriverProgress) => void;
+  /** Every line of output that is not a protocol event (the model's prints, torch warnings). */
+  onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Time between SIGTERM and SIGKILL of the process group on cancel. */
+  killGraceMs?: number;
+}
+
+export interface ExportResult extends DriverResult {
+  interpreter: Interpreter;
+  /** Things worth telling the user about a successful export (dynamic axes and their cost). */
+  warnings: string[];
+  wallMs: number;
+}
+
+/** An export that failed in the user's code or in torch, with the line to blame when known. */
+export class ExportFailedError extends HailoError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly detail: DriverError | undefined,
+    readonly location: SourceLocation | undefined,
+    readonly interpreter: Interpreter,
+    readonly stderrTail: string,
+  ) {
+    super(code, message, location ? { file: location.file } : {});
+  }
+}
+
+const STDERR_KEEP = 64 * 1024;
+
+/** Locate the driver script next to the bundle (dist/python) or in the sources (src/python). */
+export function findDriver(candidatesFrom: string[]): string {
+  for (const dir of candidatesFrom) {
+    for (const rel of ['python/hailo_export.py', '../python/hailo_export.py', '../../python/hailo_export.py', '../../src/python/hailo_export.py']) {
+      const p = path.resolve(dir, rel);
+      if (fs.existsSync(p)) return p;
+    }
+  }
+  throw new HailoError('EXPORT_FAILED', `the export driver hailo_export.py is missing (looked near ${candidatesFrom.join(', ')}); rebuild with npm run build`);
+}
+
+/** What dynamic axes cost on Hailo, worded for the user. */
+export function dynamicAxesWarnings(r: Pick<DriverResult, 'symbolicDims' | 'shapeOps'>): string[] {
+  if (!r.symbolicDims.length) return [];
+  const dims = r.symbolicDims.map((d) => `${d.tensor}[${d.axis}]="${d.dim}"`).join(', ');
+  return [
+    `The exported model has ${r.symbolicDims.length} symbolic dimension(s): ${dims}. Hailo needs static shapes: ` +
+      `every one must be fixed when parsing (--tensor-shapes / net_input_shapes), and the graph keeps ` +
+      `${r.shapeOps ?? 0} Shape operator(s) whose shape arithmetic (Shape/Gather/Concat before Reshape) constant folding ` +
+      `removes in a static export and the Hailo parser often cannot translate. Export with static shapes unless you need them.`,
+  ];
+}
+
+function killGroup(child: ChildProcess, sig: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    if (process.platform === 'win32') child.kill(sig);
+    else process.kill(-child.pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Run the export driver: spawns the interpreter in its own process group (so a cancel kills the
+ * model code's own children too), streams its output, and resolves with the driver's result.
+ * Throws ExportFailedError (EXPORT_FAILED, PYTHON_MISSING_PACKAGE, PYTHON_NOT_FOUND), HailoError
+ * INVALID_ARGUMENT for a bad request, CANCELLED when the signal aborts.
+ */
+export async function runExport(opts: RunExportOptions): Promise<ExportResult> {
+  const log = opts.log ?? nullLogger;
+  const spawn = opts.spawn ?? (nodeSpawn as SpawnFn);
+  const interp = opts.interpreter;
+  if (opts.signal?.aborted) throw new HailoError('CANCELLED', 'Cancelled');
+  const argv = buildDriverArgv(opts.driverPath, opts.spec);
+  log.info(`Export ${opts.spec.entry} with ${interp.path} (${INTERPRETER_SOURCE_TEXT[interp.source]})`);
+  log.debug(`${interp.path} ${argv.map((a) => JSON.stringify(a)).join(' ')}`);
+  const t0 = Date.now();
+
+  const env = { ...(opts.env ?? process.env), PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
+  const child = spawn(interp.path, argv, {
+    cwd: opts.spec.root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: process.platform !== 'win32',
+    windowsHide: true,
+  });
+
+  let result: DriverResult | undefined;
+  let error: DriverError | undefined;
+  let stderr = '';
+  let cancelled = false;
+  let killTimer: NodeJS.Timeout | undefined;
+
+  const out = new LineSplitter((line) => {
+    const ev = parseDriverLine(line);
+    if (!ev) {
+      opts.onOutput?.(line, 'stdout');
+      return;
+    }
+    if (ev.event === 'progress') opts.onProgress?.(ev);
+    else if (ev.event === 'result') result = ev;
+    else error = ev;
+  });
+  const err = new LineSplitter((line) => opts.onOutput?.(line, 'stderr'));
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.setEncoding('utf8');
+  child.stdout?.on('data', (d: string) => out.push(d));
+  child.stderr?.on('data', (d: string) => {
+    stderr = (stderr + d).slice(-STDERR_KEEP);
+    err.push(d);
+  });
+
+  const onAbort = () => {
+    cancelled = true;
+    log.info(`Cancelling export: stopping process group ${child.pid ?? '?'}`);
+    killGroup(child, 'SIGTERM');
+    killTimer = setTimeout(() => killGroup(child, 'SIGKILL'), opts.killGraceMs ?? 2000);
+    killTimer.unref?.();
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  let exit: { code: number | null; signal: NodeJS.Signals | null };
+  try {
+    exit = await new Promise((resolve, reject) => {
+      child.once('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT' || e.code === 'EACCES') {
+          reject(
+            new ExportFailedError(
+              'PYTHON_NOT_FOUND',
+              `Python interpreter "${interp.path}" (${INTERPRETER_SOURCE_TEXT[interp.source]}) ${e.code === 'ENOENT' ? 'was not found' : 'cannot be run'}. ${opts.chooseHint}`,
+              undefined,
+              undefined,
+              interp,
+              '',
+            ),
+          );
+        } else reject(new HailoError('PROCESS_FAILED', `cannot start ${interp.path}: ${e.message}`, { cause: e }));
+      });
+      child.once('close', (code, signal) => resolve({ code, signal }));
+    });
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    out.end();
+    err.end();
+  }
+  if (cancelled) {
+    // whatever the model code left behind in the group goes too
+    killGroup(child, 'SIGKILL');
+    if (killTimer) clearTimeout(killTimer);
+    throw new HailoError('CANCELLED', 'Export cancelled');
+  }
+  const wallMs = Date.now() - t0;
+
+  if (result && exit.code === 0) {
+    log.info(`Exported ${result.onnx}: ${result.nodes} nodes, ${result.mapped} mapped to source lines (${(wallMs / 1000).toFixed(1)} s)`);
+    return { ...result, interpreter: interp, warnings: dynamicAxesWarnings(result), wallMs };
+  }
+  throw failureFrom(error, stderr, exit, opts);
+}
+
+function failureFrom(
+  error: DriverError | undefined,
+  stderr: string,
+  exit: { code: number | null; signal: NodeJS.Signals | null },
+  opts: RunExportOptions,
+): HailoError {
+  const interp = opts.interpreter;
+  const tail = stderr.split(/\r?\n/).slice(-40).join('\n');
+  const isUser = userFileTest(opts.spec.root);
+  const entry = opts.spec.entry;
+  if (!error) {
+    // the driver never spoke: Python itself failed (too old, broken site, killed)
+    const tb = parseTraceback(stderr);
+    const frame = tb ? innermostUserFrame(tb.frames, isUser) : undefined;
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    const why = tb ? `${tb.errorClass}: ${tb.message}` : tail.trim().split('\n').slice(-3).join(' ').slice(0, 500) || 'no output';
+    return new ExportFailedError(
+      'EXPORT_FAILED',
+      `Export of ${entry} failed: ${interp.path} ${how} (${why})`,
+      undefined,
+      frame ? { file: frame.file, line: frame.line } : undefined,
+      interp,
+      tail,
+    );
+  }
+  switch (error.kind) {
+    case 'missing-package': {
+      const pkg = error.package ?? 'torch';
+      return new ExportFailedError(
+        'PYTHON_MISSING_PACKAGE',
+        `${interp.path} (${INTERPRETER_SOURCE_TEXT[interp.source]}) cannot import ${pkg}. ` +
+          `Install PyTorch and onnx in that environment (e.g. pip install torch onnx), or use an interpreter that has them. ${opts.chooseHint}`,
+        error,
+        undefined,
+        interp,
+        tail,
+      );
+    }
+    case 'bad-argument':
+      return new HailoError('INVALID_ARGUMENT', `Export of ${entry}: ${error.message}`);
+    case 'cancelled':
+      return new HailoError('CANCELLED', 'Export cancelled');
+    default: {
+      const frame: PyFrame | undefined =
+        error.nodeFrame ??
+        innermostUserFrame(error.frames, isUser) ??
+        (error.traceback ? innermostUserFrame(parseTraceback(error.traceback)?.frames ?? [], isUser) : undefined);
+      const location = frame ? { file: frame.file, line: frame.line } : undefined;
+      const where = location ? ` (${location.file}:${location.line})` : '';
+      return new ExportFailedError('EXPORT_FAILED', `Export of ${entry} failed: ${error.message}${where}`, error, location, interp, tail);
+    }
+  }
+}
+
+/** A one-line, readable reason for a failed export, for a diagnostic on the user's line. */
+export function diagnosticMessage(e: ExportFailedError): string {
+  const d = e.detail;
+  if (!d) return e.message;
+  const prefix: Record<string, string> = {
+    import: 'Importing the model module failed',
+    'entry-not-found': 'The export entry point is missing',
+    factory: 'The model factory failed',
+    export: d.nodeKind ? `ONNX export failed at ${d.nodeKind.replace(/^aten::/, 'torch op ')}` : 'ONNX export failed',
+    internal: 'The export driver failed',
+  };
+  const msg = d.message.replace(/^torch\.onnx\.export failed: /, '').replace(/ Please feel free to request support.*$/s, '');
+  return `${prefix[d.kind] ?? 'Export failed'}: ${msg}`;
+}
