@@ -1,0 +1,183 @@
+import type { GraphModel, SourceLocation } from '../../graph/model';
+import { suggest } from './suggest';
+
+/**
+ * The layers a model script may name, taken from the model's HN. A model script can name a layer
+ * scoped (`whisper/conv6`) or unscoped (`conv6`); scripts of several networks use several scopes.
+ */
+export interface CatalogLayer {
+  /** Unscoped name: `conv6`. */
+  name: string;
+  /** `net/conv6`, or the bare name when the HN has no scopes. */
+  scopedName: string;
+  scope: string | undefined;
+  /** HN layer type: `conv`, `ew_add`, `input_layer`... */
+  type: string;
+  /** ONNX node names this layer was translated from. */
+  originalNames: string[];
+  /** The Python line that produced it, when the model has a source map. */
+  source?: SourceLocation;
+}
+
+export interface LayerCatalog {
+  /** The network name (the default scope). */
+  netName?: string;
+  /** Every scope of the HN (`net_scopes`); several after joining networks. */
+  scopes: string[];
+  layers: CatalogLayer[];
+  /** Where the catalog came from (the HAR), for messages. */
+  origin?: string;
+  /** The ONNX file the HN was parsed from, for go-to-definition without a source map. */
+  onnxFile?: string;
+}
+
+/** Looks up a source location by ONNX node name (the export's source map). */
+export interface SourceLookup {
+  lookup(nodeName: string): SourceLocation | undefined;
+}
+
+/**
+ * Build a catalog from an HN graph (kind 'hn'): node.id is the layer name, scoped or not,
+ * node.op its type, node.originalNames the ONNX nodes. A source map fills in node.source when the
+ * reader did not.
+ */
+export function layerCatalogFromGraph(
+  g: GraphModel,
+  opts: { sourceMap?: SourceLookup; origin?: string; onnxFile?: string } = {},
+): LayerCatalog {
+  const scopes = new Set<string>();
+  const layers: CatalogLayer[] = [];
+  for (const n of g.nodes) {
+    const slash = n.id.lastIndexOf('/');
+    const scope = slash > 0 ? n.id.slice(0, slash) : undefined;
+    const name = slash > 0 ? n.id.slice(slash + 1) : n.id;
+    if (!name) continue;
+    if (scope) scopes.add(scope);
+    const originalNames = n.originalNames ?? [];
+    let source = n.source;
+    if (!source && opts.sourceMap) {
+      for (const o of originalNames) {
+        source = opts.sourceMap.lookup(o);
+        if (source) break;
+      }
+    }
+    layers.push({ name, scopedName: scope ? `${scope}/${name}` : name, scope, type: n.op, originalNames, ...(source ? { source } : {}) });
+  }
+  const netName = g.name || [...scopes][0];
+  if (!scopes.size && netName) scopes.add(netName);
+  return {
+    ...(netName ? { netName } : {}),
+    scopes: [...scopes],
+    layers,
+    ...(opts.origin ? { origin: opts.origin } : {}),
+    ...(opts.onnxFile ? { onnxFile: opts.onnxFile } : {}),
+  };
+}
+
+export type LayerResolution =
+  | { kind: 'found'; layers: CatalogLayer[] }
+  | { kind: 'unknown'; suggestions: string[] }
+  | { kind: 'bad-scope'; scope: string; scopes: string[]; layers: CatalogLayer[] };
+
+/** Fast lookups over a catalog: by unscoped name, by scoped name, by glob pattern. */
+export class LayerIndex {
+  private readonly byName = new Map<string, CatalogLayer[]>();
+  private readonly byScoped = new Map<string, CatalogLayer>();
+  readonly scopes: Set<string>;
+
+  constructor(readonly catalog: LayerCatalog) {
+    for (const l of catalog.layers) {
+      let list = this.byName.get(l.name);
+      if (!list) this.byName.set(l.name, (list = []));
+      list.push(l);
+      this.byScoped.set(l.scopedName, l);
+    }
+    this.scopes = new Set(catalog.scopes);
+  }
+
+  get size(): number {
+    return this.catalog.layers.length;
+  }
+
+  /** A layer reference as written in a script: `conv6` or `net/conv6`. */
+  resolve(ref: string, extraScopes: Iterable<string> = []): LayerResolution {
+    const slash = ref.lastIndexOf('/');
+    if (slash > 0) {
+      const scope = ref.slice(0, slash);
+      const name = ref.slice(slash + 1);
+      const l = this.byScoped.get(ref);
+      if (l) return { kind: 'found', layers: [l] };
+      const inOtherScope = this.byName.get(name) ?? [];
+      const scopes = new Set([...this.scopes, ...extraScopes]);
+      if (!scopes.has(scope)) return { kind: 'bad-scope', scope, scopes: [...this.scopes], layers: inOtherScope };
+      // an HN without scopes in its keys: accept the net name as scope
+      if (!this.catalog.layers.some((x) => x.scope) && inOtherScope.length) return { kind: 'found', layers: inOtherScope };
+      return { kind: 'unknown', suggestions: suggest(name, this.byName.keys()).map((s) => `${scope}/${s}`) };
+    }
+    const list = this.byName.get(ref);
+    if (list?.length) return { kind: 'found', layers: list };
+    return { kind: 'unknown', suggestions: suggest(ref, this.byName.keys()) };
+  }
+
+  /** Layers matching a `{pattern}` body (glob: `*`, `?`, `[0-9]` classes); scoped patterns match scoped names. */
+  match(pattern: string): CatalogLayer[] {
+    const re = globToRegExp(pattern);
+    const scoped = pattern.includes('/');
+    return this.catalog.layers.filter((l) => re.test(scoped ? l.scopedName : l.name));
+  }
+
+  get(ref: string): CatalogLayer | undefined {
+    const r = this.resolve(ref);
+    return r.kind === 'found' ? r.layers[0] : undefined;
+  }
+}
+
+/** Translate a layer pattern to a regular expression anchored at both ends. */
+export function globToRegExp(glob: string): RegExp {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') out += '.*';
+    else if (c === '?') out += '.';
+    else if (c === '[') {
+      const close = glob.indexOf(']', i + 1);
+      if (close < 0) out += '\\[';
+      else {
+        let body = glob.slice(i + 1, close);
+        if (body.startsWith('!')) body = `^${body.slice(1)}`;
+        out += `[${body.replace(/\\/g, '\\\\')}]`;
+        i = close;
+      }
+    } else out += c.replace(/[.+^${}()|\\/-]/g, '\\$&');
+  }
+  try {
+    return new RegExp(`^${out}$`);
+  } catch {
+    return new RegExp(`^${glob.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')}$`);
+  }
+}
+
+/** Markdown for a layer hover or completion item: type, ONNX nodes, Python line. */
+export function layerMarkdown(l: CatalogLayer, catalog: LayerCatalog): string {
+  const lines = [`**${l.scopedName}** — HN layer of type \`${l.type}\``];
+  if (l.originalNames.length) {
+    const shown = l.originalNames.slice(0, 6).map((n) => `\`${n}\``).join(', ');
+    lines.push('', `ONNX: ${shown}${l.originalNames.length > 6 ? `, … (${l.originalNames.length} in all)` : ''}`);
+  }
+  if (l.source) lines.push('', `Python: \`${l.source.file}:${l.source.line}\`${l.source.module ? ` (${l.source.module})` : ''}`);
+  if (catalog.origin) lines.push('', `*from ${catalog.origin}*`);
+  return lines.join('\n');
+}
+
+/** One-line detail for a completion item: "conv · /encoder/conv1/Conv · model.py:42". */
+export function layerDetail(l: CatalogLayer): string {
+  const parts = [l.type];
+  if (l.originalNames.length) parts.push(l.originalNames[0]! + (l.originalNames.length > 1 ? ` +${l.originalNames.length - 1}` : ''));
+  if (l.source) parts.push(`${baseName(l.source.file)}:${l.source.line}`);
+  return parts.join(' · ');
+}
+
+function baseName(p: string): string {
+  const i = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
+  return i >= 0 ? p.slice(i + 1) : p;
+}

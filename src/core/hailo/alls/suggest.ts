@@ -1,0 +1,45 @@
+/** Levenshtein distance, stopping early once it exceeds `max` (returns max + 1 then). */
+export function editDistance(a: string, b: string, max = Infinity): number {
+  if (a === b) return 0;
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(v);
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin > max) return max + 1;
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** How far a misspelling may be from the intended word to be suggested. */
+export function typoBudget(word: string): number {
+  return word.length <= 4 ? 1 : word.length <= 10 ? 2 : 3;
+}
+
+/**
+ * The closest candidates to `word` (at most `limit`), nearest first; case-insensitive equality
+ * counts as the nearest. Empty when nothing is plausibly meant.
+ */
+export function suggest(word: string, candidates: Iterable<string>, limit = 3): string[] {
+  const budget = typoBudget(word);
+  const lower = word.toLowerCase();
+  const scored: { c: string; d: number }[] = [];
+  for (const c of candidates) {
+    if (c === word) continue;
+    const d = c.toLowerCase() === lower ? 0 : editDistance(lower, c.toLowerCase(), budget);
+    if (d <= budget) scored.push({ c, d });
+  }
+  scored.sort((x, y) => x.d - y.d || x.c.localeCompare(y.c));
+  return scored.slice(0, limit).map((s) => s.c);
+}
+
+export function didYouMean(s: string[]): string {
+  if (!s.length) return '';
+  return ` Did you mean ${s.map((x) => `"${x}"`).join(' or ')}?`;
+}
