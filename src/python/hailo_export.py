@@ -177,20 +177,27 @@ def module_path(scope):
     return ".".join(names)
 
 
-def build_source_map(graph, onnx_nodes, user, sidecar_dir):
+def build_source_map(graph, onnx_nodes, user, sidecar_dir, root=None):
     """Map ONNX node names to user source locations, by the names of the values they produce."""
     by_output = {}
     for node in graph.nodes():
         for o in node.outputs():
             by_output[o.debugName()] = node
     rel_cache = {}
+    base = os.path.abspath(sidecar_dir)
+    anchors = [base] + ([os.path.abspath(root)] if root else [])
 
     def rel(f):
+        # relative to the sidecar when the file is in its folder or in the project that holds both
+        # (they move together); absolute otherwise
         r = rel_cache.get(f)
         if r is None:
             a = os.path.abspath(f)
-            d = os.path.abspath(sidecar_dir)
-            r = os.path.relpath(a, d).replace(os.sep, "/") if (a + os.sep).startswith(d + os.sep) or a.startswith(d + os.sep) else a
+            r = a
+            for anchor in anchors:
+                if a.startswith(anchor + os.sep) and (anchor == base or base.startswith(anchor + os.sep) or base == anchor):
+                    r = os.path.relpath(a, base).replace(os.sep, "/")
+                    break
             rel_cache[f] = r
         return r
 
@@ -272,6 +279,21 @@ def make_inputs(torch, inputs):
     return tuple(out)
 
 
+def failing_node(torch, exc):
+    """The graph node being converted when an export step raised (a symbolic function that does not
+    support it, say): the innermost traceback frame holding a `torch._C.Node` in a local."""
+    node_type = getattr(torch._C, "Node", None)
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        for key in ("node", "n"):
+            v = tb.tb_frame.f_locals.get(key)
+            if node_type is not None and isinstance(v, node_type):
+                found = v
+        tb = tb.tb_next
+    return found
+
+
 def sha256_of(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -344,30 +366,17 @@ def run(args):
     tmp_map = tmp + ".map"
 
     captured = {}
-    failing = {}
     import torch.onnx.utils as onnx_utils
 
     orig_model_to_graph = onnx_utils._model_to_graph
-    orig_symbolic = getattr(onnx_utils, "_run_symbolic_function", None)
 
     def model_to_graph(*a, **k):
+        # keep the ONNX-level TorchScript graph: it is the one serialized, with source ranges
         result = orig_model_to_graph(*a, **k)
         captured["graph"] = result[0]
         return result
 
-    def run_symbolic(*a, **k):
-        # remember the node being converted: when a symbolic fails, its source range is the user's line
-        node = a[2] if len(a) > 2 else k.get("n") or k.get("node")
-        try:
-            return orig_symbolic(*a, **k)
-        except Exception:
-            if node is not None and "node" not in failing:
-                failing["node"] = node
-            raise
-
     onnx_utils._model_to_graph = model_to_graph
-    if orig_symbolic is not None:
-        onnx_utils._run_symbolic_function = run_symbolic
 
     progress("export", "Exporting to ONNX (opset %d)" % args.opset, 0.35)
     t = time.perf_counter()
@@ -387,7 +396,7 @@ def run(args):
             if isinstance(e, KeyboardInterrupt):
                 raise
             extra = {}
-            node = failing.get("node")
+            node = failing_node(torch, e)
             if node is not None:
                 try:
                     fr = [f for f in parse_source_range(node.sourceRange()) if user.is_user(f[0])]
@@ -399,8 +408,6 @@ def run(args):
             raise ExportFailure("export", "torch.onnx.export failed: %s: %s" % (type(e).__name__, e), e, **extra)
         finally:
             onnx_utils._model_to_graph = orig_model_to_graph
-            if orig_symbolic is not None:
-                onnx_utils._run_symbolic_function = orig_symbolic
         timings["export"] = time.perf_counter() - t
 
         progress("map", "Mapping ONNX nodes to source lines", 0.85)
@@ -410,7 +417,7 @@ def run(args):
         onnx_nodes = [(n.name, list(n.output)) for n in g.node]
         nodes = {}
         if not args.no_sourcemap and "graph" in captured:
-            nodes = build_source_map(captured["graph"], onnx_nodes, user, out_dir)
+            nodes = build_source_map(captured["graph"], onnx_nodes, user, out_dir, root)
         init_names = set(i.name for i in g.initializer)
         io_in = [{"name": v.name, "shape": value_shape(v)} for v in g.input if v.name not in init_names]
         io_out = [{"name": v.name, "shape": value_shape(v)} for v in g.output]

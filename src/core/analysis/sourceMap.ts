@@ -9,7 +9,8 @@ import type { SourceLocation } from '../graph/model';
  * Where each ONNX node came from in the user's Python source. Written by the export driver as a
  * sidecar next to the model, `<model>.onnx.sourcemap.json`, so it travels with the ONNX file and
  * needs no change to the model itself. Paths are stored relative to the sidecar's folder when they
- * are inside it (portable across machines), absolute otherwise.
+ * are inside it, or inside the project folder that holds both (e.g. "../asr/encoder.py" for a
+ * model in build/), so the pair stays valid when the project moves; absolute otherwise.
  *
  * Consumers (the lint's diagnostics on .py lines, the rewrite ledger) use
  * `loadSourceMap(onnxFile)` then `map.lookup(onnxNodeName)`; see the README section "Export" for
