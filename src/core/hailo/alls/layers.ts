@@ -43,9 +43,9 @@ export interface SourceLookup {
  */
 export function layerCatalogFromGraph(
   g: GraphModel,
-  opts: { sourceMap?: SourceLookup; origin?: string; onnxFile?: string } = {},
+  opts: { sourceMap?: SourceLookup; origin?: string; onnxFile?: string; scopes?: string[] } = {},
 ): LayerCatalog {
-  const scopes = new Set<string>();
+  const scopes = new Set<string>(opts.scopes ?? []);
   const layers: CatalogLayer[] = [];
   for (const n of g.nodes) {
     const slash = n.id.lastIndexOf('/');
