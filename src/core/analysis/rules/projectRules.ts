@@ -1,0 +1,93 @@
+import * as jsonc from 'jsonc-parser';
+import { estimateMemory, formatBytes } from '../../hailo/memory';
+import type { Finding } from '../finding';
+import { fmtShape, type LintContext } from './context';
+
+/** HW021: inputs and outputs against the shapes promised in hailo.json (the 1500-step contract). */
+export function contract(ctx: LintContext): void {
+  const exp = ctx.opts.expected;
+  if (!exp) return;
+  const modelName = exp.name;
+  const where = (kind: 'inputs' | 'outputs', i: number, key: 'shape' | 'name') => projectLine(ctx, modelName, [kind, i, key]);
+  const related = (kind: 'inputs' | 'outputs', i: number, key: 'shape' | 'name'): Finding['related'] => {
+    const line = where(kind, i, key);
+    return line !== undefined && ctx.opts.projectFile ? [{ message: `expected ${kind.slice(0, -1)} in ${modelName ?? 'the project file'}`, file: ctx.opts.projectFile.file, line }] : undefined;
+  };
+  const check = (kind: 'inputs' | 'outputs', list: { name: string; shape?: number[] | undefined }[]) => {
+    const actual = kind === 'inputs' ? ctx.g.inputs : ctx.g.outputs;
+    list.forEach((e, i) => {
+      const t = actual.find((a) => a.name === e.name);
+      const nodes = t ? (kind === 'inputs' ? ctx.consumers(t.name).map((n) => n.id) : [ctx.producer(t.name)?.id].filter((x): x is string => !!x)) : [];
+      const kindWord = kind.slice(0, -1);
+      if (!t) {
+        const rel = related(kind, i, 'name');
+        ctx.push({
+          code: 'HW021',
+          severity: 'error',
+          message: `hailo.json expects ${kindWord} "${e.name}" but the model has no such ${kindWord} (it has ${actual.map((a) => `"${a.name}"`).join(', ') || 'none'}).`,
+          nodes: [],
+          fix: `Name the ${kindWord} "${e.name}" at export (input_names/output_names), or correct hailo.json.`,
+          ...(rel ? { related: rel } : {}),
+        });
+        return;
+      }
+      if (!e.shape) return;
+      const got = t.shape;
+      const same = got && got.length === e.shape.length && got.every((d, k) => d === e.shape![k]);
+      if (same) return;
+      const diffs = got && got.length === e.shape.length ? got.map((d, k) => (d !== e.shape![k] ? `axis ${k}: ${d} instead of ${e.shape![k]}` : '')).filter(Boolean).join(', ') : got ? `rank ${got.length} instead of ${e.shape.length}` : 'shape unknown';
+      const rel = related(kind, i, 'shape');
+      ctx.push({
+        code: 'HW021',
+        severity: 'error',
+        message: `The model's ${kindWord} "${e.name}" is ${fmtShape(got)} but hailo.json expects ${fmtShape(e.shape)} (${diffs}). Everything downstream (the decoder, calibration data, the device pipeline) is built for the expected shape.`,
+        nodes: nodes.slice(0, 8),
+        fix: kind === 'outputs' ? 'Restore the time length in the model (strides/pooling of the front convolutions), or update hailo.json if the contract really changed.' : 'Export with the input shape from hailo.json.',
+        ...(rel ? { related: rel } : {}),
+      });
+    });
+  };
+  check('inputs', exp.inputs ?? []);
+  check('outputs', exp.outputs ?? []);
+}
+
+/** 1-based line of a JSON path under the named model in hailo.json, when the project text is known. */
+function projectLine(ctx: LintContext, modelName: string | undefined, sub: (string | number)[]): number | undefined {
+  const pf = ctx.opts.projectFile;
+  if (!pf || !modelName) return undefined;
+  const root = jsonc.parseTree(pf.text, [], { allowTrailingComma: true });
+  const models = root ? jsonc.findNodeAtLocation(root, ['models']) : undefined;
+  const idx = models?.children?.findIndex((m) => jsonc.findNodeAtLocation(m, ['name'])?.value === modelName) ?? -1;
+  if (!root || idx < 0) return undefined;
+  const node = jsonc.findNodeAtLocation(root, ['models', idx, ...sub]) ?? jsonc.findNodeAtLocation(root, ['models', idx]);
+  if (!node) return undefined;
+  let line = 1;
+  for (let i = 0; i < node.offset; i++) if (pf.text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/** HW030: the on-chip memory estimate and the single/multi-context forecast. */
+export function memory(ctx: LintContext): void {
+  const est = estimateMemory(ctx.model, ctx.opts.hwArch);
+  const act = est.largestActivation;
+  const parts = [
+    `Estimate, not a compiler result: weights ≈ ${formatBytes(est.weightBytes)} at 8 bits (${est.paramCount.toLocaleString('en-US')} parameters)`,
+    act ? `largest activation "${act.name}" ${fmtShape(act.shape)} ≈ ${formatBytes(act.bytes)} at 8 bits` : 'largest activation unknown (shapes not inferred)',
+  ];
+  let message: string;
+  if (!est.memory || est.budgetBytes === undefined) {
+    message = `${parts.join('; ')}. No on-chip memory figure is known for ${ctx.opts.hwArch}, so no context forecast.`;
+  } else {
+    const attention = ctx.g.nodes.some((n) => n.op === 'MatMul' && !ctx.isConst(n.inputs[0]) && !ctx.isConst(n.inputs[1]));
+    message = `${parts.join('; ')}. ${est.memory.basis}; with ${formatBytes(est.budgetBytes)} usable for weights per context, forecast: ${est.forecast}${est.forecast === 'multi-context' ? `, at least ${est.minContexts} contexts by memory alone` : ''}.`;
+    if (attention && ctx.opts.hwArch === 'hailo8l') message += ' Compute also counts: the Whisper-tiny encoder (≈8 M parameters) compiled to 9 contexts on Hailo-8L.';
+    message += ` Assumptions: ${est.assumptions.slice(1).join('; ')}.`;
+  }
+  ctx.push({
+    code: 'HW030',
+    severity: 'info',
+    message,
+    nodes: act ? [ctx.producer(act.name)?.id].filter((x): x is string => !!x) : [],
+    fix: est.forecast === 'multi-context' ? 'Multi-context compiles work but pass tensors between contexts through DRAM (slower, longer compiles); to stay single-context reduce width/depth or compress weights (model_optimization_flavor(compression_level=...)).' : undefined,
+  });
+}

@@ -1,0 +1,329 @@
+import { strict as assert } from 'node:assert';
+import { lintModel, RULES, type LintOptions } from '../../src/core/analysis/lint';
+import type { Finding } from '../../src/core/analysis/finding';
+import { estimateMemory } from '../../src/core/hailo/memory';
+import { GraphBuilder, toyEncoder } from './lintGraphs';
+
+const opts: LintOptions = { hwArch: 'hailo8l' };
+const codes = (f: Finding[]) => [...new Set(f.map((x) => x.code))].sort();
+const only = (f: Finding[], code: string) => f.filter((x) => x.code === code);
+
+/** A one-conv model that is clean for every rule except the memory estimate. */
+function cleanConv(): GraphBuilder {
+  const b = new GraphBuilder();
+  b.input('x', [1, 3, 32, 32]);
+  const c = b.node('Conv', ['x', b.init('w', [8, 3, 3, 3]), b.init('b', [8])], [1, 8, 32, 32], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, '/backbone/conv1/Conv');
+  const r = b.node('Relu', [c], [1, 8, 32, 32], {}, '/backbone/act/Relu');
+  b.output(r);
+  return b;
+}
+
+describe('lint: rule catalogue', () => {
+  it('codes are unique and well-formed', () => {
+    const seen = new Set<string>();
+    for (const r of RULES) {
+      assert.match(r.code, /^HW\d{3}$/);
+      assert.ok(!seen.has(r.code), r.code);
+      seen.add(r.code);
+    }
+  });
+});
+
+describe('lint: clean model', () => {
+  it('a plain static conv net has only the memory estimate', () => {
+    const f = lintModel(cleanConv().model(), opts);
+    assert.deepEqual(codes(f), ['HW030']);
+    assert.match(f[0]!.message, /^Estimate/);
+    assert.match(f[0]!.message, /single-context/);
+  });
+});
+
+describe('lint: HW001 dynamic dims, HW002 batch', () => {
+  it('reports symbolic input and output dims', () => {
+    const b = new GraphBuilder();
+    b.input('x', ['batch', 3, 'h', 32]);
+    const r = b.node('Relu', ['x'], ['batch', 3, 'h', 32]);
+    b.output(r);
+    const f = only(lintModel(b.model(), opts), 'HW001');
+    assert.equal(f.length, 2);
+    assert.equal(f[0]!.severity, 'error');
+    assert.match(f[0]!.message, /axis 0 = "batch", axis 2 = "h"/);
+    assert.match(f[0]!.fix!, /--tensor-shapes x=/);
+    assert.deepEqual(f[0]!.nodes, ['/Relu_0']);
+  });
+  it('reports unknown input shapes', () => {
+    const b = new GraphBuilder();
+    b.input('x', undefined);
+    b.output(b.node('Relu', ['x']));
+    assert.ok(only(lintModel(b.model(), opts), 'HW001').some((x) => /no known shape/.test(x.message)));
+  });
+  it('batch 4 is an error; batch 1 is not', () => {
+    const b = new GraphBuilder();
+    b.input('x', [4, 3, 8, 8]);
+    b.output(b.node('Relu', ['x'], [4, 3, 8, 8]));
+    const f = only(lintModel(b.model(), opts), 'HW002');
+    assert.equal(f.length, 1);
+    assert.match(f[0]!.message, /batch size 4/);
+    assert.equal(only(lintModel(cleanConv().model(), opts), 'HW002').length, 0);
+  });
+});
+
+describe('lint: HW003 rank > 4', () => {
+  it('flags 5-D activations, not 5-D weights', () => {
+    const b = new GraphBuilder();
+    b.input('x', [1, 64, 1500]);
+    const r = b.node('Reshape', ['x', b.init('s', [5])], [1, 4, 16, 1500, 1], {}, '/enc/Reshape');
+    b.output(b.node('Relu', [r], [1, 4, 16, 1500, 1], {}, '/enc/Relu'));
+    const f = only(lintModel(b.model(), opts), 'HW003');
+    assert.deepEqual(f.map((x) => x.nodes).flat().sort(), ['/enc/Relu', '/enc/Reshape']);
+    assert.equal(only(lintModel(cleanConv().model(), opts), 'HW003').length, 0);
+  });
+});
+
+describe('lint: HW004/HW005 operators', () => {
+  it('rejected ops name the parser error class; grouped per op', () => {
+    const b = new GraphBuilder();
+    b.input('x', [1, 10]);
+    const t = b.node('TopK', ['x', b.init('k', [1])], [1, 3], {}, '/head/TopK');
+    const g = b.node('GatherElements', ['x', 'x'], [1, 10], {}, '/head/GatherElements');
+    const l = b.node('LSTM', ['x'], [1, 10], {}, '/rnn/LSTM');
+    b.output(t).output(g).output(l);
+    const f = only(lintModel(b.model(), opts), 'HW004');
+    assert.equal(f.length, 3);
+    assert.ok(f.some((x) => /UnsupportedOperationError: TopK operation is unsupported/.test(x.message)));
+    assert.ok(f.some((x) => /UnsupportedLSTMLayerError/.test(x.message)));
+  });
+  it('custom domains are errors; unknown ai.onnx ops are uncertain warnings', () => {
+    const b = new GraphBuilder();
+    b.input('x', [1, 8]);
+    const c = b.node('FusedThing', ['x'], [1, 8], {}, '/a/FusedThing', 'com.example');
+    const s = b.node('Softplus', [c], [1, 8], {}, '/a/Softplus');
+    b.output(s);
+    b.domains = ['com.example'];
+    const f = lintModel(b.model(), opts);
+    assert.ok(only(f, 'HW004').some((x) => /domain "com\.example"/.test(x.message)));
+    const w = only(f, 'HW005');
+    assert.equal(w.length, 1);
+    assert.equal(w[0]!.severity, 'warning');
+    assert.match(w[0]!.message, /Softplus.*Uncertain/);
+    assert.ok(only(f, 'HW007').some((x) => x.severity === 'error'));
+  });
+  it('supported ops are silent', () => {
+    assert.equal(lintModel(cleanConv().model(), opts).filter((x) => x.code === 'HW004' || x.code === 'HW005').length, 0);
+  });
+});
+
+describe('lint: HW006 shape-driven, HW007 opset', () => {
+  it('Shape -> Reshape chains are reported', () => {
+    const b = new GraphBuilder();
+    b.input('x', [1, 8, 4]);
+    const s = b.node('Shape', ['x'], [3], {}, '/Shape');
+    const g = b.node('Gather', [s, b.init('i', [])], [], { axis: 0 }, '/Gather');
+    const u = b.node('Unsqueeze', [g, b.init('ax', [1])], [1], {}, '/Unsqueeze');
+    const c = b.node('Concat', [u, b.init('rest', [1])], [2], { axis: 0 }, '/Concat');
+    const r = b.node('Reshape', ['x', c], [1, 32], {}, '/Reshape');
+    b.output(r);
+    const f = only(lintModel(b.model(), opts), 'HW006');
+    assert.ok(f.some((x) => x.nodes.includes('/Shape')));
+    // the Shape of a static tensor folds: the Reshape's shape input is constant, so no Reshape finding
+    assert.ok(!f.some((x) => x.nodes.includes('/Reshape')));
+  });
+  it('opset 9 and 18 warn; 13 and 17 do not', () => {
+    for (const [v, n] of [[9, 1], [13, 0], [17, 0], [18, 1]] as const) {
+      const b = cleanConv();
+      b.opset = v;
+      assert.equal(only(lintModel(b.model(), opts), 'HW007').length, n, `opset ${v}`);
+    }
+  });
+});
+
+describe('lint: transformer rules on a Whisper-style encoder', () => {
+  const enc = toyEncoder({ blocks: 12, steps: 1500, width: 64 });
+  const f = lintModel(enc.model(), opts);
+
+  it('aggregates 12 blocks into one finding per rule and scope pattern', () => {
+    const sm = only(f, 'HW012');
+    assert.equal(sm.length, 1);
+    assert.match(sm[0]!.message, /12 Softmax nodes in 12 blocks \(blocks\.\*\.attn\)/);
+    assert.equal(sm[0]!.nodes.length, 12);
+    const mm = only(f, 'HW013');
+    assert.equal(mm.length, 1);
+    assert.equal(mm[0]!.nodes.length, 24, 'Q·Kᵀ and attention·V in each block; constant-weight MatMuls are not reported');
+    assert.ok(f.length < 30, `${f.length} findings`);
+  });
+
+  it('LayerNormalization: native op is HW010 info with the .alls recipe', () => {
+    const ln = only(f, 'HW010');
+    assert.ok(ln.length >= 1);
+    assert.ok(ln.every((x) => x.severity === 'info'));
+    assert.match(ln[0]!.fix!, /layer_norm_decomposition/);
+    assert.equal(only(f, 'HW011').length, 0);
+  });
+
+  it('reshape/transpose across axes is HW014; the Conv1d front end is HW019; Erf GELU is HW017', () => {
+    assert.ok(only(f, 'HW014').length >= 2);
+    const c1 = only(f, 'HW019');
+    assert.equal(c1.length, 2);
+    assert.match(c1[0]!.fix!, /kernel_size=\(1, k\)/);
+    const g = only(f, 'HW017');
+    assert.ok(g.every((x) => x.severity === 'info'));
+    assert.ok(g.some((x) => /in 12 blocks/.test(x.message)));
+  });
+
+  it('no false positives: no broadcast, reduction, gather, pad, rank or dynamic findings', () => {
+    for (const c of ['HW001', 'HW002', 'HW003', 'HW004', 'HW005', 'HW006', 'HW015', 'HW016', 'HW018', 'HW020']) {
+      assert.equal(only(f, c).length, 0, `${c}: ${only(f, c).map((x) => x.message).join(' | ')}`);
+    }
+  });
+
+  it('hand-written LayerNorm is HW011 and its pieces are not reported again', () => {
+    const d = lintModel(toyEncoder({ blocks: 3, layerNorm: 'decomposed' }).model(), opts);
+    const h = only(d, 'HW011');
+    assert.equal(h.length, 2, 'one per scope pattern: attn_ln and mlp_ln');
+    assert.ok(h.every((x) => /3 hand-written LayerNorms .*in 3 blocks/.test(x.message)), h.map((x) => x.message).join('\n'));
+    assert.ok(h[0]!.nodes.some((n) => n.endsWith('/Sqrt')));
+    assert.equal(only(d, 'HW015').length, 0, 'the Sub/Div broadcasts belong to the pattern');
+    assert.equal(only(d, 'HW016').length, 0, 'ReduceMean over the channel axis');
+  });
+
+  it('lints a 12-block whisper-small-sized graph in well under 100 ms', () => {
+    const big = toyEncoder({ blocks: 12, width: 768, heads: 12 }).model();
+    lintModel(big, opts);
+    const t0 = performance.now();
+    lintModel(big, opts);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 100, `${ms.toFixed(1)} ms`);
+  });
+});
+
+describe('lint: HW012 softmax axis, HW015 broadcast, HW016 reductions', () => {
+  it('softmax on a non-last axis warns', () => {
+    const b = new GraphBuilder();
+    b.input('x', [1, 4, 16, 16]);
+    b.output(b.node('Softmax', ['x'], [1, 4, 16, 16], { axis: 1 }, '/Softmax'));
+    const f = only(lintModel(b.model(), opts), 'HW012');
+    assert.equal(f[0]!.severity, 'warning');
+  });
+  it('activation broadcast warns, equal shapes and constants do not', () => {
+    const b = new GraphBuilder();
+    b.input('x', [1, 1500, 64]);
+    b.input('m', [1, 1, 64]);
+    const a = b.node('Add', ['x', 'm'], [1, 1500, 64], {}, '/mix/Add');
+    const c = b.node('Mul', [a, b.init('scale', [64])], [1, 1500, 64], {}, '/mix/Mul');
+    const d = b.node('Add', [a, c], [1, 1500, 64], {}, '/mix/Add_1');
+    b.output(d);
+    const f = only(lintModel(b.model(), opts), 'HW015');
+    assert.equal(f.length, 1);
+    assert.deepEqual(f[0]!.nodes, ['/mix/Add']);
+    assert.match(f[0]!.message, /\[1, 1500, 64\] with \[1, 1, 64\]/);
+  });
+  it('ReduceMax on the time axis is an error with the parser message; channel axis is fine', () => {
+    const b = new GraphBuilder();
+    b.input('x', [1, 1500, 64]);
+    const a = b.node('ReduceMax', ['x'], [1, 1, 64], { axes: [1], keepdims: 1 }, '/pool/ReduceMax');
+    const c = b.node('ReduceMax', ['x'], [1, 1500, 1], { axes: [-1], keepdims: 1 }, '/pool/ReduceMax_1');
+    const m = b.node('ReduceMean', ['x'], [1, 64], { axes: [1], keepdims: 0 }, '/pool/ReduceMean');
+    b.output(a).output(c).output(m);
+    const f = only(lintModel(b.model(), opts), 'HW016');
+    assert.equal(f.length, 2);
+    const max = f.find((x) => x.nodes[0] === '/pool/ReduceMax')!;
+    assert.equal(max.severity, 'error');
+    assert.match(max.message, /UnsupportedReduceMaxLayerError/);
+    assert.equal(f.find((x) => x.nodes[0] === '/pool/ReduceMean')!.severity, 'warning');
+  });
+  it('opset-18 reductions read axes from constants; unknown axes are said to be unknown', () => {
+    const b = new GraphBuilder();
+    b.input('x', [1, 8, 16, 16]);
+    const m = b.node('ReduceMean', ['x', b.init('axes', [2])], [1, 8, 1, 1], { keepdims: 1 }, '/gap/ReduceMean');
+    b.output(m);
+    const withValues = only(lintModel(b.model(), { ...opts, constants: new Map([['axes', [2, 3]]]) }), 'HW016');
+    assert.match(withValues[0]!.fix!, /AdaptiveAvgPool2d/);
+    const without = only(lintModel(b.model(), opts), 'HW016');
+    assert.match(without[0]!.message, /not known/);
+  });
+});
+
+describe('lint: HW018 gather, HW020 pad', () => {
+  it('embedding lookups, batch-axis and computed-index gathers are errors', () => {
+    const b = new GraphBuilder();
+    b.input('tokens', [1, 448]);
+    b.input('x', [3, 1, 4, 16]);
+    const e = b.node('Gather', [b.init('embed', [51865, 384]), 'tokens'], [1, 448, 384], { axis: 0 }, '/decoder/token_embedding/Gather');
+    const q = b.node('Gather', ['x', b.init('zero', [])], [1, 4, 16], { axis: 0 }, '/blocks.0/attn/Gather_3');
+    const s = b.node('Gather', ['x', b.init('two', [])], [3, 4, 16], { axis: 1 }, '/blocks.0/attn/Gather_4');
+    b.output(e).output(q).output(s);
+    const f = only(lintModel(b.model(), opts), 'HW018');
+    const by = (n: string) => f.find((x) => x.nodes.includes(n))!;
+    assert.match(by('/decoder/token_embedding/Gather').message, /embedding lookup/);
+    assert.match(by('/blocks.0/attn/Gather_3').message, /Gather operation on the batch dimension is not supported/);
+    assert.equal(by('/blocks.0/attn/Gather_4').severity, 'info');
+  });
+  it('asymmetric and non-constant pads; symmetric zero pad is silent', () => {
+    const b = new GraphBuilder();
+    b.input('x', [1, 8, 1, 100]);
+    const p1 = b.node('Pad', ['x', b.init('pads1', [8])], [1, 8, 1, 103], { mode: 'constant' }, '/front/Pad');
+    const p2 = b.node('Pad', ['x', b.init('pads2', [8])], [1, 8, 1, 102], {}, '/front/Pad_1');
+    const sh = b.node('Concat', ['x', 'x'], [1, 16, 1, 100], { axis: 1 }, '/front/Concat');
+    const p3 = b.node('Pad', ['x', sh], [1, 8, 1, 102], { mode: 'reflect' }, '/front/Pad_2');
+    b.output(p1).output(p2).output(p3);
+    const constants = new Map([['pads1', [0, 0, 0, 1, 0, 0, 0, 2]], ['pads2', [0, 0, 0, 1, 0, 0, 0, 1]]]);
+    const f = only(lintModel(b.model(), { ...opts, constants }), 'HW020');
+    assert.ok(f.some((x) => x.nodes.includes('/front/Pad') && /asymmetric/.test(x.message) && /0, 0, 0, 1, 0, 0, 0, 2/.test(x.message)));
+    assert.ok(!f.some((x) => x.nodes.includes('/front/Pad_1')));
+    assert.ok(f.some((x) => x.nodes.includes('/front/Pad_2') && x.severity === 'error'));
+  });
+  it('asymmetric conv pads attribute is reported', () => {
+    const b = new GraphBuilder();
+    b.input('x', [1, 3, 8, 8]);
+    b.output(b.node('Conv', ['x', b.init('w', [4, 3, 2, 2])], [1, 4, 8, 8], { kernel_shape: [2, 2], pads: [0, 0, 1, 1] }, '/c/Conv'));
+    assert.equal(only(lintModel(b.model(), opts), 'HW020').length, 1);
+  });
+});
+
+describe('lint: HW021 contract', () => {
+  const enc = toyEncoder({ blocks: 1, steps: 500, width: 32 });
+  const outName = enc.g.outputs[0]!.name;
+  it('a 500-step output against the 1500-step contract is an error pointing at hailo.json', () => {
+    const text = `{\n  "models": [\n    {\n      "name": "enc",\n      "inputs": [{ "name": "mel", "shape": [1, 80, 1000] }],\n      "outputs": [\n        { "name": "${outName}", "shape": [1, 1500, 32] }\n      ],\n      "onnx": "enc.onnx"\n    }\n  ]\n}\n`;
+    const f = only(
+      lintModel(enc.model(), { ...opts, expected: { name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 1000] }], outputs: [{ name: outName, shape: [1, 1500, 32] }] }, projectFile: { file: '/p/hailo.json', text } }),
+      'HW021',
+    );
+    assert.equal(f.length, 1);
+    assert.match(f[0]!.message, /is \[1, 500, 32\] but hailo\.json expects \[1, 1500, 32\] \(axis 1: 500 instead of 1500\)/);
+    assert.deepEqual(f[0]!.related, [{ message: 'expected output in enc', file: '/p/hailo.json', line: 7 }]);
+  });
+  it('matching shapes are silent; missing names are errors', () => {
+    const ok = lintModel(enc.model(), { ...opts, expected: { inputs: [{ name: 'mel', shape: [1, 80, 1000] }], outputs: [{ name: outName, shape: [1, 500, 32] }] } });
+    assert.equal(only(ok, 'HW021').length, 0);
+    const bad = only(lintModel(enc.model(), { ...opts, expected: { inputs: [{ name: 'audio', shape: [1, 80, 1000] }] } }), 'HW021');
+    assert.match(bad[0]!.message, /expects input "audio" but the model has no such input \(it has "mel"\)/);
+  });
+});
+
+describe('lint: HW030 memory estimate', () => {
+  it('forecasts multi-context for whisper-small-sized weights on hailo8l, labelled as an estimate', () => {
+    const big = toyEncoder({ blocks: 12, width: 768, heads: 12 }).model();
+    const est = estimateMemory(big, 'hailo8l');
+    assert.equal(est.forecast, 'multi-context');
+    assert.ok(est.minContexts! >= 10, String(est.minContexts));
+    const f = only(lintModel(big, opts), 'HW030')[0]!;
+    assert.match(f.message, /^Estimate, not a compiler result/);
+    assert.match(f.message, /Hailo-8L: ≈10 MB assumed/);
+    assert.match(f.message, /9 contexts/);
+  });
+  it('no figure for an unknown arch', () => {
+    const f = only(lintModel(cleanConv().model(), { hwArch: 'hailo15h' }), 'HW030')[0]!;
+    assert.match(f.message, /No on-chip memory figure is known for hailo15h/);
+  });
+});
+
+describe('lint: source map', () => {
+  it('findings carry the source of their first mapped node and the rest as related', () => {
+    const enc = toyEncoder({ blocks: 3 });
+    const sourceMap = { lookup: (n: string) => (n.endsWith('/attn/Softmax') ? { file: '/src/model.py', line: 40 + Number(/blocks\.(\d+)/.exec(n)![1]) } : undefined) };
+    const f = only(lintModel(enc.model(), { ...opts, sourceMap }), 'HW012')[0]!;
+    assert.deepEqual(f.source, { file: '/src/model.py', line: 40 });
+    assert.deepEqual(f.related?.map((r) => r.line), [41, 42]);
+  });
+});
