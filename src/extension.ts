@@ -4,6 +4,7 @@ import { effectiveSettings } from './adapters/config';
 import { ProjectService } from './adapters/project';
 import { ModelsView } from './adapters/modelsView';
 import { command, type Services } from './adapters/services';
+import { registerExport } from './adapters/export';
 
 /** Wiring only: build the logger and services, then let each feature register itself. */
 export async function activate(context: vscode.ExtensionContext): Promise<Services> {
@@ -25,6 +26,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
       vscode.commands.registerCommand('hailo.showLog', () => log.show()),
     );
 
+    registerExport(services);
     void project.reload();
     const ms = performance.now() - t0;
     services.activationMs = ms;
