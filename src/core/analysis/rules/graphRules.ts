@@ -148,21 +148,29 @@ export function operators(ctx: LintContext): void {
 
 /** HW006: Shape-driven computation; the parser needs everything shape-related folded to constants. */
 export function shapeDriven(ctx: LintContext): void {
-  const byOp = new Map<string, GraphNode[]>();
-  for (const n of ctx.g.nodes) {
-    let hit = false;
-    if (n.op === 'Shape' || n.op === 'Size' || n.op === 'Range' || n.op === 'ConstantOfShape') hit = true;
-    else if ((n.op === 'Reshape' || n.op === 'Expand' || n.op === 'Tile') && n.inputs[1] && !ctx.isConst(n.inputs[1])) hit = true;
-    if (!hit) continue;
-    let list = byOp.get(n.op);
-    if (!list) byOp.set(n.op, (list = []));
+  const foldable = new Map<string, GraphNode[]>();
+  const dynamic = new Map<string, GraphNode[]>();
+  const add = (m: Map<string, GraphNode[]>, n: GraphNode) => {
+    let list = m.get(n.op);
+    if (!list) m.set(n.op, (list = []));
     list.push(n);
+  };
+  for (const n of ctx.g.nodes) {
+    if (n.op === 'Shape' || n.op === 'Size') add(ctx.staticShape(n.inputs[0]) ? foldable : dynamic, n);
+    else if (n.op === 'Range' || n.op === 'ConstantOfShape') add(n.inputs.every((i) => ctx.isConst(i)) ? foldable : dynamic, n);
+    else if ((n.op === 'Reshape' || n.op === 'Expand' || n.op === 'Tile') && n.inputs[1] && !ctx.isConst(n.inputs[1])) add(dynamic, n);
   }
-  for (const [op, nodes] of byOp) {
+  for (const [op, nodes] of dynamic) {
     ctx.report('HW006', 'warning', nodes, (a) => ({
-      message: `${plural(a.count, `${op} node`)}${a.where} compute${a.count === 1 ? 's' : ''} shapes or sizes inside the graph. The Hailo parser needs static, constant shapes ("Shape-driven reshapes" are listed as unsupported); it retries on an onnx-simplifier copy, which folds such chains only when every input shape is static.`,
-      fix: 'Run onnxsim (onnx-simplifier) on the export, or use fixed sizes in the model code (x.reshape(1, 1500, 768) instead of x.reshape(x.shape[0], -1, ...)).',
+      message: `${plural(a.count, `${op} node`)}${a.where} compute shapes or sizes from tensors whose shape is not static. The Hailo parser needs constant shapes ("Shape-driven reshapes" are listed as unsupported) and is expected to fail here.`,
+      fix: 'Use fixed sizes in the model code (x.reshape(1, 1500, 768) instead of x.reshape(x.shape[0], -1, ...)), export with static input shapes, then run onnxsim.',
     }), op);
+  }
+  for (const [op, nodes] of foldable) {
+    ctx.report('HW006', 'info', nodes, (a) => ({
+      message: `${plural(a.count, `${op} node`)}${a.where} compute shapes of statically shaped tensors (torch writes Shape -> Gather -> Concat -> Reshape for view(n, t, h, -1)). They fold to constants: the parser retries on an onnx-simplifier copy when the first parse fails; simplifying the export yourself avoids the retry.`,
+      fix: 'Run onnxsim (onnx-simplifier) on the export, or write shapes as constants (view(1, T, heads, -1)).',
+    }), `${op}:fold`);
   }
 }
 

@@ -80,7 +80,9 @@ export function memory(ctx: LintContext): void {
   } else {
     const attention = ctx.g.nodes.some((n) => n.op === 'MatMul' && !ctx.isConst(n.inputs[0]) && !ctx.isConst(n.inputs[1]));
     message = `${parts.join('; ')}. ${est.memory.basis}; with ${formatBytes(est.budgetBytes)} usable for weights per context, forecast: ${est.forecast}${est.forecast === 'multi-context' ? `, at least ${est.minContexts} contexts by memory alone` : ''}.`;
-    if (attention && ctx.opts.hwArch === 'hailo8l') message += ' Compute also counts: the Whisper-tiny encoder (≈8 M parameters) compiled to 9 contexts on Hailo-8L.';
+    if (attention && ctx.opts.hwArch === 'hailo8l') {
+      message += ` Compute counts too: with attention blocks expect multi-context on Hailo-8L whatever the memory says (the Whisper-tiny encoder, ≈8 M parameters, compiled to 9 contexts).`;
+    }
     message += ` Assumptions: ${est.assumptions.slice(1).join('; ')}.`;
   }
   ctx.push({

@@ -115,7 +115,6 @@ export function activationMatMul(ctx: LintContext): void {
 /** HW014: Reshape/Flatten/Transpose that split, merge or reorder axes. */
 export function layoutChanges(ctx: LintContext): void {
   const hits = new Map<string, GraphNode[]>();
-  const details = new Map<string, string>();
   for (const n of ctx.g.nodes) {
     if (n.op !== 'Reshape' && n.op !== 'Flatten' && n.op !== 'Transpose') continue;
     if (ctx.isConst(n.inputs[0])) continue; // folded by the parser
@@ -137,11 +136,11 @@ export function layoutChanges(ctx: LintContext): void {
     let list = hits.get(n.op);
     if (!list) hits.set(n.op, (list = []));
     list.push(n);
-    if (!details.has(n.op)) details.set(n.op, `${fmtShape(inS)} -> ${fmtShape(outS)}`);
   }
+  const detail = (n: GraphNode) => `${fmtShape(ctx.shape(n.inputs[0]))} -> ${fmtShape(ctx.shape(n.outputs[0]))}`;
   for (const [op, nodes] of hits) {
     ctx.report('HW014', 'warning', nodes, (a) => ({
-      message: `${plural(a.count, `${op} node`)}${a.where} move data across axes (e.g. ${details.get(op)}). The Hailo parser maps supported patterns (attention head split/merge in ViT/BERT/Whisper) to layout layers (format_conversion, auto_reshape_from_X_to_Y, *_defuse_reshape_*); others fail with "UnsupportedShuffleLayerError ... Failed to determine type of layer to create". Either way the compiled graph differs here.`,
+      message: `${plural(a.count, `${op} node`)}${a.where} move${a.count === 1 ? 's' : ''} data across axes (e.g. ${detail(a.nodes[0]!)}). The Hailo parser maps supported patterns (attention head split/merge in ViT/BERT/Whisper) to layout layers (format_conversion, auto_reshape_from_X_to_Y, *_defuse_reshape_*); others fail with "UnsupportedShuffleLayerError ... Failed to determine type of layer to create". Either way the compiled graph differs here.`,
       fix: 'Prefer layouts that need no reshape: keep sequences as [1, C, 1, T] and mix with (1, k) convolutions; where heads are split, use the plain reshape/transpose pattern of PyTorch eager attention.',
     }), op);
   }
