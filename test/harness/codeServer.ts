@@ -214,7 +214,7 @@ export async function startCodeServer(o: StartOptions = {}): Promise<CodeServer>
 /** A writable copy of a folder (the example workspace), so tests never touch the repository. */
 export function copyWorkspace(from: string): string {
   const to = fs.mkdtempSync(path.join(os.tmpdir(), 'hailo-ws-'));
-  fs.cpSync(from, to, { recursive: true, filter: (src) => !/(^|[\\/])__pycache__$/.test(src) });
+  fs.cpSync(from, to, { recursive: true, preserveTimestamps: true, filter: (src) => !/(^|[\\/])__pycache__$/.test(src) });
   return to;
 }
 

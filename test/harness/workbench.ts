@@ -111,7 +111,12 @@ export async function treeRows(page: Page, viewTitle: string): Promise<string[]>
   const rows = pane.locator('.monaco-list-row');
   const n = await rows.count();
   const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(((await rows.nth(i).innerText()) || '').replace(/\s+/g, ' ').trim());
+  for (let i = 0; i < n; i++) {
+    const row = rows.nth(i);
+    const label = await row.locator('.label-name').first().innerText().catch(() => '');
+    const description = await row.locator('.label-description').first().innerText().catch(() => '');
+    out.push(`${label} ${description}`.replace(/\s+/g, ' ').trim());
+  }
   return out;
 }
 
