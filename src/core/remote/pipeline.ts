@@ -10,7 +10,8 @@ import { rjoin } from './quote';
 import { RunRecord, RunStep, newRunId, pruneRuns, readRun, runDir, writeRun, RUN_FILE, type StepName } from './run';
 import type { SshHost } from './ssh';
 import { uploadInputs, type UploadItem } from './upload';
-import { LineSplitter, summarizeDfcLog } from './logLines';
+import { LineSplitter } from './logLines';
+import { parseDfcLog, type DfcLogSummary } from '../hailo/dfcLog';
 
 /** What the pipeline reports while it works (all optional). */
 export interface PipelineEvents {
@@ -137,6 +138,13 @@ export async function resumeRun(ctx: PipelineContext, id: string, opts: { projec
   run.status = 'running';
   writeRun(ctx.runsDir, run);
   return executeRun(ctx, run, { env, projectRoot: opts.projectRoot, model: opts.model });
+}
+
+/** The error worth showing for a failed step: the last one the log parser found. */
+export function lastError(summary: DfcLogSummary): string | undefined {
+  const e = summary.errors[summary.errors.length - 1];
+  if (!e) return summary.compile.failureReason;
+  return e.errorClass && !e.message.startsWith(e.errorClass) ? `${e.errorClass}: ${e.message}` : e.message;
 }
 
 function order(s: StepName): number {
@@ -275,7 +283,8 @@ async function runStep(ctx: PipelineContext, run: RunRecord, step: RunStep, o: {
   const text = fs.readFileSync(localLog, 'utf8');
   const versions = versionsFromLog(text);
   run.toolVersions = { ...run.toolVersions, ...versions };
-  step.summary = summarizeDfcLog(text);
+  const summary = parseDfcLog(text);
+  step.summary = summary;
   if (result.memoryExceeded) {
     step.status = 'memory-limit';
     step.error = {
@@ -286,7 +295,7 @@ async function runStep(ctx: PipelineContext, run: RunRecord, step: RunStep, o: {
   else if (result.exitCode === 0) step.status = 'succeeded';
   else {
     step.status = 'failed';
-    const last = (step.summary as { lastError?: string } | undefined)?.lastError;
+    const last = lastError(summary);
     step.error = { code: 'REMOTE_STEP_FAILED', message: `${step.step} failed on ${run.target.host} with exit code ${result.exitCode}${last ? `: ${last}` : ''}` };
   }
   log.info(`Run ${run.id}: ${step.step} ${step.status} (exit ${result.exitCode}, ${((step.durationMs ?? 0) / 1000).toFixed(1)} s, peak ${(result.peakKB / 1024).toFixed(0)} MB)`);

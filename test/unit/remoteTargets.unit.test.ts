@@ -1,0 +1,117 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { addTargetToText, targetNameFor } from '../../src/core/remote/targets';
+import { parseProjectText } from '../../src/core/project/load';
+import { listConfiguredHosts } from '../../src/core/remote/ssh';
+import { LineSplitter, displayLine } from '../../src/core/remote/logLines';
+import { newRunId, pruneRuns, writeRun, readRun, RunRecord } from '../../src/core/remote/run';
+import { planStep, dfcEnvironment } from '../../src/core/remote/dfc';
+import { isHailoError } from '../../src/core/errors';
+
+describe('remote: targets in hailo.json', () => {
+  const text = `{
+  // my project
+  "models": [], /* keep me */
+}
+`;
+  it('adds a target and keeps comments', () => {
+    const out = addTargetToText(text, { name: 'gpu-box', host: 'alice@gpu', workDir: '~/hw', dfc: { kind: 'venv', path: '~/venv' } });
+    assert.match(out, /\/\/ my project/);
+    assert.match(out, /\/\* keep me \*\//);
+    const p = parseProjectText(out, 'hailo.json');
+    assert.deepEqual(p.problems, []);
+    assert.equal(p.project!.targets![0]!.host, 'alice@gpu');
+    const again = addTargetToText(out, { name: 'other', host: 'box2' });
+    const p2 = parseProjectText(again, 'hailo.json');
+    assert.deepEqual(p2.project!.targets!.map((t) => t.name), ['gpu-box', 'other']);
+    const replaced = addTargetToText(again, { name: 'gpu-box', host: 'bob@gpu' });
+    assert.deepEqual(parseProjectText(replaced, 'hailo.json').project!.targets!.map((t) => t.host), ['bob@gpu', 'box2']);
+  });
+  it('refuses a broken file and invalid targets', () => {
+    assert.throws(() => addTargetToText('{ "models": [', { name: 'a', host: 'b' }), (e: unknown) => isHailoError(e, 'PROJECT_INVALID_JSON'));
+    assert.throws(() => addTargetToText(text, { name: 'bad name!', host: 'b' }), (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT'));
+  });
+  it('derives unique names', () => {
+    assert.equal(targetNameFor('alice@gpu.lab', []), 'gpu.lab');
+    assert.equal(targetNameFor('gpu', ['gpu']), 'gpu-2');
+  });
+  it('lists Host aliases from ssh_config and its Includes', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hwcfg-'));
+    fs.mkdirSync(path.join(dir, 'conf.d'));
+    fs.writeFileSync(path.join(dir, 'config'), 'Include conf.d/*.conf\nHost box1 *.wild\n  HostName 1.2.3.4\nHost box2\n');
+    fs.writeFileSync(path.join(dir, 'conf.d', 'a.conf'), 'Host inc1\n  User x\n');
+    assert.deepEqual(listConfiguredHosts(path.join(dir, 'config')), ['box1', 'box2', 'inc1']);
+  });
+});
+
+describe('remote: log lines', () => {
+  it('splits on \\n across chunks and keeps \\r redraws inside a line', () => {
+    const s = new LineSplitter();
+    const a = s.push(Buffer.from('one\ntw'));
+    assert.deepEqual(a.lines, ['one']);
+    assert.equal(a.complete.toString(), 'one\n');
+    const b = s.push(Buffer.from('o\rtwo!\nthr'));
+    assert.deepEqual(b.lines, ['two\rtwo!']);
+    assert.equal(s.flush().toString(), 'thr');
+    // a multi-byte character split across chunks
+    const u = Buffer.from('é\n');
+    assert.deepEqual(s.push(u.subarray(0, 1)).lines, []);
+    assert.deepEqual(s.push(u.subarray(1)).lines, ['é']);
+  });
+  it('shows what a terminal would', () => {
+    assert.equal(displayLine('Calibration:  50%\rCalibration: 100%'), 'Calibration: 100%');
+    assert.equal(displayLine('[\x1b[32minfo\x1b[0m] ok'), '[info] ok');
+  });
+});
+
+describe('remote: run records', () => {
+  const base = (id: string, status: RunRecord['status']): RunRecord =>
+    RunRecord.parse({ version: 1, id, model: 'm', netName: 'm', hwArch: 'hailo8l', target: { name: 't', host: 'h', workDir: '/w' }, remoteDir: '/w/runs/x', createdAt: new Date().toISOString(), status, steps: [] });
+  it('writes, reads and prunes, never a running run', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hwruns-'));
+    const ids = ['20250101-000001-m-a', '20250101-000002-m-b', '20250101-000003-m-c', '20250101-000004-m-d'];
+    writeRun(dir, base(ids[0]!, 'running'));
+    for (const id of ids.slice(1)) writeRun(dir, base(id, 'succeeded'));
+    assert.equal(readRun(path.join(dir, ids[3]!, 'run.json')).status, 'succeeded');
+    const removed = pruneRuns(dir, 1);
+    assert.deepEqual(removed.map((r) => path.basename(r)).sort(), [ids[1], ids[2]]);
+    assert.ok(fs.existsSync(path.join(dir, ids[0]!)));
+  });
+  it('refuses corrupt run.json and hostile ids with typed errors', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hwruns-'));
+    fs.mkdirSync(path.join(dir, 'x'));
+    fs.writeFileSync(path.join(dir, 'x', 'run.json'), '{"version": 1');
+    assert.throws(() => readRun(path.join(dir, 'x', 'run.json')), (e: unknown) => isHailoError(e, 'RUN_INVALID'));
+    fs.writeFileSync(path.join(dir, 'x', 'run.json'), '{"version": 2}');
+    assert.throws(() => readRun(path.join(dir, 'x', 'run.json')), (e: unknown) => isHailoError(e, 'RUN_INVALID'));
+    assert.throws(() => writeRun(dir, { ...base('ok', 'running'), id: '../escape' }));
+    assert.match(newRunId('my model/x', new Date(Date.UTC(2025, 0, 2, 3, 4, 5)), 0.5), /^20250102-030405-my_model_x-[0-9a-f]{6}$/);
+  });
+});
+
+describe('remote: DFC command lines', () => {
+  const model = { name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], onnx: 'enc.onnx', startNodes: ['mel'], endNodes: ['/a/b', 'c d'] };
+  it('parse: net name, hw-arch, node names, har path and -y', () => {
+    const p = planStep('parse', model, { runDir: '/w/r', hwArch: 'hailo8l', inputs: { onnx: '/w/r/inputs/enc.onnx' } });
+    assert.deepEqual(p.argv, ['hailo', 'parser', 'onnx', '/w/r/inputs/enc.onnx', '--net-name', 'enc', '--hw-arch', 'hailo8l', '--har-path', '/w/r/enc.har', '--start-node-names', 'mel', '--end-node-names', '/a/b', 'c d', '-y']);
+  });
+  it('optimize and compile outputs', () => {
+    const o = planStep('optimize', model, { runDir: '/w/r', hwArch: 'hailo8', inputs: { onnx: 'x', calibSet: '/w/r/c.npy', modelScript: '/w/r/m.alls' } });
+    assert.deepEqual(o.argv, ['hailo', 'optimize', '/w/r/enc.har', '--hw-arch', 'hailo8', '--calib-set-path', '/w/r/c.npy', '--model-script', '/w/r/m.alls', '--output-har-path', '/w/r/enc_optimized.har']);
+    const c = planStep('compile', model, { runDir: '/w/r', hwArch: 'hailo8', inputs: { onnx: 'x' } });
+    assert.deepEqual(c.outputs.map((a) => a.remote), ['/w/r/enc.hef', '/w/r/enc_compiled.har']);
+  });
+  it('environments: venv passes its path as data; docker maps the work dir', () => {
+    const v = dfcEnvironment({ kind: 'venv', path: "/o'dd/venv" }, '/w');
+    const argv = v.launch(['hailo', '--version']);
+    assert.equal(argv[0], 'sh');
+    assert.ok(argv.includes("/o'dd/venv"));
+    assert.ok(!argv[2]!.includes('odd'));
+    const d = dfcEnvironment({ kind: 'docker', container: 'hailo', workDir: '/local/shared_with_docker/hw' }, '/home/u/hw');
+    assert.deepEqual(d.jobEnv.prefix, ['docker', 'exec', 'hailo']);
+    assert.equal(d.mapPath('/home/u/hw/runs/1'), '/local/shared_with_docker/hw/runs/1');
+    assert.equal(d.mapPath('/elsewhere'), '/elsewhere');
+  });
+});
