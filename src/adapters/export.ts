@@ -141,14 +141,15 @@ export function registerExport(services: Services): void {
         log.error(e.message);
         if (e.stderrTail) log.debug(e.stderrTail);
         if (e.code === 'PYTHON_MISSING_PACKAGE' || e.code === 'PYTHON_NOT_FOUND') {
-          const actions = ['Select Interpreter', 'Open Settings', 'Show Log'];
-          const c = await vscode.window.showErrorMessage(e.message, ...actions);
-          if (c === 'Select Interpreter') {
-            const all = await vscode.commands.getCommands(true);
-            if (all.includes('python.setInterpreter')) await vscode.commands.executeCommand('python.setInterpreter');
-            else await vscode.commands.executeCommand('workbench.action.openSettings', 'hailo.pythonPath');
-          } else if (c === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'hailo.pythonPath');
-          else if (c) log.show();
+          // not awaited: the command is done, the buttons are offers
+          void vscode.window.showErrorMessage(e.message, 'Select Interpreter', 'Open Settings', 'Show Log').then(async (c) => {
+            if (c === 'Select Interpreter') {
+              const all = await vscode.commands.getCommands(true);
+              if (all.includes('python.setInterpreter')) await vscode.commands.executeCommand('python.setInterpreter');
+              else await vscode.commands.executeCommand('workbench.action.openSettings', 'hailo.pythonPath');
+            } else if (c === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'hailo.pythonPath');
+            else if (c) log.show();
+          });
           return;
         }
         if (e.location) {
@@ -169,9 +170,10 @@ export function registerExport(services: Services): void {
           if (e.detail?.errorClass) d.code = e.detail.errorClass;
           if (project.uri) d.relatedInformation = [new vscode.DiagnosticRelatedInformation(new vscode.Location(project.uri, new vscode.Position(0, 0)), `while exporting model "${model.name}" (${spec.entry})`)];
           diagnostics.set(uri, [d]);
-          const c = await vscode.window.showErrorMessage(e.message, 'Go to Line', 'Show Log');
-          if (c === 'Go to Line') await vscode.window.showTextDocument(uri, { selection: range });
-          else if (c) log.show();
+          void vscode.window.showErrorMessage(e.message, 'Go to Line', 'Show Log').then((c) => {
+            if (c === 'Go to Line') void vscode.window.showTextDocument(uri, { selection: range });
+            else if (c) log.show();
+          });
           return;
         }
       }
@@ -230,9 +232,10 @@ export function registerExport(services: Services): void {
     if (!(await vscode.workspace.applyEdit(we))) throw new Error('hailo.json could not be edited');
     await doc.save();
     log.info(`Added model ${name} (${entry}) to hailo.json`);
-    const c = await vscode.window.showInformationMessage(`Added ${name} to hailo.json.`, 'Export Now', 'Open hailo.json');
-    if (c === 'Export Now') await vscode.commands.executeCommand('hailo.exportModel', name);
-    else if (c) await vscode.window.showTextDocument(doc);
+    void vscode.window.showInformationMessage(`Added ${name} to hailo.json.`, 'Export Now', 'Open hailo.json').then((c) => {
+      if (c === 'Export Now') void vscode.commands.executeCommand('hailo.exportModel', name);
+      else if (c) void vscode.window.showTextDocument(doc);
+    });
   }
 
   const lenses: vscode.CodeLensProvider = {
