@@ -266,7 +266,9 @@ function parseQuotedMapping(text: string): { names: string[]; map: NodeMapping[]
 const LEVEL_PREFIX = /^\[(?:\[[0-9;]*m)?(info|warning|error)(?:\[[0-9;]*m)?\] ?/;
 const HAILORT_PREFIX = /^\[HailoRT(?: CLI)?\] \[(?:\[[0-9;]*m)?(info|warning|error|critical)(?:\[[0-9;]*m)?\] ?/;
 const MODEL_ZOO_PREFIX = /^<Hailo Model Zoo (\w+)> ?/;
-const ANSI_RE = /\x1b\[[0-9;?]*[ -\/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Za-z0-9]|\x1b[=>78]/g;
+// terminal escape sequences are exactly what this must match
+// eslint-disable-next-line no-control-regex
+const ANSI_RE = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Za-z0-9]|\x1b[=>78]/g;
 const TF_NOISE = [
   /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+: [IWEF] /,
   /^[IWEF]\d{4} [\d:.]+\s+\d+ [\w.\-/]+:\d+\] /,
@@ -282,11 +284,6 @@ const BARE_EXCEPTION = /^\s*([A-Z]\w*(?:Error|Exception|Exit|Interrupt|Warning)|
 /** Progress bars and allocator chatter: never the continuation of a message. */
 const PROGRESS_LIKE = /\d+%\||━|^\[[.=<>]+\]|^Epoch \d+\/\d+|^\d+\/\d+ |^(?:Reverts on |Iterations: |Context:\d)|^[+\s]+$/;
 const PARSER_OP_ERROR = /^\s*(\w+Error) in op (.+?): (.*)$/;
-
-function classOf(qualified: string): string {
-  const i = qualified.lastIndexOf('.');
-  return i < 0 ? qualified : qualified.slice(i + 1);
-}
 
 function pct(s: string): number {
   return Number(s.replace(/%$/, ''));
@@ -1001,7 +998,7 @@ export class DfcLogParser {
       return;
     }
     if (this.step?.step === 'compile' || this.s.compile.contextMode) {
-      if ((m = /^([A-Za-z_][\w\-]*): (Pass|Fail(?:ed)?|Passed)$/.exec(text))) {
+      if ((m = /^([A-Za-z_][\w-]*): (Pass|Fail(?:ed)?|Passed)$/.exec(text))) {
         const f: FeasibilityEntry = { layer: m[1]!, result: m[2]!, line: n };
         if (this.validatingContext) f.context = this.validatingContext;
         this.s.compile.feasibility.push(f);

@@ -26,6 +26,8 @@ export interface SystemHeader {
   command?: string;
 }
 
+// terminal escape sequences are exactly what this must match
+// eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]/g;
 
 /** Remove ANSI escape sequences and the `[32m` residue left when the ESC byte was lost. */
@@ -36,7 +38,7 @@ export function stripAnsi(s: string): string {
 
 /** Strip a `[info] ` style prefix (coloured or not); returns the text, or undefined when there is none. */
 function infoText(line: string): string | undefined {
-  const m = /^\s*\[(?:\x1b?\[[0-9;]*m)?(?:info|warning|error)(?:\x1b?\[[0-9;]*m)?\]\s?(.*)$/.exec(stripAnsi(line));
+  const m = /^\s*\[(?:\[[0-9;]*m)?(?:info|warning|error)(?:\[[0-9;]*m)?\]\s?(.*)$/.exec(stripAnsi(line));
   return m ? m[1]! : undefined;
 }
 
