@@ -5,6 +5,8 @@ import { ProjectService } from './adapters/project';
 import { ModelsView } from './adapters/modelsView';
 import { command, type Services } from './adapters/services';
 import { registerExport } from './adapters/export';
+import { registerLint } from './adapters/lint';
+import { registerModelEditor } from './adapters/modelEditor';
 
 /** Wiring only: build the logger and services, then let each feature register itself. */
 export async function activate(context: vscode.ExtensionContext): Promise<Services> {
@@ -27,6 +29,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
     );
 
     registerExport(services);
+    registerModelEditor(services, registerLint(services));
     void project.reload();
     const ms = performance.now() - t0;
     services.activationMs = ms;

@@ -1,0 +1,222 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import type { Finding } from '../core/analysis/finding';
+import { ruleHelpUri } from '../core/analysis/lintRules';
+import { setting } from './config';
+import type { Services } from './services';
+
+/**
+ * Lint findings as Problems-panel diagnostics (`hailo-lint`): on the .onnx file, on the PyTorch
+ * lines of the export's source map (with the ONNX node as related information), and on the
+ * hailo.json line of a broken shape contract. Each diagnostic's code links to the README rule.
+ */
+export class LintService implements vscode.Disposable {
+  readonly diagnostics = vscode.languages.createDiagnosticCollection('hailo-lint');
+  /** Per linted model: the diagnostics it put on each file (several models may share a .py file). */
+  private readonly byModel = new Map<string, Map<string, vscode.Diagnostic[]>>();
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly disposables: vscode.Disposable[] = [this.diagnostics];
+
+  constructor(private readonly services: Services) {
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*.onnx');
+    const changed = (uri: vscode.Uri) => {
+      if (!setting('lintOnSave', uri)) return;
+      if (this.byModel.has(uri.toString()) || this.isProjectModel(uri)) this.schedule(uri);
+    };
+    watcher.onDidChange(changed, undefined, this.disposables);
+    watcher.onDidCreate(changed, undefined, this.disposables);
+    watcher.onDidDelete((uri) => this.clear(uri), undefined, this.disposables);
+    this.disposables.push(watcher);
+    // the contract lives in hailo.json: lint the models seen so far again when it changes
+    services.project.onDidChange(() => {
+      for (const key of this.byModel.keys()) this.schedule(vscode.Uri.parse(key));
+    }, undefined, this.disposables);
+  }
+
+  private isProjectModel(uri: vscode.Uri): boolean {
+    const root = this.services.project.root;
+    const project = this.services.project.project;
+    if (!root || !project) return false;
+    return project.models.some((m) => path.resolve(root, m.onnx) === uri.fsPath);
+  }
+
+  /** Lint again shortly (an export writes the file in several steps). */
+  schedule(uri: vscode.Uri, delayMs = 400): void {
+    const key = uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        this.lintFile(uri).catch((e) => this.services.log.warn(`Lint of ${uri.fsPath} failed: ${e instanceof Error ? e.message : String(e)}`));
+      }, delayMs),
+    );
+  }
+
+  /** The project file to take expected shapes from, when the workspace has a valid one. */
+  projectFile(): string | undefined {
+    return this.services.project.project && this.services.project.uri ? this.services.project.uri.fsPath : undefined;
+  }
+
+  /**
+   * Read and lint one model, publish its diagnostics, return the findings. Typed read errors are
+   * thrown (the caller shows them); the model's old diagnostics are cleared then.
+   */
+  async lintFile(uri: vscode.Uri, signal?: AbortSignal): Promise<Finding[]> {
+    const { lintOnnxFile } = await import('../core/analysis/lintFile');
+    const t0 = performance.now();
+    try {
+      const projectFile = this.projectFile();
+      const r = await lintOnnxFile(uri.fsPath, { ...(projectFile ? { projectFile } : {}), ...(signal ? { signal } : {}) });
+      for (const n of r.notes) this.services.log.warn(n);
+      this.publish(uri, r.findings);
+      this.services.log.info(`Linted ${uri.fsPath} for ${r.hwArch}: ${r.findings.length} finding(s) in ${(performance.now() - t0).toFixed(0)} ms`);
+      return r.findings;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'CANCELLED') this.clear(uri);
+      throw e;
+    }
+  }
+
+  clear(modelUri: vscode.Uri): void {
+    const old = this.byModel.get(modelUri.toString());
+    this.byModel.delete(modelUri.toString());
+    if (old) this.refresh(old.keys());
+  }
+
+  /** Replace a model's diagnostics with those of `findings`. */
+  publish(modelUri: vscode.Uri, findings: Finding[]): void {
+    const next = new Map<string, vscode.Diagnostic[]>();
+    const add = (uri: vscode.Uri, d: vscode.Diagnostic) => {
+      const key = uri.toString();
+      let list = next.get(key);
+      if (!list) next.set(key, (list = []));
+      list.push(d);
+    };
+    const modelStart = new vscode.Location(modelUri, new vscode.Position(0, 0));
+    for (const f of findings) {
+      const code = { value: f.code, target: vscode.Uri.parse(ruleHelpUri(f.code)) };
+      const nodes = f.nodes.length ? ` [${f.nodes.slice(0, 5).join(', ')}${f.nodes.length > 5 ? `, … ${f.nodes.length} nodes` : ''}]` : '';
+      const text = `${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`;
+      const make = (range: vscode.Range, message: string, related: vscode.DiagnosticRelatedInformation[]) => {
+        const d = new vscode.Diagnostic(range, message, SEVERITY[f.severity]);
+        d.code = code;
+        d.source = 'Hailo lint';
+        if (related.length) d.relatedInformation = related;
+        return d;
+      };
+      const sourceLocs = [
+        ...(f.source ? [{ file: f.source.file, line: f.source.line, node: f.nodes[0] }] : []),
+        ...(f.related ?? []).filter((r) => r.file && r.line && r.node).map((r) => ({ file: r.file!, line: r.line!, node: r.node })),
+      ];
+      const projectLocs = (f.related ?? []).filter((r) => r.file && r.line && !r.node);
+      const related: vscode.DiagnosticRelatedInformation[] = [
+        ...sourceLocs.map((s) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(s.file), lineRange(s.line)), `PyTorch source of ${s.node ?? 'the node'}`)),
+        ...projectLocs.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(r.file!), lineRange(r.line!)), r.message)),
+      ];
+      add(modelUri, make(new vscode.Range(0, 0, 0, 0), `${text}${nodes}`, related));
+      for (const s of sourceLocs) {
+        add(vscode.Uri.file(s.file), make(lineRange(s.line), text, [new vscode.DiagnosticRelatedInformation(modelStart, `ONNX node ${s.node ?? ''} in ${path.basename(modelUri.fsPath)}`)]));
+      }
+      for (const r of projectLocs) {
+        add(vscode.Uri.file(r.file!), make(lineRange(r.line!), `${path.basename(modelUri.fsPath)}: ${text}`, [new vscode.DiagnosticRelatedInformation(modelStart, `the model ${path.basename(modelUri.fsPath)}`)]));
+      }
+    }
+    const key = modelUri.toString();
+    const old = this.byModel.get(key);
+    this.byModel.set(key, next);
+    this.refresh(new Set([...(old?.keys() ?? []), ...next.keys()]));
+  }
+
+  private refresh(uris: Iterable<string>): void {
+    for (const u of uris) {
+      const all: vscode.Diagnostic[] = [];
+      for (const m of this.byModel.values()) all.push(...(m.get(u) ?? []));
+      this.diagnostics.set(vscode.Uri.parse(u), all);
+    }
+  }
+
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+const SEVERITY: Record<Finding['severity'], vscode.DiagnosticSeverity> = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  info: vscode.DiagnosticSeverity.Information,
+  hint: vscode.DiagnosticSeverity.Hint,
+};
+
+function lineRange(line: number): vscode.Range {
+  const l = Math.max(0, line - 1);
+  return new vscode.Range(l, 0, l, Number.MAX_SAFE_INTEGER);
+}
+
+/** The .onnx of the active editor: the model editor's tab or a text editor. */
+function activeModelUri(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (input instanceof vscode.TabInputCustom && /\.onnx$/i.test(input.uri.fsPath)) return input.uri;
+  const doc = vscode.window.activeTextEditor?.document.uri;
+  return doc && /\.onnx$/i.test(doc.fsPath) ? doc : undefined;
+}
+
+async function pickModel(services: Services): Promise<vscode.Uri | undefined> {
+  const root = services.project.root;
+  const items: (vscode.QuickPickItem & { uri?: vscode.Uri })[] = [];
+  if (root && services.project.project) {
+    for (const m of services.project.project.models) {
+      const uri = vscode.Uri.file(path.resolve(root, m.onnx));
+      items.push({ label: m.name, description: m.onnx, uri });
+    }
+  }
+  items.push({ label: '$(file) Choose an ONNX file…' });
+  const pick = await vscode.window.showQuickPick(items, { placeHolder: 'Model to lint for Hailo', matchOnDescription: true });
+  if (!pick) return undefined;
+  if (pick.uri) return pick.uri;
+  const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'ONNX models': ['onnx'] }, openLabel: 'Lint for Hailo' });
+  return files?.[0];
+}
+
+/**
+ * `hailo.lintModel [uri]`: lints the given model, else the active one, else a picked one; shows
+ * progress with cancel and returns the findings (for callers such as the export).
+ */
+export function registerLint(services: Services): LintService {
+  const lint = new LintService(services);
+  services.context.subscriptions.push(
+    lint,
+    vscode.commands.registerCommand('hailo.lintModel', async (arg?: vscode.Uri | string): Promise<Finding[] | undefined> => {
+      const uri = typeof arg === 'string' ? vscode.Uri.file(arg) : arg instanceof vscode.Uri ? arg : activeModelUri() ?? (await pickModel(services));
+      if (!uri) return undefined;
+      try {
+        const findings = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Hailo: linting ${path.basename(uri.fsPath)}`, cancellable: true },
+          async (_p, token) => {
+            const ac = new AbortController();
+            const sub = token.onCancellationRequested(() => ac.abort());
+            try {
+              return await lint.lintFile(uri, ac.signal);
+            } finally {
+              sub.dispose();
+            }
+          },
+        );
+        const errors = findings.filter((f) => f.severity === 'error').length;
+        const warnings = findings.filter((f) => f.severity === 'warning').length;
+        void vscode.window.setStatusBarMessage(`Hailo lint: ${path.basename(uri.fsPath)}: ${errors} error(s), ${warnings} warning(s)`, 8000);
+        return findings;
+      } catch (e) {
+        if ((e as { code?: string }).code === 'CANCELLED') return undefined;
+        const message = e instanceof Error ? e.message : String(e);
+        services.log.error(`Lint failed: ${message}`);
+        void vscode.window.showErrorMessage(`Cannot lint ${path.basename(uri.fsPath)}: ${message}`, 'Show Log').then((choice) => {
+          if (choice) services.log.show();
+        });
+        return undefined;
+      }
+    }),
+  );
+  return lint;
+}
