@@ -103,7 +103,7 @@ function renderSummary(s: ModelSummary): void {
   if (counts.every(([, n]) => n === 0)) findings.append(el('p', {}, 'Nothing the Hailo toolchain is known to reject or rewrite.'));
   const ops = el('section', {}, el('h2', {}, `Operators (${s.ops.reduce((a, o) => a + o.count, 0)} nodes)`), table(['Operator', 'Count'], s.ops.map((o) => [o.op, String(o.count)]), ['70%', '30%']));
   const warnings = s.warnings.length ? el('section', { class: 'warnings' }, el('h2', {}, 'Reader notes'), el('ul', {}, ...s.warnings.map((w) => el('li', {}, w)))) : null;
-  root.replaceChildren(head, facts, findings, io, ops, ...(warnings ? [warnings] : []));
+  root.replaceChildren(head, facts, io, findings, ops, ...(warnings ? [warnings] : []));
 }
 
 function renderFailed(file: string, code: string, message: string): void {
