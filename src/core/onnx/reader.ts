@@ -112,16 +112,21 @@ async function build(file: string, f: RandomAccessFile, fsys: ModelFileSystem, i
   const usedIds = new Set<string>();
   const subgraphs: SubgraphInfo[] = [];
   const duplicateNames: string[] = [];
+  // node ids: names first (duplicates get a suffix), then generated ones for unnamed nodes
+  const uniqueId = (base: string) => {
+    let id = base;
+    for (let k = 1; usedIds.has(id); k++) id = `${base}_${k}`;
+    usedIds.add(id);
+    return id;
+  };
+  const ids = g.nodes.map((n) => {
+    if (!n.name) return '';
+    if (usedIds.has(n.name)) duplicateNames.push(n.name);
+    return uniqueId(n.name);
+  });
   g.nodes.forEach((n, i) => {
     if (!n.op) throw new HailoError('MODEL_INVALID', `${file}: ${n.where} has no op_type`, { file });
-    let id = n.name || `${n.op}_${i}`;
-    if (usedIds.has(id)) {
-      if (n.name) duplicateNames.push(n.name);
-      let k = 1;
-      while (usedIds.has(`${id}_${k}`)) k++;
-      id = `${id}_${k}`;
-    }
-    usedIds.add(id);
+    const id = ids[i] || uniqueId(`${n.op}_${i}`);
     if (n.domain) domains.add(n.domain === 'ai.onnx' ? '' : n.domain);
     const attrs: Record<string, unknown> = {};
     for (const a of n.attrs) {

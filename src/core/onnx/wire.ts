@@ -74,8 +74,9 @@ export class WireSource {
       if ((byte & 0x80) === 0) {
         this.pos += i + 1;
         lo >>>= 0;
-        if (hi & 0x80000000) return (hi - 0x100000000) * 4294967296 + lo;
-        return (hi >>> 0) * 4294967296 + lo;
+        const h = hi >>> 0;
+        if (h >= 0x80000000) return (h - 0x100000000) * 4294967296 + lo;
+        return h * 4294967296 + lo;
       }
     }
     if (avail < 10 && end >= this.size) throw this.truncated(what);
