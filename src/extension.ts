@@ -5,6 +5,7 @@ import { ProjectService } from './adapters/project';
 import { ModelsView } from './adapters/modelsView';
 import { command, type Services } from './adapters/services';
 import { registerExport } from './adapters/export';
+import { registerAlls } from './adapters/alls';
 import { registerLint } from './adapters/lint';
 import { registerModelEditor } from './adapters/modelEditor';
 
@@ -29,6 +30,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
     );
 
     registerExport(services);
+    registerAlls(services);
     registerModelEditor(services, registerLint(services));
     void project.reload();
     const ms = performance.now() - t0;
