@@ -210,6 +210,32 @@ describe('export: real exports with torch', function () {
     assert.match(e.message, /--python PATH/);
   });
 
+  it('a syntax error in the model module points at its line', async () => {
+    const e = await exportFails(spec('badimport.syntax:build', path.join(tmp, 'x.onnx')));
+    assert.equal(e.detail?.errorClass, 'SyntaxError');
+    const file = path.join(FIXTURES, 'badimport', 'syntax.py');
+    assert.equal(e.location?.file, file);
+    assert.ok(Math.abs(e.location!.line - markerLine(file, 'syntax')) <= 1, `line ${e.location?.line}`);
+  });
+
+  it('a process that dies without a word: the exit code is reported', async () => {
+    const e = await exportFails(spec('tinywhisper.broken:build_hard_exit', path.join(tmp, 'x.onnx')));
+    assert.equal(e.code, 'EXPORT_FAILED');
+    assert.match(e.message, /exited with code 3/);
+  });
+
+  it('the python3 first on PATH, when it has no torch', async function () {
+    const which = spawnSync('sh', ['-c', 'command -v python3'], { encoding: 'utf8' }).stdout.trim();
+    const probe = which ? spawnSync(which, ['-c', 'import torch'], { encoding: 'utf8' }) : undefined;
+    if (!which || probe?.status === 0) {
+      console.log(`    skipping: the python3 on PATH (${which || 'none'}) has torch or is missing`);
+      this.skip();
+    }
+    const e = await exportFails(spec('tinywhisper.encoder:build', path.join(tmp, 'x.onnx')), { path: 'python3', source: 'default' });
+    assert.equal(e.code, 'PYTHON_MISSING_PACKAGE');
+    assert.match(e.message, /^python3 \(the default python3 on PATH\) cannot import torch/);
+  });
+
   it('an interpreter that does not exist', async () => {
     const e = await exportFails(spec('tinywhisper.encoder:build', path.join(tmp, 'x.onnx')), { path: path.join(tmp, 'no-python'), source: 'env' });
     assert.equal(e.code, 'PYTHON_NOT_FOUND');
