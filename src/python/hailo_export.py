@@ -77,7 +77,6 @@ class UserFiles:
     site-packages/dist-packages (torch among them) and this driver's folder."""
 
     def __init__(self, root):
-        self.root = _norm(root)
         skip = set()
         for key in ("stdlib", "platstdlib", "purelib", "platlib"):
             p = sysconfig.get_paths().get(key)
