@@ -3,12 +3,13 @@ import { parseArgs, type CliCommand, type CliIO } from './args';
 import { validateCommand } from './commands/validate';
 import { exportCommand } from './commands/export';
 import { lintCommand } from './commands/lint';
+import { checkAllsCommand } from './commands/checkAlls';
 
 declare const __VERSION__: string;
 export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';
 
 /** Every subcommand; later features add theirs here. */
-export const COMMANDS: CliCommand[] = [validateCommand, exportCommand, lintCommand];
+export const COMMANDS: CliCommand[] = [validateCommand, exportCommand, lintCommand, checkAllsCommand];
 
 function usage(): string {
   const lines = [
