@@ -414,7 +414,11 @@ export class DfcLogParser {
     if (this.pending.length <= this.maxLine) return;
     // a long run of redraws: only the last visible segment (and what follows it) can survive
     const r = visibleTailStart(this.pending);
-    if (r > 0) this.pending = this.pending.slice(r);
+    if (r > 0) {
+      this.pending = this.pending.slice(r);
+      // what was dropped has been reported; the kept segment is index 1 now
+      this.progressEmitted = Math.min(this.progressEmitted, 1);
+    }
     if (this.pending.length > this.maxLine) {
       this.pending = this.pending.slice(0, this.maxLine);
       this.pendingTruncated = true;
@@ -422,24 +426,28 @@ export class DfcLogParser {
     }
   }
 
-  /** Progress redraws seen so far in the unfinished line (a `\r` followed by more text). */
+  /** Redraw segments of the unfinished line already reported as progress events. */
   private progressEmitted = 0;
+
+  /** Report redraws of the unfinished line: segments closed by a `\r` that is not part of `\r\n`. */
   private emitProgress(): void {
-    if (!this.listeners.length) return;
-    const p = this.pending;
-    const last = p.lastIndexOf('\r');
-    if (last < 0 || last === p.length - 1) return;
-    const prev = p.lastIndexOf('\r', last - 1);
-    const text = stripAnsi(p.slice(prev + 1, last)).trim();
-    if (text && this.progressEmitted !== last) {
-      this.progressEmitted = last;
-      this.emit({ type: 'progress', text });
+    if (!this.listeners.length || !this.pending.includes('\r')) return;
+    const segs = this.pending.split('\r');
+    // the segment before the last `\r` is final only once text follows that `\r`
+    const closed = segs[segs.length - 1] === '' ? segs.length - 2 : segs.length - 1;
+    this.emitSegments(segs, closed);
+  }
+
+  private emitSegments(segs: string[], upTo: number): void {
+    for (let i = this.progressEmitted; i < upTo; i++) {
+      const text = stripAnsi(segs[i]!).trim();
+      if (text) this.emit({ type: 'progress', text });
     }
+    if (upTo > this.progressEmitted) this.progressEmitted = upTo;
   }
 
   private processRawLine(raw: string): void {
     this.lineNo++;
-    this.progressEmitted = 0;
     let line = raw;
     // CRLF, then redraws: keep the final state of the line
     let end = line.length;
@@ -447,10 +455,17 @@ export class DfcLogParser {
     if (end !== line.length) line = line.slice(0, end);
     const r = line.lastIndexOf('\r');
     if (r >= 0) {
-      const redraws = line.split('\r').length - 1;
-      this.s.stats.progressRedraws += redraws;
+      const segs = line.split('\r');
+      this.s.stats.progressRedraws += segs.length - 1;
       line = lastVisibleSegment(line);
+      if (this.listeners.length) {
+        // every segment but the one that stays on screen was a progress state
+        let keep = segs.length - 1;
+        while (keep > 0 && stripAnsi(segs[keep]!).trim() === '') keep--;
+        this.emitSegments(segs, keep);
+      }
     }
+    this.progressEmitted = 0;
     if (line.includes('\x1b')) line = stripAnsi(line);
     if (line.includes('\b')) line = applyBackspaces(line);
     // a pasted table may have several `[info] | ... |` rows on one line

@@ -222,6 +222,8 @@ export function interpretLayerName(raw: string, known?: ReadonlySet<string>): Ge
 
   const p = PLAIN.exec(name);
   if (p) return g('layer', { stem: p[1]!, index: Number(p[2]) });
+  // a name chosen in a model script ("norm_layer = normalization(...)") is a layer too
+  if (!lead && /^[A-Za-z_]\w*$/.test(name)) return g('layer');
   return g('unknown', lead ? { base: lead, related: [lead] } : {});
 }
 
