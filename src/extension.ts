@@ -5,6 +5,7 @@ import { ProjectService } from './adapters/project';
 import { ModelsView } from './adapters/modelsView';
 import { command, type Services } from './adapters/services';
 import { registerExport } from './adapters/export';
+import { registerRemote } from './adapters/remote';
 import { registerAlls } from './adapters/alls';
 import { registerLint } from './adapters/lint';
 import { registerModelEditor } from './adapters/modelEditor';
@@ -30,6 +31,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
     );
 
     registerExport(services);
+    registerRemote(services);
     registerAlls(services);
     registerModelEditor(services, registerLint(services));
     void project.reload();

@@ -11,6 +11,7 @@ export const SETTINGS = {
   sshPath: { key: 'ssh.path', default: 'ssh' as string },
   sshConnectTimeout: { key: 'ssh.connectTimeout', default: 15 as number },
   runsKeep: { key: 'runs.keep', default: 50 as number },
+  sshConfigFile: { key: 'ssh.configFile', default: '' as string },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

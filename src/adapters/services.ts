@@ -12,6 +12,8 @@ export interface Services {
   models: ModelsView;
   /** How long activate() took, in ms; set when activation has finished. */
   activationMs?: number;
+  /** Remote pipeline runs: fires when a parse/optimize/compile step has finished (ok or not). */
+  runs?: { onDidFinishStep: vscode.Event<{ runDir: string; step: 'parse' | 'optimize' | 'compile'; model: string; ok: boolean }> };
 }
 
 /**

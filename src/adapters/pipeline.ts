@@ -1,0 +1,326 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import type { Model, Target } from '../core/project/schema';
+import type { RunRecord, RunStep, StepName } from '../core/remote/run';
+import type { PipelineEvents } from '../core/remote/pipeline';
+import { setting } from './config';
+import type { RemoteService } from './remote';
+import { command, requireTrust, type Services } from './services';
+
+export interface StepFinished {
+  runDir: string;
+  step: StepName;
+  model: string;
+  ok: boolean;
+}
+
+/** Per-run hooks for a caller that shows the output itself (a task's terminal). */
+export interface RunSink {
+  onLine?(step: StepName, text: string): void;
+  onStepFinished?(run: RunRecord, step: RunStep, runDir: string): void;
+  onMessage?(text: string): void;
+}
+
+const ACTIVE_KEY = 'hailo.activeRuns';
+
+/**
+ * Runs the DFC steps on a target through the core pipeline: progress with cancel, the remote log
+ * streamed to the output channel, reattach after a reload (active runs are remembered in
+ * workspaceState and run.json), and an event when a step finishes.
+ */
+export class PipelineService implements vscode.Disposable {
+  private readonly finished = new vscode.EventEmitter<StepFinished>();
+  readonly onDidFinishStep = this.finished.event;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Runs list changed (a run started, a step finished). */
+  readonly onDidChangeRuns = this.changed.event;
+  private readonly active = new Map<string, { cancel: AbortController; detach: AbortController }>();
+
+  constructor(
+    private readonly services: Services,
+    readonly remote: RemoteService,
+  ) {}
+
+  get runsDir(): string | undefined {
+    const root = this.services.project.root;
+    return root ? path.join(root, '.hailo', 'runs') : undefined;
+  }
+
+  isActive(id: string): boolean {
+    return this.active.has(id);
+  }
+
+  cancel(id: string): boolean {
+    const a = this.active.get(id);
+    if (!a) return false;
+    a.cancel.abort();
+    return true;
+  }
+
+  requireProject() {
+    const p = this.services.project.project;
+    const root = this.services.project.root;
+    if (!p || !root) {
+      throw new Error(this.services.project.exists ? 'hailo.json has problems; fix them first (see the Problems view)' : 'No hailo.json in this workspace; create one with "Hailo: Create Project File"');
+    }
+    return { project: p, root };
+  }
+
+  async pickModel(arg: unknown): Promise<Model | undefined> {
+    const { project } = this.requireProject();
+    const name = typeof arg === 'string' ? arg : (arg as { model?: Model })?.model?.name ?? (arg as Model | undefined)?.name;
+    if (name) {
+      const m = project.models.find((x) => x.name === name);
+      if (!m) throw new Error(`No model named "${name}" in hailo.json`);
+      return m;
+    }
+    if (!project.models.length) throw new Error('hailo.json has no models');
+    if (project.models.length === 1) return project.models[0];
+    const pick = await vscode.window.showQuickPick(
+      project.models.map((m) => ({ label: m.name, description: m.onnx, model: m })),
+      { title: 'Model to run on the compile target' },
+    );
+    return pick?.model;
+  }
+
+  async targetFor(model: Model): Promise<Target> {
+    const { project } = this.requireProject();
+    const { requireTarget } = await import('../core/remote/dfc');
+    return requireTarget(project.targets, model.target);
+  }
+
+  /** A command: pick the model, run `steps` under a progress notification. */
+  async runCommand(steps: StepName[], arg: unknown): Promise<void> {
+    if (!(await requireTrust('Running the Dataflow Compiler on a remote target'))) return;
+    const model = await this.pickModel(arg);
+    if (!model) return;
+    const target = await this.targetFor(model);
+    await this.withProgress(`Hailo ${steps.length > 1 ? 'pipeline' : steps[0]}: ${model.name} on ${target.name}`, (events, signal) => this.start(model, target, steps, events, signal), target.host);
+  }
+
+  /** Start a run (no UI): used by the commands and by tasks. */
+  async start(model: Model, target: Target, steps: StepName[], events: PipelineEvents & RunSink, signal?: AbortSignal): Promise<RunRecord> {
+    const { root } = this.requireProject();
+    const host = await this.remote.hostFor(target);
+    const { startRun } = await import('../core/remote/pipeline');
+    const cancel = new AbortController();
+    const detach = new AbortController();
+    signal?.addEventListener('abort', () => cancel.abort(), { once: true });
+    let id: string | undefined;
+    return startRun(
+      {
+        host,
+        runsDir: this.runsDir!,
+        log: this.services.log,
+        signal: cancel.signal,
+        detach: detach.signal,
+        keep: setting('runsKeep'),
+        events: this.wrapEvents(events, (run) => {
+          if (id) return;
+          id = run.id;
+          this.track(run.id, cancel, detach);
+        }),
+      },
+      { projectRoot: root, model, target, steps },
+    ).finally(() => id && this.untrack(id));
+  }
+
+  /** Reattach to a run that is still going on its target. */
+  async resume(id: string, events: PipelineEvents & RunSink = {}, signal?: AbortSignal): Promise<RunRecord> {
+    if (this.active.has(id)) throw new Error(`Run ${id} is already being followed`);
+    const { project, root } = this.requireProject();
+    const { readRun, runDir } = await import('../core/remote/run');
+    const run = readRun(path.join(runDir(this.runsDir!, id), 'run.json'));
+    const model = project.models.find((m) => m.name === run.model);
+    const target = project.targets?.find((t) => t.name === run.target.name);
+    const host = await this.remote.host(run.target.host);
+    const { resumeRun } = await import('../core/remote/pipeline');
+    const cancel = new AbortController();
+    const detach = new AbortController();
+    signal?.addEventListener('abort', () => cancel.abort(), { once: true });
+    this.track(id, cancel, detach);
+    try {
+      return await resumeRun(
+        { host, runsDir: this.runsDir!, log: this.services.log, signal: cancel.signal, detach: detach.signal, events: this.wrapEvents(events) },
+        id,
+        { projectRoot: root, ...(model ? { model } : {}), ...(target ? { target } : {}) },
+      );
+    } finally {
+      this.untrack(id);
+    }
+  }
+
+  /** Reattach, with progress, to every run that was still running when the window went away. */
+  async resumeAll(): Promise<void> {
+    const dir = this.runsDir;
+    if (!dir || !vscode.workspace.isTrusted) return;
+    const { listRuns } = await import('../core/remote/run');
+    const remembered = new Set(this.services.context.workspaceState.get<string[]>(ACTIVE_KEY, []));
+    const runs = listRuns(dir).filter((r) => r.run && (r.run.status === 'running' || (r.run.status === 'detached' && remembered.has(r.run.id))));
+    for (const r of runs) {
+      const run = r.run!;
+      if (this.active.has(run.id)) continue;
+      this.services.log.info(`Reattaching to run ${run.id} (${run.model} on ${run.target.host})`);
+      void this.withProgress(`Hailo: reattached to ${run.model} on ${run.target.name}`, (events, signal) => this.resume(run.id, events, signal), run.target.host).catch((e) => this.services.log.error(e instanceof Error ? e : String(e)));
+    }
+  }
+
+  private wrapEvents(events: PipelineEvents & RunSink, onRun?: (run: RunRecord) => void): PipelineEvents {
+    const log = this.services.log;
+    return {
+      ...events,
+      onStepStarted: (run, step) => {
+        onRun?.(run);
+        this.changed.fire();
+        log.info(`── ${step.step} of ${run.model} on ${run.target.host} ──`);
+        events.onStepStarted?.(run, step);
+      },
+      onLine: (step, line) => {
+        events.onLine?.(step, line);
+      },
+      onStepFinished: (run, step, runDir) => {
+        this.changed.fire();
+        this.finished.fire({ runDir, step: step.step, model: run.model, ok: step.status === 'succeeded' });
+        events.onStepFinished?.(run, step, runDir);
+      },
+    };
+  }
+
+  private track(id: string, cancel: AbortController, detach: AbortController): void {
+    this.active.set(id, { cancel, detach });
+    const ids = new Set(this.services.context.workspaceState.get<string[]>(ACTIVE_KEY, []));
+    ids.add(id);
+    void this.services.context.workspaceState.update(ACTIVE_KEY, [...ids]);
+    this.changed.fire();
+  }
+
+  private untrack(id: string): void {
+    const a = this.active.get(id);
+    this.active.delete(id);
+    // a detached run stays remembered so the next window reattaches
+    if (!a?.detach.signal.aborted) {
+      const ids = this.services.context.workspaceState.get<string[]>(ACTIVE_KEY, []).filter((x) => x !== id);
+      void this.services.context.workspaceState.update(ACTIVE_KEY, ids);
+    }
+    this.changed.fire();
+  }
+
+  /** Run under a cancellable notification showing the current line and live/peak memory. */
+  async withProgress(title: string, fn: (events: PipelineEvents & RunSink, signal: AbortSignal) => Promise<RunRecord>, host: string): Promise<RunRecord | undefined> {
+    const log = this.services.log;
+    const { displayLine } = await import('../core/remote/logLines');
+    try {
+      const run = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        let step = '';
+        let mem = '';
+        let last = '';
+        let lastReport = 0;
+        let stepsDone = 0;
+        let stepsTotal = 1;
+        const report = (force = false, increment?: number) => {
+          if (!force && Date.now() - lastReport < 250) return;
+          lastReport = Date.now();
+          progress.report({ message: [step, mem, last].filter(Boolean).join(' · ').slice(0, 200), ...(increment ? { increment } : {}) });
+        };
+        return fn(
+          {
+            onProgress: (m) => {
+              last = m;
+              report(true);
+            },
+            onStepStarted: (run, s) => {
+              stepsTotal = run.steps.length;
+              step = s.step;
+              report(true);
+            },
+            onLine: (s, line) => {
+              const text = displayLine(line);
+              log.append(`${text}\n`);
+              if (text.trim()) last = text.trim().replace(/^\[(info|warning|error)\]\s*/, '');
+              report();
+            },
+            onMemory: (_s, rss, peak) => {
+              mem = `${fmtGB(rss)} (peak ${fmtGB(peak)})`;
+              report();
+            },
+            onConnection: (state) => {
+              last = state === 'lost' ? 'connection lost, reconnecting… (the step keeps running)' : 'reconnected';
+              report(true);
+            },
+            onStepFinished: (_run, s) => {
+              stepsDone++;
+              last = `${s.step} ${s.status}`;
+              report(true, 100 / Math.max(stepsTotal, stepsDone));
+            },
+          },
+          ac.signal,
+        );
+      });
+      await this.announce(run);
+      return run;
+    } catch (e) {
+      if ((e as { code?: string })?.code === 'CANCELLED') {
+        log.info('Stopped following the run');
+        return undefined;
+      }
+      if (await this.remote.showError(e, host)) return undefined;
+      throw e;
+    }
+  }
+
+  private async announce(run: RunRecord): Promise<void> {
+    const failed = run.steps.find((s) => s.status === 'failed' || s.status === 'memory-limit');
+    const dur = run.steps.reduce((a, s) => a + (s.durationMs ?? 0), 0) / 1000;
+    if (run.status === 'succeeded') {
+      void vscode.window.showInformationMessage(`${run.model}: ${run.steps.map((s) => s.step).join(' → ')} done on ${run.target.name} in ${dur.toFixed(0)} s.`, 'Open Run').then((p) => {
+        if (p) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(this.runsDir!, run.id, 'run.json')));
+      });
+    } else if (run.status === 'cancelled') {
+      void vscode.window.showInformationMessage(`${run.model}: run cancelled; the remote processes were stopped.`);
+    } else if (failed) {
+      const msg = failed.error?.message ?? `${failed.step} failed`;
+      this.services.log.error(msg);
+      const pick = await vscode.window.showErrorMessage(msg, 'Open Log', 'Show Output');
+      if (pick === 'Open Log' && failed.log) await vscode.window.showTextDocument(vscode.Uri.file(path.join(this.runsDir!, run.id, failed.log)));
+      if (pick === 'Show Output') this.services.log.show();
+    }
+  }
+
+  dispose(): void {
+    // leave remote steps running: the next window reattaches to them
+    for (const a of this.active.values()) a.detach.abort();
+    this.finished.dispose();
+    this.changed.dispose();
+  }
+}
+
+export function fmtGB(kb: number): string {
+  const gb = kb / 1048576;
+  return gb >= 1 ? `${gb.toFixed(2)} GB` : `${(kb / 1024).toFixed(0)} MB`;
+}
+
+/** The Parse / Optimize / Compile / Run Full Pipeline commands; returns the service for the views. */
+export function registerPipeline(services: Services, remote: RemoteService): PipelineService {
+  const pipeline = new PipelineService(services, remote);
+  services.runs = { onDidFinishStep: pipeline.onDidFinishStep };
+  const { log, context } = services;
+  context.subscriptions.push(
+    pipeline,
+    vscode.commands.registerCommand('hailo.parse', command(log, (arg?: unknown) => pipeline.runCommand(['parse'], arg))),
+    vscode.commands.registerCommand('hailo.optimize', command(log, (arg?: unknown) => pipeline.runCommand(['optimize'], arg))),
+    vscode.commands.registerCommand('hailo.compile', command(log, (arg?: unknown) => pipeline.runCommand(['compile'], arg))),
+    vscode.commands.registerCommand('hailo.runPipeline', command(log, (arg?: unknown) => pipeline.runCommand(['parse', 'optimize', 'compile'], arg))),
+  );
+  // reattach to runs left running by the previous window, once the project is known
+  let resumed = false;
+  const tryResume = () => {
+    if (resumed || !services.project.root) return;
+    resumed = true;
+    void pipeline.resumeAll().catch((e) => log.error(e instanceof Error ? e : String(e)));
+  };
+  context.subscriptions.push(services.project.onDidChange(tryResume), vscode.workspace.onDidGrantWorkspaceTrust(() => { resumed = false; tryResume(); }));
+  tryResume();
+  return pipeline;
+}

@@ -1,0 +1,101 @@
+import * as vscode from 'vscode';
+import type { SshHost, SshSettings } from '../core/remote/ssh';
+import type { Target } from '../core/project/schema';
+import { setting } from './config';
+import type { ChannelLogger } from './logger';
+import type { Services } from './services';
+import { registerPipeline } from './pipeline';
+import { registerTargetsView } from './targetsView';
+import { registerRunsView } from './runsView';
+import { registerTasks } from './tasks';
+
+/**
+ * The extension's SSH hosts: one `SshHost` per host string, built from the `hailo.ssh.*`
+ * settings, dropped when they change. SSH errors get their own UI: a host key problem offers a
+ * terminal running `ssh <host>` so the user checks and accepts the key themselves.
+ */
+export class RemoteService implements vscode.Disposable {
+  private readonly hosts = new Map<string, SshHost>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(readonly log: ChannelLogger) {
+    vscode.workspace.onDidChangeConfiguration(
+      (e) => {
+        if (e.affectsConfiguration('hailo.ssh')) this.hosts.clear();
+      },
+      undefined,
+      this.disposables,
+    );
+  }
+
+  settings(): SshSettings {
+    const configFile = setting('sshConfigFile');
+    return { sshPath: setting('sshPath') || 'ssh', connectTimeout: setting('sshConnectTimeout'), log: this.log, ...(configFile ? { configFile } : {}) };
+  }
+
+  async host(name: string): Promise<SshHost> {
+    let h = this.hosts.get(name);
+    if (!h) {
+      const { SshHost } = await import('../core/remote/ssh');
+      h = new SshHost(name, this.settings());
+      this.hosts.set(name, h);
+    }
+    return h;
+  }
+
+  async hostFor(target: Target): Promise<SshHost> {
+    return this.host(target.host);
+  }
+
+  /** Open a terminal running `ssh <host>` (no shell in between, nothing built from strings). */
+  openTerminal(host: string): void {
+    const s = this.settings();
+    const args = [...(s.configFile ? ['-F', s.configFile] : []), host];
+    const term = vscode.window.createTerminal({ name: `ssh ${host}`, shellPath: s.sshPath, shellArgs: args });
+    term.show();
+  }
+
+  /**
+   * Show an SSH error with what the user can do about it. Returns true when it was one (shown),
+   * false for any other error (the caller rethrows it).
+   */
+  async showError(e: unknown, host: string): Promise<boolean> {
+    const code = (e as { code?: string })?.code;
+    const message = e instanceof Error ? e.message : String(e);
+    switch (code) {
+      case 'SSH_HOST_KEY_UNKNOWN':
+      case 'SSH_HOST_KEY_CHANGED':
+      case 'SSH_AUTH_FAILED': {
+        this.log.error(message);
+        const pick = await vscode.window.showErrorMessage(message, 'Open Terminal', 'Show Log');
+        if (pick === 'Open Terminal') this.openTerminal(host);
+        if (pick === 'Show Log') this.log.show();
+        return true;
+      }
+      case 'SSH_UNREACHABLE':
+      case 'SSH_FAILED': {
+        this.log.error(message);
+        const pick = await vscode.window.showErrorMessage(message, 'Show Log');
+        if (pick) this.log.show();
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+    this.hosts.clear();
+  }
+}
+
+/** Remote compile: SSH, the Targets and Runs views, the pipeline commands and tasks. */
+export function registerRemote(services: Services): void {
+  const remote = new RemoteService(services.log);
+  services.context.subscriptions.push(remote);
+  const pipeline = registerPipeline(services, remote);
+  registerTargetsView(services, remote);
+  registerRunsView(services, pipeline);
+  registerTasks(services, pipeline);
+}

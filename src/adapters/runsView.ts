@@ -1,0 +1,220 @@
+import * as vscode from 'vscode';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ListedRun, RunRecord, RunStep } from '../core/remote/run';
+import { fmtGB, type PipelineService } from './pipeline';
+import { command, requireTrust, type Services } from './services';
+
+const STATUS_ICON: Record<string, [string, string?]> = {
+  running: ['sync~spin'],
+  detached: ['debug-disconnect', 'problemsWarningIcon.foreground'],
+  succeeded: ['pass', 'testing.iconPassed'],
+  failed: ['error', 'problemsErrorIcon.foreground'],
+  'memory-limit': ['error', 'problemsErrorIcon.foreground'],
+  cancelled: ['circle-slash'],
+  pending: ['circle-outline'],
+  skipped: ['circle-outline'],
+};
+
+function icon(status: string): vscode.ThemeIcon {
+  const [id, color] = STATUS_ICON[status] ?? ['question'];
+  return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
+}
+
+class RunItem extends vscode.TreeItem {
+  constructor(
+    readonly dir: string,
+    readonly run: RunRecord | undefined,
+    error: string | undefined,
+    following: boolean,
+  ) {
+    super(run ? `${run.model} · ${run.steps.map((s) => s.step).join(' → ')}` : path.basename(dir), run ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    this.id = `run:${dir}`;
+    if (!run) {
+      this.description = 'unreadable run.json';
+      this.tooltip = error;
+      this.iconPath = new vscode.ThemeIcon('warning');
+      this.contextValue = 'hailo.run.invalid';
+      return;
+    }
+    const when = new Date(run.createdAt);
+    this.description = `${run.status}${following ? ' (following)' : ''} · ${run.target.name} · ${when.toLocaleString()}`;
+    this.iconPath = icon(run.status);
+    this.contextValue = run.status === 'running' || run.status === 'detached' ? (following ? 'hailo.run.following' : 'hailo.run.active') : 'hailo.run';
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**${run.id}**  \n${run.model} (${run.netName}, ${run.hwArch}) on \`${run.target.host}\`  \n`);
+    if (run.toolVersions.dfc) md.appendMarkdown(`DFC ${run.toolVersions.dfc}${run.toolVersions.hailort ? `, HailoRT ${run.toolVersions.hailort}` : ''}  \n`);
+    md.appendMarkdown(`Sent ${(run.bytesSent / 1e6).toFixed(1)} MB (${run.inputs.filter((i) => !i.sent).length} of ${run.inputs.length} inputs were cached)`);
+    this.tooltip = md;
+  }
+}
+
+class StepItem extends vscode.TreeItem {
+  constructor(
+    readonly runItem: RunItem,
+    readonly step: RunStep,
+  ) {
+    super(step.step, vscode.TreeItemCollapsibleState.None);
+    this.id = `step:${runItem.dir}:${step.step}`;
+    const bits: string[] = [step.status];
+    if (step.durationMs !== undefined) bits.push(`${(step.durationMs / 1000).toFixed(1)} s`);
+    if (step.exitCode !== undefined) bits.push(`exit ${step.exitCode}`);
+    if (step.peakRssKB) bits.push(`peak ${fmtGB(step.peakRssKB)}`);
+    this.description = bits.join(' · ');
+    this.iconPath = icon(step.status);
+    this.tooltip = [step.command.join(' '), step.error?.message].filter(Boolean).join('\n\n');
+    this.contextValue = 'hailo.runStep';
+    if (step.log) this.command = { command: 'hailo.openRunLog', title: 'Open Log', arguments: [this] };
+  }
+}
+
+type Node = RunItem | StepItem;
+
+/** The Runs view: `.hailo/runs/*` newest first, each with its steps. */
+export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly pipeline: PipelineService) {}
+
+  /** Debounced: run.json changes often while a step runs. */
+  refresh(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.emitter.fire();
+    }, 300);
+  }
+
+  getTreeItem(e: Node): vscode.TreeItem {
+    return e;
+  }
+
+  async getChildren(e?: Node): Promise<Node[]> {
+    if (e instanceof StepItem) return [];
+    if (e instanceof RunItem) return (e.run?.steps ?? []).map((s) => new StepItem(e, s));
+    const dir = this.pipeline.runsDir;
+    if (!dir) return [];
+    const { listRuns } = await import('../core/remote/run');
+    return listRuns(dir).map((r: ListedRun) => new RunItem(r.dir, r.run, r.error, r.run ? this.pipeline.isActive(r.run.id) : false));
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.emitter.dispose();
+  }
+}
+
+async function pickRun(pipeline: PipelineService, arg: unknown, title: string, filter: (r: RunRecord) => boolean = () => true): Promise<RunRecord | undefined> {
+  if (arg instanceof RunItem && arg.run) return arg.run;
+  if (arg instanceof StepItem) return arg.runItem.run;
+  const dir = pipeline.runsDir;
+  if (!dir) throw new Error('No hailo.json in this workspace');
+  const { listRuns, readRun, runDir } = await import('../core/remote/run');
+  if (typeof arg === 'string') return readRun(path.join(runDir(dir, arg), 'run.json'));
+  const runs = listRuns(dir).flatMap((r) => (r.run && filter(r.run) ? [r.run] : []));
+  if (!runs.length) throw new Error('No matching runs under .hailo/runs');
+  const pick = await vscode.window.showQuickPick(runs.map((r) => ({ label: `${r.model} · ${r.steps.map((s) => s.step).join(' → ')}`, description: `${r.status} · ${r.target.name}`, detail: r.id, run: r })), { title });
+  return pick?.run;
+}
+
+export function registerRunsView(services: Services, pipeline: PipelineService): RunsView {
+  const view = new RunsView(pipeline);
+  const { context, log } = services;
+  const runFile = (r: RunRecord) => vscode.Uri.file(path.join(pipeline.runsDir!, r.id, 'run.json'));
+  const watcher = vscode.workspace.createFileSystemWatcher('**/.hailo/runs/*/run.json');
+  context.subscriptions.push(
+    view,
+    watcher,
+    watcher.onDidCreate(() => view.refresh()),
+    watcher.onDidChange(() => view.refresh()),
+    watcher.onDidDelete(() => view.refresh()),
+    pipeline.onDidChangeRuns(() => view.refresh()),
+    services.project.onDidChange(() => view.refresh()),
+    vscode.window.registerTreeDataProvider('hailo.runs', view),
+    vscode.commands.registerCommand('hailo.refreshRuns', () => view.refresh()),
+    vscode.commands.registerCommand(
+      'hailo.openRun',
+      command(log, async (arg?: unknown) => {
+        const r = await pickRun(pipeline, arg, 'Open Run');
+        if (r) await vscode.window.showTextDocument(runFile(r), { preview: true });
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'hailo.revealRun',
+      command(log, async (arg?: unknown) => {
+        const r = await pickRun(pipeline, arg, 'Reveal Run Folder');
+        if (r) await vscode.commands.executeCommand('revealFileInOS', runFile(r));
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'hailo.openRunLog',
+      command(log, async (arg?: unknown) => {
+        let run: RunRecord | undefined;
+        let step: RunStep | undefined;
+        if (arg instanceof StepItem) {
+          run = arg.runItem.run;
+          step = arg.step;
+        } else {
+          run = await pickRun(pipeline, arg, 'Open Run Log');
+          if (!run) return;
+          const withLog = run.steps.filter((s) => s.log);
+          step = withLog.length === 1 ? withLog[0] : (await vscode.window.showQuickPick(withLog.map((s) => ({ label: s.step, description: s.status, s })), { title: 'Log of step' }))?.s;
+        }
+        if (!run || !step?.log) return;
+        const file = path.join(pipeline.runsDir!, run.id, step.log);
+        if (!fs.existsSync(file)) throw new Error(`${file}: no log yet`);
+        await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'hailo.compareRuns',
+      command(log, async (arg?: unknown, others?: unknown[]) => {
+        // two runs selected in the view arrive as (clicked, [all selected])
+        const selected = Array.isArray(others) ? others.filter((o): o is RunItem => o instanceof RunItem && !!o.run) : [];
+        let a: RunRecord | undefined;
+        let b: RunRecord | undefined;
+        if (selected.length === 2) [a, b] = [selected[0]!.run, selected[1]!.run];
+        else {
+          a = await pickRun(pipeline, arg, 'Compare Runs: first run');
+          if (!a) return;
+          const first = a;
+          b = await pickRun(pipeline, undefined, `Compare ${a.id} with…`, (r) => r.id !== first.id);
+        }
+        if (!a || !b) return;
+        const [older, newer] = a.createdAt <= b.createdAt ? [a, b] : [b, a];
+        await vscode.commands.executeCommand('vscode.diff', runFile(older), runFile(newer), `run.json: ${older.id} ↔ ${newer.id}`);
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'hailo.rerun',
+      command(log, async (arg?: unknown) => {
+        const r = await pickRun(pipeline, arg, 'Re-run');
+        if (!r) return;
+        await pipeline.runCommand(
+          r.steps.map((s) => s.step),
+          r.model,
+        );
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'hailo.reattachRun',
+      command(log, async (arg?: unknown) => {
+        if (!(await requireTrust('Reattaching to a remote run'))) return;
+        const r = await pickRun(pipeline, arg, 'Reattach to Run', (x) => x.status === 'running' || x.status === 'detached');
+        if (!r) return;
+        await pipeline.withProgress(`Hailo: reattached to ${r.model} on ${r.target.name}`, (events, signal) => pipeline.resume(r.id, events, signal), r.target.host);
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'hailo.cancelRun',
+      command(log, async (arg?: unknown) => {
+        const r = await pickRun(pipeline, arg, 'Cancel Run', (x) => pipeline.isActive(x.id));
+        if (!r) return;
+        if (!pipeline.cancel(r.id)) throw new Error(`Run ${r.id} is not being followed in this window; reattach to it first`);
+      }),
+    ),
+  );
+  return view;
+}

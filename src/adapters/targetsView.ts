@@ -1,0 +1,218 @@
+import * as vscode from 'vscode';
+import type { Target } from '../core/project/schema';
+import type { TargetCheck } from '../core/remote/dfc';
+import type { RemoteService } from './remote';
+import { command, requireTrust, type Services } from './services';
+
+type TargetState = { kind: 'checking' } | { kind: 'checked'; check: TargetCheck; at: Date } | { kind: 'error'; code?: string; message: string; at: Date };
+
+class TargetItem extends vscode.TreeItem {
+  constructor(
+    readonly target: Target,
+    state: TargetState | undefined,
+  ) {
+    super(target.name, vscode.TreeItemCollapsibleState.None);
+    this.contextValue = 'hailo.target';
+    const env = target.dfc?.kind === 'venv' ? `venv ${target.dfc.path}` : target.dfc?.kind === 'docker' ? `docker ${target.dfc.container}` : 'PATH';
+    const parts = [target.host];
+    const tip = new vscode.MarkdownString(undefined, true);
+    tip.appendMarkdown(`**${target.name}** — \`${target.host}\`\n\nWork dir: \`${target.workDir ?? '~/hailo-workbench'}\`  \nDFC environment: ${env}  \n`);
+    if (target.hwArch) tip.appendMarkdown(`Default hw-arch: ${target.hwArch}  \n`);
+    if (target.memoryLimitGB) tip.appendMarkdown(`Memory limit: ${target.memoryLimitGB} GB  \n`);
+    if (!state) {
+      this.iconPath = new vscode.ThemeIcon('remote');
+      parts.push('not checked');
+    } else if (state.kind === 'checking') {
+      this.iconPath = new vscode.ThemeIcon('loading~spin');
+      parts.push('checking…');
+    } else if (state.kind === 'error') {
+      this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+      parts.push(state.code === 'SSH_UNREACHABLE' ? 'unreachable' : state.code?.startsWith('SSH_HOST_KEY') ? 'host key not trusted' : state.code === 'SSH_AUTH_FAILED' ? 'login failed' : 'error');
+      tip.appendMarkdown(`\n$(error) ${state.message}`);
+    } else if (state.check.problem) {
+      this.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+      parts.push('reachable · DFC missing');
+      tip.appendMarkdown(`\n$(warning) ${state.check.problem}`);
+    } else {
+      this.iconPath = new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+      parts.push(`DFC ${state.check.dfc}`);
+      if (state.check.hailort) parts.push(`HailoRT ${state.check.hailort}`);
+      tip.appendMarkdown(`\n$(pass) reachable — DFC ${state.check.dfc}${state.check.hailort ? `, HailoRT ${state.check.hailort}` : ''}`);
+    }
+    this.description = parts.join(' · ');
+    this.tooltip = tip;
+  }
+}
+
+/** The Targets view: compile targets from hailo.json with reachability and tool versions. */
+export class TargetsView implements vscode.TreeDataProvider<TargetItem>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly states = new Map<string, TargetState>();
+
+  constructor(
+    private readonly services: Services,
+    private readonly remote: RemoteService,
+  ) {}
+
+  refresh(): void {
+    this.emitter.fire();
+  }
+
+  getTreeItem(e: TargetItem): TargetItem {
+    return e;
+  }
+
+  getChildren(): TargetItem[] {
+    return (this.services.project.project?.targets ?? []).map((t) => new TargetItem(t, this.states.get(t.name)));
+  }
+
+  stateOf(name: string): TargetState | undefined {
+    return this.states.get(name);
+  }
+
+  async check(target: Target, interactive: boolean): Promise<TargetState> {
+    this.states.set(target.name, { kind: 'checking' });
+    this.refresh();
+    let state: TargetState;
+    try {
+      const host = await this.remote.hostFor(target);
+      const { checkTarget } = await import('../core/remote/dfc');
+      const check = await checkTarget(host, target);
+      state = { kind: 'checked', check, at: new Date() };
+      this.services.log.info(`Target ${target.name} (${target.host}): ${check.problem ?? `DFC ${check.dfc}${check.hailort ? `, HailoRT ${check.hailort}` : ''}`}`);
+      if (interactive) {
+        if (check.problem) void vscode.window.showWarningMessage(`${target.name}: ${check.problem}. Set "dfc" for this target in hailo.json (a venv to activate, or a Docker container).`, 'Open Project File').then((p) => p && vscode.commands.executeCommand('hailo.openProjectFile'));
+        else void vscode.window.showInformationMessage(`${target.name}: reachable; DFC ${check.dfc}${check.hailort ? `, HailoRT ${check.hailort}` : ''}.`);
+      }
+    } catch (e) {
+      state = { kind: 'error', code: (e as { code?: string }).code, message: e instanceof Error ? e.message : String(e), at: new Date() };
+      if (interactive && !(await this.remote.showError(e, target.host))) throw e;
+      if (!interactive) this.services.log.warn(`Target ${target.name}: ${state.message}`);
+    }
+    this.states.set(target.name, state);
+    this.refresh();
+    return state;
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+  }
+}
+
+async function pickTarget(services: Services, arg: unknown): Promise<Target | undefined> {
+  const targets = services.project.project?.targets ?? [];
+  const name = arg instanceof TargetItem ? arg.target.name : typeof arg === 'string' ? arg : (arg as Target | undefined)?.name;
+  if (name) {
+    const t = targets.find((x) => x.name === name);
+    if (!t) throw new Error(`No target named "${name}" in hailo.json`);
+    return t;
+  }
+  if (!targets.length) throw new Error('hailo.json has no compile targets; add one with "Hailo: Add Target"');
+  if (targets.length === 1) return targets[0];
+  const pick = await vscode.window.showQuickPick(targets.map((t) => ({ label: t.name, description: t.host, target: t })), { title: 'Compile target' });
+  return pick?.target;
+}
+
+/** "Add Target": an alias from ~/.ssh/config (resolved with `ssh -G`) or a typed user@host. */
+async function addTarget(services: Services, remote: RemoteService): Promise<void> {
+  const uri = services.project.uri;
+  if (!uri || !services.project.exists) throw new Error('No hailo.json in this workspace; create one with "Hailo: Create Project File"');
+  const { listConfiguredHosts } = await import('../core/remote/ssh');
+  const s = remote.settings();
+  const hosts = s.configFile ? listConfiguredHosts(s.configFile) : listConfiguredHosts();
+  const typed = '$(edit) Enter user@host…';
+  const pick = await vscode.window.showQuickPick([...hosts.map((h) => ({ label: h, description: 'from ssh config' })), { label: typed, description: '' }], {
+    title: 'Add Target: SSH host of the compile machine',
+    placeHolder: hosts.length ? 'A Host from your SSH config, or type user@host' : 'No Host entries in your SSH config: type user@host',
+  });
+  if (!pick) return;
+  let host = pick.label;
+  if (pick.label === typed) {
+    const v = await vscode.window.showInputBox({
+      title: 'Add Target',
+      prompt: 'SSH destination (user@host or an alias)',
+      validateInput: (x) => (!x.trim() || /[\s\0]/.test(x.trim()) || x.trim().startsWith('-') ? 'user@host, without spaces' : undefined),
+    });
+    if (!v) return;
+    host = v.trim();
+  }
+  // what OpenSSH will actually use (Include, Match, wildcards applied)
+  const resolved = await (await remote.host(host)).resolve();
+  const { targetNameFor, targetEdits } = await import('../core/remote/targets');
+  const taken = (services.project.project?.targets ?? []).map((t) => t.name);
+  const name = await vscode.window.showInputBox({
+    title: `Add Target: ${host} → ${resolved.user}@${resolved.hostname}:${resolved.port}`,
+    prompt: 'Target name',
+    value: targetNameFor(host, taken),
+    validateInput: (x) => (/^[A-Za-z0-9_.-]{1,128}$/.test(x) ? undefined : 'letters, digits, "_", "." and "-" only'),
+  });
+  if (!name) return;
+  const workDir = await vscode.window.showInputBox({ title: 'Add Target', prompt: 'Remote work directory (uploads, runs and cache live here)', value: '~/hailo-workbench' });
+  if (!workDir) return;
+  const envPick = await vscode.window.showQuickPick(
+    [
+      { label: 'Virtual environment', description: 'activate a venv that has the DFC installed', env: 'venv' as const },
+      { label: 'Docker container', description: 'docker exec into a running container with the DFC', env: 'docker' as const },
+      { label: 'PATH', description: '`hailo` is already on the remote PATH', env: 'path' as const },
+    ],
+    { title: 'Add Target: how to reach the Dataflow Compiler' },
+  );
+  if (!envPick) return;
+  let dfc: Target['dfc'] = { kind: 'path' };
+  if (envPick.env === 'venv') {
+    const p = await vscode.window.showInputBox({ title: 'Add Target', prompt: 'Remote path of the virtual environment', value: '~/hailo_virtualenv' });
+    if (!p) return;
+    dfc = { kind: 'venv', path: p };
+  } else if (envPick.env === 'docker') {
+    const c = await vscode.window.showInputBox({ title: 'Add Target', prompt: 'Name of the running container', value: 'hailo8_ai_sw_suite' });
+    if (!c) return;
+    const inner = await vscode.window.showInputBox({ title: 'Add Target', prompt: 'The work directory as seen inside the container (empty: same path)', value: '' });
+    dfc = { kind: 'docker', container: c, ...(inner ? { workDir: inner } : {}) };
+  }
+  const target: Target = { name, host, workDir, dfc };
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const edits = targetEdits(doc.getText(), target);
+  const we = new vscode.WorkspaceEdit();
+  for (const e of edits) we.replace(uri, new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.length)), e.content);
+  if (!(await vscode.workspace.applyEdit(we))) throw new Error(`Could not edit ${uri.fsPath}`);
+  await doc.save();
+  services.log.info(`Added target ${name} (${host} → ${resolved.user}@${resolved.hostname}:${resolved.port})`);
+  await services.project.reload();
+  void vscode.window.showInformationMessage(`Added target "${name}". Check it now?`, 'Check Target').then((p) => p && vscode.commands.executeCommand('hailo.checkTarget', name));
+}
+
+export function registerTargetsView(services: Services, remote: RemoteService): TargetsView {
+  const view = new TargetsView(services, remote);
+  const { context, log } = services;
+  context.subscriptions.push(
+    view,
+    vscode.window.registerTreeDataProvider('hailo.targets', view),
+    services.project.onDidChange(() => view.refresh()),
+    vscode.commands.registerCommand('hailo.refreshTargets', () => view.refresh()),
+    vscode.commands.registerCommand(
+      'hailo.checkTarget',
+      command(log, async (arg?: unknown) => {
+        if (!(await requireTrust('Checking a target over SSH'))) return;
+        const t = await pickTarget(services, arg);
+        if (t) await view.check(t, true);
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'hailo.addTarget',
+      command(log, async () => {
+        if (!(await requireTrust('Adding a target (runs ssh -G)'))) return;
+        await addTarget(services, remote);
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'hailo.openTargetTerminal',
+      command(log, async (arg?: unknown) => {
+        if (!(await requireTrust('Opening an SSH terminal'))) return;
+        const t = await pickTarget(services, arg);
+        if (t) remote.openTerminal(t.host);
+      }),
+    ),
+  );
+  return view;
+}
