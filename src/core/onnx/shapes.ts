@@ -671,21 +671,31 @@ function matmul(a0: Dim[], b0: Dim[]): Dim[] {
   return out;
 }
 
+/** Numeric product and the multiset of symbolic factors of a shape. */
+function factors(dims: Dim[]): { num: number; syms: string[] } {
+  let num = 1;
+  const syms: string[] = [];
+  for (const d of dims) if (isNum(d)) num *= d;
+  else syms.push(d);
+  return { num, syms: syms.sort() };
+}
+
 function reshape(x: Dim[], target: Dim[], allowZero: boolean): Dim[] {
   const out: Dim[] = target.map((t, i) => (t === 0 && !allowZero ? (x[i] ?? UNKNOWN) : t));
   const minus = out.map((d, i) => (d === -1 ? i : -1)).filter((i) => i >= 0);
   if (minus.length > 1) throw new Skip(`target shape [${target.join(', ')}] has more than one -1`);
   if (out.some((d) => isNum(d) && d < -1)) throw new Skip(`target shape [${target.join(', ')}] has a negative dimension`);
-  const total = product(x);
+  const total = factors(x);
+  const rest = factors(out.filter((d) => d !== -1));
+  // symbolic factors cancel when both sides carry the same ones ([batch, 1500, 384] -> [batch, 1500, 6, -1])
+  const sameSyms = total.syms.length === rest.syms.length && total.syms.every((s, i) => s === rest.syms[i] && s !== UNKNOWN);
   if (minus.length === 1) {
-    const rest = product(out.filter((d) => d !== -1));
-    if (isNum(total) && isNum(rest)) {
-      if (rest === 0 || total % rest !== 0) throw new Skip(`cannot reshape [${x.join(', ')}] to [${target.join(', ')}]`);
-      out[minus[0]!] = total / rest;
+    if (sameSyms) {
+      if (rest.num === 0 || total.num % rest.num !== 0) throw new Skip(`cannot reshape [${x.join(', ')}] to [${target.join(', ')}]`);
+      out[minus[0]!] = total.num / rest.num;
     } else out[minus[0]!] = UNKNOWN;
-  } else {
-    const p = product(out);
-    if (isNum(total) && isNum(p) && p !== total) throw new Skip(`cannot reshape [${x.join(', ')}] (${total} elements) to [${target.join(', ')}] (${p})`);
+  } else if (sameSyms && total.num !== rest.num) {
+    throw new Skip(`cannot reshape [${x.join(', ')}] (${product(x)} elements) to [${target.join(', ')}] (${product(out)})`);
   }
   return out;
 }
