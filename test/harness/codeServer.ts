@@ -26,7 +26,7 @@ export function testPaths(): TestPaths {
   if (!fs.existsSync(file)) throw new Error(`${file} not found: run \`bash test/setup/install.sh\` first`);
   const p = JSON.parse(fs.readFileSync(file, 'utf8')) as TestPaths;
   if (process.env.HAILO_TEST_CHROMIUM) p.chromium = process.env.HAILO_TEST_CHROMIUM;
-  for (const [k, f] of [['node', p.node], ['codeServerEntry', p.codeServerEntry], ['chromium', p.chromium]] as const) {
+  for (const [k, f] of [['node', p.node], ['codeServerEntry', p.codeServerEntry]] as const) {
     if (!fs.existsSync(f)) throw new Error(`${file}: ${k} ${f} does not exist: run \`bash test/setup/install.sh\` again`);
   }
   return p;
@@ -66,6 +66,8 @@ export interface StartOptions {
   args?: string[];
   /** Keep the temp folder (profile, logs) after stop(). */
   keep?: boolean;
+  /** Port on 127.0.0.1 (default: a free one). */
+  port?: number;
   /** Seconds to wait for the server to listen. */
   listenTimeoutS?: number;
 }
@@ -94,6 +96,8 @@ function hookExit(): void {
   };
   process.once('exit', killAll);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    // a caller with its own handler (npm start) stops its servers itself
+    if (process.listenerCount(sig) > 0) continue;
     process.once(sig, () => {
       killAll();
       process.exit(130);
@@ -128,7 +132,7 @@ export async function startCodeServer(o: StartOptions = {}): Promise<CodeServer>
   const devPaths = [o.devPath ?? []].flat();
   const args = [
     ...base,
-    '--bind-addr', '127.0.0.1:0',
+    '--bind-addr', `127.0.0.1:${o.port ?? 0}`,
     '--auth', 'none',
     '--disable-telemetry',
     '--disable-update-check',

@@ -45,7 +45,7 @@ export async function bundleIntegrationSuite(): Promise<string> {
 
 // Workbench chatter that is expected offline (gallery, telemetry...); --verbose shows it.
 const NOISE =
-  /^(\[AgentHost|\[ChatModelSelection\]|\[AccountPolicyGate\]|\[Service Worker\]|\[reconnection-grace-time\]|Resolving connection token|Resolved connection token|Creating a socket|Updating additional builtin|Started local extension host|Loading development extension|getaddrinfo ENOTFOUND|Canceled: Canceled|Failed: getaddrinfo|Creation of workbench contribution|\[Extension Host\] (?:Hailo Workbench )?\d{4}-|Unable to resolve resource)/;
+  /^(\[AgentHost|\[ChatModelSelection\]|\[AccountPolicyGate\]|\[Service Worker\]|\[reconnection-grace-time\]|Resolving connection token|Resolved connection token|Creating a socket|Updating additional builtin|Started local extension host|Loading development extension|getaddrinfo ENOTFOUND|Canceled: Canceled|Failed: getaddrinfo|Creation of workbench contribution|\[Extension Host\] (?:Hailo Workbench )?\d{4}-|Unable to resolve resource|Timed out waiting for authentication provider)/;
 
 export interface IntegrationResult {
   exitCode: number;

@@ -46,8 +46,10 @@ export async function openWorkbench(
   o: { folder?: string; testsPath?: string; viewport?: { width: number; height: number }; wait?: boolean; beforeGoto?: (page: Page) => Promise<void> } = {},
 ): Promise<Workbench> {
   const { chromium } = await loadPlaywright();
+  const executablePath = testPaths().chromium;
+  if (!executablePath || !fs.existsSync(executablePath)) throw new Error(`Chromium not found (${executablePath || 'none'}): run \`bash test/setup/install.sh\` as root`);
   // every launch gets a fresh temporary browser profile, removed on close
-  const browser = await chromium.launch({ executablePath: testPaths().chromium, headless: true, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   const context = await browser.newContext({ viewport: o.viewport ?? { width: 1280, height: 800 } });
   const page = await context.newPage();
   if (o.beforeGoto) await o.beforeGoto(page);

@@ -12,6 +12,7 @@
 #       playwright-core           drives Debian's Chromium (no browser download)
 #     and writes $CACHE/paths.json, read by test/harness/codeServer.mjs.
 #
+# `--server-only` (npm start): only what code-server needs (its build tools, Node 24, code-server).
 # Knobs: HAILO_TEST_CACHE, HAILO_TEST_SKIP_APT=1 (check only, never call apt),
 #        CODE_SERVER_VERSION, NODE24_VERSION, PLAYWRIGHT_CORE_VERSION, HAILO_TEST_CHROMIUM.
 # Exit codes: 0 ready, 1 something is missing and cannot be installed here (the message says what).
@@ -23,6 +24,13 @@ NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
 PLAYWRIGHT_CORE_VERSION="${PLAYWRIGHT_CORE_VERSION:-1.65.1}"
 APT_PACKAGES=(chromium fonts-dejavu-core openssh-server openssh-client python3 python3-torch python3-onnx
   build-essential pkg-config libkrb5-dev ca-certificates)
+SERVER_ONLY=0
+for arg in "$@"; do
+  case "$arg" in
+    --server-only) SERVER_ONLY=1 APT_PACKAGES=(build-essential python3 pkg-config libkrb5-dev ca-certificates) ;;
+    *) echo "usage: install.sh [--server-only]" >&2; exit 2 ;;
+  esac
+done
 
 t_start=$SECONDS
 log() { printf '[install %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
@@ -56,7 +64,7 @@ if ((${#missing[@]})); then
     --no-install-recommends "${missing[@]}" >/dev/null
 fi
 CHROMIUM="${HAILO_TEST_CHROMIUM:-$(command -v chromium || true)}"
-[ -n "$CHROMIUM" ] || die "chromium is not on PATH (apt-get install chromium)"
+[ -n "$CHROMIUM" ] || [ $SERVER_ONLY = 1 ] || die "chromium is not on PATH (apt-get install chromium)"
 
 mkdir -p "$CACHE" || die "cannot create the cache folder $CACHE (set HAILO_TEST_CACHE)"
 
@@ -113,7 +121,7 @@ fi
 # ------------------------------------------------------------------ 4. playwright-core (no browser download)
 PW_DIR="$CACHE/playwright-core-$PLAYWRIGHT_CORE_VERSION"
 PW_HOME="$PW_DIR/node_modules/playwright-core"
-if [ ! -f "$PW_HOME/index.mjs" ]; then
+if [ $SERVER_ONLY = 0 ] && [ ! -f "$PW_HOME/index.mjs" ]; then
   log "installing playwright-core@$PLAYWRIGHT_CORE_VERSION into $PW_DIR"
   rm -rf "$PW_DIR" && mkdir -p "$PW_DIR"
   echo '{"private":true}' >"$PW_DIR/package.json"
