@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'HAR_MEMBER_TOO_LARGE'
   | 'HN_INVALID'
   | 'ALLS_INVALID'
+  | 'LOG_READ_FAILED'
   // processes and remote
   | 'PROCESS_FAILED'
   | 'PYTHON_NOT_FOUND'

@@ -326,6 +326,9 @@ class StatementParser {
           break;
         }
         if (!n) this.fail(`missing ")" to close ${name.text}(`, { start: s.open, end: s.open + 1 });
+        if (this.isPunct(n, '.') && a.value?.kind === 'name') {
+          this.fail(`unexpected "." after ${a.value.text}: a file path must be written in double quotes ("${a.value.text}...")`, n!);
+        }
         this.fail(`expected "," or ")" in the arguments of ${name.text}, found ${this.describe(n)}`, n);
       }
     }

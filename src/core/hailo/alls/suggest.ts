@@ -36,7 +36,9 @@ export function suggest(word: string, candidates: Iterable<string>, limit = 3): 
     if (d <= budget) scored.push({ c, d });
   }
   scored.sort((x, y) => x.d - y.d || x.c.localeCompare(y.c));
-  return scored.slice(0, limit).map((s) => s.c);
+  // only the nearest ones: "matmull1" means matmul1, not matmul2 as well
+  const best = scored[0]?.d;
+  return scored.filter((s) => s.d === best).slice(0, limit).map((s) => s.c);
 }
 
 export function didYouMean(s: string[]): string {

@@ -119,8 +119,12 @@ class Validator {
 
     const positionals = s.args.filter((a) => !a.key);
     const firstKeyed = s.args.findIndex((a) => a.key);
+    let misplaced = false;
     s.args.forEach((a, i) => {
-      if (!a.key && firstKeyed >= 0 && i > firstKeyed) this.add(ALLS_CODES.syntax, 'error', 'Positional argument after a keyword argument.', a);
+      if (!a.key && firstKeyed >= 0 && i > firstKeyed) {
+        this.add(ALLS_CODES.syntax, 'error', 'Positional argument after a keyword argument.', a);
+        misplaced = true;
+      }
     });
 
     // section (first argument) of model_optimization_config and the pre/post optimization commands
@@ -144,7 +148,9 @@ class Validator {
       // positional arguments against the command's positional specs
       const max = cmd.variadic ? Infinity : cmd.positional.length;
       const min = cmd.positional.filter((p) => !p.optional).length;
-      if (positionals.length > max) {
+      if (misplaced) {
+        // already reported; counting would only repeat it
+      } else if (positionals.length > max) {
         const extra = positionals[max]!;
         this.add(ALLS_CODES.arguments, 'warning', `${name} takes ${max === 0 ? 'no positional arguments' : `at most ${max} positional argument(s)`} (${cmd.signature}).`, extra);
       } else if (positionals.length < min) {
@@ -267,6 +273,7 @@ class Validator {
     }
     if (cmd.compilerNames) return;
     if (this.defined.has(ref)) return;
+    if (scope && this.defined.has(ref.slice(slash + 1)) && (this.index.scopes.has(scope) || this.scriptScopes.has(scope))) return;
     const r = this.index.resolve(ref, this.scriptScopes);
     const origin = this.index.catalog.origin ? ` of ${this.index.catalog.origin}` : '';
     if (r.kind === 'found') return;
