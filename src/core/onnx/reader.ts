@@ -372,8 +372,13 @@ async function checkExternalFiles(file: string, dir: string, externals: { ref: T
         const code = (e as NodeJS.ErrnoException).code;
         throw new HailoError('EXTERNAL_DATA_MISSING', `${file}: ${raw.where}: external data file ${loc.file} ${code === 'ENOENT' ? 'does not exist' : `cannot be accessed (${code ?? (e as Error).message})`}`, { file: loc.file, cause: e });
       }
-      realDir ??= await fsys.realpath(dir);
-      const real = await fsys.realpath(loc.file);
+      let real: string;
+      try {
+        realDir ??= await fsys.realpath(dir);
+        real = await fsys.realpath(loc.file);
+      } catch (e) {
+        throw new HailoError('EXTERNAL_DATA_MISSING', `${file}: ${raw.where}: cannot resolve external data file ${loc.file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: loc.file, cause: e });
+      }
       const rel = path.relative(realDir, real);
       if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) {
         throw new HailoError('EXTERNAL_DATA_ESCAPES', `${file}: ${raw.where}: external data file ${loc.file} is a link to ${real}, outside the model's folder; refused, nothing was read`, { file: loc.file });
