@@ -24,6 +24,7 @@ stack that lies in the user's files (not in torch, not in the standard library).
 import argparse
 import hashlib
 import importlib
+import inspect
 import json
 import os
 import re
@@ -367,7 +368,7 @@ def run(args):
     captured = {}
     import torch.onnx.utils as onnx_utils
 
-    orig_model_to_graph = onnx_utils._model_to_graph
+    orig_model_to_graph = getattr(onnx_utils, "_model_to_graph", None)
 
     def model_to_graph(*a, **k):
         # keep the ONNX-level TorchScript graph: it is the one serialized, with source ranges
@@ -375,7 +376,16 @@ def run(args):
         captured["graph"] = result[0]
         return result
 
-    onnx_utils._model_to_graph = model_to_graph
+    if orig_model_to_graph is not None:
+        onnx_utils._model_to_graph = model_to_graph
+
+    # newer torch releases default to the dynamo exporter, which has no TorchScript graph to map
+    export_kwargs = {}
+    try:
+        if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+            export_kwargs["dynamo"] = False
+    except (TypeError, ValueError):
+        pass
 
     progress("export", "Exporting to ONNX (opset %d)" % args.opset, 0.35)
     t = time.perf_counter()
@@ -390,6 +400,7 @@ def run(args):
                 input_names=[i["name"] for i in inputs],
                 output_names=args.output_name or None,
                 dynamic_axes=dynamic_axes,
+                **export_kwargs
             )
         except BaseException as e:  # noqa: BLE001
             if isinstance(e, KeyboardInterrupt):
@@ -406,7 +417,8 @@ def run(args):
                     pass
             raise ExportFailure("export", "torch.onnx.export failed: %s: %s" % (type(e).__name__, e), e, **extra)
         finally:
-            onnx_utils._model_to_graph = orig_model_to_graph
+            if orig_model_to_graph is not None:
+                onnx_utils._model_to_graph = orig_model_to_graph
         timings["export"] = time.perf_counter() - t
 
         progress("map", "Mapping ONNX nodes to source lines", 0.85)
@@ -415,8 +427,12 @@ def run(args):
         g = proto.graph
         onnx_nodes = [(n.name, list(n.output)) for n in g.node]
         nodes = {}
-        if not args.no_sourcemap and "graph" in captured:
-            nodes = build_source_map(captured["graph"], onnx_nodes, user, out_dir, root)
+        map_warning = None
+        if not args.no_sourcemap:
+            if "graph" in captured:
+                nodes = build_source_map(captured["graph"], onnx_nodes, user, out_dir, root)
+            else:
+                map_warning = "torch %s did not expose the exported TorchScript graph, so no node could be mapped to a source line" % torch.__version__
         init_names = set(i.name for i in g.initializer)
         io_in = [{"name": v.name, "shape": value_shape(v)} for v in g.input if v.name not in init_names]
         io_out = [{"name": v.name, "shape": value_shape(v)} for v in g.output]
@@ -468,6 +484,7 @@ def run(args):
         outputs=io_out,
         symbolicDims=symbolic,
         shapeOps=shape_ops,
+        mapWarning=map_warning,
         modelSha256=digest,
         python=sys.executable,
         torch=torch.__version__,

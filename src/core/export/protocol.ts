@@ -33,6 +33,8 @@ export const DriverResult = z.object({
   symbolicDims: z.array(z.object({ tensor: z.string(), axis: z.number().int(), dim: z.union([z.string(), z.number()]) })),
   /** `Shape` operators left in the graph (shape arithmetic constant folding could not remove). */
   shapeOps: z.number().int().nonnegative().optional(),
+  /** Why no node could be mapped (a torch without the TorchScript exporter). */
+  mapWarning: z.string().nullable().optional(),
   modelSha256: z.string().optional(),
   python: z.string().optional(),
   torch: z.string().optional(),

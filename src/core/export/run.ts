@@ -179,7 +179,8 @@ export async function runExport(opts: RunExportOptions): Promise<ExportResult> {
 
   if (result && exit.code === 0) {
     log.info(`Exported ${result.onnx}: ${result.nodes} nodes, ${result.mapped} mapped to source lines (${(wallMs / 1000).toFixed(1)} s)`);
-    return { ...result, interpreter: interp, warnings: dynamicAxesWarnings(result), wallMs };
+    const warnings = [...(result.mapWarning ? [result.mapWarning] : []), ...dynamicAxesWarnings(result)];
+    return { ...result, interpreter: interp, warnings, wallMs };
   }
   throw failureFrom(error, stderr, exit, opts);
 }
