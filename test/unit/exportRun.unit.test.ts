@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isHailoError } from '../../src/core/errors';
-import { ExportFailedError, runExport, type ExportResult, type SpawnFn } from '../../src/core/export/run';
+import { diagnosticMessage, ExportFailedError, findDriver, runExport, type ExportResult, type SpawnFn } from '../../src/core/export/run';
 import type { ExportSpec } from '../../src/core/export/spec';
 import type { Interpreter } from '../../src/core/export/interpreter';
 import { loadSourceMap, fileSha256 } from '../../src/core/analysis/sourceMap';
@@ -186,6 +186,13 @@ describe('export: real exports with torch', function () {
     const e2 = await exportFails(spec('tinywhisper.broken:build_unsupported', path.join(tmp, 'x.onnx'), { opset: 13, inputs: [{ name: 'x', shape: [1, 8, 16] }] }));
     assert.equal(e2.detail?.errorClass, 'UnsupportedOperatorError');
     assert.deepEqual(e2.location, { file, line: markerLine(file, 'unsupported') });
+    assert.match(diagnosticMessage(e2), /^ONNX export failed at torch op fft_rfft: UnsupportedOperatorError: Exporting the operator 'aten::fft_rfft' to ONNX opset version 13 is not supported\.$/);
+    assert.match(diagnosticMessage(e), /^ONNX export failed: RuntimeError: /);
+  });
+
+  it('finds the driver next to the bundle or in the sources', () => {
+    assert.equal(findDriver([path.join(ROOT, 'src', 'cli', 'commands')]), DRIVER);
+    assert.throws(() => findDriver([os.tmpdir()]), (e: unknown) => isHailoError(e, 'EXPORT_FAILED'));
   });
 
   it('a failed export never destroys the previous ONNX and leaves no temp files', async () => {
