@@ -115,3 +115,30 @@ describe('remote: DFC command lines', () => {
     assert.equal(d.mapPath('/elsewhere'), '/elsewhere');
   });
 });
+
+describe('remote: problem matcher lines', () => {
+  it('puts parser errors on the ONNX (or mapped Python line), script errors on the .alls, others on the log', async () => {
+    const { parseDfcLog } = await import('../../src/core/hailo/dfcLog');
+    const { problemLines, PROBLEM_LINE } = await import('../../src/core/remote/problems');
+    const log = [
+      '[info] Translation started on ONNX model enc',
+      'hailo_sdk_client.model_translator.exceptions.ParsingWithRecommendationException: Parsing failed. The errors found in the graph are:',
+      ' UnsupportedOperationError in op /encoder/TopK: TopK operation is unsupported',
+      '[warning] Large model detected. The graph may contain either a large number of operators, or weight variables with a very large capacity.',
+      '[error] BackendAllocatorException: Compilation failed: boom',
+      '',
+    ].join('\n');
+    const summary = parseDfcLog(log);
+    const lines = problemLines(summary, { logFile: '/runs/r/parse.log', onnx: '/p/enc.onnx' });
+    assert.ok(lines.length >= 3, lines.join('\n'));
+    for (const l of lines) assert.match(l, PROBLEM_LINE);
+    assert.ok(lines.some((l) => l.startsWith('/p/enc.onnx:1:1: error:') && l.includes('/encoder/TopK')), lines.join('\n'));
+    assert.ok(lines.some((l) => /^\/runs\/r\/parse\.log:4:1: warning: Large model/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^\/runs\/r\/parse\.log:5:1: error: .*boom/.test(l)), lines.join('\n'));
+    // with a source map the parser error lands on the PyTorch line
+    const { SourceMap } = await import('../../src/core/analysis/sourceMap');
+    const map = new SourceMap('/p/enc.onnx.sourcemap.json', { version: 1, model: 'enc.onnx', nodes: { '/encoder/TopK': { file: 'model.py', line: 42 } } });
+    const mapped = problemLines(summary, { logFile: '/runs/r/parse.log', onnx: '/p/enc.onnx', sourceMap: map });
+    assert.ok(mapped.some((l) => l.startsWith('/p/model.py:42:1: error:')), mapped.join('\n'));
+  });
+});
