@@ -10,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
+// the harness is TypeScript: the same loader as `node --import tsx`
+await import('tsx');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const argv = process.argv.slice(2);
@@ -48,7 +49,7 @@ const stop = async () => {
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
-const { startCodeServer } = await tsImport('./codeServer.ts', import.meta.url);
+const { startCodeServer } = (await import('./codeServer.ts')).default;
 server = await startCodeServer({ extensions: [root], workspace: folder, port });
 const url = server.workbenchUrl();
 console.log(`
