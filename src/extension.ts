@@ -9,6 +9,7 @@ import { registerRemote } from './adapters/remote';
 import { registerAlls } from './adapters/alls';
 import { registerLint } from './adapters/lint';
 import { registerModelEditor } from './adapters/modelEditor';
+import { registerDfcDiagnostics } from './adapters/dfcDiagnostics';
 
 /** Wiring only: build the logger and services, then let each feature register itself. */
 export async function activate(context: vscode.ExtensionContext): Promise<Services> {
@@ -34,6 +35,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
     registerRemote(services);
     registerAlls(services);
     registerModelEditor(services, registerLint(services));
+    registerDfcDiagnostics(services);
     void project.reload();
     const ms = performance.now() - t0;
     services.activationMs = ms;
