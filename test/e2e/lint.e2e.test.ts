@@ -1,0 +1,95 @@
+// The Hailo lint through the UI: an .onnx opens in the model editor with its summary and the
+// findings grouped by severity; clicking a finding with a source-map entry opens the Python line;
+// the Problems panel lists the findings with their codes; an unreadable model shows the error view.
+import { strict as assert } from 'node:assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Frame, Page } from 'playwright-core';
+import { useWorkbench } from '../harness/e2e';
+import { runCommand, step, waitFor } from '../harness/workbench';
+import { WHISPER_SIZES, writeWhisper } from '../fixtures/onnx/gen';
+
+/** Quick Open (Ctrl+P) a workspace file by name. */
+async function quickOpen(page: Page, name: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input').first();
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+  for (let i = 1; ; i++) {
+    try {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+P');
+      await input.waitFor({ timeout: 10_000 });
+      await input.fill(name);
+      await row.waitFor({ timeout: 10_000 });
+      break;
+    } catch (e) {
+      if (i >= 3) throw e;
+    }
+  }
+  await row.click();
+}
+
+/** The webview content frame that shows `selector` with `text` (webviews live in nested iframes outside the editor DOM). */
+async function webviewWith(page: Page, selector: string, text: string): Promise<Frame> {
+  return waitFor(
+    async () => {
+      for (const f of page.frames()) {
+        if (await f.locator(selector, { hasText: text }).count().catch(() => 0)) return f;
+      }
+      return undefined;
+    },
+    { what: `a webview showing ${selector} "${text}"`, timeout: 30_000, interval: 250 },
+  );
+}
+
+describe('e2e: lint', function () {
+  const wb = useWorkbench({ workspace: 'example' });
+
+  it('the model editor shows the summary and findings; a finding opens its Python line', async function () {
+    const dir = path.join(wb.workspace, 'lint-e2e');
+    fs.mkdirSync(dir, { recursive: true });
+    const py = path.join(dir, 'attention_model.py');
+    fs.writeFileSync(py, Array.from({ length: 40 }, (_, i) => `x${i + 1} = ${i + 1}`).join('\n') + '\n');
+    writeWhisper(path.join(dir, 'lint_enc.onnx'), { ...WHISPER_SIZES.toy, opset: 13, frames: 400 });
+    fs.writeFileSync(
+      path.join(dir, 'lint_enc.onnx.sourcemap.json'),
+      JSON.stringify({ version: 1, model: 'lint_enc.onnx', nodes: { '/blocks.0/attn/Softmax': { file: 'attention_model.py', line: 25 } } }),
+    );
+
+    await quickOpen(wb.page, 'lint_enc.onnx');
+    const view = await webviewWith(wb.page, 'h1', 'lint_enc.onnx');
+    await view.locator('vscode-table-cell', { hasText: '[1, 200, 32]' }).first().waitFor({ timeout: 10_000 });
+    const headings = await view.locator('vscode-collapsible').evaluateAll((els) => els.map((e) => e.getAttribute('heading')));
+    assert.ok(headings.some((h) => /^Warnings \(\d+\)$/.test(h ?? '')), headings.join(', '));
+    assert.ok(headings.some((h) => /^Notes \(\d+\)$/.test(h ?? '')), headings.join(', '));
+    await view.locator('.finding', { hasText: 'HW011' }).first().waitFor();
+    await step(wb.page, 'lint-model-editor');
+
+    // the Softmax finding sits in the (closed) Notes group: open it, click the finding
+    await view.locator('vscode-collapsible[heading^="Notes"]').click({ position: { x: 40, y: 10 } });
+    const softmax = view.locator('.finding', { hasText: 'HW012' }).first();
+    await softmax.waitFor({ state: 'visible', timeout: 10_000 });
+    await softmax.locator('.message').click();
+    await wb.page.locator('.tabs-container .tab', { hasText: 'attention_model.py' }).first().waitFor({ timeout: 15_000 });
+    await wb.page.locator('.editor-instance .monaco-editor .current-line').first().waitFor({ timeout: 10_000 });
+    const lineNumber = await wb.page.locator('.editor-instance .monaco-editor .active-line-number').first().innerText();
+    assert.equal(lineNumber.trim(), '25');
+    await step(wb.page, 'lint-reveal-source');
+
+    await runCommand(wb.page, 'View: Focus Problems', { id: 'workbench.panel.markers.view.focus' });
+    const problems = wb.page.locator('.markers-panel .monaco-list-row');
+    await problems.filter({ hasText: 'HW011' }).first().waitFor({ timeout: 15_000 });
+    assert.match(await problems.filter({ hasText: 'HW011' }).first().innerText(), /Hailo lint/);
+    await step(wb.page, 'lint-problems');
+  });
+
+  it('an unreadable model shows the error view with the reason', async function () {
+    const bad = path.join(wb.workspace, 'lint-e2e', 'broken_model.onnx');
+    fs.writeFileSync(bad, 'this is not an ONNX model\n');
+    await quickOpen(wb.page, 'broken_model.onnx');
+    const view = await webviewWith(wb.page, '.failed h1', 'Cannot read this model');
+    const text = await view.locator('.failed').innerText();
+    assert.match(text, /broken_model\.onnx/);
+    assert.match(text, /Reason: MODEL_/);
+    await step(wb.page, 'lint-error-view');
+  });
+});
