@@ -7,7 +7,7 @@ import { parseHn } from '../../src/core/hailo/hn';
 import { readHar } from '../../src/core/hailo/har';
 import { computeLedger, compareShapes, type Ledger, type LedgerEntry } from '../../src/core/analysis/ledger';
 import { ledgerFindings } from '../../src/core/analysis/ledgerFindings';
-import { buildPair, TOY, variants, writeFixtures } from '../fixtures/hailo/gen';
+import { buildPair, generatedOnnx, TOY, variants, writeFixtures } from '../fixtures/hailo/gen';
 
 const FIX = path.resolve(__dirname, '..', 'fixtures', 'hailo');
 const read = (f: string) => fs.readFileSync(path.join(FIX, f), 'utf8');
@@ -39,7 +39,8 @@ function everythingClassifiedOnce(l: Ledger, onnx: GraphModel, hn: GraphModel): 
 }
 
 describe('ledger', () => {
-  it('the committed synthetic fixtures are what the generator writes (run `npx tsx test/fixtures/hailo/gen.ts`)', async () => {
+  it('the committed synthetic fixtures are what the generator writes (run `npx tsx test/fixtures/hailo/gen.ts`)', async function () {
+    this.timeout(60000);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-fix-'));
     try {
       const cat = await writeFixtures(tmp);
@@ -270,4 +271,23 @@ describe('ledger', () => {
       assert.deepEqual(l.warnings, [], v.id);
     }
   });
+});
+
+describe('ledger on the ONNX files of the ONNX fixture generator (openOnnx, shapes inferred)', () => {
+  for (const opset of [13, 17] as const) {
+    it(`toy encoder at opset ${opset}: everything classified, LayerNorm and Softmax rewrites found, shape chains removed`, async function () {
+      this.timeout(60000);
+      const { graph } = await generatedOnnx({ size: 'toy', opset, frames: 200 });
+      const hn = parseHn(read(`gen-whisper-toy-op${opset}.hn`), 'x.hn').graph;
+      const l = computeLedger(graph, hn, { stage: 'parse', parseLog: read(`gen-whisper-toy-op${opset}.parse.log`) });
+      everythingClassifiedOnce(l, graph, hn);
+      assert.equal(l.counts.unmatched, 0);
+      const ln = entryOf(l, opset === 17 ? '/blocks.0/attn_ln/LayerNormalization' : '/blocks.0/attn_ln/ReduceMean');
+      assert.equal(ln.kind, opset === 17 ? 'decomposed' : 'fused');
+      assert.equal(entryOf(l, '/blocks.1/attn/Softmax').kind, 'decomposed');
+      assert.equal(entryOf(l, '/blocks.0/attn/Shape').kind, 'removed');
+      const f = ledgerFindings(l);
+      assert.equal(f.filter((x) => x.code === 'RW001').length, 5);
+    });
+  }
 });

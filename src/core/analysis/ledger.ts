@@ -500,9 +500,14 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
     if (onnxIndex[n.id] || !isHost(n.id)) continue;
     newEntry({ kind: 'host', onnxNodes: [n.id], hnLayers: [], evidence: regionFrom === 'parse_log' ? ['parse_log'] : ['graph_io'], structural: false, note: '' });
   }
+  const folded: GraphNode[] = [];
   for (const run of runList) {
     const nodes = run.nodes.filter((n) => !onnxIndex[n.id]);
     if (!nodes.length) continue;
+    if (nodes.every((n) => n.op === 'Constant')) {
+      folded.push(...nodes);
+      continue;
+    }
     const passable = (id: string) => !linkedHn.has(id) && (HN_LAYOUT_TYPES.has(hi.byId.get(id)?.op ?? '') || isCompilerGenerated(genOf.get(id)?.kind ?? 'layer'));
     const joined = hnJoins(run.upHn, run.downHn, hi, passable);
     const allConst = nodes.every((n) => n.op === 'Constant' || n.inputs.every((i) => !i || onnx.values[i]?.initializer || !oi.producer.has(i) && !graphInputs.has(i)));
@@ -515,6 +520,9 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
       if (down[0]) entry.relatedEntry = hnIndex[down[0].id];
     }
   }
+
+  // standalone Constant nodes: one entry for all of them
+  if (folded.length) newEntry({ kind: 'removed', onnxNodes: folded.map((n) => n.id), hnLayers: [], evidence: ['structural'], structural: true, note: '' });
 
   // ---- 6. the compiler's layers and contexts
   const unattributed: CompilerPiece[] = [];
@@ -786,9 +794,9 @@ function describe(e: LedgerEntry, onnxById: Map<string, GraphNode>, hnById: Map<
     }
     case 'removed': {
       const rel = e.relatedEntry ? entryById.get(e.relatedEntry) : undefined;
-      const into = rel?.hnLayers.length ? `; in the HN its input goes straight on to ${unscoped(rel.hnLayers[0]!)}` : '';
+      const into = rel?.hnLayers.length ? `; in the HN, ${unscoped(rel.hnLayers[0]!)} takes that input directly` : '';
       const allConst = e.onnxOps.every((o) => o === 'Constant');
-      return allConst ? `${main}: constant folded into the layers that use it` : `${main} ${e.onnxNodes.length > 1 ? 'have' : 'has'} no HN layer${into}${ch}`;
+      return allConst ? `${e.onnxNodes.length === 1 ? main : `${e.onnxNodes.length} Constant nodes`}: folded into the layers that use them` : `${main} ${e.onnxNodes.length > 1 ? 'have' : 'has'} no HN layer${into}${ch}`;
     }
     case 'added': {
       const g = interpretLayerName(e.hnLayers[0]!);

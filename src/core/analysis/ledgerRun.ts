@@ -1,0 +1,113 @@
+import * as fs from 'node:fs/promises';
+import { HailoError, throwIfAborted } from '../errors';
+import type { HarContents } from '../hailo/har';
+import type { HnModel } from '../hailo/hn';
+import type { GraphModel } from '../graph/model';
+import { loadSourceMap } from './sourceMap';
+import type { Finding } from './finding';
+import { computeLedger, type Ledger, type LedgerStage } from './ledger';
+import { ledgerFindings, type LedgerFiles } from './ledgerFindings';
+
+/**
+ * Everything needed to compare a model with a HAR from files: open the ONNX (shapes inferred),
+ * the HAR or HN, the logs and the source map, then compute the ledger and its findings. Used by
+ * the `diff` command line and the editor alike.
+ */
+
+export interface LedgerInputs {
+  onnxFile: string;
+  /** A `.har` or `.hn` file. */
+  hailoFile: string;
+  parseLogFile?: string;
+  compileLogFile?: string;
+  /** Defaults to what the HAR's members say, else `compile` with a compile log, else `parse`. */
+  stage?: LedgerStage;
+  signal?: AbortSignal;
+}
+
+export interface LedgerRunResult {
+  ledger: Ledger;
+  findings: Finding[];
+  files: LedgerFiles;
+  hn: HnModel;
+  har?: Pick<HarContents, 'state' | 'stateEvidence' | 'gzip' | 'members' | 'paramsBytes' | 'sdkVersion'>;
+  /** Milliseconds: reading the ONNX, reading the HAR/HN, computing the ledger. */
+  timings: { readOnnx: number; readHailo: number; ledger: number };
+  warnings: string[];
+}
+
+const MAX_LOG_BYTES = 256 * 1024 * 1024;
+
+async function readLog(file: string): Promise<string> {
+  try {
+    const st = await fs.stat(file);
+    if (st.size > MAX_LOG_BYTES) throw new HailoError('INVALID_ARGUMENT', `${file}: ${st.size} bytes, too large for a DFC log`, { file });
+    return await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if (e instanceof HailoError) throw e;
+    throw new HailoError('MODEL_READ_FAILED', `${file}: cannot read the log (${(e as Error).message})`, { file, cause: e });
+  }
+}
+
+const STAGE_OF_STATE: Record<string, LedgerStage | undefined> = { parsed: 'parse', optimized: 'optimize', compiled: 'compile' };
+
+export async function runLedger(inputs: LedgerInputs, deps: { openOnnxGraph?: (file: string, signal?: AbortSignal) => Promise<GraphModel> } = {}): Promise<LedgerRunResult> {
+  const warnings: string[] = [];
+  const t0 = performance.now();
+  const openOnnxGraph =
+    deps.openOnnxGraph ??
+    (async (file: string, signal?: AbortSignal) => {
+      const { openOnnx } = await import('../onnx');
+      const m = await openOnnx(file, signal ? { signal } : {});
+      for (const w of m.warnings) warnings.push(`${file}: ${w}`);
+      return m.graph;
+    });
+  const onnx = await openOnnxGraph(inputs.onnxFile, inputs.signal);
+  const t1 = performance.now();
+  throwIfAborted(inputs.signal);
+  const { openHnOrHar } = await import('../hailo/hn');
+  const opened = await openHnOrHar(inputs.hailoFile, inputs.signal ? { signal: inputs.signal } : {});
+  const t2 = performance.now();
+  throwIfAborted(inputs.signal);
+  for (const w of opened.hn.warnings) warnings.push(`${opened.hn.file}: ${w}`);
+  for (const w of opened.har?.warnings ?? []) warnings.push(`${inputs.hailoFile}: ${w}`);
+
+  const parseLog = inputs.parseLogFile ? await readLog(inputs.parseLogFile) : undefined;
+  const compileLog = inputs.compileLogFile ? await readLog(inputs.compileLogFile) : undefined;
+  let sourceMap: Awaited<ReturnType<typeof loadSourceMap>>;
+  try {
+    sourceMap = await loadSourceMap(inputs.onnxFile);
+  } catch (e) {
+    warnings.push(`source map ignored: ${(e as Error).message}`);
+  }
+  const stage = inputs.stage ?? STAGE_OF_STATE[opened.har?.state ?? ''] ?? (compileLog ? 'compile' : 'parse');
+  const modelScript = opened.har ? Object.values(opened.har.modelScripts)[0] : undefined;
+  const dfcVersion = opened.har?.sdkVersion?.value ?? opened.hn.sdkVersion;
+  const ledger = computeLedger(onnx, opened.hn.graph, {
+    stage,
+    ...(parseLog !== undefined ? { parseLog } : {}),
+    ...(compileLog !== undefined ? { compileLog } : {}),
+    ...(modelScript !== undefined ? { modelScript } : {}),
+    ...(sourceMap ? { sourceMap } : {}),
+  });
+  // the logs name the DFC that ran; the archive's metadata is the fallback
+  if (!ledger.dfcVersion && dfcVersion) ledger.dfcVersion = dfcVersion;
+  const t3 = performance.now();
+  const files: LedgerFiles = {
+    onnx: inputs.onnxFile,
+    hn: inputs.hailoFile,
+    ...(inputs.parseLogFile ? { parseLog: inputs.parseLogFile } : {}),
+    ...(inputs.compileLogFile ? { compileLog: inputs.compileLogFile } : {}),
+  };
+  return {
+    ledger,
+    findings: ledgerFindings(ledger, files),
+    files,
+    hn: opened.hn,
+    ...(opened.har
+      ? { har: { state: opened.har.state, stateEvidence: opened.har.stateEvidence, gzip: opened.har.gzip, members: opened.har.members, paramsBytes: opened.har.paramsBytes, ...(opened.har.sdkVersion ? { sdkVersion: opened.har.sdkVersion } : {}) } }
+      : {}),
+    timings: { readOnnx: t1 - t0, readHailo: t2 - t1, ledger: t3 - t2 },
+    warnings: [...warnings, ...ledger.warnings],
+  };
+}
