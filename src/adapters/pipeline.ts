@@ -282,15 +282,21 @@ export class PipelineService implements vscode.Disposable {
     } else if (failed) {
       const msg = failed.error?.message ?? `${failed.step} failed`;
       this.services.log.error(msg);
-      const pick = await vscode.window.showErrorMessage(msg, 'Open Log', 'Show Output');
-      if (pick === 'Open Log' && failed.log) await vscode.window.showTextDocument(vscode.Uri.file(path.join(this.runsDir!, run.id, failed.log)));
-      if (pick === 'Show Output') this.services.log.show();
+      void vscode.window.showErrorMessage(msg, 'Open Log', 'Show Output').then(async (pick) => {
+        if (pick === 'Open Log' && failed.log) await vscode.window.showTextDocument(vscode.Uri.file(path.join(this.runsDir!, run.id, failed.log)));
+        if (pick === 'Show Output') this.services.log.show();
+      });
     }
+  }
+
+  /** Stop following every run and leave the remote steps running (what closing the window does). */
+  detachAll(): void {
+    for (const a of this.active.values()) a.detach.abort();
   }
 
   dispose(): void {
     // leave remote steps running: the next window reattaches to them
-    for (const a of this.active.values()) a.detach.abort();
+    this.detachAll();
     this.finished.dispose();
     this.changed.dispose();
   }
@@ -304,7 +310,7 @@ export function fmtGB(kb: number): string {
 /** The Parse / Optimize / Compile / Run Full Pipeline commands; returns the service for the views. */
 export function registerPipeline(services: Services, remote: RemoteService): PipelineService {
   const pipeline = new PipelineService(services, remote);
-  services.runs = { onDidFinishStep: pipeline.onDidFinishStep };
+  services.runs = pipeline;
   const { log, context } = services;
   context.subscriptions.push(
     pipeline,

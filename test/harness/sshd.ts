@@ -51,7 +51,16 @@ function keygen(file: string): void {
   if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
 }
 
-export const STANDIN_DIR = path.resolve(__dirname, '..', 'fixtures', 'standins');
+/** test/fixtures/standins, found from this file's folder upwards (it may run bundled elsewhere). */
+function findStandins(): string {
+  for (let d = __dirname; ; d = path.dirname(d)) {
+    const p = path.join(d, 'test', 'fixtures', 'standins');
+    if (fs.existsSync(path.join(p, 'hailo'))) return p;
+    if (path.dirname(d) === d) return path.resolve(__dirname, '..', 'fixtures', 'standins');
+  }
+}
+
+export const STANDIN_DIR = findStandins();
 
 export async function startSshd(opts: { extraServerConfig?: string } = {}): Promise<TestSshd> {
   const sshd = findSshd();
