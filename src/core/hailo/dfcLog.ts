@@ -363,16 +363,19 @@ export class DfcLogParser {
         this.processRawLine(line);
       }
       this.finish();
+      this.s.compile.layerGroups = groupCompilerLayers(this.s.compile.feasibility.map((f) => f.layer));
       this.ended = true;
     }
-    return this.summary();
+    // final: nothing changes it any more, so no copy
+    return this.s;
   }
 
-  /** A snapshot of what is known so far (a deep copy, safe to keep or serialise). */
+  /** A snapshot of what is known so far (a deep copy, safe to keep or serialise while parsing goes on). */
   summary(): DfcLogSummary {
+    if (this.ended) return this.s;
     const out = structuredClone(this.s);
     out.compile.layerGroups = groupCompilerLayers(out.compile.feasibility.map((f) => f.layer));
-    if (!this.ended) out.outcome = computeOutcome(out, false);
+    out.outcome = computeOutcome(out, false);
     return out;
   }
 
@@ -1038,14 +1041,10 @@ export class DfcLogParser {
 
   private algorithm(name: string, status: OptimizationAlgorithm['status'], n: number, durationText?: string): void {
     const algos = this.s.optimize.algorithms;
-    let a: OptimizationAlgorithm | undefined;
-    for (let i = algos.length - 1; i >= 0; i--) {
-      if (algos[i]!.name === name && algos[i]!.status === 'running') {
-        a = algos[i];
-        break;
-      }
-    }
+    let a = this.runningAlgorithms.get(name);
     if (!a) algos.push((a = { name, status, line: n }));
+    if (status === 'running') this.runningAlgorithms.set(name, a);
+    else this.runningAlgorithms.delete(name);
     a.status = status;
     if (status !== 'running') a.line = n;
     if (durationText !== undefined) Object.assign(a, durationFields(durationText));
@@ -1054,8 +1053,11 @@ export class DfcLogParser {
 
   private closeRunningAlgorithms(): void {
     // an algorithm that never printed "is done" before the step ended (cut short by the user)
-    for (const a of this.s.optimize.algorithms) if (a.status === 'running') a.status = 'done';
+    for (const a of this.runningAlgorithms.values()) a.status = 'done';
+    this.runningAlgorithms.clear();
   }
+
+  private readonly runningAlgorithms = new Map<string, OptimizationAlgorithm>();
 
   // ---- utilization tables ------------------------------------------------------------------
 

@@ -1,0 +1,103 @@
+/**
+ * DFC log parser throughput: the largest real log sample (else the largest own fixture log),
+ * repeated to about 4 MB, fed as 64 KiB Buffer chunks the way a tailed remote log arrives. The
+ * baseline, in the same run on the same bytes and chunks, is the least any line consumer does:
+ * decode UTF-8 as a stream and split into lines. Medians of alternated repetitions; prints MB/s
+ * and the parser's cost as a multiple of the baseline.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TextDecoder } from 'node:util';
+import { DfcLogParser } from '../../src/core/hailo/dfcLog';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const REFERENCE_DIR = process.env.HAILO_REFERENCE_DIR ?? path.resolve(ROOT, '..', 'shared', 'reference');
+const SAMPLES = path.join(REFERENCE_DIR, 'hailo', 'log-samples');
+const OWN = path.join(ROOT, 'test', 'fixtures', 'logs');
+const TARGET_BYTES = 4 * 1024 * 1024;
+const CHUNK = 64 * 1024;
+const REPS = Number(process.env.BENCH_REPS ?? 7);
+
+function largest(dir: string): string | undefined {
+  if (!fs.existsSync(dir)) return undefined;
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => /\.(log|txt)$/.test(f))
+    .map((f) => path.join(dir, f))
+    .sort((a, b) => fs.statSync(b).size - fs.statSync(a).size);
+  return files[0];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function chunks(buf: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < buf.length; i += CHUNK) out.push(buf.subarray(i, i + CHUNK));
+  return out;
+}
+
+/** Baseline: streaming UTF-8 decode + line split, counting lines so nothing is optimised away. */
+function baseline(parts: Buffer[]): number {
+  const dec = new TextDecoder('utf-8');
+  let rest = '';
+  let lines = 0;
+  for (const p of parts) {
+    const text = rest + dec.decode(p, { stream: true });
+    const ls = text.split('\n');
+    rest = ls.pop()!;
+    lines += ls.length;
+  }
+  return lines + (rest ? 1 : 0);
+}
+
+function parse(parts: Buffer[]): number {
+  const p = new DfcLogParser();
+  for (const c of parts) p.push(c);
+  return p.end().stats.lines;
+}
+
+function main(): void {
+  const source = largest(SAMPLES) ?? largest(OWN);
+  if (!source) {
+    console.log('dfclog bench skipped: no log sample found');
+    return;
+  }
+  if (!source.startsWith(SAMPLES)) console.log(`(reference pack not found at ${SAMPLES}; using the own fixture)`);
+  const one = fs.readFileSync(source);
+  // join copies on line boundaries so line counts add up
+  const unit = one[one.length - 1] === 0x0a ? one : Buffer.concat([one, Buffer.from('\n')]);
+  const copies = Math.max(1, Math.round(TARGET_BYTES / unit.length));
+  const buf = Buffer.concat(Array.from({ length: copies }, () => unit));
+  const parts = chunks(buf);
+  const mb = buf.length / 1e6;
+
+  // warm-up, and the two must agree on the number of lines
+  const lb = baseline(parts);
+  const lp = parse(parts);
+  if (lb !== lp) throw new Error(`line counts differ: baseline ${lb}, parser ${lp}`);
+
+  const tb: number[] = [];
+  const tp: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    let t = performance.now();
+    baseline(parts);
+    tb.push(performance.now() - t);
+    (globalThis as { gc?: () => void }).gc?.();
+    t = performance.now();
+    parse(parts);
+    tp.push(performance.now() - t);
+  }
+  const mb1 = median(tb);
+  const mp = median(tp);
+  console.log(`input: ${path.basename(source)} x ${copies} = ${mb.toFixed(2)} MB, ${lp} lines, ${CHUNK / 1024} KiB chunks, ${REPS} reps (median)`);
+  console.log(`${'baseline: decode + split lines'.padEnd(34)} ${mb1.toFixed(1).padStart(8)} ms ${(mb / (mb1 / 1000)).toFixed(1).padStart(8)} MB/s`);
+  console.log(`${'DfcLogParser (full summary)'.padEnd(34)} ${mp.toFixed(1).padStart(8)} ms ${(mb / (mp / 1000)).toFixed(1).padStart(8)} MB/s`);
+  console.log(`ratio parser/baseline: ${(mp / mb1).toFixed(2)}x time`);
+}
+
+main();
