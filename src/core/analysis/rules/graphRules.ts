@@ -168,7 +168,7 @@ export function shapeDriven(ctx: LintContext): void {
   }
   for (const [op, nodes] of foldable) {
     ctx.report('HW006', 'info', nodes, (a) => ({
-      message: `${plural(a.count, `${op} node`)}${a.where} compute shapes of statically shaped tensors (torch writes Shape -> Gather -> Concat -> Reshape for view(n, t, h, -1)). They fold to constants: the parser retries on an onnx-simplifier copy when the first parse fails; simplifying the export yourself avoids the retry.`,
+      message: `${plural(a.count, `${op} node`)}${a.where} compute shapes of statically shaped tensors (torch writes Shape -> Gather -> Concat -> Reshape for view(n, t, h, -1)). They fold to constants: when the first parse fails the parser retries on an onnx-simplifier copy ("Simplified ONNX model for a parsing retry attempt"); simplifying the export yourself avoids the retry, which large models do not get ("Large model detected").`,
       fix: 'Run onnxsim (onnx-simplifier) on the export, or write shapes as constants (view(1, T, heads, -1)).',
     }), `${op}:fold`);
   }
