@@ -126,9 +126,15 @@ export class LayerIndex {
     return this.catalog.layers.filter((l) => re.test(scoped ? l.scopedName : l.name));
   }
 
+  /** The layer a reference names, without suggestions (cheap: for completion and hover). */
   get(ref: string): CatalogLayer | undefined {
-    const r = this.resolve(ref);
-    return r.kind === 'found' ? r.layers[0] : undefined;
+    const direct = this.byScoped.get(ref);
+    if (direct) return direct;
+    const slash = ref.lastIndexOf('/');
+    if (slash < 0) return this.byName.get(ref)?.[0];
+    // an HN without scopes in its keys accepts the net name as scope
+    if (!this.catalog.layers.some((x) => x.scope) && this.scopes.has(ref.slice(0, slash))) return this.byName.get(ref.slice(slash + 1))?.[0];
+    return undefined;
   }
 }
 
