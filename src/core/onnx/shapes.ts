@@ -103,9 +103,10 @@ export function inferShapes(inp: ShapeInput): string[] {
       if (f && f.data.length <= MAX_FOLD) folded.set(out, f);
     });
   }
+  const byId = new Map(inp.nodes.map((n) => [n.id, n]));
   for (const [op, ids] of unsupported) {
-    const known = ids.filter((id) => inp.nodes.find((n) => n.id === id)?.outputs.every((o) => !o || inp.values[o]?.shape));
-    const missing = ids.filter((id) => !known.includes(id));
+    // declared shapes (value_info) fill the gap: only nodes left without one are reported
+    const missing = ids.filter((id) => !byId.get(id)?.outputs.every((o) => !o || inp.values[o]?.shape));
     if (missing.length) warnings.push(`no shape inference for ${op} (${missing.length} node(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}); their output shapes are unknown unless declared`);
   }
   return warnings;
