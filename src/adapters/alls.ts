@@ -18,6 +18,7 @@ import { command, type Services } from './services';
 
 const LANGUAGE = 'alls';
 const PICKED_KEY = 'hailo.alls.pickedHar';
+const MAX_CHECKED_CHARS = 8 * 1024 * 1024;
 
 type Core = typeof import('../core/hailo/alls/validate') & typeof import('../core/hailo/alls/language') & typeof import('../core/hailo/alls/parser') & typeof import('../core/hailo/alls/layers') & typeof import('../core/hailo/alls/catalog');
 
@@ -113,6 +114,15 @@ export class AllsService implements vscode.Disposable {
 
   async validate(doc: vscode.TextDocument): Promise<void> {
     if (doc.isClosed) return;
+    const size = doc.getText().length;
+    if (size > MAX_CHECKED_CHARS) {
+      // generated scripts are a few hundred kB; beyond this, checking on every key stroke would stall the host
+      const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), `This model script has ${size} characters; it is checked only below ${MAX_CHECKED_CHARS} (use hailo-workbench check-alls for it).`, vscode.DiagnosticSeverity.Information);
+      d.source = 'hailo-alls';
+      d.code = 'ALLS000';
+      this.diagnostics.set(doc.uri, [d]);
+      return;
+    }
     const c = await core();
     const version = doc.version;
     const script = await this.script(doc);
