@@ -15,12 +15,14 @@ export class LintService implements vscode.Disposable {
   /** Per linted model: the diagnostics it put on each file (several models may share a .py file). */
   private readonly byModel = new Map<string, Map<string, vscode.Diagnostic[]>>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Models open in the model editor: their document re-reads and publishes on change itself. */
+  readonly openInEditor = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [this.diagnostics];
 
   constructor(private readonly services: Services) {
     const watcher = vscode.workspace.createFileSystemWatcher('**/*.onnx');
     const changed = (uri: vscode.Uri) => {
-      if (!setting('lintOnSave', uri)) return;
+      if (!setting('lintOnSave', uri) || this.openInEditor.has(uri.toString())) return;
       if (this.byModel.has(uri.toString()) || this.isProjectModel(uri)) this.schedule(uri);
     };
     watcher.onDidChange(changed, undefined, this.disposables);
@@ -29,7 +31,7 @@ export class LintService implements vscode.Disposable {
     this.disposables.push(watcher);
     // the contract lives in hailo.json: lint the models seen so far again when it changes
     services.project.onDidChange(() => {
-      for (const key of this.byModel.keys()) this.schedule(vscode.Uri.parse(key));
+      for (const key of this.byModel.keys()) if (!this.openInEditor.has(key)) this.schedule(vscode.Uri.parse(key));
     }, undefined, this.disposables);
   }
 

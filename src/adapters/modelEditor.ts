@@ -30,6 +30,7 @@ export class ModelDocument implements vscode.CustomDocument {
     private readonly services: Services,
     private readonly lint: LintService,
   ) {
+    lint.openInEditor.add(uri.toString());
     const dir = vscode.Uri.file(path.dirname(uri.fsPath));
     const base = path.basename(uri.fsPath);
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(dir, `{${base},${base}.sourcemap.json}`));
@@ -41,6 +42,8 @@ export class ModelDocument implements vscode.CustomDocument {
     watcher.onDidCreate(changed, undefined, this.disposables);
     watcher.onDidDelete(changed, undefined, this.disposables);
     this.disposables.push(watcher);
+    // the expected shapes live in hailo.json
+    services.project.onDidChange(changed, undefined, this.disposables);
   }
 
   get findings(): Finding[] {
@@ -84,6 +87,7 @@ export class ModelDocument implements vscode.CustomDocument {
   }
 
   dispose(): void {
+    this.lint.openInEditor.delete(this.uri.toString());
     this.abort?.abort();
     clearTimeout(this.timer);
     for (const d of this.disposables) d.dispose();

@@ -93,7 +93,12 @@ function renderSummary(s: ModelSummary): void {
     el('h2', {}, 'Inputs and outputs'),
     table(['', 'Name', 'Shape', 'Type'], [...s.inputs.map((t) => ['input', t.name, shapeText(t), t.dtype ?? '?']), ...s.outputs.map((t) => ['output', t.name, shapeText(t), t.dtype ?? '?'])], ['12%', '38%', '35%', '15%']),
   );
-  const findings = el('section', { class: 'findings' }, el('h2', {}, 'Hailo lint'));
+  const problems = el('a', { href: '#', class: 'problems-link' }, 'Show in Problems panel');
+  problems.addEventListener('click', (ev) => {
+    ev.preventDefault();
+    vscode.postMessage({ type: 'showProblems' });
+  });
+  const findings = el('section', { class: 'findings' }, el('h2', {}, 'Hailo lint ', problems));
   for (const [k, n] of counts) {
     if (!n) continue;
     const c = el('vscode-collapsible', { heading: `${SEVERITY_TITLE[k]} (${n})`, ...(k === 'error' || k === 'warning' ? { open: '' } : {}) });
