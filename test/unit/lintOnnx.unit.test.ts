@@ -133,6 +133,31 @@ describe('lint CLI', () => {
     assert.match(run.originalUriBaseIds.SRCROOT.uri, /^file:\/\/.*\/$/);
   });
 
+  it('sarif: results on the Python line when the source map knows the node, related to the model', async () => {
+    fs.writeFileSync(`${w17}.sourcemap.json`, JSON.stringify({ version: 1, model: 'enc17.onnx', nodes: { '/blocks.1/attn/Softmax': { file: 'src/enc.py', line: 31 } } }));
+    try {
+      const x = io(dir);
+      assert.equal(await main(['lint', 'enc17.onnx', '--format', 'sarif'], x), 0);
+      const res = JSON.parse(x.stdout.join('')).runs[0].results.find((r: { ruleId: string }) => r.ruleId === 'HW012');
+      assert.deepEqual(res.locations[0].physicalLocation, { artifactLocation: { uri: 'src/enc.py', uriBaseId: 'SRCROOT' }, region: { startLine: 31 } });
+      assert.equal(res.relatedLocations[0].physicalLocation.artifactLocation.uri, 'enc17.onnx');
+      assert.ok(res.locations[0].logicalLocations.some((l: { name: string }) => l.name === '/blocks.1/attn/Softmax'));
+    } finally {
+      fs.rmSync(`${w17}.sourcemap.json`);
+    }
+  });
+
+  it('a corrupt source map does not stop the lint: a note on stderr', async () => {
+    fs.writeFileSync(`${w17}.sourcemap.json`, '{ not json');
+    try {
+      const x = io(dir);
+      assert.equal(await main(['lint', 'enc17.onnx'], x), 0);
+      assert.match(x.stderr.join(''), /enc17\.onnx\.sourcemap\.json: source map is not valid JSON/);
+    } finally {
+      fs.rmSync(`${w17}.sourcemap.json`);
+    }
+  });
+
   it('exit 2 for unreadable models, missing files and bad arguments, with the file named', async () => {
     const bad = writeFixture('truncated', dir);
     const x = io(dir);
