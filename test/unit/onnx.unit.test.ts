@@ -24,6 +24,8 @@ interface Entry {
     unknownDomains?: string[];
     externalDataFiles?: number;
     nodeIds?: string[];
+    inputNames?: string[];
+    attrs?: Record<string, Record<string, unknown>>;
   };
 }
 
@@ -59,6 +61,11 @@ describe('openOnnx: fixture catalogue', () => {
       if (x.subgraphs !== undefined) assert.equal(m.subgraphs.length, x.subgraphs);
       if (x.unknownDomains) assert.deepEqual(m.unknownDomains, x.unknownDomains);
       if (x.externalDataFiles !== undefined) assert.equal(m.externalDataFiles.length, x.externalDataFiles);
+      if (x.inputNames) assert.deepEqual(m.graph.inputs.map((i) => i.name), x.inputNames);
+      for (const [id, attrs] of Object.entries(x.attrs ?? {})) {
+        const n = m.graph.nodes.find((nn) => nn.id === id);
+        for (const [k, v] of Object.entries(attrs)) assert.deepEqual(n?.attrs[k], v, `${id}.${k}`);
+      }
       if (x.nodeIds) assert.deepEqual(m.graph.nodes.map((n) => n.id).sort(), [...x.nodeIds].sort());
     });
   }
@@ -158,5 +165,6 @@ describe('openOnnx: the Whisper encoder', () => {
     ac.abort();
     await assert.rejects(openOnnx(g.file, { signal: ac.signal }), (e: unknown) => isHailoError(e, 'CANCELLED'));
     await assert.rejects(openOnnx(path.join(dir, 'missing.onnx')), (e: unknown) => isHailoError(e, 'MODEL_READ_FAILED'));
+    await assert.rejects(openOnnx(dir), (e: unknown) => isHailoError(e, 'MODEL_READ_FAILED') && e.message.includes('EISDIR'));
   });
 });

@@ -32,6 +32,7 @@ export const nodeFileSystem: ModelFileSystem = {
     const fh = await fs.open(file, 'r');
     try {
       const st = await fh.stat();
+      if (!st.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: st.isDirectory() ? 'EISDIR' : 'ENOTFILE' });
       return {
         size: st.size,
         async read(into, position, length) {

@@ -71,6 +71,8 @@ export interface RawModel {
 }
 
 const MAX_DEPTH = 16;
+const MAX_ATTR_STRING = 64 * 1024;
+const utf8 = new TextDecoder('utf-8');
 
 /** ModelProto field number -> wire type, for the "does this look like ONNX" check. */
 const MODEL_FIELDS: Record<number, number> = { 1: 0, 2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 25: 2 };
@@ -259,10 +261,16 @@ async function scanAttr(src: WireSource, end: number, where: string, depth: numb
         src.expectWire(wire, 0, `${what}.i`);
         a.i = await src.varint(end, `${what}.i`);
         return true;
-      case 4:
+      case 4: {
         src.expectWire(wire, 2, `${what}.s`);
-        a.s = await src.string(end, `${what}.s`);
+        // large string attributes (serialised plugin blobs) are summarised, not read
+        const n = await src.length(end, `${what}.s`);
+        if (n > MAX_ATTR_STRING) {
+          a.s = `<${n} bytes>`;
+          src.pos += n;
+        } else a.s = utf8.decode(await src.take(n, `${what}.s`));
         return true;
+      }
       case 5:
         src.expectWire(wire, 2, `${what}.t`);
         a.t = await scanTensor(src, end, `${what}.t`);

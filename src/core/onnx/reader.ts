@@ -194,7 +194,8 @@ async function build(file: string, f: RandomAccessFile, fsys: ModelFileSystem, i
   const consts = new Map<string, ConstValue>();
   for (const [name, ref] of [...initializers, ...constants]) {
     const n = numel(ref.dims);
-    const small = (INTEGER_DTYPES.has(ref.dtype) && ref.byteLength <= EAGER_CONST_BYTES) || (n <= 64 && ref.dtype !== 'string');
+    // integers (shape vectors, axes, pads) and tiny float tensors (Resize scales); never half floats, whose bits are not values
+    const small = (INTEGER_DTYPES.has(ref.dtype) && ref.byteLength <= EAGER_CONST_BYTES) || (n <= 64 && (ref.dtype === 'float32' || ref.dtype === 'float64'));
     if (!small || ref.location.kind === 'external') continue;
     consts.set(name, { dtype: ref.dtype, dims: ref.dims, data: toNumbers(await readTensorWith(name, EAGER_CONST_BYTES, f)) });
   }

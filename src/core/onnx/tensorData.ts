@@ -14,7 +14,12 @@ export interface ConstValue {
 
 async function readExactly(f: RandomAccessFile, offset: number, length: number, file: string, what: string): Promise<Uint8Array> {
   const out = new Uint8Array(length);
-  const got = length ? await f.read(out, offset, length) : 0;
+  let got: number;
+  try {
+    got = length ? await f.read(out, offset, length) : 0;
+  } catch (e) {
+    throw new HailoError('MODEL_READ_FAILED', `${file}: reading ${what} at offset ${offset} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file, cause: e });
+  }
   if (got < length) throw new HailoError('MODEL_TRUNCATED', `${file}: ${what}: expected ${length} bytes at offset ${offset}, the file ends first`, { file });
   return out;
 }

@@ -48,7 +48,12 @@ export class WireSource {
       this.view = new DataView(this.buf.buffer);
     }
     if ((++this.reads & 63) === 0 && this.signal?.aborted) throw new HailoError('CANCELLED', 'Cancelled');
-    const got = await this.f.read(this.buf, this.pos, want);
+    let got: number;
+    try {
+      got = await this.f.read(this.buf, this.pos, want);
+    } catch (e) {
+      throw new HailoError('MODEL_READ_FAILED', `${this.file}: reading ${what} at offset ${this.pos} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: this.file, cause: e });
+    }
     this.bufStart = this.pos;
     this.bufLen = got;
     if (got < n) throw this.truncated(what);
