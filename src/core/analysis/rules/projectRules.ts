@@ -89,7 +89,8 @@ export function memory(ctx: LintContext): void {
     code: 'HW030',
     severity: 'info',
     message,
-    nodes: act ? [ctx.producer(act.name)?.id].filter((x): x is string => !!x) : [],
+    // a whole-model estimate: not tied to a node or a Python line
+    nodes: [],
     fix: est.forecast === 'multi-context' ? 'Multi-context compiles work but pass tensors between contexts through DRAM (slower, longer compiles); to stay single-context reduce width/depth or compress weights (model_optimization_flavor(compression_level=...)).' : undefined,
   });
 }

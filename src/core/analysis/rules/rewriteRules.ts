@@ -21,7 +21,7 @@ export function layerNorm(ctx: LintContext): void {
   }
   ctx.report('HW010', 'info', onAxis, (a) => ({
     message: `${plural(a.count, 'LayerNormalization node')}${a.where}: the parser keeps each as a normalization layer (normalizationN / layer_normalization in the HN) and the optimizer decomposes it ("Starting LayerNorm Decomposition", about 5 minutes for the Whisper-tiny encoder on CPU) into 8/16-bit pieces, so the quantized result differs from the float LayerNorm.`,
-    fix: `Keep the native op (opset 17) and add Hailo's transformer recipe to the .alls: ${LN_ALLS}; or design the block with BatchNorm/GroupNorm-free conv + element-wise ops if the rewrite is unwanted.`,
+    fix: `Keep the native op (opset 17) and add Hailo's transformer recipe to the .alls: ${LN_ALLS}; or, if the rewrite is unwanted, normalize with BatchNorm that folds into the convolutions (Hailo shipped BatchNorm variants of its early ViTs for this reason).`,
   }));
   ctx.report('HW010', 'warning', offAxis, (a) => ({
     message: `${plural(a.count, 'LayerNormalization node')}${a.where} normalize over more than the last axis. Hailo normalization layers work on the channel (last) axis; a multi-axis LayerNorm is expected to be rewritten with reshapes or to fail (uncertain).`,
