@@ -185,9 +185,15 @@ async function addTarget(services: Services, remote: RemoteService): Promise<voi
 export function registerTargetsView(services: Services, remote: RemoteService): TargetsView {
   const view = new TargetsView(services, remote);
   const { context, log } = services;
+  const treeView = vscode.window.createTreeView('hailo.targets', { treeDataProvider: view });
   context.subscriptions.push(
     view,
-    vscode.window.registerTreeDataProvider('hailo.targets', view),
+    treeView,
+    // check targets nobody has checked yet when the view is shown (trusted workspaces only)
+    treeView.onDidChangeVisibility((e) => {
+      if (!e.visible || !vscode.workspace.isTrusted) return;
+      for (const t of services.project.project?.targets ?? []) if (!view.stateOf(t.name)) void view.check(t, false);
+    }),
     services.project.onDidChange(() => view.refresh()),
     vscode.commands.registerCommand('hailo.refreshTargets', () => view.refresh()),
     vscode.commands.registerCommand(

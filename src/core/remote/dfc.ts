@@ -114,6 +114,7 @@ export interface TargetCheck {
 
 const CHECK_SCRIPT = `if ! command -v hailo >/dev/null 2>&1; then echo "HWB-NO-HAILO"; exit 0; fi
 hailo --version 2>&1 | head -c 20000
+if command -v hailortcli >/dev/null 2>&1; then hailortcli --version 2>&1 | head -c 2000; fi
 python3 -m pip show hailo-dataflow-compiler hailort 2>/dev/null | grep -E '^(Name|Version):'
 exit 0`;
 
@@ -139,7 +140,8 @@ export async function checkTarget(host: SshHost, target: Target, signal?: AbortS
     const m = /(?:^|\s)v?(\d+\.\d+\.\d+)\b/.exec(out);
     if (m) v.dfc = m[1];
   }
-  return { reachable: true, dfc: v.dfc, hailort: v.hailort, output: out, ...(v.dfc ? {} : { problem: `\`hailo --version\` on ${target.host} printed no DFC version` }) };
+  const hailort = typeof v.hailort === 'string' ? v.hailort : v.hailortCli ?? v.hailort;
+  return { reachable: true, dfc: v.dfc, hailort, output: out, ...(v.dfc ? {} : { problem: `\`hailo --version\` on ${target.host} printed no DFC version` }) };
 }
 
 /** Tool versions from a step's log header (`[info] Hailo DFC Version: 3.33.0`). */
