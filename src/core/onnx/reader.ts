@@ -147,6 +147,18 @@ async function build(file: string, f: RandomAccessFile, fsys: ModelFileSystem, i
   });
   if (duplicateNames.length) warnings.push(`node names used more than once (made unique with a suffix): ${[...new Set(duplicateNames)].slice(0, 10).join(', ')}`);
   const unknownDomains = [...domains].filter((d) => !KNOWN_DOMAINS.has(d)).sort();
+  // tensors inside subgraphs (If/Loop/Scan bodies) and attribute tensor lists: their external data is checked like the main graph's
+  const walk = (gr: RawGraph, top: boolean) => {
+    if (!top) for (const t of gr.initializers) if (t.dataLocation === 1) toRef(t, t.name);
+    for (const n of gr.nodes) {
+      for (const a of n.attrs) {
+        if (!top && a.t?.dataLocation === 1) toRef(a.t, a.t.name || a.name);
+        for (const t of a.tensors) if (t.dataLocation === 1) toRef(t, t.name || a.name);
+        for (const sub of [...(a.g ? [a.g] : []), ...a.graphs]) walk(sub, false);
+      }
+    }
+  };
+  walk(g, true);
 
   // values: every name must be produced once (SSA), by a graph input, an initializer or a node
   const values: GraphModel['values'] = {};
