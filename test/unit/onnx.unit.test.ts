@@ -158,6 +158,22 @@ describe('openOnnx: the Whisper encoder', () => {
     fs.rmSync(big.file);
   });
 
+  it('stops with CANCELLED when the signal aborts while reading', async () => {
+    const g = writeWhisper(path.join(dir, 'abort.onnx'), { d: 64, layers: 4, heads: 2, opset: 13 });
+    const ac = new AbortController();
+    const inner = countingFileSystem();
+    let reads = 0;
+    const fsys = {
+      ...inner,
+      async open(f: string) {
+        const h = await inner.open(f);
+        return { ...h, size: h.size, read: (into: Uint8Array, pos: number, len: number) => (++reads === 2 && ac.abort(), h.read(into, pos, len)), close: () => h.close() };
+      },
+    };
+    await assert.rejects(openOnnx(g.file, { fs: fsys, signal: ac.signal }), (e: unknown) => isHailoError(e, 'CANCELLED'));
+    assert.ok(reads >= 2);
+  });
+
   it('honours maxFileBytes and an aborted signal', async () => {
     const g = writeWhisper(path.join(dir, 'lim.onnx'), { ...WHISPER_SIZES.toy, opset: 13 });
     await assert.rejects(openOnnx(g.file, { maxFileBytes: 1000 }), (e: unknown) => isHailoError(e, 'MODEL_TOO_LARGE'));
