@@ -10,6 +10,7 @@ import { registerAlls } from './adapters/alls';
 import { registerLint } from './adapters/lint';
 import { registerModelEditor } from './adapters/modelEditor';
 import { registerDfcDiagnostics } from './adapters/dfcDiagnostics';
+import { registerRewrites } from './adapters/rewrites';
 
 /** Wiring only: build the logger and services, then let each feature register itself. */
 export async function activate(context: vscode.ExtensionContext): Promise<Services> {
@@ -36,6 +37,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
     registerAlls(services);
     registerModelEditor(services, registerLint(services));
     registerDfcDiagnostics(services);
+    registerRewrites(services);
     void project.reload();
     const ms = performance.now() - t0;
     services.activationMs = ms;

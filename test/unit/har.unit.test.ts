@@ -50,6 +50,7 @@ describe('har reader', () => {
   it('recognises a compiled HAR by its auto model script, and keeps HN variants apart', async () => {
     const har = await readHar(path.join(FIX, 'toy-op17-compiled.har'));
     assert.equal(har.state, 'compiled');
+    assert.match(har.stateEvidence, /auto\.alls/);
     assert.equal(har.hn.member, 'whisper_toy_compiled.hn');
     assert.deepEqual(Object.keys(har.hnVariants), ['whisper_toy_compiled.fp.hn']);
     assert.match(har.modelScripts['whisper_toy_compiled.auto.alls']!, /context_1 = context\(/);

@@ -44,7 +44,11 @@ Exit code 0 when every item is matched, 1 when some are unmatched or a finding i
       io.out(JSON.stringify({ ...r.files, har: r.har, ledger: l, findings, warnings: r.warnings, timings: r.timings }, null, 2));
       return problems ? 1 : 0;
     }
-    const rel = (f?: string) => (f ? path.relative(io.cwd, f) || f : '');
+    const rel = (f?: string) => {
+      if (!f) return '';
+      const r = path.relative(io.cwd, f);
+      return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : f;
+    };
     io.out(`${rel(r.files.onnx)} vs ${rel(r.files.hn)} (${l.stage}${l.dfcVersion ? `, DFC ${l.dfcVersion}` : ''}${r.har ? `, HAR ${r.har.state}` : ''})`);
     io.out(`${l.stats.onnxNodes} ONNX nodes, ${l.stats.hnLayers} HN layers: ${LEDGER_KINDS.filter((k) => l.counts[k]).map((k) => `${l.counts[k]} ${k}`).join(', ')}`);
     if (l.contexts) io.out(`contexts: ${l.contexts.count ?? '?'}${l.contexts.boundaries.length ? `, ${l.contexts.boundaries.length} boundary tensor(s)` : ''}${l.contexts.assigned ? `, ${l.contexts.assigned} layer(s) assigned` : ''}`);

@@ -111,3 +111,47 @@ export async function runLedger(inputs: LedgerInputs, deps: { openOnnxGraph?: (f
     warnings: [...warnings, ...ledger.warnings],
   };
 }
+
+/**
+ * The ledger inputs of a pipeline run folder (`.hailo/runs/<id>/`, with `run.json`) after `step`:
+ * the newest HAR the run brought back up to that step, the parse and compile logs, and the ONNX
+ * the run started from (or `onnxFallback`, the model's ONNX in the project). Undefined, with the
+ * reason, when the run has nothing to compare.
+ */
+export async function ledgerInputsFromRun(
+  runDirPath: string,
+  step: LedgerStage,
+  onnxFallback?: string,
+): Promise<{ inputs: LedgerInputs; model: string } | { reason: string }> {
+  const path = await import('node:path');
+  const { readRun } = await import('../remote/run');
+  const run = readRun(path.join(runDirPath, 'run.json'));
+  const order: LedgerStage[] = ['parse', 'optimize', 'compile'];
+  const upTo = order.indexOf(step);
+  const exists = async (f: string) => fs.stat(f).then((s) => s.isFile(), () => false);
+  let har: string | undefined;
+  for (const s of run.steps) {
+    if (order.indexOf(s.step) > upTo) continue;
+    for (const a of s.artifacts) {
+      if ((a.kind === 'har' || a.kind === 'quantized-har' || a.kind === 'compiled-har') && a.local) {
+        const f = path.join(runDirPath, a.local);
+        if (await exists(f)) har = f;
+      }
+    }
+  }
+  if (!har) return { reason: `run ${run.id} has no HAR on disk up to the ${step} step` };
+  const logOf = async (name: LedgerStage) => {
+    const s = run.steps.find((x) => x.step === name);
+    const f = s?.log ? path.join(runDirPath, s.log) : undefined;
+    return f && (await exists(f)) ? f : undefined;
+  };
+  const onnxInput = run.inputs.find((i) => i.role === 'onnx')?.local;
+  const onnx = onnxInput && (await exists(onnxInput)) ? onnxInput : onnxFallback && (await exists(onnxFallback)) ? onnxFallback : undefined;
+  if (!onnx) return { reason: `run ${run.id}: the ONNX model it was made from is not on disk` };
+  const parseLogFile = await logOf('parse');
+  const compileLogFile = upTo >= 2 ? await logOf('compile') : undefined;
+  return {
+    model: run.model,
+    inputs: { onnxFile: onnx, hailoFile: har, stage: step, ...(parseLogFile ? { parseLogFile } : {}), ...(compileLogFile ? { compileLogFile } : {}) },
+  };
+}

@@ -123,3 +123,5 @@ export const summarizeOnnx: Summarizer = async (file, opts) => {
 };
 
 registerSummarizer(['.onnx'], summarizeOnnx);
+// HAR archives and HN files: see ledgerSummary.ts (loaded on first use)
+registerSummarizer(['.har', '.hn'], async (file, opts) => (await import('./ledgerSummary')).summarizeHailo(file, opts));

@@ -293,11 +293,12 @@ function assemble(file: string, gzip: boolean, members: HarMember[], texts: Map<
  */
 export function inferState(members: HarMember[]): { state: HarState; evidence: string } {
   const names = members.map((m) => m.name.toLowerCase());
-  const compiled = members.find((m) => m.role === 'model-script' || m.role === 'hef' || /compil/.test(m.name.toLowerCase()));
-  if (compiled) return { state: 'compiled', evidence: `member "${compiled.name}" (compiler output)` };
+  // names only: a network may itself be called "..._compiled", so member contents decide
+  const compiled = members.find((m) => m.role === 'model-script' || m.role === 'hef');
+  if (compiled) return { state: 'compiled', evidence: `member "${compiled.name}" (${compiled.role === 'hef' ? 'compiled HEF' : "the compiler's model script"})` };
   const variant = members.find((m) => m.role === 'hn-variant');
   if (variant) return { state: 'optimized', evidence: `HN variant "${variant.name}" (written by optimization)` };
-  const quant = names.find((n) => /quant|translated|fp_optimized|optimized/.test(n));
+  const quant = names.find((n) => /quant|translated|fp_optimized/.test(n) && !n.endsWith('.hn'));
   if (quant) return { state: 'optimized', evidence: `member "${quant}"` };
   if (members.some((m) => m.role === 'hn')) return { state: 'parsed', evidence: 'HN and float weights only' };
   return { state: 'unknown', evidence: 'no known members' };
