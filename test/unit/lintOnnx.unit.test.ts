@@ -158,6 +158,23 @@ describe('lint CLI', () => {
     }
   });
 
+  it('./hailo.json is used when it lists the model; a broken one is a note, unless asked for with --config', async () => {
+    const proj = path.join(dir, 'hailo.json');
+    fs.writeFileSync(proj, JSON.stringify({ models: [{ name: 'e', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: 'output', shape: [1, 1500, 99] }], onnx: 'enc17.onnx' }] }));
+    try {
+      const x = io(dir);
+      assert.equal(await main(['lint', 'enc17.onnx', '--format', 'json'], x), 1);
+      assert.equal(JSON.parse(x.stdout.join('')).model, 'e');
+      fs.writeFileSync(proj, '{ "models": [ { "name": 1 } ] }');
+      const y = io(dir);
+      assert.equal(await main(['lint', 'enc17.onnx'], y), 0);
+      assert.match(y.stderr.join(''), /hailo\.json is not a valid project file; shapes were not checked/);
+      assert.equal(await main(['lint', 'enc17.onnx', '--config', 'hailo.json'], io(dir)), 2);
+    } finally {
+      fs.rmSync(proj);
+    }
+  });
+
   it('exit 2 for unreadable models, missing files and bad arguments, with the file named', async () => {
     const bad = writeFixture('truncated', dir);
     const x = io(dir);

@@ -33,6 +33,7 @@ project file cannot be read.`,
     if (args.positionals.length !== 1) throw new HailoError('INVALID_ARGUMENT', 'expected one MODEL.onnx argument (see --help)');
     const file = path.resolve(io.cwd, args.positionals[0]!);
     let projectFile = args.values.config !== undefined ? path.resolve(io.cwd, args.values.config) : undefined;
+    const projectOptional = projectFile === undefined;
     if (projectFile === undefined) {
       const implicit = path.join(io.cwd, PROJECT_FILE_NAME);
       if (fs.existsSync(implicit)) projectFile = implicit;
@@ -41,7 +42,7 @@ project file cannot be read.`,
     const { formatText, toJson, toSarif } = await import('../../core/analysis/lintFormat');
     const r = await lintOnnxFile(file, {
       ...(args.values['hw-arch'] ? { hwArch: args.values['hw-arch'] } : {}),
-      ...(projectFile ? { projectFile } : {}),
+      ...(projectFile ? { projectFile, projectOptional } : {}),
       ...(args.values.model !== undefined ? { modelName: args.values.model } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
     });

@@ -16,6 +16,8 @@ export interface LintFileOptions {
   projectFile?: string;
   /** Model name in the project file; default: the entry whose `onnx` is this file. */
   modelName?: string;
+  /** The project file was found, not asked for: a broken one becomes a note instead of an error. */
+  projectOptional?: boolean;
   signal?: AbortSignal;
 }
 
@@ -41,8 +43,17 @@ export async function lintOnnxFile(file: string, opts: LintFileOptions = {}): Pr
   const notes: string[] = [];
   let projectModel: LintFileResult['projectModel'];
   let projectText: string | undefined;
+  let loaded: Awaited<ReturnType<typeof requireProject>> | undefined;
   if (opts.projectFile) {
-    const { project, root } = await requireProject(opts.projectFile);
+    try {
+      loaded = await requireProject(opts.projectFile);
+    } catch (e) {
+      if (!opts.projectOptional) throw e;
+      notes.push(`${errorMessage(e).split('\n')[0]!.replace(/:$/, '')}; shapes were not checked against it`);
+    }
+  }
+  if (opts.projectFile && loaded) {
+    const { project, root } = loaded;
     let entry: Model | undefined;
     if (opts.modelName !== undefined) entry = findModel(project, opts.modelName);
     else entry = project.models.find((m) => path.resolve(modelPaths(m, root).onnx) === abs);
