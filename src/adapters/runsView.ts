@@ -132,7 +132,7 @@ export function registerRunsView(services: Services, pipeline: PipelineService):
     watcher.onDidDelete(() => view.refresh()),
     pipeline.onDidChangeRuns(() => view.refresh()),
     services.project.onDidChange(() => view.refresh()),
-    vscode.window.registerTreeDataProvider('hailo.runs', view),
+    vscode.window.createTreeView('hailo.runs', { treeDataProvider: view, canSelectMany: true }),
     vscode.commands.registerCommand('hailo.refreshRuns', () => view.refresh()),
     vscode.commands.registerCommand(
       'hailo.openRun',

@@ -112,3 +112,17 @@ describe('remote: against a real sshd', function () {
     await assert.rejects(host.exec(['false']), (e: unknown) => isHailoError(e, 'REMOTE_STEP_FAILED'));
   });
 });
+
+describe('remote: control socket directory', () => {
+  it('is private, and falls back to /tmp when the preferred path is too long for a socket', async () => {
+    const { controlDirFor } = await import('../../src/core/remote/ssh');
+    const long = path.join(fs.mkdtempSync('/tmp/hwl-'), 'x'.repeat(90));
+    const d = controlDirFor(long);
+    assert.ok(d.length + 41 <= 104, d);
+    assert.equal(fs.statSync(d).mode & 0o077, 0);
+    const short = fs.mkdtempSync('/tmp/hws-');
+    fs.chmodSync(short, 0o755);
+    assert.equal(controlDirFor(short), short);
+    assert.equal(fs.statSync(short).mode & 0o777, 0o700, 'permissions tightened');
+  });
+});
