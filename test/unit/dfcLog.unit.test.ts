@@ -250,3 +250,27 @@ describe('dfcLog: helpers', () => {
     ]);
   });
 });
+
+describe('dfcLog: hostile input', () => {
+  it('long lines built from the patterns it looks for stay linear (finishes within the test timeout)', () => {
+    const parts = [
+      '[info] ' + 'X is done (completion time is '.repeat(30000),
+      '[info] Resources optimization params: ' + 'max a b c '.repeat(50000),
+      ' UnsupportedOperationError in op ' + 'a: '.repeat(100000),
+      '1'.repeat(300000),
+      '[error] ' + 'Mapping Failed ('.repeat(20000),
+      'compiler: ' + 'a:1'.repeat(100000),
+    ];
+    const s = parseDfcLog(parts.join('\n') + '\n');
+    assert.equal(s.stats.lines, parts.length);
+    assert.deepEqual(s.steps, []);
+  });
+
+  it('a very long recommended end node list is still read', () => {
+    const nodes = Array.from({ length: 2000 }, (_, i) => `/encoder/blocks.${i}/attn/MatMul`);
+    const s = parseDfcLog(`Parsing failed with recommendations for end node names: [${nodes.map((x) => `'${x}'`).join(', ')}].\n`);
+    assert.equal(s.parse.recommendedEndNodes!.nodes.length, 2000);
+    const t = parseDfcLog(`[info] End nodes mapped from original model: ${nodes.map((x) => `'${x}'`).join(', ')}.\n`);
+    assert.equal(t.parse.endNodes.length, 2000);
+  });
+});

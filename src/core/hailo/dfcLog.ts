@@ -1,4 +1,5 @@
 import { TextDecoder } from 'node:util';
+import { HailoError } from '../errors';
 import { groupCompilerLayers, type CompilerLayerGroup } from './dfcLogLayers';
 import { mergeHeader, parseSystemHeaderLine, type SystemHeader } from './versions';
 
@@ -283,6 +284,8 @@ const QUALIFIED_EXCEPTION = /^\s*((?:[a-z_][\w]*\.)+)(_?[A-Z]\w*): ?(.*)$/;
 const BARE_EXCEPTION = /^\s*([A-Z]\w*(?:Error|Exception|Exit|Interrupt|Warning)|KeyboardInterrupt|StopIteration)(?:: ?(.*))?$/;
 /** Progress bars and allocator chatter: never the continuation of a message. */
 const PROGRESS_LIKE = /\d+%\||━|^\[[.=<>]+\]|^Epoch \d+\/\d+|^\d+\/\d+ |^(?:Reverts on |Iterations: |Context:\d)|^[+\s]+$/;
+/** Longer [info] lines are not matched against the general patterns (keeps hostile input linear). */
+const MAX_CLASSIFIED = 16 * 1024;
 const PARSER_OP_ERROR = /^\s*(\w+Error) in op (.+?): (.*)$/;
 
 function pct(s: string): number {
@@ -335,7 +338,7 @@ export class DfcLogParser {
 
   /** Feed more output. Buffers are decoded as UTF-8, keeping split characters for the next chunk. */
   push(chunk: string | Uint8Array): void {
-    if (this.ended) throw new Error('DfcLogParser: push() after end()');
+    if (this.ended) throw new HailoError('INVALID_ARGUMENT', 'DfcLogParser: push() after end()');
     let text: string;
     if (typeof chunk === 'string') {
       // a string after bytes: flush what the decoder holds first
@@ -826,6 +829,11 @@ export class DfcLogParser {
   private onInfo(text: string, n: number): void {
     const c = text.charCodeAt(0);
     let m: RegExpExecArray | null;
+    if (text.length > MAX_CLASSIFIED) {
+      // only node lists get this long; other patterns are not tried on hostile lengths
+      if (/^(?:Start nodes mapped|End nodes mapped|According to recommendations|In order to use HailoRT)/.test(text)) this.onNodeListLine(text, n);
+      return;
+    }
     // SNR rows are `\t<layer> SNR:\t<x> dB`
     if (c === 9 || this.inSnr) {
       if ((m = /^\s*(\S+) SNR:\s*(-?[\d.]+|-?inf|nan)\s*dB/i.exec(text))) {
@@ -857,29 +865,8 @@ export class DfcLogParser {
       this.endStep('parse', 'succeeded', n, m[2]);
       return;
     }
-    if ((m = /^Start nodes mapped from original model: (.*?)\.?$/.exec(text))) {
-      const { names, map } = parseQuotedMapping(m[1]!);
-      this.s.parse.startNodes = map.length ? map : names.map((x) => ({ onnx: x, hn: '' }));
-      this.emit({ type: 'node-mapping', side: 'start', nodes: names, map });
-      return;
-    }
-    if ((m = /^End nodes mapped from original model: (.*?)\.?$/.exec(text))) {
-      const { names, map } = parseQuotedMapping(m[1]!);
-      this.s.parse.endNodes = names;
-      this.s.parse.endNodeMap = map;
-      this.emit({ type: 'node-mapping', side: 'end', nodes: names, map });
-      return;
-    }
-    if ((m = /^According to recommendations, retrying parsing with end node names: (.*?)\.?$/.exec(text))) {
-      const list = parsePythonStringList(m[1]!);
-      this.s.parse.retriedWithEndNodes = list?.items ?? m[1]!.split(/[\s,]+/).filter(Boolean);
-      this.addNotice(text, n);
-      return;
-    }
-    if ((m = /^In order to use HailoRT post-processing capabilities, these end node names should be used: (.*)$/.exec(text))) {
-      this.s.parse.postprocessEndNodes = m[1]!.replace(/\.\s*$/, '').split(/\s+/).filter(Boolean);
-      this.addNotice(text, n);
-      return;
+    if (c === 83 /* S */ || c === 69 /* E */ || c === 65 /* A */ || c === 73 /* I */) {
+      if (this.onNodeListLine(text, n)) return;
     }
     if ((m = /^NMS structure of (\S+) \(or equivalent architecture\) was detected/.exec(text))) {
       this.s.parse.nmsStructure = m[1]!;
@@ -1025,6 +1012,36 @@ export class DfcLogParser {
     }
   }
 
+  /** Node-mapping and end-node list lines; true when the line was one. */
+  private onNodeListLine(text: string, n: number): boolean {
+    let m: RegExpExecArray | null;
+    if ((m = /^Start nodes mapped from original model: (.*?)\.?$/.exec(text))) {
+      const { names, map } = parseQuotedMapping(m[1]!);
+      this.s.parse.startNodes = map.length ? map : names.map((x) => ({ onnx: x, hn: '' }));
+      this.emit({ type: 'node-mapping', side: 'start', nodes: names, map });
+      return true;
+    }
+    if ((m = /^End nodes mapped from original model: (.*?)\.?$/.exec(text))) {
+      const { names, map } = parseQuotedMapping(m[1]!);
+      this.s.parse.endNodes = names;
+      this.s.parse.endNodeMap = map;
+      this.emit({ type: 'node-mapping', side: 'end', nodes: names, map });
+      return true;
+    }
+    if ((m = /^According to recommendations, retrying parsing with end node names: (.*?)\.?$/.exec(text))) {
+      const list = parsePythonStringList(m[1]!);
+      this.s.parse.retriedWithEndNodes = list?.items ?? m[1]!.split(/[\s,]+/).filter(Boolean);
+      this.addNotice(text, n);
+      return true;
+    }
+    if ((m = /^In order to use HailoRT post-processing capabilities, these end node names should be used: (.*)$/.exec(text))) {
+      this.s.parse.postprocessEndNodes = m[1]!.replace(/\.\s*$/, '').split(/\s+/).filter(Boolean);
+      this.addNotice(text, n);
+      return true;
+    }
+    return false;
+  }
+
   private partitionLine(text: string, n: number): boolean {
     const m = /^Found valid partition to (\d+) contexts(?:, Performance improved by (-?[\d.]+)%)?/.exec(text);
     if (!m) return false;
@@ -1106,6 +1123,11 @@ export class DfcLogParser {
 
   private onPlain(line: string, trimmed: string, n: number): void {
     let m: RegExpExecArray | null;
+    if (trimmed.length > MAX_CLASSIFIED && !trimmed.startsWith('Parsing failed with recommendations')) {
+      // a data dump or a runaway progress line: not a message
+      this.emitLine(n, 'plain', line);
+      return;
+    }
     // "Parsing failed with recommendations for end node names: [...]" (CLI prompt form)
     if ((m = /^Parsing failed with recommendations for end node names: (.*?)\.?$/.exec(trimmed))) {
       this.endContinuation();
