@@ -55,6 +55,8 @@ export class AllsService implements vscode.Disposable {
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Catalogs by HAR path, keyed again by mtime and size so an edited HAR is re-read. */
   private readonly catalogs = new Map<string, Promise<CatalogEntry>>();
+  /** The findings behind the published diagnostics, for quick fixes. */
+  private readonly findings = new Map<string, { version: number; findings: AllsFinding[] }>();
   /** Parsed scripts by document version, shared by the providers. */
   private readonly parsed = new Map<string, { version: number; script: Script }>();
 
@@ -66,11 +68,13 @@ export class AllsService implements vscode.Disposable {
       vscode.workspace.onDidCloseTextDocument((d) => {
         this.diagnostics.delete(d.uri);
         this.parsed.delete(d.uri.toString());
+        this.findings.delete(d.uri.toString());
       }),
       services.project.onDidChange(() => this.revalidateAll()),
       vscode.languages.registerCompletionItemProvider(sel, { provideCompletionItems: (d, p) => this.complete(d, p) }, '(', ',', '=', '[', '{', '/', ' '),
       vscode.languages.registerHoverProvider(sel, { provideHover: (d, p) => this.hover(d, p) }),
       vscode.languages.registerDefinitionProvider(sel, { provideDefinition: (d, p) => this.definition(d, p) }),
+      vscode.languages.registerCodeActionsProvider(sel, { provideCodeActions: (d, r, c) => this.codeActions(d, r, c) }, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
       vscode.commands.registerCommand('hailo.selectAllsHar', command(services.log, (uri?: vscode.Uri) => this.pickHar(uri))),
     );
     const watcher = vscode.workspace.createFileSystemWatcher('**/*.{har,hn,sourcemap.json}');
@@ -134,6 +138,7 @@ export class AllsService implements vscode.Disposable {
       ...(entry?.index ? { index: entry.index } : {}),
       ...(src?.netName ? { netName: src.netName } : {}),
     });
+    this.findings.set(doc.uri.toString(), { version, findings });
     const diags = findings.map((f) => this.toDiagnostic(doc, f));
     if (src && entry?.error) {
       const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), `Layer names are not checked: ${entry.error}`, vscode.DiagnosticSeverity.Information);
@@ -242,6 +247,28 @@ export class AllsService implements vscode.Disposable {
       if (loc) out.push(loc);
     }
     return out.length ? out : undefined;
+  }
+
+  /** Quick fixes: the "did you mean" replacements and the missing "name = ". */
+  private codeActions(doc: vscode.TextDocument, range: vscode.Range, ctx: vscode.CodeActionContext): vscode.CodeAction[] {
+    const cached = this.findings.get(doc.uri.toString());
+    if (!cached || cached.version !== doc.version) return [];
+    const out: vscode.CodeAction[] = [];
+    for (const f of cached.findings) {
+      if (!f.edits?.length) continue;
+      const fr = new vscode.Range(doc.positionAt(f.span.start), doc.positionAt(Math.max(f.span.end, f.span.start + 1)));
+      if (!fr.intersection(range)) continue;
+      const diag = ctx.diagnostics.find((d) => d.source === 'hailo-alls' && String(d.code) === f.code && d.range.isEqual(fr));
+      f.edits.forEach((e, i) => {
+        const a = new vscode.CodeAction(e.title, vscode.CodeActionKind.QuickFix);
+        a.edit = new vscode.WorkspaceEdit();
+        a.edit.replace(doc.uri, new vscode.Range(doc.positionAt(e.span.start), doc.positionAt(e.span.end)), e.text);
+        if (diag) a.diagnostics = [diag];
+        a.isPreferred = i === 0 && f.edits!.length === 1;
+        out.push(a);
+      });
+    }
+    return out;
   }
 
   /** Choose the HAR (or .hn) whose layers this script names. */

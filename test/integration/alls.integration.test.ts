@@ -133,6 +133,17 @@ describe('alls model scripts', function () {
     assert.match(text(onLayer), /\/conv1\/Conv/);
   });
 
+  it('offers quick fixes for the unknown layer', async () => {
+    const line = 2;
+    const col = doc.lineAt(line).text.indexOf('conv99');
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, new vscode.Range(line, col, line, col + 6));
+    const titles = actions.map((a) => a.title);
+    assert.ok(titles.includes('Change to conv1'), titles.join(', '));
+    const fix = actions.find((a) => a.title === 'Change to conv1')!;
+    assert.equal(fix.kind?.value, vscode.CodeActionKind.QuickFix.value);
+    assert.ok(fix.edit && fix.edit.get(doc.uri).some((e) => e.newText === 'conv1'));
+  });
+
   it('goes from a layer the script creates to the line that creates it', async () => {
     const line = 3;
     const locs = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>('vscode.executeDefinitionProvider', doc.uri, new vscode.Position(line, doc.lineAt(line).text.indexOf('norm1') + 1));

@@ -183,6 +183,34 @@ describe('alls validation: fixture scripts', () => {
     });
   }
 
+  it('every quick fix removes the finding it is offered for', () => {
+    let applied = 0;
+    for (const [name, entry] of Object.entries(catalogue.scripts)) {
+      const text = fs.readFileSync(path.join(fixtures, name), 'utf8');
+      const opts = entry.hn ? { catalog: whisperCatalog } : {};
+      for (const f of validateText(text, opts).findings) {
+        for (const e of f.edits ?? []) {
+          const fixed = text.slice(0, e.span.start) + e.text + text.slice(e.span.end);
+          const line = lineColumn(text, f.span.start).line;
+          const again = validateText(fixed, opts).findings.filter((g) => g.code === f.code && lineColumn(fixed, g.span.start).line === line);
+          assert.deepEqual(again.map((g) => g.message), [], `${name}: "${e.title}" for ${at(text, f)}`);
+          applied++;
+        }
+      }
+    }
+    assert.ok(applied >= 12, `${applied} quick fixes applied`);
+  });
+
+  it('offers "name = " for a bare normalization, and the nearest names for typos', () => {
+    const text = 'normalization([0.0], [1.0])\nquantization_param(conv_1, precison_mode=a16_w16)\n';
+    const f = validateText(text, { catalog: whisperCatalog }).findings;
+    assert.deepEqual(f.map((x) => x.edits?.map((e) => `${e.title} -> ${JSON.stringify(text.slice(e.span.start, e.span.end))}=${e.text}`)), [
+      ['Assign the result: normalization1 = normalization(...) -> ""=normalization1 = '],
+      ['Change to conv1 -> "conv_1"=conv1'],
+      ['Change to precision_mode -> "precison_mode"=precision_mode'],
+    ]);
+  });
+
   it('the same fixtures with CRLF line ends give the same findings', () => {
     for (const name of Object.keys(catalogue.scripts)) {
       const text = fs.readFileSync(path.join(fixtures, name), 'utf8');

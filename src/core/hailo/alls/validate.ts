@@ -32,7 +32,17 @@ export const ALLS_CODES = {
 /** A finding located in the script text. */
 export interface AllsFinding extends Finding {
   span: Span;
+  /** Quick fixes: replace `span` with `text` (an empty span inserts). */
+  edits?: AllsEdit[];
 }
+
+export interface AllsEdit {
+  title: string;
+  span: Span;
+  text: string;
+}
+
+const replaceWith = (span: Span, names: string[]): AllsEdit[] => names.map((n) => ({ title: `Change to ${n}`, span: { start: span.start, end: span.end }, text: n }));
 
 export interface ValidateOptions {
   /** The model's HN layers; without it layer names are not checked. */
@@ -71,7 +81,7 @@ class Validator {
     this.index = opts.index ?? (opts.catalog ? new LayerIndex(opts.catalog) : undefined);
   }
 
-  private add(code: string, severity: Severity, message: string, span: Span, extra: Partial<Finding> = {}): void {
+  private add(code: string, severity: Severity, message: string, span: Span, extra: Partial<AllsFinding> = {}): void {
     this.out.push({ code, severity, message, nodes: [], span: { start: span.start, end: Math.max(span.end, span.start) }, ...extra });
   }
 
@@ -100,7 +110,7 @@ class Validator {
     const cmdSpan = s.command!;
     if (!cmd) {
       const near = suggest(name, allCommands().map((c) => c.name));
-      if (near.length) this.add(ALLS_CODES.unknownCommand, 'error', `Unknown command "${name}".${didYouMean(near)}`, cmdSpan, { fix: `Replace with ${near[0]}.` });
+      if (near.length) this.add(ALLS_CODES.unknownCommand, 'error', `Unknown command "${name}".${didYouMean(near)}`, cmdSpan, { fix: `Replace with ${near[0]}.`, edits: replaceWith(cmdSpan, near) });
       else this.add(ALLS_CODES.unknownCommand, 'warning', `"${name}" is not a model script command known to Hailo Workbench; the DFC rejects commands it does not know.`, cmdSpan);
       return;
     }
@@ -109,9 +119,9 @@ class Validator {
     // assignment
     if (s.targets === undefined) {
       if (cmd.assignment === 'required') {
-        this.add(ALLS_CODES.missingAssignment, 'error', `${name}(...) creates a layer and must be assigned: write "${suggestedTarget(cmd)} = ${name}(...)". The DFC fails on this line with "Parsing failed at: >!<${name}(...)".`, cmdSpan, { fix: `Prefix the line with "${suggestedTarget(cmd)} = ".` });
+        this.add(ALLS_CODES.missingAssignment, 'error', `${name}(...) creates a layer and must be assigned: write "${suggestedTarget(cmd)} = ${name}(...)". The DFC fails on this line with "Parsing failed at: >!<${name}(...)".`, cmdSpan, { fix: `Prefix the line with "${suggestedTarget(cmd)} = ".`, edits: [assignEdit(cmd, s)] });
       } else if (cmd.assignment === 'expected') {
-        this.add(ALLS_CODES.missingAssignment, 'warning', `${name}(...) creates layers and is always assigned in Hailo's scripts: write "name = ${name}(...)".`, cmdSpan);
+        this.add(ALLS_CODES.missingAssignment, 'warning', `${name}(...) creates layers and is always assigned in Hailo's scripts: write "name = ${name}(...)".`, cmdSpan, { edits: [assignEdit(cmd, s)] });
       }
     } else if (cmd.assignment === 'never') {
       this.add(ALLS_CODES.unexpectedAssignment, 'warning', `${name}(...) does not create a layer; Hailo's scripts never assign it.`, s.targetSpan ?? cmdSpan);
@@ -140,7 +150,7 @@ class Validator {
         if (!cmd.sections.some((x) => x.name === section)) {
           const near = suggest(section, cmd.sections.map((x) => x.name));
           const what = cmd.positional[0]?.name ?? 'section';
-          if (near.length) this.add(ALLS_CODES.unknownSection, 'error', `Unknown ${what} "${section}" for ${name}.${didYouMean(near)}`, first);
+          if (near.length) this.add(ALLS_CODES.unknownSection, 'error', `Unknown ${what} "${section}" for ${name}.${didYouMean(near)}`, first, { edits: replaceWith(first, near) });
           else this.add(ALLS_CODES.unknownSection, 'info', `${what} "${section}" of ${name} is not among those seen in Hailo's scripts (${cmd.sections.map((x) => x.name).join(', ')}).`, first);
         }
       }
@@ -174,9 +184,9 @@ class Validator {
       if (!p) {
         const where = section ? `${name}(${section}, ...)` : name;
         const near = suggest(key, params.map((x) => x.name));
-        if ((closed || cmd.category !== 'compiler') && near.length) this.add(ALLS_CODES.unknownKeyword, 'error', `Unknown keyword "${key}" for ${where}.${didYouMean(near)}`, a.key, { fix: `Replace with ${near[0]}.` });
+        if ((closed || cmd.category !== 'compiler') && near.length) this.add(ALLS_CODES.unknownKeyword, 'error', `Unknown keyword "${key}" for ${where}.${didYouMean(near)}`, a.key, { fix: `Replace with ${near[0]}.`, edits: replaceWith(a.key, near) });
         else if (closed) this.add(ALLS_CODES.unknownKeyword, 'warning', `${where} has no keyword "${key}" (known: ${params.map((x) => x.name).join(', ') || 'none'}).`, a.key);
-        else if (near.length && !isAnyKeywordOf(key)) this.add(ALLS_CODES.unknownKeyword, 'warning', `"${key}" is not a keyword seen for ${where}.${didYouMean(near)}`, a.key);
+        else if (near.length && !isAnyKeywordOf(key)) this.add(ALLS_CODES.unknownKeyword, 'warning', `"${key}" is not a keyword seen for ${where}.${didYouMean(near)}`, a.key, { edits: replaceWith(a.key, near) });
         else if (!isAnyKeywordOf(key)) this.add(ALLS_CODES.unknownKeyword, 'info', `"${key}" is not a keyword seen for ${where} in Hailo's scripts; check the DFC documentation of your version.`, a.key);
         continue;
       }
@@ -250,11 +260,11 @@ class Validator {
     const closed = spec.closed === true || spec.kind === 'bool';
     const near = suggest(text, values);
     if (closed && (near.length || spec.kind === 'bool')) {
-      this.add(ALLS_CODES.badValue, 'error', `${what}=${text} is not valid: use ${valueList(spec)}.${didYouMean(near)}`, v, near[0] ? { fix: `Replace with ${near[0]}.` } : {});
+      this.add(ALLS_CODES.badValue, 'error', `${what}=${text} is not valid: use ${valueList(spec)}.${didYouMean(near)}`, v, near[0] ? { fix: `Replace with ${near[0]}.`, edits: replaceWith(v, near) } : {});
     } else if (closed) {
       this.add(ALLS_CODES.badValue, 'warning', `${what}=${text} is not a known value: use ${valueList(spec)}.`, v);
     } else if (near.length && !values.some((x) => editDistance(x, text, 0) === 0)) {
-      this.add(ALLS_CODES.badValue, 'warning', `${what}=${text} is not among the values seen (${values.join(', ')}).${didYouMean(near)}`, v);
+      this.add(ALLS_CODES.badValue, 'warning', `${what}=${text} is not among the values seen (${values.join(', ')}).${didYouMean(near)}`, v, { edits: replaceWith(v, near) });
     } else {
       this.add(ALLS_CODES.badValue, 'info', `${what}=${text} is not among the values seen in Hailo's scripts (${values.join(', ')}).`, v);
     }
@@ -267,7 +277,7 @@ class Validator {
       // no HN: the project's network name is the only scope we can check against
       const net = this.opts.netName;
       if (scope && net && scope !== net && !this.scriptScopes.has(scope)) {
-        this.add(ALLS_CODES.unknownScope, 'warning', `Scope "${scope}" is not the network name "${net}" of this model in hailo.json; the DFC reports "Invalid scope name" when they differ (renaming the ONNX file changes the default name).`, { start: at.start, end: at.start + scope.length }, { nodes: [ref], fix: `Write ${net}/${ref.slice(slash + 1)} or the unscoped ${ref.slice(slash + 1)}.` });
+        this.add(ALLS_CODES.unknownScope, 'warning', `Scope "${scope}" is not the network name "${net}" of this model in hailo.json; the DFC reports "Invalid scope name" when they differ (renaming the ONNX file changes the default name).`, { start: at.start, end: at.start + scope.length }, { nodes: [ref], fix: `Write ${net}/${ref.slice(slash + 1)} or the unscoped ${ref.slice(slash + 1)}.`, edits: replaceWith(at, [`${net}/${ref.slice(slash + 1)}`, ref.slice(slash + 1)]) });
       }
       return;
     }
@@ -280,10 +290,10 @@ class Validator {
     if (r.kind === 'bad-scope') {
       const scopes = r.scopes.length ? r.scopes.map((x) => `"${x}"`).join(', ') : '(none)';
       const name = ref.slice(slash + 1);
-      this.add(ALLS_CODES.unknownScope, 'error', `Invalid scope name "${r.scope}": the HN${origin} has the scope(s) ${scopes}.${r.layers.length ? ` Did you mean "${r.layers[0]!.scopedName}"?` : ''}`, { start: at.start, end: at.start + r.scope.length }, { nodes: [ref], ...(r.layers[0] ? { fix: `Write ${r.layers[0].scopedName} or the unscoped ${name}.` } : {}) });
+      this.add(ALLS_CODES.unknownScope, 'error', `Invalid scope name "${r.scope}": the HN${origin} has the scope(s) ${scopes}.${r.layers.length ? ` Did you mean "${r.layers[0]!.scopedName}"?` : ''}`, { start: at.start, end: at.start + r.scope.length }, { nodes: [ref], ...(r.layers[0] ? { fix: `Write ${r.layers[0].scopedName} or the unscoped ${name}.`, edits: replaceWith(at, [r.layers[0].scopedName, name]) } : {}) });
       return;
     }
-    this.add(ALLS_CODES.unknownLayer, 'error', `No layer "${ref}" in the HN${origin}.${didYouMean(r.suggestions)}`, at, { nodes: [ref], ...(r.suggestions[0] ? { fix: `Replace with ${r.suggestions[0]}.` } : {}) });
+    this.add(ALLS_CODES.unknownLayer, 'error', `No layer "${ref}" in the HN${origin}.${didYouMean(r.suggestions)}`, at, { nodes: [ref], ...(r.suggestions[0] ? { fix: `Replace with ${r.suggestions[0]}.`, edits: replaceWith(at, r.suggestions) } : {}) });
   }
 
   private checkPattern(cmd: CommandSpec, pattern: string, at: Span): void {
@@ -340,6 +350,12 @@ function valueList(spec: ParamSpec | PositionalSpec): string {
   if (!vals.length) return 'a value';
   if (vals.length === 1) return vals[0]!;
   return `${vals.slice(0, -1).join(', ')} or ${vals[vals.length - 1]}`;
+}
+
+/** Insert "name = " before a command that creates layers. */
+function assignEdit(cmd: CommandSpec, s: Statement): AllsEdit {
+  const at = s.object?.start ?? s.command!.start;
+  return { title: `Assign the result: ${suggestedTarget(cmd)} = ${cmd.name}(...)`, span: { start: at, end: at }, text: `${suggestedTarget(cmd)} = ` };
 }
 
 function suggestedTarget(cmd: CommandSpec): string {
