@@ -102,7 +102,7 @@ export async function startSshd(opts: { extraServerConfig?: string } = {}): Prom
       'MaxSessions 64',
       'MaxStartups 64:30:128',
       'LogLevel ERROR',
-      `SetEnv HAILO_STANDIN_CONTROL=${controlFile}`,
+      `SetEnv HAILO_STANDIN_CONTROL=${controlFile} PATH=${STANDIN_DIR}:/usr/local/bin:/usr/bin:/bin`,
       'Subsystem sftp internal-sftp',
       opts.extraServerConfig ?? '',
     ].join('\n') + '\n',

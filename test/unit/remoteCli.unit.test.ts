@@ -38,6 +38,8 @@ describe('remote: CLI (hailo-workbench remote) against a real sshd', function ()
           { name: 'box', host: sshd.alias, workDir: path.join(sshd.dir, 'work'), dfc: { kind: 'venv', path: sshd.venv } },
           { name: 'nodfc', host: sshd.alias, workDir: path.join(sshd.dir, 'work'), dfc: { kind: 'venv', path: emptyVenv } },
           { name: 'stranger', host: 'hwtest-unknown' },
+          { name: 'onpath', host: sshd.alias, workDir: path.join(sshd.dir, 'work'), dfc: { kind: 'path' } },
+          { name: 'stopped', host: sshd.alias, workDir: path.join(sshd.dir, 'work'), dfc: { kind: 'docker', container: 'stopped' } },
         ],
       }),
     );
@@ -52,6 +54,11 @@ describe('remote: CLI (hailo-workbench remote) against a real sshd', function ()
     const b = io();
     assert.equal(await main(['remote', 'check', '--target', 'nodfc', '--format', 'json'], b), 1);
     assert.match(JSON.parse(b.out_.join('\n')).problem, /not found/);
+    const p = io();
+    assert.equal(await main(['remote', 'check', '--target', 'onpath'], p), 0, p.err_.join('\n') + p.out_.join('\n'));
+    const d = io();
+    assert.equal(await main(['remote', 'check', '--target', 'stopped'], d), 1);
+    assert.match(d.out_.join('\n'), /container "stopped" is not running/);
     const c = io();
     assert.equal(await main(['remote', 'check', '--target', 'stranger', '--connect-timeout', '5'], c), 2);
     assert.match(c.err_.join('\n'), /host key is not known/);

@@ -226,6 +226,33 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
     assert.ok(fs.existsSync(path.join(root, hostile, `${hostile}.har`)));
   });
 
+  it('docker targets: steps run through docker exec with the work dir mapped into the container; cancel reaches them', async () => {
+    control({});
+    const hostWork = path.join(sshd.dir, 'dwork');
+    const mount = path.join(sshd.dir, 'mnt');
+    fs.mkdirSync(hostWork, { recursive: true });
+    if (!fs.existsSync(mount)) fs.symlinkSync(hostWork, mount);
+    const t = target({ workDir: hostWork, dfc: { kind: 'docker', container: 'hailo-suite', workDir: mount } });
+    const run = await startRun(ctx(), { projectRoot: root, model: model(), target: t, steps: ['parse'] });
+    assert.equal(run.status, 'succeeded', JSON.stringify(run.steps.map((s) => s.error)));
+    const launch = run.steps[0]!.launch!;
+    assert.deepEqual(launch.slice(0, 3), ['hailo', 'parser', 'onnx']);
+    assert.ok(launch[3]!.startsWith(mount + '/'), `container path: ${launch[3]}`);
+    assert.ok(run.steps[0]!.command[3]!.startsWith(hostWork + '/'));
+    control({ delay: 0.05, holdSeconds: 60, child: true });
+    const ac = new AbortController();
+    let pgid = 0;
+    const cancelled = await startRun(ctx({ signal: ac.signal, events: { onStepStarted: (_r: unknown, s: { pgid?: number }) => (pgid = s.pgid ?? 0), onLine: () => ac.abort() } }), {
+      projectRoot: root,
+      model: model(),
+      target: t,
+      steps: ['parse'],
+    });
+    assert.equal(cancelled.status, 'cancelled');
+    const ps = (await host.exec(['ps', '-A', '-o', 'pgid='])).stdout.toString().split('\n').map((s) => Number(s.trim()));
+    assert.ok(pgid > 1 && !ps.includes(pgid), `processes of group ${pgid} still running`);
+  });
+
   it('a failing step is reported with its exit code and the error from the log', async () => {
     control({ fail: 'parse' });
     const run = await startRun(ctx(), { projectRoot: root, model: model(), target: target(), steps: ['parse', 'optimize'] });
