@@ -38,6 +38,30 @@ describe('lint: clean model', () => {
   });
 });
 
+describe('lint: robustness', () => {
+  it('a 30,000-node chain (deeper than any call stack) lints without recursion trouble', () => {
+    const b = new GraphBuilder();
+    b.input('x', [1, 8]);
+    let v = 'x';
+    for (let i = 0; i < 30_000; i++) v = b.node(i % 2 ? 'Relu' : 'Add', i % 2 ? [v] : [v, b.init(`c${i}`, [8])], [1, 8]);
+    b.output(v);
+    const f = lintModel(b.model(), opts);
+    assert.deepEqual(codes(f), ['HW030']);
+  });
+  it('a constant-only subgraph deep in the model is not mistaken for activations', () => {
+    const b = new GraphBuilder();
+    b.input('x', [1, 4, 8]);
+    let c = b.node('Constant', [], [4, 8], { value: [] }, '/k/Constant');
+    for (let i = 0; i < 50; i++) c = b.node('Mul', [c, b.init(`s${i}`, [])], [4, 8], {}, `/k/Mul_${i}`);
+    const t = b.node('Transpose', [c], [8, 4], { perm: [1, 0] }, '/k/Transpose');
+    const m = b.node('MatMul', ['x', t], [1, 4, 4], {}, '/k/MatMul');
+    b.output(m);
+    const f = lintModel(b.model(), opts);
+    assert.equal(only(f, 'HW013').length, 0, 'MatMul with a folded constant operand');
+    assert.equal(only(f, 'HW014').length, 0, 'a Transpose of a constant folds');
+  });
+});
+
 describe('lint: HW001 dynamic dims, HW002 batch', () => {
   it('reports symbolic input and output dims', () => {
     const b = new GraphBuilder();

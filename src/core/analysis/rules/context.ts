@@ -51,7 +51,7 @@ export class LintContext {
   readonly out: Finding[] = [];
   /** Nodes already explained by a pattern rule (a decomposed LayerNorm), skipped by per-op rules. */
   readonly claimed = new Set<string>();
-  private readonly constMemo = new Map<string, boolean>();
+  private readonly constValues: Set<string>;
 
   constructor(
     readonly model: LintableModel,
@@ -59,6 +59,7 @@ export class LintContext {
   ) {
     this.g = model.graph;
     this.idx = indexGraph(model.graph);
+    this.constValues = this.computeConstValues();
   }
 
   get opset(): number {
@@ -86,23 +87,28 @@ export class LintContext {
    */
   isConst(name: string | undefined): boolean {
     if (!name) return true;
-    const memo = this.constMemo.get(name);
-    if (memo !== undefined) return memo;
-    this.constMemo.set(name, false); // cycle guard
-    let v = false;
-    if (this.isInitializer(name)) v = true;
-    else {
-      const p = this.idx.producer.get(name);
-      if (p) {
-        if (p.op === 'Constant') v = true;
-        else if (p.op === 'Shape') v = this.staticShape(p.inputs[0]) !== undefined;
-        else if (p.inputs.filter(Boolean).length > 0 && p.op !== 'RandomNormalLike' && p.op !== 'RandomUniformLike') {
-          v = p.inputs.every((i) => this.isConst(i));
-        }
+    return this.isInitializer(name) || this.constValues.has(name);
+  }
+
+  /** Values computed from constants only, found by passes in node order (no recursion, so any depth). */
+  private computeConstValues(): Set<string> {
+    const out = new Set<string>();
+    const known = (v: string) => !v || this.isInitializer(v) || out.has(v);
+    for (let pass = 0, changed = true; changed && pass < 8; pass++) {
+      changed = false;
+      for (const n of this.g.nodes) {
+        if (n.outputs.every((o) => !o || out.has(o))) continue;
+        let c = false;
+        if (n.op === 'Constant') c = true;
+        else if (n.op === 'Shape' || n.op === 'Size') c = this.staticShape(n.inputs[0]) !== undefined;
+        else if (n.op === 'RandomNormalLike' || n.op === 'RandomUniformLike' || n.op === 'RandomNormal' || n.op === 'RandomUniform') c = false;
+        else c = n.inputs.some(Boolean) && n.inputs.every(known);
+        if (!c) continue;
+        for (const o of n.outputs) if (o) out.add(o);
+        changed = true;
       }
     }
-    this.constMemo.set(name, v);
-    return v;
+    return out;
   }
 
   /** A constant tensor's values, when known (from `opts.constants` or a Constant node's attribute). */
