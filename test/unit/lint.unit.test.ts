@@ -38,6 +38,28 @@ describe('lint: clean model', () => {
   });
 });
 
+describe('lint: an NPU-friendly encoder', () => {
+  it('(1, k) Conv2d on [1, C, 1, T], depthwise convs, BatchNorm, ReLU and residual adds: only the estimate', () => {
+    const b = new GraphBuilder();
+    const C = 64;
+    const T = 1500;
+    b.input('mel', [1, 80, 1, 3000]);
+    let x = b.node('Conv', ['mel', b.init('stem.w', [C, 80, 1, 3]), b.init('stem.b', [C])], [1, C, 1, T], { kernel_shape: [1, 3], pads: [0, 1, 0, 1], strides: [1, 2] }, '/stem/Conv');
+    for (let i = 0; i < 6; i++) {
+      const p = `/blocks.${i}`;
+      const dw = b.node('Conv', [x, b.init(`${p}.dw`, [C, 1, 1, 5])], [1, C, 1, T], { kernel_shape: [1, 5], pads: [0, 2, 0, 2], group: C }, `${p}/dw/Conv`);
+      const bn = b.node('BatchNormalization', [dw, b.init(`${p}.g`, [C]), b.init(`${p}.be`, [C]), b.init(`${p}.m`, [C]), b.init(`${p}.v`, [C])], [1, C, 1, T], {}, `${p}/bn/BatchNormalization`);
+      const r = b.node('Relu', [bn], [1, C, 1, T], {}, `${p}/act/Relu`);
+      const pw = b.node('Conv', [r, b.init(`${p}.pw`, [C, C, 1, 1])], [1, C, 1, T], { kernel_shape: [1, 1] }, `${p}/pw/Conv`);
+      x = b.node('Add', [x, pw], [1, C, 1, T], {}, `${p}/Add`);
+    }
+    b.output(x);
+    const f = lintModel(b.model(), { hwArch: 'hailo8l', expected: { inputs: [{ name: 'mel', shape: [1, 80, 1, 3000] }], outputs: [{ name: x, shape: [1, C, 1, T] }] } });
+    assert.deepEqual(codes(f), ['HW030'], f.map((x) => `${x.code} ${x.message}`).join('\n'));
+    assert.match(f[0]!.message, /forecast: single-context/);
+  });
+});
+
 describe('lint: robustness', () => {
   it('a 30,000-node chain (deeper than any call stack) lints without recursion trouble', () => {
     const b = new GraphBuilder();
