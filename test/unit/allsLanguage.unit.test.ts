@@ -94,6 +94,11 @@ describe('alls completion', () => {
     assert.ok(items.includes('norm1'));
   });
 
+  it('a new line after an unclosed command starts a new command; an indented one continues it', () => {
+    assert.ok(labels('quantization_param(conv1\nperf|').includes('performance_param'));
+    assert.ok(labels('post_quantization_optimization(finetune, policy=enabled,\n    |').includes('epochs='));
+  });
+
   it('says nothing inside comments and strings, or after the closing ")"', () => {
     assert.deepEqual(labels('# quantization_param(|'), []);
     assert.deepEqual(labels('nms_postprocess("cfg|'), []);

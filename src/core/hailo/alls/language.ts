@@ -168,9 +168,11 @@ function statementStart(script: Script, offset: number): number {
   }
   const lineStart = script.text.lastIndexOf('\n', offset - 1) + 1;
   if (!best) return lineStart;
-  if (offset <= best.end) return best.start;
-  // a statement whose "(" is still open continues onto this line
-  if (best.open !== undefined && best.close === undefined) return best.start;
+  // a statement whose "(" is still open continues onto later lines, unless this line starts a new
+  // word at column 0 (Hailo's wrapped lines are indented; a new command is not)
+  const unclosed = best.open !== undefined && best.close === undefined;
+  if (unclosed && best.start < lineStart && /^(?:[A-Za-z_]\w*)?$/.test(script.text.slice(lineStart, offset))) return lineStart;
+  if (offset <= best.end || unclosed) return best.start;
   return lineStart;
 }
 
