@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { artifactStates, type ArtifactStatus } from '../core/project/artifacts';
+import type { ArtifactStatus } from '../core/project/artifacts';
 import type { Model } from '../core/project/schema';
 import type { ProjectService } from './project';
 
@@ -70,6 +70,8 @@ export class ModelsView implements vscode.TreeDataProvider<Item>, vscode.Disposa
     if (!project || !root) return [];
     if (!item) return project.models.map((model) => ({ type: 'model', model }));
     if (item.type === 'model') {
+      // loaded on first use: it pulls in the project schema (zod), which activation does not need
+      const { artifactStates } = await import('../core/project/artifacts');
       const states = await artifactStates(item.model, root);
       return states.map((status) => ({ type: 'artifact', model: item.model, status }));
     }

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { parseProjectText, type ParsedProject } from '../core/project/load';
-import { PROJECT_FILE_NAME, type ProjectFile } from '../core/project/schema';
+import type { ParsedProject } from '../core/project/load';
+import type { ProjectFile } from '../core/project/schema';
+import { PROJECT_FILE_NAME } from '../core/project/fileName';
 import { projectTemplate } from '../core/project/template';
 import type { ChannelLogger } from './logger';
 
@@ -28,7 +29,9 @@ export class ProjectService implements vscode.Disposable {
     // validate as the user types, not only on save
     vscode.workspace.onDidChangeTextDocument(
       (e) => {
-        if (this.isProjectUri(e.document.uri)) this.apply(parseProjectText(e.document.getText(), e.document.uri.fsPath), e.document);
+        if (!this.isProjectUri(e.document.uri)) return;
+        const text = e.document.getText();
+        void loadParser().then((parse) => this.apply(parse(text, e.document.uri.fsPath), e.document));
       },
       undefined,
       this.disposables,
@@ -67,7 +70,7 @@ export class ProjectService implements vscode.Disposable {
       // an open document's text is what the user sees, but only while it has unsaved changes: a
       // closed editor's document can linger after the file was deleted or changed on disk
       const text = open?.isDirty ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-      this.apply(parseProjectText(text, uri.fsPath));
+      this.apply((await loadParser())(text, uri.fsPath));
     } catch (e) {
       if (e instanceof vscode.FileSystemError && e.code === 'FileNotFound') return this.apply(undefined);
       this.log.error(`Cannot read ${uri.fsPath}: ${String(e)}`);
@@ -118,6 +121,15 @@ export class ProjectService implements vscode.Disposable {
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/**
+ * The parser and its zod schema load on first use, not at activation: zod is most of the code
+ * the extension host would otherwise evaluate before activate() runs.
+ */
+let parser: Promise<typeof import('../core/project/load').parseProjectText> | undefined;
+function loadParser() {
+  return (parser ??= import('../core/project/load').then((m) => m.parseProjectText));
 }
 
 function positionAt(text: string, offset: number): vscode.Position {

@@ -139,7 +139,7 @@ export const ProjectFile = z
   });
 export type ProjectFile = z.infer<typeof ProjectFile>;
 
-export const PROJECT_FILE_NAME = 'hailo.json';
+export { PROJECT_FILE_NAME } from './fileName';
 
 /** The JSON schema that VS Code uses for completion and hover in hailo.json. */
 export function projectJsonSchema(): Record<string, unknown> {
