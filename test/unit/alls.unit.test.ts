@@ -250,6 +250,8 @@ describe('alls layer names', () => {
     assert.equal(ix.resolve('conv1').kind, 'found');
     assert.equal(ix.resolve('whisper_enc/conv1').kind, 'found');
     assert.deepEqual(ix.resolve('conv_1'), { kind: 'unknown', suggestions: ['conv1'] });
+    // equally near: the nearest number first (conv8 is one past the last conv layer)
+    assert.deepEqual(ix.resolve('conv8'), { kind: 'unknown', suggestions: ['conv7', 'conv6', 'conv5'] });
     const bad = ix.resolve('encoder/conv1');
     assert.equal(bad.kind, 'bad-scope');
     assert.deepEqual(ix.match('ew_add*').map((l) => l.name), ['ew_add1', 'ew_add2', 'ew_add3']);

@@ -35,7 +35,11 @@ export function suggest(word: string, candidates: Iterable<string>, limit = 3): 
     const d = c.toLowerCase() === lower ? 0 : editDistance(lower, c.toLowerCase(), budget);
     if (d <= budget) scored.push({ c, d });
   }
-  scored.sort((x, y) => x.d - y.d || x.c.localeCompare(y.c));
+  // ties: same length first, then (for numbered layers) the nearest number: conv16 -> conv15
+  const num = (x: string) => Number(/(\d+)$/.exec(x)?.[1] ?? NaN);
+  const n = num(word);
+  const gap = (c: string) => (Number.isNaN(n) || Number.isNaN(num(c)) ? Infinity : Math.abs(num(c) - n));
+  scored.sort((x, y) => x.d - y.d || Math.abs(x.c.length - word.length) - Math.abs(y.c.length - word.length) || gap(x.c) - gap(y.c) || x.c.localeCompare(y.c));
   // only the nearest ones: "matmull1" means matmul1, not matmul2 as well
   const best = scored[0]?.d;
   return scored.filter((s) => s.d === best).slice(0, limit).map((s) => s.c);
