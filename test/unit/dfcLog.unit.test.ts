@@ -175,6 +175,39 @@ describe('dfcLog: own fixtures', () => {
     assert.deepEqual(seen, ['Epoch 1/6 999/417 ━━━━ loss: 0.3']);
   });
 
+  it('success and failure markers, also the DFC 5.x wording', () => {
+    const ok = parseDfcLog(read('cli-pipeline-whisper-small-encoder-ansi-progress.log'));
+    assert.deepEqual(ok.markers.map((m) => m.kind), [
+      'parse-succeeded',
+      'har-saved',
+      'optimize-succeeded',
+      'har-saved',
+      'partition-succeeded',
+      'feasibility-validated',
+      'mapping-succeeded',
+      'compile-succeeded',
+      'hef-saved',
+    ]);
+    const bad = parseDfcLog(read('api-compile-mapping-failed.log'));
+    assert.deepEqual(bad.markers.map((m) => m.kind), ['feasibility-validated', 'mapping-failed', 'partition-failed', 'compile-failed']);
+    const v5 = parseDfcLog(
+      [
+        '[info] Starting Hailo allocation and compilation flow',
+        '[info] Using Multi-context flow',
+        '[info] enc Successful Partition and Allocation (duration: 8m 05s)',
+        '[info] enc Successful Kernel Compilation (duration: 4s)',
+        '[info] enc Successful Compilation (duration: 8m 20s)',
+        '',
+      ].join('\n'),
+    );
+    assert.deepEqual(v5.markers.map((m) => m.kind), ['mapping-succeeded', 'kernels-compiled', 'compile-succeeded']);
+    assert.equal(v5.compile.mapping!.durationSec, 485);
+    assert.equal(v5.steps[0]!.durationSec, 500);
+    assert.equal(v5.outcome, 'succeeded');
+    const prompt = parseDfcLog("Parsing failed with recommendations for end node names: ['a'].\n");
+    assert.deepEqual(prompt.markers.map((m) => m.kind), ['parse-failed']);
+  });
+
   it('live summaries: a step is running mid-stream and the outcome is incomplete', () => {
     const p = new DfcLogParser();
     p.push('[info] Translation started on ONNX model enc\n[info] Restored ONNX model enc (completion time: 00:00:00.11)\n');

@@ -169,8 +169,25 @@ export interface DfcLogSummary {
     failureReason?: string;
   };
   artifacts: { kind: 'har' | 'hef'; path: string; line: number }[];
+  /** The success and failure markers the tool printed, in log order. */
+  markers: { kind: MarkerKind; line: number }[];
   stats: { lines: number; noiseLines: number; progressRedraws: number; truncatedLines: number };
 }
+
+export type MarkerKind =
+  | 'parse-succeeded'
+  | 'parse-failed'
+  | 'optimize-succeeded'
+  | 'feasibility-validated'
+  | 'partition-succeeded'
+  | 'partition-failed'
+  | 'mapping-succeeded'
+  | 'mapping-failed'
+  | 'kernels-compiled'
+  | 'compile-succeeded'
+  | 'compile-failed'
+  | 'har-saved'
+  | 'hef-saved';
 
 export type DfcLogLineKind = 'info' | 'warning' | 'error' | 'noise' | 'traceback' | 'plain' | 'blank';
 
@@ -630,6 +647,7 @@ export class DfcLogParser {
     const pos = /\(at char \d+\), \(line:(\d+), col:(\d+)\)/.exec(firstLine);
     if (pos) this.lastPyparsingPosition = { line: Number(pos[1]), column: Number(pos[2]) };
     // ParsingWithRecommendationException's own line is a header for the per-op errors below it
+    if (err.errorClass === 'ParsingWithRecommendationException') this.mark('parse-failed', err.line);
     this.s.errors.push(err);
     this.emit({ type: 'error', error: err });
     this.exceptionContinuation(err, firstLine, true);
@@ -799,6 +817,7 @@ export class DfcLogParser {
   private onErrorText(text: string, n: number): void {
     let m: RegExpExecArray | null;
     if ((m = /^Mapping Failed(?: \((?:allocation time: )?(.*?)\))?$/.exec(text))) {
+      this.mark('mapping-failed', n);
       this.s.compile.mapping = { status: 'failed', line: n, ...(m[1] ? durationFields(m[1]) : {}) };
       this.addError({ category: 'compile', errorClass: 'MappingFailed', message: text, line: n }, text);
       return;
@@ -815,10 +834,12 @@ export class DfcLogParser {
     const cat: ErrorCategory = this.step ? stepCategory(this.step.step) : 'other';
     const err: DfcLogError = { category: cat, message: text, line: n };
     if (/^Compiler could not find a valid partition to contexts/.test(text)) {
+      this.mark('partition-failed', n);
       err.category = 'compile';
       err.errorClass = 'PartitionFailed';
       this.s.compile.failureReason ??= text;
     } else if (/^Failed to produce compiled graph/.test(text)) {
+      this.mark('compile-failed', n);
       err.category = 'compile';
       err.errorClass = 'CompilationFailed';
     }
@@ -862,6 +883,7 @@ export class DfcLogParser {
     }
     if ((m = /^Translation completed on ONNX model (.+?)(?: \(completion time: (.*?)\))?$/.exec(text))) {
       this.s.netName = m[1]!.trim();
+      this.mark('parse-succeeded', n);
       this.endStep('parse', 'succeeded', n, m[2]);
       return;
     }
@@ -875,6 +897,7 @@ export class DfcLogParser {
     }
     if ((m = /^Saved (HAR|HEF) to: (.+)$/.exec(text))) {
       this.s.artifacts.push({ kind: m[1] === 'HAR' ? 'har' : 'hef', path: m[2]!.trim(), line: n });
+      this.mark(m[1] === 'HAR' ? 'har-saved' : 'hef-saved', n);
       return;
     }
 
@@ -888,6 +911,7 @@ export class DfcLogParser {
       return;
     }
     if (text === 'Model Optimization is done') {
+      this.mark('optimize-succeeded', n);
       this.closeRunningAlgorithms();
       this.endStep('optimize', 'succeeded', n);
       return;
@@ -977,7 +1001,26 @@ export class DfcLogParser {
       this.utilTitle = m[1]!;
       return;
     }
+    if (text === 'Layers feasibility validated successfully') {
+      this.mark('feasibility-validated', n);
+      return;
+    }
+    if (text === 'Partition to contexts finished successfully') {
+      this.mark('partition-succeeded', n);
+      return;
+    }
+    // DFC 5.x: `<net> Successful Partition and Allocation (duration: 8m 05s)`, `... Kernel Compilation ...`
+    if ((m = /^(?:\S+ )?Successful Partition and Allocation \(duration: (.*?)\)$/.exec(text))) {
+      this.mark('mapping-succeeded', n);
+      this.s.compile.mapping = { status: 'succeeded', line: n, ...durationFields(m[1]!) };
+      return;
+    }
+    if (/^(?:\S+ )?Successful Kernel Compilation\b/.test(text)) {
+      this.mark('kernels-compiled', n);
+      return;
+    }
     if ((m = /^Successful Mapping(?: \((?:allocation time: )?(.*?)\))?$/.exec(text))) {
+      this.mark('mapping-succeeded', n);
       this.s.compile.mapping = { status: 'succeeded', line: n, ...(m[1] ? durationFields(m[1]) : {}) };
       return;
     }
@@ -995,6 +1038,7 @@ export class DfcLogParser {
       return;
     }
     if ((m = /^(?:(\S+) )?Successful Compilation \((?:compilation time|duration): (.*?)\)$/.exec(text))) {
+      this.mark('compile-succeeded', n);
       this.endStep('compile', 'succeeded', n, m[2]);
       return;
     }
@@ -1050,6 +1094,10 @@ export class DfcLogParser {
     this.s.compile.partitionSearch.push(row);
     this.s.compile.contextMode ??= 'multi';
     return true;
+  }
+
+  private mark(kind: MarkerKind, line: number): void {
+    this.s.markers.push({ kind, line });
   }
 
   private addContextName(name: string): void {
@@ -1133,6 +1181,7 @@ export class DfcLogParser {
       this.endContinuation();
       const list = parsePythonStringList(m[1]!);
       this.setRecommendation(list?.items ?? [], 'prompt', n, list ? !list.complete : true);
+      this.mark('parse-failed', n);
       const rec = this.findStep('parse');
       if (rec && rec.status === 'running') {
         rec.status = 'failed';
@@ -1356,6 +1405,7 @@ function emptySummary(): DfcLogSummary {
     optimize: { cpuFallback: false, algorithms: [], snr: [] },
     compile: { singleContextFailed: false, partitionSearch: [], utilization: [], feasibility: [], layerGroups: [], contextNames: [] },
     artifacts: [],
+    markers: [],
     stats: { lines: 0, noiseLines: 0, progressRedraws: 0, truncatedLines: 0 },
   };
 }
