@@ -347,6 +347,22 @@ describe('lint: HW021 contract', () => {
   });
 });
 
+describe('lint: HW022 layer too large', () => {
+  it('a vocabulary projection is flagged on hailo8l; a block-sized MatMul is not', () => {
+    const b = new GraphBuilder();
+    b.input('h', [1, 448, 384]);
+    const fc = b.node('MatMul', ['h', b.init('proj', [384, 384])], [1, 448, 384], {}, '/dec/fc/MatMul');
+    const lm = b.node('MatMul', [fc, b.init('vocab', [384, 51865])], [1, 448, 51865], {}, '/dec/lm_head/MatMul');
+    b.output(lm);
+    const f = only(lintModel(b.model(), opts), 'HW022');
+    assert.equal(f.length, 1);
+    assert.deepEqual(f[0]!.nodes, ['/dec/lm_head/MatMul']);
+    assert.match(f[0]!.message, /19,916,160 weights/);
+    assert.match(f[0]!.message, /too big to be supported on Hailo-8/);
+    assert.equal(only(lintModel(b.model(), { hwArch: 'hailo15h' }), 'HW022').length, 0, 'no figure, no claim');
+  });
+});
+
 describe('lint: HW030 memory estimate', () => {
   it('forecasts multi-context for whisper-small-sized weights on hailo8l, labelled as an estimate', () => {
     const big = toyEncoder({ blocks: 12, width: 768, heads: 12 }).model();

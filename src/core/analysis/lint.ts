@@ -1,7 +1,7 @@
 import { sortFindings, type Finding } from './finding';
 import { attrInts, LintContext, type LintableModel, type LintOptions } from './rules/context';
 import { batchSize, dynamicDims, opset, operators, rankAbove4, shapeDriven } from './rules/graphRules';
-import { contract, memory } from './rules/projectRules';
+import { contract, largeLayers, memory } from './rules/projectRules';
 import { activationMatMul, broadcast, conv1d, decomposedLayerNorm, gather, gelu, layerNorm, layoutChanges, padding, reductions, softmax } from './rules/rewriteRules';
 
 export type { ExpectedModel, LintableModel, LintOptions, LintSourceMap } from './rules/context';
@@ -27,6 +27,7 @@ const RULE_FNS: ((ctx: LintContext) => void)[] = [
   conv1d,
   padding,
   contract,
+  largeLayers,
   memory,
 ];
 

@@ -36,6 +36,7 @@ export const RULES: readonly RuleInfo[] = [
   r('HW019', 'Conv1d becomes a (1, k) Conv2d', 'warning', 'likely'),
   r('HW020', 'Asymmetric, non-zero or non-constant padding', 'warning', 'likely'),
   r('HW021', 'Shapes differ from the project file contract', 'error', 'confirmed'),
+  r('HW022', 'A single layer too large for on-chip memory', 'warning', 'uncertain'),
   r('HW030', 'On-chip memory estimate', 'info', 'uncertain'),
 ];
 

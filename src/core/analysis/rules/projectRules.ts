@@ -1,5 +1,6 @@
 import * as jsonc from 'jsonc-parser';
-import { estimateMemory, formatBytes } from '../../hailo/memory';
+import { estimateMemory, formatBytes, ON_CHIP_MEMORY, WEIGHTS_UTILIZATION } from '../../hailo/memory';
+import type { GraphNode } from '../../graph/model';
 import type { Finding } from '../finding';
 import { fmtShape, type LintContext } from './context';
 
@@ -93,4 +94,30 @@ export function memory(ctx: LintContext): void {
     nodes: [],
     fix: est.forecast === 'multi-context' ? 'Multi-context compiles work but pass tensors between contexts through DRAM (slower, longer compiles); to stay single-context reduce width/depth or compress weights (model_optimization_flavor(compression_level=...)).' : undefined,
   });
+}
+
+/** HW022: one layer whose weights alone exceed what a context holds (a vocabulary projection). */
+export function largeLayers(ctx: LintContext): void {
+  const mem = ON_CHIP_MEMORY[ctx.opts.hwArch];
+  if (!mem) return;
+  const budget = mem.sramBytes * WEIGHTS_UTILIZATION;
+  const big: { node: GraphNode; params: number }[] = [];
+  for (const n of ctx.g.nodes) {
+    if (n.op !== 'MatMul' && n.op !== 'Gemm' && n.op !== 'Conv' && n.op !== 'ConvTranspose') continue;
+    const w = n.inputs[1];
+    if (!w || !ctx.isInitializer(w)) continue;
+    const dims = ctx.model.initializers.get(w)?.dims ?? ctx.staticShape(w);
+    if (!dims) continue;
+    const params = dims.reduce((a, b) => a * b, 1);
+    if (params > budget) big.push({ node: n, params });
+  }
+  for (const { node, params } of big) {
+    ctx.push({
+      code: 'HW022',
+      severity: 'warning',
+      message: `${node.op} ${node.id} has ${params.toLocaleString('en-US')} weights (≈ ${formatBytes(params)} at 8 bits), more than the ≈ ${formatBytes(budget)} a context holds for weights on ${ctx.opts.hwArch} (estimate; ${mem.basis}). Hailo split Whisper's 384 x 51865 vocabulary projection into 4 chunks because the original was "too big to be supported on Hailo-8"; a layer this size may fail to allocate (uncertain).`,
+      nodes: [node.id],
+      fix: 'Split the projection into several smaller layers with separate outputs (as Hailo does for Whisper and Qwen heads), or keep it on the host.',
+    });
+  }
 }
