@@ -45,7 +45,10 @@ describe('remote: CLI (hailo-workbench remote) against a real sshd', function ()
     );
     fs.writeFileSync(sshd.controlFile, '{"delay": 0}');
   });
-  after(async () => sshd?.stop());
+  after(async () => {
+    await sshd?.stop();
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+  });
 
   it('check: versions of a target; 1 when the DFC is missing; 2 on an unknown host key', async () => {
     const a = io();

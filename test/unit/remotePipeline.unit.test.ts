@@ -54,9 +54,12 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
     fs.writeFileSync(path.join(root, 'calib.npy'), Buffer.alloc(50_000, 3));
     fs.writeFileSync(path.join(root, 'enc.alls'), 'model_optimization_flavor(optimization_level=0)\n');
   });
+  const roots: string[] = [];
+  afterEach(() => roots.push(root));
   after(async () => {
     await host?.close();
     await sshd?.stop();
+    for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
   });
 
   it('runs parse → optimize → compile, brings back artifacts and records run.json', async () => {
