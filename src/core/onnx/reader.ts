@@ -16,6 +16,8 @@ const KNOWN_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml']);
 /** Constants up to this size are decoded during shape inference (shape vectors, pads, axes...). */
 const EAGER_CONST_BYTES = 64 * 1024;
 const DEFAULT_READ_MAX = 64 * 1024 * 1024;
+/** Attribute tensors up to this many elements carry their values in the node's attrs. */
+const SMALL_ATTR_TENSOR = 16;
 
 /**
  * Opens an ONNX model: scans the protobuf wire format in chunks (weights skipped by offset, so
@@ -112,6 +114,7 @@ async function build(file: string, f: RandomAccessFile, fsys: ModelFileSystem, i
   const usedIds = new Set<string>();
   const subgraphs: SubgraphInfo[] = [];
   const duplicateNames: string[] = [];
+  const smallAttrTensors: { summary: { values?: number[] }; t: RawTensor }[] = [];
   // node ids: names first (duplicates get a suffix), then generated ones for unnamed nodes
   const uniqueId = (base: string) => {
     let id = base;
@@ -130,7 +133,9 @@ async function build(file: string, f: RandomAccessFile, fsys: ModelFileSystem, i
     if (n.domain) domains.add(n.domain === 'ai.onnx' ? '' : n.domain);
     const attrs: Record<string, unknown> = {};
     for (const a of n.attrs) {
-      attrs[a.name] = attrJson(a);
+      const j = attrJson(a);
+      attrs[a.name] = j;
+      if (a.t && j && a.t.dataLocation !== 1 && a.t.dataType !== 8 && numel(a.t.dims) <= SMALL_ATTR_TENSOR) smallAttrTensors.push({ summary: j as { values?: number[] }, t: a.t });
       collectSubgraphs(a, id, n.op, subgraphs);
     }
     if (n.op === 'Constant' && (!n.domain || n.domain === 'ai.onnx') && n.outputs[0]) {
@@ -211,14 +216,8 @@ async function build(file: string, f: RandomAccessFile, fsys: ModelFileSystem, i
     if (!small || ref.location.kind === 'external') continue;
     consts.set(name, { dtype: ref.dtype, dims: ref.dims, data: toNumbers(await readTensorWith(name, EAGER_CONST_BYTES, f)) });
   }
-  for (const n of nodes) {
-    for (const v of Object.values(n.attrs)) {
-      if (v && typeof v === 'object' && 'dims' in v && 'tensor' in v) {
-        const c = n.op === 'Constant' && n.outputs[0] ? consts.get(n.outputs[0]) : undefined;
-        if (c && c.data.length <= 16) (v as { values?: number[] }).values = c.data;
-      }
-    }
-  }
+  // tiny attribute tensors (Constant values, ConstantOfShape fill values) are shown with their values
+  for (const { summary, t } of smallAttrTensors) summary.values = toNumbers(await loadTensor(toRef(t, t.name || 'attribute'), file, fsys, f));
 
   for (const [name, ref] of constants) values[name] = { name, shape: [...ref.dims], dtype: ref.dtype };
   const declared = new Map<string, { shape: TensorInfo['shape']; dtype: string | undefined }>();

@@ -123,7 +123,8 @@ function mergeDeclared(inferred: Dim[], declared: Dim[]): Dim[] | undefined {
     const a = inferred[i]!;
     const b = declared[i]!;
     if (typeof a === 'number' && typeof b === 'number' && a !== b) return undefined;
-    out.push(typeof a === 'number' ? a : b);
+    // inferred numbers and symbols (traced from the inputs' dim names) win; a declared dim fills an unknown one
+    out.push(typeof a === 'number' || (a !== UNKNOWN && typeof b !== 'number') ? a : b);
   }
   return out;
 }
@@ -370,7 +371,10 @@ function inferNode(node: GraphNode, inp: ShapeInput, opset: number, folded: Map<
       const x = shapeOf(0);
       const perm = attrInts(node, 'perm') ?? x.map((_, i) => x.length - 1 - i);
       if (perm.length !== x.length || new Set(perm.map((p) => normAxis(p, x.length, 'perm entry'))).size !== x.length) throw new Skip(`perm [${perm.join(', ')}] does not fit rank ${x.length}`);
-      return { shapes: [perm.map((p) => x[normAxis(p, x.length)]!)] };
+      const out = perm.map((p) => x[normAxis(p, x.length)]!);
+      const f = foldedOf(0);
+      const np = perm.map((p) => normAxis(p, x.length));
+      return { shapes: [out], folded: [f && x.every(isNum) ? remap(f, x as number[], out as number[], (o, i) => np.forEach((p, k) => (i[p] = o[k]!))) : undefined] };
     }
     case 'Concat': {
       const shapes = node.inputs.map((_, k) => shapeOf(k));
@@ -466,7 +470,8 @@ function inferNode(node: GraphNode, inp: ShapeInput, opset: number, folded: Map<
       const out = [...x];
       axes.forEach((a, i) => {
         const d = out[a]!;
-        out[a] = isNum(d) ? d + pads[i]! + pads[i + axes.length]! : UNKNOWN;
+        const add = pads[i]! + pads[i + axes.length]!;
+        out[a] = isNum(d) ? d + add : add === 0 ? d : UNKNOWN;
       });
       return { shapes: [out] };
     }
@@ -489,7 +494,7 @@ function inferNode(node: GraphNode, inp: ShapeInput, opset: number, folded: Map<
       if (scales.length !== axes.length) throw new Skip(`${scales.length} scales for rank ${axes.length}`);
       axes.forEach((a, i) => {
         const d = out[a]!;
-        out[a] = isNum(d) ? Math.floor(d * scales[i]!) : UNKNOWN;
+        out[a] = isNum(d) ? Math.floor(d * scales[i]!) : scales[i] === 1 ? d : UNKNOWN;
       });
       return { shapes: [out] };
     }
@@ -547,6 +552,29 @@ function inferNode(node: GraphNode, inp: ShapeInput, opset: number, folded: Map<
       void optShape;
       return undefined;
   }
+}
+
+/** Folds an index remapping (Transpose, Slice) of a small constant: `at` fills the input index of an output index. */
+function remap(f: Folded, inDims: number[], outDims: number[], at: (out: number[], inp: number[]) => void): Folded | undefined {
+  const n = outDims.reduce((a, b) => a * b, 1);
+  if (n > MAX_FOLD || f.data.length !== inDims.reduce((a, b) => a * b, 1)) return undefined;
+  const strides = inDims.map((_, k) => inDims.slice(k + 1).reduce((a, b) => a * b, 1));
+  const idx = outDims.map(() => 0);
+  const src = inDims.map(() => 0);
+  const data: Dim[] = [];
+  for (let e = 0; e < n; e++) {
+    at(idx, src);
+    let flat = 0;
+    for (let k = 0; k < src.length; k++) flat += src[k]! * strides[k]!;
+    const v = f.data[flat];
+    if (v === undefined) return undefined;
+    data.push(v);
+    for (let k = idx.length - 1; k >= 0; k--) {
+      if (++idx[k]! < outDims[k]!) break;
+      idx[k] = 0;
+    }
+  }
+  return { dims: outDims, data };
 }
 
 const CAST_NAMES: Record<number, string> = { 1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16' };
@@ -721,7 +749,8 @@ function slice(node: GraphNode, x: Dim[], opset: number, constInts: (k: number, 
   steps ??= starts.map(() => 1);
   if (axes.length !== starts.length || steps.length !== starts.length) throw new Skip('starts, ends, axes and steps differ in length');
   const out = [...x];
-  const ranges: [number, number, number][] = [];
+  const starts0 = x.map(() => 0);
+  const steps0 = x.map(() => 1);
   axes.forEach((a0, i) => {
     const a = normAxis(a0, x.length);
     const d = x[a]!;
@@ -746,13 +775,10 @@ function slice(node: GraphNode, x: Dim[], opset: number, constInts: (k: number, 
       len = Math.max(0, Math.ceil((s - e) / -step));
     }
     out[a] = len;
-    ranges.push([s, step, len]);
+    starts0[a] = s;
+    steps0[a] = step;
   });
-  let f: Folded | undefined;
-  if (data && x.length === 1 && ranges.length === 1) {
-    const [s, step, len] = ranges[0]!;
-    f = { dims: [len], data: Array.from({ length: len }, (_, i) => data.data[s + i * step]!) };
-  }
+  const f = data && x.every(isNum) && out.every(isNum) ? remap(data, x as number[], out as number[], (o, i) => o.forEach((v, k) => (i[k] = starts0[k]! + v * steps0[k]!))) : undefined;
   return { shapes: [out], folded: [f] };
 }
 
