@@ -333,7 +333,21 @@ describe('dfcLog: real log samples', () => {
   });
 
   it('hailortcli outputs are not mistaken for DFC logs', function () {
-    for (const f of ['hailortcli-run-hailo8-streaming.txt', 'benchmark-hailo8-pi5-yolov8s-time-to-run.txt', 'parse-hef-hailo8l-multicontext-nms-op.txt', 'identify-hailo8l-rpi5-fw4.17.txt']) {
+    for (const f of [
+      'hailortcli-run-hailo8-streaming.txt',
+      'hailortcli-run-hailo8-device-count-2.txt',
+      'benchmark-hailo8-pi5-yolov8s-time-to-run.txt',
+      'benchmark-hailo10h-hailort5-format.txt',
+      'run2-hailo10h-hailort5.txt',
+      'parse-hef-hailo8l-multicontext-nms-op.txt',
+      'parse-hef-hailo8-single-context.txt',
+      'parse-hef-hailort5-llm-header.txt',
+      'parse-hef-and-benchmark-hailo8-yolov8n.txt',
+      'identify-hailo8l-rpi5-fw4.17.txt',
+      'identify-hailo8l-rpi5-fw4.20-domain0001.txt',
+      'identify-hailo8-m2-modelzoo-doc.txt',
+      'version-scan-identify-hailort4.23-no-serial-lines.txt',
+    ]) {
       const s = sample(this, f);
       assert.deepEqual([s.steps, s.errors, s.outcome], [[], [], 'unknown'], f);
     }
