@@ -226,7 +226,9 @@ class Validator {
         return;
       }
       case 'string':
-        if (v.kind === 'name' || v.kind === 'number') return fail('error', `${what} is a file path and must be in double quotes: "${v.text}".`);
+        // nms_postprocess(yolov5, ...): a value another positional takes, not a forgotten path
+        if (v.kind === 'name' && cmd.positional.some((p) => p.values?.includes(v.text))) return;
+        if (v.kind === 'name' || v.kind === 'number') return fail('warning', `${what} is a file path and must be in double quotes: "${v.text}".`);
         if (v.kind !== 'string') return fail('warning', `${what} expects a quoted path, not ${describe(v)}.`);
         return;
       case 'names':
