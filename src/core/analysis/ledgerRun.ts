@@ -130,12 +130,17 @@ export async function ledgerInputsFromRun(
   const upTo = order.indexOf(step);
   const exists = async (f: string) => fs.stat(f).then((s) => s.isFile(), () => false);
   let har: string | undefined;
+  // the stage is that of the step whose HAR is compared (an earlier one when a download failed)
+  let harStage: LedgerStage = step;
   for (const s of run.steps) {
     if (order.indexOf(s.step) > upTo) continue;
     for (const a of s.artifacts) {
       if ((a.kind === 'har' || a.kind === 'quantized-har' || a.kind === 'compiled-har') && a.local) {
         const f = path.join(runDirPath, a.local);
-        if (await exists(f)) har = f;
+        if (await exists(f)) {
+          har = f;
+          harStage = s.step;
+        }
       }
     }
   }
@@ -152,6 +157,6 @@ export async function ledgerInputsFromRun(
   const compileLogFile = upTo >= 2 ? await logOf('compile') : undefined;
   return {
     model: run.model,
-    inputs: { onnxFile: onnx, hailoFile: har, stage: step, ...(parseLogFile ? { parseLogFile } : {}), ...(compileLogFile ? { compileLogFile } : {}) },
+    inputs: { onnxFile: onnx, hailoFile: har, stage: harStage, ...(parseLogFile ? { parseLogFile } : {}), ...(compileLogFile ? { compileLogFile } : {}) },
   };
 }
