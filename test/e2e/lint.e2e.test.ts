@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { useWorkbench } from '../harness/e2e';
-import { runCommand, step, waitFor } from '../harness/workbench';
+import { step, waitFor } from '../harness/workbench';
 import { WHISPER_SIZES, writeWhisper } from '../fixtures/onnx/gen';
 
 /** Quick Open (Ctrl+P) a workspace file by name. */
@@ -75,7 +75,8 @@ describe('e2e: lint', function () {
     assert.equal(lineNumber.trim(), '25');
     await step(wb.page, 'lint-reveal-source');
 
-    await runCommand(wb.page, 'View: Focus Problems', { id: 'workbench.panel.markers.view.focus' });
+    // the editor's "Show in Problems panel" link opens the Problems panel with the findings
+    await view.locator('.problems-link').click();
     const problems = wb.page.locator('.markers-panel .monaco-list-row');
     await problems.filter({ hasText: 'HW011' }).first().waitFor({ timeout: 15_000 });
     assert.match(await problems.filter({ hasText: 'HW011' }).first().innerText(), /Hailo lint/);
