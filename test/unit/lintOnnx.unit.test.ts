@@ -9,7 +9,8 @@ import { RULES, RULE_CATALOGUE_URL, ruleHeading, headingAnchor } from '../../src
 import { summarize } from '../../src/core/analysis/lintSummary';
 import { HostMessage, ModelSummary, WebviewMessage } from '../../src/core/protocol/modelEditor';
 import { parseMessage } from '../../src/core/protocol/envelope';
-import { WHISPER_SIZES, writeFixture, writeWhisper } from '../fixtures/onnx/gen';
+import { BAD_KINDS, WHISPER_SIZES, writeFixture, writeWhisper } from '../fixtures/onnx/gen';
+import { isHailoError } from '../../src/core/errors';
 
 function io(cwd: string): CliIO & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
@@ -69,6 +70,28 @@ describe('lint on generated ONNX models', () => {
       fs.rmSync(`${w17}.sourcemap.json`);
       fs.rmSync(proj);
     }
+  });
+});
+
+describe('lint on every reader fixture', () => {
+  it('each fixture ends in findings or a typed error, never a crash; odd-but-valid models are linted', async () => {
+    const fx = fs.mkdtempSync(path.join(dir, 'fx-'));
+    const seen: Record<string, string> = {};
+    for (const kind of BAD_KINDS) {
+      const file = writeFixture(kind, fx);
+      try {
+        const r = await lintOnnxFile(file);
+        seen[kind] = [...new Set(r.findings.map((f) => f.code))].sort().join(',');
+      } catch (e) {
+        assert.ok(isHailoError(e), `${kind}: ${String(e)}`);
+        assert.ok(e.message.includes(path.basename(file)) || e.file !== undefined, `${kind}: ${e.message}`);
+        seen[kind] = e.code;
+      }
+    }
+    assert.match(seen['subgraph-if']!, /HW004/, 'If is control flow');
+    assert.match(seen['unknown-domain']!, /HW00[47]/);
+    assert.match(seen['empty']!, /^MODEL_/);
+    assert.match(seen['text']!, /^MODEL_/);
   });
 });
 

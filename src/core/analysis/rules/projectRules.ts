@@ -72,7 +72,7 @@ export function memory(ctx: LintContext): void {
   const est = estimateMemory(ctx.model, ctx.opts.hwArch);
   const act = est.largestActivation;
   const parts = [
-    `Estimate, not a compiler result: weights ≈ ${formatBytes(est.weightBytes)} at 8 bits (${est.paramCount.toLocaleString('en-US')} parameters)`,
+    `Estimate, not a compiler result: weights ≈ ${formatBytes(est.weightBytes)} at 8 bits (${est.paramCount.toLocaleString('en-US')} parameter${est.paramCount === 1 ? '' : 's'})`,
     act ? `largest activation "${act.name}" ${fmtShape(act.shape)} ≈ ${formatBytes(act.bytes)} at 8 bits` : 'largest activation unknown (shapes not inferred)',
   ];
   let message: string;
