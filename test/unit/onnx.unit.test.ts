@@ -10,14 +10,14 @@ import { WHISPER_SIZES, writeFixture, writeSparseHuge, writeWhisper, type Fixtur
 interface Entry {
   name: string;
   kind?: string;
-  whisper?: { size: keyof typeof WHISPER_SIZES; opset: number; gelu?: 'erf' | 'op'; external?: boolean; convOnly?: boolean };
+  whisper?: { size: keyof typeof WHISPER_SIZES; opset: number; gelu?: 'erf' | 'op'; external?: boolean; convOnly?: boolean; batch?: string };
   error?: string;
   expect?: {
     nodes?: number;
     params?: number;
     opset?: number;
-    inputs?: { name: string; shape: number[] }[];
-    outputs?: { name: string; shape: number[] }[];
+    inputs?: { name: string; shape: (number | string)[] }[];
+    outputs?: { name: string; shape: (number | string)[] }[];
     warnings?: number;
     warningsMatch?: string[];
     subgraphs?: number;
