@@ -138,10 +138,10 @@ describe('alls model scripts', function () {
     const col = doc.lineAt(line).text.indexOf('conv99');
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, new vscode.Range(line, col, line, col + 6));
     const titles = actions.map((a) => a.title);
-    assert.ok(titles.includes('Change to conv1'), titles.join(', '));
-    const fix = actions.find((a) => a.title === 'Change to conv1')!;
+    assert.ok(titles.includes('Change to conv7'), titles.join(', '));
+    const fix = actions.find((a) => a.title === 'Change to conv7')!;
     assert.equal(fix.kind?.value, vscode.CodeActionKind.QuickFix.value);
-    assert.ok(fix.edit && fix.edit.get(doc.uri).some((e) => e.newText === 'conv1'));
+    assert.ok(fix.edit && fix.edit.get(doc.uri).some((e) => e.newText === 'conv7'));
   });
 
   it('goes from a layer the script creates to the line that creates it', async () => {
