@@ -19,6 +19,8 @@ const SUMMARY_SCHEME = 'hailo-log-summary';
 let collection: vscode.DiagnosticCollection | undefined;
 /** Recommended end nodes per diagnostic, keyed by `<uri>#<line>`; read by the quick fix. */
 const recommendations = new Map<string, { nodes: string[]; model?: string }>();
+/** Files each log (by its uri) put diagnostics on, so parsing it again replaces them all. */
+const published = new Map<string, vscode.Uri[]>();
 
 function diagnostics(): vscode.DiagnosticCollection {
   return (collection ??= vscode.languages.createDiagnosticCollection('hailo-dfc'));
@@ -62,6 +64,12 @@ export async function publishDfcLogDiagnostics(summary: DfcLogSummary, ctx: DfcD
     sourceOf: ctx.sourceMap ? (n) => ctx.sourceMap!.lookup(n) : undefined,
   });
   const byFile = new Map<string, vscode.Diagnostic[]>();
+  // recommendations of this publication replace earlier ones on the same files
+  for (const u of [ctx.onnxFile, ctx.runFile]) {
+    if (!u) continue;
+    const prefix = `${u.toString()}#`;
+    for (const k of [...recommendations.keys()]) if (k.startsWith(prefix)) recommendations.delete(k);
+  }
   const uriOf = (p: PlannedDiagnostic): vscode.Uri => {
     if (p.target === 'onnx' && ctx.onnxFile) return ctx.onnxFile;
     if (p.target === 'alls' && ctx.allsFile) return ctx.allsFile;
@@ -83,15 +91,27 @@ export async function publishDfcLogDiagnostics(summary: DfcLogSummary, ctx: DfcD
     list.push(d);
   }
   const coll = diagnostics();
-  // a new log replaces the previous one's findings on the files it speaks about
-  for (const uri of [ctx.onnxFile, ctx.allsFile, ctx.runFile]) if (uri) coll.delete(uri);
+  // a new log replaces the previous one's findings on the files it speaks about, and what the
+  // same log (or run) put elsewhere before (PyTorch lines)
+  const runKey = (ctx.runFile ?? ctx.onnxFile)?.toString();
+  const stale = [ctx.onnxFile, ctx.allsFile, ctx.runFile, ...(runKey ? published.get(runKey) ?? [] : [])].filter((u): u is vscode.Uri => !!u);
+  for (const uri of stale) {
+    coll.delete(uri);
+    const prefix = `${uri.toString()}#`;
+    for (const k of [...recommendations.keys()]) if (k.startsWith(prefix) && !byFile.has(uri.toString())) recommendations.delete(k);
+  }
   for (const [key, list] of byFile) coll.set(files.get(key)!, list);
+  if (runKey) published.set(runKey, [...files.values()]);
   return plan.length;
 }
 
 /** Remove what publishDfcLogDiagnostics put on these files. */
 export function clearDfcLogDiagnostics(...uris: vscode.Uri[]): void {
-  for (const u of uris) diagnostics().delete(u);
+  for (const u of uris) {
+    for (const f of published.get(u.toString()) ?? []) diagnostics().delete(f);
+    published.delete(u.toString());
+    diagnostics().delete(u);
+  }
 }
 
 class EndNodesQuickFix implements vscode.CodeActionProvider {
