@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { interpretLayerName, leadingLayer } from '../../src/core/hailo/generatedNames';
-import { summarizeCompileLog, summarizeParseLog, contextsFromModelScript, logLines } from '../../src/core/analysis/ledgerLogs';
+import { summarizeCompileLog, summarizeParseLog, summarizeLogs, contextsFromModelScript, logLines } from '../../src/core/analysis/ledgerLogs';
 
 const REF = process.env.HAILO_REFERENCE_DIR ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'reference');
 const LOGS = path.join(REF, 'hailo', 'log-samples');
@@ -116,6 +116,21 @@ describe('hn generated names', () => {
     const contexts = new Set(ctx.values());
     assert.ok(contexts.size >= 5);
     for (const name of ctx.keys()) assert.notEqual(interpretLayerName(name).kind, 'unknown', name);
+  });
+
+  it('the DFC log parser and the ledger read the same mappings, layers and contexts from the real logs', async function () {
+    const files = ['hailomz-compile-hailo8-multicontext-layer-feasibility-DERIVED-stripped.log', 'clientrunner-parse-optimize-compile-whisper-encoder-hailo8l-multicontext.log'].map((f) => path.join(LOGS, f));
+    needRef(this, files[0]!);
+    for (const f of files) {
+      const text = fs.readFileSync(f, 'utf8');
+      const both = await summarizeLogs(text);
+      assert.equal(both.via, 'dfcLog');
+      const own = { parse: summarizeParseLog(text), compile: summarizeCompileLog(text) };
+      assert.deepEqual(both.parse.startNodes, own.parse.startNodes, f);
+      assert.deepEqual(both.parse.endNodes, own.parse.endNodes, f);
+      assert.deepEqual(both.compile.layers, own.compile.layers, f);
+      assert.equal(both.compile.contexts, own.compile.contexts, f);
+    }
   });
 
   it('strips ANSI colour and splits \\r redraws, keeping editor line numbers', () => {

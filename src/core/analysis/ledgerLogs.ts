@@ -117,3 +117,41 @@ export function contextsFromModelScript(text: string): Map<string, number> {
   }
   return out;
 }
+
+/**
+ * Summaries from the project's DFC log parser (src/core/hailo/dfcLog.ts), which reads the same
+ * lines for the log view and diagnostics, so both features agree on what a log says. Line numbers
+ * of the node mappings come from this module's own scan. Falls back to this module's extractor
+ * alone when that parser cannot be loaded.
+ */
+export async function summarizeLogs(text: string): Promise<{ parse: ParseLogSummary; compile: CompileLogSummary; via: 'dfcLog' | 'ledgerLogs' }> {
+  const own = { parse: summarizeParseLog(text), compile: summarizeCompileLog(text) };
+  let dfc: typeof import('../hailo/dfcLog');
+  try {
+    dfc = await import('../hailo/dfcLog');
+  } catch {
+    return { ...own, via: 'ledgerLogs' };
+  }
+  const s = dfc.parseDfcLog(text);
+  const lineOfStart = new Map(own.parse.startNodes.map((x) => [`${x.onnx}\0${x.hn}`, x.line]));
+  const lineOfEnd = new Map(own.parse.endNodes.map((x) => [x.onnx, x.line]));
+  const parse: ParseLogSummary = {
+    startNodes: s.parse.startNodes.map((x) => ({ onnx: x.onnx, hn: x.hn, line: lineOfStart.get(`${x.onnx}\0${x.hn}`) ?? 0 })),
+    endNodes: (s.parse.endNodes.length ? s.parse.endNodes : s.parse.endNodeMap.map((m) => m.onnx)).map((onnx) => ({ onnx, line: lineOfEnd.get(onnx) ?? 0 })),
+    ...((s.header.dfcVersion ?? own.parse.dfcVersion) ? { dfcVersion: (s.header.dfcVersion ?? own.parse.dfcVersion)! } : {}),
+    ...((s.netName ?? own.parse.netName) ? { netName: (s.netName ?? own.parse.netName)! } : {}),
+  };
+  const contextOf = new Map(own.compile.contextOf);
+  for (const f of s.compile.feasibility) {
+    const m = f.context ? /_context_(\d+)$/.exec(f.context) : null;
+    if (m) contextOf.set(f.layer.slice(f.layer.lastIndexOf('/') + 1), Number(m[1]));
+  }
+  const compile: CompileLogSummary = {
+    layers: s.compile.feasibility.map((f) => ({ name: f.layer.slice(f.layer.lastIndexOf('/') + 1), status: f.result, line: f.line })),
+    contextOf,
+    ...((s.compile.contexts ?? own.compile.contexts) !== undefined ? { contexts: (s.compile.contexts ?? own.compile.contexts)! } : {}),
+    ...((s.header.dfcVersion ?? own.compile.dfcVersion) ? { dfcVersion: (s.header.dfcVersion ?? own.compile.dfcVersion)! } : {}),
+    ...(s.outcome === 'succeeded' ? { success: true } : s.outcome === 'failed' ? { success: false } : own.compile.success !== undefined ? { success: own.compile.success } : {}),
+  };
+  return { parse, compile, via: 'dfcLog' };
+}

@@ -83,10 +83,13 @@ export async function runLedger(inputs: LedgerInputs, deps: { openOnnxGraph?: (f
   const stage = inputs.stage ?? STAGE_OF_STATE[opened.har?.state ?? ''] ?? (compileLog ? 'compile' : 'parse');
   const modelScript = opened.har ? Object.values(opened.har.modelScripts)[0] : undefined;
   const dfcVersion = opened.har?.sdkVersion?.value ?? opened.hn.sdkVersion;
+  const { summarizeLogs } = await import('./ledgerLogs');
+  const parseSummary = parseLog !== undefined ? (await summarizeLogs(parseLog)).parse : undefined;
+  const compileSummary = compileLog !== undefined ? (await summarizeLogs(compileLog)).compile : undefined;
   const ledger = computeLedger(onnx, opened.hn.graph, {
     stage,
-    ...(parseLog !== undefined ? { parseLog } : {}),
-    ...(compileLog !== undefined ? { compileLog } : {}),
+    ...(parseSummary ? { parseLog: parseSummary } : {}),
+    ...(compileSummary ? { compileLog: compileSummary } : {}),
     ...(modelScript !== undefined ? { modelScript } : {}),
     ...(sourceMap ? { sourceMap } : {}),
   });
