@@ -360,7 +360,7 @@ export function hover(script: Script, offset: number, ctx: LanguageContext = {})
       return p ? { span, markdown: paramMarkdown(cmd, p) } : undefined;
     }
     case 'target':
-      return layerHover(script, r.token.text, span, ctx, true);
+      return layerHover(script, r.token.text, span, ctx);
     case 'value': {
       if (!cmd) return undefined;
       if (cmd.sections && r.positional === 0 && r.key === undefined && r.depth === 1) {
@@ -370,7 +370,7 @@ export function hover(script: Script, offset: number, ctx: LanguageContext = {})
       const spec = r.key !== undefined ? paramsFor(cmd, r.section).params.find((x) => x.name === r.key) : cmd.sections ? undefined : positionalFor(cmd, r.positional ?? 0, r.positionalCount ?? 0);
       const isLayer = spec && (spec.kind === 'layer' || spec.kind === 'layers');
       if (r.token.kind === 'pattern') return patternHover(r.token.text.slice(1, -1), span, ctx);
-      if (isLayer && r.token.kind === 'name') return layerHover(script, r.token.text, span, ctx, false);
+      if (isLayer && r.token.kind === 'name') return layerHover(script, r.token.text, span, ctx);
       if (spec) return { span, markdown: `${'name' in spec ? `\`${spec.name}\`` : ''}: ${spec.doc}` };
       return undefined;
     }
@@ -379,7 +379,7 @@ export function hover(script: Script, offset: number, ctx: LanguageContext = {})
   }
 }
 
-function layerHover(script: Script, name: string, span: Span, ctx: LanguageContext, isTarget: boolean): HoverResult | undefined {
+function layerHover(script: Script, name: string, span: Span, ctx: LanguageContext): HoverResult | undefined {
   const index = indexOf(ctx);
   const l = index?.get(name);
   if (l && index) return { span, markdown: layerMarkdown(l, index.catalog) };
@@ -387,7 +387,7 @@ function layerHover(script: Script, name: string, span: Span, ctx: LanguageConte
   if (def) {
     const { line } = lineColumn(script.text, def.statement.start);
     const cmd = def.statement.command?.text ?? '';
-    return { span, markdown: `**${name}** — layer created by \`${cmd}\` on line ${line + 1} of this script${isTarget ? '' : ''}` };
+    return { span, markdown: `**${name}** — layer created by \`${cmd}\` on line ${line + 1} of this script` };
   }
   if (!index) return { span, markdown: `**${name}** — layer name (no HAR is known for this script, so it is not checked; set \`har\` or \`modelScript\` in hailo.json)` };
   return { span, markdown: `**${name}** — no such layer in the HN${index.catalog.origin ? ` of ${index.catalog.origin}` : ''}` };
