@@ -410,6 +410,7 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
 
   // ---- 5. entries
   const entries: LedgerEntry[] = [];
+  const entryById = new Map<string, LedgerEntry>();
   const onnxIndex: Record<string, string> = {};
   const hnIndex: Record<string, string> = {};
   const newEntry = (e: Omit<LedgerEntry, 'id' | 'compilerLayers' | 'changes' | 'contexts' | 'scope' | 'onnxOps' | 'hnTypes' | 'onnxTensors'> & Partial<Pick<LedgerEntry, 'changes' | 'onnxTensors'>>): LedgerEntry => {
@@ -428,6 +429,7 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
     const src = sourceOf(entry.onnxNodes, oi.byId, opts.sourceMap);
     if (src) entry.source = src;
     entries.push(entry);
+    entryById.set(entry.id, entry);
     for (const n of entry.onnxNodes) onnxIndex[n] = entry.id;
     for (const h of entry.hnLayers) hnIndex[h] = entry.id;
     return entry;
@@ -488,7 +490,7 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
       const nEntry = hnIndex[neighbour.id];
       if (nEntry) {
         entry.relatedEntry = nEntry;
-        const ne = entries.find((e) => e.id === nEntry)!;
+        const ne = entryById.get(nEntry)!;
         if (ne.source && !entry.source) entry.source = ne.source;
         if (!entry.scope) entry.scope = ne.scope;
       }
@@ -529,7 +531,6 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
   const boundaries: { from: number; to: number; name: string; line?: number }[] = [];
   const contextOf = new Map<string, number>(compile?.contextOf ?? []);
   if (opts.modelScript) for (const [k, v] of contextsFromModelScript(opts.modelScript)) contextOf.set(k, v);
-  const entryById = new Map(entries.map((e) => [e.id, e]));
   if (compile) {
     const compiledNames = new Set(compile.layers.map((l) => l.name));
     for (const cl of compile.layers) {
@@ -575,7 +576,7 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
   }
   if (contextOf.size) addAll(entries.filter((e) => e.contexts.length), 'model_script', opts.modelScript !== undefined);
 
-  for (const e of entries) e.note = describe(e, oi.byId, hi.byId, entryById);
+  for (const e of entries) e.note = describe(e, hi.byId, entryById);
 
   const counts = Object.fromEntries(LEDGER_KINDS.map((k) => [k, 0])) as Record<LedgerKind, number>;
   for (const e of entries) counts[e.kind]++;
@@ -768,7 +769,7 @@ function list(names: string[], max = 4): string {
   return names.length > max ? `${shown} and ${names.length - max} more` : shown;
 }
 
-function describe(e: LedgerEntry, onnxById: Map<string, GraphNode>, hnById: Map<string, GraphNode>, entryById: Map<string, LedgerEntry>): string {
+function describe(e: LedgerEntry, hnById: Map<string, GraphNode>, entryById: Map<string, LedgerEntry>): string {
   const layers = e.hnLayers.map(unscoped);
   const main = e.onnxNodes.length === 1 ? `${e.onnxOps[0]} ${e.onnxNodes[0]}` : `${e.onnxNodes.length} ONNX nodes (${list(uniq(e.onnxOps))})`;
   const by = e.structural ? ' (matched by graph structure only)' : '';
@@ -810,6 +811,4 @@ function describe(e: LedgerEntry, onnxById: Map<string, GraphNode>, hnById: Map<
       if (e.hnLayers.length) return `HN layer ${layers[0]} (${e.hnTypes[0]}) could not be matched to an ONNX node`;
       return `${main} could not be matched to an HN layer`;
   }
-  void onnxById;
-  return main;
 }
