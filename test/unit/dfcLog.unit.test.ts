@@ -307,3 +307,24 @@ describe('dfcLog: hostile input', () => {
     assert.equal(t.parse.endNodes.length, 2000);
   });
 });
+
+describe('dfcLog: other failures from the error catalogue', () => {
+  it('UnsupportedModelError names the ONNX node it was translated from', () => {
+    const s = parseDfcLog(
+      '[info] Translation started on ONNX model vit\nhailo_sdk_common.hailo_nn.exceptions.UnsupportedModelError: ew mult layer ew_mult1 (translated from /blocks/blocks.0/attn/Mul) expects 2 inputs but found 1\n',
+    );
+    assert.deepEqual([s.errors[0]!.errorClass, s.errors[0]!.category, s.errors[0]!.node], ['UnsupportedModelError', 'parser', '/blocks/blocks.0/attn/Mul']);
+    assert.equal(s.steps[0]!.status, 'failed');
+  });
+
+  it('argparse refusals, the OOM killer and native crashes fail the running step', () => {
+    const usage = parseDfcLog("[info] Running `hailo compiler x.har --batch-size 8`\nhailo: error: unrecognized arguments: --batch-size 8\n");
+    assert.deepEqual([usage.errors[0]!.errorClass, usage.errors[0]!.message, usage.steps[0]!.status], ['UsageError', 'unrecognized arguments: --batch-size 8', 'failed']);
+    const oom = parseDfcLog('[info] Starting Model Optimization\n[info] Starting Statistics Collector\nbash: line 1: 48211 Killed                  hailo optimize enc.har\n');
+    assert.deepEqual([oom.errors[0]!.errorClass, oom.errors[0]!.category, oom.steps[0]!.status, oom.outcome], ['Killed', 'optimize', 'failed', 'failed']);
+    const seg = parseDfcLog('[info] Starting Hailo allocation and compilation flow\nSegmentation fault (core dumped)\n');
+    assert.deepEqual([seg.errors[0]!.errorClass, seg.steps[0]!.status], ['Crashed', 'failed']);
+    const mem = parseDfcLog('[info] Starting Model Optimization\nnumpy.core._exceptions._ArrayMemoryError: Unable to allocate 112. GiB for an array with shape (1024, 1500, 768, 25) and data type float32\n');
+    assert.deepEqual([mem.errors[0]!.errorClass, mem.errors[0]!.category], ['_ArrayMemoryError', 'optimize']);
+  });
+});

@@ -636,6 +636,11 @@ export class DfcLogParser {
     const err: DfcLogError = { category: categoryOf(ex.cls, ex.qualified, this.step?.step), errorClass: ex.cls, message: ex.message, line: n };
     if (ex.qualified) err.qualifiedClass = ex.qualified;
     if (this.step) err.step = this.step.step;
+    if (err.category === 'parser') {
+      // `ew mult layer ew_mult1 (translated from /blocks/blocks.0/attn/Mul) expects ...`
+      const node = /\(translated from ([^()\s]+)\)/.exec(ex.message)?.[1];
+      if (node) err.node = node;
+    }
     return err;
   }
 
@@ -1224,6 +1229,22 @@ export class DfcLogParser {
       this.pendingChain = this.s.tracebacks[this.s.tracebacks.length - 1];
       this.dropLastTracebackError();
       this.emitLine(n, 'traceback', line);
+      return;
+    }
+    // argparse refusing the command line, the OOM killer, a native crash
+    if ((m = /^(?:hailo|hailomz): error: (.*)$/.exec(trimmed))) {
+      this.addError({ category: this.step ? stepCategory(this.step.step) : 'other', errorClass: 'UsageError', message: m[1]!, line: n }, trimmed);
+      this.emitLine(n, 'error', line);
+      return;
+    }
+    if (/^(?:.*: line \d+: +\d+ )?Killed(?:\s|$)/.test(trimmed)) {
+      this.addError({ category: this.step ? stepCategory(this.step.step) : 'other', errorClass: 'Killed', message: 'The process was killed (often the out-of-memory killer): ' + trimmed, line: n }, trimmed);
+      this.emitLine(n, 'error', line);
+      return;
+    }
+    if (/^(?:.*: line \d+: +\d+ )?(?:Segmentation fault|Aborted|Bus error)(?: \(core dumped\))?(?:\s|$)/.test(trimmed)) {
+      this.addError({ category: this.step ? stepCategory(this.step.step) : 'other', errorClass: 'Crashed', message: trimmed, line: n }, trimmed);
+      this.emitLine(n, 'error', line);
       return;
     }
     // a pyparsing position, kept to give a model-script error its line
