@@ -77,7 +77,7 @@ export async function installWrapper(host: SshHost, workDir: string, signal?: Ab
   // installed through the host (the container sees it through its mount of the work dir)
   const file = rjoin(workDir, 'bin', JOB_WRAPPER_NAME);
   const r = await host.execScript('[ -f "$1" ] && echo yes || echo no', [file], { signal });
-  if (r.stdout.toString().trim() !== 'yes') {
+  if (!/(^|\n)yes\n?$/.test(r.stdout.toString())) {
     await host.execScript('set -e; mkdir -p -- "$(dirname -- "$1")"; cat > "$1.part.$$"; mv -f -- "$1.part.$$" "$1"', [file], { signal, stdin: JOB_WRAPPER });
   }
   return file;
@@ -102,7 +102,7 @@ printf '%s %s\\n' "$(cat "$d/pid" 2>/dev/null)" "$(cat "$d/pgid" 2>/dev/null)"
 export async function startDetached(host: SshHost, opts: { wrapper: string; jobDir: string; cwd: string; argv: readonly string[]; env?: JobEnv; signal?: AbortSignal }): Promise<JobRef> {
   if (!opts.argv.length) throw new HailoError('INVALID_ARGUMENT', 'empty remote command');
   const r = await script(host, opts.env, START_SCRIPT, [opts.jobDir, opts.wrapper, opts.cwd, ...opts.argv], { signal: opts.signal });
-  const m = /^(\d+) (\d+)\s*$/.exec(r.stdout.toString());
+  const m = /(?:^|\n)(\d+) (\d+)\s*$/.exec(r.stdout.toString());
   if (!m) throw new HailoError('SSH_FAILED', `${host.host}: the remote job did not start in ${opts.jobDir} (got "${r.stdout.toString().trim()}")`);
   return { jobDir: opts.jobDir, pid: Number(m[1]), pgid: Number(m[2]) };
 }
@@ -126,8 +126,11 @@ exit 0
 /** One poll: exit status, log size, RSS and the log bytes after `offset`. */
 export async function pollJob(host: SshHost, job: JobRef, offset: number, signal?: AbortSignal, env?: JobEnv): Promise<PollResult> {
   const r = await script(host, env, POLL_SCRIPT, [job.jobDir, String(offset), String(job.pgid), String(POLL_CHUNK)], { signal });
-  const nl = r.stdout.indexOf(10);
-  const head = nl >= 0 ? r.stdout.subarray(0, nl).toString() : '';
+  // anything a login rc file printed comes before our header: skip to it
+  const starts = r.stdout.subarray(0, 4).toString() === 'HWB ';
+  const at = starts ? 0 : r.stdout.indexOf('\nHWB ') + 1;
+  const nl = starts || at > 0 ? r.stdout.indexOf(10, at) : -1;
+  const head = nl >= 0 ? r.stdout.subarray(at, nl).toString() : r.stdout.subarray(0, 120).toString();
   const m = /^HWB (\d+) (-|\d+) (\d+) ([01]) (\d+)$/.exec(head);
   if (!m) throw new HailoError('SSH_FAILED', `${host.host}: unexpected answer while following ${job.jobDir}: "${head.slice(0, 120)}"`);
   const data = r.stdout.subarray(nl + 1);
@@ -161,7 +164,7 @@ kill -0 -"$pg" 2>/dev/null && echo alive || echo gone
 export async function cancelJob(host: SshHost, job: JobRef, graceSeconds = 5, env?: JobEnv): Promise<void> {
   if (!(job.pgid > 1)) throw new HailoError('INVALID_ARGUMENT', `refusing to signal process group ${job.pgid}`);
   const r = await script(host, env, CANCEL_SCRIPT, [job.jobDir, String(job.pgid), String(Math.max(1, Math.round(graceSeconds)))]);
-  if (r.stdout.toString().trim() !== 'gone') throw new HailoError('REMOTE_STEP_FAILED', `${host.host}: process group ${job.pgid} of ${job.jobDir} is still alive after KILL`);
+  if (!/(^|\n)gone\n?$/.test(r.stdout.toString())) throw new HailoError('REMOTE_STEP_FAILED', `${host.host}: process group ${job.pgid} of ${job.jobDir} is still alive after KILL`);
 }
 
 export interface FollowOptions {

@@ -303,8 +303,9 @@ export class SshHost {
   /** The remote home directory (cached). */
   async home(signal?: AbortSignal): Promise<string> {
     if (this.homeDir) return this.homeDir;
-    const r = await this.execScript('printf "%s" "$HOME"', [], { signal });
-    const h = r.stdout.toString('utf8');
+    const r = await this.execScript('printf "\\nHWB-HOME:%s" "$HOME"', [], { signal });
+    const text = r.stdout.toString('utf8');
+    const h = text.slice(text.lastIndexOf('\nHWB-HOME:') + 10);
     if (!h.startsWith('/')) throw new HailoError('SSH_FAILED', `${this.host}: the remote $HOME is not an absolute path ("${h}")`);
     this.homeDir = h;
     return h;
