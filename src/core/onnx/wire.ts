@@ -62,7 +62,7 @@ export class WireSource {
   /** A varint as a JS number (int64 two's complement mapped to negative numbers; > 2^53 loses precision). */
   async varint(end: number, what: string): Promise<number> {
     const avail = Math.min(10, end - this.pos);
-    if (avail <= 0) throw this.invalid(what, 'expected a varint at the end of its message');
+    if (avail <= 0) throw end >= this.size ? this.truncated(what) : this.invalid(what, 'expected a varint at the end of its message');
     await this.ensure(avail, what);
     let lo = 0;
     let hi = 0;
