@@ -291,3 +291,39 @@ describe('ledger on the ONNX files of the ONNX fixture generator (openOnnx, shap
     });
   }
 });
+
+describe('ledger host split', () => {
+  it('a constant chain (Constant -> Cast) feeding a node inside the HEF part is not host', () => {
+    const v = (name: string, shape: number[]) => ({ name, shape, dtype: 'float32' });
+    const onnx: GraphModel = {
+      kind: 'onnx',
+      name: 'm',
+      inputs: [v('x', [1, 4, 8])],
+      outputs: [v('y', [1, 4, 8])],
+      values: { x: v('x', [1, 4, 8]), c: v('c', [3]), c2: v('c2', [3]), r: v('r', [1, 4, 8]), y: v('y', [1, 4, 8]), z: v('z', [1, 4, 8]) },
+      nodes: [
+        { id: '/Constant', op: 'Constant', scope: '', inputs: [], outputs: ['c'], attrs: {} },
+        { id: '/Cast', op: 'Cast', scope: '', inputs: ['c'], outputs: ['c2'], attrs: {} },
+        { id: '/Reshape', op: 'Reshape', scope: '', inputs: ['x', 'c2'], outputs: ['r'], attrs: {} },
+        { id: '/Relu', op: 'Relu', scope: '', inputs: ['r'], outputs: ['y'], attrs: {} },
+        { id: '/Sigmoid', op: 'Sigmoid', scope: '', inputs: ['y'], outputs: ['z'], attrs: {} },
+      ],
+    };
+    const hn = parseHn(
+      {
+        name: 'm',
+        layers: {
+          'm/input_layer1': { type: 'input_layer', output: ['m/activation1'], output_shapes: [[-1, 1, 4, 8]], original_names: ['x'] },
+          'm/activation1': { type: 'activation', input: ['m/input_layer1'], output: ['m/output_layer1'], output_shapes: [[-1, 1, 4, 8]], original_names: ['/Relu'] },
+          'm/output_layer1': { type: 'output_layer', input: ['m/activation1'], output_shapes: [[-1, 1, 4, 8]], original_names: ['y'] },
+        },
+      },
+      'm.hn',
+    ).graph;
+    const l = computeLedger(onnx, hn, { stage: 'parse', parseLog: "[info] End nodes mapped from original model: '/Relu'.\n" });
+    assert.equal(entryOf(l, '/Cast').kind, 'removed');
+    assert.equal(entryOf(l, '/Reshape').kind, 'removed');
+    assert.equal(entryOf(l, '/Sigmoid').kind, 'host');
+    assert.equal(entryOf(l, '/Relu').kind, 'kept');
+  });
+});

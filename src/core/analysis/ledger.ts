@@ -310,8 +310,10 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
       down.add(id);
       for (const o of oi.byId.get(id)!.outputs) for (const c of oi.consumers.get(o) ?? []) q.push(c.id);
     }
-    for (const id of up) {
-      const n = oi.byId.get(id)!;
+    // in graph order (ONNX graphs are topologically sorted), so a constant chain is seen source first
+    for (const n of onnx.nodes) {
+      const id = n.id;
+      if (!up.has(id)) continue;
       const fromActivation = down.has(id);
       const constantFeeder = !fromActivation && n.inputs.every((i) => !i || !oi.producer.has(i) || inRegion.has(oi.producer.get(i)!.id)) && n.outputs.some((o) => (oi.consumers.get(o) ?? []).some((c) => down.has(c.id)));
       if (fromActivation || constantFeeder || n.op === 'Constant') inRegion.add(id);
