@@ -74,6 +74,7 @@ export class AllsService implements vscode.Disposable {
       vscode.languages.registerCompletionItemProvider(sel, { provideCompletionItems: (d, p) => this.complete(d, p) }, '(', ',', '=', '[', '{', '/', ' '),
       vscode.languages.registerHoverProvider(sel, { provideHover: (d, p) => this.hover(d, p) }),
       vscode.languages.registerDefinitionProvider(sel, { provideDefinition: (d, p) => this.definition(d, p) }),
+      vscode.languages.registerDocumentSymbolProvider(sel, { provideDocumentSymbols: (d) => this.outline(d) }, { label: 'Model script' }),
       vscode.languages.registerCodeActionsProvider(sel, { provideCodeActions: (d, r, c) => this.codeActions(d, r, c) }, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
       vscode.commands.registerCommand('hailo.selectAllsHar', command(services.log, (uri?: vscode.Uri) => this.pickHar(uri))),
     );
@@ -247,6 +248,13 @@ export class AllsService implements vscode.Disposable {
       if (loc) out.push(loc);
     }
     return out.length ? out : undefined;
+  }
+
+  private async outline(doc: vscode.TextDocument): Promise<vscode.DocumentSymbol[]> {
+    const c = await core();
+    const script = await this.script(doc);
+    const range = (s: { start: number; end: number }) => new vscode.Range(doc.positionAt(s.start), doc.positionAt(s.end));
+    return c.symbols(script).map((x) => new vscode.DocumentSymbol(x.name, x.detail, x.kind === 'layer' ? vscode.SymbolKind.Variable : vscode.SymbolKind.Function, range(x.span), range(x.selection)));
   }
 
   /** Quick fixes: the "did you mean" replacements and the missing "name = ". */

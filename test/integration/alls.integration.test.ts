@@ -144,6 +144,13 @@ describe('alls model scripts', function () {
     assert.ok(fix.edit && fix.edit.get(doc.uri).some((e) => e.newText === 'conv7'));
   });
 
+  it('outlines the script', async () => {
+    const syms = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', doc.uri);
+    const names = syms.map((x) => x.name);
+    assert.ok(names.includes('norm1'), names.join(', '));
+    assert.ok(names.includes('quantization_param conv99'), names.join(', '));
+  });
+
   it('goes from a layer the script creates to the line that creates it', async () => {
     const line = 3;
     const locs = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>('vscode.executeDefinitionProvider', doc.uri, new vscode.Position(line, doc.lineAt(line).text.indexOf('norm1') + 1));

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { loadLayerCatalog } from '../../src/core/hailo/alls/catalog';
-import { complete, definition, hover } from '../../src/core/hailo/alls/language';
+import { complete, definition, hover, symbols } from '../../src/core/hailo/alls/language';
 import type { LayerCatalog } from '../../src/core/hailo/alls/layers';
 import { parseScript } from '../../src/core/hailo/alls/parser';
 
@@ -174,5 +174,21 @@ describe('alls go-to-definition', () => {
   it('has nothing for commands and keywords', () => {
     assert.deepEqual(d('quantization_param'), []);
     assert.deepEqual(d('precision_mode'), []);
+  });
+});
+
+describe('alls outline', () => {
+  it('lists the layers a script creates and its other commands', () => {
+    const text = 'n1 = normalization([0.0], [1.0])\n# comment\na_d0, a_dc = defuse(a, 1)\nquantization_param({ew_add*}, precision_mode=a16_w16)\ncontext_0.place(0, [conv1])\ntranspose()\n';
+    const s = symbols(parseScript(text));
+    assert.deepEqual(s.map((x) => `${x.kind}:${x.name}:${x.detail}`), [
+      'layer:n1:normalization(…)',
+      'layer:a_d0:defuse(…)',
+      'layer:a_dc:defuse(…)',
+      'command:quantization_param {ew_add*}:',
+      'command:context_0.place 0:',
+      'command:transpose:',
+    ]);
+    assert.equal(text.slice(s[1]!.selection.start, s[1]!.selection.end), 'a_d0');
   });
 });

@@ -421,3 +421,32 @@ export function definition(script: Script, offset: number, ctx: LanguageContext 
   }
   return out;
 }
+
+// ------------------------------------------------------------------------------------ outline
+
+export interface ScriptSymbol {
+  name: string;
+  detail: string;
+  kind: 'layer' | 'command';
+  /** The whole statement, and the part to select (the name). */
+  span: Span;
+  selection: Span;
+}
+
+/** The outline: one entry per layer a statement creates, else one per command with its first argument. */
+export function symbols(script: Script): ScriptSymbol[] {
+  const out: ScriptSymbol[] = [];
+  for (const s of script.statements) {
+    if (!s.command) continue;
+    const span = { start: s.start, end: s.end };
+    const call = `${s.object ? `${s.object.text}.` : ''}${s.command.text}`;
+    if (s.targets?.length) {
+      for (const t of s.targets) out.push({ name: t.text, detail: `${call}(…)`, kind: 'layer', span, selection: { start: t.start, end: t.end } });
+      continue;
+    }
+    const first = s.args[0];
+    const arg = first ? script.text.slice(first.start, first.end).replace(/\s+/g, ' ') : '';
+    out.push({ name: arg ? `${call} ${arg.length > 60 ? `${arg.slice(0, 59)}…` : arg}` : call, detail: '', kind: 'command', span, selection: { start: s.command.start, end: s.command.end } });
+  }
+  return out;
+}
