@@ -212,13 +212,14 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
   });
 
   it('hostile file names and remote paths: nothing is executed', async () => {
-    control({});
+    const argvFile = path.join(sshd.dir, `argv-${n}.jsonl`);
+    control({ argvFile });
     const tag = `hwb-canary-${process.pid}-${Date.now()}`;
     const home = os.homedir();
     const hostile = `we'ird $(cd;touch ${tag}) \`cd;touch ${tag}\` ; touch ${tag}\nline`;
     fs.mkdirSync(path.join(root, hostile));
     fs.renameSync(path.join(root, 'model.onnx'), path.join(root, hostile, `${hostile}.onnx`));
-    const m = model({ onnx: `${hostile}/${hostile}.onnx`, calibSet: undefined, modelScript: undefined });
+    const m = model({ onnx: `${hostile}/${hostile}.onnx`, calibSet: undefined, modelScript: undefined, endNodes: [`/a b/$(cd;touch ${tag})`, "x'y", '-rf', 'ünï\ncode'] });
     const t = target({ workDir: path.join(sshd.dir, `work ${hostile}`) });
     const run = await startRun(ctx(), { projectRoot: root, model: m, target: t, steps: ['parse', 'optimize'] });
     assert.equal(run.status, 'succeeded', JSON.stringify(run.steps.map((s) => s.error)));
@@ -227,6 +228,9 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
       assert.equal(fs.existsSync(path.join(d, tag)), false, `canary in ${d}`);
     }
     assert.ok(fs.existsSync(path.join(root, hostile, `${hostile}.har`)));
+    // the remote tool received exactly the argv we built, byte for byte
+    const got = fs.readFileSync(argvFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    assert.deepEqual(got, run.steps.map((s) => s.command.slice(1)));
   });
 
   it('docker targets: steps run through docker exec with the work dir mapped into the container; cancel reaches them', async () => {
