@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import type { Finding } from '../core/analysis/finding';
-import type { LedgerEntry, LedgerKind, LedgerStage } from '../core/analysis/ledger';
+import { scopeGroup, type LedgerEntry, type LedgerKind, type LedgerStage } from '../core/analysis/ledger';
 import type { LedgerInputs, LedgerRunResult } from '../core/analysis/ledgerRun';
 import { command, type Services } from './services';
 
@@ -38,14 +38,6 @@ type Item =
   | { type: 'kind'; kind: LedgerKind; entries: LedgerEntry[] }
   | { type: 'scope'; kind: LedgerKind; scope: string; entries: LedgerEntry[] }
   | { type: 'entry'; entry: LedgerEntry };
-
-/** Group key of a module scope: up to the first list index ("blocks.3"), else its first part. */
-export function scopeGroup(scope: string): string {
-  if (!scope) return '';
-  const parts = scope.split('.');
-  const i = parts.findIndex((p) => /^\d+$/.test(p));
-  return i > 0 ? parts.slice(0, i + 1).join('.') : parts[0]!;
-}
 
 class RewritesView implements vscode.TreeDataProvider<Item>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Item | undefined>();

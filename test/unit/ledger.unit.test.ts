@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { GraphModel } from '../../src/core/graph/model';
 import { parseHn } from '../../src/core/hailo/hn';
 import { readHar } from '../../src/core/hailo/har';
-import { computeLedger, compareShapes, type Ledger, type LedgerEntry } from '../../src/core/analysis/ledger';
+import { computeLedger, compareShapes, scopeGroup, type Ledger, type LedgerEntry } from '../../src/core/analysis/ledger';
 import { ledgerFindings } from '../../src/core/analysis/ledgerFindings';
 import { buildPair, generatedOnnx, TOY, variants, writeFixtures } from '../fixtures/hailo/gen';
 
@@ -253,6 +253,14 @@ describe('ledger', () => {
     assert.deepEqual(e.evidence, ['structural']);
     assert.equal(l.stats.structuralMatches, 1);
     assert.match(e.note, /matched by graph structure only/);
+  });
+
+  it('scope groups for the Rewrites view', () => {
+    assert.equal(scopeGroup('blocks.3.attn.query'), 'blocks.3');
+    assert.equal(scopeGroup('encoder.layers.11.mlp'), 'encoder.layers.11');
+    assert.equal(scopeGroup('ln_post'), 'ln_post');
+    assert.equal(scopeGroup('conv1.inner'), 'conv1');
+    assert.equal(scopeGroup(''), '');
   });
 
   it('compareShapes: canonical moves vs real changes', () => {

@@ -606,6 +606,14 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
   };
 }
 
+/** Group key of a module scope for the Rewrites view: up to the first list index ("blocks.3"), else its first part. */
+export function scopeGroup(scope: string): string {
+  if (!scope) return '';
+  const parts = scope.split('.');
+  const i = parts.findIndex((p) => /^\d+$/.test(p));
+  return i > 0 ? parts.slice(0, i + 1).join('.') : parts[0]!;
+}
+
 function addEvidence(e: LedgerEntry, ev: Evidence): void {
   if (!e.evidence.includes(ev)) e.evidence.push(ev);
 }
