@@ -295,6 +295,11 @@ const TF_NOISE = [
   /^To enable the following instructions: .* in other operations, rebuild TensorFlow/,
   /^Skipping registering GPU devices/,
 ];
+/** First characters of the TF_NOISE patterns: a digit, I/W/E/F, T(o enable), S(kipping). */
+function mayBeNoise(c: number): boolean {
+  return (c >= 48 && c <= 57) || c === 73 || c === 87 || c === 69 || c === 70 || c === 84 || c === 83;
+}
+
 /** A TensorFlow log line glued after a progress bar on the same line. */
 const TF_GLUED = /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+: [IWEF] \S/;
 const QUALIFIED_EXCEPTION = /^\s*((?:[a-z_][\w]*\.)+)(_?[A-Z]\w*): ?(.*)$/;
@@ -499,7 +504,8 @@ export class DfcLogParser {
         return;
       }
     }
-    const glued = line.length > 30 ? TF_GLUED.exec(line) : null;
+    // TensorFlow lines carry `<file>:<line>] `; only then look for one glued on
+    const glued = line.length > 30 && line.indexOf('] ', 12) >= 0 ? TF_GLUED.exec(line) : null;
     if (glued && glued.index > 0) {
       this.processLine(line.slice(0, glued.index));
       this.processLine(line.slice(glued.index));
@@ -550,7 +556,7 @@ export class DfcLogParser {
       else if (level === 'error') this.addError({ category: 'other', message: text, line: n }, text);
       return;
     }
-    if (TF_NOISE.some((re) => re.test(line))) {
+    if (mayBeNoise(line.charCodeAt(0)) && TF_NOISE.some((re) => re.test(line))) {
       this.s.stats.noiseLines++;
       this.emitLine(n, 'noise', line);
       return;
@@ -1237,12 +1243,12 @@ export class DfcLogParser {
       this.emitLine(n, 'error', line);
       return;
     }
-    if (/^(?:.*: line \d+: +\d+ )?Killed(?:\s|$)/.test(trimmed)) {
+    if (trimmed.includes('Killed') && /^(?:[^:]*: line \d+: +\d+ +)?Killed(?:\s|$)/.test(trimmed)) {
       this.addError({ category: this.step ? stepCategory(this.step.step) : 'other', errorClass: 'Killed', message: 'The process was killed (often the out-of-memory killer): ' + trimmed, line: n }, trimmed);
       this.emitLine(n, 'error', line);
       return;
     }
-    if (/^(?:.*: line \d+: +\d+ )?(?:Segmentation fault|Aborted|Bus error)(?: \(core dumped\))?(?:\s|$)/.test(trimmed)) {
+    if (/(?:Segmentation fault|Aborted|Bus error)/.test(trimmed) && /^(?:[^:]*: line \d+: +\d+ +)?(?:Segmentation fault|Aborted|Bus error)(?: \(core dumped\))?(?:\s|$)/.test(trimmed)) {
       this.addError({ category: this.step ? stepCategory(this.step.step) : 'other', errorClass: 'Crashed', message: trimmed, line: n }, trimmed);
       this.emitLine(n, 'error', line);
       return;
