@@ -56,6 +56,8 @@ describe('ONNX static shape inference', () => {
       Where: [1, 10],
       Add: [1, 16, 8, 8],
       ArgMax: [1, 1],
+      Einsum: [2, 3, 5],
+      Einsum_1: [7, 2, 3, 6], // implicit output with an ellipsis
     };
     for (const [n, s] of Object.entries(expected)) assert.deepEqual(v(n), s, n);
     assert.deepEqual(m.graph.values['/Split_output_0']?.shape, [1, 4, 8, 8]);

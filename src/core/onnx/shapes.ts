@@ -97,6 +97,7 @@ export function inferShapes(inp: ShapeInput): string[] {
         else shape = merged;
       }
       if (!shape && decl?.shape) shape = decl.shape;
+      if (!shape && res) warnings.push(`${node.id} (${node.op}): shape of output ${k} '${out}' is not inferred`);
       const prev = inp.values[out];
       inp.values[out] = { name: out, shape: shape ?? prev?.shape, dtype: dtype ?? decl?.dtype ?? prev?.dtype };
       const f = res?.folded?.[k];
@@ -546,6 +547,8 @@ function inferNode(node: GraphNode, inp: ShapeInput, opset: number, folded: Map<
       const div = (d: Dim, k: number) => (isNum(d) ? d / k : UNKNOWN);
       return { shapes: [op === 'DepthToSpace' ? [n, div(c, b * b), mul(h, b), mul(w, b)] : [n, mul(c, b * b), div(h, b), div(w, b)]] };
     }
+    case 'Einsum':
+      return { shapes: [einsum(attrStr(node, 'equation', ''), node.inputs.map((_, k) => shapeOf(k)))] };
     case 'NonZero':
       return { shapes: [[shapeOf(0).length, UNKNOWN]], dtypes: ['int64'] };
     default:
@@ -684,6 +687,48 @@ function convTranspose(node: GraphNode, x: Dim[], w: Dim[]): Dim[] {
     else out.push(s * (d - 1) + (outPad[i] ?? 0) + (k - 1) * (dil[i] ?? 1) + 1 - (pads[i] ?? 0) - (pads[i + sp] ?? 0));
   }
   return out;
+}
+
+/** Einsum output shape: letters map to dims, '...' broadcasts, implicit output = letters seen once, sorted. */
+function einsum(equation: string, shapes: Dim[][]): Dim[] {
+  const eq = equation.replace(/\s+/g, '');
+  const [lhs, rhs] = eq.split('->') as [string, string | undefined];
+  const terms = lhs.split(',');
+  if (!eq || terms.length !== shapes.length) throw new Skip(`equation '${equation}' does not match ${shapes.length} inputs`);
+  const dims = new Map<string, Dim>();
+  const counts = new Map<string, number>();
+  const ellipses: Dim[][] = [];
+  terms.forEach((term, t) => {
+    const shape = shapes[t]!;
+    const [pre, post] = term.includes('...') ? (term.split('...') as [string, string]) : [term, undefined];
+    const letters = post === undefined ? pre : pre + post;
+    if (!/^[a-zA-Z]*$/.test(letters)) throw new Skip(`equation '${equation}' is not understood`);
+    const ell = shape.length - letters.length;
+    if (ell < 0 || (post === undefined && ell !== 0)) throw new Skip(`term '${term}' does not fit rank ${shape.length}`);
+    if (post !== undefined) ellipses.push(shape.slice(pre.length, pre.length + ell));
+    const own = [...shape.slice(0, pre.length), ...shape.slice(pre.length + ell)];
+    [...letters].forEach((c, i) => {
+      const d = own[i]!;
+      counts.set(c, (counts.get(c) ?? 0) + 1);
+      const prev = dims.get(c);
+      if (prev === undefined || prev === 1) dims.set(c, d);
+      else if (isNum(prev) && isNum(d) && d !== 1 && d !== prev) throw new Skip(`'${c}' is ${prev} in one operand and ${d} in another`);
+    });
+  });
+  const ell = broadcastShapes(ellipses);
+  const out = rhs ?? `${ellipses.length ? '...' : ''}${[...counts].filter(([, n]) => n === 1).map(([c]) => c).sort().join('')}`;
+  const result: Dim[] = [];
+  const [opre, opost] = out.includes('...') ? (out.split('...') as [string, string]) : [out, undefined];
+  for (const c of opre) result.push(dims.get(c) ?? failLetter(c, equation));
+  if (opost !== undefined) {
+    result.push(...ell);
+    for (const c of opost) result.push(dims.get(c) ?? failLetter(c, equation));
+  }
+  return result;
+}
+
+function failLetter(c: string, equation: string): never {
+  throw new Skip(`output letter '${c}' of '${equation}' appears in no input`);
 }
 
 function matmul(a0: Dim[], b0: Dim[]): Dim[] {
