@@ -206,6 +206,22 @@ export function registerRewrites(services: Services): void {
   const tree = vscode.window.createTreeView('hailo.rewrites', { treeDataProvider: view, showCollapseAll: true });
   context.subscriptions.push(view, diagnostics, tree);
   let running: AbortController | undefined;
+  // a comparison goes stale when either file changes (a new export, a new parse): say so and drop its diagnostics
+  let watchers: vscode.Disposable[] = [];
+  const watch = (files: string[]) => {
+    for (const w of watchers) w.dispose();
+    watchers = files.map((f) => {
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(f)), path.basename(f)), true, false, false);
+      const stale = () => {
+        diagnostics.clear();
+        tree.message = `${path.basename(f)} changed since this comparison; compare again for current results.`;
+      };
+      w.onDidChange(stale);
+      w.onDidDelete(stale);
+      return w;
+    });
+  };
+  context.subscriptions.push({ dispose: () => watchers.forEach((w) => w.dispose()) });
 
   const compare = async (inputs: LedgerInputs, why: string, signal?: AbortSignal): Promise<LedgerRunResult> => {
     const { runLedger } = await import('../core/analysis/ledgerRun');
@@ -216,6 +232,7 @@ export function registerRewrites(services: Services): void {
     tree.message = `${why}: ${l.stats.onnxNodes} ONNX nodes, ${l.stats.hnLayers} HN layers. ${KIND_ORDER.filter((k) => l.counts[k]).map((k) => `${l.counts[k]} ${k}`).join(', ')}.${l.contexts?.count ? ` ${l.contexts.count} context(s).` : ''}`;
     diagnostics.clear();
     for (const [file, ds] of toDiagnostics(r.findings, r.files.onnx)) diagnostics.set(vscode.Uri.file(file), ds);
+    watch([inputs.onnxFile, inputs.hailoFile]);
     log.info(`Rewrite ledger (${why}): ${inputs.onnxFile} vs ${inputs.hailoFile}: ${JSON.stringify(l.counts)} in ${r.timings.ledger.toFixed(0)} ms (read ONNX ${r.timings.readOnnx.toFixed(0)} ms, HAR ${r.timings.readHailo.toFixed(0)} ms)`);
     for (const w of r.warnings) log.warn(`Rewrite ledger: ${w}`);
     return r;

@@ -72,6 +72,14 @@ describe('rewrite ledger', function () {
     assert.ok(onPy[0]!.relatedInformation?.some((r) => r.location.uri.fsPath.endsWith('.har') && /normalization1/.test(r.message)));
   });
 
+  it('the diagnostics go when the compared HAR changes on disk', async () => {
+    const har = path.join(dir, 'gen-whisper-toy-op17.har');
+    assert.ok(ledgerDiagnostics(vscode.Uri.file(onnx)).length > 0);
+    fs.appendFileSync(har, Buffer.alloc(0));
+    fs.writeFileSync(har, fs.readFileSync(path.join(FIX, 'gen-whisper-toy-op17.har')));
+    await until(() => ledgerDiagnostics(vscode.Uri.file(onnx)).length === 0, 'stale diagnostics to be cleared');
+  });
+
   it('a HAR opens in the model editor', async () => {
     await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(path.join(dir, 'gen-whisper-toy-op17.har')), 'hailo.modelEditor');
     await until(() => {
