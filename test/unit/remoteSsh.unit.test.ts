@@ -106,6 +106,16 @@ describe('remote: against a real sshd', function () {
     assert.deepEqual(fs.readFileSync(back), fs.readFileSync(local));
   });
 
+  it('reports upload progress up to the full size, and fails cleanly when the remote cannot write', async () => {
+    const local = path.join(sshd.dir, 'big.bin');
+    fs.writeFileSync(local, Buffer.alloc(3 * 1024 * 1024, 9));
+    const seen: number[] = [];
+    await host.upload(local, path.join(sshd.dir, 'big-remote.bin'), undefined, (sent) => seen.push(sent));
+    assert.equal(seen[seen.length - 1], 3 * 1024 * 1024);
+    assert.deepEqual(fs.readFileSync(path.join(sshd.dir, 'big-remote.bin')), fs.readFileSync(local));
+    await assert.rejects(host.upload(local, '/proc/hwb-nope/x.bin', undefined, () => {}), (e: unknown) => isHailoError(e, 'REMOTE_STEP_FAILED'));
+  });
+
   it('reports a non-zero remote exit code', async () => {
     const r = await host.exec(['sh', '-c', 'exit 7'], { check: false });
     assert.equal(r.exitCode, 7);

@@ -42,6 +42,8 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** Bytes or a file sent to the remote command's stdin. */
   stdin?: string | Uint8Array | { file: string };
+  /** With a file on stdin: told the bytes sent so far. */
+  onStdinProgress?: (sent: number) => void;
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
   /** Throw REMOTE_STEP_FAILED when the remote command exits non-zero (default true). */
@@ -259,12 +261,32 @@ export class SshHost {
         stripFinalNewline: false,
         cancelSignal: opts.signal,
         forceKillAfterDelay: 2000,
-        ...(input === undefined ? { stdin: 'ignore' as const } : typeof input === 'object' && 'file' in input ? { inputFile: input.file } : { input: typeof input === 'string' ? Buffer.from(input) : input }),
+        ...(input === undefined
+          ? { stdin: 'ignore' as const }
+          : typeof input === 'object' && 'file' in input
+            ? opts.onStdinProgress
+              ? { stdin: 'pipe' as const }
+              : { inputFile: input.file }
+            : { input: typeof input === 'string' ? Buffer.from(input) : input }),
         ...(opts.stdoutFile ? { stdout: { file: opts.stdoutFile } } : {}),
         ...(opts.onStdout ? { buffer: { stdout: false, stderr: true } } : {}),
       });
     } catch (e) {
       throw new HailoError('SSH_FAILED', `cannot run ${this.settings.sshPath}: ${(e as Error).message}`, { cause: e });
+    }
+    if (input !== undefined && typeof input === 'object' && 'file' in input && opts.onStdinProgress && sub.stdin) {
+      // stream the file ourselves to count what was sent; a dead ssh must not raise an unhandled EPIPE
+      const stdin = sub.stdin;
+      const rs = fs.createReadStream(input.file, { highWaterMark: 1 << 20 });
+      let sent = 0;
+      const report = opts.onStdinProgress;
+      rs.on('data', (c) => {
+        sent += c.length;
+        report(sent);
+      });
+      rs.on('error', () => stdin.destroy());
+      stdin.on('error', () => rs.destroy());
+      rs.pipe(stdin);
     }
     if (opts.onStdout) sub.stdout?.on('data', opts.onStdout);
     if (opts.onStderr) sub.stderr?.on('data', opts.onStderr);
@@ -319,9 +341,14 @@ export class SshHost {
   }
 
   /** Send a local file to a remote path (atomically: written beside it, then renamed). */
-  async upload(local: string, remote: string, signal?: AbortSignal): Promise<number> {
+  async upload(local: string, remote: string, signal?: AbortSignal, onProgress?: (sent: number, size: number) => void): Promise<number> {
     const size = fs.statSync(local).size;
-    await this.execScript('set -e; mkdir -p -- "$(dirname -- "$1")"; cat > "$1.part.$$"; mv -f -- "$1.part.$$" "$1"', [remote], { signal, stdin: { file: local } });
+    // the size check catches a stream cut short (the file is only renamed into place when complete)
+    await this.execScript(
+      'set -e; mkdir -p -- "$(dirname -- "$1")"; cat > "$1.part.$$"; n=$(wc -c < "$1.part.$$"); if [ "$n" -ne "$2" ]; then rm -f -- "$1.part.$$"; echo "short upload: $n of $2 bytes" >&2; exit 3; fi; mv -f -- "$1.part.$$" "$1"',
+      [remote, String(size)],
+      { signal, stdin: { file: local }, ...(onProgress ? { onStdinProgress: (n: number) => onProgress(n, size) } : {}) },
+    );
     return size;
   }
 

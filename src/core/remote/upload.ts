@@ -97,7 +97,12 @@ export async function uploadInputs(
     if (!missing.has(h.sha256)) continue;
     throwIfAborted(opts.signal);
     opts.onProgress?.(`Uploading ${path.basename(h.local)} (${(h.size / 1e6).toFixed(1)} MB)`);
-    bytesSent += await host.upload(h.local, rjoin(cache, h.sha256), opts.signal);
+    let last = 0;
+    bytesSent += await host.upload(h.local, rjoin(cache, h.sha256), opts.signal, (sent, size) => {
+      if (sent !== size && Date.now() - last < 500) return;
+      last = Date.now();
+      opts.onProgress?.(`Uploading ${path.basename(h.local)}: ${(sent / 1e6).toFixed(1)} of ${(size / 1e6).toFixed(1)} MB`);
+    });
     missing.delete(h.sha256);
     h.sent = true;
   }
