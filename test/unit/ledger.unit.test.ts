@@ -102,7 +102,8 @@ describe('ledger', () => {
     it('head Reshape/Transpose and the q scale have no layer: removed (by structure)', () => {
       const e = entryOf(l, '/blocks.0/attn/Reshape');
       assert.equal(e.kind, 'removed');
-      assert.ok(e.structural);
+      assert.deepEqual(e.evidence, ['structural']);
+      assert.equal(e.structural, false, 'not a match, so not flagged as one');
       assert.deepEqual(e.onnxOps.sort(), ['Mul', 'Reshape', 'Transpose']);
       assert.equal(entryOf(l, '/Transpose').kind, 'removed');
     });
@@ -136,10 +137,12 @@ describe('ledger', () => {
       assert.deepEqual(ln[0]!.related!.map((r) => r.node), ['whisper_toy_op17/format_conversion2', 'whisper_toy_op17/normalization1', 'whisper_toy_op17/format_conversion3']);
       assert.ok(f.every((x) => !x.nodes.includes('/blocks.0/attn/key/MatMul')), 'kept -> no finding');
       assert.equal(f.filter((x) => x.code === 'RW002').length, 2);
-      // the removed q scale (a Mul) is arithmetic: flagged, but only at info level since it is structural
+      // the removed q scale (a Mul) is arithmetic: a warning, with where it presumably went
       const mul = f.find((x) => x.code === 'RW005' && x.nodes.includes('/blocks.0/attn/Mul'))!;
-      assert.equal(mul.severity, 'info');
-      assert.match(mul.message, /matched by graph structure only/);
+      assert.equal(mul.severity, 'warning');
+      assert.match(mul.message, /\(Mul included\); presumably folded into matmul1; this was not confirmed by the HN/);
+      // layout-only removals are hints
+      assert.equal(f.find((x) => x.nodes.includes('/blocks.0/attn/Reshape_2'))!.severity, 'hint');
     });
 
     it('findings carry the source line from the source map', () => {
@@ -183,7 +186,7 @@ describe('ledger', () => {
     const e = entryOf(l, '/pad/Pad');
     assert.equal(e.changes[0]!.canonical, false);
     const f = ledgerFindings(l).find((x) => x.nodes.includes('/pad/Pad'))!;
-    assert.equal(f.severity, 'info', 'structural -> capped at info');
+    assert.equal(f.severity, 'warning');
     assert.match(f.message, /padding of \/pad\/Pad was dropped/);
   });
 

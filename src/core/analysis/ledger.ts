@@ -516,7 +516,9 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
     const joined = hnJoins(run.upHn, run.downHn, hi, passable);
     const allConst = nodes.every((n) => n.op === 'Constant' || n.inputs.every((i) => !i || onnx.values[i]?.initializer || !oi.producer.has(i) && !graphInputs.has(i)));
     const kind: LedgerKind = joined || allConst ? 'removed' : 'unmatched';
-    const entry = newEntry({ kind, onnxNodes: nodes.map((n) => n.id), hnLayers: [], evidence: kind === 'removed' ? ['structural'] : [], structural: kind === 'removed', note: '' });
+    // "removed" is not a match: no original name mentions these nodes (a fact of the HN); the graph
+    // structure only confirms that the HN joins their neighbours
+    const entry = newEntry({ kind, onnxNodes: nodes.map((n) => n.id), hnLayers: [], evidence: kind === 'removed' ? ['structural'] : [], structural: false, note: '' });
     if (kind === 'removed') {
       const down = [...run.downHn].map((h) => hi.byId.get(h)!).filter(Boolean);
       const pad = nodes.find((x) => x.op === 'Pad');
@@ -526,7 +528,7 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
   }
 
   // standalone Constant nodes: one entry for all of them
-  if (folded.length) newEntry({ kind: 'removed', onnxNodes: folded.map((n) => n.id), hnLayers: [], evidence: ['structural'], structural: true, note: '' });
+  if (folded.length) newEntry({ kind: 'removed', onnxNodes: folded.map((n) => n.id), hnLayers: [], evidence: ['structural'], structural: false, note: '' });
 
   // ---- 6. the compiler's layers and contexts
   const unattributed: CompilerPiece[] = [];
