@@ -116,6 +116,17 @@ describe('remote: against a real sshd', function () {
     await assert.rejects(host.upload(local, '/proc/hwb-nope/x.bin', undefined, () => {}), (e: unknown) => isHailoError(e, 'REMOTE_STEP_FAILED'));
   });
 
+  it('a missing ssh binary and a closed port become typed errors', async () => {
+    const noSsh = new SshHost(sshd.alias, { sshPath: path.join(sshd.dir, 'no-such-ssh'), connectTimeout: 5, configFile: sshd.clientConfig, controlDir: path.join(sshd.dir, 'cn') });
+    await assert.rejects(noSsh.exec(['true']), (e: unknown) => isHailoError(e, 'SSH_FAILED') && /hailo\.ssh\.path/.test((e as Error).message));
+    const cfg = path.join(sshd.dir, 'closed_config');
+    // port 1 on 127.0.0.1: nothing listens there
+    fs.writeFileSync(cfg, `Host closed\n  HostName 127.0.0.1\n  Port 1\n  UserKnownHostsFile ${sshd.knownHosts}\n`);
+    const closed = new SshHost('closed', { sshPath: 'ssh', connectTimeout: 3, configFile: cfg, controlDir: path.join(sshd.dir, 'cx') });
+    await assert.rejects(closed.exec(['true']), (e: unknown) => isHailoError(e, 'SSH_UNREACHABLE'));
+    assert.throws(() => new SshHost('-oProxyCommand=touch x', { sshPath: 'ssh', connectTimeout: 3 }), (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT'));
+  });
+
   it('reports a non-zero remote exit code', async () => {
     const r = await host.exec(['sh', '-c', 'exit 7'], { check: false });
     assert.equal(r.exitCode, 7);
