@@ -318,6 +318,40 @@ describe('lint: HW018 gather, HW020 pad', () => {
     assert.ok(!f.some((x) => x.nodes.includes('/front/Pad_1')));
     assert.ok(f.some((x) => x.nodes.includes('/front/Pad_2') && x.severity === 'error'));
   });
+  it("torch's F.pad chain (ConstantOfShape, Concat, Reshape, Slice step -1, Transpose, Cast) is folded", () => {
+    const padChain = (b: GraphBuilder, p: string, pads: number[]) => {
+      // what torch.onnx.export writes for F.pad(x, pads) on a rank-4 input
+      const zeros = b.node('ConstantOfShape', [b.node('Constant', [], [1], { value: { tensor: true, dtype: 'int64', dims: [1], values: [8 - pads.length] } }, `${p}/Constant`)], [8 - pads.length], { value: { tensor: true, dtype: 'int64', dims: [1], values: [0] } }, `${p}/ConstantOfShape`);
+      const cat = b.node('Concat', [b.node('Constant', [], [pads.length], { value: { tensor: true, dtype: 'int64', dims: [pads.length], values: pads } }, `${p}/Constant_1`), zeros], [8], { axis: 0 }, `${p}/Concat`);
+      const r = b.node('Reshape', [cat, b.node('Constant', [], [2], { value: { tensor: true, dtype: 'int64', dims: [2], values: [-1, 2] } }, `${p}/Constant_2`)], [4, 2], {}, `${p}/Reshape`);
+      const c = (name: string, v: number) => b.node('Constant', [], [1], { value: { tensor: true, dtype: 'int64', dims: [1], values: [v] } }, `${p}/${name}`);
+      const sl = b.node('Slice', [r, c('s', -1), c('e', Number.MIN_SAFE_INTEGER), c('a', 0), c('st', -1)], [4, 2], {}, `${p}/Slice`);
+      const t = b.node('Transpose', [sl], [2, 4], { perm: [1, 0] }, `${p}/Transpose`);
+      const flat = b.node('Reshape', [t, b.node('Constant', [], [1], { value: { tensor: true, dtype: 'int64', dims: [1], values: [-1] } }, `${p}/Constant_3`)], [8], {}, `${p}/Reshape_1`);
+      return b.node('Cast', [flat], [8], { to: 7 }, `${p}/Cast`);
+    };
+    const b = new GraphBuilder();
+    b.input('x', [1, 4, 16, 16]);
+    const a = b.node('Pad', ['x', padChain(b, '/pa', [0, 1, 0, 1])], [1, 4, 17, 17], { mode: 'constant' }, '/pa/Pad');
+    const s = b.node('Pad', ['x', padChain(b, '/ps', [1, 1, 2, 2])], [1, 4, 20, 18], { mode: 'constant' }, '/ps/Pad');
+    b.output(a).output(s);
+    const f = only(lintModel(b.model(), opts), 'HW020');
+    assert.equal(f.length, 1, f.map((x) => x.message).join('\n'));
+    assert.deepEqual(f[0]!.nodes, ['/pa/Pad']);
+    assert.match(f[0]!.message, /pads \[0, 0, 0, 0, 0, 0, 1, 1\]/);
+  });
+
+  it('pads that cannot be read: an odd size change is still asymmetric; an even one is only a note', () => {
+    const b = new GraphBuilder();
+    b.input('x', [1, 4, 16, 16]);
+    const odd = b.node('Pad', ['x', b.init('pads_odd', [8])], [1, 4, 16, 17], {}, '/odd/Pad');
+    const even = b.node('Pad', ['x', b.init('pads_even', [8])], [1, 4, 16, 18], {}, '/even/Pad');
+    b.output(odd).output(even);
+    const f = only(lintModel(b.model(), opts), 'HW020');
+    assert.equal(f.find((x) => x.nodes.includes('/odd/Pad'))!.severity, 'warning');
+    assert.equal(f.find((x) => x.nodes.includes('/even/Pad'))!.severity, 'info');
+  });
+
   it('asymmetric conv pads attribute is reported', () => {
     const b = new GraphBuilder();
     b.input('x', [1, 3, 8, 8]);

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -70,6 +71,34 @@ describe('lint on generated ONNX models', () => {
       fs.rmSync(`${w17}.sourcemap.json`);
       fs.rmSync(proj);
     }
+  });
+});
+
+describe('lint on a real torch.onnx.export', function () {
+  const PY = process.env.HAILO_TEST_PYTHON ?? '/usr/bin/python3';
+  it('F.pad(x, (0, 1, 0, 1)) is asymmetric, F.pad(x, (1, 1, 1, 1)) is not (pads folded from the exported chain)', function () {
+    this.timeout(120_000);
+    const probe = spawnSync(PY, ['-c', 'import torch, onnx'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      console.log(`    skipping: ${PY} has no torch/onnx (set HAILO_TEST_PYTHON)`);
+      this.skip();
+    }
+    const out = path.join(dir, 'pads13.onnx');
+    const script = [
+      'import sys, torch, torch.nn as nn, torch.nn.functional as F',
+      'class M(nn.Module):',
+      '    def forward(self, x):',
+      '        return F.pad(x, (0, 1, 0, 1)), F.pad(x, (1, 1, 1, 1))',
+      "torch.onnx.export(M(), torch.zeros(1, 4, 16, 16), sys.argv[1], opset_version=13, input_names=['x'], output_names=['a', 'b'])",
+    ].join('\n');
+    const r = spawnSync(PY, ['-c', script, out], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return lintOnnxFile(out).then((res) => {
+      const pads = res.findings.filter((f) => f.code === 'HW020');
+      assert.equal(pads.length, 1, pads.map((f) => f.message).join('\n'));
+      assert.equal(pads[0]!.nodes.length, 1);
+      assert.match(pads[0]!.message, /pads \[0, 0, 0, 0, 0, 0, 1, 1\]/);
+    });
   });
 });
 

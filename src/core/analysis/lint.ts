@@ -1,3 +1,4 @@
+import type { GraphNode } from '../graph/model';
 import { sortFindings, type Finding } from './finding';
 import { attrInts, LintContext, type LintableModel, type LintOptions } from './rules/context';
 import { batchSize, dynamicDims, opset, operators, rankAbove4, shapeDriven } from './rules/graphRules';
@@ -42,16 +43,35 @@ export function lintModel(model: LintableModel, opts: LintOptions): Finding[] {
   return sortFindings(ctx.out);
 }
 
-/** Inputs whose constant values the rules read: Pad pads/fill, reduction axes. */
+/**
+ * Initializers whose values the rules may need: those feeding Pad pads/fill and reduction axes,
+ * directly or through a short chain of small ops (folded by the lint).
+ */
 export function constantInputsNeeded(model: LintableModel): string[] {
-  const names = new Set<string>();
+  const roots: string[] = [];
   for (const n of model.graph.nodes) {
-    if (n.op === 'Pad') {
-      if (n.inputs[1]) names.add(n.inputs[1]);
-      if (n.inputs[2]) names.add(n.inputs[2]);
-    } else if (n.op.startsWith('Reduce') && n.inputs[1] && !attrInts(n, 'axes')) names.add(n.inputs[1]);
+    if (n.op === 'Pad') roots.push(...n.inputs.slice(1).filter(Boolean));
+    else if (n.op.startsWith('Reduce') && n.inputs[1] && !attrInts(n, 'axes')) roots.push(n.inputs[1]);
   }
-  return [...names];
+  const producer = new Map<string, GraphNode>();
+  for (const n of model.graph.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
+  const out = new Set<string>();
+  const seen = new Set<string>();
+  const stack = [...roots];
+  while (stack.length && seen.size < 2000) {
+    const name = stack.pop()!;
+    if (!name || seen.has(name)) continue;
+    seen.add(name);
+    if (model.initializers.has(name)) {
+      out.add(name);
+      continue;
+    }
+    const p = producer.get(name);
+    if (!p) continue;
+    if (p.op === 'Constant') out.add(name); // readable through readTensor as well
+    else if (p.op !== 'Shape' && p.op !== 'Size') stack.push(...p.inputs); // shapes come from inference, not data
+  }
+  return [...out];
 }
 
 type TensorValues = ArrayLike<number | bigint>;

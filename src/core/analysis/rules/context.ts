@@ -1,5 +1,6 @@
 import { indexGraph, type Dim, type GraphIndex, type GraphModel, type GraphNode, type SourceLocation } from '../../graph/model';
 import type { Finding, Severity } from '../finding';
+import { Folder } from './fold';
 
 /**
  * The part of an `OnnxModel` (src/core/onnx) that the lint reads. Declared structurally so the
@@ -52,6 +53,7 @@ export class LintContext {
   /** Nodes already explained by a pattern rule (a decomposed LayerNorm), skipped by per-op rules. */
   readonly claimed = new Set<string>();
   private readonly constValues: Set<string>;
+  private readonly folder: Folder;
 
   constructor(
     readonly model: LintableModel,
@@ -60,6 +62,17 @@ export class LintContext {
     this.g = model.graph;
     this.idx = indexGraph(model.graph);
     this.constValues = this.computeConstValues();
+    this.folder = new Folder({
+      known: (name) => {
+        const data = this.opts.constants?.get(name);
+        if (!data) return undefined;
+        const dims = this.staticShape(name);
+        return { dims: dims && dims.reduce((a, b) => a * b, 1) === data.length ? dims : [data.length], data: [...data] };
+      },
+      producer: (name) => this.idx.producer.get(name),
+      staticShape: (name) => this.staticShape(name),
+      opset: this.opset,
+    });
   }
 
   get opset(): number {
@@ -111,22 +124,12 @@ export class LintContext {
     return out;
   }
 
-  /** A constant tensor's values, when known (from `opts.constants` or a Constant node's attribute). */
+  /**
+   * A constant tensor's values, when known: read constants (`opts.constants`), Constant nodes, and
+   * small chains over them folded (torch writes F.pad's pads as such a chain).
+   */
   constValue(name: string | undefined): readonly number[] | undefined {
-    if (!name) return undefined;
-    const c = this.opts.constants?.get(name);
-    if (c) return c;
-    const p = this.idx.producer.get(name);
-    if (p?.op === 'Constant') {
-      for (const key of ['value_ints', 'value_floats', 'value']) {
-        const v = p.attrs[key];
-        if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return v as number[];
-        if (typeof v === 'number') return [v];
-      }
-      if (typeof p.attrs.value_int === 'number') return [p.attrs.value_int];
-      if (typeof p.attrs.value_float === 'number') return [p.attrs.value_float];
-    }
-    return undefined;
+    return this.folder.value(name)?.data;
   }
 
   consumers(name: string): GraphNode[] {

@@ -323,7 +323,11 @@ export function padding(ctx: LintContext): void {
         add('warning', n, `Pad ${n.id} fills with ${cv[0]}, not 0. Hailo folds zero padding into the next layer; a non-zero fill needs a separate layer whose value is quantized with the activation (uncertain).`, 'Pad with zeros.');
       }
       if (!pads) {
-        add('info', n, `Pad ${n.id}: the pad amounts could not be read, so symmetry was not checked.`, 'Check that the padding is symmetric and zero.');
+        // an odd size change on some axis cannot be split evenly: asymmetric whatever the values
+        const inS = ctx.staticShape(n.inputs[0]);
+        const outS = ctx.staticShape(n.outputs[0]);
+        if (inS && outS && inS.length === outS.length && inS.some((d, i) => (outS[i]! - d) % 2 !== 0)) asym.push(n);
+        else add('info', n, `Pad ${n.id}: the pad amounts could not be read, so symmetry was not checked.`, 'Check that the padding is symmetric and zero.');
         continue;
       }
       if (isAsymmetric(pads)) asym.push(n);
