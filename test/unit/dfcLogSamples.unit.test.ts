@@ -112,6 +112,13 @@ describe('dfcLog: real log samples', () => {
     assert.deepEqual(s.compile.utilization[3]!.total, { controlPct: 35.2, computePct: 29.7, memoryPct: 28.5 });
     assert.deepEqual(s.compile.mapping, { status: 'succeeded', durationText: '8m 6s', durationSec: 486, line: s.compile.mapping!.line });
     assert.deepEqual(s.compile.bandwidthMbps, { inputs: 2.34375, outputs: 3.42102, ddr: 0, interContext: 13.4662 });
+    // allocator report per context: only context 0 had a revert (inter-cluster connectivity)
+    assert.deepEqual(s.compile.mappingStats.map((m) => [m.context, m.iterations, m.reverts['inter-cluster connectivity']]), [
+      ['yolov8n_seg_context_0', 4, 1],
+      ['yolov8n_seg_context_1', 4, 0],
+      ['yolov8n_seg_context_2', 4, 0],
+      ['yolov8n_seg_context_3', 4, 0],
+    ]);
     assert.equal(s.warnings.length, 2);
   });
 
@@ -158,6 +165,8 @@ describe('dfcLog: real log samples', () => {
       'MatmulDecomposeFix',
     ]);
     assert.deepEqual(s.compile.contextNames, ['DualBranchLPRNet_ThaiLP_context_0']);
+    // the live view's revert counters, then the final report with "Iterations: 4"
+    assert.deepEqual(s.compile.mappingStats.map((m) => [m.iterations, Object.keys(m.reverts).length]), [[undefined, 4], [4, 4]]);
   });
 
   it('model script error: BackendScriptParserException with the >!< marker, after a chained traceback', function () {

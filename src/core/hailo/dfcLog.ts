@@ -165,6 +165,8 @@ export interface DfcLogSummary {
     layerGroups: CompilerLayerGroup[];
     /** Contexts named by `Validating <ctx> layer by layer` / `Compiling kernels of <ctx>`. */
     contextNames: string[];
+    /** The allocator's per-context report: `Iterations: N` and `Reverts on <what>: N`. */
+    mappingStats: { context?: string; iterations?: number; reverts: Record<string, number>; line: number }[];
     bandwidthMbps?: { inputs?: number; outputs?: number; ddr?: number; interContext?: number };
     failureReason?: string;
   };
@@ -1010,8 +1012,15 @@ export class DfcLogParser {
     }
     if ((m = /^(\S+) utilization:\s*$/.exec(text))) {
       this.utilTitle = m[1]!;
+      this.mapStat = undefined;
       return;
     }
+    if ((m = /^(\S+_context_\d+) \((\S+)\):$/.exec(text))) {
+      this.mapStat = { context: m[1]!, reverts: {}, line: n };
+      this.s.compile.mappingStats.push(this.mapStat);
+      return;
+    }
+    if (this.mappingStatLine(text, n)) return;
     if (text === 'Layers feasibility validated successfully') {
       this.mark('feasibility-validated', n);
       return;
@@ -1107,6 +1116,33 @@ export class DfcLogParser {
     return true;
   }
 
+  private mapStat: DfcLogSummary['compile']['mappingStats'][number] | undefined;
+
+  /** `Iterations: 4` / `Reverts on cluster mapping: 0`, prefixed or not. */
+  private mappingStatLine(text: string, n: number): boolean {
+    let m = /^Iterations: (\d+)$/.exec(text);
+    if (m) {
+      let st = this.mapStat;
+      if (!st || st.iterations !== undefined || Object.keys(st.reverts).length) {
+        st = { reverts: {}, line: n };
+        this.s.compile.mappingStats.push(st);
+        this.mapStat = st;
+      }
+      st.iterations = Number(m[1]);
+      return true;
+    }
+    m = /^Reverts on (.+?): (\d+)$/.exec(text);
+    if (!m) return false;
+    let st = this.mapStat;
+    if (!st || m[1]! in st.reverts) {
+      st = { reverts: {}, line: n };
+      this.s.compile.mappingStats.push(st);
+      this.mapStat = st;
+    }
+    st.reverts[m[1]!] = Number(m[2]);
+    return true;
+  }
+
   private mark(kind: MarkerKind, line: number): void {
     this.s.markers.push({ kind, line });
   }
@@ -1199,6 +1235,10 @@ export class DfcLogParser {
         rec.endLine = n;
         this.emit({ type: 'step', record: { ...rec } });
       }
+      this.emitLine(n, 'plain', line);
+      return;
+    }
+    if (this.mappingStatLine(trimmed, n)) {
       this.emitLine(n, 'plain', line);
       return;
     }
@@ -1430,7 +1470,7 @@ function emptySummary(): DfcLogSummary {
     tracebacks: [],
     parse: { startNodes: [], endNodes: [], endNodeMap: [] },
     optimize: { cpuFallback: false, algorithms: [], snr: [] },
-    compile: { singleContextFailed: false, partitionSearch: [], utilization: [], feasibility: [], layerGroups: [], contextNames: [] },
+    compile: { singleContextFailed: false, partitionSearch: [], utilization: [], feasibility: [], layerGroups: [], contextNames: [], mappingStats: [] },
     artifacts: [],
     markers: [],
     stats: { lines: 0, noiseLines: 0, progressRedraws: 0, truncatedLines: 0 },
