@@ -241,8 +241,8 @@ export class PipelineService implements vscode.Disposable {
               if (text.trim()) last = text.trim().replace(/^\[(info|warning|error)\]\s*/, '');
               report();
             },
-            onMemory: (_s, rss, peak) => {
-              mem = `${fmtGB(rss)} (peak ${fmtGB(peak)})`;
+            onMemory: (_s, rss, peak, avail) => {
+              mem = `${fmtGB(rss)} (peak ${fmtGB(peak)}${avail !== undefined ? `, ${fmtGB(avail)} free` : ''})`;
               report();
             },
             onConnection: (state) => {

@@ -201,8 +201,10 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
     assert.ok(isHailoError(run, 'INVALID_ARGUMENT'));
     fs.writeFileSync(path.join(root, 'model.har'), 'har');
     const t0 = Date.now();
-    const rec = await startRun(ctx(), { projectRoot: root, model: model(), target: target({ memoryLimitGB: 0.08 }), steps: ['optimize'] });
+    const avail: (number | undefined)[] = [];
+    const rec = await startRun(ctx({ events: { onMemory: (_s: string, _r: number, _p: number, a?: number) => avail.push(a) } }), { projectRoot: root, model: model(), target: target({ memoryLimitGB: 0.08 }), steps: ['optimize'] });
     assert.equal(rec.status, 'memory-limit');
+    assert.ok(avail.length > 0 && avail.every((a) => a === undefined || a > 0), 'machine memory sampled');
     const s = rec.steps[0]!;
     assert.equal(s.status, 'memory-limit');
     assert.equal(s.error?.code, 'MEMORY_LIMIT');

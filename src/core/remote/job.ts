@@ -66,6 +66,8 @@ export interface PollResult {
   exitCode: number | undefined;
   /** RSS of the job's process group in KiB (0 once it has ended). */
   rssKB: number;
+  /** MemAvailable of the machine in KiB (from /proc/meminfo; undefined where there is none). */
+  availKB: number | undefined;
   /** A cancel was requested for this job (by this or another client). */
   cancelRequested: boolean;
   /** Log bytes from the requested offset. */
@@ -118,7 +120,8 @@ if [ -z "$ex" ]; then rss=$(ps -A -o pgid= -o rss= 2>/dev/null | awk -v g="$pg" 
 c=0; [ -f "$d/cancel" ] && c=1
 n=$((sz-off)); [ $n -gt $max ] && n=$max
 [ $n -lt 0 ] && n=0
-printf 'HWB %s %s %s %s %s\\n' "$sz" "\${ex:--}" "\${rss:-0}" "$c" "$n"
+av=$(awk '/^MemAvailable:/{print $2}' /proc/meminfo 2>/dev/null)
+printf 'HWB %s %s %s %s %s %s\\n' "$sz" "\${ex:--}" "\${rss:-0}" "$c" "$n" "\${av:--}"
 [ $n -gt 0 ] && tail -c +$((off+1)) "$d/log" | head -c $n
 exit 0
 `;
@@ -131,7 +134,7 @@ export async function pollJob(host: SshHost, job: JobRef, offset: number, signal
   const at = starts ? 0 : r.stdout.indexOf('\nHWB ') + 1;
   const nl = starts || at > 0 ? r.stdout.indexOf(10, at) : -1;
   const head = nl >= 0 ? r.stdout.subarray(at, nl).toString() : r.stdout.subarray(0, 120).toString();
-  const m = /^HWB (\d+) (-|\d+) (\d+) ([01]) (\d+)$/.exec(head);
+  const m = /^HWB (\d+) (-|\d+) (\d+) ([01]) (\d+) (-|\d+)$/.exec(head);
   if (!m) throw new HailoError('SSH_FAILED', `${host.host}: unexpected answer while following ${job.jobDir}: "${head.slice(0, 120)}"`);
   const data = r.stdout.subarray(nl + 1);
   const n = Number(m[5]);
@@ -140,6 +143,7 @@ export async function pollJob(host: SshHost, job: JobRef, offset: number, signal
     size: Number(m[1]),
     exitCode: m[2] === '-' ? undefined : Number(m[2]),
     rssKB: Number(m[3]),
+    availKB: m[6] === '-' ? undefined : Number(m[6]),
     cancelRequested: m[4] === '1',
     data,
   };
@@ -173,7 +177,7 @@ export interface FollowOptions {
   /** Log bytes in order; `offset` is the offset after them. */
   onData: (data: Buffer, offset: number) => void;
   /** Each memory sample (KiB) and the peak so far. */
-  onSample?: (rssKB: number, peakKB: number) => void;
+  onSample?: (rssKB: number, peakKB: number, availKB: number | undefined) => void;
   /** Told when the connection drops and when it is back. */
   onConnection?: (state: 'lost' | 'restored', error?: unknown) => void;
   signal?: AbortSignal;
@@ -257,7 +261,7 @@ export async function followJob(host: SshHost, job: JobRef, opts: FollowOptions 
     }
     if (p.exitCode === undefined) {
       peak = Math.max(peak, p.rssKB);
-      opts.onSample?.(p.rssKB, peak);
+      opts.onSample?.(p.rssKB, peak, p.availKB);
       if (opts.memoryLimitKB && p.rssKB > opts.memoryLimitKB && !memoryExceeded) {
         await stop('memory');
         continue;

@@ -18,7 +18,8 @@ export interface PipelineEvents {
   /** One complete line of a step's remote log, as bytes were written (ANSI and `\r` kept). */
   onLine?(step: StepName, line: string): void;
   onProgress?(message: string): void;
-  onMemory?(step: StepName, rssKB: number, peakKB: number): void;
+  /** Live and peak RSS of the step's process group, and what the machine has left (KiB). */
+  onMemory?(step: StepName, rssKB: number, peakKB: number, availKB?: number): void;
   onStepStarted?(run: RunRecord, step: RunStep): void;
   onStepFinished?(run: RunRecord, step: RunStep, runDir: string): void;
   onConnection?(state: 'lost' | 'restored', error?: unknown): void;
@@ -233,6 +234,7 @@ async function runStep(ctx: PipelineContext, run: RunRecord, step: RunStep, o: {
   const splitter = new LineSplitter();
   const fd = fs.openSync(localLog, 'a');
   let lastSave = Date.now();
+  let lowMemoryWarned = false;
   const limitKB = run.target.memoryLimitGB ? Math.floor(run.target.memoryLimitGB * 1024 * 1024) : undefined;
   let result;
   try {
@@ -261,9 +263,14 @@ async function runStep(ctx: PipelineContext, run: RunRecord, step: RunStep, o: {
           writeRun(ctx.runsDir, run);
         }
       },
-      onSample: (rss, peak) => {
+      onSample: (rss, peak, avail) => {
         step.peakRssKB = peak;
-        ctx.events?.onMemory?.(step.step, rss, peak);
+        // without a limit, still say when the box is about to swap (once per step)
+        if (avail !== undefined && avail < 1048576 && !lowMemoryWarned) {
+          lowMemoryWarned = true;
+          log.warn(`${run.target.host} has less than 1 GB of memory left while ${step.step} uses ${(rss / 1048576).toFixed(1)} GB; set memoryLimitGB on the target to stop steps before the machine swaps`);
+        }
+        ctx.events?.onMemory?.(step.step, rss, peak, avail);
       },
     });
     const rest = splitter.flush();
