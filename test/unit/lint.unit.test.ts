@@ -277,6 +277,32 @@ describe('lint: HW012 softmax axis, HW015 broadcast, HW016 reductions', () => {
     assert.match(max.message, /UnsupportedReduceMaxLayerError/);
     assert.equal(f.find((x) => x.nodes[0] === '/pool/ReduceMean')!.severity, 'warning');
   });
+  it('rank 3 after a Conv1d is [B, C, T]: a mean over time is off the channel axis; after a MatMul [B, S, C] the last axis is the channel', () => {
+    const b = new GraphBuilder();
+    b.input('x', [1, 80, 300]);
+    const c = b.node('Conv', ['x', b.init('w', [64, 80, 3])], [1, 64, 300], { kernel_shape: [3], pads: [1, 1] }, '/conv/Conv');
+    const r = b.node('Relu', [c], [1, 64, 300], {}, '/act/Relu');
+    const t = b.node('ReduceMean', [r], [1, 64, 1], { axes: [-1], keepdims: 1 }, '/pool/ReduceMean');
+    const tr = b.node('Transpose', [r], [1, 300, 64], { perm: [0, 2, 1] }, '/Transpose');
+    const mm = b.node('MatMul', [tr, b.init('p', [64, 64])], [1, 300, 64], {}, '/proj/MatMul');
+    const ch = b.node('ReduceMean', [mm], [1, 300, 1], { axes: [-1], keepdims: 1 }, '/stat/ReduceMean');
+    b.output(t).output(ch);
+    const f = only(lintModel(b.model(), opts), 'HW016');
+    assert.deepEqual(f.map((x) => x.nodes[0]), ['/pool/ReduceMean']);
+    assert.match(f[0]!.message, /channel axis: 1/);
+  });
+
+  it('a Gather on a Shape is shape arithmetic (HW006), not an HW018 gather', () => {
+    const b = new GraphBuilder();
+    b.input('x', [1, 'T', 64]);
+    const s = b.node('Shape', ['x'], [3], {}, '/Shape');
+    const g = b.node('Gather', [s, b.init('one', [])], [], { axis: 0 }, '/Gather');
+    b.output(g);
+    const f = lintModel(b.model(), opts);
+    assert.equal(only(f, 'HW018').length, 0);
+    assert.equal(only(f, 'HW006')[0]!.severity, 'warning');
+  });
+
   it('opset-18 reductions read axes from constants; unknown axes are said to be unknown', () => {
     const b = new GraphBuilder();
     b.input('x', [1, 8, 16, 16]);

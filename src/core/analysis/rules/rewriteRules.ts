@@ -175,9 +175,26 @@ export function broadcast(ctx: LintContext): void {
 
 const REDUCE = new Set(['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSum', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSumExp']);
 
-/** The axis Hailo treats as features after translating to NHWC. */
-function channelAxis(rank: number): number {
-  return rank === 4 ? 1 : rank - 1;
+const PASS_THROUGH = new Set(['Add', 'Sub', 'Mul', 'Div', 'Relu', 'Sigmoid', 'Tanh', 'Gelu', 'Erf', 'LeakyRelu', 'PRelu', 'Elu', 'HardSigmoid', 'HardSwish', 'Clip', 'Pow', 'Sqrt', 'Cast', 'Identity', 'Dropout', 'BatchNormalization', 'InstanceNormalization', 'Split', 'Slice', 'MaxPool', 'AveragePool', 'Pad', 'Concat']);
+
+/**
+ * The axis Hailo treats as features after translating to NHWC: axis 1 of NCHW tensors; for rank 3,
+ * the last axis of a [B, S, C] sequence (Hailo carries it as [B, 1, S, C]) unless the tensor comes
+ * from a 1-D convolution, whose [B, C, T] output is NCHW with H = 1 (channel axis 1).
+ */
+function channelAxis(ctx: LintContext, name: string | undefined, rank: number): number {
+  if (rank === 4) return 1;
+  if (rank !== 3) return rank - 1;
+  let cur = name;
+  for (let i = 0; i < 32 && cur; i++) {
+    const p = ctx.producer(cur);
+    if (!p) break;
+    if (p.op === 'Conv' || p.op === 'ConvTranspose') return 1;
+    const sameRank = (p.op === 'Reshape' || p.op === 'InstanceNormalization') && ctx.shape(p.inputs[0])?.length === 3;
+    if (!PASS_THROUGH.has(p.op) && !sameRank) break;
+    cur = p.inputs.find((x) => x && !ctx.isConst(x));
+  }
+  return 2;
 }
 
 /** HW016: reductions on a non-channel axis or without keepdims. */
@@ -195,7 +212,7 @@ export function reductions(ctx: LintContext): void {
     if (rank === undefined) continue;
     const all = !axes && !unknownAxes ? [...Array(rank).keys()] : (axes ?? []).map((a) => normAxis(a, rank)!);
     const keep = (attrInt(n, 'keepdims') ?? 1) !== 0;
-    const ch = channelAxis(rank);
+    const ch = channelAxis(ctx, n.inputs[0], rank);
     const isMax = n.op === 'ReduceMax' || n.op === 'ReduceMin';
     if (unknownAxes) {
       ctx.push({
@@ -256,6 +273,7 @@ export function gather(ctx: LintContext): void {
     const dataConst = ctx.isConst(data);
     const idxConst = ctx.isConst(idx);
     if (dataConst && idxConst) continue; // folded at parse time
+    if (ctx.producer(data)?.op === 'Shape') continue; // shape arithmetic: HW006
     const rank = ctx.shape(data)?.length;
     const axis = normAxis(attrInt(n, 'axis') ?? 0, rank);
     if (dataConst) groups.embedding.push(n);
