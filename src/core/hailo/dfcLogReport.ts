@@ -43,7 +43,7 @@ export function formatDfcLogSummary(s: DfcLogSummary, opts: { file?: string; mar
   const code = (t: string) => (md ? `\`${t.replace(/`/g, "'")}\`` : t);
   const at = (line: number) => (opts.file ? `${opts.file}:${line}` : `line ${line}`);
 
-  out.push(md ? `# DFC log: ${s.outcome}` : `outcome: ${s.outcome}${opts.file ? ` (${opts.file})` : ''}`);
+  out.push(md ? `# DFC log: ${s.outcome}${s.netName ? ` (${code(s.netName)})` : ''}` : `outcome: ${s.outcome}${opts.file ? ` (${opts.file})` : ''}`);
   const hd = s.header;
   if (hd.dfcVersion !== undefined || hd.hailortVersion !== undefined || hd.command) {
     h('Tool');
@@ -101,8 +101,10 @@ export function formatDfcLogSummary(s: DfcLogSummary, opts: { file?: string; mar
     if (c.failureReason) li(`failure: ${c.failureReason}`);
     for (const u of c.utilization) {
       const t = u.total;
-      li(`${u.context ?? `context ${u.index}`}: control ${pct(t?.controlPct)}, compute ${pct(t?.computePct)}, memory ${pct(t?.memoryPct)} over ${u.clusters.length} clusters`);
+      li(`${u.context ? code(u.context) : `context ${u.index}`}: control ${pct(t?.controlPct)}, compute ${pct(t?.computePct)}, memory ${pct(t?.memoryPct)} over ${u.clusters.length} clusters`);
     }
+    const reverted = c.mappingStats.filter((st) => Object.values(st.reverts).some((v) => v > 0));
+    for (const st of reverted) li(`${st.context ? code(st.context) : 'mapping'}: reverts ${Object.entries(st.reverts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     if (c.bandwidthMbps) {
       const b = c.bandwidthMbps;
       li(`bandwidth per frame: inputs ${b.inputs ?? '?'} Mbps, outputs ${b.outputs ?? '?'} Mbps, inter-context ${b.interContext ?? '?'} Mbps`);
