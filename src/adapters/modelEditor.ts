@@ -133,12 +133,14 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
           case 'revealFinding': {
             // only locations the document itself produced are opened
             const f = doc.findings[msg.id];
-            if (!f?.source) break;
-            const line = Math.max(0, f.source.line - 1);
+            const { findingLocation } = await import('../core/analysis/lintSummary');
+            const loc = f ? findingLocation(f) : undefined;
+            if (!loc) break;
+            const line = Math.max(0, loc.line - 1);
             try {
-              await vscode.window.showTextDocument(vscode.Uri.file(f.source.file), { selection: new vscode.Range(line, 0, line, 0), viewColumn: vscode.ViewColumn.Beside, preview: true });
+              await vscode.window.showTextDocument(vscode.Uri.file(loc.file), { selection: new vscode.Range(line, 0, line, 0), viewColumn: vscode.ViewColumn.Beside, preview: true });
             } catch (e) {
-              void panel.webview.postMessage({ type: 'error', message: `Cannot open ${f.source.file}: ${e instanceof Error ? e.message : String(e)}` } satisfies HostMessage);
+              void panel.webview.postMessage({ type: 'error', message: `Cannot open ${loc.file}: ${e instanceof Error ? e.message : String(e)}` } satisfies HostMessage);
             }
             break;
           }

@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/args';
 import { lintOnnxFile } from '../../src/core/analysis/lintFile';
 import { RULES, RULE_CATALOGUE_URL, ruleHeading, headingAnchor } from '../../src/core/analysis/lintRules';
-import { summarize } from '../../src/core/analysis/lintSummary';
+import { findingLocation, summarize } from '../../src/core/analysis/lintSummary';
 import { HostMessage, ModelSummary, WebviewMessage } from '../../src/core/protocol/modelEditor';
 import { parseMessage } from '../../src/core/protocol/envelope';
 import { BAD_KINDS, WHISPER_SIZES, writeFixture, writeWhisper } from '../fixtures/onnx/gen';
@@ -254,6 +254,20 @@ describe('model editor summary and protocol', () => {
     assert.equal(all.length, findings.length);
     for (const f of all) assert.equal(findings[f.id]!.code, f.code);
     assert.ok(parseMessage(HostMessage, { type: 'summary', summary }));
+  });
+
+  it('a contract finding without a Python line links to its hailo.json line', async () => {
+    const proj = path.join(dir, 'contract2.json');
+    fs.writeFileSync(proj, JSON.stringify({ models: [{ name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: 'output', shape: [1, 1500, 64] }], onnx: 'enc17.onnx' }] }, null, 2));
+    try {
+      const { summary, findings } = await summarize(w17, { projectFile: proj });
+      const view = summary.findings.error.find((f) => f.code === 'HW021')!;
+      assert.equal(view.source?.file, proj);
+      assert.equal(view.source?.line, findings[view.id]!.related![0]!.line);
+      assert.deepEqual(findingLocation(findings[view.id]!), view.source);
+    } finally {
+      fs.rmSync(proj);
+    }
   });
 
   it('summarize refuses unknown kinds and passes on typed reader errors', async () => {

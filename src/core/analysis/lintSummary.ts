@@ -57,6 +57,16 @@ export function opHistogram(g: GraphModel): { op: string; count: number }[] {
   return [...counts].map(([op, count]) => ({ op, count })).sort((a, b) => b.count - a.count || a.op.localeCompare(b.op));
 }
 
+/**
+ * Where clicking a finding goes: the user's source line, else a located related entry without a
+ * node (the expected shape in hailo.json for a contract finding).
+ */
+export function findingLocation(f: Finding): { file: string; line: number } | undefined {
+  if (f.source) return { file: f.source.file, line: f.source.line };
+  const r = f.related?.find((x) => x.file && x.line && !x.node);
+  return r ? { file: r.file!, line: r.line! } : undefined;
+}
+
 /** Findings grouped by severity, each with its id (index into `findings`) and rule link. */
 export function groupFindings(findings: Finding[]): ModelSummary['findings'] {
   const out: ModelSummary['findings'] = { error: [], warning: [], info: [], hint: [] };
@@ -69,7 +79,7 @@ export function groupFindings(findings: Finding[]): ModelSummary['findings'] {
       message: f.message,
       nodes: f.nodes,
       ...(f.fix ? { fix: f.fix } : {}),
-      ...(f.source ? { source: { file: f.source.file, line: f.source.line } } : {}),
+      ...(findingLocation(f) ? { source: findingLocation(f)! } : {}),
       helpUri: ruleHelpUri(f.code),
     };
     out[f.severity].push(view);
