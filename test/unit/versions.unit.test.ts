@@ -126,6 +126,12 @@ describe('versions: own fixtures', () => {
     assert.deepEqual(ds.map((d) => [d.deviceId, d.hwArch]), [['0000:01:00.0', 'hailo8l'], ['0000:02:00.0', 'hailo8']]);
   });
 
+  it('identify --extended: clock rate and the other fields', () => {
+    const [d] = parseIdentify('Executing on device: 0001:01:00.0\nIdentifying board\nControl Protocol Version: 2\nFirmware Version: 4.23.0 (release,app,extended context switch buffer)\nLogger Version: 0\nBoard Name: Hailo-8\nDevice Architecture: HAILO8L\nBoot source: PCIE\nNeural Network Core Clock Rate: 300MHz\nLCS: 3\n');
+    assert.equal(d!.coreClockMHz, 300);
+    assert.deepEqual(d!.other, { 'Boot source': 'PCIE', LCS: '3' });
+  });
+
   it('version helpers', () => {
     assert.equal(hailortForDfc('3.33.0'), '4.23.0');
     assert.equal(hailortForDfc('3.29.0'), '4.19.0');

@@ -263,6 +263,10 @@ export interface IdentifiedDevice {
   serialNumber?: string;
   partNumber?: string;
   productName?: string;
+  /** `--extended` adds e.g. `Neural Network Core Clock Rate: 400MHz`; the core clock in MHz. */
+  coreClockMHz?: number;
+  /** Other `Key: value` lines of the block (`--extended`: boot source, features, LCS...). */
+  other?: Record<string, string>;
 }
 
 const ARCH_TO_HW_ARCH: Record<string, string> = {
@@ -325,6 +329,10 @@ export function parseIdentify(text: string): IdentifiedDevice[] {
     } else if ((m = /^Product Name: (.*)$/.exec(line))) {
       const v = optionalField(m[1]!);
       if (v) current().productName = v;
+    } else if ((m = /^Neural Network Core Clock Rate: ([\d.]+)\s*MHz/i.exec(line)) && cur) {
+      cur.coreClockMHz = Number(m[1]);
+    } else if ((m = /^([A-Z][\w ]{1,40}): (.+)$/.exec(line)) && cur && cur.controlProtocolVersion !== undefined) {
+      (cur.other ??= {})[m[1]!] = m[2]!.trim();
     }
   }
   return out.filter((d) => Object.keys(d).length > 0);
