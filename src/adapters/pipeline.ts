@@ -57,6 +57,16 @@ export class PipelineService implements vscode.Disposable {
     return true;
   }
 
+  /** Stop a run nobody in this window follows: kill its remote process group. */
+  async cancelDetached(id: string, host: string): Promise<RunRecord> {
+    const { cancelDetachedRun } = await import('../core/remote/pipeline');
+    const run = await cancelDetachedRun({ host: await this.remote.host(host), runsDir: this.runsDir!, log: this.services.log }, id);
+    const ids = this.services.context.workspaceState.get<string[]>(ACTIVE_KEY, []).filter((x) => x !== id);
+    await this.services.context.workspaceState.update(ACTIVE_KEY, ids);
+    this.changed.fire();
+    return run;
+  }
+
   requireProject() {
     const p = this.services.project.project;
     const root = this.services.project.root;

@@ -210,9 +210,17 @@ export function registerRunsView(services: Services, pipeline: PipelineService):
     vscode.commands.registerCommand(
       'hailo.cancelRun',
       command(log, async (arg?: unknown) => {
-        const r = await pickRun(pipeline, arg, 'Cancel Run', (x) => pipeline.isActive(x.id));
+        const r = await pickRun(pipeline, arg, 'Cancel Run', (x) => x.status === 'running' || x.status === 'detached');
         if (!r) return;
-        if (!pipeline.cancel(r.id)) throw new Error(`Run ${r.id} is not being followed in this window; reattach to it first`);
+        if (pipeline.cancel(r.id)) return;
+        // not followed here: stop the remote process group directly
+        if (!(await requireTrust('Cancelling a remote run'))) return;
+        try {
+          await pipeline.cancelDetached(r.id, r.target.host);
+          void vscode.window.showInformationMessage(`${r.model}: run cancelled; the remote processes were stopped.`);
+        } catch (e) {
+          if (!(await pipeline.remote.showError(e, r.target.host))) throw e;
+        }
       }),
     ),
   );

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SshHost } from '../../src/core/remote/ssh';
-import { startRun, resumeRun } from '../../src/core/remote/pipeline';
+import { startRun, resumeRun, cancelDetachedRun } from '../../src/core/remote/pipeline';
 import { readRun, listRuns, runComparison } from '../../src/core/remote/run';
 import { isHailoError } from '../../src/core/errors';
 import type { DfcLogSummary } from '../../src/core/hailo/dfcLog';
@@ -192,6 +192,26 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
       const remote = fs.readFileSync(path.join(done.remoteDir, 'jobs', step, 'log'));
       assert.deepEqual(local, remote, `${step}.log differs from the remote log`);
     }
+  });
+
+  it('cancels a run nobody follows (left running by a closed window)', async () => {
+    control({ delay: 0.05, holdSeconds: 60, child: true });
+    const detach = new AbortController();
+    let pgid = 0;
+    await startRun(ctx({ detach: detach.signal, events: { onStepStarted: (_r: unknown, s: { pgid?: number }) => (pgid = s.pgid ?? 0), onLine: () => detach.abort() } }), {
+      projectRoot: root,
+      model: model(),
+      target: target(),
+      steps: ['parse', 'optimize'],
+    }).catch(() => undefined);
+    const id = listRuns(runsDir())[0]!.run!.id;
+    const alive = (await host.exec(['ps', '-A', '-o', 'pgid='])).stdout.toString().split('\n').map((s) => Number(s.trim()));
+    assert.ok(alive.includes(pgid), 'the step kept running after the client went away');
+    const rec = await cancelDetachedRun(ctx(), id);
+    assert.equal(rec.status, 'cancelled');
+    assert.deepEqual(rec.steps.map((s) => s.status), ['cancelled', 'skipped']);
+    const ps = (await host.exec(['ps', '-A', '-o', 'pgid='])).stdout.toString().split('\n').map((s) => Number(s.trim()));
+    assert.ok(!ps.includes(pgid), `processes of group ${pgid} still running`);
   });
 
   it('stops a step that goes over the memory limit, with advice', async () => {

@@ -5,7 +5,7 @@ import { nullLogger, type Logger } from '../logger';
 import { modelPaths } from '../project/load';
 import type { Model, Target } from '../project/schema';
 import { dfcEnvironment, netNameOf, planStep, versionsFromLog, type DfcEnvironment } from './dfc';
-import { followJob, installWrapper, startDetached, type JobRef } from './job';
+import { cancelJob, followJob, installWrapper, startDetached, type JobRef } from './job';
 import { rjoin } from './quote';
 import { RunRecord, RunStep, newRunId, pruneRuns, readRun, runDir, writeRun, RUN_FILE, type StepName } from './run';
 import type { SshHost } from './ssh';
@@ -146,6 +146,25 @@ export function lastError(summary: DfcLogSummary): string | undefined {
   const e = summary.errors[summary.errors.length - 1];
   if (!e) return summary.compile.failureReason;
   return e.errorClass && !e.message.startsWith(e.errorClass) ? `${e.errorClass}: ${e.message}` : e.message;
+}
+
+/**
+ * Stop a run that nobody follows (left running by a closed window or a lost connection): kill the
+ * remote process group of its running step and record the run as cancelled.
+ */
+export async function cancelDetachedRun(ctx: PipelineContext, id: string): Promise<RunRecord> {
+  const run = readRun(path.join(runDir(ctx.runsDir, id), RUN_FILE));
+  if (run.status !== 'running' && run.status !== 'detached') return run;
+  const env = dfcEnvironment(run.target.dfc, run.target.workDir);
+  for (const step of run.steps) {
+    if (step.status !== 'running' || !step.pgid || !step.jobDir) continue;
+    await cancelJob(ctx.host, { jobDir: env.mapPath(step.jobDir), pid: step.pid ?? step.pgid, pgid: step.pgid }, 5, env.jobEnv);
+    step.status = 'cancelled';
+    step.endedAt = iso((ctx.now ?? (() => new Date()))());
+    if (step.startedAt) step.durationMs = Math.max(0, Date.parse(step.endedAt) - Date.parse(step.startedAt));
+  }
+  finishRun(ctx, run, 'cancelled');
+  return run;
 }
 
 function order(s: StepName): number {
