@@ -299,6 +299,18 @@ describe('dfcLog: hostile input', () => {
     assert.deepEqual(s.steps, []);
   });
 
+  it('millions of warnings or layers do not grow the summary without bound', () => {
+    const p = new DfcLogParser();
+    const block = Array.from({ length: 1000 }, (_, i) => `[warning] w${i}\nValidating net_context_${i} layer by layer (100%)\n`).join('');
+    for (let i = 0; i < 30; i++) p.push(block);
+    p.push('[error] Failed to produce compiled graph\n' + 'more detail\n'.repeat(20000));
+    const s = p.end();
+    assert.equal(s.warnings.length, 20000);
+    assert.ok(s.stats.droppedEntries >= 10000);
+    assert.equal(s.compile.contextNames.length, 1000);
+    assert.ok(s.errors[0]!.message.length <= 64 * 1024 + 20);
+  });
+
   it('a very long recommended end node list is still read', () => {
     const nodes = Array.from({ length: 2000 }, (_, i) => `/encoder/blocks.${i}/attn/MatMul`);
     const s = parseDfcLog(`Parsing failed with recommendations for end node names: [${nodes.map((x) => `'${x}'`).join(', ')}].\n`);

@@ -173,7 +173,7 @@ export interface DfcLogSummary {
   artifacts: { kind: 'har' | 'hef'; path: string; line: number }[];
   /** The success and failure markers the tool printed, in log order. */
   markers: { kind: MarkerKind; line: number }[];
-  stats: { lines: number; noiseLines: number; progressRedraws: number; truncatedLines: number };
+  stats: { lines: number; noiseLines: number; progressRedraws: number; truncatedLines: number; droppedEntries: number };
 }
 
 export type MarkerKind =
@@ -310,6 +310,10 @@ const BARE_EXCEPTION = /^\s*([A-Z]\w*(?:Error|Exception|Exit|Interrupt|Warning)|
 const PROGRESS_LIKE = /\d+%\||━|^\[[.=<>]+\]|^Epoch \d+\/\d+|^\d+\/\d+ |^(?:Reverts on |Iterations: |Context:\d)|^[+\s]+$/;
 /** Longer [info] lines are not matched against the general patterns (keeps hostile input linear). */
 const MAX_CLASSIFIED = 16 * 1024;
+/** Most entries kept per summary list; more are counted in stats.droppedEntries. */
+const LIST_LIMIT = 20_000;
+/** Longest error or notice text built from continuation lines. */
+const MAX_MESSAGE = 64 * 1024;
 const PARSER_OP_ERROR = /^\s*(\w+Error) in op (.+?): (.*)$/;
 
 function pct(s: string): number {
@@ -590,7 +594,7 @@ export class DfcLogParser {
     const tb = this.tb!;
     const fm = /^\s+File "(.*)", line (\d+), in (.*)$/.exec(line);
     if (fm) {
-      tb.frames.push({ file: fm[1]!, line: Number(fm[2]), fn: fm[3]!.trim() });
+      if (tb.frames.length < 1000) tb.frames.push({ file: fm[1]!, line: Number(fm[2]), fn: fm[3]!.trim() });
       tb.endLine = n;
       this.emitLine(n, 'traceback', line);
       return true;
@@ -615,7 +619,7 @@ export class DfcLogParser {
     // something else: the traceback was cut here
     tb.truncated = true;
     this.tb = undefined;
-    this.s.tracebacks.push(tb);
+    this.keep(this.s.tracebacks, tb);
     this.emit({ type: 'traceback', traceback: tb });
     return false;
   }
@@ -629,7 +633,7 @@ export class DfcLogParser {
       if (i >= 0) this.s.tracebacks.splice(i, 1);
       this.pendingChain = undefined;
     }
-    this.s.tracebacks.push(tb);
+    this.keep(this.s.tracebacks, tb);
     const err = this.exceptionError(ex, n);
     this.cont = { kind: 'exception', error: err, traceback: tb };
     this.commitException(err, ex.message);
@@ -661,7 +665,7 @@ export class DfcLogParser {
     if (pos) this.lastPyparsingPosition = { line: Number(pos[1]), column: Number(pos[2]) };
     // ParsingWithRecommendationException's own line is a header for the per-op errors below it
     if (err.errorClass === 'ParsingWithRecommendationException') this.mark('parse-failed', err.line);
-    this.s.errors.push(err);
+    this.keep(this.s.errors, err);
     this.emit({ type: 'error', error: err });
     this.exceptionContinuation(err, firstLine, true);
     this.markStepFailed(err);
@@ -674,7 +678,7 @@ export class DfcLogParser {
     if (!rec && !this.step) {
       // an excerpt without the step's start line: the error itself shows which step failed
       rec = { step: stepName, status: 'failed', startLine: err.line };
-      this.s.steps.push(rec);
+      this.keep(this.s.steps, rec);
       this.step = rec;
     }
     if (rec && rec.status !== 'succeeded') {
@@ -692,7 +696,7 @@ export class DfcLogParser {
       const e: DfcLogError = { category: 'parser', errorClass: m[1]!, message: m[3]!.trim(), node: m[2]!.trim(), line: n };
       if (this.step) e.step = this.step.step;
       else e.step = 'parse';
-      this.s.errors.push(e);
+      this.keep(this.s.errors, e);
       this.emit({ type: 'error', error: e });
       return;
     }
@@ -712,14 +716,14 @@ export class DfcLogParser {
         return;
       }
     }
-    if (!first) err.message = err.message ? `${err.message}\n${text}` : text;
+    if (!first && err.message.length < MAX_MESSAGE) err.message = err.message ? `${err.message}\n${text}` : text;
   }
 
   private lastPyparsingPosition: { line: number; column: number } | undefined;
 
   private addError(err: DfcLogError, _raw: string): void {
     if (this.step && !err.step) err.step = this.step.step;
-    this.s.errors.push(err);
+    this.keep(this.s.errors, err);
     this.emit({ type: 'error', error: err });
     if (err.category !== 'runtime') this.markStepFailed(err);
   }
@@ -727,7 +731,7 @@ export class DfcLogParser {
   private addWarning(text: string, n: number): DfcLogMessage {
     const w: DfcLogMessage = { level: 'warning', text, line: n };
     if (this.step) w.step = this.step.step;
-    this.s.warnings.push(w);
+    this.keep(this.s.warnings, w);
     this.emit({ type: 'warning', message: w });
     return w;
   }
@@ -735,7 +739,7 @@ export class DfcLogParser {
   private addNotice(text: string, n: number, level: DfcLogMessage['level'] = 'info'): DfcLogMessage {
     const w: DfcLogMessage = { level, text, line: n };
     if (this.step) w.step = this.step.step;
-    this.s.notices.push(w);
+    this.keep(this.s.notices, w);
     return w;
   }
 
@@ -760,7 +764,7 @@ export class DfcLogParser {
       this.emit({ type: 'step', record: { ...cur } });
     }
     const rec: DfcStepRecord = { step, status: 'running', startLine: n };
-    this.s.steps.push(rec);
+    this.keep(this.s.steps, rec);
     this.step = rec;
     this.emit({ type: 'step', record: { ...rec } });
     return rec;
@@ -873,7 +877,7 @@ export class DfcLogParser {
       if ((m = /^\s*(\S+) SNR:\s*(-?[\d.]+|-?inf|nan)\s*dB/i.exec(text))) {
         const db = Number(m[2]!.replace(/^(-?)inf$/i, '$1Infinity'));
         const row = { layer: m[1]!, db, line: n };
-        this.s.optimize.snr.push(row);
+        this.keep(this.s.optimize.snr, row);
         this.emit({ type: 'snr', layer: row.layer, db });
         return;
       }
@@ -909,7 +913,7 @@ export class DfcLogParser {
       return;
     }
     if ((m = /^Saved (HAR|HEF) to: (.+)$/.exec(text))) {
-      this.s.artifacts.push({ kind: m[1] === 'HAR' ? 'har' : 'hef', path: m[2]!.trim(), line: n });
+      this.keep(this.s.artifacts, { kind: m[1] === 'HAR' ? 'har' : 'hef', path: m[2]!.trim(), line: n });
       this.mark(m[1] === 'HAR' ? 'har-saved' : 'hef-saved', n);
       return;
     }
@@ -1017,7 +1021,7 @@ export class DfcLogParser {
     }
     if ((m = /^(\S+_context_\d+) \((\S+)\):$/.exec(text))) {
       this.mapStat = { context: m[1]!, reverts: {}, line: n };
-      this.s.compile.mappingStats.push(this.mapStat);
+      this.keep(this.s.compile.mappingStats, this.mapStat);
       return;
     }
     if (this.mappingStatLine(text, n)) return;
@@ -1070,7 +1074,7 @@ export class DfcLogParser {
       if ((m = /^([A-Za-z_][\w-]*): (Pass|Fail(?:ed)?|Passed)$/.exec(text))) {
         const f: FeasibilityEntry = { layer: m[1]!, result: m[2]!, line: n };
         if (this.validatingContext) f.context = this.validatingContext;
-        this.s.compile.feasibility.push(f);
+        this.keep(this.s.compile.feasibility, f);
         return;
       }
     }
@@ -1111,7 +1115,7 @@ export class DfcLogParser {
     if (!m) return false;
     const row: DfcLogSummary['compile']['partitionSearch'][number] = { contexts: Number(m[1]), line: n };
     if (m[2] !== undefined) row.improvementPct = Number(m[2]);
-    this.s.compile.partitionSearch.push(row);
+    this.keep(this.s.compile.partitionSearch, row);
     this.s.compile.contextMode ??= 'multi';
     return true;
   }
@@ -1125,7 +1129,7 @@ export class DfcLogParser {
       let st = this.mapStat;
       if (!st || st.iterations !== undefined || Object.keys(st.reverts).length) {
         st = { reverts: {}, line: n };
-        this.s.compile.mappingStats.push(st);
+        this.keep(this.s.compile.mappingStats, st);
         this.mapStat = st;
       }
       st.iterations = Number(m[1]);
@@ -1136,25 +1140,31 @@ export class DfcLogParser {
     let st = this.mapStat;
     if (!st || m[1]! in st.reverts) {
       st = { reverts: {}, line: n };
-      this.s.compile.mappingStats.push(st);
+      this.keep(this.s.compile.mappingStats, st);
       this.mapStat = st;
     }
     st.reverts[m[1]!] = Number(m[2]);
     return true;
   }
 
+  /** Append to a summary list, up to LIST_LIMIT entries (a hostile log cannot exhaust memory). */
+  private keep<T>(list: T[], item: T): void {
+    if (list.length < LIST_LIMIT) list.push(item);
+    else this.s.stats.droppedEntries++;
+  }
+
   private mark(kind: MarkerKind, line: number): void {
-    this.s.markers.push({ kind, line });
+    this.keep(this.s.markers, { kind, line });
   }
 
   private addContextName(name: string): void {
-    if (!this.s.compile.contextNames.includes(name)) this.s.compile.contextNames.push(name);
+    if (this.s.compile.contextNames.length < 4096 && !this.s.compile.contextNames.includes(name)) this.s.compile.contextNames.push(name);
   }
 
   private algorithm(name: string, status: OptimizationAlgorithm['status'], n: number, durationText?: string): void {
     const algos = this.s.optimize.algorithms;
     let a = this.runningAlgorithms.get(name);
-    if (!a) algos.push((a = { name, status, line: n }));
+    if (!a) this.keep(algos, (a = { name, status, line: n }));
     if (status === 'running') this.runningAlgorithms.set(name, a);
     else this.runningAlgorithms.delete(name);
     a.status = status;
@@ -1189,7 +1199,7 @@ export class DfcLogParser {
     if (name === 'Total') {
       util.total = vals;
       this.closeUtilization();
-    } else util.clusters.push({ cluster: name, ...vals });
+    } else if (util.clusters.length < 256) util.clusters.push({ cluster: name, ...vals });
   }
 
   private openUtilization(n: number): ContextUtilization {
@@ -1210,7 +1220,7 @@ export class DfcLogParser {
     const u = this.util;
     if (!u) return;
     this.util = undefined;
-    this.s.compile.utilization.push(u);
+    this.keep(this.s.compile.utilization, u);
     this.emit({ type: 'utilization', context: u });
   }
 
@@ -1306,18 +1316,18 @@ export class DfcLogParser {
         return;
       }
       if (c.kind === 'error-text' && !PROGRESS_LIKE.test(trimmed)) {
-        c.error.message += `${c.joiner}${trimmed}`;
+        if (c.error.message.length < MAX_MESSAGE) c.error.message += `${c.joiner}${trimmed}`;
         this.emitLine(n, 'error', line);
         return;
       }
-      if (c.kind === 'calibration') {
+      if (c.kind === 'calibration' && (this.s.optimize.calibrationNotNormalized ?? '').length < MAX_MESSAGE) {
         this.s.optimize.calibrationNotNormalized += `\n${trimmed}`;
         const last = this.s.notices[this.s.notices.length - 1];
         if (last) last.text += `\n${trimmed}`;
         this.emitLine(n, 'info', line);
         return;
       }
-      if (c.kind === 'message' && !PROGRESS_LIKE.test(trimmed)) {
+      if (c.kind === 'message' && !PROGRESS_LIKE.test(trimmed) && c.message.text.length < MAX_MESSAGE) {
         c.message.text += `\n${trimmed}`;
         this.emitLine(n, c.message.level, line);
         return;
@@ -1376,7 +1386,7 @@ export class DfcLogParser {
       const tb = this.tb;
       tb.truncated = true;
       this.tb = undefined;
-      this.s.tracebacks.push(tb);
+      this.keep(this.s.tracebacks, tb);
       this.emit({ type: 'traceback', traceback: tb });
       // a traceback with no exception line still means the step did not finish
       if (this.step && this.step.status === 'running') {
@@ -1473,7 +1483,7 @@ function emptySummary(): DfcLogSummary {
     compile: { singleContextFailed: false, partitionSearch: [], utilization: [], feasibility: [], layerGroups: [], contextNames: [], mappingStats: [] },
     artifacts: [],
     markers: [],
-    stats: { lines: 0, noiseLines: 0, progressRedraws: 0, truncatedLines: 0 },
+    stats: { lines: 0, noiseLines: 0, progressRedraws: 0, truncatedLines: 0, droppedEntries: 0 },
   };
 }
 
