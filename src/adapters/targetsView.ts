@@ -37,6 +37,7 @@ class TargetItem extends vscode.TreeItem {
       this.iconPath = new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
       parts.push(`DFC ${state.check.dfc}`);
       if (state.check.hailort) parts.push(`HailoRT ${state.check.hailort}`);
+      if (state.check.resolved) tip.appendMarkdown(`Connects to: \`${state.check.resolved}\`  \n`);
       tip.appendMarkdown(`\n$(pass) reachable — DFC ${state.check.dfc}${state.check.hailort ? `, HailoRT ${state.check.hailort}` : ''}`);
     }
     this.description = parts.join(' · ');

@@ -54,6 +54,11 @@ describe('remote: CLI (hailo-workbench remote) against a real sshd', function ()
     const a = io();
     assert.equal(await main(['remote', 'check', '--target', 'box'], a), 0, a.err_.join('\n'));
     assert.match(a.out_.join('\n'), /DFC 3\.33\.0/);
+    const j = io();
+    assert.equal(await main(['remote', 'check', '--target', 'box', '--format', 'json'], j), 0);
+    const check = JSON.parse(j.out_.join('\n'));
+    assert.equal(check.resolved, `${os.userInfo().username}@127.0.0.1:${sshd.port}`);
+    assert.equal(check.hailort, '4.23.0');
     const b = io();
     assert.equal(await main(['remote', 'check', '--target', 'nodfc', '--format', 'json'], b), 1);
     assert.match(JSON.parse(b.out_.join('\n')).problem, /not found/);

@@ -105,6 +105,8 @@ export function dfcEnvironment(activation: DfcActivation | undefined, hostWorkDi
 
 export interface TargetCheck {
   reachable: boolean;
+  /** Where OpenSSH actually connects (`ssh -G`): user@hostname:port. */
+  resolved?: string;
   dfc?: string;
   hailort?: string | null;
   /** Why the DFC is not usable, when it is not. */
@@ -120,6 +122,8 @@ exit 0`;
 
 /** Connect to a target and find the DFC (and HailoRT) versions in its DFC environment. */
 export async function checkTarget(host: SshHost, target: Target, signal?: AbortSignal): Promise<TargetCheck> {
+  const r0 = await host.resolve(signal);
+  const resolved = `${r0.user}@${r0.hostname}:${r0.port}`;
   await host.connect(signal);
   const workDir = await host.absolute(target.workDir ?? '~/hailo-workbench', signal);
   const act = target.dfc;
@@ -128,20 +132,20 @@ export async function checkTarget(host: SshHost, target: Target, signal?: AbortS
   if (act?.kind === 'docker') {
     const r = await host.exec(['docker', 'inspect', '-f', '{{.State.Running}}', act.container], { signal, check: false });
     if (r.stdout.toString().trim() !== 'true') {
-      return { reachable: true, problem: `the Docker container "${act.container}" is not running on ${target.host} (${(r.stderr || r.stdout.toString()).trim().split('\n')[0] || 'not found'})`, output: r.stderr };
+      return { reachable: true, resolved, problem: `the Docker container "${act.container}" is not running on ${target.host} (${(r.stderr || r.stdout.toString()).trim().split('\n')[0] || 'not found'})`, output: r.stderr };
     }
   }
   const r = await host.exec([...env.jobEnv.prefix, ...env.launch(['sh', '-c', CHECK_SCRIPT])], { signal, check: false });
   const out = stripAnsi(r.stdout.toString() + r.stderr);
-  if (r.exitCode === 127 && act?.kind === 'venv') return { reachable: true, problem: `cannot activate the virtual environment ${venv} on ${target.host}: ${out.trim().split('\n')[0] ?? ''}`, output: out };
-  if (out.includes('HWB-NO-HAILO')) return { reachable: true, problem: `the Hailo Dataflow Compiler (\`hailo\`) was not found in ${env.describe} on ${target.host}`, output: out };
+  if (r.exitCode === 127 && act?.kind === 'venv') return { reachable: true, resolved, problem: `cannot activate the virtual environment ${venv} on ${target.host}: ${out.trim().split('\n')[0] ?? ''}`, output: out };
+  if (out.includes('HWB-NO-HAILO')) return { reachable: true, resolved, problem: `the Hailo Dataflow Compiler (\`hailo\`) was not found in ${env.describe} on ${target.host}`, output: out };
   const v = parseToolVersions(out);
   if (!v.dfc) {
     const m = /(?:^|\s)v?(\d+\.\d+\.\d+)\b/.exec(out);
     if (m) v.dfc = m[1];
   }
   const hailort = typeof v.hailort === 'string' ? v.hailort : v.hailortCli ?? v.hailort;
-  return { reachable: true, dfc: v.dfc, hailort, output: out, ...(v.dfc ? {} : { problem: `\`hailo --version\` on ${target.host} printed no DFC version` }) };
+  return { reachable: true, resolved, dfc: v.dfc, hailort, output: out, ...(v.dfc ? {} : { problem: `\`hailo --version\` on ${target.host} printed no DFC version` }) };
 }
 
 /** Tool versions from a step's log header (`[info] Hailo DFC Version: 3.33.0`). */
