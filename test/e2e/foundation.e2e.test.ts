@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { useWorkbench } from '../harness/e2e';
-import { openActivity, runCommand, step, treeRows, waitFor } from '../harness/workbench';
+import { openActivity, runCommand, step, treeRows, viewPane, waitFor } from '../harness/workbench';
 import { parseProjectText } from '../../src/core/project/load';
 
 describe('e2e: example workspace', function () {
@@ -27,7 +27,7 @@ describe('e2e: example workspace', function () {
     assert.match(rows[3]!, /^HAR build\/encoder\.har · missing$/);
     assert.match(rows[4]!, /^HEF build\/encoder\.hef · missing$/);
     // the welcome content is only for folders without a project
-    assert.equal(await wb.page.locator('.part.sidebar .welcome-view-content').count(), 0);
+    assert.equal(await viewPane(wb.page, 'Models').locator('.welcome-view-content').count(), 0);
   });
 
   it('the Getting Started walkthrough renders its steps', async function () {
@@ -78,7 +78,7 @@ describe('e2e: empty folder', function () {
 
   it('the Hailo view offers "Create Project File" and the palette command writes hailo.json', async function () {
     await openActivity(wb.page, 'Hailo');
-    const welcome = wb.page.locator('.part.sidebar .welcome-view-content');
+    const welcome = viewPane(wb.page, 'Models').locator('.welcome-view-content');
     await welcome.waitFor({ timeout: 15_000 });
     assert.match(await welcome.innerText(), /No Hailo project in this folder yet/);
     await welcome.locator('a, .monaco-button', { hasText: 'Create Project File' }).first().waitFor();
@@ -106,7 +106,11 @@ describe('e2e: empty folder', function () {
     await openWalkthrough(wb.page);
     await waitFor(async () => (await doneSteps(wb.page)).length === 2, { what: 'steps 1 and 3 done' });
     assert.deepEqual(await doneSteps(wb.page), ['Create the project file', 'See your models']);
-    await runCommand(wb.page, 'Hailo: Open Project File', { id: 'hailo.openProjectFile' });
+    // the step's own button runs hailo.openProjectFile (completion event onCommand)
+    const describe = wb.page.locator('.gettingStartedContainer .getting-started-step', { hasText: 'Describe your model' }).first();
+    await describe.click();
+    await describe.locator('.monaco-button', { hasText: 'Open Project File' }).click();
+    await wb.page.locator('.tabs-container .tab.active', { hasText: 'hailo.json' }).first().waitFor({ timeout: 10_000 });
     await openWalkthrough(wb.page);
     await waitFor(async () => (await doneSteps(wb.page)).length === 3, { what: 'all three steps done' });
     await step(wb.page, 'empty-walkthrough-done');

@@ -107,10 +107,16 @@ export async function openActivity(page: Page, title: string): Promise<Locator> 
   return page.locator('.part.sidebar');
 }
 
+/** A view's pane in the side bar, by its title ("Models"); when alone in its container the header is hidden. */
+export function viewPane(page: Page, viewTitle: string): Locator {
+  const title = page.locator('.title', { hasText: new RegExp(`^\\s*${escapeRegExp(viewTitle)}\\s*$`, 'i') });
+  const header = page.locator('.pane-header', { has: title });
+  return page.locator('.part.sidebar .pane', { has: header }).first();
+}
+
 /** The rows of a tree view in the side bar, as their visible text (label + description). */
 export async function treeRows(page: Page, viewTitle: string): Promise<string[]> {
-  const pane = page.locator('.part.sidebar .pane', { has: page.locator('.pane-header', { hasText: new RegExp(viewTitle, 'i') }) }).first();
-  const rows = pane.locator('.monaco-list-row');
+  const rows = viewPane(page, viewTitle).locator('.monaco-list-row');
   const n = await rows.count();
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
