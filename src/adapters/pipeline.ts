@@ -251,6 +251,11 @@ export class PipelineService implements vscode.Disposable {
               if (text.trim()) last = text.trim().replace(/^\[(info|warning|error)\]\s*/, '');
               report();
             },
+            onPartialLine: (_s, text) => {
+              const shown = displayLine(text).trim();
+              if (shown) last = shown;
+              report();
+            },
             onMemory: (_s, rss, peak, avail) => {
               mem = `${fmtGB(rss)} (peak ${fmtGB(peak)}${avail !== undefined ? `, ${fmtGB(avail)} free` : ''})`;
               report();

@@ -142,3 +142,22 @@ describe('remote: problem matcher lines', () => {
     assert.ok(mapped.some((l) => l.startsWith('/p/model.py:42:1: error:')), mapped.join('\n'));
   });
 });
+
+describe('remote: very long progress lines', () => {
+  it('passes a \\r-redrawn line on in pieces cut at a redraw, keeping every byte', () => {
+    const s = new LineSplitter(100);
+    const frames = Array.from({ length: 20 }, (_, i) => `Calibration: ${String(i * 5).padStart(3)}%|`).join('\r');
+    const out: Buffer[] = [];
+    const lines: string[] = [];
+    for (const ch of [frames.slice(0, 150), frames.slice(150), '\n']) {
+      const r = s.push(Buffer.from(ch));
+      out.push(r.complete);
+      lines.push(...r.lines);
+      if (s.partial) assert.ok(s.partial.length <= 100 + 150);
+    }
+    out.push(s.flush());
+    assert.equal(Buffer.concat(out).toString(), frames + '\n');
+    assert.ok(lines.length >= 2);
+    for (const l of lines.slice(0, -1)) assert.ok(l.endsWith('\r'), JSON.stringify(l));
+  });
+});

@@ -8,11 +8,27 @@ import { stripAnsi } from '../hailo/versions';
 export class LineSplitter {
   private pending: Buffer = Buffer.alloc(0);
 
+  /** A line longer than this (a progress bar redrawn with `\r` for hours) is passed on in pieces. */
+  constructor(private readonly maxLine = 1 << 20) {}
+
+  /** The unfinished line so far (e.g. a progress bar being redrawn). */
+  get partial(): string {
+    return this.pending.toString('utf8');
+  }
+
   /** Add bytes; returns the bytes of the complete lines (with their `\n`) and the lines as text. */
   push(data: Buffer): { complete: Buffer; lines: string[] } {
     const buf = this.pending.length ? Buffer.concat([this.pending, data]) : data;
     const last = buf.lastIndexOf(10);
     if (last < 0) {
+      if (buf.length > this.maxLine) {
+        // cut at the last \r so a redrawn bar is not split mid-frame
+        const cr = buf.lastIndexOf(13);
+        const cut = cr > 0 ? cr + 1 : buf.length;
+        this.pending = Buffer.from(buf.subarray(cut));
+        const piece = Buffer.from(buf.subarray(0, cut));
+        return { complete: piece, lines: [piece.toString('utf8')] };
+      }
       this.pending = Buffer.from(buf);
       return { complete: Buffer.alloc(0), lines: [] };
     }

@@ -17,6 +17,8 @@ import { parseDfcLog, type DfcLogSummary } from '../hailo/dfcLog';
 export interface PipelineEvents {
   /** One complete line of a step's remote log, as bytes were written (ANSI and `\r` kept). */
   onLine?(step: StepName, line: string): void;
+  /** The unfinished last line so far (a progress bar being redrawn with `\r`). */
+  onPartialLine?(step: StepName, text: string): void;
   onProgress?(message: string): void;
   /** Live and peak RSS of the step's process group, and what the machine has left (KiB). */
   onMemory?(step: StepName, rssKB: number, peakKB: number, availKB?: number): void;
@@ -277,6 +279,8 @@ async function runStep(ctx: PipelineContext, run: RunRecord, step: RunStep, o: {
           step.logOffset += complete.length;
         }
         for (const l of lines) ctx.events?.onLine?.(step.step, l);
+        const partial = splitter.partial;
+        if (partial) ctx.events?.onPartialLine?.(step.step, partial);
         if (Date.now() - lastSave > 1000) {
           lastSave = Date.now();
           writeRun(ctx.runsDir, run);
