@@ -1,8 +1,9 @@
-// Activation time of the extension in a real VS Code (code-server 4.139 + Chromium), as VS Code
-// itself measures it (code loading + activate() until its promise resolves; the number shown by
-// "Developer: Show Running Extensions"), against a baseline measured in the same runs: an empty
-// extension activated by the same event (workspaceContains:hailo.json) in the same extension host.
-// Budget: median <= 50 ms. Also prints activate()'s own time as the extension logs it.
+// Activation time of the extension in a real VS Code (code-server 4.139 + Chromium), against a
+// baseline measured in the same runs: an empty extension activated by the same event
+// (workspaceContains:hailo.json) in the same extension host. Activation = require() of the main
+// bundle (the extension host's code/extHost/{will,did}LoadExtensionCode marks, which the baseline
+// copies out after its own activation) + activate() as the extension logs it. VS Code's own
+// figure ("Developer: Show Running Extensions") is printed next to it. Budget: median <= 50 ms.
 //   npm run bench -- --only activation        BENCH_ROUNDS=5 (default)
 // Measures what ships: `scripts/build.mjs --production` run in a staging copy of the sources
 // (the repository's dist/ is not touched); BENCH_DIST=dev measures the repository's dist/ as built.
@@ -18,6 +19,8 @@ const BUDGET_MS = 50;
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const EXAMPLE = path.join(REPO_ROOT, 'examples', 'whisper-tiny');
 const OURS = 'Hailo Workbench';
+const EXTENSION_ID = 'hailo-workbench.hailo-workbench';
+const BASELINE_ID = 'bench.activation-baseline';
 const BASELINE = 'Activation Baseline';
 
 function makeBaseline(): string {
@@ -34,7 +37,26 @@ function makeBaseline(): string {
       activationEvents: ['workspaceContains:hailo.json'],
     }),
   );
-  fs.writeFileSync(path.join(dir, 'extension.js'), 'exports.activate = () => ({});\nexports.deactivate = () => {};\n');
+  // activate() does nothing; afterwards (off the measured path) it copies the extension host's
+  // performance marks, among them code/extHost/{will,did}LoadExtensionCode/<id>, to a file
+  fs.writeFileSync(
+    path.join(dir, 'extension.js'),
+    `exports.activate = () => {
+  const out = process.env.HAILO_BENCH_MARKS;
+  if (!out) return {};
+  const want = 'code/extHost/didLoadExtensionCode/${EXTENSION_ID}';
+  const t0 = Date.now();
+  const poll = () => {
+    const marks = globalThis.MonacoPerformanceMarks ? globalThis.MonacoPerformanceMarks.getMarks() : [];
+    if (marks.some((m) => m.name === want) || Date.now() - t0 > 60000) require('fs').writeFileSync(out, JSON.stringify(marks));
+    else setTimeout(poll, 100);
+  };
+  setTimeout(poll, 100);
+  return {};
+};
+exports.deactivate = () => {};
+`,
+  );
   return dir;
 }
 
@@ -56,9 +78,22 @@ async function activationMs(page: Page, name: string): Promise<number> {
 }
 
 interface Round {
+  /** VS Code's "Activation" figure (it includes waiting while other extensions run). */
   ours: number;
   baseline: number;
-  activateBody: number | undefined;
+  /** require() of the main file, from the extension host's performance marks. */
+  oursLoad: number;
+  baselineLoad: number;
+  /** activate() as the extension logs it. */
+  activateBody: number;
+}
+
+function loadMs(marks: { name: string; startTime: number }[], id: string): number {
+  const at = (n: string) => marks.find((m) => m.name === `code/extHost/${n}/${id}`)?.startTime;
+  const a = at('willLoadExtensionCode');
+  const b = at('didLoadExtensionCode');
+  if (a === undefined || b === undefined) throw new Error(`no load marks for ${id} in the extension host`);
+  return b - a;
 }
 
 /** A copy of the extension built with the production settings of scripts/build.mjs. */
@@ -76,7 +111,8 @@ function stageProductionBuild(): string {
 
 async function round(extensionDir: string, baselineDir: string): Promise<Round> {
   const workspace = copyWorkspace(EXAMPLE);
-  const server = await startCodeServer({ extensions: [extensionDir, baselineDir], workspace });
+  const marksFile = path.join(workspace, '.bench-marks.json');
+  const server = await startCodeServer({ extensions: [extensionDir, baselineDir], workspace, env: { HAILO_BENCH_MARKS: marksFile } });
   try {
     const wb = await openWorkbench(server, { viewport: { width: 1280, height: 1000 } });
     try {
@@ -93,7 +129,17 @@ async function round(extensionDir: string, baselineDir: string): Promise<Round> 
       );
       await runCommand(wb.page, 'Developer: Show Running Extensions', { id: 'workbench.action.showRuntimeExtensions' });
       await wb.page.locator('.runtime-extensions-editor .monaco-list-row').first().waitFor({ timeout: 15_000 });
-      return { ours: await activationMs(wb.page, OURS), baseline: await activationMs(wb.page, BASELINE), activateBody: Number(line[1]) };
+      const marks = await waitFor(() => fs.existsSync(marksFile) && (JSON.parse(fs.readFileSync(marksFile, 'utf8')) as { name: string; startTime: number }[]), {
+        timeout: 60_000,
+        what: 'the performance marks of the extension host',
+      });
+      return {
+        ours: await activationMs(wb.page, OURS),
+        baseline: await activationMs(wb.page, BASELINE),
+        oursLoad: loadMs(marks, EXTENSION_ID),
+        baselineLoad: loadMs(marks, BASELINE_ID),
+        activateBody: Number(line[1]),
+      };
     } finally {
       await wb.close();
     }
@@ -122,24 +168,31 @@ async function main(): Promise<void> {
     for (let i = 0; i < ROUNDS; i++) {
       const r = await round(extensionDir, baselineDir);
       rounds.push(r);
-      console.log(`round ${i + 1}/${ROUNDS}: ${OURS} ${r.ours} ms, baseline ${r.baseline} ms, activate() body ${r.activateBody?.toFixed(1)} ms`);
+      console.log(
+        `round ${i + 1}/${ROUNDS}: load + activate() ${(r.oursLoad + r.activateBody).toFixed(1)} ms (baseline load ${r.baselineLoad.toFixed(1)} ms); ` +
+          `VS Code's figure ${r.ours} ms (baseline ${r.baseline} ms)`,
+      );
     }
   } finally {
     fs.rmSync(baselineDir, { recursive: true, force: true });
     if (!dev) fs.rmSync(extensionDir, { recursive: true, force: true });
   }
-  const ours = median(rounds.map((r) => r.ours));
-  const base = median(rounds.map((r) => r.baseline));
-  const body = median(rounds.map((r) => r.activateBody ?? NaN));
+  const med = (f: (r: Round) => number) => median(rounds.map(f));
+  const own = med((r) => r.oursLoad + r.activateBody);
+  const baseOwn = med((r) => r.baselineLoad);
+  const shown = med((r) => r.ours);
+  const baseShown = med((r) => r.baseline);
+  const ratio = (a: number, b: number) => (a / Math.max(b, 0.1)).toFixed(1).padStart(7);
   console.log('');
   console.log(`activation (code-server 4.139.1, ${dev ? 'development' : 'production'} dist/extension.js ${bundleKb.toFixed(0)} KB, ${ROUNDS} rounds, medians)`);
-  console.log(`  metric                          ms     ratio`);
-  console.log(`  baseline (empty extension)   ${base.toFixed(1).padStart(6)}     1.00`);
-  console.log(`  Hailo Workbench              ${ours.toFixed(1).padStart(6)}   ${(ours / Math.max(base, 1)).toFixed(2).padStart(6)}`);
-  console.log(`  of which activate() body     ${body.toFixed(1).padStart(6)}`);
-  console.log(`  overhead over the baseline   ${(ours - base).toFixed(1).padStart(6)}`);
-  const ok = ours <= BUDGET_MS;
-  console.log(`${ok ? 'PASS' : 'FAIL'}: activation ${ours.toFixed(1)} ms ${ok ? '<=' : '>'} budget ${BUDGET_MS} ms`);
+  console.log(`  metric                                      Hailo ms  baseline ms    ratio`);
+  console.log(`  load (require) + activate()                 ${own.toFixed(1).padStart(8)}  ${baseOwn.toFixed(1).padStart(11)}  ${ratio(own, baseOwn)}`);
+  console.log(`    of which require() of the bundle          ${med((r) => r.oursLoad).toFixed(1).padStart(8)}`);
+  console.log(`    of which activate()                       ${med((r) => r.activateBody).toFixed(1).padStart(8)}`);
+  console.log(`  VS Code's "Startup Activation" figure       ${shown.toFixed(1).padStart(8)}  ${baseShown.toFixed(1).padStart(11)}  ${ratio(shown, baseShown)}`);
+  console.log(`  (VS Code's figure: its code-loading window, which also sets up translations, plus the activate call)`);
+  const ok = own <= BUDGET_MS;
+  console.log(`${ok ? 'PASS' : 'FAIL'}: activation (load + activate) ${own.toFixed(1)} ms ${ok ? '<=' : '>'} budget ${BUDGET_MS} ms`);
   if (!ok) process.exitCode = 1;
 }
 
