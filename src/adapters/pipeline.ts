@@ -192,8 +192,29 @@ export class PipelineService implements vscode.Disposable {
         this.changed.fire();
         this.finished.fire({ runDir, step: step.step, model: run.model, ok: step.status === 'succeeded' });
         events.onStepFinished?.(run, step, runDir);
+        void this.publishStepDiagnostics(run, step, runDir).catch((e) => log.warn(`Diagnostics for ${step.step} of ${run.model}: ${e instanceof Error ? e.message : String(e)}`));
       },
     };
+  }
+
+  /** The step's parsed log as diagnostics: parser errors on the ONNX node and its PyTorch line, script errors on the .alls line. */
+  private async publishStepDiagnostics(run: RunRecord, step: RunStep, runDir: string): Promise<void> {
+    if (!step.summary) return;
+    const project = this.services.project.project;
+    const root = this.services.project.root;
+    const model = project?.models.find((m) => m.name === run.model);
+    const { publishDfcLogDiagnostics } = await import('./dfcDiagnostics');
+    const { modelPaths } = await import('../core/project/load');
+    const { loadSourceMap } = await import('../core/analysis/sourceMap');
+    const paths = model && root ? modelPaths(model, root) : undefined;
+    const sourceMap = paths ? await loadSourceMap(paths.onnx).catch(() => undefined) : undefined;
+    await publishDfcLogDiagnostics(step.summary as Parameters<typeof publishDfcLogDiagnostics>[0], {
+      ...(paths ? { onnxFile: vscode.Uri.file(paths.onnx) } : {}),
+      ...(paths?.modelScript ? { allsFile: vscode.Uri.file(paths.modelScript) } : {}),
+      runFile: vscode.Uri.file(path.join(runDir, step.log ?? `${step.step}.log`)),
+      ...(sourceMap ? { sourceMap } : {}),
+      modelName: run.model,
+    });
   }
 
   private track(id: string, cancel: AbortController, detach: AbortController): void {

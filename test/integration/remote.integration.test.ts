@@ -103,6 +103,26 @@ describe('remote compile over SSH', function () {
     assert.ok(fs.existsSync(path.join(events[0]!.runDir, `${run.netName}.har`)));
   });
 
+  it('a failed parse puts the parser error on the ONNX model as a diagnostic', async () => {
+    control({ fail: 'parse' });
+    const events: { ok: boolean }[] = [];
+    const sub = services.runs!.onDidFinishStep((e) => events.push(e));
+    try {
+      await vscode.commands.executeCommand('hailo.parse', modelName);
+    } finally {
+      sub.dispose();
+    }
+    assert.equal(events.length, 1);
+    assert.equal(events[0]!.ok, false);
+    const onnx = vscode.Uri.file(path.join(root, services.project.project!.models[0]!.onnx));
+    const diags = await until(() => {
+      const d = vscode.languages.getDiagnostics(onnx).filter((x) => /TopK/.test(x.message));
+      return d.length ? d : undefined;
+    }, 'the parser error on the ONNX file');
+    assert.equal(diags[0]!.severity, vscode.DiagnosticSeverity.Error);
+    assert.match(diags[0]!.message, /\/encoder\/TopK/);
+  });
+
   it('a hailo task runs a step in a terminal and ends with its exit code', async () => {
     control({});
     const tasks = await vscode.tasks.fetchTasks({ type: 'hailo' });
