@@ -129,7 +129,7 @@ async function round(extensionDir: string, baselineDir: string): Promise<Round> 
       );
       await runCommand(wb.page, 'Developer: Show Running Extensions', { id: 'workbench.action.showRuntimeExtensions' });
       await wb.page.locator('.runtime-extensions-editor .monaco-list-row').first().waitFor({ timeout: 15_000 });
-      const marks = await waitFor(() => fs.existsSync(marksFile) && (JSON.parse(fs.readFileSync(marksFile, 'utf8')) as { name: string; startTime: number }[]), {
+      const marks = await waitFor(() => (fs.existsSync(marksFile) ? (JSON.parse(fs.readFileSync(marksFile, 'utf8')) as { name: string; startTime: number }[]) : undefined), {
         timeout: 60_000,
         what: 'the performance marks of the extension host',
       });
