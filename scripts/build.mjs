@@ -36,6 +36,8 @@ function webviewEntries() {
 
 const builds = [
   { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
+  // package.json "main": loads dist/extension.js through V8's code cache (src/loader.ts)
+  { ...common, entryPoints: { loader: 'src/loader.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20' },
   { ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
 ];
 const web = webviewEntries();
