@@ -3,8 +3,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Finding } from '../core/analysis/finding';
 import type { Summarized } from '../core/analysis/lintSummary';
-import { parseMessage } from '../core/protocol/envelope';
-import { WebviewMessage, type HostMessage } from '../core/protocol/modelEditor';
+import type { HostMessage } from '../core/protocol/modelEditor';
 import { setting } from './config';
 import type { LintService } from './lint';
 import type { Services } from './services';
@@ -120,6 +119,8 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     const subs = [
       doc.onDidChangeState(post),
       panel.webview.onDidReceiveMessage(async (raw: unknown) => {
+        // zod loads with the first message, not at activation
+        const [{ parseMessage }, { WebviewMessage }] = await Promise.all([import('../core/protocol/envelope'), import('../core/protocol/modelEditor')]);
         const msg = parseMessage(WebviewMessage, raw);
         if (!msg) {
           this.services.log.warn('Model editor: ignored a malformed message from the webview');
