@@ -8,19 +8,10 @@ import path from 'node:path';
 import * as tar from 'tar-stream';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/adapters/services';
+import { until, EXTENSION_ID } from './helpers';
 
-const EXTENSION_ID = 'hailo-workbench.hailo-workbench';
 const REPO = path.resolve(__dirname, '..', '..');
 
-async function until<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function tarOf(members: { name: string; data: Buffer }[]): Promise<Buffer> {
   const pack = tar.pack();

@@ -7,19 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/adapters/services';
+import { until, EXTENSION_ID } from './helpers';
 
-const EXTENSION_ID = 'hailo-workbench.hailo-workbench';
 const PY = process.env.HAILO_TEST_PYTHON ?? '/usr/bin/python3';
 
-async function until<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('export', function () {
   this.timeout(120_000);

@@ -9,18 +9,9 @@ import * as vscode from 'vscode';
 import type { Services } from '../../src/adapters/services';
 import type { Finding } from '../../src/core/analysis/finding';
 import { WHISPER_SIZES, writeWhisper } from '../fixtures/onnx/gen';
+import { until, EXTENSION_ID } from './helpers';
 
-const EXTENSION_ID = 'hailo-workbench.hailo-workbench';
 
-async function until<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const codeOf = (d: vscode.Diagnostic) => (typeof d.code === 'object' ? String(d.code.value) : String(d.code));
 const lintDiagnostics = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Hailo lint');

@@ -16,19 +16,11 @@ import { RemoteService } from '../../src/adapters/remote';
 import { addTargetToText } from '../../src/core/remote/targets';
 import { listRuns, readRun } from '../../src/core/remote/run';
 import { startSshd, sshdUnavailableReason, type TestSshd } from '../harness/sshd';
+import { until as untilBase, EXTENSION_ID } from './helpers';
+const until = <T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> => untilBase(fn, what, timeoutMs);
 
-const EXTENSION_ID = 'hailo-workbench.hailo-workbench';
 const REFERENCE_DIR = process.env.HAILO_REFERENCE_DIR;
 
-async function until<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('remote compile over SSH', function () {
   this.timeout(180_000);

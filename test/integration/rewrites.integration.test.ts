@@ -8,8 +8,8 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/adapters/services';
 import { writeWhisper, WHISPER_SIZES } from '../fixtures/onnx/gen';
+import { EXTENSION_ID } from './helpers';
 
-const EXTENSION_ID = 'hailo-workbench.hailo-workbench';
 const REPO = path.resolve(__dirname, '..', '..');
 const FIX = path.join(REPO, 'test', 'fixtures', 'hailo');
 
