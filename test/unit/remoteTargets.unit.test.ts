@@ -103,6 +103,16 @@ describe('remote: DFC command lines', () => {
     const c = planStep('compile', model, { runDir: '/w/r', hwArch: 'hailo8', inputs: { onnx: 'x' } });
     assert.deepEqual(c.outputs.map((a) => a.remote), ['/w/r/enc.hef', '/w/r/enc_compiled.har']);
   });
+  it('refuses hailo.json values that the DFC would read as options', () => {
+    const opts = { runDir: '/w/r', hwArch: 'hailo8l', inputs: { onnx: '/w/r/inputs/enc.onnx' } };
+    for (const bad of [{ endNodes: ['/a', '--har-path=/home/u/.bashrc'] }, { startNodes: ['-y'] }, { netName: '-enc' }]) {
+      assert.throws(() => planStep('parse', { ...model, ...bad }, opts), (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT') && /starts with "-"/.test((e as Error).message), JSON.stringify(bad));
+    }
+    for (const container of ['--privileged', '-uroot', 'a b', '']) {
+      assert.throws(() => dfcEnvironment({ kind: 'docker', container }, '/w'), (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT'), container);
+    }
+    assert.deepEqual(dfcEnvironment({ kind: 'docker', container: 'hailo8_ai_sw_suite_2025-04' }, '/w').jobEnv.prefix, ['docker', 'exec', 'hailo8_ai_sw_suite_2025-04']);
+  });
   it('environments: venv passes its path as data; docker maps the work dir', () => {
     const v = dfcEnvironment({ kind: 'venv', path: "/o'dd/venv" }, '/w');
     const argv = v.launch(['hailo', '--version']);

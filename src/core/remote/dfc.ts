@@ -33,8 +33,20 @@ export function netNameOf(model: Model): string {
   return model.netName ?? model.name;
 }
 
+/**
+ * Values from hailo.json that end up as separate argv elements of a remote tool. The argv is
+ * quoted, so the shell sees data, but the tool's own option parser would still take a value
+ * starting with `-` as an option (`--end-node-names a --har-path=/x` would redirect the HAR).
+ */
+function refuseOptionLike(value: string, what: string): void {
+  if (value.startsWith('-')) throw new HailoError('INVALID_ARGUMENT', `hailo.json: ${what} "${value}" starts with "-" and would be read as a command-line option; rename it`);
+}
+
 export function planStep(step: StepName, model: Model, opts: { runDir: string; hwArch: string; inputs: StepInputs }): StepPlan {
   const net = netNameOf(model);
+  refuseOptionLike(net, `model "${model.name}": network name`);
+  for (const n of model.startNodes ?? []) refuseOptionLike(n, `model "${model.name}": start node`);
+  for (const n of model.endNodes ?? []) refuseOptionLike(n, `model "${model.name}": end node`);
   const har = rjoin(opts.runDir, `${net}.har`);
   const qhar = rjoin(opts.runDir, `${net}_optimized.har`);
   const chr = rjoin(opts.runDir, `${net}_compiled.har`);
@@ -91,6 +103,8 @@ export function dfcEnvironment(activation: DfcActivation | undefined, hostWorkDi
       };
     }
     case 'docker': {
+      // `docker exec <container>`: a name like `--privileged` or `-uroot` would be an option
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(a.container)) throw new HailoError('INVALID_ARGUMENT', `hailo.json: "${a.container}" is not a Docker container name or id (letters, digits, "_", "." and "-", not starting with "-")`);
       const inner = a.workDir;
       const mapPath = (p: string) => {
         if (!inner) return p;
