@@ -233,6 +233,26 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
     assert.ok(Date.now() - t0 < 15000, 'stopped well before the stand-in would have ended');
   });
 
+  it('replaces an older model HAR but keeps one changed after the run started', async () => {
+    control({});
+    const har = path.join(root, 'model.har');
+    fs.writeFileSync(har, 'older');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    fs.utimesSync(har, hourAgo, hourAgo);
+    const first = await startRun(ctx(), { projectRoot: root, model: model(), target: target(), steps: ['parse'] });
+    assert.equal(first.status, 'succeeded');
+    assert.notEqual(fs.readFileSync(har, 'utf8'), 'older');
+    // edited while a run is going (here: a modification time after the run's start)
+    fs.writeFileSync(har, 'edited');
+    const later = new Date(Date.now() + 3600_000);
+    fs.utimesSync(har, later, later);
+    const second = await startRun(ctx(), { projectRoot: root, model: model(), target: target(), steps: ['parse'] });
+    assert.equal(second.status, 'succeeded');
+    assert.equal(fs.readFileSync(har, 'utf8'), 'edited');
+    assert.ok(fs.existsSync(path.join(runsDir(), second.id, 'enc.har')), 'the result stays in the run folder');
+    assert.ok(!fs.existsSync(`${har}.part`));
+  });
+
   it('hostile file names and remote paths: nothing is executed', async () => {
     const argvFile = path.join(sshd.dir, `argv-${n}.jsonl`);
     control({ argvFile });
@@ -241,7 +261,7 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
     const hostile = `we'ird $(cd;touch ${tag}) \`cd;touch ${tag}\` ; touch ${tag}\nline`;
     fs.mkdirSync(path.join(root, hostile));
     fs.renameSync(path.join(root, 'model.onnx'), path.join(root, hostile, `${hostile}.onnx`));
-    const m = model({ onnx: `${hostile}/${hostile}.onnx`, calibSet: undefined, modelScript: undefined, endNodes: [`/a b/$(cd;touch ${tag})`, "x'y", '-rf', 'ünï\ncode'] });
+    const m = model({ onnx: `${hostile}/${hostile}.onnx`, calibSet: undefined, modelScript: undefined, endNodes: [`/a b/$(cd;touch ${tag})`, "x'y", 'a -rf', 'ünï\ncode'] });
     const t = target({ workDir: path.join(sshd.dir, `work ${hostile}`) });
     const run = await startRun(ctx(), { projectRoot: root, model: m, target: t, steps: ['parse', 'optimize'] });
     assert.equal(run.status, 'succeeded', JSON.stringify(run.steps.map((s) => s.error)));

@@ -369,6 +369,13 @@ function copyToModelPaths(run: RunRecord, step: RunStep, localDir: string, model
     const to = dest[a.kind];
     if (!to || !a.local) continue;
     try {
+      // a file changed after the run started (edited, or written by a later run) is newer than
+      // this result: keep it; the result stays in the run folder
+      const mtime = fs.statSync(to, { throwIfNoEntry: false })?.mtimeMs;
+      if (mtime !== undefined && mtime > Date.parse(run.createdAt)) {
+        log.warn(`Run ${run.id}: ${to} changed after the run started; not replaced. The run's ${a.local} is in ${localDir}`);
+        continue;
+      }
       fs.mkdirSync(path.dirname(to), { recursive: true });
       fs.copyFileSync(path.join(localDir, a.local), `${to}.part`);
       fs.renameSync(`${to}.part`, to);
