@@ -6,7 +6,7 @@ import { addTargetToText, targetNameFor } from '../../src/core/remote/targets';
 import { parseProjectText } from '../../src/core/project/load';
 import { listConfiguredHosts } from '../../src/core/remote/ssh';
 import { LineSplitter, displayLine } from '../../src/core/remote/logLines';
-import { newRunId, pruneRuns, writeRun, readRun, RunRecord } from '../../src/core/remote/run';
+import { newRunId, pruneRuns, writeRun, readRun, RunRecord, RunStep } from '../../src/core/remote/run';
 import { planStep, dfcEnvironment } from '../../src/core/remote/dfc';
 import { isHailoError } from '../../src/core/errors';
 
@@ -88,6 +88,38 @@ describe('remote: run records', () => {
     assert.throws(() => readRun(path.join(dir, 'x', 'run.json')), (e: unknown) => isHailoError(e, 'RUN_INVALID'));
     assert.throws(() => writeRun(dir, { ...base('ok', 'running'), id: '../escape' }));
     assert.match(newRunId('my model/x', new Date(Date.UTC(2025, 0, 2, 3, 4, 5)), 0.5), /^20250102-030405-my_model_x-[0-9a-f]{6}$/);
+  });
+});
+
+describe('remote: names inside a run folder', () => {
+  const step = (over: Record<string, unknown>) => ({ step: 'parse', status: 'succeeded', command: ['hailo'], ...over });
+  const record = (steps: unknown[]) => ({ version: 1, id: '20250101-000001-m-a', model: 'm', netName: 'm', hwArch: 'hailo8l', target: { name: 't', host: 'h', workDir: '/w' }, remoteDir: '/w/runs/x', createdAt: new Date().toISOString(), status: 'succeeded', steps });
+  it('a run.json whose log or artifact names lead out of the run folder is refused', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hwruns-'));
+    const file = path.join(dir, 'run.json');
+    fs.writeFileSync(file, JSON.stringify(record([step({ log: 'parse.log', artifacts: [{ kind: 'har', remote: '/w/runs/x/m.har', local: 'm.har' }] })])));
+    assert.equal(readRun(file).steps[0]!.log, 'parse.log');
+    for (const bad of [{ log: '../../../.ssh/id_rsa' }, { log: '/etc/passwd' }, { log: '..' }, { artifacts: [{ kind: 'har', remote: '/x', local: '..\\..\\model.har' }] }, { artifacts: [{ kind: 'hef', remote: '/x', local: 'sub/../../x' }] }]) {
+      fs.writeFileSync(file, JSON.stringify(record([step(bad)])));
+      assert.throws(() => readRun(file), (e: unknown) => isHailoError(e, 'RUN_INVALID'), JSON.stringify(bad));
+    }
+  });
+  it('extra files named by the remote are fetched only under the names asked for', async () => {
+    const { collectExtras } = await import('../../src/core/remote/pipeline');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hwruns-'));
+    const fetched: string[] = [];
+    const host = {
+      execScript: async () => ({ exitCode: 0, stderr: '', stdout: Buffer.from('Welcome to the box\nrun.json\n..\n../escape.html\n..\\escape.html\nparse.log\nprofile.html\nhailo_sdk.client.log\n') }),
+      download: async (_remote: string, local: string) => {
+        fetched.push(path.relative(dir, local));
+        return 0;
+      },
+    };
+    const run = RunRecord.parse(record([]));
+    const s = RunStep.parse(step({}));
+    await collectExtras({ host: host as never, runsDir: dir }, run, s, dir);
+    assert.deepEqual(fetched, ['profile.html', 'hailo_sdk.client.log']);
+    assert.deepEqual(s.artifacts.map((a) => a.local), ['profile.html', 'hailo_sdk.client.log']);
   });
 });
 

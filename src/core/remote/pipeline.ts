@@ -7,7 +7,7 @@ import type { Model, Target } from '../project/schema';
 import { dfcEnvironment, netNameOf, planStep, versionsFromLog, type DfcEnvironment } from './dfc';
 import { cancelJob, followJob, installWrapper, startDetached, type JobRef } from './job';
 import { rjoin } from './quote';
-import { RunRecord, RunStep, newRunId, pruneRuns, readRun, runDir, writeRun, RUN_FILE, type StepName } from './run';
+import { RunRecord, RunStep, isRunFileName, newRunId, pruneRuns, readRun, runDir, writeRun, RUN_FILE, type StepName } from './run';
 import type { SshHost } from './ssh';
 import { uploadInputs, type UploadItem } from './upload';
 import { LineSplitter } from './logLines';
@@ -333,7 +333,12 @@ async function runStep(ctx: PipelineContext, run: RunRecord, step: RunStep, o: {
   // bring back what the step produced, and the remote log as the tool wrote it
   for (const a of step.artifacts) {
     if (step.status !== 'succeeded') break;
-    const local = path.join(o.localDir, path.posix.basename(a.remote));
+    const name = path.posix.basename(a.remote);
+    if (!isRunFileName(name)) {
+      log.warn(`Run ${run.id}: not downloading ${a.remote}: its name does not stay inside the run folder`);
+      continue;
+    }
+    const local = path.join(o.localDir, name);
     try {
       ctx.events?.onProgress?.(`Downloading ${path.posix.basename(a.remote)}`);
       a.size = await host.download(a.remote, local, ctx.signal);
@@ -349,11 +354,12 @@ async function runStep(ctx: PipelineContext, run: RunRecord, step: RunStep, o: {
 }
 
 /** Profiler output and other files the step left beside the run (HTML reports, hailo_sdk.client.log). */
-async function collectExtras(ctx: PipelineContext, run: RunRecord, step: RunStep, localDir: string): Promise<void> {
+export async function collectExtras(ctx: PipelineContext, run: RunRecord, step: RunStep, localDir: string): Promise<void> {
   const known = new Set(run.steps.flatMap((s) => s.artifacts.map((a) => path.posix.basename(a.remote))));
   const r = await ctx.host.execScript('cd -- "$1" 2>/dev/null && for f in *.html *.svg hailo_sdk.client.log; do [ -f "$f" ] && printf "%s\\n" "$f"; done; exit 0', [run.remoteDir], { check: false });
   for (const name of r.stdout.toString().split('\n').filter(Boolean)) {
-    if (known.has(name) || name.includes('/')) continue;
+    // only what the listing asked for: a name the remote made up (run.json, ../x) is never written
+    if (known.has(name) || !isRunFileName(name) || !/\.(html|svg)$|^hailo_sdk\.client\.log$/.test(name)) continue;
     const remote = rjoin(run.remoteDir, name);
     try {
       const size = await ctx.host.download(remote, path.join(localDir, name));

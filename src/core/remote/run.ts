@@ -30,12 +30,21 @@ export const RunInput = z.object({
 });
 export type RunInput = z.infer<typeof RunInput>;
 
+/**
+ * A file directly inside the run folder. run.json is a file in the workspace (a cloned repository
+ * may bring one), so names read from it must not lead out of the folder.
+ */
+export function isRunFileName(name: string): boolean {
+  return name !== '.' && name !== '..' && /^[^/\\\0]+$/.test(name);
+}
+const RunFileName = z.string().refine(isRunFileName, 'must be a file name inside the run folder');
+
 export const RunArtifact = z.object({
   kind: z.enum(['har', 'quantized-har', 'compiled-har', 'hef', 'log', 'profile', 'other']),
   /** Remote path. */
   remote: z.string(),
   /** Path relative to the run folder, once downloaded. */
-  local: z.string().optional(),
+  local: RunFileName.optional(),
   size: z.number().int().nonnegative().optional(),
 });
 export type RunArtifact = z.infer<typeof RunArtifact>;
@@ -57,7 +66,7 @@ export const RunStep = z.object({
   peakRssKB: z.number().nonnegative().optional(),
   /** Log bytes already copied to `<step>.log` (complete lines only): where a reattach resumes. */
   logOffset: z.number().int().nonnegative().default(0),
-  log: z.string().optional(),
+  log: RunFileName.optional(),
   artifacts: z.array(RunArtifact).default([]),
   /** What the DFC log parser understood (free-form; from src/core/hailo/dfcLog when available). */
   summary: z.unknown().optional(),
