@@ -132,7 +132,7 @@ describe('export: request', () => {
     );
     const argv = buildDriverArgv('/ext/dist/python/hailo_export.py', spec);
     assert.deepEqual(argv, [
-      '-u', '/ext/dist/python/hailo_export.py', '--entry', 'asr.enc:build', '--input', 'mel:1x80x3000', '--output-name', 'h',
+      '-u', '/ext/dist/python/hailo_export.py', '--entry', 'asr.enc:build', '--input=mel:1x80x3000', '--output-name=h',
       '--opset', '13', '--out', path.resolve('/proj/build/enc.onnx'), '--root', path.resolve('/proj'),
     ]);
     const dyn = specFromModel(
@@ -146,9 +146,13 @@ describe('export: request', () => {
 
   it('keeps hostile names as single argv items and refuses a model without entry', () => {
     const argv = buildDriverArgv('/d.py', { entry: 'a.b:c', inputs: [{ name: 'x; rm -rf ~', shape: [1] }], outputNames: ['$(id)'], opset: 17, out: '/o/x y.onnx', root: '/r' });
-    assert.ok(argv.includes('x; rm -rf ~:1'));
-    assert.ok(argv.includes('$(id)'));
+    assert.ok(argv.includes('--input=x; rm -rf ~:1'));
+    assert.ok(argv.includes('--output-name=$(id)'));
     assert.ok(argv.includes('/o/x y.onnx'));
+    // names that look like options stay values of their own option
+    const opt = buildDriverArgv('/d.py', { entry: 'a.b:c', inputs: [{ name: '--root=/tmp', shape: [1] }], outputNames: ['--no-sourcemap', '--dynamic-axes={"x":{"0":"b"}}'], opset: 17, out: '/o/x.onnx', root: '/r' });
+    assert.ok(!opt.includes('--no-sourcemap') && !opt.some((a) => a.startsWith('--dynamic-axes') || a.startsWith('--root=')), JSON.stringify(opt));
+    assert.deepEqual(opt.filter((a) => a.startsWith('--input') || a.startsWith('--output-name')), ['--input=--root=/tmp:1', '--output-name=--no-sourcemap', '--output-name=--dynamic-axes={"x":{"0":"b"}}']);
     assert.throws(() => buildDriverArgv('/d.py', { entry: 'a.b:c; x', inputs: [{ name: 'x', shape: [1] }], outputNames: [], opset: 17, out: '/o', root: '/r' }), (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT'));
     assert.throws(() => specFromModel({ name: 'm', inputs: [{ name: 'x', shape: [1] }], onnx: 'm.onnx' }, '/r'), (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT'));
   });

@@ -75,9 +75,11 @@ export function buildDriverArgv(driverPath: string, spec: ExportSpec): string[] 
   const argv = ['-u', driverPath, '--entry', spec.entry];
   for (const i of spec.inputs) {
     if (i.name.includes(':')) throw new HailoError('INVALID_ARGUMENT', `input name "${i.name}" contains ":"`);
-    argv.push('--input', `${i.name}:${i.shape.join('x')}${i.dtype ? `:${i.dtype}` : ''}`);
+    // `--opt=value`: argparse would take a separate value starting with "-" for an option
+    // (an output named "--no-sourcemap", or "--dynamic-axes=..."), `=` keeps it a value
+    argv.push(`--input=${i.name}:${i.shape.join('x')}${i.dtype ? `:${i.dtype}` : ''}`);
   }
-  for (const o of spec.outputNames) argv.push('--output-name', o);
+  for (const o of spec.outputNames) argv.push(`--output-name=${o}`);
   argv.push('--opset', String(spec.opset), '--out', path.resolve(spec.out), '--root', spec.root);
   if (spec.dynamicAxes) argv.push('--dynamic-axes', JSON.stringify(spec.dynamicAxes));
   if (spec.sourceMap === false) argv.push('--no-sourcemap');
