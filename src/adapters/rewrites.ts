@@ -37,7 +37,7 @@ const KIND_ICON: Record<LedgerKind, string> = {
 type Item =
   | { type: 'kind'; kind: LedgerKind; entries: LedgerEntry[] }
   | { type: 'scope'; kind: LedgerKind; scope: string; entries: LedgerEntry[] }
-  | { type: 'entry'; entry: LedgerEntry };
+  | { type: 'entry'; entry: LedgerEntry; group?: string };
 
 class RewritesView implements vscode.TreeDataProvider<Item>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Item | undefined>();
@@ -67,7 +67,7 @@ class RewritesView implements vscode.TreeDataProvider<Item>, vscode.Disposable {
     }
     const e = item.entry;
     const r = this.result!;
-    const t = new vscode.TreeItem(entryLabel(e), vscode.TreeItemCollapsibleState.None);
+    const t = new vscode.TreeItem(entryLabel(e, item.group), vscode.TreeItemCollapsibleState.None);
     t.id = `entry:${e.id}`;
     t.description = entryDescription(e);
     const md = new vscode.MarkdownString();
@@ -102,7 +102,7 @@ class RewritesView implements vscode.TreeDataProvider<Item>, vscode.Disposable {
       if (groups.size <= 1) return item.entries.map((entry) => ({ type: 'entry', entry }));
       return [...groups].map(([scope, entries]) => ({ type: 'scope', kind: item.kind, scope, entries }));
     }
-    if (item.type === 'scope') return item.entries.map((entry) => ({ type: 'entry', entry }));
+    if (item.type === 'scope') return item.entries.map((entry) => ({ type: 'entry', entry, group: item.scope }));
     return [];
   }
 
@@ -115,9 +115,14 @@ function short(name: string): string {
   return name.slice(name.lastIndexOf('/') + 1);
 }
 
-function entryLabel(e: LedgerEntry): string {
+/** Under a scope row ("blocks.0") the node is named from inside that scope: the full path repeats the scope and gets cut off. */
+function entryLabel(e: LedgerEntry, group?: string): string {
   if (e.onnxTensors.length) return e.onnxTensors.join(', ');
-  if (e.onnxNodes.length === 1) return `${e.onnxOps[0]} ${e.onnxNodes[0]}`;
+  if (e.onnxNodes.length === 1) {
+    const node = e.onnxNodes[0]!;
+    const prefix = group ? `/${group}/` : '';
+    return `${e.onnxOps[0]} ${prefix && node.startsWith(prefix) && node.length > prefix.length ? node.slice(prefix.length) : node}`;
+  }
   if (e.onnxNodes.length) return `${e.onnxNodes.length} nodes: ${[...new Set(e.onnxOps)].slice(0, 3).join(', ')}`;
   return short(e.hnLayers[0] ?? e.id);
 }
