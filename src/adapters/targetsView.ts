@@ -146,7 +146,7 @@ async function addTarget(services: Services, remote: RemoteService): Promise<voi
     title: `Add Target: ${host} → ${resolved.user}@${resolved.hostname}:${resolved.port}`,
     prompt: 'Target name',
     value: targetNameFor(host, taken),
-    validateInput: (x) => (/^[A-Za-z0-9_.-]{1,128}$/.test(x) ? undefined : 'letters, digits, "_", "." and "-" only'),
+    validateInput: (x) => (!/^[A-Za-z0-9_.-]{1,128}$/.test(x) ? 'letters, digits, "_", "." and "-" only' : taken.includes(x) ? `a target named "${x}" exists already` : undefined),
   });
   if (!name) return;
   const workDir = await vscode.window.showInputBox({ title: 'Add Target', prompt: 'Remote work directory (uploads, runs and cache live here)', value: '~/hailo-workbench' });

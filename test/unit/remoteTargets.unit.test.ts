@@ -26,7 +26,11 @@ describe('remote: targets in hailo.json', () => {
     const again = addTargetToText(out, { name: 'other', host: 'box2' });
     const p2 = parseProjectText(again, 'hailo.json');
     assert.deepEqual(p2.project!.targets!.map((t) => t.name), ['gpu-box', 'other']);
-    const replaced = addTargetToText(again, { name: 'gpu-box', host: 'bob@gpu' });
+    // the same name again is refused (it would drop the target's other fields), unless asked to replace
+    const tuned = again.replace('"host": "alice@gpu",', '"host": "alice@gpu", "memoryLimitGB": 48, // measured\n');
+    assert.ok(tuned.includes('"memoryLimitGB": 48'));
+    assert.throws(() => addTargetToText(tuned, { name: 'gpu-box', host: 'bob@gpu' }), (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT') && /already has a target named "gpu-box"/.test((e as Error).message));
+    const replaced = addTargetToText(again, { name: 'gpu-box', host: 'bob@gpu' }, { replace: true });
     assert.deepEqual(parseProjectText(replaced, 'hailo.json').project!.targets!.map((t) => t.host), ['bob@gpu', 'box2']);
   });
   it('refuses a broken file and invalid targets', () => {

@@ -3,10 +3,11 @@ import { HailoError } from '../errors';
 import { Target } from '../project/schema';
 
 /**
- * The text edits that add (or replace, by name) a compile target in hailo.json, keeping the
- * user's comments and formatting (jsonc-parser `modify`).
+ * The text edits that add (or, with `replace`, replace by name) a compile target in hailo.json,
+ * keeping the user's comments and formatting (jsonc-parser `modify`). Without `replace` an
+ * existing target of that name is an error: replacing it would drop its other fields and comments.
  */
-export function targetEdits(text: string, target: Target): jsonc.Edit[] {
+export function targetEdits(text: string, target: Target, opts: { replace?: boolean } = {}): jsonc.Edit[] {
   const parsed = Target.safeParse(target);
   if (!parsed.success) throw new HailoError('INVALID_ARGUMENT', `invalid target: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   const errors: jsonc.ParseError[] = [];
@@ -17,12 +18,13 @@ export function targetEdits(text: string, target: Target): jsonc.Edit[] {
   const fmt: jsonc.FormattingOptions = { insertSpaces: true, tabSize: detectIndent(text), eol: text.includes('\r\n') ? '\r\n' : '\n' };
   if (!list) return jsonc.modify(text, ['targets'], [parsed.data], { formattingOptions: fmt });
   const i = list.findIndex((t) => t?.name === target.name);
+  if (i >= 0 && !opts.replace) throw new HailoError('INVALID_ARGUMENT', `hailo.json already has a target named "${target.name}"; choose another name or edit that target`);
   if (i >= 0) return jsonc.modify(text, ['targets', i], parsed.data, { formattingOptions: fmt });
   return jsonc.modify(text, ['targets', list.length], parsed.data, { formattingOptions: fmt, isArrayInsertion: true });
 }
 
-export function addTargetToText(text: string, target: Target): string {
-  return jsonc.applyEdits(text, targetEdits(text, target));
+export function addTargetToText(text: string, target: Target, opts: { replace?: boolean } = {}): string {
+  return jsonc.applyEdits(text, targetEdits(text, target, opts));
 }
 
 function detectIndent(text: string): number {
