@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -148,6 +149,14 @@ describe('remote: DFC command lines', () => {
       assert.throws(() => dfcEnvironment({ kind: 'docker', container }, '/w'), (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT'), container);
     }
     assert.deepEqual(dfcEnvironment({ kind: 'docker', container: 'hailo8_ai_sw_suite_2025-04' }, '/w').jobEnv.prefix, ['docker', 'exec', 'hailo8_ai_sw_suite_2025-04']);
+  });
+  it('venv: a path under ~ is found in the remote home (it reaches the shell quoted)', () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hwhome-'));
+    fs.mkdirSync(path.join(home, 'hailo venv', 'bin'), { recursive: true });
+    fs.writeFileSync(path.join(home, 'hailo venv', 'bin', 'activate'), 'HWB_ACTIVE=yes; export HWB_ACTIVE\n');
+    const [cmd, ...args] = dfcEnvironment({ kind: 'venv', path: '~/hailo venv' }, '/w').launch(['sh', '-c', 'echo "$HWB_ACTIVE"']);
+    assert.equal(execFileSync(cmd!, args, { env: { PATH: process.env.PATH, HOME: home }, encoding: 'utf8' }).trim(), 'yes');
+    fs.rmSync(home, { recursive: true, force: true });
   });
   it('environments: venv passes its path as data; docker maps the work dir', () => {
     const v = dfcEnvironment({ kind: 'venv', path: "/o'dd/venv" }, '/w');

@@ -97,7 +97,8 @@ export function dfcEnvironment(activation: DfcActivation | undefined, hostWorkDi
       const venv = venvPath ?? a.path;
       return {
         jobEnv: { prefix: [] },
-        launch: (argv) => ['sh', '-c', 'v=$1; shift; . "$v/bin/activate" || exit 127; exec "$@"', 'hwb-venv', venv, ...argv],
+        // the path arrives quoted, so the script expands a leading `~` itself (`~/hailo_venv`)
+        launch: (argv) => ['sh', '-c', 'v=$1; shift; case $v in "~" | "~/"*) v=$HOME${v#"~"} ;; esac; . "$v/bin/activate" || exit 127; exec "$@"', 'hwb-venv', venv, ...argv],
         mapPath: (p) => p,
         describe: `the virtual environment ${venv}`,
       };
