@@ -787,7 +787,8 @@ export function positionalFor(cmd: CommandSpec, index: number, count: number): P
 /** Markdown documentation of a command, for hovers and completion items. */
 export function commandMarkdown(cmd: CommandSpec): string {
   const lines = ['```alls', cmd.signature, '```', '', cmd.doc];
-  if (cmd.sections) lines.push('', `First argument: ${cmd.sections.map((s) => `\`${s.name}\``).join(', ')}.`);
+  // the list, unless the doc already names every section
+  if (cmd.sections && !cmd.sections.every((s) => cmd.doc.includes(`\`${s.name}\``))) lines.push('', `First argument: ${cmd.sections.map((s) => `\`${s.name}\``).join(', ')}.`);
   const params = cmd.params.map((p) => `\`${p.name}\``);
   if (params.length) lines.push('', `Keywords: ${params.join(', ')}${cmd.closed ? '.' : ' (and others seen less often).'}`);
   const assign: Record<CommandSpec['assignment'], string> = {
