@@ -158,7 +158,8 @@ export class AllsService implements vscode.Disposable {
       info: vscode.DiagnosticSeverity.Information,
       hint: vscode.DiagnosticSeverity.Hint,
     }[f.severity];
-    const d = new vscode.Diagnostic(range, f.fix ? `${f.message} ${f.fix}` : f.message, severity);
+    // a "did you mean" message already names the replacement; the quick fix applies it
+    const d = new vscode.Diagnostic(range, f.fix && !/Did you mean/.test(f.message) ? `${f.message} ${f.fix}` : f.message, severity);
     d.source = 'hailo-alls';
     d.code = f.code;
     return d;
