@@ -117,6 +117,10 @@ export async function startCodeServer(o: StartOptions = {}): Promise<CodeServer>
   fs.mkdirSync(workspace, { recursive: true });
   fs.writeFileSync(config, ''); // keeps code-server away from ~/.config/code-server/config.yaml
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, ...(o.settings ?? {}) }, null, 2));
+  // machine-scoped settings (hailo.ssh.*) are read from the remote machine's settings in a
+  // code-server window, not from the user settings
+  fs.mkdirSync(path.join(userDataDir, 'Machine'), { recursive: true });
+  fs.writeFileSync(path.join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(o.settings ?? {}, null, 2));
   const base = [p.codeServerEntry, '--config', config, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
   for (const ext of o.extensions ?? []) {
