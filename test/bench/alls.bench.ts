@@ -14,9 +14,8 @@ import { LayerIndex, layerCatalogFromGraph } from '../../src/core/hailo/alls/lay
 import { parseScript } from '../../src/core/hailo/alls/parser';
 import { validateScript } from '../../src/core/hailo/alls/validate';
 import type { GraphModel } from '../../src/core/graph/model';
+import { REFERENCE_DIR } from '../reference';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const REFERENCE_DIR = process.env.HAILO_REFERENCE_DIR ?? path.resolve(ROOT, '..', 'shared', 'reference');
 const SAMPLES = path.join(REFERENCE_DIR, 'hailo', 'alls-samples');
 const REPS = Number(process.env.BENCH_REPS ?? 15);
 

@@ -11,9 +11,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TextDecoder } from 'node:util';
 import { DfcLogParser } from '../../src/core/hailo/dfcLog';
+import { REFERENCE_DIR } from '../reference';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const REFERENCE_DIR = process.env.HAILO_REFERENCE_DIR ?? path.resolve(ROOT, '..', 'shared', 'reference');
 const SAMPLES = path.join(REFERENCE_DIR, 'hailo', 'log-samples');
 const OWN = path.join(ROOT, 'test', 'fixtures', 'logs');
 const TARGET_BYTES = 4 * 1024 * 1024;

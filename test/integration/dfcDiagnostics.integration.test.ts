@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/adapters/services';
-import { until, EXTENSION_ID } from './helpers';
+import { until, EXTENSION_ID, extensionServices } from './helpers';
 
 
 
@@ -31,9 +31,7 @@ describe('DFC log diagnostics', function () {
     fs.mkdirSync(dir, { recursive: true });
     projectFile = path.join(root, 'hailo.json');
     original = fs.readFileSync(projectFile, 'utf8');
-    const ext = vscode.extensions.getExtension<Services>(EXTENSION_ID);
-    assert.ok(ext, `${EXTENSION_ID} is installed`);
-    services = ext.isActive ? ext.exports : await ext.activate();
+    services = await extensionServices();
     const project = await until(() => services.project.project, 'the project to load');
     const m = project.models[0]!;
     modelName = m.name;

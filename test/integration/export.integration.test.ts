@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/adapters/services';
-import { until, EXTENSION_ID } from './helpers';
+import { until, extensionServices } from './helpers';
 
 const PY = process.env.HAILO_TEST_PYTHON ?? '/usr/bin/python3';
 
@@ -30,9 +30,7 @@ describe('export', function () {
     root = folder.uri.fsPath;
     projectFile = path.join(root, 'hailo.json');
     original = fs.readFileSync(projectFile, 'utf8');
-    const ext = vscode.extensions.getExtension<Services>(EXTENSION_ID);
-    assert.ok(ext);
-    services = ext.isActive ? ext.exports : await ext.activate();
+    services = await extensionServices();
     await until(() => services.project.project, 'the project to load');
     await vscode.workspace.getConfiguration('hailo').update('pythonPath', PY, vscode.ConfigurationTarget.Workspace);
   });

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { Services } from '../../src/adapters/services';
 import type { Finding } from '../../src/core/analysis/finding';
 import { WHISPER_SIZES, writeWhisper } from '../fixtures/onnx/gen';
-import { until, EXTENSION_ID } from './helpers';
+import { until, extensionServices } from './helpers';
 
 
 
@@ -32,9 +32,7 @@ describe('lint', function () {
     fs.mkdirSync(dir, { recursive: true });
     projectFile = path.join(root, 'hailo.json');
     original = fs.readFileSync(projectFile, 'utf8');
-    const ext = vscode.extensions.getExtension<Services>(EXTENSION_ID);
-    assert.ok(ext, `${EXTENSION_ID} is installed`);
-    services = ext.isActive ? ext.exports : await ext.activate();
+    services = await extensionServices();
     await until(() => services.project.project, 'the project to load');
   });
 

@@ -16,7 +16,7 @@ import { RemoteService } from '../../src/adapters/remote';
 import { addTargetToText } from '../../src/core/remote/targets';
 import { listRuns, readRun } from '../../src/core/remote/run';
 import { startSshd, sshdUnavailableReason, type TestSshd } from '../harness/sshd';
-import { until as untilBase, EXTENSION_ID } from './helpers';
+import { until as untilBase, extensionServices } from './helpers';
 const until = <T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> => untilBase(fn, what, timeoutMs);
 
 const REFERENCE_DIR = process.env.HAILO_REFERENCE_DIR;
@@ -46,9 +46,7 @@ describe('remote compile over SSH', function () {
     root = folder.uri.fsPath;
     projectFile = path.join(root, 'hailo.json');
     original = fs.readFileSync(projectFile, 'utf8');
-    const ext = vscode.extensions.getExtension<Services>(EXTENSION_ID);
-    assert.ok(ext);
-    services = ext.isActive ? ext.exports : await ext.activate();
+    services = await extensionServices();
     await until(() => services.project.project, 'the project to load');
     assert.ok(services.runs, 'services.runs is set');
     sshd = await startSshd();

@@ -7,10 +7,10 @@ import { layerCatalogFromGraph, LayerIndex, globToRegExp, type LayerCatalog } fr
 import { lineColumn, parseScript, tokenize } from '../../src/core/hailo/alls/parser';
 import { validateText, type AllsFinding } from '../../src/core/hailo/alls/validate';
 import type { GraphModel } from '../../src/core/graph/model';
+import { REFERENCE_DIR as referenceDir } from '../reference';
 
 const root = path.resolve(__dirname, '..', '..');
 const fixtures = path.join(root, 'test', 'fixtures', 'alls');
-const referenceDir = path.resolve(root, process.env.HAILO_REFERENCE_DIR ?? path.join('..', 'shared', 'reference'));
 const samplesDir = path.join(referenceDir, 'hailo', 'alls-samples');
 
 function allsFiles(dir: string): string[] {

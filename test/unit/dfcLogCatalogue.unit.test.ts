@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDfcLog } from '../../src/core/hailo/dfcLog';
+import { REFERENCE_DIR } from '../reference';
 
 /** Every log of the catalogue (test/fixtures/logs/catalogue.json) against what it must yield. */
 interface Entry {
@@ -17,7 +18,6 @@ interface Entry {
 }
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'logs');
-const REFERENCE_DIR = process.env.HAILO_REFERENCE_DIR ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'reference');
 const SAMPLES = path.join(REFERENCE_DIR, 'hailo', 'log-samples');
 const catalogue = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'catalogue.json'), 'utf8')) as { logs: Entry[] };
 

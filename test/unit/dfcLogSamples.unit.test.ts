@@ -2,13 +2,13 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DfcLogParser, parseDfcLog, type DfcLogSummary } from '../../src/core/hailo/dfcLog';
+import { REFERENCE_DIR } from '../reference';
 
 /**
  * Every real DFC capture in the reference pack, parsed and checked against values read from the
  * files by hand. The pack is read in place (HAILO_REFERENCE_DIR, default ../shared/reference);
  * when it is absent these tests skip and say why.
  */
-const REFERENCE_DIR = process.env.HAILO_REFERENCE_DIR ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'reference');
 const SAMPLES = path.join(REFERENCE_DIR, 'hailo', 'log-samples');
 
 function sample(ctx: Mocha.Context, name: string): DfcLogSummary {

@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { interpretLayerName, leadingLayer } from '../../src/core/hailo/generatedNames';
 import { summarizeCompileLog, summarizeParseLog, summarizeLogs, contextsFromModelScript, logLines } from '../../src/core/analysis/ledgerLogs';
+import { REFERENCE_DIR as REF } from '../reference';
 
-const REF = process.env.HAILO_REFERENCE_DIR ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'reference');
 const LOGS = path.join(REF, 'hailo', 'log-samples');
 const ALLS = path.join(REF, 'hailo', 'alls-samples');
 

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ON_CHIP_MEMORY, WEIGHTS_UTILIZATION } from '../../src/core/hailo/memory';
+import { REFERENCE_DIR as refDir } from '../reference';
 
 /**
  * The lint quotes the Hailo parser's error classes and log lines; these tests check each quote
@@ -9,7 +10,6 @@ import { ON_CHIP_MEMORY, WEIGHTS_UTILIZATION } from '../../src/core/hailo/memory
  * cannot cite an error text that no real log or document shows.
  */
 const root = path.resolve(__dirname, '..', '..');
-const refDir = path.resolve(root, process.env.HAILO_REFERENCE_DIR ?? '../shared/reference');
 
 function readAll(dir: string): string {
   let out = '';

@@ -10,9 +10,8 @@ import { isHailoError } from '../../src/core/errors';
 import type { DfcLogSummary } from '../../src/core/hailo/dfcLog';
 import type { Model, Target } from '../../src/core/project/schema';
 import { startSshd, sshdUnavailableReason, type TestSshd } from '../harness/sshd';
+import { REFERENCE_DIR } from '../reference';
 
-/** The shared reference captures, read in place (the stand-in falls back to its own logs). */
-const REFERENCE_DIR = process.env.HAILO_REFERENCE_DIR ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'reference');
 
 describe('remote: pipeline through a real sshd with stand-in DFC tools', function () {
   this.timeout(120000);

@@ -10,8 +10,8 @@ import {
   parseSystemHeader,
   parseToolVersions,
 } from '../../src/core/hailo/versions';
+import { REFERENCE_DIR } from '../reference';
 
-const REFERENCE_DIR = process.env.HAILO_REFERENCE_DIR ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'reference');
 const SAMPLES = path.join(REFERENCE_DIR, 'hailo', 'log-samples');
 
 function sample(ctx: Mocha.Context, name: string): string {
