@@ -7,8 +7,19 @@
 # The build, each type-check and the lint count as one check each. Exit code 0 only if nothing failed.
 #
 # Knobs: HAILO_TEST_TIERS="unit integration e2e" (a subset), HAILO_TEST_GREP (integration/e2e).
+#
+# The run starts from a plain shell's environment: under `npm test` the parent npm exports its own
+# npm_config_* values (user agent naming its Node, prefix, cache, node-gyp, ...), which nested npm
+# and install scripts would otherwise take as the user's (test/setup/lib.sh).
+#
+# With CI=true the install is cold on every run: code-server, Node 24 and playwright-core go into a
+# fresh cache folder created for this run, from a fresh npm cache, so a warm cache can never hide an
+# install bug. The summary prints how long that install took. (Set HAILO_TEST_CACHE to reuse one.)
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=setup/lib.sh
+source test/setup/lib.sh
+hailo_clean_npm_env
 
 TIERS="${HAILO_TEST_TIERS:-unit integration e2e}"
 passed=0 failed=0 skipped=0
@@ -49,7 +60,16 @@ mocha_tier() {
 }
 
 installed=1 built=1
+cold=""
+if [ "${CI:-}" = true ] && [ -z "${HAILO_TEST_CACHE:-}" ]; then
+  export HAILO_TEST_CACHE="$tmp/test-cache" HAILO_TEST_NPM_CACHE="$tmp/npm-cache"
+  mkdir -p "$HAILO_TEST_CACHE" "$HAILO_TEST_NPM_CACHE"
+  cold=" (cold: fresh cache $HAILO_TEST_CACHE and npm cache)"
+fi
+t_install=$SECONDS
 check install bash test/setup/install.sh || installed=0
+install_line="install took $((SECONDS - t_install)) s$cold"
+echo "$install_line"
 check build npm run --silent build || built=0
 check tsc npx tsc --noEmit -p .
 check tsc-webview npx tsc --noEmit -p webview
@@ -86,6 +106,7 @@ case " $TIERS " in *" e2e "*)
 
 banner "summary ($((SECONDS - t_all)) s)"
 printf '%s\n' "${summary[@]}"
+echo "$install_line"
 echo
 if ((skipped)); then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
 ((failed == 0))

@@ -4,6 +4,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { cleanNpmEnv } from './cleanEnv';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -126,7 +127,7 @@ export async function startCodeServer(o: StartOptions = {}): Promise<CodeServer>
   for (const ext of o.extensions ?? []) {
     const abs = path.resolve(ext);
     if (abs.endsWith('.vsix')) {
-      execFileSync(p.node, [...base, '--install-extension', abs, '--force'], { stdio: 'pipe', timeout: 120_000 });
+      execFileSync(p.node, [...base, '--install-extension', abs, '--force'], { stdio: 'pipe', timeout: 120_000, env: cleanNpmEnv(process.env) });
     } else {
       const m = JSON.parse(fs.readFileSync(path.join(abs, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
       fs.symlinkSync(abs, path.join(extensionsDir, `${m.publisher}.${m.name}-${m.version}`.toLowerCase()));
@@ -149,7 +150,7 @@ export async function startCodeServer(o: StartOptions = {}): Promise<CodeServer>
   const logFile = path.join(root, 'server.log');
   const log = fs.createWriteStream(logFile);
   // its own process group, so stop() ends the server and everything it spawned (extension host, pty host, watchers)
-  const child = spawn(p.node, args, { env: { ...process.env, ...(o.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(p.node, args, { env: { ...cleanNpmEnv(process.env), ...(o.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   child.stdout.pipe(log, { end: false });
   child.stderr.pipe(log, { end: false });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

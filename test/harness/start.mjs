@@ -12,6 +12,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 // the harness is TypeScript: the same loader as `node --import tsx`
 await import('tsx');
+const { isParentNpmVar } = (await import('./cleanEnv.ts')).default;
+
+// Started as `npm start`, the environment carries the parent npm's npm_config_* values (its user
+// agent naming Node 20, prefix, cache, node-gyp); the install script and code-server must not see
+// them (test/harness/cleanEnv.ts).
+for (const k of Object.keys(process.env)) if (isParentNpmVar(k)) delete process.env[k];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const argv = process.argv.slice(2);

@@ -14,9 +14,19 @@
 #
 # `--server-only` (npm start): only what code-server needs (its build tools, Node 24, code-server).
 # Knobs: HAILO_TEST_CACHE, HAILO_TEST_SKIP_APT=1 (check only, never call apt),
+#        HAILO_TEST_NPM_CACHE (an npm cache folder for the installs below; CI passes a fresh one so
+#        every package really comes from the registry),
 #        CODE_SERVER_VERSION, NODE24_VERSION, PLAYWRIGHT_CORE_VERSION, HAILO_TEST_CHROMIUM.
-# Exit codes: 0 ready, 1 something is missing and cannot be installed here (the message says what).
+# Exit codes: 0 ready, 1 something is missing and cannot be installed here. A failure ends with one
+# line "[install HH:MM:SS] ERROR: <step> failed: <cause> (log: <file>)".
+#
+# The environment is cleaned first (test/setup/lib.sh): run as `npm test` or `npm start`, the
+# parent npm's npm_config_* values (its user agent naming Node 20, its prefix, cache, node-gyp and
+# nodedir) would otherwise steer the nested npm that installs code-server under Node 24.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+hailo_clean_npm_env
 
 CACHE="${HAILO_TEST_CACHE:-$HOME/.cache/hailo-workbench-test}"
 CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
@@ -35,6 +45,18 @@ done
 t_start=$SECONDS
 log() { printf '[install %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# step_npm DIR LOG LABEL ARGS...: `npm ARGS` in DIR, output in LOG; on failure the log's tail and one
+# ERROR line naming the step and the cause.
+NPM_CACHE_ARGS=()
+[ -n "${HAILO_TEST_NPM_CACHE:-}" ] && NPM_CACHE_ARGS=(--cache "$HAILO_TEST_NPM_CACHE")
+step_npm() {
+  local dir=$1 logf=$2 label=$3
+  shift 3
+  if ! (cd "$dir" && npm "${NPM_CACHE_ARGS[@]}" "$@" >"$logf" 2>&1); then
+    tail -n 25 "$logf" >&2
+    die "$label failed: $(npm_cause "$logf") (log: $logf)"
+  fi
+}
 
 command -v npm >/dev/null || die "npm is not on PATH (install Node.js >= 20.19 with npm)"
 
@@ -58,10 +80,17 @@ if ((${#missing[@]})); then
     die "missing Debian packages: ${missing[*]} (HAILO_TEST_SKIP_APT=1, not installing)"
   fi
   log "apt-get install ${missing[*]}"
+  APT_LOG="$(mktemp -t hailo-apt.XXXXXX.log)"
   # wait for a dpkg lock held by another apt run instead of failing at once
-  "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq
-  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
-    --no-install-recommends "${missing[@]}" >/dev/null
+  if ! "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq >"$APT_LOG" 2>&1; then
+    tail -n 15 "$APT_LOG" >&2
+    die "apt-get update failed: $(npm_cause "$APT_LOG") (log: $APT_LOG)"
+  fi
+  if ! DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    --no-install-recommends "${missing[@]}" >>"$APT_LOG" 2>&1; then
+    tail -n 15 "$APT_LOG" >&2
+    die "apt-get install ${missing[*]} failed: $(npm_cause "$APT_LOG") (log: $APT_LOG)"
+  fi
 fi
 CHROMIUM="${HAILO_TEST_CHROMIUM:-$(command -v chromium || true)}"
 [ -n "$CHROMIUM" ] || [ $SERVER_ONLY = 1 ] || die "chromium is not on PATH (apt-get install chromium)"
@@ -81,8 +110,8 @@ if [ ! -x "$NODE" ] || [ "$("$NODE" --version 2>/dev/null)" != "v$NODE24_VERSION
   log "installing $NODE_PKG@$NODE24_VERSION into $NODE_DIR"
   rm -rf "$NODE_DIR" && mkdir -p "$NODE_DIR"
   echo '{"private":true}' >"$NODE_DIR/package.json"
-  (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error "$NODE_PKG@$NODE24_VERSION") ||
-    die "npm install $NODE_PKG@$NODE24_VERSION failed"
+  step_npm "$NODE_DIR" "$NODE_DIR/install.log" "npm install $NODE_PKG@$NODE24_VERSION" \
+    install --no-audit --no-fund --loglevel=error "$NODE_PKG@$NODE24_VERSION"
   [ -x "$NODE" ] || die "$NODE_PKG@$NODE24_VERSION has no bin/node"
   [ -f "$NODE_HOME/include/node/common.gypi" ] || die "$NODE_PKG has no headers (include/node): native modules cannot compile"
 fi
@@ -101,20 +130,24 @@ if [ ! -f "$CS_DIR/.installed" ]; then
   # - npm_config_nodedir: compile against Node 24's headers from the npm package; otherwise
   #   node-gyp tries to download headers (fails offline) or picks the wrong ones.
   # - prebuild-install (kerberos) tries github.com first, fails fast, then compiles: expected.
-  if ! (cd "$CS_DIR" &&
-    PATH="$NODE_HOME/bin:$PATH" \
-    npm_config_nodedir="$NODE_HOME" \
-    npm_config_ignore_scripts=false \
-    JOBS="$(nproc)" \
-    npm install --no-audit --no-fund --foreground-scripts "code-server@$CODE_SERVER_VERSION" \
+  # - npm_config_globalconfig: the npm on PATH is the system's, now run by Node 24, and would look
+  #   for its global npmrc beside Node 24 (none there); keep reading the user's own global npmrc
+  #   (registry, proxy, cafile), as any npm they run does.
+  #   The environment was cleaned above, so these are the only npm settings it gets from us.
+  CS_ENV=(PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME" npm_config_ignore_scripts=false JOBS="$(nproc)")
+  GLOBALCONFIG="$(npm config get globalconfig 2>/dev/null || true)"
+  [ -n "$GLOBALCONFIG" ] && CS_ENV+=(npm_config_globalconfig="$GLOBALCONFIG")
+  if ! (cd "$CS_DIR" && env "${CS_ENV[@]}" npm install "${NPM_CACHE_ARGS[@]}" --no-audit --no-fund --foreground-scripts "code-server@$CODE_SERVER_VERSION" \
       >"$CS_DIR/install.log" 2>&1); then
-    tail -n 60 "$CS_DIR/install.log" >&2
-    die "code-server install failed (full log: $CS_DIR/install.log)"
+    tail -n 25 "$CS_DIR/install.log" >&2
+    die "npm install code-server@$CODE_SERVER_VERSION failed: $(npm_cause "$CS_DIR/install.log") (log: $CS_DIR/install.log)"
   fi
   (cd "$CS_DIR/node_modules/code-server/lib/vscode" &&
-    "$NODE" -e 'for (const m of ["node-pty", "@vscode/spdlog", "@parcel/watcher", "@vscode/native-watchdog"]) require(m)') ||
-    die "code-server's native modules do not load under Node 24 (log: $CS_DIR/install.log)"
-  "$NODE" "$CS_ENTRY" --version >/dev/null || die "code-server does not start (log: $CS_DIR/install.log)"
+    "$NODE" -e 'for (const m of ["node-pty", "@vscode/spdlog", "@parcel/watcher", "@vscode/native-watchdog"]) require(m)' \
+      >"$CS_DIR/native-check.log" 2>&1) ||
+    die "code-server's native modules do not load under Node 24: $(grep -m1 -E 'Error|Cannot find' "$CS_DIR/native-check.log" | cut -c1-200) (log: $CS_DIR/install.log)"
+  "$NODE" "$CS_ENTRY" --version >"$CS_DIR/version-check.log" 2>&1 ||
+    die "code-server does not start: $(tail -n1 "$CS_DIR/version-check.log" | cut -c1-200) (log: $CS_DIR/install.log)"
   touch "$CS_DIR/.installed"
 fi
 
@@ -125,8 +158,8 @@ if [ $SERVER_ONLY = 0 ] && [ ! -f "$PW_HOME/index.mjs" ]; then
   log "installing playwright-core@$PLAYWRIGHT_CORE_VERSION into $PW_DIR"
   rm -rf "$PW_DIR" && mkdir -p "$PW_DIR"
   echo '{"private":true}' >"$PW_DIR/package.json"
-  (cd "$PW_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error "playwright-core@$PLAYWRIGHT_CORE_VERSION") ||
-    die "npm install playwright-core@$PLAYWRIGHT_CORE_VERSION failed"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 step_npm "$PW_DIR" "$PW_DIR/install.log" "npm install playwright-core@$PLAYWRIGHT_CORE_VERSION" \
+    install --no-audit --no-fund --loglevel=error "playwright-core@$PLAYWRIGHT_CORE_VERSION"
 fi
 
 # ------------------------------------------------------------------ 5. describe the install
