@@ -1,6 +1,7 @@
 import { indexGraph, type Dim, type GraphModel, type GraphNode, type SourceLocation } from '../graph/model';
 import { interpretLayerName, isCompilerGenerated, unscoped, type GeneratedKind } from '../hailo/generatedNames';
-import { contextsFromModelScript, summarizeCompileLog, summarizeParseLog, type CompileLogSummary, type ParseLogSummary } from './ledgerLogs';
+import type { DfcLogSummary } from '../hailo/dfcLog';
+import { compileLogFacts, contextsFromModelScript, dfcLogSummaryOf, parseLogFacts } from './ledgerLogFacts';
 
 /**
  * The rewrite ledger: what the Hailo Dataflow Compiler did to the user's ONNX graph. Every ONNX
@@ -93,8 +94,10 @@ export interface Ledger {
 export interface LedgerOptions {
   stage: LedgerStage;
   dfcVersion?: string;
-  parseLog?: string | ParseLogSummary;
-  compileLog?: string | CompileLogSummary;
+  /** The parse log, as text or as the DFC log parser's summary (src/core/hailo/dfcLog.ts). */
+  parseLog?: string | DfcLogSummary;
+  /** The compile log, likewise (one pipeline log may be given as both). */
+  compileLog?: string | DfcLogSummary;
   /** Model script text (the compiled HAR's auto script) with `context_N = context([...])` lines. */
   modelScript?: string;
   sourceMap?: { lookup(node: string): SourceLocation | undefined };
@@ -170,8 +173,8 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
   const warnings: string[] = [];
   const oi = indexGraph(onnx);
   const hi = indexGraph(hn);
-  const parse = typeof opts.parseLog === 'string' ? summarizeParseLog(opts.parseLog) : opts.parseLog;
-  const compile = typeof opts.compileLog === 'string' ? summarizeCompileLog(opts.compileLog) : opts.compileLog;
+  const parse = opts.parseLog !== undefined ? parseLogFacts(dfcLogSummaryOf(opts.parseLog)) : undefined;
+  const compile = opts.compileLog !== undefined ? compileLogFacts(dfcLogSummaryOf(opts.compileLog)) : undefined;
   const hnNames = new Map<string, GraphNode>(); // unscoped -> layer
   for (const l of hn.nodes) hnNames.set(unscoped(l.id), l);
   const known = new Set(hnNames.keys());

@@ -5,6 +5,7 @@ import type { HnModel } from '../hailo/hn';
 import type { GraphModel } from '../graph/model';
 import { loadSourceMap } from './sourceMap';
 import type { Finding } from './finding';
+import { parseDfcLog } from '../hailo/dfcLog';
 import { computeLedger, type Ledger, type LedgerStage } from './ledger';
 import { ledgerFindings, type LedgerFiles } from './ledgerFindings';
 
@@ -83,9 +84,8 @@ export async function runLedger(inputs: LedgerInputs, deps: { openOnnxGraph?: (f
   const stage = inputs.stage ?? STAGE_OF_STATE[opened.har?.state ?? ''] ?? (compileLog ? 'compile' : 'parse');
   const modelScript = opened.har ? Object.values(opened.har.modelScripts)[0] : undefined;
   const dfcVersion = opened.har?.sdkVersion?.value ?? opened.hn.sdkVersion;
-  const { summarizeLogs } = await import('./ledgerLogs');
-  const parseSummary = parseLog !== undefined ? (await summarizeLogs(parseLog)).parse : undefined;
-  const compileSummary = compileLog !== undefined ? (await summarizeLogs(compileLog)).compile : undefined;
+  const parseSummary = parseLog !== undefined ? parseDfcLog(parseLog) : undefined;
+  const compileSummary = compileLog !== undefined ? parseDfcLog(compileLog) : undefined;
   const ledger = computeLedger(onnx, opened.hn.graph, {
     stage,
     ...(parseSummary ? { parseLog: parseSummary } : {}),

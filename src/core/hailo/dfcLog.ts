@@ -129,6 +129,9 @@ export interface DfcLogSummary {
   tracebacks: DfcTraceback[];
   parse: {
     startNodes: NodeMapping[];
+    /** 1-based line of the (last) `Start nodes mapped ...` / `End nodes mapped ...` line. */
+    startNodesLine?: number;
+    endNodesLine?: number;
     /** ONNX end nodes as listed by `End nodes mapped from original model:`. */
     endNodes: string[];
     /** When the end nodes are printed as `'onnx': 'hn'` pairs. */
@@ -1071,7 +1074,7 @@ export class DfcLogParser {
       return;
     }
     if (this.step?.step === 'compile' || this.s.compile.contextMode) {
-      if ((m = /^([A-Za-z_][\w-]*): (Pass|Fail(?:ed)?|Passed)$/.exec(text))) {
+      if ((m = /^([A-Za-z_][\w\-/]*): (Pass(?:ed)?|Fail\w*|Skip\w*|Error\w*)\s*$/.exec(text))) {
         const f: FeasibilityEntry = { layer: m[1]!, result: m[2]!, line: n };
         if (this.validatingContext) f.context = this.validatingContext;
         this.keep(this.s.compile.feasibility, f);
@@ -1086,6 +1089,7 @@ export class DfcLogParser {
     if ((m = /^Start nodes mapped from original model: (.*?)\.?$/.exec(text))) {
       const { names, map } = parseQuotedMapping(m[1]!);
       this.s.parse.startNodes = map.length ? map : names.map((x) => ({ onnx: x, hn: '' }));
+      this.s.parse.startNodesLine = n;
       this.emit({ type: 'node-mapping', side: 'start', nodes: names, map });
       return true;
     }
@@ -1093,6 +1097,7 @@ export class DfcLogParser {
       const { names, map } = parseQuotedMapping(m[1]!);
       this.s.parse.endNodes = names;
       this.s.parse.endNodeMap = map;
+      this.s.parse.endNodesLine = n;
       this.emit({ type: 'node-mapping', side: 'end', nodes: names, map });
       return true;
     }
