@@ -4,6 +4,7 @@ import type { Model } from '../core/project/schema';
 import type { ExportLens } from '../core/export/pythonSource';
 import { setting } from './config';
 import { command, requireTrust, type Services } from './services';
+import { isCancelled, loadCore } from './core';
 
 /** Minimal shape of the Python extension's public API (`ms-python.python` exports), as used here. */
 interface PythonExtensionApi {
@@ -77,11 +78,10 @@ export function registerExport(services: Services): void {
       void vscode.window.showInformationMessage(`An export of ${model.name} is already running.`);
       return;
     }
-    const { specFromModel } = await import('../core/export/spec');
-    const { resolveEditorInterpreter, howToChooseInterpreter } = await import('../core/export/interpreter');
-    const { runExport, findDriver, ExportFailedError, diagnosticMessage } = await import('../core/export/run');
-    const { resolveEntryFile } = await import('../core/project/artifacts');
-    const { isCancelled } = await import('../core/errors');
+    const { specFromModel } = (await loadCore()).exportSpec;
+    const { resolveEditorInterpreter, howToChooseInterpreter } = (await loadCore()).exportInterpreter;
+    const { runExport, findDriver, ExportFailedError, diagnosticMessage } = (await loadCore()).exportRun;
+    const { resolveEntryFile } = (await loadCore()).artifacts;
 
     const spec = specFromModel(model, root);
     const entryFile = await resolveEntryFile(spec.entry, root);
@@ -184,8 +184,8 @@ export function registerExport(services: Services): void {
   }
 
   async function addModel(uri: vscode.Uri, className: string, entry: string | undefined): Promise<void> {
-    const { addModelEdits, modelNameFromClass } = await import('../core/export/pythonSource');
-    const { parseInputSpec, parseShape } = await import('../core/export/spec');
+    const { addModelEdits, modelNameFromClass } = (await loadCore()).pythonSource;
+    const { parseInputSpec, parseShape } = (await loadCore()).exportSpec;
     if (!project.uri) throw new Error('Open a folder first: hailo.json lives at the workspace root');
     if (!entry) {
       throw new Error(`${className} needs constructor arguments: add a factory function without arguments that returns it (def build(): return ${className}(...)), then use "Add to hailo.json" again`);
@@ -243,7 +243,7 @@ export function registerExport(services: Services): void {
     async provideCodeLenses(doc) {
       const root = project.root;
       if (!root || doc.uri.scheme !== 'file') return [];
-      const { outlinePython, exportLenses, moduleNameOf } = await import('../core/export/pythonSource');
+      const { outlinePython, exportLenses, moduleNameOf } = (await loadCore()).pythonSource;
       const mod = moduleNameOf(path.relative(root, doc.uri.fsPath));
       if (!mod) return [];
       const text = doc.getText();

@@ -2,8 +2,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { ParsedProject } from '../core/project/load';
 import type { ProjectFile } from '../core/project/schema';
-import { PROJECT_FILE_NAME } from '../core/project/fileName';
-import { projectTemplate } from '../core/project/template';
+import { loadCore, PROJECT_FILE_NAME } from './core';
 import type { ChannelLogger } from './logger';
 
 /**
@@ -110,7 +109,7 @@ export class ProjectService implements vscode.Disposable {
     try {
       await vscode.workspace.fs.stat(uri);
     } catch {
-      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(projectTemplate()));
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode((await loadCore()).projectTemplate.projectTemplate()));
       this.log.info(`Created ${uri.fsPath}`);
     }
     await vscode.window.showTextDocument(uri);
@@ -129,7 +128,7 @@ export class ProjectService implements vscode.Disposable {
  */
 let parser: Promise<typeof import('../core/project/load').parseProjectText> | undefined;
 function loadParser() {
-  return (parser ??= import('../core/project/load').then((m) => m.parseProjectText));
+  return (parser ??= loadCore().then((c) => c.projectLoad.parseProjectText));
 }
 
 function positionAt(text: string, offset: number): vscode.Position {

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { ChannelLogger } from './logger';
 import type { ProjectService } from './project';
 import type { ModelsView } from './modelsView';
+import { isCancelled } from './core';
 
 /** What every feature's register function receives. */
 export interface Services {
@@ -37,7 +38,7 @@ export function command<A extends unknown[]>(log: ChannelLogger, fn: (...args: A
       await fn(...args);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      if ((e as { code?: string })?.code === 'CANCELLED') {
+      if (isCancelled(e)) {
         log.info('Cancelled');
         return;
       }
