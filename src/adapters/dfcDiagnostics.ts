@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { DfcLogSummary } from '../core/hailo/dfcLog';
-import type { SourceMap } from '../core/analysis/sourceMap';
+import type { SourceMap } from '../core/graph/sourceMap';
 import type { PlannedDiagnostic } from '../core/hailo/dfcLogDiagnostics';
 import { command, type Services } from './services';
 import { loadCore } from './core';

@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import type { Model } from '../core/project/schema';
 import type { ExportLens } from '../core/export/pythonSource';
 import { setting } from './config';
-import { command, requireTrust, type Services } from './services';
+import { command, requireTrust, withSignal, type Services } from './services';
 import { isCancelled, loadCore } from './core';
+import { NO_PROJECT_MESSAGE } from './project';
 
 /** Minimal shape of the Python extension's public API (`ms-python.python` exports), as used here. */
 interface PythonExtensionApi {
@@ -49,10 +50,7 @@ export function registerExport(services: Services): void {
   const running = new Set<string>();
 
   async function pickModel(arg: ModelArg): Promise<Model | undefined> {
-    const p = project.project;
-    if (!p) {
-      throw new Error(project.exists ? 'hailo.json has problems; fix them first (see the Problems view)' : 'No hailo.json in this workspace; create one with "Hailo: Create Project File"');
-    }
+    const p = project.require().project;
     const name = typeof arg === 'string' ? arg : arg && 'type' in arg && arg.type === 'model' ? arg.model.name : arg && 'name' in arg ? arg.name : undefined;
     if (name !== undefined) {
       const m = p.models.find((x) => x.name === name);
@@ -97,16 +95,14 @@ export function registerExport(services: Services): void {
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Exporting ${model.name} to ONNX`, cancellable: true },
         async (progress, token) => {
-          const ac = new AbortController();
-          const sub = token.onCancellationRequested(() => ac.abort());
           let done = 0;
-          try {
-            return await runExport({
+          return withSignal(token, (signal) =>
+            runExport({
               interpreter,
               driverPath,
               spec,
               chooseHint: howToChooseInterpreter('editor'),
-              signal: ac.signal,
+              signal,
               log,
               onProgress: (p) => {
                 const pct = Math.round(p.fraction * 100);
@@ -114,10 +110,8 @@ export function registerExport(services: Services): void {
                 done = Math.max(done, pct);
               },
               onOutput: (line) => log.info(`[python] ${line}`),
-            });
-          } finally {
-            sub.dispose();
-          }
+            }),
+          );
         },
       );
       for (const w of result.warnings) log.warn(w);
@@ -223,7 +217,7 @@ export function registerExport(services: Services): void {
     try {
       doc = await vscode.workspace.openTextDocument(project.uri);
     } catch {
-      throw new Error('No hailo.json yet; create it with "Hailo: Create Project File" first');
+      throw new Error(NO_PROJECT_MESSAGE);
     }
     const eol = doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
     const edits = addModelEdits(doc.getText(), { name, entry, inputs, onnx: `build/${name}.onnx` }, eol);

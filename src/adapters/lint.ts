@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import type { Finding } from '../core/analysis/finding';
+import type { Finding } from '../core/finding';
 import { setting } from './config';
-import type { Services } from './services';
+import { withSignal, type Services } from './services';
 import { isCancelled, loadCore, loadedCore } from './core';
 
 /**
@@ -195,15 +195,7 @@ export function registerLint(services: Services): LintService {
       try {
         const findings = await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: `Hailo: linting ${path.basename(uri.fsPath)}`, cancellable: true },
-          async (_p, token) => {
-            const ac = new AbortController();
-            const sub = token.onCancellationRequested(() => ac.abort());
-            try {
-              return await lint.lintFile(uri, ac.signal);
-            } finally {
-              sub.dispose();
-            }
-          },
+          (_p, token) => withSignal(token, (signal) => lint.lintFile(uri, signal)),
         );
         const errors = findings.filter((f) => f.severity === 'error').length;
         const warnings = findings.filter((f) => f.severity === 'warning').length;

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Finding } from '../core/analysis/finding';
-import type { Summarized } from '../core/analysis/lintSummary';
+import type { Finding } from '../core/finding';
+import type { Summarized } from '../core/summary/summarize';
 import type { HostMessage } from '../core/protocol/modelEditor';
 import { setting } from './config';
 import type { LintService } from './lint';
@@ -54,7 +54,7 @@ export class ModelDocument implements vscode.CustomDocument {
   async load(changedOnDisk = false): Promise<void> {
     this.abort?.abort();
     const ac = (this.abort = new AbortController());
-    const { summarize } = (await loadCore()).lintSummary;
+    const { summarize } = (await loadCore()).summary;
     const t0 = performance.now();
     try {
       const projectFile = this.lint.projectFile();
@@ -137,7 +137,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
           case 'revealFinding': {
             // only locations the document itself produced are opened
             const f = doc.findings[msg.id];
-            const { findingLocation } = (await loadCore()).lintSummary;
+            const { findingLocation } = (await loadCore()).summary;
             const loc = f ? findingLocation(f) : undefined;
             if (!loc) break;
             const line = Math.max(0, loc.line - 1);

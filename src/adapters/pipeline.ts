@@ -5,7 +5,7 @@ import type { RunRecord, RunStep, StepName } from '../core/remote/run';
 import type { PipelineEvents } from '../core/remote/pipeline';
 import { setting } from './config';
 import type { RemoteService } from './remote';
-import { command, requireTrust, type Services } from './services';
+import { command, requireTrust, signalFor, type Services } from './services';
 import { isCancelled, loadCore } from './core';
 
 export interface StepFinished {
@@ -69,12 +69,7 @@ export class PipelineService implements vscode.Disposable {
   }
 
   requireProject() {
-    const p = this.services.project.project;
-    const root = this.services.project.root;
-    if (!p || !root) {
-      throw new Error(this.services.project.exists ? 'hailo.json has problems; fix them first (see the Problems view)' : 'No hailo.json in this workspace; create one with "Hailo: Create Project File"');
-    }
-    return { project: p, root };
+    return this.services.project.require();
   }
 
   async pickModel(arg: unknown): Promise<Model | undefined> {
@@ -243,8 +238,7 @@ export class PipelineService implements vscode.Disposable {
     const { displayLine } = (await loadCore()).remoteLogLines;
     try {
       const run = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-        const ac = new AbortController();
-        token.onCancellationRequested(() => ac.abort());
+        const cancel = signalFor(token);
         let step = '';
         let mem = '';
         let last = '';
@@ -292,8 +286,8 @@ export class PipelineService implements vscode.Disposable {
               report(true, 100 / Math.max(stepsTotal, stepsDone));
             },
           },
-          ac.signal,
-        );
+          cancel.signal,
+        ).finally(() => cancel.dispose());
       });
       await this.announce(run);
       return run;

@@ -5,6 +5,9 @@ import type { ProjectFile } from '../core/project/schema';
 import { loadCore, PROJECT_FILE_NAME } from './core';
 import type { ChannelLogger } from './logger';
 
+/** What a command that needs the project says when the workspace has no hailo.json. */
+export const NO_PROJECT_MESSAGE = 'No hailo.json in this workspace; create one with "Hailo: Create Project File"';
+
 /**
  * Owns the workspace's hailo.json: finds it, re-reads it on change, publishes its problems as
  * diagnostics on the exact JSON path, and tells listeners when the project changes.
@@ -52,6 +55,13 @@ export class ProjectService implements vscode.Disposable {
   }
   get exists(): boolean {
     return this.parsed !== undefined;
+  }
+  /** The valid project and its folder; throws, saying what is wrong, when there is none. */
+  require(): { project: ProjectFile; root: string } {
+    const project = this.project;
+    const root = this.root;
+    if (!project || !root) throw new Error(this.exists ? 'hailo.json has problems; fix them first (see the Problems view)' : NO_PROJECT_MESSAGE);
+    return { project, root };
   }
   get problems() {
     return this.parsed?.problems ?? [];

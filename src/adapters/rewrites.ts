@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import type { Finding } from '../core/analysis/finding';
+import type { Finding } from '../core/finding';
 import type { LedgerEntry, LedgerKind, LedgerStage } from '../core/analysis/ledger';
 import type { LedgerInputs, LedgerRunResult } from '../core/analysis/ledgerRun';
-import { command, type Services } from './services';
+import { command, withSignal, type Services } from './services';
 import { isCancelled, loadCore, loadedCore } from './core';
 
 /**
@@ -291,10 +291,9 @@ export function registerRewrites(services: Services): void {
         if (!inputs) return;
         running?.abort();
         const ac = (running = new AbortController());
-        await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Comparing model with HAR', cancellable: true }, async (_p, token) => {
-          token.onCancellationRequested(() => ac.abort());
-          await compare(inputs, 'compared', ac.signal);
-        });
+        await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Comparing model with HAR', cancellable: true }, (_p, token) =>
+          withSignal(token, (signal) => compare(inputs, 'compared', signal), ac),
+        );
         await vscode.commands.executeCommand('hailo.rewrites.focus');
       }),
     ),

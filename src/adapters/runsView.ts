@@ -5,6 +5,7 @@ import type { ListedRun, RunRecord, RunStep } from '../core/remote/run';
 import { fmtGB, type PipelineService } from './pipeline';
 import { command, requireTrust, type Services } from './services';
 import { loadCore } from './core';
+import { NO_PROJECT_MESSAGE } from './project';
 
 const STATUS_ICON: Record<string, [string, string?]> = {
   running: ['sync~spin'],
@@ -111,7 +112,7 @@ async function pickRun(pipeline: PipelineService, arg: unknown, title: string, f
   if (arg instanceof RunItem && arg.run) return arg.run;
   if (arg instanceof StepItem) return arg.runItem.run;
   const dir = pipeline.runsDir;
-  if (!dir) throw new Error('No hailo.json in this workspace');
+  if (!dir) throw new Error(NO_PROJECT_MESSAGE);
   const { listRuns, readRun, runDir } = (await loadCore()).remoteRun;
   if (typeof arg === 'string') return readRun(path.join(runDir(dir, arg), 'run.json'));
   const runs = listRuns(dir).flatMap((r) => (r.run && filter(r.run) ? [r.run] : []));

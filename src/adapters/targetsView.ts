@@ -4,6 +4,7 @@ import type { TargetCheck } from '../core/remote/dfc';
 import type { RemoteService } from './remote';
 import { command, requireTrust, type Services } from './services';
 import { isHailoError, loadCore } from './core';
+import { NO_PROJECT_MESSAGE } from './project';
 
 type TargetState = { kind: 'checking' } | { kind: 'checked'; check: TargetCheck; at: Date } | { kind: 'error'; code?: string; message: string; at: Date };
 
@@ -119,7 +120,7 @@ async function pickTarget(services: Services, arg: unknown): Promise<Target | un
 /** "Add Target": an alias from ~/.ssh/config (resolved with `ssh -G`) or a typed user@host. */
 async function addTarget(services: Services, remote: RemoteService): Promise<void> {
   const uri = services.project.uri;
-  if (!uri || !services.project.exists) throw new Error('No hailo.json in this workspace; create one with "Hailo: Create Project File"');
+  if (!uri || !services.project.exists) throw new Error(NO_PROJECT_MESSAGE);
   const { listConfiguredHosts } = (await loadCore()).remoteSsh;
   const s = remote.settings();
   const hosts = s.configFile ? listConfiguredHosts(s.configFile) : listConfiguredHosts();

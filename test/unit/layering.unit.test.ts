@@ -43,7 +43,7 @@ describe('lint: one-way dependencies (hailo/layering)', function () {
 
   const right: [string, string, string][] = [
     ['type-only vscode imports in core', 'src/core/analysis/x.ts', "import type * as vscode from 'vscode';\nexport type U = vscode.Uri;\n"],
-    ['type-only core imports in an adapter', 'src/adapters/x.ts', "import type { Ledger } from '../core/analysis/ledger';\nimport { type Finding } from '../core/analysis/finding';\nexport type L = Ledger | Finding;\ntype M = typeof import('../core/analysis/ledger');\nexport type N = M;\n"],
+    ['type-only core imports in an adapter', 'src/adapters/x.ts', "import type { Ledger } from '../core/analysis/ledger';\nimport { type Finding } from '../core/finding';\nexport type L = Ledger | Finding;\ntype M = typeof import('../core/analysis/ledger');\nexport type N = M;\n"],
     ['the facade loading the core', 'src/adapters/core.ts', "export const load = () => import('../core/api');\nexport { PROJECT_FILE_NAME } from '../core/project/fileName';\n"],
     ['vscode in an adapter', 'src/adapters/x.ts', "import * as vscode from 'vscode';\nexport const w = vscode.window;\n"],
     ['the webview importing the protocol', 'webview/modelEditor/x.ts', "import { WebviewMessage } from '../../src/core/protocol/modelEditor';\nexport const m = WebviewMessage;\n"],

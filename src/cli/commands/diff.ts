@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { HailoError } from '../../core/errors';
 import { LEDGER_KINDS, type LedgerStage } from '../../core/analysis/ledger';
-import { sortFindings } from '../../core/analysis/finding';
+import { sortFindings } from '../../core/finding';
 import type { CliCommand } from '../args';
 
 export const diffCommand: CliCommand = {

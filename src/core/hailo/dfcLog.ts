@@ -1,4 +1,5 @@
 import { TextDecoder } from 'node:util';
+import { stripAnsi } from '../format';
 import { HailoError } from '../errors';
 import { groupCompilerLayers, type CompilerLayerGroup } from './dfcLogLayers';
 import { mergeHeader, parseSystemHeaderLine, type SystemHeader } from './versions';
@@ -289,9 +290,6 @@ function parseQuotedMapping(text: string): { names: string[]; map: NodeMapping[]
 const LEVEL_PREFIX = /^\[(?:\[[0-9;]*m)?(info|warning|error)(?:\[[0-9;]*m)?\] ?/;
 const HAILORT_PREFIX = /^\[HailoRT(?: CLI)?\] \[(?:\[[0-9;]*m)?(info|warning|error|critical)(?:\[[0-9;]*m)?\] ?/;
 const MODEL_ZOO_PREFIX = /^<Hailo Model Zoo (\w+)> ?/;
-// terminal escape sequences are exactly what this must match
-// eslint-disable-next-line no-control-regex
-const ANSI_RE = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Za-z0-9]|\x1b[=>78]/g;
 const TF_NOISE = [
   /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+: [IWEF] /,
   /^[IWEF]\d{4} [\d:.]+\s+\d+ [\w.\-/]+:\d+\] /,
@@ -1490,10 +1488,6 @@ function emptySummary(): DfcLogSummary {
     markers: [],
     stats: { lines: 0, noiseLines: 0, progressRedraws: 0, truncatedLines: 0, droppedEntries: 0 },
   };
-}
-
-function stripAnsi(s: string): string {
-  return s.includes('\x1b') ? s.replace(ANSI_RE, '') : s;
 }
 
 /** Index of the `\r` that starts the last non-blank segment; -1 when no such `\r`. */
