@@ -63,7 +63,20 @@ function coreBuild() {
 
 const builds = [
   { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], plugins: [lazyCorePlugin] },
-  { ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+  // The CLI is ES modules split per command (each command's imports are a chunk of their own), so
+  // `--version` or a small lint evaluates only what it uses; dist/cli.js starts it.
+  {
+    ...common,
+    entryPoints: { main: 'src/cli/bin.ts' },
+    outdir: 'dist/cli',
+    outExtension: { '.js': '.mjs' },
+    platform: 'node',
+    format: 'esm',
+    splitting: true,
+    target: 'node20',
+    // bundled CommonJS packages (protobufjs) call require(); __dirname finds the Python driver
+    banner: { js: "import { createRequire as __hwCreateRequire } from 'node:module'; import { fileURLToPath as __hwFileURLToPath } from 'node:url'; import { dirname as __hwDirname } from 'node:path'; const require = __hwCreateRequire(import.meta.url); const __filename = __hwFileURLToPath(import.meta.url); const __dirname = __hwDirname(__filename);" },
+  },
 ];
 const web = webviewEntries();
 if (Object.keys(web).length) {
@@ -91,15 +104,27 @@ function copyPython() {
   for (const f of fs.readdirSync(src)) if (f.endsWith('.py')) fs.copyFileSync(path.join(src, f), path.join(out, f));
 }
 
+/** dist/cli.js, the package's `bin`: starts the ES-module CLI (Node 20 has no require() of ESM). */
+function writeCliLauncher() {
+  const file = path.join(root, 'dist', 'cli.js');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.rmSync(path.join(root, 'dist', 'cli.js.map'), { force: true });
+  fs.writeFileSync(file, "#!/usr/bin/env node\n'use strict';\n// hailo-workbench: the CLI itself is dist/cli/ (ES modules, one chunk per command)\nimport('./cli/main.mjs');\n");
+  fs.chmodSync(file, 0o755);
+}
+
 const t0 = Date.now();
+// chunk names carry content hashes: drop the previous build's
+fs.rmSync(path.join(root, 'dist', 'cli'), { recursive: true, force: true });
 await genSchema();
 copyPython();
 if (watch) {
+  writeCliLauncher();
   for (const b of builds) await (await esbuild.context(b)).watch();
   await (await esbuild.context(coreBuild())).watch();
   console.log('[build] watching');
 } else {
   await Promise.all([...builds, coreBuild()].map((b) => esbuild.build(b)));
-  fs.chmodSync(path.join(root, 'dist', 'cli.js'), 0o755);
+  writeCliLauncher();
   console.log(`[build] ${production ? 'production ' : ''}bundles in ${Date.now() - t0} ms`);
 }
