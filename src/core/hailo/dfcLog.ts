@@ -315,6 +315,8 @@ const MAX_CLASSIFIED = 16 * 1024;
 const LIST_LIMIT = 20_000;
 /** Longest error or notice text built from continuation lines. */
 const MAX_MESSAGE = 64 * 1024;
+/** Earlier exceptions kept per traceback chain; the rest are counted in stats.droppedEntries. */
+export const MAX_CHAINED = 1000;
 const PARSER_OP_ERROR = /^\s*(\w+Error) in op (.+?): (.*)$/;
 
 function pct(s: string): number {
@@ -629,8 +631,14 @@ export class DfcLogParser {
     // a chained traceback ("During handling ...") replaces the previous one
     const prev = this.pendingChain;
     if (prev) {
-      tb.chained = [...(prev.chained ?? []), ...(prev.exceptionClass ? [{ exceptionClass: prev.exceptionClass, message: prev.message ?? '' }] : [])];
-      const i = this.s.tracebacks.indexOf(prev);
+      // the earlier traceback is dropped, so its chain is taken over, not copied: linear in the chain
+      const chain = prev.chained ?? [];
+      if (prev.exceptionClass) {
+        if (chain.length < MAX_CHAINED) chain.push({ exceptionClass: prev.exceptionClass, message: prev.message ?? '' });
+        else this.s.stats.droppedEntries++;
+      }
+      tb.chained = chain;
+      const i = this.s.tracebacks.lastIndexOf(prev);
       if (i >= 0) this.s.tracebacks.splice(i, 1);
       this.pendingChain = undefined;
     }
