@@ -1,5 +1,10 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import layering from './scripts/lint/layering.mjs';
+
+const root = path.dirname(fileURLToPath(import.meta.url));
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', 'test-results/**', '.hailo/**', 'test/fixtures/**/*.py'] },
@@ -14,11 +19,11 @@ export default tseslint.config(
     },
   },
   {
-    // the core stays free of the VS Code API so it runs in plain Node (CLI, unit tests, workers)
-    files: ['src/core/**/*.ts', 'src/cli/**/*.ts', 'webview/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core, src/cli and webview/ must not import vscode at runtime (type-only imports are allowed).', allowTypeImports: true }] }],
-    },
+    // one-way dependencies (scripts/lint/layering.mjs): no vscode in core, cli or webview at run
+    // time; nothing imports the adapters back; adapters reach core values through src/adapters/core.ts
+    files: ['src/**/*.ts', 'webview/**/*.ts'],
+    plugins: { hailo: layering },
+    rules: { 'hailo/layering': ['error', { root }] },
   },
   {
     files: ['**/*.mjs', '**/*.js'],

@@ -35,46 +35,48 @@ function webviewEntries() {
 }
 
 /**
- * Activation stays fast because the extension bundle holds only the adapters: every
- * `await import('../core/...')` in src/adapters (or src/extension.ts) is turned into a lookup in a
- * second bundle, dist/core.js, which Node loads on the first such import. esbuild cannot split
- * CommonJS output, so this plugin does the one split that matters: the VS Code glue, which runs at
- * activation, from the core (zod, protobuf, execa, parsers), which runs on first use.
+ * Activation stays fast because the extension bundle holds only the adapters: the core (zod,
+ * protobuf, execa, parsers), which runs on first use, is a second bundle, dist/core.js, built from
+ * src/core/api.ts. The one `import('../core/api')` in src/adapters/core.ts (the facade) becomes a
+ * `require('./core.js')`; the lint rule `hailo/layering` keeps every other core import in the
+ * adapters type-only, so no core module is copied into dist/extension.js.
  */
-const srcCore = path.join(root, 'src', 'core') + path.sep;
-const lazyCore = new Set();
+const coreApi = path.join(root, 'src', 'core', 'api.ts');
 const lazyCorePlugin = {
   name: 'lazy-core',
   setup(b) {
-    b.onResolve({ filter: /^\.\/core\.js$/ }, (args) => (args.namespace === 'lazy-core' ? { path: './core.js', external: true } : undefined));
     b.onResolve({ filter: /^\.\.?\// }, async (args) => {
       if (args.kind !== 'dynamic-import') return undefined;
-      if (!args.importer.startsWith(path.join(root, 'src', 'adapters')) && args.importer !== path.join(root, 'src', 'extension.ts')) return undefined;
       const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: 'import-statement' });
-      if (r.errors.length || !r.path.startsWith(srcCore)) return undefined;
-      lazyCore.add(r.path);
-      return { path: r.path, namespace: 'lazy-core' };
+      if (r.errors.length || r.path !== coreApi) return undefined;
+      return { path: 'core-api', namespace: 'lazy-core' };
     });
-    b.onLoad({ filter: /.*/, namespace: 'lazy-core' }, (args) => ({
-      contents: `module.exports = require('./core.js').load(${JSON.stringify(path.relative(root, args.path))});`,
-      loader: 'js',
-    }));
+    b.onResolve({ filter: /^\.\/core\.js$/ }, (args) => (args.namespace === 'lazy-core' ? { path: './core.js', external: true } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-core' }, () => ({ contents: "module.exports = require('./core.js');", loader: 'js' }));
   },
 };
 
-/** dist/core.js: every core module the adapters import lazily, in one bundle (one copy of each module). */
+/** dist/core.js: the core's API for the extension host, one copy of each module. */
 function coreBuild() {
-  const mods = [...lazyCore].sort();
-  const contents =
-    mods.map((p, i) => `import * as m${i} from ${JSON.stringify(p)};`).join('\n') +
-    `\nconst modules = { ${mods.map((p, i) => `${JSON.stringify(path.relative(root, p))}: m${i}`).join(', ')} };\n` +
-    'export function load(key) { const m = modules[key]; if (!m) throw new Error(`dist/core.js has no module ${key}: rebuild`); return m; }\n';
-  return { ...common, stdin: { contents, resolveDir: root, sourcefile: 'core-entry.js', loader: 'js' }, outfile: 'dist/core.js', platform: 'node', format: 'cjs', target: 'node20' };
+  return { ...common, entryPoints: { core: coreApi }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20' };
 }
 
 const builds = [
   { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], plugins: [lazyCorePlugin] },
-  { ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+  // The CLI is ES modules split per command (each command's imports are a chunk of their own), so
+  // `--version` or a small lint evaluates only what it uses; dist/cli.js starts it.
+  {
+    ...common,
+    entryPoints: { main: 'src/cli/bin.ts' },
+    outdir: 'dist/cli',
+    outExtension: { '.js': '.mjs' },
+    platform: 'node',
+    format: 'esm',
+    splitting: true,
+    target: 'node20',
+    // bundled CommonJS packages (protobufjs) call require(); __dirname finds the Python driver
+    banner: { js: "import { createRequire as __hwCreateRequire } from 'node:module'; import { fileURLToPath as __hwFileURLToPath } from 'node:url'; import { dirname as __hwDirname } from 'node:path'; const require = __hwCreateRequire(import.meta.url); const __filename = __hwFileURLToPath(import.meta.url); const __dirname = __hwDirname(__filename);" },
+  },
 ];
 const web = webviewEntries();
 if (Object.keys(web).length) {
@@ -102,17 +104,27 @@ function copyPython() {
   for (const f of fs.readdirSync(src)) if (f.endsWith('.py')) fs.copyFileSync(path.join(src, f), path.join(out, f));
 }
 
+/** dist/cli.js, the package's `bin`: starts the ES-module CLI (Node 20 has no require() of ESM). */
+function writeCliLauncher() {
+  const file = path.join(root, 'dist', 'cli.js');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.rmSync(path.join(root, 'dist', 'cli.js.map'), { force: true });
+  fs.writeFileSync(file, "#!/usr/bin/env node\n'use strict';\n// hailo-workbench: the CLI itself is dist/cli/ (ES modules, one chunk per command)\nimport('./cli/main.mjs');\n");
+  fs.chmodSync(file, 0o755);
+}
+
 const t0 = Date.now();
+// chunk names carry content hashes: drop the previous build's
+fs.rmSync(path.join(root, 'dist', 'cli'), { recursive: true, force: true });
 await genSchema();
 copyPython();
 if (watch) {
+  writeCliLauncher();
   for (const b of builds) await (await esbuild.context(b)).watch();
-  // the core bundle's module list comes from the extension build; rebuild it after each change
-  await (await esbuild.context({ ...coreBuild(), plugins: [{ name: 'note', setup(b) { b.onEnd(() => console.log('[build] core: restart watch if lazy imports changed')); } }] })).watch();
+  await (await esbuild.context(coreBuild())).watch();
   console.log('[build] watching');
 } else {
-  await Promise.all(builds.map((b) => esbuild.build(b)));
-  await esbuild.build(coreBuild());
-  fs.chmodSync(path.join(root, 'dist', 'cli.js'), 0o755);
+  await Promise.all([...builds, coreBuild()].map((b) => esbuild.build(b)));
+  writeCliLauncher();
   console.log(`[build] ${production ? 'production ' : ''}bundles in ${Date.now() - t0} ms`);
 }

@@ -6,6 +6,7 @@ import type { CompletionEntry, DefinitionTarget } from '../core/hailo/alls/langu
 import type { LayerCatalog, LayerIndex } from '../core/hailo/alls/layers';
 import type { Script } from '../core/hailo/alls/parser';
 import { command, type Services } from './services';
+import { loadCore } from './core';
 
 /**
  * `.alls` model scripts: diagnostics as you type (`hailo-alls`), completion, hover and
@@ -24,13 +25,7 @@ type Core = typeof import('../core/hailo/alls/validate') & typeof import('../cor
 
 let corePromise: Promise<Core> | undefined;
 function core(): Promise<Core> {
-  corePromise ??= Promise.all([
-    import('../core/hailo/alls/validate'),
-    import('../core/hailo/alls/language'),
-    import('../core/hailo/alls/parser'),
-    import('../core/hailo/alls/layers'),
-    import('../core/hailo/alls/catalog'),
-  ]).then((mods) => Object.assign({}, ...mods) as Core);
+  corePromise ??= loadCore().then((c) => Object.assign({}, c.allsValidate, c.allsLanguage, c.allsParser, c.allsLayers, c.allsCatalog) as Core);
   return corePromise;
 }
 

@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { DfcLogSummary } from '../core/hailo/dfcLog';
-import type { SourceMap } from '../core/analysis/sourceMap';
+import type { SourceMap } from '../core/graph/sourceMap';
 import type { PlannedDiagnostic } from '../core/hailo/dfcLogDiagnostics';
 import { command, type Services } from './services';
+import { loadCore } from './core';
 
 /**
  * DFC logs in the editor: errors of a parsed log become diagnostics (parser errors on the ONNX
@@ -47,7 +48,7 @@ const SEVERITY: Record<PlannedDiagnostic['severity'], vscode.DiagnosticSeverity>
  * Returns the number of diagnostics published.
  */
 export async function publishDfcLogDiagnostics(summary: DfcLogSummary, ctx: DfcDiagnosticsContext): Promise<number> {
-  const { planDfcLogDiagnostics } = await import('../core/hailo/dfcLogDiagnostics');
+  const { planDfcLogDiagnostics } = (await loadCore()).dfcLogDiagnostics;
   let allsText: string | undefined;
   if (ctx.allsFile) {
     try {
@@ -136,7 +137,7 @@ class EndNodesQuickFix implements vscode.CodeActionProvider {
 
   /** Write `endNodes` into the model's entry of hailo.json, keeping its comments; returns the model name. */
   async apply(arg: { nodes: string[]; model?: string; onnx?: string }): Promise<string | undefined> {
-    const { endNodesEdits, modelForLog } = await import('../core/hailo/dfcLogDiagnostics');
+    const { endNodesEdits, modelForLog } = (await loadCore()).dfcLogDiagnostics;
     const uri = this.services.project.uri;
     const project = this.services.project.project;
     if (!uri || !project) throw new Error('No valid hailo.json in this workspace: create or fix it, then apply the recommendation again.');
@@ -208,12 +209,11 @@ export function registerDfcDiagnostics(services: Services): void {
         uri = picked?.[0];
       }
       if (!uri) return;
-      const [{ parseDfcLogFile, formatDfcLogSummary }, { loadSourceMap }, { modelPaths }, { modelForLog }] = await Promise.all([
-        import('../core/hailo/dfcLogReport'),
-        import('../core/analysis/sourceMap'),
-        import('../core/project/load'),
-        import('../core/hailo/dfcLogDiagnostics'),
-      ]);
+      const core = await loadCore();
+      const { parseDfcLogFile, formatDfcLogSummary } = core.dfcLogReport;
+      const { loadSourceMap } = core.sourceMap;
+      const { modelPaths } = core.projectLoad;
+      const { modelForLog } = core.dfcLogDiagnostics;
       const summary = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Parsing ${path.basename(uri.fsPath)}` }, () => parseDfcLogFile(uri!.fsPath));
       const ctx: DfcDiagnosticsContext = { runFile: uri };
       const proj = project.project;

@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import type { Model } from '../core/project/schema';
 import type { ExportLens } from '../core/export/pythonSource';
 import { setting } from './config';
-import { command, requireTrust, type Services } from './services';
+import { command, requireTrust, withSignal, type Services } from './services';
+import { isCancelled, loadCore } from './core';
+import { NO_PROJECT_MESSAGE } from './project';
 
 /** Minimal shape of the Python extension's public API (`ms-python.python` exports), as used here. */
 interface PythonExtensionApi {
@@ -48,10 +50,7 @@ export function registerExport(services: Services): void {
   const running = new Set<string>();
 
   async function pickModel(arg: ModelArg): Promise<Model | undefined> {
-    const p = project.project;
-    if (!p) {
-      throw new Error(project.exists ? 'hailo.json has problems; fix them first (see the Problems view)' : 'No hailo.json in this workspace; create one with "Hailo: Create Project File"');
-    }
+    const p = project.require().project;
     const name = typeof arg === 'string' ? arg : arg && 'type' in arg && arg.type === 'model' ? arg.model.name : arg && 'name' in arg ? arg.name : undefined;
     if (name !== undefined) {
       const m = p.models.find((x) => x.name === name);
@@ -77,11 +76,10 @@ export function registerExport(services: Services): void {
       void vscode.window.showInformationMessage(`An export of ${model.name} is already running.`);
       return;
     }
-    const { specFromModel } = await import('../core/export/spec');
-    const { resolveEditorInterpreter, howToChooseInterpreter } = await import('../core/export/interpreter');
-    const { runExport, findDriver, ExportFailedError, diagnosticMessage } = await import('../core/export/run');
-    const { resolveEntryFile } = await import('../core/project/artifacts');
-    const { isCancelled } = await import('../core/errors');
+    const { specFromModel } = (await loadCore()).exportSpec;
+    const { resolveEditorInterpreter, howToChooseInterpreter } = (await loadCore()).exportInterpreter;
+    const { runExport, findDriver, ExportFailedError, diagnosticMessage } = (await loadCore()).exportRun;
+    const { resolveEntryFile } = (await loadCore()).artifacts;
 
     const spec = specFromModel(model, root);
     const entryFile = await resolveEntryFile(spec.entry, root);
@@ -97,16 +95,14 @@ export function registerExport(services: Services): void {
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Exporting ${model.name} to ONNX`, cancellable: true },
         async (progress, token) => {
-          const ac = new AbortController();
-          const sub = token.onCancellationRequested(() => ac.abort());
           let done = 0;
-          try {
-            return await runExport({
+          return withSignal(token, (signal) =>
+            runExport({
               interpreter,
               driverPath,
               spec,
               chooseHint: howToChooseInterpreter('editor'),
-              signal: ac.signal,
+              signal,
               log,
               onProgress: (p) => {
                 const pct = Math.round(p.fraction * 100);
@@ -114,10 +110,8 @@ export function registerExport(services: Services): void {
                 done = Math.max(done, pct);
               },
               onOutput: (line) => log.info(`[python] ${line}`),
-            });
-          } finally {
-            sub.dispose();
-          }
+            }),
+          );
         },
       );
       for (const w of result.warnings) log.warn(w);
@@ -184,8 +178,8 @@ export function registerExport(services: Services): void {
   }
 
   async function addModel(uri: vscode.Uri, className: string, entry: string | undefined): Promise<void> {
-    const { addModelEdits, modelNameFromClass } = await import('../core/export/pythonSource');
-    const { parseInputSpec, parseShape } = await import('../core/export/spec');
+    const { addModelEdits, modelNameFromClass } = (await loadCore()).pythonSource;
+    const { parseInputSpec, parseShape } = (await loadCore()).exportSpec;
     if (!project.uri) throw new Error('Open a folder first: hailo.json lives at the workspace root');
     if (!entry) {
       throw new Error(`${className} needs constructor arguments: add a factory function without arguments that returns it (def build(): return ${className}(...)), then use "Add to hailo.json" again`);
@@ -223,7 +217,7 @@ export function registerExport(services: Services): void {
     try {
       doc = await vscode.workspace.openTextDocument(project.uri);
     } catch {
-      throw new Error('No hailo.json yet; create it with "Hailo: Create Project File" first');
+      throw new Error(NO_PROJECT_MESSAGE);
     }
     const eol = doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
     const edits = addModelEdits(doc.getText(), { name, entry, inputs, onnx: `build/${name}.onnx` }, eol);
@@ -243,7 +237,7 @@ export function registerExport(services: Services): void {
     async provideCodeLenses(doc) {
       const root = project.root;
       if (!root || doc.uri.scheme !== 'file') return [];
-      const { outlinePython, exportLenses, moduleNameOf } = await import('../core/export/pythonSource');
+      const { outlinePython, exportLenses, moduleNameOf } = (await loadCore()).pythonSource;
       const mod = moduleNameOf(path.relative(root, doc.uri.fsPath));
       if (!mod) return [];
       const text = doc.getText();

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import type { Finding } from '../core/analysis/finding';
-import { ruleHelpUri } from '../core/analysis/lintRules';
+import type { Finding } from '../core/finding';
 import { setting } from './config';
-import type { Services } from './services';
+import { withSignal, type Services } from './services';
+import { isCancelled, loadCore, loadedCore } from './core';
 
 /**
  * Lint findings as Problems-panel diagnostics (`hailo-lint`): on the .onnx file, on the PyTorch
@@ -65,7 +65,7 @@ export class LintService implements vscode.Disposable {
    * thrown (the caller shows them); the model's old diagnostics are cleared then.
    */
   async lintFile(uri: vscode.Uri, signal?: AbortSignal): Promise<Finding[]> {
-    const { lintOnnxFile } = await import('../core/analysis/lintFile');
+    const { lintOnnxFile } = (await loadCore()).lintFile;
     const t0 = performance.now();
     try {
       const projectFile = this.projectFile();
@@ -75,7 +75,7 @@ export class LintService implements vscode.Disposable {
       this.services.log.info(`Linted ${uri.fsPath} for ${r.hwArch}: ${r.findings.length} finding(s) in ${(performance.now() - t0).toFixed(0)} ms`);
       return r.findings;
     } catch (e) {
-      if ((e as { code?: string }).code !== 'CANCELLED') this.clear(uri);
+      if (!isCancelled(e)) this.clear(uri);
       throw e;
     }
   }
@@ -97,7 +97,7 @@ export class LintService implements vscode.Disposable {
     };
     const modelStart = new vscode.Location(modelUri, new vscode.Position(0, 0));
     for (const f of findings) {
-      const code = { value: f.code, target: vscode.Uri.parse(ruleHelpUri(f.code)) };
+      const code = { value: f.code, target: vscode.Uri.parse(loadedCore().lintRules.ruleHelpUri(f.code)) };
       const nodes = f.nodes.length ? ` [${f.nodes.slice(0, 5).join(', ')}${f.nodes.length > 5 ? `, … ${f.nodes.length} nodes` : ''}]` : '';
       const text = `${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`;
       const make = (range: vscode.Range, message: string, related: vscode.DiagnosticRelatedInformation[]) => {
@@ -195,22 +195,14 @@ export function registerLint(services: Services): LintService {
       try {
         const findings = await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: `Hailo: linting ${path.basename(uri.fsPath)}`, cancellable: true },
-          async (_p, token) => {
-            const ac = new AbortController();
-            const sub = token.onCancellationRequested(() => ac.abort());
-            try {
-              return await lint.lintFile(uri, ac.signal);
-            } finally {
-              sub.dispose();
-            }
-          },
+          (_p, token) => withSignal(token, (signal) => lint.lintFile(uri, signal)),
         );
         const errors = findings.filter((f) => f.severity === 'error').length;
         const warnings = findings.filter((f) => f.severity === 'warning').length;
         void vscode.window.setStatusBarMessage(`Hailo lint: ${path.basename(uri.fsPath)}: ${errors} error(s), ${warnings} warning(s)`, 8000);
         return findings;
       } catch (e) {
-        if ((e as { code?: string }).code === 'CANCELLED') return undefined;
+        if (isCancelled(e)) return undefined;
         const message = e instanceof Error ? e.message : String(e);
         services.log.error(`Lint failed: ${message}`);
         void vscode.window.showErrorMessage(`Cannot lint ${path.basename(uri.fsPath)}: ${message}`, 'Show Log').then((choice) => {

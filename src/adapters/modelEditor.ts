@@ -1,12 +1,13 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Finding } from '../core/analysis/finding';
-import type { Summarized } from '../core/analysis/lintSummary';
+import type { Finding } from '../core/finding';
+import type { Summarized } from '../core/summary/summarize';
 import type { HostMessage } from '../core/protocol/modelEditor';
 import { setting } from './config';
 import type { LintService } from './lint';
 import type { Services } from './services';
+import { isCancelled, isHailoError, loadCore } from './core';
 
 export const MODEL_EDITOR_VIEW_TYPE = 'hailo.modelEditor';
 
@@ -53,7 +54,7 @@ export class ModelDocument implements vscode.CustomDocument {
   async load(changedOnDisk = false): Promise<void> {
     this.abort?.abort();
     const ac = (this.abort = new AbortController());
-    const { summarize } = await import('../core/analysis/lintSummary');
+    const { summarize } = (await loadCore()).summary;
     const t0 = performance.now();
     try {
       const projectFile = this.lint.projectFile();
@@ -63,9 +64,9 @@ export class ModelDocument implements vscode.CustomDocument {
       this.services.log.info(`Read ${this.uri.fsPath} in ${(performance.now() - t0).toFixed(0)} ms: ${summarized.findings.length} lint finding(s)`);
       if (setting(changedOnDisk ? 'lintOnSave' : 'lintOnOpen', this.uri)) this.lint.publish(this.uri, summarized.findings);
     } catch (e) {
-      if (ac.signal.aborted || (e as { code?: string }).code === 'CANCELLED') return;
+      if (ac.signal.aborted || isCancelled(e)) return;
       const message = e instanceof Error ? e.message : String(e);
-      const code = (e as { code?: string }).code ?? 'MODEL_READ_FAILED';
+      const code = isHailoError(e) ? e.code : 'MODEL_READ_FAILED';
       this.state = { kind: 'failed', code, message };
       this.lint.clear(this.uri);
       this.services.log.error(`Cannot read ${this.uri.fsPath}: ${message}`);
@@ -120,7 +121,9 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
       doc.onDidChangeState(post),
       panel.webview.onDidReceiveMessage(async (raw: unknown) => {
         // zod loads with the first message, not at activation
-        const [{ parseMessage }, { WebviewMessage }] = await Promise.all([import('../core/protocol/envelope'), import('../core/protocol/modelEditor')]);
+        const core = await loadCore();
+        const { parseMessage } = core.envelope;
+        const { WebviewMessage } = core.modelEditorProtocol;
         const msg = parseMessage(WebviewMessage, raw);
         if (!msg) {
           this.services.log.warn('Model editor: ignored a malformed message from the webview');
@@ -134,7 +137,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
           case 'revealFinding': {
             // only locations the document itself produced are opened
             const f = doc.findings[msg.id];
-            const { findingLocation } = await import('../core/analysis/lintSummary');
+            const { findingLocation } = (await loadCore()).summary;
             const loc = f ? findingLocation(f) : undefined;
             if (!loc) break;
             const line = Math.max(0, loc.line - 1);

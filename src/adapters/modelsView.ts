@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { ArtifactStatus } from '../core/project/artifacts';
 import type { Model } from '../core/project/schema';
 import type { ProjectService } from './project';
+import { loadCore } from './core';
 
 type Item = { type: 'model'; model: Model } | { type: 'artifact'; model: Model; status: ArtifactStatus };
 
@@ -71,7 +72,7 @@ export class ModelsView implements vscode.TreeDataProvider<Item>, vscode.Disposa
     if (!item) return project.models.map((model) => ({ type: 'model', model }));
     if (item.type === 'model') {
       // loaded on first use: it pulls in the project schema (zod), which activation does not need
-      const { artifactStates } = await import('../core/project/artifacts');
+      const { artifactStates } = (await loadCore()).artifacts;
       const states = await artifactStates(item.model, root);
       return states.map((status) => ({ type: 'artifact', model: item.model, status }));
     }

@@ -5,7 +5,8 @@ import type { RunRecord, RunStep, StepName } from '../core/remote/run';
 import type { PipelineEvents } from '../core/remote/pipeline';
 import { setting } from './config';
 import type { RemoteService } from './remote';
-import { command, requireTrust, type Services } from './services';
+import { command, requireTrust, signalFor, type Services } from './services';
+import { isCancelled, loadCore } from './core';
 
 export interface StepFinished {
   runDir: string;
@@ -59,7 +60,7 @@ export class PipelineService implements vscode.Disposable {
 
   /** Stop a run nobody in this window follows: kill its remote process group. */
   async cancelDetached(id: string, host: string): Promise<RunRecord> {
-    const { cancelDetachedRun } = await import('../core/remote/pipeline');
+    const { cancelDetachedRun } = (await loadCore()).remotePipeline;
     const run = await cancelDetachedRun({ host: await this.remote.host(host), runsDir: this.runsDir!, log: this.services.log }, id);
     const ids = this.services.context.workspaceState.get<string[]>(ACTIVE_KEY, []).filter((x) => x !== id);
     await this.services.context.workspaceState.update(ACTIVE_KEY, ids);
@@ -68,12 +69,7 @@ export class PipelineService implements vscode.Disposable {
   }
 
   requireProject() {
-    const p = this.services.project.project;
-    const root = this.services.project.root;
-    if (!p || !root) {
-      throw new Error(this.services.project.exists ? 'hailo.json has problems; fix them first (see the Problems view)' : 'No hailo.json in this workspace; create one with "Hailo: Create Project File"');
-    }
-    return { project: p, root };
+    return this.services.project.require();
   }
 
   async pickModel(arg: unknown): Promise<Model | undefined> {
@@ -95,7 +91,7 @@ export class PipelineService implements vscode.Disposable {
 
   async targetFor(model: Model): Promise<Target> {
     const { project } = this.requireProject();
-    const { requireTarget } = await import('../core/remote/dfc');
+    const { requireTarget } = (await loadCore()).remoteDfc;
     return requireTarget(project.targets, model.target);
   }
 
@@ -112,7 +108,7 @@ export class PipelineService implements vscode.Disposable {
   async start(model: Model, target: Target, steps: StepName[], events: PipelineEvents & RunSink, signal?: AbortSignal): Promise<RunRecord> {
     const { root } = this.requireProject();
     const host = await this.remote.hostFor(target);
-    const { startRun } = await import('../core/remote/pipeline');
+    const { startRun } = (await loadCore()).remotePipeline;
     const cancel = new AbortController();
     const detach = new AbortController();
     signal?.addEventListener('abort', () => cancel.abort(), { once: true });
@@ -139,12 +135,12 @@ export class PipelineService implements vscode.Disposable {
   async resume(id: string, events: PipelineEvents & RunSink = {}, signal?: AbortSignal): Promise<RunRecord> {
     if (this.active.has(id)) throw new Error(`Run ${id} is already being followed`);
     const { project, root } = this.requireProject();
-    const { readRun, runDir } = await import('../core/remote/run');
+    const { readRun, runDir } = (await loadCore()).remoteRun;
     const run = readRun(path.join(runDir(this.runsDir!, id), 'run.json'));
     const model = project.models.find((m) => m.name === run.model);
     const target = project.targets?.find((t) => t.name === run.target.name);
     const host = await this.remote.host(run.target.host);
-    const { resumeRun } = await import('../core/remote/pipeline');
+    const { resumeRun } = (await loadCore()).remotePipeline;
     const cancel = new AbortController();
     const detach = new AbortController();
     signal?.addEventListener('abort', () => cancel.abort(), { once: true });
@@ -164,7 +160,7 @@ export class PipelineService implements vscode.Disposable {
   async resumeAll(): Promise<void> {
     const dir = this.runsDir;
     if (!dir || !vscode.workspace.isTrusted) return;
-    const { listRuns } = await import('../core/remote/run');
+    const { listRuns } = (await loadCore()).remoteRun;
     const remembered = new Set(this.services.context.workspaceState.get<string[]>(ACTIVE_KEY, []));
     const runs = listRuns(dir).filter((r) => r.run && (r.run.status === 'running' || (r.run.status === 'detached' && remembered.has(r.run.id))));
     for (const r of runs) {
@@ -204,8 +200,8 @@ export class PipelineService implements vscode.Disposable {
     const root = this.services.project.root;
     const model = project?.models.find((m) => m.name === run.model);
     const { publishDfcLogDiagnostics } = await import('./dfcDiagnostics');
-    const { modelPaths } = await import('../core/project/load');
-    const { loadSourceMap } = await import('../core/analysis/sourceMap');
+    const { modelPaths } = (await loadCore()).projectLoad;
+    const { loadSourceMap } = (await loadCore()).sourceMap;
     const paths = model && root ? modelPaths(model, root) : undefined;
     const sourceMap = paths ? await loadSourceMap(paths.onnx).catch(() => undefined) : undefined;
     await publishDfcLogDiagnostics(step.summary as Parameters<typeof publishDfcLogDiagnostics>[0], {
@@ -239,11 +235,10 @@ export class PipelineService implements vscode.Disposable {
   /** Run under a cancellable notification showing the current line and live/peak memory. */
   async withProgress(title: string, fn: (events: PipelineEvents & RunSink, signal: AbortSignal) => Promise<RunRecord>, host: string): Promise<RunRecord | undefined> {
     const log = this.services.log;
-    const { displayLine } = await import('../core/remote/logLines');
+    const { displayLine } = (await loadCore()).remoteLogLines;
     try {
       const run = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-        const ac = new AbortController();
-        token.onCancellationRequested(() => ac.abort());
+        const cancel = signalFor(token);
         let step = '';
         let mem = '';
         let last = '';
@@ -291,13 +286,13 @@ export class PipelineService implements vscode.Disposable {
               report(true, 100 / Math.max(stepsTotal, stepsDone));
             },
           },
-          ac.signal,
-        );
+          cancel.signal,
+        ).finally(() => cancel.dispose());
       });
       await this.announce(run);
       return run;
     } catch (e) {
-      if ((e as { code?: string })?.code === 'CANCELLED') {
+      if (isCancelled(e)) {
         log.info('Stopped following the run');
         return undefined;
       }

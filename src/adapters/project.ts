@@ -2,9 +2,11 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { ParsedProject } from '../core/project/load';
 import type { ProjectFile } from '../core/project/schema';
-import { PROJECT_FILE_NAME } from '../core/project/fileName';
-import { projectTemplate } from '../core/project/template';
+import { loadCore, PROJECT_FILE_NAME } from './core';
 import type { ChannelLogger } from './logger';
+
+/** What a command that needs the project says when the workspace has no hailo.json. */
+export const NO_PROJECT_MESSAGE = 'No hailo.json in this workspace; create one with "Hailo: Create Project File"';
 
 /**
  * Owns the workspace's hailo.json: finds it, re-reads it on change, publishes its problems as
@@ -53,6 +55,13 @@ export class ProjectService implements vscode.Disposable {
   }
   get exists(): boolean {
     return this.parsed !== undefined;
+  }
+  /** The valid project and its folder; throws, saying what is wrong, when there is none. */
+  require(): { project: ProjectFile; root: string } {
+    const project = this.project;
+    const root = this.root;
+    if (!project || !root) throw new Error(this.exists ? 'hailo.json has problems; fix them first (see the Problems view)' : NO_PROJECT_MESSAGE);
+    return { project, root };
   }
   get problems() {
     return this.parsed?.problems ?? [];
@@ -110,7 +119,7 @@ export class ProjectService implements vscode.Disposable {
     try {
       await vscode.workspace.fs.stat(uri);
     } catch {
-      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(projectTemplate()));
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode((await loadCore()).projectTemplate.projectTemplate()));
       this.log.info(`Created ${uri.fsPath}`);
     }
     await vscode.window.showTextDocument(uri);
@@ -129,7 +138,7 @@ export class ProjectService implements vscode.Disposable {
  */
 let parser: Promise<typeof import('../core/project/load').parseProjectText> | undefined;
 function loadParser() {
-  return (parser ??= import('../core/project/load').then((m) => m.parseProjectText));
+  return (parser ??= loadCore().then((c) => c.projectLoad.parseProjectText));
 }
 
 function positionAt(text: string, offset: number): vscode.Position {

@@ -8,6 +8,7 @@ import { registerPipeline } from './pipeline';
 import { registerTargetsView } from './targetsView';
 import { registerRunsView } from './runsView';
 import { registerTasks } from './tasks';
+import { isHailoError, loadCore } from './core';
 
 /**
  * The extension's SSH hosts: one `SshHost` per host string, built from the `hailo.ssh.*`
@@ -36,7 +37,7 @@ export class RemoteService implements vscode.Disposable {
   async host(name: string): Promise<SshHost> {
     let h = this.hosts.get(name);
     if (!h) {
-      const { SshHost } = await import('../core/remote/ssh');
+      const { SshHost } = (await loadCore()).remoteSsh;
       h = new SshHost(name, this.settings());
       this.hosts.set(name, h);
     }
@@ -60,7 +61,7 @@ export class RemoteService implements vscode.Disposable {
    * false for any other error (the caller rethrows it).
    */
   async showError(e: unknown, host: string): Promise<boolean> {
-    const code = (e as { code?: string })?.code;
+    const code = isHailoError(e) ? e.code : undefined;
     const message = e instanceof Error ? e.message : String(e);
     switch (code) {
       case 'SSH_HOST_KEY_UNKNOWN':

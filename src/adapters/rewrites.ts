@@ -1,10 +1,11 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import type { Finding } from '../core/analysis/finding';
-import { scopeGroup, type LedgerEntry, type LedgerKind, type LedgerStage } from '../core/analysis/ledger';
+import type { Finding } from '../core/finding';
+import type { LedgerEntry, LedgerKind, LedgerStage } from '../core/analysis/ledger';
 import type { LedgerInputs, LedgerRunResult } from '../core/analysis/ledgerRun';
-import { command, type Services } from './services';
+import { command, withSignal, type Services } from './services';
+import { isCancelled, loadCore, loadedCore } from './core';
 
 /**
  * The rewrite ledger in the editor: the "Rewrites" tree (grouped by kind, then module scope), the
@@ -96,7 +97,7 @@ class RewritesView implements vscode.TreeDataProvider<Item>, vscode.Disposable {
     if (item.type === 'kind') {
       const groups = new Map<string, LedgerEntry[]>();
       for (const e of item.entries) {
-        const g = scopeGroup(e.scope);
+        const g = loadedCore().ledger.scopeGroup(e.scope);
         groups.set(g, [...(groups.get(g) ?? []), e]);
       }
       if (groups.size <= 1) return item.entries.map((entry) => ({ type: 'entry', entry }));
@@ -229,7 +230,7 @@ export function registerRewrites(services: Services): void {
   context.subscriptions.push({ dispose: () => watchers.forEach((w) => w.dispose()) });
 
   const compare = async (inputs: LedgerInputs, why: string, signal?: AbortSignal): Promise<LedgerRunResult> => {
-    const { runLedger } = await import('../core/analysis/ledgerRun');
+    const { runLedger } = (await loadCore()).ledgerRun;
     const r = await runLedger({ ...inputs, ...(signal ? { signal } : {}) });
     const l = r.ledger;
     view.set(r);
@@ -290,10 +291,9 @@ export function registerRewrites(services: Services): void {
         if (!inputs) return;
         running?.abort();
         const ac = (running = new AbortController());
-        await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Comparing model with HAR', cancellable: true }, async (_p, token) => {
-          token.onCancellationRequested(() => ac.abort());
-          await compare(inputs, 'compared', ac.signal);
-        });
+        await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Comparing model with HAR', cancellable: true }, (_p, token) =>
+          withSignal(token, (signal) => compare(inputs, 'compared', signal), ac),
+        );
         await vscode.commands.executeCommand('hailo.rewrites.focus');
       }),
     ),
@@ -306,12 +306,12 @@ export function registerRewrites(services: Services): void {
       runs.onDidFinishStep(async (ev) => {
         if (!ev.ok) return;
         try {
-          const { ledgerInputsFromRun } = await import('../core/analysis/ledgerRun');
+          const { ledgerInputsFromRun } = (await loadCore()).ledgerRun;
           let fallback: string | undefined;
           const project = services.project.project;
           const root = services.project.root;
           if (project && root) {
-            const { findModel, modelPaths } = await import('../core/project/load');
+            const { findModel, modelPaths } = (await loadCore()).projectLoad;
             try {
               fallback = modelPaths(findModel(project, ev.model), root).onnx;
             } catch {
@@ -327,7 +327,7 @@ export function registerRewrites(services: Services): void {
           const ac = (running = new AbortController());
           await vscode.window.withProgress({ location: { viewId: 'hailo.rewrites' } }, () => compare(found.inputs, `after ${ev.step} of ${found.model}`, ac.signal));
         } catch (e) {
-          if ((e as { code?: string })?.code === 'CANCELLED') return;
+          if (isCancelled(e)) return;
           log.warn(`Rewrite ledger after ${ev.step} failed: ${e instanceof Error ? e.message : String(e)}`);
         }
       }),

@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import type { ListedRun, RunRecord, RunStep } from '../core/remote/run';
 import { fmtGB, type PipelineService } from './pipeline';
 import { command, requireTrust, type Services } from './services';
+import { loadCore } from './core';
+import { NO_PROJECT_MESSAGE } from './project';
 
 const STATUS_ICON: Record<string, [string, string?]> = {
   running: ['sync~spin'],
@@ -96,7 +98,7 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     if (e instanceof RunItem) return (e.run?.steps ?? []).map((s) => new StepItem(e, s));
     const dir = this.pipeline.runsDir;
     if (!dir) return [];
-    const { listRuns } = await import('../core/remote/run');
+    const { listRuns } = (await loadCore()).remoteRun;
     return listRuns(dir).map((r: ListedRun) => new RunItem(r.dir, r.run, r.error, r.run ? this.pipeline.isActive(r.run.id) : false));
   }
 
@@ -110,8 +112,8 @@ async function pickRun(pipeline: PipelineService, arg: unknown, title: string, f
   if (arg instanceof RunItem && arg.run) return arg.run;
   if (arg instanceof StepItem) return arg.runItem.run;
   const dir = pipeline.runsDir;
-  if (!dir) throw new Error('No hailo.json in this workspace');
-  const { listRuns, readRun, runDir } = await import('../core/remote/run');
+  if (!dir) throw new Error(NO_PROJECT_MESSAGE);
+  const { listRuns, readRun, runDir } = (await loadCore()).remoteRun;
   if (typeof arg === 'string') return readRun(path.join(runDir(dir, arg), 'run.json'));
   const runs = listRuns(dir).flatMap((r) => (r.run && filter(r.run) ? [r.run] : []));
   if (!runs.length) throw new Error('No matching runs under .hailo/runs');

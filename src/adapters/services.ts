@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { ChannelLogger } from './logger';
 import type { ProjectService } from './project';
 import type { ModelsView } from './modelsView';
+import { isCancelled } from './core';
 
 /** What every feature's register function receives. */
 export interface Services {
@@ -30,6 +31,26 @@ export async function requireTrust(what: string): Promise<boolean> {
   return false;
 }
 
+/**
+ * An AbortSignal that follows a CancellationToken: the core speaks AbortSignal, VS Code hands out
+ * tokens. `dispose()` removes the listener from the token. `ac`: an existing controller to abort.
+ */
+export function signalFor(token: vscode.CancellationToken, ac = new AbortController()): { signal: AbortSignal; dispose(): void } {
+  const sub = token.onCancellationRequested(() => ac.abort());
+  if (token.isCancellationRequested) ac.abort();
+  return { signal: ac.signal, dispose: () => sub.dispose() };
+}
+
+/** Run `fn` with a signal that follows `token`; the token listener is removed when it settles. */
+export async function withSignal<T>(token: vscode.CancellationToken, fn: (signal: AbortSignal) => Promise<T>, ac?: AbortController): Promise<T> {
+  const s = signalFor(token, ac);
+  try {
+    return await fn(s.signal);
+  } finally {
+    s.dispose();
+  }
+}
+
 /** Run a command handler, log and show its error (never an unhandled rejection in the host). */
 export function command<A extends unknown[]>(log: ChannelLogger, fn: (...args: A) => unknown): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -37,7 +58,7 @@ export function command<A extends unknown[]>(log: ChannelLogger, fn: (...args: A
       await fn(...args);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      if ((e as { code?: string })?.code === 'CANCELLED') {
+      if (isCancelled(e)) {
         log.info('Cancelled');
         return;
       }

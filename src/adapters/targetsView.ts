@@ -3,6 +3,8 @@ import type { Target } from '../core/project/schema';
 import type { TargetCheck } from '../core/remote/dfc';
 import type { RemoteService } from './remote';
 import { command, requireTrust, type Services } from './services';
+import { isHailoError, loadCore } from './core';
+import { NO_PROJECT_MESSAGE } from './project';
 
 type TargetState = { kind: 'checking' } | { kind: 'checked'; check: TargetCheck; at: Date } | { kind: 'error'; code?: string; message: string; at: Date };
 
@@ -78,7 +80,7 @@ export class TargetsView implements vscode.TreeDataProvider<TargetItem>, vscode.
     let state: TargetState;
     try {
       const host = await this.remote.hostFor(target);
-      const { checkTarget } = await import('../core/remote/dfc');
+      const { checkTarget } = (await loadCore()).remoteDfc;
       const check = await checkTarget(host, target);
       state = { kind: 'checked', check, at: new Date() };
       this.services.log.info(`Target ${target.name} (${target.host}): ${check.problem ?? `DFC ${check.dfc}${check.hailort ? `, HailoRT ${check.hailort}` : ''}`}`);
@@ -87,7 +89,7 @@ export class TargetsView implements vscode.TreeDataProvider<TargetItem>, vscode.
         else void vscode.window.showInformationMessage(`${target.name}: reachable; DFC ${check.dfc}${check.hailort ? `, HailoRT ${check.hailort}` : ''}.`);
       }
     } catch (e) {
-      state = { kind: 'error', code: (e as { code?: string }).code, message: e instanceof Error ? e.message : String(e), at: new Date() };
+      state = { kind: 'error', code: isHailoError(e) ? e.code : undefined, message: e instanceof Error ? e.message : String(e), at: new Date() };
       if (interactive && !(await this.remote.showError(e, target.host))) throw e;
       if (!interactive) this.services.log.warn(`Target ${target.name}: ${state.message}`);
     }
@@ -118,8 +120,8 @@ async function pickTarget(services: Services, arg: unknown): Promise<Target | un
 /** "Add Target": an alias from ~/.ssh/config (resolved with `ssh -G`) or a typed user@host. */
 async function addTarget(services: Services, remote: RemoteService): Promise<void> {
   const uri = services.project.uri;
-  if (!uri || !services.project.exists) throw new Error('No hailo.json in this workspace; create one with "Hailo: Create Project File"');
-  const { listConfiguredHosts } = await import('../core/remote/ssh');
+  if (!uri || !services.project.exists) throw new Error(NO_PROJECT_MESSAGE);
+  const { listConfiguredHosts } = (await loadCore()).remoteSsh;
   const s = remote.settings();
   const hosts = s.configFile ? listConfiguredHosts(s.configFile) : listConfiguredHosts();
   const typed = '$(edit) Enter user@host…';
@@ -140,7 +142,7 @@ async function addTarget(services: Services, remote: RemoteService): Promise<voi
   }
   // what OpenSSH will actually use (Include, Match, wildcards applied)
   const resolved = await (await remote.host(host)).resolve();
-  const { targetNameFor, targetEdits } = await import('../core/remote/targets');
+  const { targetNameFor, targetEdits } = (await loadCore()).remoteTargets;
   const taken = (services.project.project?.targets ?? []).map((t) => t.name);
   const name = await vscode.window.showInputBox({
     title: `Add Target: ${host} → ${resolved.user}@${resolved.hostname}:${resolved.port}`,

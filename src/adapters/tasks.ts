@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { StepName } from '../core/remote/run';
 import type { PipelineService } from './pipeline';
 import type { Services } from './services';
+import { isCancelled, loadCore } from './core';
 
 /** `tasks.json`: `{ "type": "hailo", "step": "parse" | "optimize" | "compile" | "pipeline", "model": "enc" }` */
 interface HailoTaskDefinition extends vscode.TaskDefinition {
@@ -37,9 +38,9 @@ class StepTerminal implements vscode.Pseudoterminal {
     void this.run().then(
       (code) => this.closed.fire(code),
       (e) => {
-        const code = (e as { code?: string }).code;
-        this.line(`hailo: ${code === 'CANCELLED' ? 'cancelled' : `error: ${e instanceof Error ? e.message : String(e)}`}`);
-        this.closed.fire(code === 'CANCELLED' ? 130 : 1);
+        const cancelled = isCancelled(e);
+        this.line(`hailo: ${cancelled ? 'cancelled' : `error: ${e instanceof Error ? e.message : String(e)}`}`);
+        this.closed.fire(cancelled ? 130 : 1);
       },
     );
   }
@@ -50,10 +51,10 @@ class StepTerminal implements vscode.Pseudoterminal {
     if (!vscode.workspace.isTrusted) throw new Error('Remote steps are disabled in Restricted Mode; trust the workspace first');
     const target = await this.pipeline.targetFor(model);
     const steps: StepName[] = this.def.step === 'pipeline' ? ['parse', 'optimize', 'compile'] : [this.def.step];
-    const { displayLine } = await import('../core/remote/logLines');
-    const { problemLines } = await import('../core/remote/problems');
-    const { loadSourceMap } = await import('../core/analysis/sourceMap');
-    const { modelPaths } = await import('../core/project/load');
+    const { displayLine } = (await loadCore()).remoteLogLines;
+    const { problemLines } = (await loadCore()).remoteProblems;
+    const { loadSourceMap } = (await loadCore()).sourceMap;
+    const { modelPaths } = (await loadCore()).projectLoad;
     const root = this.pipeline.requireProject().root;
     const paths = modelPaths(model, root);
     const sourceMap = await loadSourceMap(paths.onnx).catch(() => undefined);

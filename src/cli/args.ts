@@ -29,7 +29,6 @@ export interface ParsedArgs {
 
 export interface CliCommand {
   name: string;
-  summary: string;
   help: string;
   options: OptionSpec[];
   run(args: ParsedArgs, io: CliIO): Promise<number>;

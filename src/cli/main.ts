@@ -1,18 +1,23 @@
 import { errorMessage } from '../core/errors';
 import { parseArgs, type CliCommand, type CliIO } from './args';
-import { validateCommand } from './commands/validate';
-import { exportCommand } from './commands/export';
-import { lintCommand } from './commands/lint';
-import { checkAllsCommand } from './commands/checkAlls';
-import { parseLogCommand } from './commands/parseLog';
-import { diffCommand } from './commands/diff';
-import { remoteCommand } from './commands/remote';
 
 declare const __VERSION__: string;
 export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';
 
-/** Every subcommand; later features add theirs here. */
-export const COMMANDS: CliCommand[] = [validateCommand, exportCommand, lintCommand, checkAllsCommand, parseLogCommand, diffCommand, remoteCommand];
+/**
+ * Every subcommand: its name and summary, and how to load it. A command's module (and the core
+ * modules it uses) is evaluated only when that command runs, so `--version`, `--help` and a small
+ * lint do not pay for the whole bundle. A new command is a file in commands/ and a row here.
+ */
+export const COMMANDS: { name: string; summary: string; load(): Promise<CliCommand> }[] = [
+  { name: 'validate', summary: 'check a hailo.json project file', load: async () => (await import('./commands/validate')).validateCommand },
+  { name: 'export', summary: 'export a PyTorch model to ONNX with a source map', load: async () => (await import('./commands/export')).exportCommand },
+  { name: 'lint', summary: 'check an ONNX model for the Hailo Dataflow Compiler', load: async () => (await import('./commands/lint')).lintCommand },
+  { name: 'check-alls', summary: 'check .alls model scripts (syntax, commands, values, layer names)', load: async () => (await import('./commands/checkAlls')).checkAllsCommand },
+  { name: 'parse-log', summary: 'show what a Hailo DFC console log says (steps, errors, contexts)', load: async () => (await import('./commands/parseLog')).parseLogCommand },
+  { name: 'diff', summary: 'what the Hailo compiler did to an ONNX model (rewrite ledger)', load: async () => (await import('./commands/diff')).diffCommand },
+  { name: 'remote', summary: 'run DFC steps on a compile target over SSH; check targets; list runs', load: async () => (await import('./commands/remote')).remoteCommand },
+];
 
 function usage(): string {
   const lines = [
@@ -39,12 +44,13 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.out(VERSION);
     return 0;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.err(`hailo-workbench: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
   try {
+    const cmd = await entry.load();
     const args = parseArgs(rest, cmd.options);
     if (args.flags.help) {
       io.out(cmd.help);
@@ -55,20 +61,4 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.err(`hailo-workbench ${name}: ${errorMessage(e)}`);
     return 2;
   }
-}
-
-if (require.main === module) {
-  const io: CliIO = {
-    out: (s) => process.stdout.write(s.endsWith('\n') ? s : s + '\n'),
-    err: (s) => process.stderr.write(s.endsWith('\n') ? s : s + '\n'),
-    cwd: process.cwd(),
-    env: process.env,
-  };
-  const ac = new AbortController();
-  process.once('SIGINT', () => ac.abort());
-  io.signal = ac.signal;
-  main(process.argv.slice(2), io).then(
-    (code) => { process.exitCode = code; },
-    (e) => { io.err(String(e)); process.exitCode = 2; },
-  );
 }

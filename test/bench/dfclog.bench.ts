@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TextDecoder } from 'node:util';
-import { DfcLogParser } from '../../src/core/hailo/dfcLog';
+import { DfcLogParser, parseDfcLog } from '../../src/core/hailo/dfcLog';
 import { REFERENCE_DIR } from '../reference';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -110,4 +110,33 @@ function main(): void {
   console.log(`ratio parser/baseline: ${(cp / cb).toFixed(2)}x cpu time (${(wp / wb).toFixed(2)}x wall)`);
 }
 
+/**
+ * Hostile input: N Python tracebacks chained by "During handling of the above exception ...".
+ * Linear parsing means the time per traceback stays flat from 10,000 to 80,000.
+ */
+function chainedTracebacks(): void {
+  const gen = (n: number) => {
+    const parts: string[] = [];
+    for (let i = 0; i < n; i++) {
+      if (i) parts.push('', 'During handling of the above exception, another exception occurred:', '');
+      parts.push('Traceback (most recent call last):', `  File "/x/y.py", line ${i + 1}, in f`, '    raise E()', `ValueError: boom ${i}`);
+    }
+    return parts.join('\n') + '\n';
+  };
+  const perTb = (n: number) => {
+    const text = gen(n);
+    const runs: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      parseDfcLog(text);
+      runs.push(performance.now() - t0);
+    }
+    return median(runs) / n;
+  };
+  const small = perTb(10_000);
+  const large = perTb(80_000);
+  console.log(`chained tracebacks: ${(small * 1000).toFixed(2)} µs each at 10,000, ${(large * 1000).toFixed(2)} µs each at 80,000; ratio ${(large / small).toFixed(2)}x (1x = linear)`);
+}
+
 main();
+chainedTracebacks();

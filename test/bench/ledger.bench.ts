@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { openOnnx } from '../../src/core/onnx';
+import { unlinkedChain } from '../fixtures/hailo/chain';
 import { readHar } from '../../src/core/hailo/har';
 import { parseHn } from '../../src/core/hailo/hn';
 import { computeLedger } from '../../src/core/analysis/ledger';
@@ -87,4 +88,22 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+/** Hostile input: the structural fallback on long unlinked chains; flat time per layer = linear. */
+function chains(): void {
+  const perLayer = (n: number) => {
+    const { onnx, hn } = unlinkedChain(n);
+    const runs: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      computeLedger(onnx, hn, { stage: 'parse' });
+      runs.push(performance.now() - t0);
+    }
+    return median(runs) / n;
+  };
+  perLayer(1000); // warm-up
+  const small = perLayer(2500);
+  const large = perLayer(10_000);
+  console.log(`unlinked HN chain: ${(small * 1000).toFixed(1)} µs per layer at 2,500, ${(large * 1000).toFixed(1)} µs at 10,000; ratio ${(large / small).toFixed(2)}x (1x = linear)`);
+}
+
+void main().then(chains);

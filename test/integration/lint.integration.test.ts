@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/adapters/services';
-import type { Finding } from '../../src/core/analysis/finding';
+import type { Finding } from '../../src/core/finding';
 import { WHISPER_SIZES, writeWhisper } from '../fixtures/onnx/gen';
 import { until, extensionServices } from './helpers';
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DfcLogParser, parseDfcLog, parseDuration, parsePythonStringList, type DfcLogEvent, type DfcLogSummary } from '../../src/core/hailo/dfcLog';
+import { DfcLogParser, MAX_CHAINED, parseDfcLog, parseDuration, parsePythonStringList, type DfcLogEvent, type DfcLogSummary } from '../../src/core/hailo/dfcLog';
 import { classifyCompilerLayer, groupCompilerLayers } from '../../src/core/hailo/dfcLogLayers';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'logs');
@@ -309,6 +309,23 @@ describe('dfcLog: hostile input', () => {
     assert.ok(s.stats.droppedEntries >= 10000);
     assert.equal(s.compile.contextNames.length, 1000);
     assert.ok(s.errors[0]!.message.length <= 64 * 1024 + 20);
+  });
+
+  it('a chain of 80,000 tracebacks keeps one traceback, the first MAX_CHAINED earlier exceptions in order, and counts the rest', () => {
+    const n = 80_000;
+    const parts: string[] = [];
+    for (let i = 0; i < n; i++) {
+      if (i) parts.push('', 'During handling of the above exception, another exception occurred:', '');
+      parts.push('Traceback (most recent call last):', `  File "/x/y.py", line ${i + 1}, in f`, '    raise E()', `ValueError: boom ${i}`);
+    }
+    const s = parseDfcLog(parts.join('\n') + '\n');
+    assert.equal(s.tracebacks.length, 1);
+    const tb = s.tracebacks[0]!;
+    assert.equal(tb.message, `boom ${n - 1}`);
+    assert.equal(tb.chained!.length, MAX_CHAINED);
+    assert.deepEqual(tb.chained!.slice(0, 2), [{ exceptionClass: 'ValueError', message: 'boom 0' }, { exceptionClass: 'ValueError', message: 'boom 1' }]);
+    assert.equal(s.stats.droppedEntries, n - 1 - MAX_CHAINED);
+    assert.deepEqual(s.errors.map((e) => e.message), [`boom ${n - 1}`], 'only the last exception of the chain is an error');
   });
 
   it('a very long recommended end node list is still read', () => {

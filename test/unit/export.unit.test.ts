@@ -8,7 +8,7 @@ import { LineSplitter, parseDriverLine } from '../../src/core/export/protocol';
 import { buildDriverArgv, parseInputSpec, parseShape, specFromModel } from '../../src/core/export/spec';
 import { resolveCliInterpreter, resolveEditorInterpreter } from '../../src/core/export/interpreter';
 import { dynamicAxesWarnings } from '../../src/core/export/run';
-import { loadSourceMap } from '../../src/core/analysis/sourceMap';
+import { loadSourceMap } from '../../src/core/graph/sourceMap';
 
 const IMPORT_TB = `Traceback (most recent call last):
   File "/home/u/proj/.venv/lib/python3.11/site-packages/hailo_export.py", line 249, in load_factory
@@ -220,7 +220,7 @@ describe('export: source map helpers', () => {
   it('lists nodes per file and line, gives the stack and detects a changed model', async () => {
     const onnx = path.join(dir, 'm.onnx');
     fs.writeFileSync(onnx, 'model bytes');
-    const { fileSha256 } = await import('../../src/core/analysis/sourceMap');
+    const { fileSha256 } = await import('../../src/core/graph/sourceMap');
     const sha = await fileSha256(onnx);
     assert.match(sha, /^[0-9a-f]{64}$/);
     fs.writeFileSync(

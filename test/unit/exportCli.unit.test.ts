@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/args';
-import { loadSourceMap } from '../../src/core/analysis/sourceMap';
+import { loadSourceMap } from '../../src/core/graph/sourceMap';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'py');
 const PY = process.env.HAILO_TEST_PYTHON ?? '/usr/bin/python3';

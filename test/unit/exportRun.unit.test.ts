@@ -11,7 +11,7 @@ import { isHailoError } from '../../src/core/errors';
 import { diagnosticMessage, ExportFailedError, findDriver, runExport, type ExportResult, type SpawnFn } from '../../src/core/export/run';
 import type { ExportSpec } from '../../src/core/export/spec';
 import type { Interpreter } from '../../src/core/export/interpreter';
-import { loadSourceMap, fileSha256 } from '../../src/core/analysis/sourceMap';
+import { loadSourceMap, fileSha256 } from '../../src/core/graph/sourceMap';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'py');

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { interpretLayerName, leadingLayer } from '../../src/core/hailo/generatedNames';
-import { summarizeCompileLog, summarizeParseLog, summarizeLogs, contextsFromModelScript, logLines } from '../../src/core/analysis/ledgerLogs';
+import { summarizeCompileLog, summarizeParseLog, contextsFromModelScript, parseLogFacts, compileLogFacts } from '../../src/core/analysis/ledgerLogFacts';
+import { parseDfcLog } from '../../src/core/hailo/dfcLog';
 import { REFERENCE_DIR as REF } from '../reference';
 
 const LOGS = path.join(REF, 'hailo', 'log-samples');
@@ -118,26 +119,27 @@ describe('hn generated names', () => {
     for (const name of ctx.keys()) assert.notEqual(interpretLayerName(name).kind, 'unknown', name);
   });
 
-  it('the DFC log parser and the ledger read the same mappings, layers and contexts from the real logs', async function () {
+  it('the ledger reads the mappings, layers and contexts the DFC log parser found in the real logs, with their lines', function () {
     const files = ['hailomz-compile-hailo8-multicontext-layer-feasibility-DERIVED-stripped.log', 'clientrunner-parse-optimize-compile-whisper-encoder-hailo8l-multicontext.log'].map((f) => path.join(LOGS, f));
     needRef(this, files[0]!);
     for (const f of files) {
       const text = fs.readFileSync(f, 'utf8');
-      const both = await summarizeLogs(text);
-      assert.equal(both.via, 'dfcLog');
-      const own = { parse: summarizeParseLog(text), compile: summarizeCompileLog(text) };
-      assert.deepEqual(both.parse.startNodes, own.parse.startNodes, f);
-      assert.deepEqual(both.parse.endNodes, own.parse.endNodes, f);
-      assert.deepEqual(both.compile.layers, own.compile.layers, f);
-      assert.equal(both.compile.contexts, own.compile.contexts, f);
+      const lines = text.split('\n');
+      const s = parseDfcLog(text);
+      const parse = parseLogFacts(s);
+      const compile = compileLogFacts(s);
+      assert.deepEqual(parse.startNodes.map((x) => [x.onnx, x.hn]), s.parse.startNodes.map((x) => [x.onnx, x.hn]), f);
+      for (const x of parse.startNodes) assert.match(lines[x.line - 1]!, /Start nodes mapped from original model/, `${f}:${x.line}`);
+      assert.deepEqual(parse.endNodes.map((x) => x.onnx), s.parse.endNodes, f);
+      for (const x of parse.endNodes) assert.match(lines[x.line - 1]!, /End nodes mapped from original model/, `${f}:${x.line}`);
+      assert.deepEqual(compile.layers.map((l) => l.status), s.compile.feasibility.map((x) => x.result), f);
+      for (const l of compile.layers) assert.ok(lines[l.line - 1]!.includes(`${l.name}: ${l.status}`), `${f}:${l.line} ${l.name}`);
+      assert.equal(compile.contexts, s.compile.contexts, f);
     }
   });
 
   it('strips ANSI colour and splits \\r redraws, keeping editor line numbers', () => {
     const text = '[\x1b[32minfo\x1b[0m] Start nodes mapped from original model: \'mel\': \'n/input_layer1\'.\nCalibration: 10%\rCalibration: 100%\r\n[info] End nodes mapped from original model: \'/a/B\', \'/c/D\'.\n';
-    const lines = logLines(text);
-    assert.equal(lines[1]!.text, 'Calibration: 10%');
-    assert.equal(lines[2]!.line, 2);
     const p = summarizeParseLog(text);
     assert.deepEqual(p.startNodes, [{ onnx: 'mel', hn: 'n/input_layer1', line: 1 }]);
     assert.deepEqual(p.endNodes, [{ onnx: '/a/B', line: 3 }, { onnx: '/c/D', line: 3 }]);

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import type { GraphModel } from '../../src/core/graph/model';
 import { parseHn } from '../../src/core/hailo/hn';
 import { readHar } from '../../src/core/hailo/har';
-import { computeLedger, compareShapes, scopeGroup, type Ledger, type LedgerEntry } from '../../src/core/analysis/ledger';
+import { computeLedger, compareShapes, MAX_STRUCTURAL_WALK, scopeGroup, type Ledger, type LedgerEntry } from '../../src/core/analysis/ledger';
+import { unlinkedChain } from '../fixtures/hailo/chain';
 import { ledgerFindings } from '../../src/core/analysis/ledgerFindings';
 import { buildPair, generatedOnnx, TOY, variants, writeFixtures } from '../fixtures/hailo/gen';
 
@@ -256,6 +257,18 @@ describe('ledger', () => {
     assert.deepEqual(e.evidence, ['structural']);
     assert.equal(l.stats.structuralMatches, 1);
     assert.match(e.note, /matched by graph structure only/);
+  });
+
+  it('structural fallback on a 10,000-layer chain without original names: bounded walk, every node and layer in one entry', () => {
+    const short = unlinkedChain(3);
+    const s = computeLedger(short.onnx, short.hn, { stage: 'parse' });
+    assert.equal(s.stats.structuralMatches, 1, 'a layer with linked neighbours within the walk is matched');
+    everythingClassifiedOnce(s, short.onnx, short.hn);
+    const long = unlinkedChain(10_000);
+    const l = computeLedger(long.onnx, long.hn, { stage: 'parse' });
+    everythingClassifiedOnce(l, long.onnx, long.hn);
+    assert.equal(l.stats.structuralMatches, 0, `a neighbour more than ${MAX_STRUCTURAL_WALK} unlinked layers away is no evidence`);
+    assert.equal(l.counts.unmatched, 10_001, 'the Relu run and every activation layer are reported unmatched, not guessed');
   });
 
   it('scope groups for the Rewrites view', () => {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ledgerInputsFromRun, runLedger } from '../../src/core/analysis/ledgerRun';
-import { summarize } from '../../src/core/analysis/lintSummary';
+import { summarize } from '../../src/core/summary/summarize';
 import { writeRun, type RunRecord } from '../../src/core/remote/run';
 import { isHailoError } from '../../src/core/errors';
 import { generatedOnnx } from '../fixtures/hailo/gen';

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { lintModel, RULES, type LintOptions } from '../../src/core/analysis/lint';
-import type { Finding } from '../../src/core/analysis/finding';
+import type { Finding } from '../../src/core/finding';
 import { estimateMemory } from '../../src/core/hailo/memory';
 import { GraphBuilder, toyEncoder } from './lintGraphs';
 

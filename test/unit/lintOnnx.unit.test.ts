@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/args';
 import { lintOnnxFile } from '../../src/core/analysis/lintFile';
 import { RULES, RULE_CATALOGUE_URL, ruleHeading, headingAnchor } from '../../src/core/analysis/lintRules';
-import { findingLocation, summarize } from '../../src/core/analysis/lintSummary';
+import { findingLocation, summarize } from '../../src/core/summary/summarize';
 import { HostMessage, ModelSummary, WebviewMessage } from '../../src/core/protocol/modelEditor';
 import { parseMessage } from '../../src/core/protocol/envelope';
 import { BAD_KINDS, WHISPER_SIZES, writeFixture, writeWhisper } from '../fixtures/onnx/gen';

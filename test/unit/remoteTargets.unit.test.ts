@@ -191,7 +191,7 @@ describe('remote: problem matcher lines', () => {
     assert.ok(lines.some((l) => /^\/runs\/r\/parse\.log:4:1: warning: Large model/.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => /^\/runs\/r\/parse\.log:5:1: error: .*boom/.test(l)), lines.join('\n'));
     // with a source map the parser error lands on the PyTorch line
-    const { SourceMap } = await import('../../src/core/analysis/sourceMap');
+    const { SourceMap } = await import('../../src/core/graph/sourceMap');
     const map = new SourceMap('/p/enc.onnx.sourcemap.json', { version: 1, model: 'enc.onnx', nodes: { '/encoder/TopK': { file: 'model.py', line: 42 } } });
     const mapped = problemLines(summary, { logFile: '/runs/r/parse.log', onnx: '/p/enc.onnx', sourceMap: map });
     assert.ok(mapped.some((l) => l.startsWith('/p/model.py:42:1: error:')), mapped.join('\n'));

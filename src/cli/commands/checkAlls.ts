@@ -14,7 +14,6 @@ const MAX_SCRIPT_BYTES = 32 * 1024 * 1024;
 
 export const checkAllsCommand: CliCommand = {
   name: 'check-alls',
-  summary: 'check .alls model scripts (syntax, commands, values, layer names)',
   help: `Usage: hailo-workbench check-alls FILE... [--har F] [--format text|json]
 
 Checks DFC model scripts: syntax, unknown commands, keywords and values, layer-creating commands

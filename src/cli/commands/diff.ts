@@ -1,12 +1,12 @@
 import * as path from 'node:path';
 import { HailoError } from '../../core/errors';
 import { LEDGER_KINDS, type LedgerStage } from '../../core/analysis/ledger';
-import { sortFindings } from '../../core/analysis/finding';
+import { sortFindings } from '../../core/finding';
+import { runLedger } from '../../core/analysis/ledgerRun';
 import type { CliCommand } from '../args';
 
 export const diffCommand: CliCommand = {
   name: 'diff',
-  summary: 'what the Hailo compiler did to an ONNX model (rewrite ledger)',
   help: `Usage: hailo-workbench diff MODEL.onnx MODEL.har|MODEL.hn [--parse-log F] [--compile-log F]
                             [--stage parse|optimize|compile] [--format text|json] [--all]
 
@@ -28,7 +28,6 @@ Exit code 0 when every item is matched, 1 when some are unmatched or a finding i
   async run(args, io) {
     if (args.positionals.length !== 2) throw new HailoError('INVALID_ARGUMENT', 'expects two files: MODEL.onnx and MODEL.har (or MODEL.hn)');
     const abs = (p: string) => path.resolve(io.cwd, p);
-    const { runLedger } = await import('../../core/analysis/ledgerRun');
     const r = await runLedger({
       onnxFile: abs(args.positionals[0]!),
       hailoFile: abs(args.positionals[1]!),

@@ -9,7 +9,6 @@ import type { CliCommand } from '../args';
 
 export const exportCommand: CliCommand = {
   name: 'export',
-  summary: 'export a PyTorch model to ONNX with a source map',
   help: `Usage:
   hailo-workbench export [--config hailo.json] [--model NAME] [--python PATH]
   hailo-workbench export --entry pkg.module:factory --input NAME:1x80x3000 [--input ...]

@@ -2,13 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HailoError } from '../../core/errors';
 import { HW_ARCHS, PROJECT_FILE_NAME } from '../../core/project/schema';
+import { lintOnnxFile } from '../../core/analysis/lintFile';
+import { formatText, toJson, toSarif } from '../../core/analysis/lintFormat';
 import type { CliCommand } from '../args';
 
 declare const __VERSION__: string;
 
 export const lintCommand: CliCommand = {
   name: 'lint',
-  summary: 'check an ONNX model for the Hailo Dataflow Compiler',
   help: `Usage: hailo-workbench lint MODEL.onnx [--hw-arch hailo8l] [--config hailo.json] [--model NAME] [--format text|json|sarif]
 
 Reports what the Hailo toolchain will reject or rewrite in an ONNX model, with a fix for each
@@ -38,8 +39,6 @@ project file cannot be read.`,
       const implicit = path.join(io.cwd, PROJECT_FILE_NAME);
       if (fs.existsSync(implicit)) projectFile = implicit;
     }
-    const { lintOnnxFile } = await import('../../core/analysis/lintFile');
-    const { formatText, toJson, toSarif } = await import('../../core/analysis/lintFormat');
     const r = await lintOnnxFile(file, {
       ...(args.values['hw-arch'] ? { hwArch: args.values['hw-arch'] } : {}),
       ...(projectFile ? { projectFile, projectOptional } : {}),

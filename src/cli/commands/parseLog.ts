@@ -5,7 +5,6 @@ import type { CliCommand } from '../args';
 
 export const parseLogCommand: CliCommand = {
   name: 'parse-log',
-  summary: 'show what a Hailo DFC console log says (steps, errors, contexts)',
   help: `Usage: hailo-workbench parse-log FILE [--format text|json]
 
 Reads a console log of \`hailo parser|optimize|compiler\`, the Python ClientRunner API or

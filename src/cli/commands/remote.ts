@@ -18,7 +18,6 @@ function sshSettings(args: ParsedArgs, io: CliIO): SshSettings {
 
 export const remoteCommand: CliCommand = {
   name: 'remote',
-  summary: 'run DFC steps on a compile target over SSH; check targets; list runs',
   help: `Usage:
   hailo-workbench remote run   [--project FILE] [--model NAME] [--step parse|optimize|compile|pipeline]... [--format text|json]
   hailo-workbench remote check [--project FILE] [--target NAME] [--format text|json]

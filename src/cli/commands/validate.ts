@@ -5,7 +5,6 @@ import type { CliCommand } from '../args';
 
 export const validateCommand: CliCommand = {
   name: 'validate',
-  summary: 'check a hailo.json project file',
   help: `Usage: hailo-workbench validate [FILE] [--format text|json]
 
 Checks a project file (default: ./hailo.json) against the project schema.

@@ -1,6 +1,7 @@
 import { indexGraph, type Dim, type GraphModel, type GraphNode, type SourceLocation } from '../graph/model';
 import { interpretLayerName, isCompilerGenerated, unscoped, type GeneratedKind } from '../hailo/generatedNames';
-import { contextsFromModelScript, summarizeCompileLog, summarizeParseLog, type CompileLogSummary, type ParseLogSummary } from './ledgerLogs';
+import type { DfcLogSummary } from '../hailo/dfcLog';
+import { compileLogFacts, contextsFromModelScript, dfcLogSummaryOf, parseLogFacts } from './ledgerLogFacts';
 
 /**
  * The rewrite ledger: what the Hailo Dataflow Compiler did to the user's ONNX graph. Every ONNX
@@ -93,8 +94,10 @@ export interface Ledger {
 export interface LedgerOptions {
   stage: LedgerStage;
   dfcVersion?: string;
-  parseLog?: string | ParseLogSummary;
-  compileLog?: string | CompileLogSummary;
+  /** The parse log, as text or as the DFC log parser's summary (src/core/hailo/dfcLog.ts). */
+  parseLog?: string | DfcLogSummary;
+  /** The compile log, likewise (one pipeline log may be given as both). */
+  compileLog?: string | DfcLogSummary;
   /** Model script text (the compiled HAR's auto script) with `context_N = context([...])` lines. */
   modelScript?: string;
   sourceMap?: { lookup(node: string): SourceLocation | undefined };
@@ -106,6 +109,9 @@ export interface LedgerOptions {
 const LAYOUT_OPS = new Set(['Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Cast', 'Dropout', 'Expand', 'Shape', 'Gather', 'Constant', 'ConstantOfShape', 'Slice', 'Concat']);
 /** HN layer types the parser creates for layout and constants. */
 const HN_LAYOUT_TYPES = new Set(['format_conversion', 'reshape', 'const_input', 'feature_splitter', 'shortcut', 'portal', 'transpose', 'space_to_depth', 'depth_to_space']);
+
+/** Unlinked HN layers the structural fallback walks through to find a layer's linked neighbours. */
+export const MAX_STRUCTURAL_WALK = 32;
 
 /** Which HN layer types an ONNX op may turn into (structural fallback only). */
 const OP_COMPAT: Record<string, string[]> = {
@@ -170,8 +176,8 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
   const warnings: string[] = [];
   const oi = indexGraph(onnx);
   const hi = indexGraph(hn);
-  const parse = typeof opts.parseLog === 'string' ? summarizeParseLog(opts.parseLog) : opts.parseLog;
-  const compile = typeof opts.compileLog === 'string' ? summarizeCompileLog(opts.compileLog) : opts.compileLog;
+  const parse = opts.parseLog !== undefined ? parseLogFacts(dfcLogSummaryOf(opts.parseLog)) : undefined;
+  const compile = opts.compileLog !== undefined ? compileLogFacts(dfcLogSummaryOf(opts.compileLog)) : undefined;
   const hnNames = new Map<string, GraphNode>(); // unscoped -> layer
   for (const l of hn.nodes) hnNames.set(unscoped(l.id), l);
   const known = new Set(hnNames.keys());
@@ -250,7 +256,10 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
   const groups = new Map<string, string[]>();
   for (const l of hn.nodes) {
     const g = genOf.get(l.id)!;
-    if (g.group) groups.set(g.group, [...(groups.get(g.group) ?? []), l.id]);
+    if (!g.group) continue;
+    const members = groups.get(g.group);
+    if (members) members.push(l.id);
+    else groups.set(g.group, [l.id]);
   }
   for (const members of groups.values()) {
     const anchor = members.find((m) => linkedHn.has(m));
@@ -349,7 +358,9 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
   const runMembers = new Map<string, GraphNode[]>();
   for (const n of free) {
     const r = runs.find(n.id);
-    runMembers.set(r, [...(runMembers.get(r) ?? []), n]);
+    const members = runMembers.get(r);
+    if (members) members.push(n);
+    else runMembers.set(r, [n]);
   }
   interface Run { nodes: GraphNode[]; upHn: Set<string>; downHn: Set<string> }
   const runList: Run[] = [];
@@ -375,11 +386,13 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
   let structuralMatches = 0;
   const unlinkedCompute = hn.nodes.filter((l) => !linkedHn.has(l.id) && !isIoLayer(l) && !HN_LAYOUT_TYPES.has(l.op) && !isCompilerGenerated(genOf.get(l.id)!.kind));
   const nearLinked = (start: string, dir: 'up' | 'down'): Set<string> => {
-    // nearest linked (or io) layers, walking through unlinked layers
+    // nearest linked (or io) layers, walking through at most MAX_STRUCTURAL_WALK unlinked layers:
+    // a neighbour further away is no evidence, and the bound keeps long unlinked chains linear
     const out = new Set<string>();
     const seen = new Set<string>();
     const stack = [start];
-    while (stack.length) {
+    let walked = 0;
+    while (stack.length && walked++ <= MAX_STRUCTURAL_WALK) {
       const id = stack.pop()!;
       const l = hi.byId.get(id);
       if (!l) continue;
@@ -393,21 +406,64 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
     }
     return out;
   };
+  // runs by the linked layers above them, and per run its nodes by the HN types they may become,
+  // so each unlinked layer looks only at the runs next to it
+  const runsByUp = new Map<string, number[]>();
+  runList.forEach((r, i) => {
+    for (const h of r.upHn) {
+      const list = runsByUp.get(h);
+      if (list) list.push(i);
+      else runsByUp.set(h, [i]);
+    }
+  });
+  const taken = new Set<GraphNode>();
+  const byType = new Map<Run, { nodes: Map<string, GraphNode[]>; next: Map<string, number> }>();
+  /** The first node of the run (in run order) not yet matched whose op may become an HN `type`. */
+  const firstCompatible = (run: Run, type: string): GraphNode | undefined => {
+    let idx = byType.get(run);
+    if (!idx) {
+      idx = { nodes: new Map(), next: new Map() };
+      for (const n of run.nodes) {
+        for (const t of OP_COMPAT[n.op] ?? []) {
+          const list = idx.nodes.get(t);
+          if (list) list.push(n);
+          else idx.nodes.set(t, [n]);
+        }
+      }
+      byType.set(run, idx);
+    }
+    const list = idx.nodes.get(type);
+    if (!list) return undefined;
+    let i = idx.next.get(type) ?? 0;
+    while (i < list.length && taken.has(list[i]!)) i++;
+    idx.next.set(type, i);
+    return list[i];
+  };
   for (const layer of unlinkedCompute) {
     const ups = nearLinked(layer.id, 'up');
     const downs = nearLinked(layer.id, 'down');
-    const compat = (op: string) => (OP_COMPAT[op] ?? []).includes(layer.op);
-    const run = runList.find((r) => r.nodes.some((n) => compat(n.op)) && [...r.upHn].some((h) => ups.has(h)) && [...r.downHn].some((h) => downs.has(h)));
-    if (!run) continue;
-    const node = run.nodes.find((n) => compat(n.op))!;
+    const candidates = [...new Set([...ups].flatMap((h) => runsByUp.get(h) ?? []))].sort((a, b) => a - b);
+    let run: Run | undefined;
+    let node: GraphNode | undefined;
+    for (const i of candidates) {
+      const r = runList[i]!;
+      const n = firstCompatible(r, layer.op);
+      if (n && [...r.downHn].some((h) => downs.has(h))) {
+        run = r;
+        node = n;
+        break;
+      }
+    }
+    if (!run || !node) continue;
     uf.union(O(node.id), H(layer.id));
     linkedHn.add(layer.id);
     linkedOnnx.add(node.id);
     addEv(H(layer.id), 'structural');
     addEv(O(node.id), 'structural');
-    run.nodes = run.nodes.filter((n) => n !== node);
+    taken.add(node);
     structuralMatches++;
   }
+  for (const r of runList) if (taken.size) r.nodes = r.nodes.filter((n) => !taken.has(n));
   collect();
 
   // ---- 5. entries

@@ -1,4 +1,4 @@
-import type { Finding, Severity } from './finding';
+import type { Finding, Severity } from '../finding';
 import { unscoped } from '../hailo/generatedNames';
 import type { Ledger, LedgerEntry } from './ledger';
 

@@ -3,10 +3,15 @@ import { HailoError, throwIfAborted } from '../errors';
 import type { HarContents } from '../hailo/har';
 import type { HnModel } from '../hailo/hn';
 import type { GraphModel } from '../graph/model';
-import { loadSourceMap } from './sourceMap';
-import type { Finding } from './finding';
+import { loadSourceMap } from '../graph/sourceMap';
+import type { Finding } from '../finding';
+import { parseDfcLog } from '../hailo/dfcLog';
 import { computeLedger, type Ledger, type LedgerStage } from './ledger';
 import { ledgerFindings, type LedgerFiles } from './ledgerFindings';
+import * as path from 'node:path';
+import { openOnnx } from '../onnx';
+import { openHnOrHar } from '../hailo/hn';
+import { readRun } from '../remote/run';
 
 /**
  * Everything needed to compare a model with a HAR from files: open the ONNX (shapes inferred),
@@ -57,7 +62,6 @@ export async function runLedger(inputs: LedgerInputs, deps: { openOnnxGraph?: (f
   const openOnnxGraph =
     deps.openOnnxGraph ??
     (async (file: string, signal?: AbortSignal) => {
-      const { openOnnx } = await import('../onnx');
       const m = await openOnnx(file, signal ? { signal } : {});
       for (const w of m.warnings) warnings.push(`${file}: ${w}`);
       return m.graph;
@@ -65,7 +69,6 @@ export async function runLedger(inputs: LedgerInputs, deps: { openOnnxGraph?: (f
   const onnx = await openOnnxGraph(inputs.onnxFile, inputs.signal);
   const t1 = performance.now();
   throwIfAborted(inputs.signal);
-  const { openHnOrHar } = await import('../hailo/hn');
   const opened = await openHnOrHar(inputs.hailoFile, inputs.signal ? { signal: inputs.signal } : {});
   const t2 = performance.now();
   throwIfAborted(inputs.signal);
@@ -83,9 +86,8 @@ export async function runLedger(inputs: LedgerInputs, deps: { openOnnxGraph?: (f
   const stage = inputs.stage ?? STAGE_OF_STATE[opened.har?.state ?? ''] ?? (compileLog ? 'compile' : 'parse');
   const modelScript = opened.har ? Object.values(opened.har.modelScripts)[0] : undefined;
   const dfcVersion = opened.har?.sdkVersion?.value ?? opened.hn.sdkVersion;
-  const { summarizeLogs } = await import('./ledgerLogs');
-  const parseSummary = parseLog !== undefined ? (await summarizeLogs(parseLog)).parse : undefined;
-  const compileSummary = compileLog !== undefined ? (await summarizeLogs(compileLog)).compile : undefined;
+  const parseSummary = parseLog !== undefined ? parseDfcLog(parseLog) : undefined;
+  const compileSummary = compileLog !== undefined ? parseDfcLog(compileLog) : undefined;
   const ledger = computeLedger(onnx, opened.hn.graph, {
     stage,
     ...(parseSummary ? { parseLog: parseSummary } : {}),
@@ -126,8 +128,6 @@ export async function ledgerInputsFromRun(
   step: LedgerStage,
   onnxFallback?: string,
 ): Promise<{ inputs: LedgerInputs; model: string } | { reason: string }> {
-  const path = await import('node:path');
-  const { readRun } = await import('../remote/run');
   const run = readRun(path.join(runDirPath, 'run.json'));
   const order: LedgerStage[] = ['parse', 'optimize', 'compile'];
   const upTo = order.indexOf(step);

@@ -1,5 +1,5 @@
 import type { GraphNode } from '../graph/model';
-import { sortFindings, type Finding } from './finding';
+import { sortFindings, type Finding } from '../finding';
 import { attrInts, LintContext, type LintableModel, type LintOptions } from './rules/context';
 import { batchSize, dynamicDims, opset, operators, rankAbove4, shapeDriven } from './rules/graphRules';
 import { contract, largeLayers, memory } from './rules/projectRules';

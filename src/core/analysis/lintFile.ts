@@ -5,9 +5,9 @@ import { openOnnx, type OnnxModel } from '../onnx';
 import { findModel, requireProject } from '../project/load';
 import { modelPaths } from '../project/load';
 import type { Model } from '../project/schema';
-import type { Finding } from './finding';
+import type { Finding } from '../finding';
 import { lintModel, readLintConstants } from './lint';
-import { loadSourceMap, type SourceMap } from './sourceMap';
+import { loadSourceMap, type SourceMap } from '../graph/sourceMap';
 
 export interface LintFileOptions {
   /** Overrides the model entry's hwArch; default hailo8l. */

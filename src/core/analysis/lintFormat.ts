@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Finding, Severity } from './finding';
+import type { Finding, Severity } from '../finding';
 import { RULES, RULES_BY_CODE, ruleHeading, ruleHelpUri } from './lintRules';
 
 /** Findings as text, JSON and SARIF 2.1.0, for the command line and CI. */

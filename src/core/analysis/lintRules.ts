@@ -1,4 +1,4 @@
-import type { Severity } from './finding';
+import type { Severity } from '../finding';
 
 /**
  * The rule catalogue: one entry per stable reason code. Codes are never renumbered or reused; a

@@ -1,3 +1,4 @@
+import { stripAnsi } from '../format';
 /**
  * Python tracebacks as data. The export driver reports structured frames, but a Python that dies
  * before the driver runs (a syntax error in a `sitecustomize`, an interpreter too old for the
@@ -21,8 +22,6 @@ export interface PyTraceback {
   message: string;
 }
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 const FRAME = /^\s*File "(.+)", line (\d+)(?:, in (.+))?\s*$/;
 const HEADER = /^Traceback \(most recent call last\):\s*$/;
 const EXCEPTION = /^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Iteration|[A-Z]\w*))(?::\s?(.*))?$/;
@@ -33,7 +32,7 @@ const EXCEPTION = /^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|It
  * Undefined when the text holds no traceback.
  */
 export function parseTraceback(text: string): PyTraceback | undefined {
-  const lines = text.replace(ANSI, '').split(/\r?\n|\r/);
+  const lines = stripAnsi(text).split(/\r?\n|\r/);
   let start = -1;
   for (let i = lines.length - 1; i >= 0; i--) {
     if (HEADER.test(lines[i]!)) {

@@ -1,4 +1,5 @@
 import { TextDecoder } from 'node:util';
+import { stripAnsi } from '../format';
 import { HailoError } from '../errors';
 import { groupCompilerLayers, type CompilerLayerGroup } from './dfcLogLayers';
 import { mergeHeader, parseSystemHeaderLine, type SystemHeader } from './versions';
@@ -129,6 +130,9 @@ export interface DfcLogSummary {
   tracebacks: DfcTraceback[];
   parse: {
     startNodes: NodeMapping[];
+    /** 1-based line of the (last) `Start nodes mapped ...` / `End nodes mapped ...` line. */
+    startNodesLine?: number;
+    endNodesLine?: number;
     /** ONNX end nodes as listed by `End nodes mapped from original model:`. */
     endNodes: string[];
     /** When the end nodes are printed as `'onnx': 'hn'` pairs. */
@@ -286,9 +290,6 @@ function parseQuotedMapping(text: string): { names: string[]; map: NodeMapping[]
 const LEVEL_PREFIX = /^\[(?:\[[0-9;]*m)?(info|warning|error)(?:\[[0-9;]*m)?\] ?/;
 const HAILORT_PREFIX = /^\[HailoRT(?: CLI)?\] \[(?:\[[0-9;]*m)?(info|warning|error|critical)(?:\[[0-9;]*m)?\] ?/;
 const MODEL_ZOO_PREFIX = /^<Hailo Model Zoo (\w+)> ?/;
-// terminal escape sequences are exactly what this must match
-// eslint-disable-next-line no-control-regex
-const ANSI_RE = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Za-z0-9]|\x1b[=>78]/g;
 const TF_NOISE = [
   /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+: [IWEF] /,
   /^[IWEF]\d{4} [\d:.]+\s+\d+ [\w.\-/]+:\d+\] /,
@@ -314,6 +315,8 @@ const MAX_CLASSIFIED = 16 * 1024;
 const LIST_LIMIT = 20_000;
 /** Longest error or notice text built from continuation lines. */
 const MAX_MESSAGE = 64 * 1024;
+/** Earlier exceptions kept per traceback chain; the rest are counted in stats.droppedEntries. */
+export const MAX_CHAINED = 1000;
 const PARSER_OP_ERROR = /^\s*(\w+Error) in op (.+?): (.*)$/;
 
 function pct(s: string): number {
@@ -628,8 +631,14 @@ export class DfcLogParser {
     // a chained traceback ("During handling ...") replaces the previous one
     const prev = this.pendingChain;
     if (prev) {
-      tb.chained = [...(prev.chained ?? []), ...(prev.exceptionClass ? [{ exceptionClass: prev.exceptionClass, message: prev.message ?? '' }] : [])];
-      const i = this.s.tracebacks.indexOf(prev);
+      // the earlier traceback is dropped, so its chain is taken over, not copied: linear in the chain
+      const chain = prev.chained ?? [];
+      if (prev.exceptionClass) {
+        if (chain.length < MAX_CHAINED) chain.push({ exceptionClass: prev.exceptionClass, message: prev.message ?? '' });
+        else this.s.stats.droppedEntries++;
+      }
+      tb.chained = chain;
+      const i = this.s.tracebacks.lastIndexOf(prev);
       if (i >= 0) this.s.tracebacks.splice(i, 1);
       this.pendingChain = undefined;
     }
@@ -1071,7 +1080,7 @@ export class DfcLogParser {
       return;
     }
     if (this.step?.step === 'compile' || this.s.compile.contextMode) {
-      if ((m = /^([A-Za-z_][\w-]*): (Pass|Fail(?:ed)?|Passed)$/.exec(text))) {
+      if ((m = /^([A-Za-z_][\w\-/]*): (Pass(?:ed)?|Fail\w*|Skip\w*|Error\w*)\s*$/.exec(text))) {
         const f: FeasibilityEntry = { layer: m[1]!, result: m[2]!, line: n };
         if (this.validatingContext) f.context = this.validatingContext;
         this.keep(this.s.compile.feasibility, f);
@@ -1086,6 +1095,7 @@ export class DfcLogParser {
     if ((m = /^Start nodes mapped from original model: (.*?)\.?$/.exec(text))) {
       const { names, map } = parseQuotedMapping(m[1]!);
       this.s.parse.startNodes = map.length ? map : names.map((x) => ({ onnx: x, hn: '' }));
+      this.s.parse.startNodesLine = n;
       this.emit({ type: 'node-mapping', side: 'start', nodes: names, map });
       return true;
     }
@@ -1093,6 +1103,7 @@ export class DfcLogParser {
       const { names, map } = parseQuotedMapping(m[1]!);
       this.s.parse.endNodes = names;
       this.s.parse.endNodeMap = map;
+      this.s.parse.endNodesLine = n;
       this.emit({ type: 'node-mapping', side: 'end', nodes: names, map });
       return true;
     }
@@ -1485,10 +1496,6 @@ function emptySummary(): DfcLogSummary {
     markers: [],
     stats: { lines: 0, noiseLines: 0, progressRedraws: 0, truncatedLines: 0, droppedEntries: 0 },
   };
-}
-
-function stripAnsi(s: string): string {
-  return s.includes('\x1b') ? s.replace(ANSI_RE, '') : s;
 }
 
 /** Index of the `\r` that starts the last non-blank segment; -1 when no such `\r`. */

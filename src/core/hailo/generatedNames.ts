@@ -61,6 +61,7 @@ export interface GeneratedName {
 }
 
 const SOFTMAX_PARTS = ['reduce_max', 'ew_sub', 'reduce_sum', 'ew_mult', 'activation', 'exp'] as const;
+const SOFTMAX_PART_RES = SOFTMAX_PARTS.map((part) => [part, new RegExp(`^${part}_softmax(\\d+)$`)] as const);
 
 const PLAIN = /^([a-z][a-z_]*?[a-z])(\d+)$/;
 const CONTEXT = /^(.+)_context_(\d+)_to_(.+)_context_(\d+)_(\d+)$/;
@@ -153,8 +154,8 @@ export function interpretLayerName(raw: string, known?: ReadonlySet<string>): Ge
     return g('context-boundary', { context: { net, from: Number(ctx[2]), to: Number(ctx[4]), id: Number(ctx[5]) } });
   }
 
-  for (const part of SOFTMAX_PARTS) {
-    const m = new RegExp(`^${part}_softmax(\\d+)$`).exec(name);
+  for (const [part, re] of SOFTMAX_PART_RES) {
+    const m = re.exec(name);
     if (m) return g('softmax-part', { part, group: `softmax${m[1]}`, base: `softmax${m[1]}` });
   }
 

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import { HailoError } from '../errors';
 import { scopeFromNodeName, type Dim, type GraphModel, type GraphNode, type TensorInfo } from '../graph/model';
+import { readHar } from './har';
 
 /**
  * The HN network description (JSON inside a HAR, or a `.hn` file) as a GraphModel of kind 'hn'.
@@ -255,7 +256,6 @@ export async function openHnOrHar(
     }
   }
   if (isHn) return { hn: await readHnFile(file) };
-  const { readHar } = await import('./har');
   const har = await readHar(file, opts);
   const hn = parseHn(har.hn.text, `${file}:${har.hn.member}`);
   if (!hn.sdkVersion && har.sdkVersion) hn.sdkVersion = har.sdkVersion.value;

@@ -84,8 +84,4 @@ export function estimateMemory(model: MemoryInput, hwArch: string): MemoryEstima
   return { hwArch, paramCount, weightBytes, largestActivation: largest, memory, budgetBytes, minContexts, forecast, assumptions };
 }
 
-export function formatBytes(n: number): string {
-  if (n >= MB) return `${(n / MB).toFixed(n >= 100 * MB ? 0 : 1)} MB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${n} B`;
-}
+

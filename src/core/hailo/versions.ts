@@ -1,3 +1,5 @@
+import { stripAnsi } from '../format';
+
 /**
  * Version and device facts from the text the Hailo tools print:
  * - the system header every `hailo` CLI run starts with (`[info] Hailo DFC Version: 3.30.0` ...),
@@ -26,15 +28,8 @@ export interface SystemHeader {
   command?: string;
 }
 
-// terminal escape sequences are exactly what this must match
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]/g;
-
-/** Remove ANSI escape sequences and the `[32m` residue left when the ESC byte was lost. */
-export function stripAnsi(s: string): string {
-  if (s.includes('\x1b')) s = s.replace(ANSI, '');
-  return s;
-}
+// remote/dfc.ts and remote/logLines.ts import it from here
+export { stripAnsi };
 
 /** Strip a `[info] ` style prefix (coloured or not); returns the text, or undefined when there is none. */
 function infoText(line: string): string | undefined {

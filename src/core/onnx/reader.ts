@@ -4,7 +4,7 @@ import type { GraphModel, GraphNode, TensorInfo } from '../graph/model';
 import { scopeFromNodeName } from '../graph/model';
 import { INTEGER_DTYPES, dtypeBytes, dtypeName } from './dtypes';
 import { nodeFileSystem, type ModelFileSystem, type RandomAccessFile } from './fileAccess';
-import type { OnnxModel, OpenOnnxOptions, SubgraphInfo, TensorData, TensorRef } from './index';
+import type { OnnxModel, OpenOnnxOptions, SubgraphInfo, TensorData, TensorRef } from './model';
 import { numel, scanModel, type RawAttr, type RawGraph, type RawTensor } from './proto';
 import { inferShapes } from './shapes';
 import { loadTensor, toNumbers, type ConstValue } from './tensorData';

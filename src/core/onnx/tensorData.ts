@@ -2,7 +2,7 @@ import { onnx } from 'onnx-proto';
 import { HailoError } from '../errors';
 import { dtypeNumber } from './dtypes';
 import type { ModelFileSystem, RandomAccessFile } from './fileAccess';
-import type { TensorData, TensorRef } from './index';
+import type { TensorData, TensorRef } from './model';
 import { numel, toNumber } from './proto';
 
 /** A small constant with its values as plain numbers (int64 beyond 2^53 loses precision). */

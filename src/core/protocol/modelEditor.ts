@@ -4,7 +4,7 @@ import { ErrorMessage, Ready } from './envelope';
 /**
  * Messages between the model editor (the read-only custom editor for .onnx, later .har/.hn) and
  * its webview. Both sides validate with these schemas. The summary is kind-agnostic: each model
- * kind fills the same shape (see `summarize` in src/core/analysis/lintSummary.ts).
+ * kind fills the same shape (see `summarize` in src/core/summary/summarize.ts).
  */
 
 const Dim = z.union([z.number(), z.string()]);

@@ -1,4 +1,4 @@
-import type { SourceMap } from '../analysis/sourceMap';
+import type { SourceMap } from '../graph/sourceMap';
 import type { DfcLogSummary } from '../hailo/dfcLog';
 
 /**

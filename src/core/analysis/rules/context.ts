@@ -1,5 +1,5 @@
 import { indexGraph, type Dim, type GraphIndex, type GraphModel, type GraphNode, type SourceLocation } from '../../graph/model';
-import type { Finding, Severity } from '../finding';
+import type { Finding, Severity } from '../../finding';
 import { Folder } from './fold';
 
 /**

@@ -1,7 +1,8 @@
 import * as jsonc from 'jsonc-parser';
-import { estimateMemory, formatBytes, ON_CHIP_MEMORY, WEIGHTS_UTILIZATION } from '../../hailo/memory';
+import { formatBytes } from '../../format';
+import { estimateMemory, ON_CHIP_MEMORY, WEIGHTS_UTILIZATION } from '../../hailo/memory';
 import type { GraphNode } from '../../graph/model';
-import type { Finding } from '../finding';
+import type { Finding } from '../../finding';
 import { fmtShape, type LintContext } from './context';
 
 /** HW021: inputs and outputs against the shapes promised in hailo.json (the 1500-step contract). */

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
-import { loadSourceMap } from '../../analysis/sourceMap';
-import { HailoError } from '../../errors';
+import { loadSourceMap } from '../../graph/sourceMap';
 import { modelPaths } from '../../project/load';
 import type { Model, ProjectFile } from '../../project/schema';
 import { layerCatalogFromGraph, type LayerCatalog } from './layers';
+import { openHnOrHar } from '../hn';
 
 /**
  * Where a model script's layer names come from: the model in hailo.json whose `modelScript` is
@@ -42,13 +42,7 @@ export async function loadLayerCatalog(
   file: string,
   opts: { onnxFile?: string; signal?: AbortSignal; warn?: (message: string) => void } = {},
 ): Promise<LayerCatalog> {
-  let hnModule: typeof import('../hn');
-  try {
-    hnModule = await import('../hn');
-  } catch (e) {
-    throw new HailoError('HAR_INVALID', `${file}: the HAR reader could not be loaded (${String(e)})`, { file, cause: e });
-  }
-  const { hn } = await hnModule.openHnOrHar(file, opts.signal ? { signal: opts.signal } : {});
+  const { hn } = await openHnOrHar(file, opts.signal ? { signal: opts.signal } : {});
   let sourceMap: Awaited<ReturnType<typeof loadSourceMap>>;
   if (opts.onnxFile) {
     try {

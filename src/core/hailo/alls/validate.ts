@@ -1,4 +1,4 @@
-import type { Finding, Severity } from '../../analysis/finding';
+import type { Finding, Severity } from '../../finding';
 import { commandSpec, allCommands, paramsFor, positionalFor, type CommandSpec, type ParamSpec, type PositionalSpec, type ValueKind } from './commands';
 import { LayerIndex, type LayerCatalog } from './layers';
 import { flattenValues, parseScript, type Script, type Span, type Statement, type Value } from './parser';

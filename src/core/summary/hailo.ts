@@ -1,6 +1,9 @@
 import * as path from 'node:path';
 import type { ModelSummary } from '../protocol/modelEditor';
-import { groupFindings, opHistogram, tensorSummaries, type Summarized, type SummarizeOptions } from './lintSummary';
+import { formatBytes as bytes } from '../format';
+import { openHnOrHar } from '../hailo/hn';
+import { groupFindings, opHistogram, tensorSummaries } from './shared';
+import type { Summarized, SummarizeOptions } from './summarize';
 
 /**
  * The model editor's summary of a `.har` or `.hn` file: what the archive holds (members, state,
@@ -8,14 +11,7 @@ import { groupFindings, opHistogram, tensorSummaries, type Summarized, type Summ
  * never loaded, so the parameter count is not known; their size is shown instead.
  */
 
-function bytes(n: number): string {
-  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${n} B`;
-}
-
 export async function summarizeHailo(file: string, opts: SummarizeOptions = {}): Promise<Summarized> {
-  const { openHnOrHar } = await import('../hailo/hn');
   const { hn, har } = await openHnOrHar(file, opts.signal ? { signal: opts.signal } : {});
   const facts: { key: string; value: string }[] = [];
   if (har) {

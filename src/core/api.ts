@@ -1,0 +1,36 @@
+/**
+ * The core as the extension host sees it: the one entry of the core bundle (dist/core.js), loaded
+ * on first use through src/adapters/core.ts and nowhere else. One namespace per module, so an
+ * adapter names where a function lives (`core.ledgerRun.runLedger`). A module the adapters need is
+ * added here; importing core values any other way from src/adapters is a lint error.
+ */
+export * as errors from './errors';
+export * as allsCatalog from './hailo/alls/catalog';
+export * as allsLanguage from './hailo/alls/language';
+export * as allsLayers from './hailo/alls/layers';
+export * as allsParser from './hailo/alls/parser';
+export * as allsValidate from './hailo/alls/validate';
+export * as dfcLogDiagnostics from './hailo/dfcLogDiagnostics';
+export * as dfcLogReport from './hailo/dfcLogReport';
+export * as sourceMap from './graph/sourceMap';
+export * as lintFile from './analysis/lintFile';
+export * as lintRules from './analysis/lintRules';
+export * as summary from './summary/summarize';
+export * as ledger from './analysis/ledger';
+export * as ledgerRun from './analysis/ledgerRun';
+export * as projectLoad from './project/load';
+export * as projectTemplate from './project/template';
+export * as artifacts from './project/artifacts';
+export * as exportSpec from './export/spec';
+export * as exportInterpreter from './export/interpreter';
+export * as exportRun from './export/run';
+export * as pythonSource from './export/pythonSource';
+export * as envelope from './protocol/envelope';
+export * as modelEditorProtocol from './protocol/modelEditor';
+export * as remoteDfc from './remote/dfc';
+export * as remoteLogLines from './remote/logLines';
+export * as remotePipeline from './remote/pipeline';
+export * as remoteProblems from './remote/problems';
+export * as remoteRun from './remote/run';
+export * as remoteSsh from './remote/ssh';
+export * as remoteTargets from './remote/targets';
