@@ -2,6 +2,7 @@ import * as jsonc from 'jsonc-parser';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { HailoError } from '../errors';
+import { checkJsonShape } from '../limits';
 import { ProjectFile, type Model } from './schema';
 
 /** A problem in the project file, located by JSON path and by character offsets. */
@@ -44,6 +45,9 @@ const PARSE_ERROR_TEXT: Record<number, string> = {
 
 /** Parse and validate project file text (JSONC: comments and trailing commas allowed). */
 export function parseProjectText(text: string, file: string): ParsedProject {
+  // the JSONC parser and the validator recurse: nesting is bounded before either runs
+  const shape = checkJsonShape(text, { comments: true });
+  if (shape) return { file, project: undefined, problems: [{ message: `JSON ${shape.message}; not a project file`, path: [], offset: shape.offset, length: 1, severity: 'error' }], text };
   const errors: jsonc.ParseError[] = [];
   const root = jsonc.parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   const problems: ProjectProblem[] = errors.map((e) => ({
