@@ -25,7 +25,8 @@ export interface CaseResult {
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
-export const CLI = path.join(ROOT, 'dist', 'cli.js');
+/** The CLI under test; HAILO_FUZZ_CLI points the campaign at another build (e.g. an older commit's). */
+export const CLI = process.env.HAILO_FUZZ_CLI ? path.resolve(process.env.HAILO_FUZZ_CLI) : path.join(ROOT, 'dist', 'cli.js');
 
 /** Runs one case in a child process (heap cap, wall-clock limit) and classifies the ending. */
 export function runCase(c: FuzzCase, dir: string, limits: Limits): Promise<CaseResult> {

@@ -6,7 +6,7 @@ import { KINDS, makeCase, writeBases, writeReproducers, type Bases, type FuzzCas
 import { CLI, describe as describeResult, FAILURES, runAll, table } from '../fuzz/runner';
 
 /** Cases per kind in the unit tier; `npm run fuzz` runs more. */
-const CASES_PER_KIND = 12;
+const CASES_PER_KIND = 10;
 const SEED = 20261206;
 const LIMITS = { timeMs: 20_000, memBytes: 1024 * 1024 * 1024 };
 /**

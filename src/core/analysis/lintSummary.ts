@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { GraphModel } from '../graph/model';
+import type { ReaderLimits } from '../limits';
 import type { FindingView, ModelSummary, TensorSummary } from '../protocol/modelEditor';
 import type { Finding } from './finding';
 import { RULES_BY_CODE, ruleHelpUri } from './lintRules';
@@ -13,6 +14,8 @@ export interface SummarizeOptions {
   projectFile?: string;
   modelName?: string;
   signal?: AbortSignal;
+  /** Reader limits raised by settings (src/core/limits.ts). */
+  limits?: ReaderLimits;
 }
 
 export interface Summarized {
@@ -100,7 +103,7 @@ function formatBytes(n: number): string {
 /** The ONNX summary: reads the model, lints it, and reports both. */
 export const summarizeOnnx: Summarizer = async (file, opts) => {
   const { lintOnnxFile } = await import('./lintFile');
-  const r = await lintOnnxFile(file, opts);
+  const r = await lintOnnxFile(file, { ...opts, ...(opts.limits?.maxOnnxNodes !== undefined ? { maxNodes: opts.limits.maxOnnxNodes } : {}) });
   const m = r.model;
   const facts: { key: string; value: string }[] = [
     { key: 'File size', value: formatBytes(m.fileSize) },
