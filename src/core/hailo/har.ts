@@ -135,7 +135,8 @@ function fmtBytes(n: number): string {
   return n >= GiB ? `${+(n / GiB).toFixed(1)} GiB` : n >= MiB ? `${+(n / MiB).toFixed(1)} MiB` : `${n} bytes`;
 }
 
-async function readHarStream(source: Readable, file: string, head: Buffer, opts: ReadHarOptions): Promise<HarContents> {
+/** Read a HAR from a stream whose first bytes are `head` (exported for tests that hold a stream open). */
+export async function readHarStream(source: Readable, file: string, head: Buffer, opts: ReadHarOptions): Promise<HarContents> {
   const maxMember = opts.maxMemberBytes ?? DEFAULT_MAX_JSON_BYTES;
   const maxTotalRead = opts.maxTotalReadBytes ?? maxMember * JSON_TOTAL_FACTOR;
   const maxSkipped = opts.maxSkippedMemberBytes ?? MAX_SKIPPED_MEMBER_BYTES;
