@@ -12,6 +12,10 @@ export const SETTINGS = {
   sshConnectTimeout: { key: 'ssh.connectTimeout', default: 15 as number },
   runsKeep: { key: 'runs.keep', default: 50 as number },
   sshConfigFile: { key: 'ssh.configFile', default: '' as string },
+  limitsMaxJsonMiB: { key: 'limits.maxJsonMiB', default: 64 as number },
+  limitsArchiveMaxInflatedGiB: { key: 'limits.archiveMaxInflatedGiB', default: 32 as number },
+  limitsArchiveMaxCompressionRatio: { key: 'limits.archiveMaxCompressionRatio', default: 100 as number },
+  limitsMaxOnnxNodes: { key: 'limits.maxOnnxNodes', default: 2000000 as number },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

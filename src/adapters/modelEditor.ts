@@ -58,7 +58,13 @@ export class ModelDocument implements vscode.CustomDocument {
     const t0 = performance.now();
     try {
       const projectFile = this.lint.projectFile();
-      const summarized = await summarize(this.uri.fsPath, { ...(projectFile ? { projectFile } : {}), signal: ac.signal });
+      const limits = {
+        maxJsonBytes: setting('limitsMaxJsonMiB', this.uri) * 1024 * 1024,
+        maxInflatedBytes: setting('limitsArchiveMaxInflatedGiB', this.uri) * 1024 ** 3,
+        maxCompressionRatio: setting('limitsArchiveMaxCompressionRatio', this.uri),
+        maxOnnxNodes: setting('limitsMaxOnnxNodes', this.uri),
+      };
+      const summarized = await summarize(this.uri.fsPath, { ...(projectFile ? { projectFile } : {}), signal: ac.signal, limits });
       if (ac.signal.aborted) return;
       this.state = { kind: 'ready', summarized };
       this.services.log.info(`Read ${this.uri.fsPath} in ${(performance.now() - t0).toFixed(0)} ms: ${summarized.findings.length} lint finding(s)`);

@@ -1,4 +1,4 @@
-import { errorMessage } from '../core/errors';
+import { errorMessage, isHailoError } from '../core/errors';
 import { parseArgs, type CliCommand, type CliIO } from './args';
 
 declare const __VERSION__: string;
@@ -58,7 +58,70 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     }
     return await cmd.run(args, io);
   } catch (e) {
-    io.err(`hailo-workbench ${name}: ${errorMessage(e)}`);
+    io.err(`hailo-workbench ${name}: ${describeFailure(e)}`);
     return 2;
   }
 }
+
+/**
+ * A typed error (HailoError, or a Node system error with a code) is shown as it is; anything
+ * else is a defect in this tool and is labelled so, with its stack, never passed off as a finding.
+ */
+export function describeFailure(e: unknown): string {
+  if (isHailoError(e) || (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string')) return errorMessage(e);
+  const stack = e instanceof Error && e.stack ? `\n${e.stack}` : '';
+  return `internal error: ${errorMessage(e)}${stack}`;
+}
+
+/**
+ * Runs the CLI as a process. The exit code is set only once the command has returned and its
+ * output is handed to stdout; every other way out is an error exit:
+ * - the event loop emptying while the command is still pending (a read that never settles) is
+ *   reported and exits 2, never 0;
+ * - an unhandled rejection or uncaught exception exits 2 with "internal error";
+ * - a closed stdout pipe (`... | head`) ends the process quietly with 0, like other CLIs.
+ */
+export function runProcess(argv: string[]): void {
+  const io: CliIO = {
+    out: (s) => void process.stdout.write(s.endsWith('\n') ? s : s + '\n'),
+    err: (s) => void process.stderr.write(s.endsWith('\n') ? s : s + '\n'),
+    cwd: process.cwd(),
+    env: process.env,
+  };
+  const ac = new AbortController();
+  process.once('SIGINT', () => ac.abort());
+  io.signal = ac.signal;
+  let settled = false;
+  const command = argv[0] ?? '';
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`hailo-workbench ${command}: cannot write the output (${e.code ?? e.message})\n`);
+    process.exit(2);
+  });
+  process.on('unhandledRejection', (e) => {
+    io.err(`hailo-workbench ${command}: ${describeFailure(e).replace(/^(?!internal error)/, 'internal error: ')}`);
+    process.exit(2);
+  });
+  process.on('uncaughtException', (e) => {
+    io.err(`hailo-workbench ${command}: ${describeFailure(e).replace(/^(?!internal error)/, 'internal error: ')}`);
+    process.exit(2);
+  });
+  process.on('beforeExit', () => {
+    if (settled) return;
+    settled = true;
+    io.err(`hailo-workbench ${command}: internal error: the command stopped before writing its result (an input was never read to the end)`);
+    process.exitCode = 2;
+  });
+  main(argv, io).then(
+    (code) => {
+      settled = true;
+      process.exitCode = code;
+    },
+    (e) => {
+      settled = true;
+      io.err(`hailo-workbench ${command}: ${describeFailure(e)}`);
+      process.exitCode = 2;
+    },
+  );
+}
+

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { openOnnx } from '../../src/core/onnx';
-import { broadcastShapes } from '../../src/core/onnx/shapes';
+import { broadcastShapes, inferShapes } from '../../src/core/onnx/shapes';
 import { attrInt, attrInts, encodeModel, valueInfo, WHISPER_SIZES, writeShapeZoo, writeWhisper } from '../fixtures/onnx/gen';
 
 describe('ONNX static shape inference', () => {
@@ -145,5 +145,28 @@ describe('ONNX static shape inference', () => {
     assert.deepEqual(broadcastShapes([['b', 4], [1, 4]]), ['b', 4]);
     assert.deepEqual(broadcastShapes([[], [2]]), [2]);
     assert.throws(() => broadcastShapes([[2], [3]]));
+  });
+});
+
+describe('ONNX shape inference on malformed nodes', () => {
+  const run = (nodes: { op: string; inputs: string[]; outputs?: string[]; attrs?: Record<string, unknown> }[], consts: [string, { dtype: string; dims: number[]; data: number[] }][] = []) => {
+    const values: Record<string, { name: string; shape: (number | string)[]; dtype: string }> = { x: { name: 'x', shape: [1, 4], dtype: 'float32' } };
+    for (const [n, c] of consts) values[n] = { name: n, shape: c.dims, dtype: c.dtype };
+    const gn = nodes.map((n, i) => ({ id: `n${i}`, op: n.op, scope: '', inputs: n.inputs, outputs: n.outputs ?? [`y${i}`], attrs: n.attrs ?? {} }));
+    return inferShapes({ nodes: gn, opset: 17, values, declared: new Map(), consts: new Map(consts) });
+  };
+
+  it('reports too few inputs on the node and goes on with the next nodes', () => {
+    const w = run([{ op: 'Add', inputs: [] }, { op: 'Where', inputs: [] }, { op: 'Concat', inputs: [], attrs: { axis: 0 } }, { op: 'Max', inputs: [] }, { op: 'Relu', inputs: ['x'] }]);
+    assert.ok(w.includes('n0 (Add): Add has 0 inputs, needs 2'), w.join('\n'));
+    assert.ok(w.includes('n1 (Where): Where has 0 inputs, needs 3'));
+    assert.ok(w.includes('n2 (Concat): Concat has 0 inputs, needs 1'));
+    assert.ok(w.includes('n3 (Max): Max has 0 inputs, needs 1'));
+    assert.ok(!w.some((m) => m.startsWith('n4')), 'the Relu after them is inferred');
+  });
+
+  it('ConstantOfShape with a negative dimension is a finding, not an exception', () => {
+    const w = run([{ op: 'ConstantOfShape', inputs: ['s'], attrs: { value: { dtype: 'int64', values: [0] } } }], [['s', { dtype: 'int64', dims: [2], data: [-3, 2] }]]);
+    assert.ok(w.some((m) => /n0 \(ConstantOfShape\): shape \[-3, 2\] has a negative/.test(m)), w.join('\n'));
   });
 });

@@ -19,6 +19,8 @@ export interface LintFileOptions {
   /** The project file was found, not asked for: a broken one becomes a note instead of an error. */
   projectOptional?: boolean;
   signal?: AbortSignal;
+  /** Most ONNX nodes read (default DEFAULT_MAX_ONNX_NODES). */
+  maxNodes?: number;
 }
 
 export interface LintFileResult {
@@ -64,7 +66,7 @@ export async function lintOnnxFile(file: string, opts: LintFileOptions = {}): Pr
   } else if (opts.modelName !== undefined) {
     throw new HailoError('INVALID_ARGUMENT', `--model ${opts.modelName} needs a project file (--config hailo.json)`);
   }
-  const model = await openOnnx(abs, { ...(opts.signal ? { signal: opts.signal } : {}) });
+  const model = await openOnnx(abs, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.maxNodes !== undefined ? { maxNodes: opts.maxNodes } : {}) });
   let sourceMap: SourceMap | undefined;
   try {
     sourceMap = await loadSourceMap(abs);

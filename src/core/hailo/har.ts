@@ -1,9 +1,18 @@
-import { once } from 'node:events';
-import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import { HailoError, throwIfAborted } from '../errors';
+import { openRegularFile } from '../regularFile';
+import {
+  checkJsonShape,
+  COMPRESSION_RATIO_GRACE_BYTES,
+  DEFAULT_MAX_COMPRESSION_RATIO,
+  DEFAULT_MAX_INFLATED_BYTES,
+  DEFAULT_MAX_JSON_BYTES,
+  JSON_TOTAL_FACTOR,
+  MAX_HAR_MEMBERS,
+} from '../limits';
 
 /**
  * Reading a HAR (Hailo archive): a tar archive whose root holds the HN network description
@@ -52,17 +61,27 @@ export interface HarContents {
 
 export interface ReadHarOptions {
   signal?: AbortSignal;
-  /** Largest member that is read into memory (HN, JSON, scripts). Default 256 MiB. */
+  /** Largest member that is read into memory (HN, JSON, scripts). Default DEFAULT_MAX_JSON_BYTES (64 MiB). */
   maxMemberBytes?: number;
+  /** Total bytes of all members read into memory. Default twice `maxMemberBytes`. */
+  maxTotalReadBytes?: number;
   /** Largest member accepted at all (weights are skipped, not read). Default 64 GiB. */
   maxSkippedMemberBytes?: number;
-  /** Most members accepted. Default 10 000. */
+  /** Most members accepted. Default MAX_HAR_MEMBERS (10 000). */
   maxMembers?: number;
   /** Members of unknown type up to this size are read and sniffed for an HN. Default 4 MiB. */
   sniffBytes?: number;
+  /** Bytes the archive may hold in all (after gzip). Default DEFAULT_MAX_INFLATED_BYTES (32 GiB). */
+  maxInflatedBytes?: number;
+  /** Inflated / compressed ratio above which a gzip HAR is refused. Default DEFAULT_MAX_COMPRESSION_RATIO. */
+  maxCompressionRatio?: number;
 }
 
 const MiB = 1024 * 1024;
+/** Largest member declared at all; weights are skipped, not read. */
+const MAX_SKIPPED_MEMBER_BYTES = 64 * 1024 * MiB;
+/** Members of unknown type up to this size are read and sniffed for an HN. */
+const SNIFF_BYTES = 4 * MiB;
 
 /** Member name problems; undefined when the name is safe. */
 export function unsafeMemberName(name: string): string | undefined {
@@ -93,20 +112,17 @@ export function looksLikeHn(v: unknown): boolean {
 
 /** Read a HAR file. Throws HailoError HAR_INVALID / HAR_UNSAFE_MEMBER / HAR_MEMBER_TOO_LARGE / MODEL_READ_FAILED. */
 export async function readHar(file: string, opts: ReadHarOptions = {}): Promise<HarContents> {
+  const fh = await openRegularFile(file);
   let head: Buffer;
   try {
-    const fh = await fs.promises.open(file, 'r');
-    try {
-      head = Buffer.alloc(2);
-      const { bytesRead } = await fh.read(head, 0, 2, 0);
-      head = head.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
+    head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    head = head.subarray(0, bytesRead);
   } catch (e) {
+    await fh.close().catch(() => undefined);
     throw new HailoError('MODEL_READ_FAILED', `${file}: cannot read (${(e as Error).message})`, { file, cause: e });
   }
-  return readHarStream(fs.createReadStream(file, { highWaterMark: 1 * MiB }), file, head, opts);
+  return readHarStream(fh.createReadStream({ start: 0, highWaterMark: 1 * MiB }), file, head, opts);
 }
 
 /** Read a HAR held in memory (`file` names it in messages). */
@@ -114,11 +130,20 @@ export async function readHarBuffer(data: Uint8Array, file: string, opts: ReadHa
   return readHarStream(Readable.from([Buffer.from(data.buffer, data.byteOffset, data.byteLength)]), file, Buffer.from(data.subarray(0, 2)), opts);
 }
 
-async function readHarStream(source: Readable, file: string, head: Buffer, opts: ReadHarOptions): Promise<HarContents> {
-  const maxMember = opts.maxMemberBytes ?? 256 * MiB;
-  const maxSkipped = opts.maxSkippedMemberBytes ?? 64 * 1024 * MiB;
-  const maxMembers = opts.maxMembers ?? 10_000;
-  const sniff = Math.min(opts.sniffBytes ?? 4 * MiB, maxMember);
+const GiB = 1024 * MiB;
+function fmtBytes(n: number): string {
+  return n >= GiB ? `${+(n / GiB).toFixed(1)} GiB` : n >= MiB ? `${+(n / MiB).toFixed(1)} MiB` : `${n} bytes`;
+}
+
+/** Read a HAR from a stream whose first bytes are `head` (exported for tests that hold a stream open). */
+export async function readHarStream(source: Readable, file: string, head: Buffer, opts: ReadHarOptions): Promise<HarContents> {
+  const maxMember = opts.maxMemberBytes ?? DEFAULT_MAX_JSON_BYTES;
+  const maxTotalRead = opts.maxTotalReadBytes ?? maxMember * JSON_TOTAL_FACTOR;
+  const maxSkipped = opts.maxSkippedMemberBytes ?? MAX_SKIPPED_MEMBER_BYTES;
+  const maxMembers = opts.maxMembers ?? MAX_HAR_MEMBERS;
+  const maxInflated = opts.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
+  const maxRatio = opts.maxCompressionRatio ?? DEFAULT_MAX_COMPRESSION_RATIO;
+  const sniff = Math.min(opts.sniffBytes ?? SNIFF_BYTES, maxMember);
   const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
   if (head.length === 0) {
     source.destroy();
@@ -126,15 +151,33 @@ async function readHarStream(source: Readable, file: string, head: Buffer, opts:
   }
 
   const input: Readable = gzip ? source.pipe(zlib.createGunzip()) : source;
-  if (gzip) source.on('error', (e) => input.destroy(e));
+  let compressed = 0;
+  if (gzip) {
+    source.on('error', (e) => input.destroy(e));
+    source.on('data', (c: Buffer) => (compressed += c.length));
+  }
   const ex = tar.extract();
   // errors reach the caller through the entry iterator; this keeps a stray 'error' event harmless
   ex.on('error', () => undefined);
+  /** Every stream is torn down: a half-closed gunzip would leave a read pending forever. */
+  const stopAll = (e?: Error) => {
+    ex.destroy(e);
+    input.destroy();
+    source.destroy();
+  };
   let feedError: unknown;
   const feeding = (async () => {
+    let inflated = 0;
     try {
       for await (const chunk of input) {
         if (ex.destroyed) return;
+        inflated += (chunk as Buffer).length;
+        if (inflated > maxInflated) {
+          throw new HailoError('HAR_MEMBER_TOO_LARGE', `${file}: the archive holds more than ${fmtBytes(maxInflated)}${gzip ? ' once inflated' : ''}; refused (limit: setting hailo.limits.archiveMaxInflatedGiB)`, { file });
+        }
+        if (gzip && inflated > COMPRESSION_RATIO_GRACE_BYTES && inflated > maxRatio * compressed) {
+          throw new HailoError('HAR_INVALID', `${file}: ${fmtBytes(compressed)} of gzip inflate to more than ${fmtBytes(inflated)} (ratio above ${maxRatio}); refused as a decompression bomb (limit: setting hailo.limits.archiveMaxCompressionRatio)`, { file });
+        }
         if (!ex.write(chunk as Buffer)) {
           await new Promise<void>((resolve) => {
             const done = () => { ex.off('drain', done); ex.off('close', done); resolve(); };
@@ -146,7 +189,7 @@ async function readHarStream(source: Readable, file: string, head: Buffer, opts:
       (ex as NodeJS.WritableStream).end();
     } catch (e) {
       feedError = e;
-      ex.destroy(e as Error);
+      stopAll(e as Error);
     }
   })();
 
@@ -154,7 +197,8 @@ async function readHarStream(source: Readable, file: string, head: Buffer, opts:
   const texts = new Map<string, string>();
   const warnings: string[] = [];
   const seen = new Set<string>();
-  const onAbort = () => ex.destroy(new HailoError('CANCELLED', 'Cancelled'));
+  let totalRead = 0;
+  const onAbort = () => stopAll(new HailoError('CANCELLED', 'Cancelled'));
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     throwIfAborted(opts.signal);
@@ -179,7 +223,10 @@ async function readHarStream(source: Readable, file: string, head: Buffer, opts:
       }
       const read = role === 'hn' || role === 'hn-variant' || role === 'metadata' || role === 'model-script' || (role === 'other' && size <= sniff);
       if (read && size > maxMember) {
-        throw new HailoError('HAR_MEMBER_TOO_LARGE', `${file}: member "${name}" is ${size} bytes, above the ${maxMember}-byte limit for members read into memory`, { file });
+        throw new HailoError('HAR_MEMBER_TOO_LARGE', `${file}: member "${name}" is ${size} bytes, above the ${maxMember}-byte limit for members read into memory (setting hailo.limits.maxJsonMiB)`, { file });
+      }
+      if (read && totalRead + size > maxTotalRead) {
+        throw new HailoError('HAR_MEMBER_TOO_LARGE', `${file}: the members read into memory (HN, JSON, scripts) add up to more than ${maxTotalRead} bytes at member "${name}"; refused (setting hailo.limits.maxJsonMiB)`, { file });
       }
       if (seen.has(name)) warnings.push(`member "${name}" appears more than once; the last copy is used`);
       seen.add(name);
@@ -192,16 +239,17 @@ async function readHarStream(source: Readable, file: string, head: Buffer, opts:
           if (got > maxMember) throw new HailoError('HAR_MEMBER_TOO_LARGE', `${file}: member "${name}" is larger than ${maxMember} bytes`, { file });
           chunks.push(c as Buffer);
         }
+        totalRead += got;
         texts.set(name, Buffer.concat(chunks).toString('utf8'));
       } else {
         entry.resume();
-        await once(entry, 'end').catch(() => undefined);
+        await finished(entry as unknown as Readable).catch(() => undefined);
       }
       throwIfAborted(opts.signal);
     }
   } catch (e) {
-    ex.destroy(new Error('stopped'));
-    source.destroy();
+    stopAll(new Error('stopped'));
+    if (feedError instanceof HailoError) throw feedError;
     if (e instanceof HailoError) throw e;
     if (opts.signal?.aborted) throw new HailoError('CANCELLED', 'Cancelled');
     throw harInvalid(file, feedError ?? e, gzip);
@@ -209,7 +257,10 @@ async function readHarStream(source: Readable, file: string, head: Buffer, opts:
     opts.signal?.removeEventListener('abort', onAbort);
     await feeding;
   }
-  if (feedError) throw harInvalid(file, feedError, gzip);
+  if (feedError) throw feedError instanceof HailoError ? feedError : harInvalid(file, feedError, gzip);
+  // the archive was read to its end: release the file now
+  input.destroy();
+  source.destroy();
   return assemble(file, gzip, members, texts, warnings);
 }
 
@@ -238,6 +289,12 @@ function assemble(file: string, gzip: boolean, members: HarMember[], texts: Map<
     else if (m.role === 'model-script') modelScripts[m.name] = text;
     else if (m.role === 'metadata' || m.role === 'other') {
       let v: unknown;
+      if (m.role === 'other' && !/^\s*[[{]/.test(text.slice(0, 64))) continue;
+      const shape = checkJsonShape(text);
+      if (shape) {
+        warnings.push(`member "${m.name}" is ${shape.message}; ignored`);
+        continue;
+      }
       try {
         v = JSON.parse(text);
       } catch {
@@ -263,6 +320,8 @@ function assemble(file: string, gzip: boolean, members: HarMember[], texts: Map<
     throw new HailoError('HAR_INVALID', `${file}: no HN network description inside (members: ${members.map((m) => m.name).join(', ') || 'none'})`, { file });
   }
   // the HN itself must be JSON: fail here, naming the member, rather than later
+  const shape = checkJsonShape(hn.text);
+  if (shape) throw new HailoError('HAR_INVALID', `${file}: member "${hn.member}" is ${shape.message} (at character ${shape.offset}); not an HN`, { file });
   try {
     JSON.parse(hn.text);
   } catch (e) {

@@ -1,5 +1,6 @@
-import * as fs from 'node:fs/promises';
 import { HailoError } from '../errors';
+import { checkJsonShape, DEFAULT_MAX_JSON_BYTES } from '../limits';
+import { openRegularFile } from '../regularFile';
 import { scopeFromNodeName, type Dim, type GraphModel, type GraphNode, type TensorInfo } from '../graph/model';
 import { readHar } from './har';
 
@@ -80,6 +81,8 @@ const VERSION_KEY = /^(sdk_version|dfc_version|hailo_sdk_version|sdk)$/i;
 export function parseHn(input: string | unknown, file: string): HnModel {
   let json: unknown = input;
   if (typeof input === 'string') {
+    const shape = checkJsonShape(input);
+    if (shape) throw new HailoError('HN_INVALID', `${file}: ${shape.message} (at character ${shape.offset}); not an HN network description`, { file });
     try {
       json = JSON.parse(input);
     } catch (e) {
@@ -222,31 +225,30 @@ export function hnGraph(name: string, layers: HnLayer[]): GraphModel {
   return { kind: 'hn', name, nodes, inputs, outputs, values };
 }
 
-/** Read a `.hn` file. */
+/** Read a `.hn` file (regular files only, at most `maxBytes`, default DEFAULT_MAX_JSON_BYTES). */
 export async function readHnFile(file: string, opts: { maxBytes?: number } = {}): Promise<HnModel> {
-  const max = opts.maxBytes ?? 256 * 1024 * 1024;
-  let size: number;
+  const max = opts.maxBytes ?? DEFAULT_MAX_JSON_BYTES;
+  const fh = await openRegularFile(file);
+  let text: string;
   try {
-    size = (await fs.stat(file)).size;
-  } catch (e) {
-    throw new HailoError('MODEL_READ_FAILED', `${file}: cannot read (${(e as Error).message})`, { file, cause: e });
+    const { size } = await fh.stat();
+    if (size > max) throw new HailoError('MODEL_TOO_LARGE', `${file}: ${size} bytes, above the ${max}-byte limit for HN files (setting hailo.limits.maxJsonMiB)`, { file });
+    text = await fh.readFile('utf8');
+  } finally {
+    await fh.close().catch(() => undefined);
   }
-  if (size > max) throw new HailoError('MODEL_TOO_LARGE', `${file}: ${size} bytes, above the ${max}-byte limit for HN files`, { file });
-  const text = await fs.readFile(file, 'utf8');
   return parseHn(text, file);
 }
 
 /** Open a `.hn` or `.har` file (by extension, else by content) as an HN model, with the archive's contents for a HAR. */
 export async function openHnOrHar(
   file: string,
-  opts: { signal?: AbortSignal; maxMemberBytes?: number } = {},
+  opts: { signal?: AbortSignal; maxMemberBytes?: number } & Omit<import('./har').ReadHarOptions, 'signal'> = {},
 ): Promise<{ hn: HnModel; har?: import('./har').HarContents }> {
   const lower = file.toLowerCase();
   let isHn = lower.endsWith('.hn');
   if (!isHn && !lower.endsWith('.har')) {
-    const fh = await fs.open(file, 'r').catch((e: Error) => {
-      throw new HailoError('MODEL_READ_FAILED', `${file}: cannot read (${e.message})`, { file, cause: e });
-    });
+    const fh = await openRegularFile(file);
     try {
       const b = Buffer.alloc(64);
       const { bytesRead } = await fh.read(b, 0, 64, 0);
@@ -255,7 +257,7 @@ export async function openHnOrHar(
       await fh.close();
     }
   }
-  if (isHn) return { hn: await readHnFile(file) };
+  if (isHn) return { hn: await readHnFile(file, opts.maxMemberBytes !== undefined ? { maxBytes: opts.maxMemberBytes } : {}) };
   const har = await readHar(file, opts);
   const hn = parseHn(har.hn.text, `${file}:${har.hn.member}`);
   if (!hn.sdkVersion && har.sdkVersion) hn.sdkVersion = har.sdkVersion.value;

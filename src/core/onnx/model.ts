@@ -77,6 +77,8 @@ export interface OpenOnnxOptions {
   maxFileBytes?: number;
   /** File access; defaults to Node's fs. */
   fs?: ModelFileSystem;
+  /** Most nodes in all graphs together (MODEL_INVALID above it). Default DEFAULT_MAX_ONNX_NODES (src/core/limits.ts). */
+  maxNodes?: number;
   /** Skip shape inference (shapes stay as declared in the file). */
   inferShapes?: boolean;
 }

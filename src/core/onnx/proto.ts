@@ -1,6 +1,7 @@
 import { onnx } from 'onnx-proto';
 import { HailoError } from '../errors';
 import type { Dim } from '../graph/model';
+import { DEFAULT_MAX_ONNX_NODES, MAX_ONNX_METADATA } from '../limits';
 import { dtypeBytes, dtypeName } from './dtypes';
 import { MAX_MATERIALISED, type WireSource } from './wire';
 
@@ -81,7 +82,18 @@ function notOnnx(src: WireSource, why: string): HailoError {
   return new HailoError('MODEL_NOT_ONNX', `${src.file}: not an ONNX model: ${why}`, { file: src.file });
 }
 
-export async function scanModel(src: WireSource): Promise<RawModel> {
+/** Limits applied while scanning (see ../limits.ts). */
+export interface ScanLimits {
+  /** Most nodes in all graphs together. */
+  maxNodes: number;
+}
+
+/** Nodes scanned so far per source, for the node limit across subgraphs. */
+const nodeCounts = new WeakMap<WireSource, { count: number; max: number }>();
+
+export async function scanModel(src: WireSource, limits: ScanLimits = { maxNodes: DEFAULT_MAX_ONNX_NODES }): Promise<RawModel> {
+  nodeCounts.set(src, { count: 0, max: limits.maxNodes });
+  let metadataCount = 0;
   const m: RawModel = { irVersion: undefined, producerName: '', producerVersion: '', opsetImports: [], metadata: {}, graph: undefined };
   const end = src.size;
   // Plausibility first, as netron does: the first tag must be a ModelProto field with its wire type.
@@ -137,8 +149,10 @@ export async function scanModel(src: WireSource): Promise<RawModel> {
         return true;
       }
       case 14: {
-        const e = await scanStringEntry(src, end, `metadata_props[${Object.keys(m.metadata).length}]`);
-        m.metadata[e.key] = e.value;
+        if (metadataCount >= MAX_ONNX_METADATA) throw src.invalid('metadata_props', `more than ${MAX_ONNX_METADATA} entries`);
+        const e = await scanStringEntry(src, end, `metadata_props[${metadataCount++}]`);
+        // own property even for a key like "__proto__"
+        Object.defineProperty(m.metadata, e.key, { value: e.value, enumerable: true, writable: true, configurable: true });
         return true;
       }
       default:
@@ -171,6 +185,8 @@ export async function scanGraph(src: WireSource, end: number, where: string, dep
       case 1: {
         const what = `${where}.node[${g.nodes.length}]`;
         src.expectWire(wire, 2, what);
+        const budget = nodeCounts.get(src);
+        if (budget && ++budget.count > budget.max) throw src.invalid(what, `more than ${budget.max} nodes in the model (limit: setting hailo.limits.maxOnnxNodes)`);
         const n = await src.length(end, what);
         g.nodes.push(await scanNode(src, src.pos + n, what, depth));
         return true;

@@ -9,6 +9,7 @@ import { numel, scanModel, type RawAttr, type RawGraph, type RawTensor } from '.
 import { inferShapes } from './shapes';
 import { loadTensor, toNumbers, type ConstValue } from './tensorData';
 import { WireSource } from './wire';
+import { DEFAULT_MAX_ONNX_NODES } from '../limits';
 
 export const SUPPORTED_IR = { min: 3, max: 10 };
 export const SUPPORTED_OPSET = { min: 7, max: 21 };
@@ -41,7 +42,7 @@ export async function openOnnx(file: string, opts: OpenOnnxOptions = {}): Promis
       throw new HailoError('MODEL_TOO_LARGE', `${abs}: ${f.size} bytes is more than the limit of ${opts.maxFileBytes}`, { file: abs });
     }
     const src = new WireSource(f, abs, opts.signal);
-    const raw = await scanModel(src);
+    const raw = await scanModel(src, { maxNodes: opts.maxNodes ?? DEFAULT_MAX_ONNX_NODES });
     throwIfAborted(opts.signal);
     if (!raw.graph) throw new HailoError('MODEL_NOT_ONNX', `${abs}: not an ONNX model: no graph (ModelProto field 7)`, { file: abs });
     if (raw.irVersion === undefined) throw new HailoError('MODEL_INVALID', `${abs}: ir_version (ModelProto field 1) is missing`, { file: abs });
@@ -51,71 +52,142 @@ export async function openOnnx(file: string, opts: OpenOnnxOptions = {}): Promis
   }
 }
 
+/** What the build steps share: the file, its folder and the external-data references seen so far. */
+interface BuildContext {
+  file: string;
+  dir: string;
+  warnings: string[];
+  externals: { ref: TensorRef; raw: RawTensor }[];
+}
+
 async function build(file: string, f: RandomAccessFile, fsys: ModelFileSystem, irVersion: number, raw: Awaited<ReturnType<typeof scanModel>>, opts: OpenOnnxOptions): Promise<OnnxModel> {
-  const warnings: string[] = [];
+  const cx: BuildContext = { file, dir: path.dirname(file), warnings: [], externals: [] };
   const g = raw.graph!;
-  if (irVersion < SUPPORTED_IR.min || irVersion > SUPPORTED_IR.max) {
-    warnings.push(`ir_version ${irVersion} is outside the supported range ${SUPPORTED_IR.min} to ${SUPPORTED_IR.max}`);
-  }
-  const opsetImports = raw.opsetImports.map((o) => ({ domain: o.domain === 'ai.onnx' ? '' : o.domain, version: o.version }));
-  const defaultOpset = opsetImports.find((o) => o.domain === '')?.version;
-  if (defaultOpset === undefined) warnings.push('no ai.onnx opset_import: the operator versions are unknown');
-  else if (defaultOpset < SUPPORTED_OPSET.min || defaultOpset > SUPPORTED_OPSET.max) {
-    warnings.push(`ai.onnx opset ${defaultOpset} is outside the supported range ${SUPPORTED_OPSET.min} to ${SUPPORTED_OPSET.max}`);
-  }
-  const domains = new Set<string>(opsetImports.map((o) => o.domain));
-  const dir = path.dirname(file);
-  const externals: { ref: TensorRef; raw: RawTensor }[] = [];
+  const { opsetImports, defaultOpset, domains } = checkVersions(cx, irVersion, raw.opsetImports);
+  const { initializers, paramCount, paramBytes } = collectInitializers(cx, g);
+  const { nodes, constants, subgraphs, smallAttrTensors } = buildNodes(cx, g, domains);
+  const unknownDomains = [...domains].filter((d) => !KNOWN_DOMAINS.has(d)).sort();
+  checkNestedExternals(cx, g, true);
 
-  const toRef = (t: RawTensor, name: string): TensorRef => {
-    const dtype = dtypeName(t.dataType);
-    const n = numel(t.dims);
-    let byteLength = Math.ceil(n * dtypeBytes(t.dataType));
-    if (t.dataLocation === 1) {
-      const ext = t.external ?? {};
-      const location = ext.location;
-      if (!location) throw new HailoError('EXTERNAL_DATA_INVALID', `${file}: ${t.where}: data_location is EXTERNAL but external_data has no 'location'`, { file });
-      const offset = ext.offset !== undefined ? Number(ext.offset) : 0;
-      const length = ext.length !== undefined ? Number(ext.length) : byteLength;
-      if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
-        throw new HailoError('EXTERNAL_DATA_INVALID', `${file}: ${t.where}: external_data offset '${ext.offset}' / length '${ext.length}' are not valid byte counts`, { file });
-      }
-      if (dtypeBytes(t.dataType) > 0 && length !== byteLength) {
-        throw new HailoError('EXTERNAL_DATA_INVALID', `${file}: ${t.where}: external_data length ${length}, but dims [${t.dims.join(', ')}] of ${dtype} need ${byteLength}`, { file });
-      }
-      byteLength = length;
-      const ref: TensorRef = { name, dtype, dims: t.dims, byteLength, location: { kind: 'external', file: checkLocation(file, dir, location, t.where), offset, length } };
-      externals.push({ ref, raw: t });
-      return ref;
-    }
-    if (t.raw) return { name, dtype, dims: t.dims, byteLength: t.raw.length, location: { kind: 'inline', offset: t.raw.offset } };
-    if (t.typed) return { name, dtype, dims: t.dims, byteLength, location: { kind: 'raw-fields', messageOffset: t.messageOffset, messageLength: t.messageLength } };
-    if (n === 0) return { name, dtype, dims: t.dims, byteLength: 0, location: { kind: 'inline', offset: t.messageOffset } };
-    throw new HailoError('MODEL_INVALID', `${file}: ${t.where}: dims [${t.dims.join(', ')}] but no data (no raw_data, typed data or external data)`, { file });
+  const { values, producedBy, inputs } = produceValues(cx, g, initializers, nodes);
+  const order = topoOrder(file, nodes, producedBy);
+  throwIfAborted(opts.signal);
+  reportMissingValues(cx, nodes, producedBy);
+
+  // external data: locations already checked to stay inside the folder; now stat, never read
+  const externalDataFiles = await checkExternalFiles(file, cx.dir, cx.externals, fsys);
+
+  const readTensorWith = async (name: string, maxBytes: number, handle?: RandomAccessFile): Promise<TensorData> => {
+    const ref = initializers.get(name) ?? constants.get(name);
+    if (!ref) throw new HailoError('INVALID_ARGUMENT', `${file}: no initializer or constant named '${name}'`, { file });
+    if (ref.byteLength > maxBytes) throw new HailoError('INVALID_ARGUMENT', `${file}: tensor '${name}' has ${ref.byteLength} bytes, more than the ${maxBytes} asked for`, { file });
+    return loadTensor(ref, file, fsys, handle);
   };
+  const consts = await decodeSmallConstants(initializers, constants, (name) => readTensorWith(name, EAGER_CONST_BYTES, f));
+  // tiny attribute tensors (Constant values, ConstantOfShape fill values) are shown with their values
+  for (const { summary, t } of smallAttrTensors) summary.values = toNumbers(await loadTensor(toRef(cx, t, t.name || 'attribute'), file, fsys, f));
 
-  // initializers
+  for (const [name, ref] of constants) values[name] = { name, shape: [...ref.dims], dtype: ref.dtype };
+  const orderedNodes = order.map((i) => nodes[i]!);
+  inferOrDeclare(cx, g, orderedNodes, values, consts, defaultOpset, opts.inferShapes !== false);
+  const outputs: TensorInfo[] = g.outputs.map((vi) => {
+    const v = values[vi.name];
+    if (!producedBy.has(vi.name)) cx.warnings.push(`graph output '${vi.name}' is not produced by any node, initializer or input`);
+    return { name: vi.name, shape: v?.shape ?? vi.shape, dtype: v?.dtype ?? vi.dtype };
+  });
+
+  const graph: GraphModel = { kind: 'onnx', name: g.name, nodes: orderedNodes, inputs, outputs, values };
+  return {
+    file,
+    fileSize: f.size,
+    irVersion,
+    producerName: raw.producerName,
+    producerVersion: raw.producerVersion,
+    opsetImports,
+    defaultOpset,
+    unknownDomains,
+    metadata: raw.metadata,
+    graph,
+    initializers,
+    constants,
+    paramCount,
+    paramBytes,
+    subgraphs,
+    externalDataFiles,
+    warnings: cx.warnings,
+    readTensor: (name, o) => readTensorWith(name, o?.maxBytes ?? DEFAULT_READ_MAX),
+  };
+}
+
+/** IR and opset versions against the supported ranges (warnings), and the domains in use. */
+function checkVersions(cx: BuildContext, irVersion: number, imports: { domain: string; version: number }[]) {
+  if (irVersion < SUPPORTED_IR.min || irVersion > SUPPORTED_IR.max) {
+    cx.warnings.push(`ir_version ${irVersion} is outside the supported range ${SUPPORTED_IR.min} to ${SUPPORTED_IR.max}`);
+  }
+  const opsetImports = imports.map((o) => ({ domain: o.domain === 'ai.onnx' ? '' : o.domain, version: o.version }));
+  const defaultOpset = opsetImports.find((o) => o.domain === '')?.version;
+  if (defaultOpset === undefined) cx.warnings.push('no ai.onnx opset_import: the operator versions are unknown');
+  else if (defaultOpset < SUPPORTED_OPSET.min || defaultOpset > SUPPORTED_OPSET.max) {
+    cx.warnings.push(`ai.onnx opset ${defaultOpset} is outside the supported range ${SUPPORTED_OPSET.min} to ${SUPPORTED_OPSET.max}`);
+  }
+  return { opsetImports, defaultOpset, domains: new Set<string>(opsetImports.map((o) => o.domain)) };
+}
+
+/** Where a tensor's bytes are (inline, typed fields, external), checked against its dims; external ones are remembered for the stat. */
+function toRef(cx: BuildContext, t: RawTensor, name: string): TensorRef {
+  const { file } = cx;
+  const dtype = dtypeName(t.dataType);
+  const n = numel(t.dims);
+  let byteLength = Math.ceil(n * dtypeBytes(t.dataType));
+  if (t.dataLocation === 1) {
+    const ext = t.external ?? {};
+    const location = ext.location;
+    if (!location) throw new HailoError('EXTERNAL_DATA_INVALID', `${file}: ${t.where}: data_location is EXTERNAL but external_data has no 'location'`, { file });
+    const offset = ext.offset !== undefined ? Number(ext.offset) : 0;
+    const length = ext.length !== undefined ? Number(ext.length) : byteLength;
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+      throw new HailoError('EXTERNAL_DATA_INVALID', `${file}: ${t.where}: external_data offset '${ext.offset}' / length '${ext.length}' are not valid byte counts`, { file });
+    }
+    if (dtypeBytes(t.dataType) > 0 && length !== byteLength) {
+      throw new HailoError('EXTERNAL_DATA_INVALID', `${file}: ${t.where}: external_data length ${length}, but dims [${t.dims.join(', ')}] of ${dtype} need ${byteLength}`, { file });
+    }
+    byteLength = length;
+    const ref: TensorRef = { name, dtype, dims: t.dims, byteLength, location: { kind: 'external', file: checkLocation(file, cx.dir, location, t.where), offset, length } };
+    cx.externals.push({ ref, raw: t });
+    return ref;
+  }
+  if (t.raw) return { name, dtype, dims: t.dims, byteLength: t.raw.length, location: { kind: 'inline', offset: t.raw.offset } };
+  if (t.typed) return { name, dtype, dims: t.dims, byteLength, location: { kind: 'raw-fields', messageOffset: t.messageOffset, messageLength: t.messageLength } };
+  if (n === 0) return { name, dtype, dims: t.dims, byteLength: 0, location: { kind: 'inline', offset: t.messageOffset } };
+  throw new HailoError('MODEL_INVALID', `${file}: ${t.where}: dims [${t.dims.join(', ')}] but no data (no raw_data, typed data or external data)`, { file });
+}
+
+function collectInitializers(cx: BuildContext, g: RawGraph) {
+  const { file } = cx;
   const initializers = new Map<string, TensorRef>();
   let paramCount = 0;
   let paramBytes = 0;
   for (const t of g.initializers) {
     if (!t.name) throw new HailoError('MODEL_INVALID', `${file}: ${t.where} has no name`, { file });
     if (initializers.has(t.name)) throw new HailoError('MODEL_INVALID', `${file}: ${t.where}: initializer name '${t.name}' is used twice`, { file });
-    const ref = toRef(t, t.name);
+    const ref = toRef(cx, t, t.name);
     initializers.set(t.name, ref);
     paramCount += numel(t.dims);
     paramBytes += ref.byteLength;
   }
-  if (g.sparseInitializers) warnings.push(`${g.sparseInitializers} sparse initializer(s) are not read (their parameters are not counted)`);
+  if (g.sparseInitializers) cx.warnings.push(`${g.sparseInitializers} sparse initializer(s) are not read (their parameters are not counted)`);
+  return { initializers, paramCount, paramBytes };
+}
 
-  // nodes
+/** Graph nodes with unique ids (names first, duplicates suffixed, then generated ids), Constant outputs, subgraphs. */
+function buildNodes(cx: BuildContext, g: RawGraph, domains: Set<string>) {
+  const { file } = cx;
   const constants = new Map<string, TensorRef>();
   const nodes: GraphNode[] = [];
   const usedIds = new Set<string>();
   const subgraphs: SubgraphInfo[] = [];
   const duplicateNames: string[] = [];
   const smallAttrTensors: { summary: { values?: number[] }; t: RawTensor }[] = [];
-  // node ids: names first (duplicates get a suffix), then generated ones for unnamed nodes
   const uniqueId = (base: string) => {
     let id = base;
     for (let k = 1; usedIds.has(id); k++) id = `${base}_${k}`;
@@ -138,34 +210,38 @@ async function build(file: string, f: RandomAccessFile, fsys: ModelFileSystem, i
       if (a.t && j && a.t.dataLocation !== 1 && a.t.dataType !== 8 && numel(a.t.dims) <= SMALL_ATTR_TENSOR) smallAttrTensors.push({ summary: j as { values?: number[] }, t: a.t });
       collectSubgraphs(a, id, n.op, subgraphs);
     }
-    if (n.op === 'Constant' && (!n.domain || n.domain === 'ai.onnx') && n.outputs[0]) {
-      const out = n.outputs[0];
-      for (const a of n.attrs) {
-        if (a.name === 'value' && a.t) constants.set(out, toRef(a.t, out));
-        else if (a.name === 'value_int' && a.i !== undefined) constants.set(out, literal(out, 'int64', [], [a.i]));
-        else if (a.name === 'value_ints') constants.set(out, literal(out, 'int64', [a.ints.length], a.ints));
-        else if (a.name === 'value_float' && a.f !== undefined) constants.set(out, literal(out, 'float32', [], [a.f]));
-        else if (a.name === 'value_floats') constants.set(out, literal(out, 'float32', [a.floats.length], a.floats));
-      }
-    }
+    if (n.op === 'Constant' && (!n.domain || n.domain === 'ai.onnx') && n.outputs[0]) constantValue(cx, n.attrs, n.outputs[0], constants);
     nodes.push({ id, op: n.op, domain: n.domain === 'ai.onnx' ? '' : n.domain, scope: scopeFromNodeName(n.name), inputs: n.inputs, outputs: n.outputs, attrs });
   });
-  if (duplicateNames.length) warnings.push(`node names used more than once (made unique with a suffix): ${[...new Set(duplicateNames)].slice(0, 10).join(', ')}`);
-  const unknownDomains = [...domains].filter((d) => !KNOWN_DOMAINS.has(d)).sort();
-  // tensors inside subgraphs (If/Loop/Scan bodies) and attribute tensor lists: their external data is checked like the main graph's
-  const walk = (gr: RawGraph, top: boolean) => {
-    if (!top) for (const t of gr.initializers) if (t.dataLocation === 1) toRef(t, t.name);
-    for (const n of gr.nodes) {
-      for (const a of n.attrs) {
-        if (!top && a.t?.dataLocation === 1) toRef(a.t, a.t.name || a.name);
-        for (const t of a.tensors) if (t.dataLocation === 1) toRef(t, t.name || a.name);
-        for (const sub of [...(a.g ? [a.g] : []), ...a.graphs]) walk(sub, false);
-      }
-    }
-  };
-  walk(g, true);
+  if (duplicateNames.length) cx.warnings.push(`node names used more than once (made unique with a suffix): ${[...new Set(duplicateNames)].slice(0, 10).join(', ')}`);
+  return { nodes, constants, subgraphs, smallAttrTensors };
+}
 
-  // values: every name must be produced once (SSA), by a graph input, an initializer or a node
+function constantValue(cx: BuildContext, attrs: RawAttr[], out: string, constants: Map<string, TensorRef>): void {
+  for (const a of attrs) {
+    if (a.name === 'value' && a.t) constants.set(out, toRef(cx, a.t, out));
+    else if (a.name === 'value_int' && a.i !== undefined) constants.set(out, literal(out, 'int64', [], [a.i]));
+    else if (a.name === 'value_ints') constants.set(out, literal(out, 'int64', [a.ints.length], a.ints));
+    else if (a.name === 'value_float' && a.f !== undefined) constants.set(out, literal(out, 'float32', [], [a.f]));
+    else if (a.name === 'value_floats') constants.set(out, literal(out, 'float32', [a.floats.length], a.floats));
+  }
+}
+
+/** Tensors inside subgraphs (If/Loop/Scan bodies) and attribute tensor lists: their external data is checked like the main graph's. */
+function checkNestedExternals(cx: BuildContext, gr: RawGraph, top: boolean): void {
+  if (!top) for (const t of gr.initializers) if (t.dataLocation === 1) toRef(cx, t, t.name);
+  for (const n of gr.nodes) {
+    for (const a of n.attrs) {
+      if (!top && a.t?.dataLocation === 1) toRef(cx, a.t, a.t.name || a.name);
+      for (const t of a.tensors) if (t.dataLocation === 1) toRef(cx, t, t.name || a.name);
+      for (const sub of [...(a.g ? [a.g] : []), ...a.graphs]) checkNestedExternals(cx, sub, false);
+    }
+  }
+}
+
+/** Every name must be produced once (SSA), by a graph input, an initializer or a node. */
+function produceValues(cx: BuildContext, g: RawGraph, initializers: Map<string, TensorRef>, nodes: GraphNode[]) {
+  const { file } = cx;
   const values: GraphModel['values'] = {};
   const producedBy = new Map<string, string>();
   const produce = (name: string, by: string) => {
@@ -189,72 +265,37 @@ async function build(file: string, f: RandomAccessFile, fsys: ModelFileSystem, i
     values[vi.name] = { ...info };
   }
   for (const n of nodes) for (const o of n.outputs) if (o) produce(o, `node '${n.id}' (${n.op})`);
+  return { values, producedBy, inputs };
+}
 
-  const order = topoOrder(file, nodes, producedBy);
-  throwIfAborted(opts.signal);
-
+function reportMissingValues(cx: BuildContext, nodes: GraphNode[], producedBy: Map<string, string>): void {
   const missing = new Set<string>();
   for (const n of nodes) for (const i of n.inputs) if (i && !producedBy.has(i)) missing.add(`'${i}' (input of ${n.id})`);
-  if (missing.size) warnings.push(`values used but never produced: ${[...missing].slice(0, 10).join(', ')}${missing.size > 10 ? ` and ${missing.size - 10} more` : ''}`);
+  if (missing.size) cx.warnings.push(`values used but never produced: ${[...missing].slice(0, 10).join(', ')}${missing.size > 10 ? ` and ${missing.size - 10} more` : ''}`);
+}
 
-  // external data: locations already checked to stay inside the folder; now stat, never read
-  const externalDataFiles = await checkExternalFiles(file, dir, externals, fsys);
-
-  const readTensorWith = async (name: string, maxBytes: number, handle?: RandomAccessFile): Promise<TensorData> => {
-    const ref = initializers.get(name) ?? constants.get(name);
-    if (!ref) throw new HailoError('INVALID_ARGUMENT', `${file}: no initializer or constant named '${name}'`, { file });
-    if (ref.byteLength > maxBytes) throw new HailoError('INVALID_ARGUMENT', `${file}: tensor '${name}' has ${ref.byteLength} bytes, more than the ${maxBytes} asked for`, { file });
-    return loadTensor(ref, file, fsys, handle);
-  };
-
-  // small constants decoded now so Reshape/Pad/Slice... shapes can be inferred
+/** Small constants decoded now so Reshape/Pad/Slice... shapes can be inferred. */
+async function decodeSmallConstants(initializers: Map<string, TensorRef>, constants: Map<string, TensorRef>, read: (name: string) => Promise<TensorData>): Promise<Map<string, ConstValue>> {
   const consts = new Map<string, ConstValue>();
   for (const [name, ref] of [...initializers, ...constants]) {
     const n = numel(ref.dims);
     // integers (shape vectors, axes, pads) and tiny float tensors (Resize scales); never half floats, whose bits are not values
     const small = (INTEGER_DTYPES.has(ref.dtype) && ref.byteLength <= EAGER_CONST_BYTES) || (n <= 64 && (ref.dtype === 'float32' || ref.dtype === 'float64'));
     if (!small || ref.location.kind === 'external') continue;
-    consts.set(name, { dtype: ref.dtype, dims: ref.dims, data: toNumbers(await readTensorWith(name, EAGER_CONST_BYTES, f)) });
+    consts.set(name, { dtype: ref.dtype, dims: ref.dims, data: toNumbers(await read(name)) });
   }
-  // tiny attribute tensors (Constant values, ConstantOfShape fill values) are shown with their values
-  for (const { summary, t } of smallAttrTensors) summary.values = toNumbers(await loadTensor(toRef(t, t.name || 'attribute'), file, fsys, f));
+  return consts;
+}
 
-  for (const [name, ref] of constants) values[name] = { name, shape: [...ref.dims], dtype: ref.dtype };
+/** Shapes inferred (warnings for what cannot be), or, when inference is off, as declared in the file. */
+function inferOrDeclare(cx: BuildContext, g: RawGraph, orderedNodes: GraphNode[], values: GraphModel['values'], consts: Map<string, ConstValue>, opset: number | undefined, infer: boolean): void {
   const declared = new Map<string, { shape: TensorInfo['shape']; dtype: string | undefined }>();
   for (const vi of [...g.valueInfo, ...g.outputs]) declared.set(vi.name, { shape: vi.shape, dtype: vi.dtype });
-  const orderedNodes = order.map((i) => nodes[i]!);
-  if (opts.inferShapes !== false) {
-    warnings.push(...inferShapes({ nodes: orderedNodes, opset: defaultOpset, values, declared, consts }));
+  if (infer) {
+    cx.warnings.push(...inferShapes({ nodes: orderedNodes, opset, values, declared, consts }));
   } else {
-    for (const n of nodes) for (const o of n.outputs) if (o && !values[o]) values[o] = { name: o, shape: declared.get(o)?.shape, dtype: declared.get(o)?.dtype };
+    for (const n of orderedNodes) for (const o of n.outputs) if (o && !values[o]) values[o] = { name: o, shape: declared.get(o)?.shape, dtype: declared.get(o)?.dtype };
   }
-  const outputs: TensorInfo[] = g.outputs.map((vi) => {
-    const v = values[vi.name];
-    if (!producedBy.has(vi.name)) warnings.push(`graph output '${vi.name}' is not produced by any node, initializer or input`);
-    return { name: vi.name, shape: v?.shape ?? vi.shape, dtype: v?.dtype ?? vi.dtype };
-  });
-
-  const graph: GraphModel = { kind: 'onnx', name: g.name, nodes: orderedNodes, inputs, outputs, values };
-  return {
-    file,
-    fileSize: f.size,
-    irVersion,
-    producerName: raw.producerName,
-    producerVersion: raw.producerVersion,
-    opsetImports,
-    defaultOpset,
-    unknownDomains,
-    metadata: raw.metadata,
-    graph,
-    initializers,
-    constants,
-    paramCount,
-    paramBytes,
-    subgraphs,
-    externalDataFiles,
-    warnings,
-    readTensor: (name, o) => readTensorWith(name, o?.maxBytes ?? DEFAULT_READ_MAX),
-  };
 }
 
 function literal(name: string, dtype: string, dims: number[], values: number[]): TensorRef {

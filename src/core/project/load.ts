@@ -2,6 +2,7 @@ import * as jsonc from 'jsonc-parser';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { HailoError } from '../errors';
+import { checkJsonShape } from '../limits';
 import { ProjectFile, type Model } from './schema';
 
 /** A problem in the project file, located by JSON path and by character offsets. */
@@ -44,6 +45,9 @@ const PARSE_ERROR_TEXT: Record<number, string> = {
 
 /** Parse and validate project file text (JSONC: comments and trailing commas allowed). */
 export function parseProjectText(text: string, file: string): ParsedProject {
+  // the JSONC parser and the validator recurse: nesting is bounded before either runs
+  const shape = checkJsonShape(text, { comments: true });
+  if (shape) return { file, project: undefined, problems: [{ message: `JSON ${shape.message}; not a project file`, path: [], offset: shape.offset, length: 1, severity: 'error' }], text };
   const errors: jsonc.ParseError[] = [];
   const root = jsonc.parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   const problems: ProjectProblem[] = errors.map((e) => ({
@@ -127,16 +131,26 @@ export async function requireProject(file: string): Promise<{ project: ProjectFi
   return { project: parsed.project, root: path.dirname(file) };
 }
 
+/** Line starts of the last text asked about: many problems in one file cost one pass, not one pass each. */
+let lineCache: { text: string; starts: number[] } | undefined;
+
+/** "line:column" (1-based) of a character offset, by binary search over a line index. */
 export function lineOf(text: string, offset: number): string {
-  let line = 1;
-  let col = 1;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      col = 1;
-    } else col++;
+  if (lineCache?.text !== text) {
+    const starts = [0];
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+    lineCache = { text, starts };
   }
-  return `${line}:${col}`;
+  const { starts } = lineCache;
+  const at = Math.max(0, Math.min(offset, text.length));
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return `${lo + 1}:${at - starts[lo]! + 1}`;
 }
 
 export function findModel(project: ProjectFile, name: string | undefined): Model {

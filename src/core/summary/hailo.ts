@@ -12,7 +12,13 @@ import type { Summarized, SummarizeOptions } from './summarize';
  */
 
 export async function summarizeHailo(file: string, opts: SummarizeOptions = {}): Promise<Summarized> {
-  const { hn, har } = await openHnOrHar(file, opts.signal ? { signal: opts.signal } : {});
+  const l = opts.limits ?? {};
+  const { hn, har } = await openHnOrHar(file, {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(l.maxJsonBytes !== undefined ? { maxMemberBytes: l.maxJsonBytes } : {}),
+    ...(l.maxInflatedBytes !== undefined ? { maxInflatedBytes: l.maxInflatedBytes } : {}),
+    ...(l.maxCompressionRatio !== undefined ? { maxCompressionRatio: l.maxCompressionRatio } : {}),
+  });
   const facts: { key: string; value: string }[] = [];
   if (har) {
     facts.push({ key: 'Archive', value: `HAR (tar${har.gzip ? ', gzip' : ''}), ${har.members.length} member(s)` });

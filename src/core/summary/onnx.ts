@@ -11,7 +11,7 @@ function formatCount(n: number): string {
 
 /** The ONNX summary: reads the model, lints it, and reports both. */
 export const summarizeOnnx: Summarizer = async (file, opts) => {
-  const r = await lintOnnxFile(file, opts);
+  const r = await lintOnnxFile(file, { ...opts, ...(opts.limits?.maxOnnxNodes !== undefined ? { maxNodes: opts.limits.maxOnnxNodes } : {}) });
   const m = r.model;
   const facts: { key: string; value: string }[] = [
     { key: 'File size', value: formatBytes(m.fileSize) },

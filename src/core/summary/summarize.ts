@@ -4,6 +4,7 @@ import type { ModelSummary } from '../protocol/modelEditor';
 import type { Finding } from '../finding';
 import { summarizeHailo } from './hailo';
 import { summarizeOnnx } from './onnx';
+import type { ReaderLimits } from '../limits';
 
 /**
  * What the model editor shows for a model file, whatever its kind: one summarizer per kind, in
@@ -15,6 +16,8 @@ export interface SummarizeOptions {
   projectFile?: string;
   modelName?: string;
   signal?: AbortSignal;
+  /** Reader limits raised by settings (src/core/limits.ts). */
+  limits?: ReaderLimits;
 }
 
 export interface Summarized {
