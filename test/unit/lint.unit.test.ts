@@ -232,13 +232,16 @@ describe('lint: transformer rules on a Whisper-style encoder', () => {
     assert.equal(only(d, 'HW016').length, 0, 'ReduceMean over the channel axis');
   });
 
-  it('lints a 12-block whisper-small-sized graph in well under 100 ms', () => {
-    const big = toyEncoder({ blocks: 12, width: 768, heads: 12 }).model();
-    lintModel(big, opts);
-    const t0 = performance.now();
-    lintModel(big, opts);
-    const ms = performance.now() - t0;
-    assert.ok(ms < 100, `${ms.toFixed(1)} ms`);
+  // Its speed is measured by `npm run bench` (test/bench/onnx.bench.ts), not here.
+  it('a 12-block whisper-small-sized graph gets the findings of a 3-block one: grouped per pattern, not one per block', () => {
+    const count = (blocks: number) => {
+      const c = new Map<string, number>();
+      for (const f of lintModel(toyEncoder({ blocks, width: 768, heads: 12 }).model(), opts)) c.set(f.code, (c.get(f.code) ?? 0) + 1);
+      return [...c].sort(([a], [b]) => a.localeCompare(b));
+    };
+    const small = count(3);
+    assert.ok(small.length > 3, JSON.stringify(small));
+    assert.deepEqual(count(12), small);
   });
 });
 
