@@ -11,6 +11,13 @@
 export type CommandCategory = 'model' | 'quantization' | 'compiler';
 
 /**
+ * The DFC release the table was last checked against: Hailo Model Zoo v2.18 ships with DFC 3.33.
+ * Hints about commands, keywords and values the table does not know name it. Where each entry was
+ * seen (file and release) is in provenance.json beside this file.
+ */
+export const TABLE_DFC_VERSION = '3.33';
+
+/**
  * What a value must look like:
  * - layers: a layer name, a list of names or a `{pattern}`
  * - layer: a single layer name
@@ -463,6 +470,7 @@ const COMMANDS: CommandSpec[] = [
       any('berkitizer_min_size', 'Minimum partition size.'),
       any('berkitizer_bucket_size', 'Partition bucket size.'),
       sw('allow_auto_merge_in_multicontext', 'Merge layers automatically in multi-context networks.'),
+      num('buckets_equality_threshold', 'How equal bucket partitions must be.'),
     ],
     closed: false,
   },
@@ -474,8 +482,8 @@ const COMMANDS: CommandSpec[] = [
     assignment: 'never',
     positional: [],
     params: [
-      int('timeout', 'Allocator timeout in seconds.'),
-      int('cluster_timeout', 'Per-cluster timeout in seconds.'),
+      int('timeout', 'Allocator timeout: seconds, or a duration such as `30m` or `2h`.'),
+      int('cluster_timeout', 'Per-cluster timeout: seconds, or a duration.'),
       int('splitter_timeout', 'Splitter timeout in seconds.'),
       sw('automatic_ddr', 'Move buffers to DDR automatically.'),
       sw('automatic_reshapes', 'Insert reshapes automatically.'),
@@ -492,10 +500,10 @@ const COMMANDS: CommandSpec[] = [
       sw('automatic_l4_portals', 'Insert L4 portals automatically.'),
       int('automatic_l4_portals_l3_cuts_threshold', 'L3 cuts above which L4 portals are used.'),
       sw('defuse_by_validator', 'Let the validator defuse layers.'),
-      sw('enable_axis_upsize', 'Allow axis upsizing.'),
+      { name: 'enable_axis_upsize', kind: 'switch', values: [...SWITCH, 'bottleneck_fps'], doc: 'Allow axis upsizing.' },
       sw('enable_collapser', 'Collapse layers.'),
       sw('enable_defuse_with_slack', 'Defuse when there is slack.'),
-      sw('enable_fixer', 'Run the allocation fixer.'),
+      { name: 'enable_fixer', kind: 'switch', values: [...SWITCH, 'max_adjcents'], doc: 'Run the allocation fixer (`max_adjcents` in transformer scripts).' },
       sw('enable_swapper', 'Run the swapper.'),
       int('max_auto_merge_depth', 'Maximum automatic merge depth.'),
       sw('validate', 'Validate the allocation.'),
@@ -509,6 +517,16 @@ const COMMANDS: CommandSpec[] = [
       sw('enable_muxer', 'Use the muxer.'),
       int('ppu_reshape_slack', 'PPU reshape slack.'),
       sw('optimize_pipeline_stoppage', 'Optimize pipeline stoppage.'),
+      sw('disable_row_per_cut', 'Do not use row-per-cut output buffers.'),
+      num('merge_max_layer_utilization', 'Maximum utilization of a merged layer.'),
+      sw('force_map_on_mirror', 'Force mapping on the mirrored cluster layout.'),
+      int('input_layer_max_successors', 'Successors an input layer may feed directly.'),
+      sw('enable_automatic_features_chunks', 'Split features into chunks automatically.'),
+      sw('enable_automatic_join', 'Join layers automatically.'),
+      sw('enable_single_buffer_for_feasibility', 'Use a single buffer in the feasibility check.'),
+      num('fps_ratio_impact', 'Weight of the frame-rate ratio in allocation decisions.'),
+      sw('run_format_fixer', 'Run the format fixer.'),
+      sw('spatial_defuse_legacy', 'Use the older spatial defuse.'),
     ],
     closed: false,
   },
@@ -516,9 +534,10 @@ const COMMANDS: CommandSpec[] = [
     name: 'compilation_param',
     category: 'compiler',
     signature: 'compilation_param(layer, key=value, ...)',
-    doc: 'Per-layer compiler settings (sub-clusters, 16x4 mode, buffers). Mostly written by the compiler into its generated script; hand-written scripts use it sparingly.',
+    doc: 'Per-layer compiler settings (sub-clusters, 16x4 mode, buffers). Mostly written by the compiler into its generated script; hand-written scripts use it sparingly. Called on a context (`context_0.compilation_param(fps=330.0)`) it applies to that context.',
     assignment: 'never',
-    positional: [{ name: 'layers', kind: 'layers', doc: 'A layer, a list or a pattern (`{*}`).' }],
+    method: true,
+    positional: [{ name: 'layers', kind: 'layers', optional: true, doc: 'A layer, a list or a pattern (`{*}`).' }],
     params: [
       any('resources_allocation_strategy', 'e.g. `manual_scs_selection`.'),
       int('number_of_subclusters', 'Sub-clusters for the layer (0 in generated scripts for layers without compute).'),
@@ -552,7 +571,11 @@ const COMMANDS: CommandSpec[] = [
       { name: 'layer', kind: 'layer', doc: 'Layer to split.' },
       { name: 'count', kind: 'int', doc: 'Number of parts.' },
     ],
-    params: [{ name: 'defuse_type', kind: 'enum', values: ['SPATIAL', 'NMS', 'SUPER_DECONV', 'SPATIAL_RESHAPE', 'INPUT_FEATURES', 'COMPUTE_LANES'], closed: false, doc: 'How the layer is split.' }],
+    params: [
+      { name: 'defuse_type', kind: 'enum', values: ['SPATIAL', 'NMS', 'SUPER_DECONV', 'SPATIAL_RESHAPE', 'INPUT_FEATURES', 'COMPUTE_LANES', 'SUPER_DW', 'EW_MULT_ON_MAC'], closed: false, doc: 'How the layer is split.' },
+      { name: 'splitter', kind: 'bool', values: ['True', 'False'], doc: 'Add a width splitter (`_ws`) in front of the parts.' },
+      { name: 'axis', kind: 'enum', values: ['FEATURES'], closed: false, doc: 'Axis of a COMPUTE_LANES split.' },
+    ],
     compilerNames: true,
   },
   {
@@ -593,6 +616,17 @@ const COMMANDS: CommandSpec[] = [
     compilerNames: true,
   },
   {
+    name: 'l4_portal',
+    category: 'compiler',
+    signature: 'name = l4_portal(source, destination)',
+    doc: 'Connects two layers through a portal in L4 memory.',
+    assignment: 'expected',
+    positional: [{ name: 'layers', kind: 'layer', doc: 'Source and destination layers.' }],
+    variadic: true,
+    params: [],
+    compilerNames: true,
+  },
+  {
     name: 'portal',
     category: 'compiler',
     signature: 'name = portal(a, b)',
@@ -621,7 +655,7 @@ const COMMANDS: CommandSpec[] = [
     doc: 'Splits a layer\'s output by shape (for example by features) among other layers.',
     assignment: 'expected',
     positional: [
-      { name: 'mode', kind: 'enum', values: ['SPLIT_FEATURES'], closed: false, doc: 'How to split.' },
+      { name: 'mode', kind: 'enum', values: ['SPLIT_FEATURES', 'SPLIT_WIDTH'], closed: false, doc: 'How to split.' },
       { name: 'source', kind: 'layer', doc: 'Layer to split.' },
       { name: 'destinations', kind: 'layers', doc: 'Receiving layers.' },
     ],
@@ -721,7 +755,16 @@ const COMMANDS: CommandSpec[] = [
     doc: 'Options of the generated HEF, e.g. `share_config=enabled`, `dma_engine_count=2`.',
     assignment: 'never',
     positional: [],
-    params: [sw('share_config', 'Share configuration between contexts.'), int('dma_engine_count', 'DMA engines.', 1)],
+    params: [
+      sw('share_config', 'Share configuration between contexts.'),
+      int('dma_engine_count', 'DMA engines.', 1),
+      int('cfg_channel_count', 'Configuration channels.', 1),
+      sw('enable_csm_crc', 'CRC on the configuration stream.'),
+      sw('enable_ko', 'Enable KO.'),
+      sw('enable_lcu_from_sequencer', 'Drive LCUs from the sequencer.'),
+      sw('enable_self_reset_optimization', 'Self-reset optimization.'),
+      sw('strict_runtime_versioning', 'Require a matching runtime version.'),
+    ],
   },
   {
     name: 'platform_param',
@@ -748,7 +791,7 @@ const COMMANDS: CommandSpec[] = [
     doc: 'Options of automatic spatial reshapes.',
     assignment: 'never',
     positional: [],
-    params: [],
+    params: [num('buffer_size_factor', 'Buffer size factor.')],
   },
 ];
 

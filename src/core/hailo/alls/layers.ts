@@ -121,7 +121,7 @@ export class LayerIndex {
 
   /** Layers matching a `{pattern}` body (glob: `*`, `?`, `[0-9]` classes); scoped patterns match scoped names. */
   match(pattern: string): CatalogLayer[] {
-    const re = globToRegExp(pattern);
+    const re = compileGlob(pattern);
     const scoped = pattern.includes('/');
     return this.catalog.layers.filter((l) => re.test(scoped ? l.scopedName : l.name));
   }
@@ -138,29 +138,87 @@ export class LayerIndex {
   }
 }
 
-/** Translate a layer pattern to a regular expression anchored at both ends. */
-export function globToRegExp(glob: string): RegExp {
-  let out = '';
+type GlobPart = { kind: 'char'; c: string } | { kind: 'any' } | { kind: 'star' } | { kind: 'class'; negated: boolean; ranges: [number, number][] };
+
+/** A compiled layer pattern. */
+export interface Glob {
+  readonly source: string;
+  /** Whether the whole name matches. */
+  test(name: string): boolean;
+}
+
+/**
+ * Compile a layer pattern (`*`, `?`, `[0-9]` and `[!1]` classes; anything else literal). Matching
+ * uses no regular expression and never backtracks further than the last `*`: at most
+ * O(pattern x name) steps, so a pattern of a thousand `*` against long names stays fast where a
+ * backtracking regex would not finish.
+ */
+export function compileGlob(glob: string): Glob {
+  const parts: GlobPart[] = [];
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
-    if (c === '*') out += '.*';
-    else if (c === '?') out += '.';
+    if (c === '*') {
+      if (parts[parts.length - 1]?.kind !== 'star') parts.push({ kind: 'star' });
+    } else if (c === '?') parts.push({ kind: 'any' });
     else if (c === '[') {
       const close = glob.indexOf(']', i + 1);
-      if (close < 0) out += '\\[';
+      if (close < 0) parts.push({ kind: 'char', c });
       else {
         let body = glob.slice(i + 1, close);
-        if (body.startsWith('!')) body = `^${body.slice(1)}`;
-        out += `[${body.replace(/\\/g, '\\\\')}]`;
+        const negated = body.startsWith('!') || body.startsWith('^');
+        if (negated) body = body.slice(1);
+        const ranges: [number, number][] = [];
+        for (let k = 0; k < body.length; k++) {
+          const lo = body.charCodeAt(k);
+          if (body[k + 1] === '-' && k + 2 < body.length) {
+            ranges.push([lo, body.charCodeAt(k + 2)]);
+            k += 2;
+          } else ranges.push([lo, lo]);
+        }
+        parts.push({ kind: 'class', negated, ranges });
         i = close;
       }
-    } else out += c.replace(/[.+^${}()|\\/-]/g, '\\$&');
+    } else parts.push({ kind: 'char', c });
   }
-  try {
-    return new RegExp(`^${out}$`);
-  } catch {
-    return new RegExp(`^${glob.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')}$`);
-  }
+  const one = (p: GlobPart, ch: string): boolean => {
+    switch (p.kind) {
+      case 'char':
+        return p.c === ch;
+      case 'any':
+        return true;
+      case 'class': {
+        const code = ch.charCodeAt(0);
+        const hit = p.ranges.some(([lo, hi]) => code >= lo && code <= hi);
+        return hit !== p.negated;
+      }
+      default:
+        return false;
+    }
+  };
+  return {
+    source: glob,
+    test(name: string): boolean {
+      let p = 0;
+      let n = 0;
+      let starP = -1;
+      let starN = 0;
+      while (n < name.length) {
+        const part = parts[p];
+        if (part && part.kind !== 'star' && one(part, name[n]!)) {
+          p++;
+          n++;
+        } else if (part?.kind === 'star') {
+          starP = p++;
+          starN = n;
+        } else if (starP >= 0) {
+          p = starP + 1;
+          n = ++starN;
+        } else return false;
+      }
+      while (parts[p]?.kind === 'star') p++;
+      return p === parts.length;
+    },
+  };
 }
 
 /** Markdown for a layer hover or completion item: type, ONNX nodes, Python line. */
