@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadLayerCatalog } from '../../src/core/hailo/alls/catalog';
-import { allCommands, commandSpec } from '../../src/core/hailo/alls/commands';
+import { allCommands, commandSpec, provenanceOf, tableKeys } from '../../src/core/hailo/alls/commands';
 import { layerCatalogFromGraph, LayerIndex, compileGlob, type LayerCatalog } from '../../src/core/hailo/alls/layers';
 import { lineColumn, parseScript, tokenize } from '../../src/core/hailo/alls/parser';
 import { validateText, type AllsFinding } from '../../src/core/hailo/alls/validate';
@@ -182,6 +182,16 @@ describe('alls command table', () => {
       const keys = [...c.params.map((p) => p.name), ...(c.sections ?? []).flatMap((s) => s.params.map((p) => `${s.name}.${p.name}`))];
       assert.equal(new Set(keys).size, keys.length, `${c.name} lists a keyword twice`);
     }
+  });
+
+  it('says for every command, section and keyword where it was seen (file and release), and nothing more', () => {
+    const keys = tableKeys();
+    const missing = keys.filter((k) => !provenanceOf(k));
+    assert.deepEqual(missing, [], 'run scripts/alls-provenance.ts after extending the table');
+    const data = JSON.parse(fs.readFileSync(path.join(root, 'src', 'core', 'hailo', 'alls', 'provenance.json'), 'utf8')) as { entries: Record<string, { file: string; release: string }> };
+    assert.deepEqual(Object.keys(data.entries).filter((k) => !keys.includes(k)), [], 'provenance of entries the table no longer has');
+    for (const k of keys) assert.ok(provenanceOf(k)!.file && provenanceOf(k)!.release, k);
+    assert.match(provenanceOf('l4_portal')!.file, /hailo_model_zoo\/cfg\/alls\//);
   });
 
   it('marks normalization as needing an assignment', () => {

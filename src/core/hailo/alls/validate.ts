@@ -2,7 +2,7 @@ import type { Finding, Severity } from '../../analysis/finding';
 import { commandSpec, allCommands, paramsFor, positionalFor, TABLE_DFC_VERSION, type CommandSpec, type ParamSpec, type PositionalSpec, type ValueKind } from './commands';
 import { compileGlob, LayerIndex, type LayerCatalog } from './layers';
 import { flattenValues, parseScript, type Script, type Span, type Statement, type Value } from './parser';
-import { didYouMean, suggest, editDistance } from './suggest';
+import { didYouMean, suggest } from './suggest';
 
 /**
  * Validation of a model script. Severities follow how sure the evidence is:
