@@ -35,7 +35,7 @@ export interface Span {
 export type TokenKind = 'name' | 'number' | 'duration' | 'string' | 'pattern' | 'punct' | 'comment' | 'newline' | 'invalid';
 
 /** Lines longer than this are reported and skipped (generated scripts stay under a few kB per line). */
-export const MAX_LINE_LENGTH = 256 * 1024;
+export const MAX_LINE_LENGTH = 1024 * 1024;
 /** Lists and mappings nested deeper than this are a syntax error (real scripts nest at most 2). */
 export const MAX_NESTING_DEPTH = 64;
 

@@ -286,7 +286,6 @@ class Validator {
       case 'layers': {
         const items = v.kind === 'list' ? v.items : v.kind === 'mapping' ? flattenValues(v) : [v];
         for (const it of items) {
-          if (this.full) return; // past the cap: no lookups (and no suggestions) for findings nobody sees
           if (it.kind === 'name') this.checkLayer(cmd, it.text, it);
           else if (it.kind === 'pattern') {
             if (kind === 'layer' && cmd.name !== 'compilation_param') unseen(`${what} expects one layer name, not a pattern.`, it);
@@ -331,6 +330,11 @@ class Validator {
     }
     if (cmd.compilerNames) return;
     if (this.defined.has(ref)) return;
+    if (this.full) {
+      // past the cap the finding is only counted: a cheap lookup, no suggestions
+      if (!this.index.get(ref)) this.add(ALLS_CODES.unknownLayer, 'error', '', at);
+      return;
+    }
     if (scope && this.defined.has(ref.slice(slash + 1)) && (this.index.scopes.has(scope) || this.scriptScopes.has(scope))) return;
     const r = this.index.resolve(ref, this.scriptScopes);
     const origin = this.index.catalog.origin ? ` of ${this.index.catalog.origin}` : '';
