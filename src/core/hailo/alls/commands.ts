@@ -327,6 +327,11 @@ const COMMANDS: CommandSpec[] = [
         params: [LAYERS, int('rank', 'Exponent rank; 0 in Hailo\'s transformer scripts.')],
       },
       {
+        name: 'compression_params',
+        doc: 'How many weights are stored in 4 bit.',
+        params: [num('auto_4bit_weights_ratio', 'Share of weights the optimizer may store in 4 bit (0 to 1).')],
+      },
+      {
         name: 'checker_cfg',
         doc: 'The layer-by-layer accuracy checker that runs after optimization.',
         params: [
@@ -355,6 +360,8 @@ const COMMANDS: CommandSpec[] = [
       int('max_elementwise_feed_repeat', 'Limit on how often an element-wise input is repeated.', 1),
       int('weight_group_size', 'Weights per quantization group.', 1),
       { name: 'activation_fit', kind: 'enum', values: ['enabled', 'disabled'], closed: false, doc: 'Fit the activation function for better precision.' },
+      { name: 'activation_clipping_mode', kind: 'enum', values: ['manual', 'percentile'], closed: false, doc: 'Older form of `pre_quantization_optimization(activation_clipping, mode=...)`.' },
+      { name: 'activation_clipping_values', kind: 'numbers', doc: 'Older form of `clipping_values`: `[low, high]`.' },
     ],
     closed: false,
   },
@@ -664,6 +671,19 @@ const COMMANDS: CommandSpec[] = [
     compilerNames: true,
   },
   {
+    name: 'feature_splitter',
+    category: 'compiler',
+    signature: 'name = feature_splitter(source, [destinations])',
+    doc: 'Older form of `shape_splitter(SPLIT_FEATURES, ...)`: splits a layer\'s output by features among other layers.',
+    assignment: 'expected',
+    positional: [
+      { name: 'source', kind: 'layer', doc: 'Layer to split.' },
+      { name: 'destinations', kind: 'layers', doc: 'Receiving layers.' },
+    ],
+    params: [],
+    compilerNames: true,
+  },
+  {
     name: 'transpose_concat',
     category: 'compiler',
     signature: 'names = transpose_concat(concat_layer)',
@@ -783,7 +803,7 @@ const COMMANDS: CommandSpec[] = [
     doc: 'Options of the buffer size calculation.',
     assignment: 'never',
     positional: [],
-    params: [num('buffer_calc_fps', 'Frame rate the buffers are sized for.'), sw('optimize_buffers', 'Optimize buffer sizes.'), sw('split_aware_optimize_buffers', 'Take splits into account.')],
+    params: [num('buffer_calc_fps', 'Frame rate the buffers are sized for.'), sw('optimize_buffers', 'Optimize buffer sizes.'), sw('split_aware_optimize_buffers', 'Take splits into account.'), sw('save_latency_timeline', 'Save the latency timeline.')],
   },
   {
     name: 'spatial_reshape_flow_params',
