@@ -37,7 +37,7 @@ describe('alls completion', () => {
     assert.match(norm.documentation!, /must be assigned/);
     const qp = r.items.find((i) => i.label === 'quantization_param')!;
     assert.equal(qp.insertText, 'quantization_param($0)');
-    assert.equal(r.items.length, 45);
+    assert.equal(r.items.length, 46);
   });
 
   it('after "name =" offers commands without a second assignment', () => {

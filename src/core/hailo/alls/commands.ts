@@ -242,6 +242,15 @@ const COMMANDS: CommandSpec[] = [
     closed: true,
   },
   {
+    name: 'set_input_mask_to_softmax',
+    category: 'model',
+    signature: 'set_input_mask_to_softmax()',
+    doc: 'Feeds the attention-mask input to the softmax layers (sentence-embedding transformers such as all-MiniLM).',
+    assignment: 'never',
+    positional: [],
+    params: [],
+  },
+  {
     name: 'set_seed',
     category: 'model',
     signature: 'set_seed(seed=N)',
