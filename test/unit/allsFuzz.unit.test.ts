@@ -196,6 +196,16 @@ const REPRODUCERS: { name: string; text: () => string; hn?: boolean; expect: (r:
     },
   },
   {
+    name: '5 000 patterns against 5 000 names the script creates (with an HN)',
+    hn: true,
+    text: () => Array.from({ length: 5000 }, (_, i) => `d${i} = defuse(conv1, 2)\nquantization_param({*q${i}}, precision_mode=a16_w16)`).join('\n'),
+    expect: (r) => {
+      // each pattern matches nothing: one warning each up to the cap, then the count
+      assert.equal(r.findings.filter((f) => f.code === 'ALLS008').length + r.findings.filter((f) => f.code === 'ALLS014').length, r.findings.length);
+      assert.ok(r.findings.some((f) => f.code === 'ALLS014'));
+    },
+  },
+  {
     name: `line over ${MAX_LINE_LENGTH} characters`,
     text: () => `performance_param(fps=${'1'.repeat(MAX_LINE_LENGTH + 10)})\nnormalization([0.0], [1.0])\n`,
     expect: (r, text) => {

@@ -123,8 +123,20 @@ export class LayerIndex {
   match(pattern: string): CatalogLayer[] {
     const re = compileGlob(pattern);
     const scoped = pattern.includes('/');
-    return this.catalog.layers.filter((l) => re.test(scoped ? l.scopedName : l.name));
+    const names = scoped ? (this.sortedScoped ??= new SortedNames(this.catalog.layers.map((l) => l.scopedName))) : (this.sortedNames ??= new SortedNames(this.catalog.layers.map((l) => l.name)));
+    const hits = new Set(names.withPrefix(re.prefix).filter((n) => re.test(n)));
+    return this.catalog.layers.filter((l) => hits.has(scoped ? l.scopedName : l.name));
   }
+
+  /** Whether any layer matches, comparing only names that share the pattern's literal prefix. */
+  matchesAny(glob: Glob, scoped: boolean): { any: boolean; compared: number } {
+    const names = scoped ? (this.sortedScoped ??= new SortedNames(this.catalog.layers.map((l) => l.scopedName))) : (this.sortedNames ??= new SortedNames(this.catalog.layers.map((l) => l.name)));
+    const candidates = names.withPrefix(glob.prefix);
+    return { any: candidates.some((n) => glob.test(n)), compared: candidates.length };
+  }
+
+  private sortedNames: SortedNames | undefined;
+  private sortedScoped: SortedNames | undefined;
 
   /** The layer a reference names, without suggestions (cheap: for completion and hover). */
   get(ref: string): CatalogLayer | undefined {
@@ -140,9 +152,33 @@ export class LayerIndex {
 
 type GlobPart = { kind: 'char'; c: string } | { kind: 'any' } | { kind: 'star' } | { kind: 'class'; negated: boolean; ranges: [number, number][] };
 
+/** Names kept sorted, so the names with a given prefix are one binary search away. */
+export class SortedNames {
+  private readonly names: string[];
+  constructor(names: Iterable<string>) {
+    this.names = [...new Set(names)].sort();
+  }
+  /** The names starting with `prefix` (all of them for ""). */
+  withPrefix(prefix: string): string[] {
+    if (!prefix) return this.names;
+    let lo = 0;
+    let hi = this.names.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.names[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    let end = lo;
+    while (end < this.names.length && this.names[end]!.startsWith(prefix)) end++;
+    return this.names.slice(lo, end);
+  }
+}
+
 /** A compiled layer pattern. */
 export interface Glob {
   readonly source: string;
+  /** The literal text before the first wildcard or class: every match starts with it. */
+  readonly prefix: string;
   /** Whether the whole name matches. */
   test(name: string): boolean;
 }
@@ -195,8 +231,14 @@ export function compileGlob(glob: string): Glob {
         return false;
     }
   };
+  let prefix = '';
+  for (const p of parts) {
+    if (p.kind !== 'char') break;
+    prefix += p.c;
+  }
   return {
     source: glob,
+    prefix,
     test(name: string): boolean {
       let p = 0;
       let n = 0;

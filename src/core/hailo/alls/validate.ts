@@ -1,6 +1,6 @@
 import type { Finding, Severity } from '../../analysis/finding';
 import { commandSpec, allCommands, paramsFor, positionalFor, TABLE_DFC_VERSION, type CommandSpec, type ParamSpec, type PositionalSpec, type ValueKind } from './commands';
-import { compileGlob, LayerIndex, type LayerCatalog } from './layers';
+import { compileGlob, LayerIndex, SortedNames, type LayerCatalog } from './layers';
 import { flattenValues, parseScript, type Script, type Span, type Statement, type Value } from './parser';
 import { didYouMean, suggest } from './suggest';
 
@@ -20,6 +20,12 @@ import { didYouMean, suggest } from './suggest';
 
 /** Findings kept per script; past it one summary finding says how many more there were. */
 export const MAX_FINDINGS_PER_FILE = 1000;
+/**
+ * Name comparisons spent matching `{patterns}` against the HN and the script's own names, per
+ * script. Real scripts need a few thousand; past the budget the remaining patterns are not matched
+ * (one hint says so), so thousands of patterns against thousands of names cannot take minutes.
+ */
+export const MAX_PATTERN_COMPARISONS = 2_000_000;
 
 export const ALLS_CODES = {
   syntax: 'ALLS001',
@@ -95,6 +101,11 @@ class Validator {
   /** Findings past MAX_FINDINGS_PER_FILE: counted by severity, not kept. */
   private readonly dropped: Record<Severity, number> = { error: 0, warning: 0, info: 0, hint: 0 };
   private firstDropped: Span | undefined;
+  private patternComparisons = 0;
+  private patternsSkipped = 0;
+  private patternBudgetReported = false;
+  private definedSorted: SortedNames | undefined;
+  private readonly patternResults = new Map<string, boolean>();
 
   private get full(): boolean {
     return this.out.length >= MAX_FINDINGS_PER_FILE;
@@ -136,13 +147,14 @@ class Validator {
     for (const s of this.script.statements) if (!s.broken && s.command) this.statement(s, s.command.text);
     const out = this.out.sort((a, b) => a.span.start - b.span.start);
     const more = this.dropped.error + this.dropped.warning + this.dropped.info + this.dropped.hint;
-    if (more && this.firstDropped) {
-      const worst = (['error', 'warning', 'info', 'hint'] as const).find((x) => this.dropped[x] > 0)!;
+    if ((more || this.patternsSkipped) && this.firstDropped) {
+      const worst = (['error', 'warning', 'info', 'hint'] as const).find((x) => this.dropped[x] > 0) ?? 'hint';
       const parts = (['error', 'warning', 'info', 'hint'] as const).filter((x) => this.dropped[x]).map((x) => `${this.dropped[x]} ${x}(s)`);
+      const skipped = this.patternsSkipped ? `${this.patternsSkipped} pattern(s) not matched against the HN` : '';
       out.push({
         code: ALLS_CODES.limit,
         severity: worst,
-        message: `${more} more finding(s) not shown (${parts.join(', ')}): at most ${MAX_FINDINGS_PER_FILE} are reported per script.`,
+        message: `${more} more finding(s) not shown (${[...parts, skipped].filter(Boolean).join(', ')}): at most ${MAX_FINDINGS_PER_FILE} are reported per script.`,
         nodes: [],
         span: { start: this.firstDropped.start, end: this.firstDropped.end },
       });
@@ -228,7 +240,8 @@ class Validator {
       const p = params.find((x) => x.name === key);
       if (!p) {
         const where = section ? `${name}(${section}, ...)` : name;
-        const near = suggest(key, params.map((x) => x.name));
+        // past the findings cap the finding is only counted: suggestions only where they decide the severity
+        const near = this.full && !closed && cmd.category === 'compiler' ? [] : suggest(key, params.map((x) => x.name));
         // a near miss of a keyword of a closed list, or of a model or quantization command, is a typo
         if ((closed || cmd.category !== 'compiler') && near.length && !isAnyKeywordOf(key)) this.add(ALLS_CODES.unknownKeyword, 'error', `Unknown keyword "${key}" for ${where}.${didYouMean(near)}`, a.key, { fix: `Replace with ${near[0]}.`, edits: replaceWith(a.key, near) });
         else if (!isAnyKeywordOf(key) || closed) this.add(ALLS_CODES.unknownKeyword, 'hint', `Keyword "${key}" of ${where} is ${this.notInTable()}.${didYouMean(near)}`, a.key, near.length ? { edits: replaceWith(a.key, near) } : {});
@@ -362,20 +375,44 @@ class Validator {
         return;
       }
     }
-    const glob = compileGlob(pattern);
-    if (this.index.match(pattern).length === 0 && ![...this.defined].some((d) => glob.test(d))) {
+    let matched = this.patternResults.get(pattern);
+    if (matched === undefined) {
+      if (this.full) {
+        // past the findings cap nobody sees the result: no matching work, only a count
+        this.patternsSkipped++;
+        this.firstDropped ??= at;
+        return;
+      }
+      if (this.patternComparisons > MAX_PATTERN_COMPARISONS) {
+        if (!this.patternBudgetReported) {
+          this.patternBudgetReported = true;
+          this.add(ALLS_CODES.limit, 'hint', `Patterns from here on are not matched against the HN: this script needs more than ${MAX_PATTERN_COMPARISONS} name comparisons for them.`, at);
+        }
+        return;
+      }
+      const glob = compileGlob(pattern);
+      const inHn = this.index.matchesAny(glob, pattern.includes('/'));
+      this.patternComparisons += inHn.compared;
+      matched = inHn.any;
+      if (!matched) {
+        this.definedSorted ??= new SortedNames(this.defined);
+        const own = this.definedSorted.withPrefix(glob.prefix);
+        this.patternComparisons += own.length;
+        matched = own.some((d) => glob.test(d));
+      }
+      this.patternResults.set(pattern, matched);
+    }
+    if (!matched) {
       this.add(ALLS_CODES.emptyPattern, 'warning', `Pattern {${pattern}} matches no layer of the HN${this.index.catalog.origin ? ` of ${this.index.catalog.origin}` : ''}, so this line has no effect.`, at, { nodes: [pattern] });
     }
   }
 }
 
 /** Is this keyword known for any command? (An open command may share keys with others.) */
+let anyKeyword: Set<string> | undefined;
 function isAnyKeywordOf(key: string): boolean {
-  for (const c of allCommands()) {
-    if (c.params.some((p) => p.name === key)) return true;
-    if (c.sections?.some((s) => s.params.some((p) => p.name === key))) return true;
-  }
-  return false;
+  anyKeyword ??= new Set(allCommands().flatMap((c) => [...c.params.map((p) => p.name), ...(c.sections ?? []).flatMap((s) => s.params.map((p) => p.name))]));
+  return anyKeyword.has(key);
 }
 
 function describe(v: Value): string {
