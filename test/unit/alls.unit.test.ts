@@ -158,6 +158,10 @@ describe('alls grammar of released scripts', () => {
     for (const x of f) assert.match(x.message, /not in Hailo Workbench's table for DFC 3\.33/);
     const target = validateText(text, { dfcVersion: '3.27.0' }).findings;
     assert.match(target[0]!.message, /the target runs DFC 3\.27\.0/);
+    // without a version given, the DFC that wrote the HAR is the target's
+    const fromHar = validateText(text, { catalog: { ...whisperCatalog, dfcVersion: '3.28.0' } }).findings;
+    assert.match(fromHar[0]!.message, /the target runs DFC 3\.28\.0/);
+    assert.doesNotMatch(validateText(text, { dfcVersion: '3.33.1' }).findings[0]!.message, /target runs/);
   });
 
   it('durations stay numbers for syntax: "2x" is still one bad token, "30m" before a name is not a duration', () => {

@@ -29,6 +29,8 @@ export interface LayerCatalog {
   origin?: string;
   /** The ONNX file the HN was parsed from, for go-to-definition without a source map. */
   onnxFile?: string;
+  /** The DFC version that wrote the HN or HAR, when it says (the target's DFC). */
+  dfcVersion?: string;
 }
 
 /** Looks up a source location by ONNX node name (the export's source map). */

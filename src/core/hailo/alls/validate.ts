@@ -69,7 +69,7 @@ export interface ValidateOptions {
    * names when no HN is known.
    */
   netName?: string;
-  /** The DFC version of the target the script is for, when known (named in hints). */
+  /** The DFC version of the target the script is for, when known (named in hints); else the HAR's. */
   dfcVersion?: string;
 }
 
@@ -122,7 +122,7 @@ class Validator {
 
   /** "not in Hailo Workbench's table for DFC 3.33", with the target's version when known. */
   private notInTable(): string {
-    const target = this.opts.dfcVersion;
+    const target = this.opts.dfcVersion ?? this.index?.catalog.dfcVersion;
     return `not in Hailo Workbench's table for DFC ${TABLE_DFC_VERSION}${target && !target.startsWith(TABLE_DFC_VERSION) ? ` (the target runs DFC ${target}; check its documentation)` : ''}`;
   }
 
