@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import type { CliIO } from '../../src/cli/args';
 import { main } from '../../src/cli/main';
 import type { GraphModel } from '../../src/core/graph/model';
+import { complete, definition, hover, symbols } from '../../src/core/hailo/alls/language';
 import { compileGlob, layerCatalogFromGraph, LayerIndex } from '../../src/core/hailo/alls/layers';
 import { LineIndex, MAX_LINE_LENGTH, MAX_NESTING_DEPTH, parseScript } from '../../src/core/hailo/alls/parser';
 import { MAX_FINDINGS_PER_FILE, validateText } from '../../src/core/hailo/alls/validate';
@@ -274,6 +275,31 @@ describe(`alls fuzz: ${CASES} seeded mutations (seed ${SEED})`, () => {
     // the mutations do reach the error paths (a fuzz run that finds nothing to say tests nothing)
     assert.ok(syntaxErrors > CASES / 4, `${syntaxErrors} syntax errors over ${CASES} cases`);
     assert.ok(findings > CASES, `${findings} findings`);
+  });
+
+  it('completion, hover, definition and symbols at random offsets of mutated scripts never throw', function () {
+    this.timeout(120_000);
+    const rand = prng(SEED ^ 0x9e3779b9);
+    const cases = Math.max(1, Math.floor(CASES / 4));
+    for (let i = 0; i < cases; i++) {
+      const { text, how } = mutate(rand, BASE);
+      const script = parseScript(text);
+      const t0 = performance.now();
+      try {
+        symbols(script);
+        for (let k = 0; k < 8; k++) {
+          const at = Math.floor(rand() * (text.length + 1));
+          complete(script, at, { catalog, index });
+          hover(script, at, { catalog, index });
+          definition(script, at, { catalog, index });
+        }
+      } catch (e) {
+        const file = path.join(os.tmpdir(), `alls-fuzz-language-${i}.alls`);
+        fs.writeFileSync(file, text);
+        throw new Error(`language case ${i} (${how}): ${(e as Error).message}\n  input written to ${file}`, { cause: e });
+      }
+      assert.ok(performance.now() - t0 < TIME_LIMIT_MS, `language case ${i} (${how}) took too long`);
+    }
   });
 
   it('the unmutated base script has no error and no warning', () => {
