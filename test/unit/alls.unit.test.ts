@@ -224,6 +224,22 @@ describe('alls validation: real scripts from Hailo', function () {
     assert.ok(statements > 4000, `${statements} statements`);
   });
 
+  it('every script under HAILO_ALLS_CORPUS (a folder of real scripts) validates with zero errors and zero warnings', function () {
+    const corpus = process.env.HAILO_ALLS_CORPUS;
+    if (!corpus || !fs.existsSync(corpus)) {
+      console.log(`      (skipped: ${corpus ? `${corpus} not found` : 'HAILO_ALLS_CORPUS not set'}; point it at a folder of real .alls scripts, e.g. Model Zoo cfg/alls trees)`);
+      this.skip();
+    }
+    const files = allsFiles(corpus);
+    assert.ok(files.length > 0, `no .alls under ${corpus}`);
+    const bad: string[] = [];
+    for (const f of files) {
+      const text = fs.readFileSync(f, 'utf8');
+      for (const x of validateText(text).findings) if (x.severity === 'error' || x.severity === 'warning') bad.push(`${path.relative(corpus, f)}:${at(text, x)}`);
+    }
+    assert.deepEqual(bad, []);
+  });
+
   it('the real parse error: a bare normalization(...) is an error at line 1, column 1', function () {
     const log = path.join(referenceDir, 'hailo', 'log-samples', 'model-script-parse-error-normalization-without-lhs.log');
     if (!fs.existsSync(log)) {
