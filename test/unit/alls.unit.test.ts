@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadLayerCatalog } from '../../src/core/hailo/alls/catalog';
-import { allCommands, commandSpec } from '../../src/core/hailo/alls/commands';
-import { layerCatalogFromGraph, LayerIndex, globToRegExp, type LayerCatalog } from '../../src/core/hailo/alls/layers';
+import { allCommands, commandSpec, provenanceOf, tableKeys } from '../../src/core/hailo/alls/commands';
+import { layerCatalogFromGraph, LayerIndex, compileGlob, type LayerCatalog } from '../../src/core/hailo/alls/layers';
 import { lineColumn, parseScript, tokenize } from '../../src/core/hailo/alls/parser';
 import { validateText, type AllsFinding } from '../../src/core/hailo/alls/validate';
 import type { GraphModel } from '../../src/core/graph/model';
@@ -103,6 +103,79 @@ describe('alls parser', () => {
   });
 });
 
+describe('alls grammar of released scripts', () => {
+  // constructs of Model Zoo scripts that an earlier grammar rejected (issue 11)
+  const released = [
+    'allocator_param(timeout=30m)',
+    'allocator_param(timeout=2h, cluster_timeout=10m)',
+    'model_optimization_flavor(optimization_level=2)',
+    'defuse(centerpose_regnetx_1.6gf_fpn/conv4, 2, defuse_type=SPATIAL)',
+    'conv4_sd0, conv4_sd1, conv4_sdc = defuse(centerpose_regnetx_1.6gf_fpn/conv4, 2, defuse_type=SPATIAL)',
+    'sh_from_conv47_to_conv49_d0-3_1 = shortcut(conv47, [conv49_d0, conv49_d1, conv49_d2, conv49_d3])',
+    'context_0 = context([conv1, conv2])',
+    'context_0.compilation_param(fps=330.0)',
+    'compilation_param({net/matmul1: [net/matmul2, net/matmul3]})',
+    'performance_param(compiler_optimization_level=2)',
+    'performance_param(fps=None)',
+    'allocator_param(disable_row_per_cut=True, merge_max_layer_utilization=0.9)',
+    'merged_layer_concat1_conv36 = merge(concat1, conv36)',
+    'l4_portal_from_conv35_to_merged_layer_concat1_conv36 = l4_portal(conv35, merged_layer_concat1_conv36)',
+    'mobilenet_v2_1.0/normalization1 = normalization([127.5], [127.5], mobilenet_v2_1.0/input_layer1)',
+  ];
+
+  it('parses every construct without a syntax problem', () => {
+    for (const line of released) assert.deepEqual(parseScript(line).problems, [], line);
+  });
+
+  it('reports none of them as an error or a warning (at most hints)', () => {
+    const text = released.join('\n');
+    const bad = validateText(text).findings.filter((f) => f.severity === 'error' || f.severity === 'warning');
+    assert.deepEqual(bad.map((f) => at(text, f)), []);
+  });
+
+  it('reads durations in seconds, dotted names, mappings and methods', () => {
+    const s = parseScript(released.join('\n'));
+    const timeout = s.statements[0]!.args[0]!.value!;
+    assert.equal(timeout.kind, 'duration');
+    assert.equal((timeout as { seconds: number }).seconds, 1800);
+    assert.equal((s.statements[1]!.args[0]!.value as { seconds: number }).seconds, 7200);
+    assert.equal((s.statements[3]!.args[0]!.value as { text: string }).text, 'centerpose_regnetx_1.6gf_fpn/conv4');
+    assert.equal(s.statements[7]!.object!.text, 'context_0');
+    assert.equal(s.statements[7]!.command!.text, 'compilation_param');
+    const m = s.statements[8]!.args[0]!.value!;
+    assert.equal(m.kind, 'mapping');
+    const entries = (m as { entries: { key: { text: string }; value: { kind: string; items: unknown[] } }[] }).entries;
+    assert.equal(entries[0]!.key.text, 'net/matmul1');
+    assert.equal(entries[0]!.value.kind, 'list');
+    assert.equal(entries[0]!.value.items.length, 2);
+    assert.equal(s.statements[14]!.targets![0]!.text, 'mobilenet_v2_1.0/normalization1');
+  });
+
+  it('a value or keyword the table does not know is a hint that names the DFC version', () => {
+    const text = 'performance_param(compiler_optimization_level=2)\nallocator_param(brand_new_key=1)\nfrobnicate(1)\n';
+    const f = validateText(text).findings;
+    assert.deepEqual(f.map((x) => x.severity), ['hint', 'hint', 'hint']);
+    for (const x of f) assert.match(x.message, /not in Hailo Workbench's table for DFC 3\.33/);
+    const target = validateText(text, { dfcVersion: '3.27.0' }).findings;
+    assert.match(target[0]!.message, /the target runs DFC 3\.27\.0/);
+    // without a version given, the DFC that wrote the HAR is the target's
+    const fromHar = validateText(text, { catalog: { ...whisperCatalog, dfcVersion: '3.28.0' } }).findings;
+    assert.match(fromHar[0]!.message, /the target runs DFC 3\.28\.0/);
+    assert.doesNotMatch(validateText(text, { dfcVersion: '3.33.1' }).findings[0]!.message, /target runs/);
+  });
+
+  it('durations stay numbers for syntax: "2x" is still one bad token, "30m" before a name is not a duration', () => {
+    assert.deepEqual(tokenize('30m 2h 1.5s 10min 2x 30mb').map((t) => `${t.kind}:${t.text}`), ['duration:30m', 'duration:2h', 'duration:1.5s', 'duration:10min', 'invalid:2x', 'invalid:30mb']);
+  });
+
+  it('a mapping that is not closed, or a key without ":", is a syntax error at the brace', () => {
+    const a = parseScript('compilation_param({a: [b, c])');
+    assert.equal(a.problems.length, 1);
+    assert.match(a.problems[0]!.message, /missing "}" to close the mapping/);
+    assert.equal(a.problems[0]!.start, 18);
+  });
+});
+
 describe('alls command table', () => {
   it('has one entry per command name, a doc and a signature for each', () => {
     const names = allCommands().map((c) => c.name);
@@ -113,6 +186,16 @@ describe('alls command table', () => {
       const keys = [...c.params.map((p) => p.name), ...(c.sections ?? []).flatMap((s) => s.params.map((p) => `${s.name}.${p.name}`))];
       assert.equal(new Set(keys).size, keys.length, `${c.name} lists a keyword twice`);
     }
+  });
+
+  it('says for every command, section and keyword where it was seen (file and release), and nothing more', () => {
+    const keys = tableKeys();
+    const missing = keys.filter((k) => !provenanceOf(k));
+    assert.deepEqual(missing, [], 'run scripts/alls-provenance.ts after extending the table');
+    const data = JSON.parse(fs.readFileSync(path.join(root, 'src', 'core', 'hailo', 'alls', 'provenance.json'), 'utf8')) as { entries: Record<string, { file: string; release: string }> };
+    assert.deepEqual(Object.keys(data.entries).filter((k) => !keys.includes(k)), [], 'provenance of entries the table no longer has');
+    for (const k of keys) assert.ok(provenanceOf(k)!.file && provenanceOf(k)!.release, k);
+    assert.match(provenanceOf('l4_portal')!.file, /hailo_model_zoo\/cfg\/alls\//);
   });
 
   it('marks normalization as needing an assignment', () => {
@@ -139,6 +222,22 @@ describe('alls validation: real scripts from Hailo', function () {
     }
     assert.deepEqual(bad, []);
     assert.ok(statements > 4000, `${statements} statements`);
+  });
+
+  it('every script under HAILO_ALLS_CORPUS (a folder of real scripts) validates with zero errors and zero warnings', function () {
+    const corpus = process.env.HAILO_ALLS_CORPUS;
+    if (!corpus || !fs.existsSync(corpus)) {
+      console.log(`      (skipped: ${corpus ? `${corpus} not found` : 'HAILO_ALLS_CORPUS not set'}; point it at a folder of real .alls scripts, e.g. Model Zoo cfg/alls trees)`);
+      this.skip();
+    }
+    const files = allsFiles(corpus);
+    assert.ok(files.length > 0, `no .alls under ${corpus}`);
+    const bad: string[] = [];
+    for (const f of files) {
+      const text = fs.readFileSync(f, 'utf8');
+      for (const x of validateText(text).findings) if (x.severity === 'error' || x.severity === 'warning') bad.push(`${path.relative(corpus, f)}:${at(text, x)}`);
+    }
+    assert.deepEqual(bad, []);
   });
 
   it('the real parse error: a bare normalization(...) is an error at line 1, column 1', function () {
@@ -280,11 +379,11 @@ describe('alls layer names', () => {
   });
 
   it('glob patterns: *, ?, classes and negated classes; bad classes do not throw', () => {
-    assert.ok(globToRegExp('conv_feature_splitter[0-9]*_[2-3]').test('conv_feature_splitter12_3'));
-    assert.ok(!globToRegExp('conv_feature_splitter[0-9]*_[2-3]').test('conv_feature_splitter12_4'));
-    assert.ok(globToRegExp('ew_add?').test('ew_add1'));
-    assert.ok(globToRegExp('conv[!1]').test('conv2') && !globToRegExp('conv[!1]').test('conv1'));
-    assert.doesNotThrow(() => globToRegExp('conv[z-a]'));
-    assert.ok(!globToRegExp('conv[z-a]').test('conv1'));
+    assert.ok(compileGlob('conv_feature_splitter[0-9]*_[2-3]').test('conv_feature_splitter12_3'));
+    assert.ok(!compileGlob('conv_feature_splitter[0-9]*_[2-3]').test('conv_feature_splitter12_4'));
+    assert.ok(compileGlob('ew_add?').test('ew_add1'));
+    assert.ok(compileGlob('conv[!1]').test('conv2') && !compileGlob('conv[!1]').test('conv1'));
+    assert.doesNotThrow(() => compileGlob('conv[z-a]'));
+    assert.ok(!compileGlob('conv[z-a]').test('conv1'));
   });
 });

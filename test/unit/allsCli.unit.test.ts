@@ -44,7 +44,7 @@ describe('cli check-alls', () => {
   it('exit 0 for a clean script, with a summary line', async () => {
     const o = io(dir);
     assert.equal(await main(['check-alls', 'good.alls'], o), 0);
-    assert.match(o.stdout.join('\n'), /good\.alls: 0 error\(s\), 0 warning\(s\); layer names not checked \(no HAR\)/);
+    assert.match(o.stdout.join('\n'), /good\.alls: 0 error\(s\), 0 warning\(s\), 0 hint\(s\); layer names not checked \(no HAR\)/);
   });
 
   it('exit 1 with file:line:column diagnostics; layer names only with a HAR', async () => {

@@ -117,6 +117,17 @@ describe('alls grammar', () => {
     assert.equal(scopeOf(dash, 'sh_from_conv15_to_conv18_d0-3'), 'variable.other.layer.definition.alls');
   });
 
+  it('released-script forms: durations, names with "." before a digit, None, no illegal text', () => {
+    assert.equal(scopeOf('allocator_param(timeout=30m)', '30m'), 'constant.numeric.duration.alls');
+    assert.equal(scopeOf('allocator_param(timeout=2h)', '2h'), 'constant.numeric.duration.alls');
+    assert.equal(scopeOf('performance_param(fps=None)', 'None'), 'constant.language.boolean.alls');
+    const dotted = 'conv4_sd0, conv4_sdc = defuse(centerpose_regnetx_1.6gf_fpn/conv4, 2)';
+    assert.equal(scopeOf(dotted, 'centerpose_regnetx_1.6gf_fpn'), 'entity.name.namespace.scope.alls');
+    assert.equal(scopeOf('mobilenet_v2_1.0/normalization1 = normalization([1.0], [2.0])', 'mobilenet_v2_1.0'), 'entity.name.namespace.scope.alls');
+    const lines = ['context_0.compilation_param(fps=330.0)', 'compilation_param({net/matmul1: [net/matmul2, net/matmul3]})', dotted, 'allocator_param(timeout=30m)'];
+    for (const t of tokens(lines)) assert.ok(!t.scopes.includes('invalid.illegal.alls'), `${JSON.stringify(t.text)} on line ${t.line + 1} is marked illegal`);
+  });
+
   it('double-quoted paths', () => {
     const line = 'nms_postprocess("../../postprocess_config/yolov8n_nms_config.json", meta_arch=yolov8, engine=cpu)';
     const t = tokens([line]);

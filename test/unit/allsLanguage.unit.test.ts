@@ -37,7 +37,7 @@ describe('alls completion', () => {
     assert.match(norm.documentation!, /must be assigned/);
     const qp = r.items.find((i) => i.label === 'quantization_param')!;
     assert.equal(qp.insertText, 'quantization_param($0)');
-    assert.equal(r.items.length, 43);
+    assert.equal(r.items.length, 46);
   });
 
   it('after "name =" offers commands without a second assignment', () => {
@@ -47,7 +47,7 @@ describe('alls completion', () => {
   });
 
   it('offers the sections of model_optimization_config and their keywords', () => {
-    assert.deepEqual(labels('model_optimization_config(|'), ['calibration', 'globals', 'negative_exponent', 'checker_cfg']);
+    assert.deepEqual(labels('model_optimization_config(|'), ['calibration', 'globals', 'negative_exponent', 'compression_params', 'checker_cfg']);
     assert.deepEqual(labels('model_optimization_config(calibration, |'), ['batch_size=', 'calibset_size=']);
     assert.deepEqual(labels('model_optimization_config(calibration, batch_size=8, |'), ['calibset_size=']);
     assert.ok(labels('pre_quantization_optimization(|').includes('matmul_correction'));

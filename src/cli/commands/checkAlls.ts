@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { HailoError } from '../../core/errors';
 import { loadLayerCatalog, modelForScript } from '../../core/hailo/alls/catalog';
 import { LayerIndex, type LayerCatalog } from '../../core/hailo/alls/layers';
-import { lineColumn } from '../../core/hailo/alls/parser';
+import { LineIndex } from '../../core/hailo/alls/parser';
 import { validateText, type AllsFinding } from '../../core/hailo/alls/validate';
 import { loadProjectFile } from '../../core/project/load';
 import { PROJECT_FILE_NAME } from '../../core/project/schema';
@@ -24,11 +24,16 @@ without an assignment and, with a HAR, layer names and scopes against the model'
                when the HAR exists.
   --format     text (default) or json.
 
-Exit code 0 when no script has errors (warnings and information do not count), 1 when one has,
-2 when a file cannot be read.`,
+  --dfc-version V  DFC version of the target (e.g. 3.27.0), named in hints about commands,
+               keywords and values the command table does not know.
+
+At most 1000 findings are printed per script, then one line counts the rest. Exit code 0 when
+no script has errors (warnings and hints do not count), 1 when one has, 2 when a file cannot be
+read.`,
   options: [
     { name: 'har', value: true },
     { name: 'format', value: true, choices: ['text', 'json'] },
+    { name: 'dfc-version', value: true },
   ],
   async run(args, io) {
     if (!args.positionals.length) throw new HailoError('INVALID_ARGUMENT', 'give at least one .alls file');
@@ -63,7 +68,8 @@ Exit code 0 when no script has errors (warnings and information do not count), 1
         }
       }
       const c = har ? await loadCatalog(har, onnx) : undefined;
-      const { findings } = validateText(text, { ...(c ? { catalog: c.catalog, index: c.index } : {}), ...(netName ? { netName } : {}) });
+      const dfcVersion = args.values['dfc-version'];
+      const { findings } = validateText(text, { ...(c ? { catalog: c.catalog, index: c.index } : {}), ...(netName ? { netName } : {}), ...(dfcVersion ? { dfcVersion } : {}) });
       results.push({ file, text, har, layers: c?.catalog.layers.length, findings });
     }
 
@@ -78,7 +84,8 @@ Exit code 0 when no script has errors (warnings and information do not count), 1
               layers: r.layers ?? null,
               errors: r.findings.filter((f) => f.severity === 'error').length,
               warnings: r.findings.filter((f) => f.severity === 'warning').length,
-              findings: r.findings.map((f) => located(r.text, f)),
+              hints: r.findings.filter((f) => f.severity === 'hint' || f.severity === 'info').length,
+              findings: located(r.text, r.findings),
             })),
             errors,
           },
@@ -88,14 +95,16 @@ Exit code 0 when no script has errors (warnings and information do not count), 1
       );
     } else {
       for (const r of results) {
-        for (const f of r.findings) {
-          const l = located(r.text, f);
+        const ls = located(r.text, r.findings);
+        r.findings.forEach((f, i) => {
+          const l = ls[i]!;
           io.out(`${r.file}:${l.line}:${l.column}: ${f.severity} ${f.code}: ${f.message}${f.fix ? ` ${f.fix}` : ''}`);
-        }
+        });
         const e = r.findings.filter((f) => f.severity === 'error').length;
         const w = r.findings.filter((f) => f.severity === 'warning').length;
+        const h = r.findings.filter((f) => f.severity === 'hint' || f.severity === 'info').length;
         const layerNote = r.har ? `layer names checked against ${r.layers} layers of ${r.har}` : 'layer names not checked (no HAR)';
-        io.out(`${r.file}: ${e} error(s), ${w} warning(s); ${layerNote}`);
+        io.out(`${r.file}: ${e} error(s), ${w} warning(s), ${h} hint(s); ${layerNote}`);
       }
     }
     return errors ? 1 : 0;
@@ -110,10 +119,15 @@ interface FileResult {
   findings: AllsFinding[];
 }
 
-/** 1-based line and column of the start and end of a finding. */
-function located(text: string, f: AllsFinding) {
-  const a = lineColumn(text, f.span.start);
-  const b = lineColumn(text, f.span.end);
+/** 1-based line and column of the start and end of each finding (one line index per script). */
+function located(text: string, findings: AllsFinding[]) {
+  const index = new LineIndex(text);
+  return findings.map((f) => locate(index, f));
+}
+
+function locate(index: LineIndex, f: AllsFinding) {
+  const a = index.at(f.span.start);
+  const b = index.at(f.span.end);
   return {
     line: a.line + 1,
     column: a.character + 1,

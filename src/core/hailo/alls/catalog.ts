@@ -51,10 +51,11 @@ export async function loadLayerCatalog(
       opts.warn?.(`${opts.onnxFile}: source map ignored (${(e as Error).message})`);
     }
   }
-  return layerCatalogFromGraph(hn.graph, {
+  const catalog = layerCatalogFromGraph(hn.graph, {
     origin: path.basename(file),
     scopes: hn.netScopes,
     ...(opts.onnxFile ? { onnxFile: opts.onnxFile } : {}),
     ...(sourceMap ? { sourceMap } : {}),
   });
+  return hn.sdkVersion ? { ...catalog, dfcVersion: hn.sdkVersion } : catalog;
 }

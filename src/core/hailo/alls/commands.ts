@@ -8,7 +8,16 @@
  * information, never as an error.
  */
 
+import provenanceData from './provenance.json';
+
 export type CommandCategory = 'model' | 'quantization' | 'compiler';
+
+/**
+ * The DFC release the table was last checked against: Hailo Model Zoo v2.18 ships with DFC 3.33.
+ * Hints about commands, keywords and values the table does not know name it. Where each entry was
+ * seen (file and release) is in provenance.json beside this file.
+ */
+export const TABLE_DFC_VERSION = '3.33';
 
 /**
  * What a value must look like:
@@ -201,7 +210,6 @@ const COMMANDS: CommandSpec[] = [
       { name: 'meta_arch', kind: 'enum', values: ['yolov8', 'yolov5', 'yolox', 'ssd', 'yolov6', 'centernet'], closed: false, doc: 'Detector family whose outputs are decoded.' },
       { name: 'engine', kind: 'enum', values: ['cpu', 'nn'], closed: false, doc: 'Where the post-processing runs: `cpu` (HailoRT on the host) or `nn` (on the chip).' },
       { name: 'bbox_decoding_only', kind: 'bool', values: ['True', 'False'], doc: 'Decode the boxes but skip the NMS.' },
-      any('config_path', 'Path of the NMS configuration JSON.'),
     ],
   },
   {
@@ -232,6 +240,15 @@ const COMMANDS: CommandSpec[] = [
     positional: [],
     params: [],
     closed: true,
+  },
+  {
+    name: 'set_input_mask_to_softmax',
+    category: 'model',
+    signature: 'set_input_mask_to_softmax()',
+    doc: 'Feeds the attention-mask input to the softmax layers (sentence-embedding transformers such as all-MiniLM).',
+    assignment: 'never',
+    positional: [],
+    params: [],
   },
   {
     name: 'set_seed',
@@ -319,6 +336,11 @@ const COMMANDS: CommandSpec[] = [
         params: [LAYERS, int('rank', 'Exponent rank; 0 in Hailo\'s transformer scripts.')],
       },
       {
+        name: 'compression_params',
+        doc: 'How many weights are stored in 4 bit.',
+        params: [num('auto_4bit_weights_ratio', 'Share of weights the optimizer may store in 4 bit (0 to 1).')],
+      },
+      {
         name: 'checker_cfg',
         doc: 'The layer-by-layer accuracy checker that runs after optimization.',
         params: [
@@ -347,6 +369,8 @@ const COMMANDS: CommandSpec[] = [
       int('max_elementwise_feed_repeat', 'Limit on how often an element-wise input is repeated.', 1),
       int('weight_group_size', 'Weights per quantization group.', 1),
       { name: 'activation_fit', kind: 'enum', values: ['enabled', 'disabled'], closed: false, doc: 'Fit the activation function for better precision.' },
+      { name: 'activation_clipping_mode', kind: 'enum', values: ['manual', 'percentile'], closed: false, doc: 'Older form of `pre_quantization_optimization(activation_clipping, mode=...)`.' },
+      { name: 'activation_clipping_values', kind: 'numbers', doc: 'Older form of `clipping_values`: `[low, high]`.' },
     ],
     closed: false,
   },
@@ -361,7 +385,7 @@ const COMMANDS: CommandSpec[] = [
     sections: [
       { name: 'activation_clipping', doc: 'Clips activation ranges before quantization.', params: [LAYERS, { name: 'mode', kind: 'enum', values: ['percentile', 'manual'], closed: false, doc: 'How the clipping range is chosen.' }, { name: 'clipping_values', kind: 'numbers', doc: '`[low, high]`: percentiles or absolute values, by `mode`.' }, { name: 'recollect_stats', kind: 'bool', values: ['True', 'False'], doc: 'Measure statistics again after clipping.' }] },
       { name: 'weights_clipping', doc: 'Clips weight ranges before quantization.', params: [LAYERS, { name: 'mode', kind: 'enum', values: ['manual', 'percentile'], closed: false, doc: 'How the clipping range is chosen.' }, { name: 'clipping_values', kind: 'numbers', doc: '`[low, high]`.' }] },
-      { name: 'equalization', doc: 'Balances ranges between consecutive layers so both quantize well.', params: [POLICY, LAYERS, any('equalization_target', 'What to equalize, e.g. `activation`.')] },
+      { name: 'equalization', doc: 'Balances ranges between consecutive layers so both quantize well.', params: [POLICY, LAYERS, any('equalization_target', 'What to equalize, e.g. `activation`.'), any('mode', 'Older scripts: `kernel_equalization`.')] },
       { name: 'ew_add_fusing', doc: 'Fuses element-wise adds into the preceding layer; transformer scripts turn it off.', params: [POLICY, any('infusible_ew_add_type', 'How adds that cannot be fused are handled.')] },
       { name: 'matmul_correction', doc: 'Corrects the zero point of matrix multiplications (attention).', params: [LAYERS, { name: 'correction_type', kind: 'enum', values: ['zp_comp_block', 'zp_comp_block_3'], closed: false, doc: 'The correction applied.' }] },
       { name: 'matmul_equalization', doc: 'Equalizes the inputs of matrix multiplications.', params: [LAYERS, POLICY, sw('matmul_bias', 'Also equalize the bias.')] },
@@ -392,7 +416,7 @@ const COMMANDS: CommandSpec[] = [
           BATCH,
           int('warmup_epochs', 'Warm-up epochs.'),
           { name: 'loss_layer_names', kind: 'layers', doc: 'Layers whose outputs the loss compares.' },
-          { name: 'loss_types', kind: 'names', values: ['l2', 'l2rel', 'ce'], doc: 'Loss per loss layer.' },
+          { name: 'loss_types', kind: 'names', values: ['l2', 'l2rel', 'ce', 'l2rel_channelwise_weighted'], doc: 'Loss per loss layer.' },
           { name: 'loss_factors', kind: 'numbers', doc: 'Weight per loss layer.' },
           any('meta_arch', 'Detector family, for task-specific losses.'),
           { name: 'def_loss_type', kind: 'enum', values: ['l2', 'l2rel', 'ce'], closed: false, doc: 'Default loss type.' },
@@ -447,7 +471,7 @@ const COMMANDS: CommandSpec[] = [
     assignment: 'never',
     positional: [],
     params: [
-      { name: 'mode', kind: 'enum', values: ['enabled', 'disabled', 'allowed'], closed: false, doc: 'Allow (`enabled`/`allowed`) or forbid (`disabled`) several contexts.' },
+      { name: 'mode', kind: 'enum', values: ['enabled', 'disabled', 'allowed', 'manual'], closed: false, doc: 'Allow (`enabled`/`allowed`) or forbid (`disabled`) several contexts; `manual` in older generated scripts that place contexts themselves.' },
       int('slotter_chances', 'Attempts of the context slotter.'),
       any('toposort_mode', 'Ordering of layers into contexts, e.g. `pushdown`.'),
       util('goal_network_compute_utilization', 'compute per context (goal)'),
@@ -463,6 +487,7 @@ const COMMANDS: CommandSpec[] = [
       any('berkitizer_min_size', 'Minimum partition size.'),
       any('berkitizer_bucket_size', 'Partition bucket size.'),
       sw('allow_auto_merge_in_multicontext', 'Merge layers automatically in multi-context networks.'),
+      num('buckets_equality_threshold', 'How equal bucket partitions must be.'),
     ],
     closed: false,
   },
@@ -474,8 +499,8 @@ const COMMANDS: CommandSpec[] = [
     assignment: 'never',
     positional: [],
     params: [
-      int('timeout', 'Allocator timeout in seconds.'),
-      int('cluster_timeout', 'Per-cluster timeout in seconds.'),
+      int('timeout', 'Allocator timeout: seconds, or a duration such as `30m` or `2h`.'),
+      int('cluster_timeout', 'Per-cluster timeout: seconds, or a duration.'),
       int('splitter_timeout', 'Splitter timeout in seconds.'),
       sw('automatic_ddr', 'Move buffers to DDR automatically.'),
       sw('automatic_reshapes', 'Insert reshapes automatically.'),
@@ -492,10 +517,10 @@ const COMMANDS: CommandSpec[] = [
       sw('automatic_l4_portals', 'Insert L4 portals automatically.'),
       int('automatic_l4_portals_l3_cuts_threshold', 'L3 cuts above which L4 portals are used.'),
       sw('defuse_by_validator', 'Let the validator defuse layers.'),
-      sw('enable_axis_upsize', 'Allow axis upsizing.'),
+      { name: 'enable_axis_upsize', kind: 'switch', values: [...SWITCH, 'bottleneck_fps'], doc: 'Allow axis upsizing.' },
       sw('enable_collapser', 'Collapse layers.'),
       sw('enable_defuse_with_slack', 'Defuse when there is slack.'),
-      sw('enable_fixer', 'Run the allocation fixer.'),
+      { name: 'enable_fixer', kind: 'switch', values: [...SWITCH, 'max_adjcents'], doc: 'Run the allocation fixer (`max_adjcents` in transformer scripts).' },
       sw('enable_swapper', 'Run the swapper.'),
       int('max_auto_merge_depth', 'Maximum automatic merge depth.'),
       sw('validate', 'Validate the allocation.'),
@@ -509,6 +534,19 @@ const COMMANDS: CommandSpec[] = [
       sw('enable_muxer', 'Use the muxer.'),
       int('ppu_reshape_slack', 'PPU reshape slack.'),
       sw('optimize_pipeline_stoppage', 'Optimize pipeline stoppage.'),
+      sw('disable_row_per_cut', 'Do not use row-per-cut output buffers.'),
+      sw('enable_input_phases', 'Split inputs into phases (older generated scripts).'),
+      num('network_fps', 'Frame-rate target of the allocation (older generated scripts).'),
+      num('max_lcu_utilization', 'Upper bound on LCU utilization.'),
+      num('merge_max_layer_utilization', 'Maximum utilization of a merged layer.'),
+      sw('force_map_on_mirror', 'Force mapping on the mirrored cluster layout.'),
+      int('input_layer_max_successors', 'Successors an input layer may feed directly.'),
+      sw('enable_automatic_features_chunks', 'Split features into chunks automatically.'),
+      sw('enable_automatic_join', 'Join layers automatically.'),
+      sw('enable_single_buffer_for_feasibility', 'Use a single buffer in the feasibility check.'),
+      num('fps_ratio_impact', 'Weight of the frame-rate ratio in allocation decisions.'),
+      sw('run_format_fixer', 'Run the format fixer.'),
+      sw('spatial_defuse_legacy', 'Use the older spatial defuse.'),
     ],
     closed: false,
   },
@@ -516,17 +554,19 @@ const COMMANDS: CommandSpec[] = [
     name: 'compilation_param',
     category: 'compiler',
     signature: 'compilation_param(layer, key=value, ...)',
-    doc: 'Per-layer compiler settings (sub-clusters, 16x4 mode, buffers). Mostly written by the compiler into its generated script; hand-written scripts use it sparingly.',
+    doc: 'Per-layer compiler settings (sub-clusters, 16x4 mode, buffers). Mostly written by the compiler into its generated script; hand-written scripts use it sparingly. Called on a context (`context_0.compilation_param(fps=330.0)`) it applies to that context.',
     assignment: 'never',
-    positional: [{ name: 'layers', kind: 'layers', doc: 'A layer, a list or a pattern (`{*}`).' }],
+    method: true,
+    positional: [{ name: 'layers', kind: 'layers', optional: true, doc: 'A layer, a list or a pattern (`{*}`).' }],
     params: [
       any('resources_allocation_strategy', 'e.g. `manual_scs_selection`.'),
       int('number_of_subclusters', 'Sub-clusters for the layer (0 in generated scripts for layers without compute).'),
-      sw('no_contexts', 'Context placement.'),
+      { name: 'no_contexts', kind: 'switch', values: [...SWITCH, 'true'], doc: 'Context placement (older scripts write `true`).' },
       sw('balance_output_multisplit', 'Balance output splits.'),
       sw('use_16x4_sc', 'Use 16x4 sub-clusters.'),
       int('number_of_input_aligners', 'Input aligners.'),
       int('number_of_apus', 'Activation units.'),
+      int('number_of_lanes', 'Compute lanes (older generated scripts).'),
       sw('mixed_mem', 'Mixed memory.'),
       any('defuse_spatial_w', 'Spatial defuse along width.'),
       int('defuse_num_layers', 'Defuse count.'),
@@ -552,7 +592,11 @@ const COMMANDS: CommandSpec[] = [
       { name: 'layer', kind: 'layer', doc: 'Layer to split.' },
       { name: 'count', kind: 'int', doc: 'Number of parts.' },
     ],
-    params: [{ name: 'defuse_type', kind: 'enum', values: ['SPATIAL', 'NMS', 'SUPER_DECONV', 'SPATIAL_RESHAPE', 'INPUT_FEATURES', 'COMPUTE_LANES'], closed: false, doc: 'How the layer is split.' }],
+    params: [
+      { name: 'defuse_type', kind: 'enum', values: ['SPATIAL', 'NMS', 'SUPER_DECONV', 'SPATIAL_RESHAPE', 'INPUT_FEATURES', 'COMPUTE_LANES', 'SUPER_DW', 'EW_MULT_ON_MAC', 'DECONV'], closed: false, doc: 'How the layer is split.' },
+      { name: 'splitter', kind: 'bool', values: ['True', 'False'], doc: 'Add a width splitter (`_ws`) in front of the parts.' },
+      { name: 'axis', kind: 'enum', values: ['FEATURES'], closed: false, doc: 'Axis of a COMPUTE_LANES split.' },
+    ],
     compilerNames: true,
   },
   {
@@ -593,6 +637,17 @@ const COMMANDS: CommandSpec[] = [
     compilerNames: true,
   },
   {
+    name: 'l4_portal',
+    category: 'compiler',
+    signature: 'name = l4_portal(source, destination)',
+    doc: 'Connects two layers through a portal in L4 memory.',
+    assignment: 'expected',
+    positional: [{ name: 'layers', kind: 'layer', doc: 'Source and destination layers.' }],
+    variadic: true,
+    params: [],
+    compilerNames: true,
+  },
+  {
     name: 'portal',
     category: 'compiler',
     signature: 'name = portal(a, b)',
@@ -621,7 +676,20 @@ const COMMANDS: CommandSpec[] = [
     doc: 'Splits a layer\'s output by shape (for example by features) among other layers.',
     assignment: 'expected',
     positional: [
-      { name: 'mode', kind: 'enum', values: ['SPLIT_FEATURES'], closed: false, doc: 'How to split.' },
+      { name: 'mode', kind: 'enum', values: ['SPLIT_FEATURES', 'SPLIT_WIDTH'], closed: false, doc: 'How to split.' },
+      { name: 'source', kind: 'layer', doc: 'Layer to split.' },
+      { name: 'destinations', kind: 'layers', doc: 'Receiving layers.' },
+    ],
+    params: [],
+    compilerNames: true,
+  },
+  {
+    name: 'feature_splitter',
+    category: 'compiler',
+    signature: 'name = feature_splitter(source, [destinations])',
+    doc: 'Older form of `shape_splitter(SPLIT_FEATURES, ...)`: splits a layer\'s output by features among other layers.',
+    assignment: 'expected',
+    positional: [
       { name: 'source', kind: 'layer', doc: 'Layer to split.' },
       { name: 'destinations', kind: 'layers', doc: 'Receiving layers.' },
     ],
@@ -721,7 +789,16 @@ const COMMANDS: CommandSpec[] = [
     doc: 'Options of the generated HEF, e.g. `share_config=enabled`, `dma_engine_count=2`.',
     assignment: 'never',
     positional: [],
-    params: [sw('share_config', 'Share configuration between contexts.'), int('dma_engine_count', 'DMA engines.', 1)],
+    params: [
+      sw('share_config', 'Share configuration between contexts.'),
+      int('dma_engine_count', 'DMA engines.', 1),
+      int('cfg_channel_count', 'Configuration channels.', 1),
+      sw('enable_csm_crc', 'CRC on the configuration stream.'),
+      sw('enable_ko', 'Enable KO.'),
+      sw('enable_lcu_from_sequencer', 'Drive LCUs from the sequencer.'),
+      sw('enable_self_reset_optimization', 'Self-reset optimization.'),
+      sw('strict_runtime_versioning', 'Require a matching runtime version.'),
+    ],
   },
   {
     name: 'platform_param',
@@ -739,7 +816,7 @@ const COMMANDS: CommandSpec[] = [
     doc: 'Options of the buffer size calculation.',
     assignment: 'never',
     positional: [],
-    params: [num('buffer_calc_fps', 'Frame rate the buffers are sized for.'), sw('optimize_buffers', 'Optimize buffer sizes.'), sw('split_aware_optimize_buffers', 'Take splits into account.')],
+    params: [num('buffer_calc_fps', 'Frame rate the buffers are sized for.'), sw('optimize_buffers', 'Optimize buffer sizes.'), sw('split_aware_optimize_buffers', 'Take splits into account.'), sw('save_latency_timeline', 'Save the latency timeline.')],
   },
   {
     name: 'spatial_reshape_flow_params',
@@ -748,7 +825,7 @@ const COMMANDS: CommandSpec[] = [
     doc: 'Options of automatic spatial reshapes.',
     assignment: 'never',
     positional: [],
-    params: [],
+    params: [num('buffer_size_factor', 'Buffer size factor.')],
   },
 ];
 
@@ -761,6 +838,42 @@ export function commandSpec(name: string): CommandSpec | undefined {
 export function allCommands(): readonly CommandSpec[] {
   return COMMANDS;
 }
+
+export interface Provenance {
+  /** Repository and path of the first real script seen using the entry (or the survey it comes from). */
+  file: string;
+  /** Release tag or commit of that script. */
+  release: string;
+}
+
+const PROVENANCE: Readonly<Record<string, Provenance>> = provenanceData.entries;
+
+/**
+ * Where a table entry was seen. Keys: `cmd`, `cmd.keyword`, `cmd(section)`, `cmd(section).keyword`
+ * (provenance.json, regenerated by scripts/alls-provenance.ts).
+ */
+export function provenanceOf(key: string): Provenance | undefined {
+  return PROVENANCE[key];
+}
+
+/** Every key of the table, in the form provenanceOf takes. */
+export function tableKeys(): string[] {
+  const keys: string[] = [];
+  for (const c of COMMANDS) {
+    keys.push(c.name);
+    for (const p of c.params) keys.push(`${c.name}.${p.name}`);
+    for (const s of c.sections ?? []) {
+      keys.push(`${c.name}(${s.name})`);
+      for (const p of s.params) keys.push(`${c.name}(${s.name}).${p.name}`);
+    }
+  }
+  return keys;
+}
+
+const seenLine = (key: string): string => {
+  const p = PROVENANCE[key];
+  return p ? `*Seen in ${p.file} (${p.release}).*` : '';
+};
 
 /** The keyword parameters that apply to a statement of this command (and section, when any). */
 export function paramsFor(cmd: CommandSpec, section: string | undefined): { params: ParamSpec[]; closed: boolean; section?: SectionSpec } {
@@ -799,6 +912,7 @@ export function commandMarkdown(cmd: CommandSpec): string {
   };
   if (assign[cmd.assignment]) lines.push('', assign[cmd.assignment]);
   lines.push('', `*${cmd.category === 'model' ? 'Model modification' : cmd.category === 'quantization' ? 'Quantization' : 'Compiler'} command.*`);
+  if (seenLine(cmd.name)) lines.push('', seenLine(cmd.name));
   return lines.join('\n');
 }
 
@@ -806,6 +920,8 @@ export function paramMarkdown(cmd: CommandSpec, p: ParamSpec): string {
   const lines = [`\`${cmd.name}(..., ${p.name}=...)\``, '', p.doc];
   if (p.values?.length) lines.push('', `${p.closed ? 'Values' : 'Values seen'}: ${p.values.map((v) => `\`${v}\``).join(', ')}.`);
   if (p.min !== undefined && p.max !== undefined) lines.push('', `Range: ${p.min} to ${p.max}${p.rangeSure === false ? ' (upper bound not certain)' : ''}.`);
+  const seen = seenLine(`${cmd.name}.${p.name}`);
+  if (seen) lines.push('', seen);
   return lines.join('\n');
 }
 

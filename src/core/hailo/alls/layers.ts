@@ -29,6 +29,8 @@ export interface LayerCatalog {
   origin?: string;
   /** The ONNX file the HN was parsed from, for go-to-definition without a source map. */
   onnxFile?: string;
+  /** The DFC version that wrote the HN or HAR, when it says (the target's DFC). */
+  dfcVersion?: string;
 }
 
 /** Looks up a source location by ONNX node name (the export's source map). */
@@ -121,10 +123,22 @@ export class LayerIndex {
 
   /** Layers matching a `{pattern}` body (glob: `*`, `?`, `[0-9]` classes); scoped patterns match scoped names. */
   match(pattern: string): CatalogLayer[] {
-    const re = globToRegExp(pattern);
+    const re = compileGlob(pattern);
     const scoped = pattern.includes('/');
-    return this.catalog.layers.filter((l) => re.test(scoped ? l.scopedName : l.name));
+    const names = scoped ? (this.sortedScoped ??= new SortedNames(this.catalog.layers.map((l) => l.scopedName))) : (this.sortedNames ??= new SortedNames(this.catalog.layers.map((l) => l.name)));
+    const hits = new Set(names.withPrefix(re.prefix).filter((n) => re.test(n)));
+    return this.catalog.layers.filter((l) => hits.has(scoped ? l.scopedName : l.name));
   }
+
+  /** Whether any layer matches, comparing only names that share the pattern's literal prefix. */
+  matchesAny(glob: Glob, scoped: boolean): { any: boolean; compared: number } {
+    const names = scoped ? (this.sortedScoped ??= new SortedNames(this.catalog.layers.map((l) => l.scopedName))) : (this.sortedNames ??= new SortedNames(this.catalog.layers.map((l) => l.name)));
+    const candidates = names.withPrefix(glob.prefix);
+    return { any: candidates.some((n) => glob.test(n)), compared: candidates.length };
+  }
+
+  private sortedNames: SortedNames | undefined;
+  private sortedScoped: SortedNames | undefined;
 
   /** The layer a reference names, without suggestions (cheap: for completion and hover). */
   get(ref: string): CatalogLayer | undefined {
@@ -138,29 +152,117 @@ export class LayerIndex {
   }
 }
 
-/** Translate a layer pattern to a regular expression anchored at both ends. */
-export function globToRegExp(glob: string): RegExp {
-  let out = '';
+type GlobPart = { kind: 'char'; c: string } | { kind: 'any' } | { kind: 'star' } | { kind: 'class'; negated: boolean; ranges: [number, number][] };
+
+/** Names kept sorted, so the names with a given prefix are one binary search away. */
+export class SortedNames {
+  private readonly names: string[];
+  constructor(names: Iterable<string>) {
+    this.names = [...new Set(names)].sort();
+  }
+  /** The names starting with `prefix` (all of them for ""). */
+  withPrefix(prefix: string): string[] {
+    if (!prefix) return this.names;
+    let lo = 0;
+    let hi = this.names.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.names[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    let end = lo;
+    while (end < this.names.length && this.names[end]!.startsWith(prefix)) end++;
+    return this.names.slice(lo, end);
+  }
+}
+
+/** A compiled layer pattern. */
+export interface Glob {
+  readonly source: string;
+  /** The literal text before the first wildcard or class: every match starts with it. */
+  readonly prefix: string;
+  /** Whether the whole name matches. */
+  test(name: string): boolean;
+}
+
+/**
+ * Compile a layer pattern (`*`, `?`, `[0-9]` and `[!1]` classes; anything else literal). Matching
+ * uses no regular expression and never backtracks further than the last `*`: at most
+ * O(pattern x name) steps, so a pattern of a thousand `*` against long names stays fast where a
+ * backtracking regex would not finish.
+ */
+export function compileGlob(glob: string): Glob {
+  const parts: GlobPart[] = [];
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
-    if (c === '*') out += '.*';
-    else if (c === '?') out += '.';
+    if (c === '*') {
+      if (parts[parts.length - 1]?.kind !== 'star') parts.push({ kind: 'star' });
+    } else if (c === '?') parts.push({ kind: 'any' });
     else if (c === '[') {
       const close = glob.indexOf(']', i + 1);
-      if (close < 0) out += '\\[';
+      if (close < 0) parts.push({ kind: 'char', c });
       else {
         let body = glob.slice(i + 1, close);
-        if (body.startsWith('!')) body = `^${body.slice(1)}`;
-        out += `[${body.replace(/\\/g, '\\\\')}]`;
+        const negated = body.startsWith('!') || body.startsWith('^');
+        if (negated) body = body.slice(1);
+        const ranges: [number, number][] = [];
+        for (let k = 0; k < body.length; k++) {
+          const lo = body.charCodeAt(k);
+          if (body[k + 1] === '-' && k + 2 < body.length) {
+            ranges.push([lo, body.charCodeAt(k + 2)]);
+            k += 2;
+          } else ranges.push([lo, lo]);
+        }
+        parts.push({ kind: 'class', negated, ranges });
         i = close;
       }
-    } else out += c.replace(/[.+^${}()|\\/-]/g, '\\$&');
+    } else parts.push({ kind: 'char', c });
   }
-  try {
-    return new RegExp(`^${out}$`);
-  } catch {
-    return new RegExp(`^${glob.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')}$`);
+  const one = (p: GlobPart, ch: string): boolean => {
+    switch (p.kind) {
+      case 'char':
+        return p.c === ch;
+      case 'any':
+        return true;
+      case 'class': {
+        const code = ch.charCodeAt(0);
+        const hit = p.ranges.some(([lo, hi]) => code >= lo && code <= hi);
+        return hit !== p.negated;
+      }
+      default:
+        return false;
+    }
+  };
+  let prefix = '';
+  for (const p of parts) {
+    if (p.kind !== 'char') break;
+    prefix += p.c;
   }
+  return {
+    source: glob,
+    prefix,
+    test(name: string): boolean {
+      let p = 0;
+      let n = 0;
+      let starP = -1;
+      let starN = 0;
+      while (n < name.length) {
+        const part = parts[p];
+        if (part && part.kind !== 'star' && one(part, name[n]!)) {
+          p++;
+          n++;
+        } else if (part?.kind === 'star') {
+          starP = p++;
+          starN = n;
+        } else if (starP >= 0) {
+          p = starP + 1;
+          n = ++starN;
+        } else return false;
+      }
+      while (parts[p]?.kind === 'star') p++;
+      return p === parts.length;
+    },
+  };
 }
 
 /** Markdown for a layer hover or completion item: type, ONNX nodes, Python line. */

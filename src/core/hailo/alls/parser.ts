@@ -6,11 +6,21 @@
  *   statement = [ targets "=" ] [ object "." ] command "(" [ arg { "," arg } ] ")"
  *   targets   = name { "," name } | "{}"
  *   arg       = [ key "=" ] value
- *   value     = name | number | string | pattern | "[" [ value { "," value } ] "]"
+ *   value     = name | number | duration | string | pattern | list | mapping
+ *   list      = "[" [ value { "," value } ] "]"
+ *   mapping   = "{" value ":" value { "," value ":" value } "}"
+ *   duration  = number ( "s" | "m" | "h" | "d" | "ms" | "min" )      (allocator_param(timeout=30m))
  *
- * A statement continues over line breaks while a "(" or "[" is open. Names may be scoped
- * (`net/conv6`) and contain "-" after the first character (`sh_from_conv15_to_conv18_d0-3`);
- * patterns are glob text in braces (`{ew_add*}`, `{conv_feature_splitter[0-9]*_[2-3]}`).
+ * A statement continues over line breaks while a "(", "[" or mapping "{" is open. Names may be
+ * scoped (`net/conv6`), contain "-" after the first character (`sh_from_conv15_to_conv18_d0-3`) and
+ * "." before a digit (`centerpose_regnetx_1.6gf_fpn/conv4`, `mobilenet_v2_1.0`); a "." before a
+ * letter calls a command on an object (`context_0.compilation_param(...)`). Patterns are glob text
+ * in braces (`{ew_add*}`, `{conv_feature_splitter[0-9]*_[2-3]}`); braces holding a ":" are a
+ * mapping (`{net/matmul1: [net/matmul2, net/matmul3]}`). `None` is a plain name value.
+ *
+ * Limits (hostile input): a line longer than MAX_LINE_LENGTH is reported and not tokenized, lists
+ * and mappings nested deeper than MAX_NESTING_DEPTH are a syntax error (the parser recurses once
+ * per level, so the limit also bounds the stack).
  *
  * The parser never throws: every problem becomes a ParseProblem with a precise span, and parsing
  * resumes at the next statement, so an editor can show every mistake at once.
@@ -22,7 +32,12 @@ export interface Span {
   end: number;
 }
 
-export type TokenKind = 'name' | 'number' | 'string' | 'pattern' | 'punct' | 'comment' | 'newline' | 'invalid';
+export type TokenKind = 'name' | 'number' | 'duration' | 'string' | 'pattern' | 'punct' | 'comment' | 'newline' | 'invalid';
+
+/** Lines longer than this are reported and skipped (generated scripts stay under a few kB per line). */
+export const MAX_LINE_LENGTH = 1024 * 1024;
+/** Lists and mappings nested deeper than this are a syntax error (real scripts nest at most 2). */
+export const MAX_NESTING_DEPTH = 64;
 
 export interface Token extends Span {
   kind: TokenKind;
@@ -39,11 +54,15 @@ export interface NameNode extends Span {
 export type Value =
   | ({ kind: 'name' } & NameNode)
   | ({ kind: 'number'; value: number } & NameNode)
+  /** `30m`: value in seconds. */
+  | ({ kind: 'duration'; seconds: number } & NameNode)
   /** text: the content without quotes. */
   | ({ kind: 'string'; quote: '"' | "'" } & NameNode)
   /** text: the content without braces. */
   | ({ kind: 'pattern' } & NameNode)
-  | ({ kind: 'list'; items: Value[] } & Span);
+  | ({ kind: 'list'; items: Value[] } & Span)
+  /** `{a: [b, c], d: e}`. */
+  | ({ kind: 'mapping'; entries: { key: Value; value: Value }[] } & Span);
 
 export interface Arg extends Span {
   key?: NameNode;
@@ -70,7 +89,7 @@ export interface Statement extends Span {
 }
 
 export interface ParseProblem extends Span {
-  code: 'syntax' | 'trailing-comment' | 'single-quote' | 'trailing-comma';
+  code: 'syntax' | 'trailing-comment' | 'single-quote' | 'trailing-comma' | 'limit';
   message: string;
 }
 
@@ -83,6 +102,8 @@ export interface Script {
 
 const NAME_START = /[A-Za-z_]/;
 const NAME_CHAR = /[A-Za-z0-9_\-/]/;
+const DURATION_UNIT = /^(?:ms|min|s|m|h|d)/;
+const isDigit = (c: number) => c >= 48 && c <= 57;
 
 /**
  * Split the text into tokens. Newlines are kept as tokens (the parser decides which ones end a
@@ -113,9 +134,10 @@ export function tokenize(text: string, from = 0, to = text.length): Token[] {
     }
     if (NAME_START.test(c)) {
       let j = i + 1;
-      while (j < to && NAME_CHAR.test(text[j]!)) j++;
+      // "." belongs to the name before a digit (regnetx_1.6gf, mobilenet_v2_1.0)
+      while (j < to && (NAME_CHAR.test(text[j]!) || (text[j] === '.' && j + 1 < to && isDigit(text.charCodeAt(j + 1))))) j++;
       // a name never ends in "/" or "-": leave them for the error to point at
-      while (j > i + 1 && (text[j - 1] === '/' || text[j - 1] === '-')) j--;
+      while (j > i + 1 && (text[j - 1] === '/' || text[j - 1] === '-' || text[j - 1] === '.')) j--;
       out.push({ kind: 'name', text: text.slice(i, j), start: i, end: j });
       i = j;
       continue;
@@ -123,6 +145,13 @@ export function tokenize(text: string, from = 0, to = text.length): Token[] {
     const num = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?/.exec(text.slice(i, Math.min(to, i + 64)));
     if (num && (/\d/.test(c) || ((c === '-' || c === '+' || c === '.') && /[\d.]/.test(text[i + 1] ?? '')))) {
       let j = i + num[0].length;
+      const unit = DURATION_UNIT.exec(text.slice(j, Math.min(to, j + 4)));
+      if (unit && /^\d/.test(num[0]) && !(j + unit[0].length < to && NAME_CHAR.test(text[j + unit[0].length]!))) {
+        j += unit[0].length;
+        out.push({ kind: 'duration', text: text.slice(i, j), start: i, end: j });
+        i = j;
+        continue;
+      }
       // "1abc" is one bad token, not a number and a name
       if (j < to && NAME_START.test(text[j]!)) {
         while (j < to && NAME_CHAR.test(text[j]!)) j++;
@@ -142,21 +171,27 @@ export function tokenize(text: string, from = 0, to = text.length): Token[] {
     }
     if (c === '{') {
       let j = i + 1;
-      while (j < to && text[j] !== '}' && text[j] !== '\n' && text[j] !== ',' && text[j] !== ')' && text[j] !== '(') j++;
+      while (j < to && text[j] !== '}' && text[j] !== '\n' && text[j] !== ',' && text[j] !== ')' && text[j] !== '(' && text[j] !== ':') j++;
+      if (j < to && text[j] === ':') {
+        // a mapping: "{" is punctuation and the keys and values are tokens of their own
+        out.push({ kind: 'punct', text: '{', start: i, end: i + 1 });
+        i++;
+        continue;
+      }
       const terminated = j < to && text[j] === '}';
       const end = terminated ? j + 1 : j;
       out.push({ kind: 'pattern', text: text.slice(i, end), start: i, end, terminated });
       i = end;
       continue;
     }
-    if ('()[],=.'.includes(c)) {
+    if ('()[],=.:}'.includes(c)) {
       out.push({ kind: 'punct', text: c, start: i, end: i + 1 });
       i++;
       continue;
     }
     // anything else: one bad character (a whole run of them reads better as one error)
     let j = i + 1;
-    while (j < to && !/[\sA-Za-z0-9_#"'{}()[\],=.]/.test(text[j]!)) j++;
+    while (j < to && !/[\sA-Za-z0-9_#"'{}()[\],=.:]/.test(text[j]!)) j++;
     out.push({ kind: 'invalid', text: text.slice(i, j), start: i, end: j });
     i = j;
   }
@@ -164,7 +199,7 @@ export function tokenize(text: string, from = 0, to = text.length): Token[] {
 }
 
 /** A line that starts a new statement (used to stop an unclosed "(" from swallowing the file). */
-const STATEMENT_START = /^(?:[A-Za-z_][\w\-/]*(?:\s*,\s*[A-Za-z_][\w\-/]*)*\s*=\s*[A-Za-z_]\w*\s*\(|\{\}\s*=|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?\s*\()/;
+const STATEMENT_START = /^(?:[A-Za-z_][\w\-/.]*(?:\s*,\s*[A-Za-z_][\w\-/.]*)*\s*=\s*[A-Za-z_]\w*\s*\(|\{\}\s*=|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?\s*\()/;
 
 /**
  * Group tokens into statements: a newline ends a statement unless a "(" or "[" is open, and even
@@ -196,8 +231,8 @@ function splitStatements(text: string, tokens: Token[]): { groups: Token[][]; co
       continue;
     }
     if (t.kind === 'punct') {
-      if (t.text === '(' || t.text === '[') depth++;
-      else if (t.text === ')' || t.text === ']') depth--;
+      if (t.text === '(' || t.text === '[' || t.text === '{') depth++;
+      else if (t.text === ')' || t.text === ']' || t.text === '}') depth--;
     }
     cur.push(t);
   }
@@ -292,7 +327,7 @@ class StatementParser {
       name = { text: m.text, start: m.start, end: m.end };
       this.i += 2;
     }
-    if (name.text.includes('/') || name.text.includes('-')) {
+    if (name.text.includes('/') || name.text.includes('-') || name.text.includes('.')) {
       this.fail(`"${name.text}" is not a command name`, name);
     }
     s.command = name;
@@ -361,7 +396,7 @@ class StatementParser {
     return { value, start: value.start, end: value.end };
   }
 
-  private parseValue(): Value {
+  private parseValue(depth = 0): Value {
     const t = this.peek();
     if (!t) this.fail('missing value', this.endSpan());
     switch (t.kind) {
@@ -371,6 +406,12 @@ class StatementParser {
       case 'number':
         this.i++;
         return { kind: 'number', text: t.text, value: Number(t.text), start: t.start, end: t.end };
+      case 'duration': {
+        this.i++;
+        const m = /^([\d.]+)(ms|min|s|m|h|d)$/.exec(t.text)!;
+        const scale = { ms: 0.001, s: 1, m: 60, min: 60, h: 3600, d: 86400 }[m[2] as 'ms' | 'min' | 's' | 'm' | 'h' | 'd'];
+        return { kind: 'duration', text: t.text, seconds: Number(m[1]) * scale, start: t.start, end: t.end };
+      }
       case 'string': {
         if (!t.terminated) this.fail('string is missing its closing quote', t);
         this.i++;
@@ -389,7 +430,10 @@ class StatementParser {
         return { kind: 'pattern', text: inner, start: t.start, end: t.end };
       }
       case 'punct':
-        if (t.text === '[') return this.parseList();
+        if (t.text === '[' || t.text === '{') {
+          if (depth >= MAX_NESTING_DEPTH) this.fail(`lists nested more than ${MAX_NESTING_DEPTH} deep: not a model script`, t);
+          return t.text === '[' ? this.parseList(depth + 1) : this.parseMapping(depth + 1);
+        }
         if (t.text === '.') this.fail('unexpected "." (a file path must be written in double quotes: "../config.json")', t);
         this.fail(`expected a value, found ${this.describe(t)}`, t);
       // falls through (fail throws)
@@ -398,7 +442,32 @@ class StatementParser {
     }
   }
 
-  private parseList(): Value {
+  private parseMapping(depth: number): Value {
+    const open = this.peek()!;
+    this.i++;
+    const entries: { key: Value; value: Value }[] = [];
+    for (;;) {
+      const key = this.parseValue(depth);
+      const colon = this.peek();
+      if (!this.isPunct(colon, ':')) this.fail(`expected ":" after a key of the mapping, found ${this.describe(colon)}`, colon ?? this.endSpan());
+      this.i++;
+      const value = this.parseValue(depth);
+      entries.push({ key, value });
+      const n = this.peek();
+      if (this.isPunct(n, ',')) {
+        this.i++;
+        continue;
+      }
+      if (this.isPunct(n, '}')) {
+        this.i++;
+        return { kind: 'mapping', entries, start: open.start, end: n!.end };
+      }
+      if (!n || this.isPunct(n, ')')) this.fail('missing "}" to close the mapping', { start: open.start, end: open.end });
+      this.fail(`expected "," or "}" in the mapping, found ${this.describe(n)}`, n);
+    }
+  }
+
+  private parseList(depth: number): Value {
     const open = this.peek()!;
     this.i++;
     const items: Value[] = [];
@@ -408,7 +477,7 @@ class StatementParser {
       return { kind: 'list', items, start: open.start, end: close.end };
     }
     for (;;) {
-      items.push(this.parseValue());
+      items.push(this.parseValue(depth));
       const n = this.peek();
       if (this.isPunct(n, ',')) {
         this.i++;
@@ -441,10 +510,10 @@ class SyntaxFailure extends Error {
 
 /** Parse a whole script. Never throws. */
 export function parseScript(text: string): Script {
-  const tokens = tokenize(text);
+  const problems: ParseProblem[] = [];
+  const tokens = tokenizeWithinLimits(text, problems);
   const { groups, comments } = splitStatements(text, tokens);
   const statements: Statement[] = [];
-  const problems: ParseProblem[] = [];
   for (const g of groups) {
     const first = g[0]!;
     const last = g[g.length - 1]!;
@@ -458,29 +527,82 @@ export function parseScript(text: string): Script {
   return { text, statements, problems, comments };
 }
 
+/**
+ * Tokens of the whole text, except lines longer than MAX_LINE_LENGTH: each of those becomes one
+ * 'limit' problem and a line break, so one pathological line neither costs the rest of the file
+ * nor hides it.
+ */
+function tokenizeWithinLimits(text: string, problems: ParseProblem[]): Token[] {
+  if (text.length <= MAX_LINE_LENGTH) return tokenize(text);
+  const out: Token[] = [];
+  let from = 0;
+  let lineStart = 0;
+  while (lineStart <= text.length) {
+    const nl = text.indexOf('\n', lineStart);
+    const lineEnd = nl < 0 ? text.length : nl;
+    if (lineEnd - lineStart > MAX_LINE_LENGTH) {
+      for (const t of tokenize(text, from, lineStart)) out.push(t);
+      problems.push({ code: 'limit', message: `line of ${lineEnd - lineStart} characters, over the limit of ${MAX_LINE_LENGTH}: not checked`, start: lineStart, end: lineStart + 1 });
+      from = lineEnd;
+    }
+    if (nl < 0) break;
+    lineStart = nl + 1;
+  }
+  for (const t of tokenize(text, from, text.length)) out.push(t);
+  return out;
+}
+
 /** The statement whose text covers an offset (its end included, so a cursor after ")" counts). */
 export function statementAt(script: Script, offset: number): Statement | undefined {
   for (const s of script.statements) if (offset >= s.start && offset <= s.end) return s;
   return undefined;
 }
 
-/** 0-based line and character of an offset ("\n" line ends; "\r" counts as a character). */
-export function lineColumn(text: string, offset: number): { line: number; character: number } {
-  let line = 0;
-  let last = 0;
-  const end = Math.min(offset, text.length);
-  for (let i = 0; i < end; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      last = i + 1;
-    }
+/** Start offsets of the lines of a text, for line/column lookups in O(log lines). */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+  constructor(readonly text: string) {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
   }
-  return { line, character: end - last };
+  get lineCount(): number {
+    return this.starts.length;
+  }
+  /** 0-based line and character of an offset ("\n" line ends; "\r" counts as a character). */
+  at(offset: number): { line: number; character: number } {
+    const end = Math.max(0, Math.min(offset, this.text.length));
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= end) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: end - this.starts[lo]! };
+  }
+}
+
+let lastIndex: LineIndex | undefined;
+
+/**
+ * 0-based line and character of an offset ("\n" line ends; "\r" counts as a character). The
+ * line index of the last text asked about is kept, so a loop over the findings of one script
+ * costs O(log lines) per call, not a scan from the start.
+ */
+export function lineColumn(text: string, offset: number): { line: number; character: number } {
+  if (lastIndex?.text !== text) lastIndex = new LineIndex(text);
+  return lastIndex.at(offset);
 }
 
 /** Every value of a (possibly nested) list, flattened; a non-list value yields itself. */
 export function flattenValues(v: Value | undefined): Value[] {
-  if (!v) return [];
-  if (v.kind !== 'list') return [v];
-  return v.items.flatMap((x) => flattenValues(x));
+  const out: Value[] = [];
+  // iterative: nesting is bounded by the parser, but a flat walk costs nothing
+  const stack: Value[] = v ? [v] : [];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.kind === 'list') for (let k = x.items.length - 1; k >= 0; k--) stack.push(x.items[k]!);
+    else if (x.kind === 'mapping') for (let k = x.entries.length - 1; k >= 0; k--) stack.push(x.entries[k]!.value, x.entries[k]!.key);
+    else out.push(x);
+  }
+  return out;
 }
