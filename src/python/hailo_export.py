@@ -317,6 +317,56 @@ def value_shape(vi):
     return dims
 
 
+# ops that describe a tensor's shape rather than carry its data
+SHAPE_OF_OPS = ("Shape", "Size")
+
+
+def symbolic_origins(onnx, proto, source_nodes, limit=5):
+    """The nodes that first give a data tensor a symbolic dimension although their data input is
+    static (e.g. a Pad whose pads torch computed through Shape ops): ONNX shape inference cannot
+    evaluate such shape arithmetic, so every shape after the node is symbolic in the file."""
+    try:
+        inferred = onnx.shape_inference.infer_shapes(proto)
+    except Exception:  # noqa: BLE001 - huge or odd models: no attribution, the plain warning stays
+        return []
+    g = inferred.graph
+    shapes = {}
+    for v in list(g.input) + list(g.value_info) + list(g.output):
+        shapes[v.name] = value_shape(v)
+    init_names = set(i.name for i in g.initializer)
+    data = set(v.name for v in g.input if v.name not in init_names)
+
+    def static(name):
+        s = shapes.get(name)
+        return s is not None and all(isinstance(d, int) for d in s)
+
+    out = []
+    for n in g.node:
+        if n.op_type in SHAPE_OF_OPS:
+            continue
+        data_in = [i for i in n.input if i and i in data]
+        if not data_in:
+            continue
+        for o in n.output:
+            if o:
+                data.add(o)
+        if not all(static(i) for i in data_in):
+            continue
+        sym = [o for o in n.output if o and o in shapes and not static(o)]
+        if not sym:
+            continue
+        computed = [i for i in n.input if i and i not in data and i not in init_names]
+        entry = {"node": n.name, "op": n.op_type, "output": sym[0], "shape": shapes.get(sym[0]), "computedInputs": computed[:4]}
+        src = source_nodes.get(n.name)
+        if src:
+            entry["file"] = src["file"]
+            entry["line"] = src["line"]
+        out.append(entry)
+        if len(out) >= limit:
+            break
+    return out
+
+
 def run(args):
     t_start = time.perf_counter()
     timings = {}
@@ -443,6 +493,7 @@ def run(args):
                     if not isinstance(d, int):
                         symbolic.append({"tensor": v["name"], "axis": ax, "dim": d})
         shape_ops = sum(1 for n in g.node if n.op_type == "Shape")
+        origins = symbolic_origins(onnx, proto, nodes) if symbolic else []
         digest = sha256_of(tmp)
         timings["map"] = time.perf_counter() - t
 
@@ -483,6 +534,8 @@ def run(args):
         inputs=io_in,
         outputs=io_out,
         symbolicDims=symbolic,
+        symbolicOrigins=origins,
+        dynamicAxes=sorted(dynamic_axes.keys()) if dynamic_axes else [],
         shapeOps=shape_ops,
         mapWarning=map_warning,
         modelSha256=digest,

@@ -146,7 +146,19 @@ describe('export: real exports with torch', function () {
     const r = await exportOk(spec('tinywhisper.encoder:build_conv_only', out, { dynamicAxes: { mel: { '2': 'frames' } } }));
     assert.ok(r.symbolicDims.some((d) => d.tensor === 'mel' && d.axis === 2 && d.dim === 'frames'), JSON.stringify(r.symbolicDims));
     assert.equal(r.warnings.length, 1);
-    assert.match(r.warnings[0]!, /symbolic dimension.*static shapes/s);
+    assert.match(r.warnings[0]!, /symbolic dimension.*"dynamicAxes"/s);
+  });
+
+  it('symbolic dims made by the export itself (F.pad amounts from x.shape) name the Pad and its Python line', async () => {
+    const out = path.join(tmp, 'padded.onnx');
+    const r = await exportOk(spec('tinywhisper.padded:build', out, { inputs: [{ name: 'mel', shape: [1, 80, 3001] }] }));
+    assert.ok(r.symbolicDims.length > 0, 'torch leaves the output shape symbolic here');
+    const padLine = fs.readFileSync(path.join(FIXTURES, 'tinywhisper', 'padded.py'), 'utf8').split('\n').findIndex((l) => l.includes('F.pad(')) + 1;
+    assert.equal(r.warnings.length, 1);
+    assert.match(r.warnings[0]!, /no dynamic axes were asked for/);
+    assert.ok(r.warnings[0]!.includes(`padded.py:${padLine}`), r.warnings[0]);
+    assert.match(r.warnings[0]!, /Pad node/);
+    assert.doesNotMatch(r.warnings[0]!, /--tensor-shapes|unless you need them/);
   });
 
   it('bad module path: ModuleNotFoundError on the import line of the user module', async () => {
