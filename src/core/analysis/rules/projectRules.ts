@@ -76,23 +76,37 @@ export function memory(ctx: LintContext): void {
     act ? `largest activation "${act.name}" ${fmtShape(act.shape)} ≈ ${formatBytes(act.bytes)} at 8 bits` : 'largest activation unknown (shapes not inferred)',
   ];
   let message: string;
+  let severity: 'info' | 'warning' = 'info';
+  let fix: string | undefined;
   if (!est.memory || est.budgetBytes === undefined) {
     message = `${parts.join('; ')}. No on-chip memory figure is known for ${ctx.opts.hwArch}, so no context forecast.`;
   } else {
-    const attention = ctx.g.nodes.some((n) => n.op === 'MatMul' && !ctx.isConst(n.inputs[0]) && !ctx.isConst(n.inputs[1]));
-    message = `${parts.join('; ')}. ${est.memory.basis}; with ${formatBytes(est.budgetBytes)} usable for weights per context, forecast: ${est.forecast}${est.forecast === 'multi-context' ? `, at least ${est.minContexts} contexts by memory alone` : ''}.`;
-    if (attention && ctx.opts.hwArch === 'hailo8l') {
-      message += ` Compute counts too: with attention blocks expect multi-context on Hailo-8L whatever the memory says (the Whisper-tiny encoder, ≈8 M parameters, compiled to 9 contexts).`;
-    }
+    const sram = est.memory.sramBytes;
+    const attention = ctx.opts.hwArch === 'hailo8l' && ctx.g.nodes.some((n) => n.op === 'MatMul' && !ctx.isConst(n.inputs[0]) && !ctx.isConst(n.inputs[1]));
+    const actTooBig = !!act && act.bytes > sram;
+    // one forecast, with every reason for it, so the sentence never contradicts itself
+    const reasons: string[] = [];
+    if ((est.minContexts ?? 1) > 1) reasons.push(`the weights alone need at least ${est.minContexts} contexts (${formatBytes(est.budgetBytes)} of weights per context)`);
+    if (actTooBig) reasons.push(`the largest activation alone (${formatBytes(act.bytes)}) is larger than the whole on-chip memory (${formatBytes(sram)})`);
+    else if (est.forecast === 'multi-context' && (est.minContexts ?? 1) === 1) reasons.push('weights plus the largest activation (in and out) exceed on-chip memory');
+    if (attention) reasons.push('attention blocks go multi-context on Hailo-8L whatever the memory says (the Whisper-tiny encoder, ≈8 M parameters, compiled to 9 contexts)');
+    const forecast = reasons.length ? 'multi-context' : 'single-context';
+    message = `${parts.join('; ')}. ${est.memory.basis}. Forecast: ${forecast}${reasons.length ? `, because ${reasons.join('; and ')}` : ` (the weights fit the ${formatBytes(est.budgetBytes)} a context holds for weights, and the largest activation fits beside them)`}.`;
     message += ` Assumptions: ${est.assumptions.slice(1).join('; ')}.`;
+    if (actTooBig) {
+      severity = 'warning';
+      fix = `Shrink the largest activation ("${act.name}"): fewer heads or a shorter sequence per attention matrix (split the time axis), or keep that part on the host; the compiler may fail to allocate it or split it over many contexts (uncertain).`;
+    } else if (forecast === 'multi-context') {
+      fix = 'Multi-context compiles work but pass tensors between contexts through DRAM (slower, longer compiles); to stay single-context reduce width/depth or compress weights (model_optimization_flavor(compression_level=...)).';
+    }
   }
   ctx.push({
     code: 'HW030',
-    severity: 'info',
+    severity,
     message,
     // a whole-model estimate: not tied to a node or a Python line
     nodes: [],
-    fix: est.forecast === 'multi-context' ? 'Multi-context compiles work but pass tensors between contexts through DRAM (slower, longer compiles); to stay single-context reduce width/depth or compress weights (model_optimization_flavor(compression_level=...)).' : undefined,
+    ...(fix ? { fix } : {}),
   });
 }
 
