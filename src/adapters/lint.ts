@@ -1,14 +1,15 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { Finding } from '../core/analysis/finding';
-import { ruleHelpUri } from '../core/analysis/lintRules';
+import { ruleLink } from './codeActions';
 import { setting } from './config';
 import type { Services } from './services';
 
 /**
  * Lint findings as Problems-panel diagnostics (`hailo-lint`): on the .onnx file, on the PyTorch
  * lines of the export's source map (with the ONNX node as related information), and on the
- * hailo.json line of a broken shape contract. Each diagnostic's code links to the README rule.
+ * hailo.json line of a broken shape contract. Each diagnostic's code links to the rule in the
+ * documentation shipped with the extension (media/docs/rules.md).
  */
 export class LintService implements vscode.Disposable {
   readonly diagnostics = vscode.languages.createDiagnosticCollection('hailo-lint');
@@ -97,7 +98,7 @@ export class LintService implements vscode.Disposable {
     };
     const modelStart = new vscode.Location(modelUri, new vscode.Position(0, 0));
     for (const f of findings) {
-      const code = { value: f.code, target: vscode.Uri.parse(ruleHelpUri(f.code)) };
+      const code = { value: f.code, target: ruleLink(this.services.context, f.code) };
       const nodes = f.nodes.length ? ` [${f.nodes.slice(0, 5).join(', ')}${f.nodes.length > 5 ? `, … ${f.nodes.length} nodes` : ''}]` : '';
       const text = `${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`;
       const make = (range: vscode.Range, message: string, related: vscode.DiagnosticRelatedInformation[]) => {

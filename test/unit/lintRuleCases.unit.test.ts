@@ -20,7 +20,7 @@ interface Case {
 }
 
 function conv(b: GraphBuilder, x: string, cin: number, cout: number, shape: number[], name: string, k: number[] = [3, 3]): string {
-  return b.node('Conv', [x, b.init(`${name}.w`, [cout, cin, ...k])], shape, { kernel_shape: k, pads: k.flatMap(() => []).concat(k.map((d) => (d - 1) / 2), k.map((d) => (d - 1) / 2)) }, name);
+  return b.node('Conv', [x, b.init(`${name}.w`, [cout, cin, ...k])], shape, { kernel_shape: k, pads: [...k.map((d) => (d - 1) / 2), ...k.map((d) => (d - 1) / 2)] }, name);
 }
 
 function img(): GraphBuilder {

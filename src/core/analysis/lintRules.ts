@@ -1,9 +1,13 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Severity } from './finding';
 
 /**
  * The rule catalogue: one entry per stable reason code. Codes are never renumbered or reused; a
  * retired rule keeps its number. Each code has a `### HWxxx — title` heading in the README rule
- * catalogue, which diagnostics and SARIF results link to.
+ * catalogue, copied into the shipped rule docs (media/docs/rules.md) that diagnostics, the model
+ * editor and SARIF results link to.
  */
 export interface RuleInfo {
   code: string;
@@ -42,8 +46,26 @@ export const RULES: readonly RuleInfo[] = [
 
 export const RULES_BY_CODE: ReadonlyMap<string, RuleInfo> = new Map(RULES.map((x) => [x.code, x]));
 
-/** Where the rule catalogue lives; matches `repository.url` in package.json (a unit test checks). */
-export const RULE_CATALOGUE_URL = 'https://example.invalid/hailo-workbench/blob/main/README.md';
+/** The rule documentation shipped with the extension and the CLI, relative to the package root. */
+export const RULE_DOCS_FILE = 'media/docs/rules.md';
+
+let catalogueUrl: string | undefined;
+
+/**
+ * Where the rule documentation lives: a file URL of media/docs/rules.md in the installed package
+ * (found upwards from this module: dist/ in the bundles, src/core/analysis in tests), so links
+ * work offline; the package-relative path when it cannot be found.
+ */
+export function ruleCatalogueUrl(): string {
+  if (catalogueUrl) return catalogueUrl;
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    const p = path.join(dir, RULE_DOCS_FILE);
+    if (fs.existsSync(p)) return (catalogueUrl = pathToFileURL(p).href);
+    dir = path.dirname(dir);
+  }
+  return (catalogueUrl = RULE_DOCS_FILE);
+}
 
 /** The README heading text of a rule: `HW001 — Dynamic or symbolic dimensions`. */
 export function ruleHeading(rule: RuleInfo): string {
@@ -64,6 +86,6 @@ export function ruleAnchor(code: string): string {
   return rule ? headingAnchor(ruleHeading(rule)) : headingAnchor(code);
 }
 
-export function ruleHelpUri(code: string, base = RULE_CATALOGUE_URL): string {
+export function ruleHelpUri(code: string, base = ruleCatalogueUrl()): string {
   return `${base}#${ruleAnchor(code)}`;
 }
