@@ -131,6 +131,28 @@ export class LintService implements vscode.Disposable {
     this.refresh(new Set([...(old?.keys() ?? []), ...next.keys()]));
   }
 
+  /**
+   * What the Problems panel shows for one model: its diagnostics on every file (the .onnx, each
+   * Python line of the source map, hailo.json), by severity. A finding on three Python lines
+   * counts three times there, so the status bar counts the same way.
+   */
+  problemCounts(modelUri: vscode.Uri): { errors: number; warnings: number; infos: number; entries: number; files: number; findings: number } {
+    const byFile = this.byModel.get(modelUri.toString());
+    const c = { errors: 0, warnings: 0, infos: 0, entries: 0, files: 0, findings: 0 };
+    for (const list of byFile?.values() ?? []) {
+      if (list.length) c.files++;
+      for (const d of list) {
+        c.entries++;
+        if (d.severity === vscode.DiagnosticSeverity.Error) c.errors++;
+        else if (d.severity === vscode.DiagnosticSeverity.Warning) c.warnings++;
+        else c.infos++;
+      }
+    }
+    // each finding has exactly one entry on the model file
+    c.findings = byFile?.get(modelUri.toString())?.length ?? 0;
+    return c;
+  }
+
   private refresh(uris: Iterable<string>): void {
     for (const u of uris) {
       const all: vscode.Diagnostic[] = [];
@@ -151,6 +173,12 @@ const SEVERITY: Record<Finding['severity'], vscode.DiagnosticSeverity> = {
   info: vscode.DiagnosticSeverity.Information,
   hint: vscode.DiagnosticSeverity.Hint,
 };
+
+/** The status bar text after a lint: the counts the Problems panel shows, and how many findings they come from. */
+export function statusText(file: string, c: { errors: number; warnings: number; infos: number; files: number; findings: number }): string {
+  const n = (k: number, w: string) => `${k} ${w}${k === 1 ? '' : 's'}`;
+  return `Hailo lint: ${file}: ${n(c.errors, 'error')}, ${n(c.warnings, 'warning')}, ${n(c.infos, 'note')} in Problems (${n(c.findings, 'finding')} on ${n(c.files, 'file')})`;
+}
 
 function lineRange(line: number): vscode.Range {
   const l = Math.max(0, line - 1);
@@ -206,9 +234,7 @@ export function registerLint(services: Services): LintService {
             }
           },
         );
-        const errors = findings.filter((f) => f.severity === 'error').length;
-        const warnings = findings.filter((f) => f.severity === 'warning').length;
-        void vscode.window.setStatusBarMessage(`Hailo lint: ${path.basename(uri.fsPath)}: ${errors} error(s), ${warnings} warning(s)`, 8000);
+        void vscode.window.setStatusBarMessage(statusText(path.basename(uri.fsPath), lint.problemCounts(uri)), 8000);
         return findings;
       } catch (e) {
         if ((e as { code?: string }).code === 'CANCELLED') return undefined;

@@ -118,7 +118,10 @@ describe('lint', function () {
     const probe = path.join(dir, 'probe.onnx');
     const py = path.join(dir, 'probe.py');
     // the model as exported at opset 13
-    const text = fs.readFileSync(projectFile, 'utf8').replace('"name": "lint_probe",', '"name": "lint_probe",\n      "opset": 13,');
+    const text = original.replace(
+      '"models": [',
+      `"models": [\n    {\n      "name": "lint_probe",\n      "opset": 13,\n      "inputs": [{ "name": "mel", "shape": [1, 80, 400] }],\n      "onnx": "lint-int/probe.onnx"\n    },`,
+    );
     fs.writeFileSync(projectFile, text);
     await services.project.reload();
     await until(() => services.project.project?.models.find((m) => m.name === 'lint_probe')?.opset === 13, 'opset 13 in the project');

@@ -1,4 +1,6 @@
+import * as path from 'node:path';
 import * as jsonc from 'jsonc-parser';
+import { checkNodeNames } from '../nodeNames';
 import { estimateMemory, formatBytes, ON_CHIP_MEMORY, WEIGHTS_UTILIZATION } from '../../hailo/memory';
 import type { GraphNode } from '../../graph/model';
 import type { Finding } from '../finding';
@@ -50,6 +52,40 @@ export function contract(ctx: LintContext): void {
   };
   check('inputs', exp.inputs ?? []);
   check('outputs', exp.outputs ?? []);
+  nodeNames(ctx, 'startNodes', exp.startNodes ?? []);
+  nodeNames(ctx, 'endNodes', exp.endNodes ?? []);
+}
+
+/** HW021: `startNodes`/`endNodes` of hailo.json must be node names of this ONNX. */
+function nodeNames(ctx: LintContext, key: 'startNodes' | 'endNodes', names: readonly string[]): void {
+  if (!names.length) return;
+  const modelName = ctx.opts.expected?.name;
+  const file = path.basename(ctx.model.file);
+  const option = key === 'startNodes' ? '--start-node-names' : '--end-node-names';
+  checkNodeNames(names, ctx.g).forEach((c, i) => {
+    if (c.status === 'ok') return;
+    const line = projectLine(ctx, modelName, [key, i]);
+    const related = line !== undefined && ctx.opts.projectFile ? [{ message: `${key}[${i}] in ${modelName ?? 'the project file'}`, file: ctx.opts.projectFile.file, line }] : undefined;
+    if (c.status === 'missing') {
+      ctx.push({
+        code: 'HW021',
+        severity: 'error',
+        message: `hailo.json gives ${key}[${i}] "${c.name}", but ${c.why.replace('no node of the ONNX model', `no node of ${file}`)}. The parser gets it as ${option} and fails on a name the model does not have.`,
+        nodes: c.suggestions.slice(0, 1),
+        fix: c.suggestions.length ? `Use the ONNX node name "${c.suggestions[0]}" (or another node of the model).` : `Use a node name of ${file} (the model editor lists them), or remove it from ${key}.`,
+        ...(related ? { related } : {}),
+      });
+    } else {
+      ctx.push({
+        code: 'HW021',
+        severity: 'info',
+        message: `hailo.json gives ${key}[${i}] "${c.name}", which is not a node name of ${file} as written; it matches node "${c.node}" (${c.how}). The parser compares node names, so it may not find "${c.name}".`,
+        nodes: [c.node],
+        fix: `Write "${c.node}".`,
+        ...(related ? { related } : {}),
+      });
+    }
+  });
 }
 
 /** 1-based line of a JSON path under the named model in hailo.json, when the project text is known. */
