@@ -317,6 +317,36 @@ def value_shape(vi):
     return dims
 
 
+def source_hashes(nodes, entry, sidecar_dir, root):
+    """SHA-256 of each Python file the export ran, keyed like the files in `nodes`: the files
+    nodes map to and the entry module, so staleness is decided by content, not file times."""
+    base = os.path.abspath(sidecar_dir)
+    files = {}
+    for e in nodes.values():
+        files[e["file"]] = os.path.join(base, e["file"]) if not os.path.isabs(e["file"]) else e["file"]
+        for fr in e.get("stack", []):
+            files[fr["file"]] = os.path.join(base, fr["file"]) if not os.path.isabs(fr["file"]) else fr["file"]
+    try:
+        mod = sys.modules.get(entry.split(":")[0])
+        mf = getattr(mod, "__file__", None)
+        if mf:
+            a = os.path.abspath(mf)
+            r = os.path.relpath(a, base).replace(os.sep, "/")
+            if root and not (a.startswith(os.path.abspath(root) + os.sep) or a.startswith(base + os.sep)):
+                r = a
+            files.setdefault(r, a)
+    except Exception:  # noqa: BLE001 - the node files still count
+        pass
+    out = {}
+    for key, p in sorted(files.items()):
+        try:
+            with open(p, "rb") as f:
+                out[key] = hashlib.sha256(f.read()).hexdigest()
+        except OSError:
+            pass
+    return out
+
+
 # ops that describe a tensor's shape rather than carry its data
 SHAPE_OF_OPS = ("Shape", "Size")
 
@@ -506,6 +536,7 @@ def run(args):
                 "modelSha256": digest,
                 "producer": "hailo-workbench hailo_export.py (torch %s, opset %d)" % (torch.__version__, args.opset),
                 "entry": args.entry,
+                "sources": source_hashes(nodes, args.entry, out_dir, root),
                 "nodes": nodes,
             }
             with open(tmp_map, "w", encoding="utf-8") as f:

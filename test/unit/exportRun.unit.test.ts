@@ -2,6 +2,7 @@
  * Real exports: the driver under Debian's /usr/bin/python3 (torch 1.13, onnx 1.12) on the fixture
  * packages in test/fixtures/py. Skipped, with the reason logged, where that Python lacks torch.
  */
+import { createHash } from 'node:crypto';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -159,6 +160,11 @@ describe('export: real exports with torch', function () {
     assert.ok(r.warnings[0]!.includes(`padded.py:${padLine}`), r.warnings[0]);
     assert.match(r.warnings[0]!, /Pad node/);
     assert.doesNotMatch(r.warnings[0]!, /--tensor-shapes|unless you need them/);
+    // the sidecar records what the export ran, so staleness is decided by content
+    const sidecar = JSON.parse(fs.readFileSync(`${out}.sourcemap.json`, 'utf8'));
+    const key = Object.keys(sidecar.sources).find((k) => k.endsWith('padded.py'));
+    assert.ok(key, JSON.stringify(sidecar.sources));
+    assert.equal(sidecar.sources[key], createHash('sha256').update(fs.readFileSync(path.join(FIXTURES, 'tinywhisper', 'padded.py'))).digest('hex'));
   });
 
   it('bad module path: ModuleNotFoundError on the import line of the user module', async () => {
