@@ -23,7 +23,7 @@ describe('e2e: example workspace', function () {
     await step(wb.page, 'example-models-view');
     assert.match(rows[0]!, /^whisper_tiny_encoder hailo8l · 1x80x3000$/);
     assert.match(rows[1]!, /^PyTorch tiny_whisper\/encoder\.py · present$/);
-    assert.match(rows[2]!, /^ONNX build\/encoder\.onnx · (present|stale)$/);
+    assert.match(rows[2]!, /^ONNX build\/encoder\.onnx · present$/);
     assert.match(rows[3]!, /^HAR build\/encoder\.har · missing$/);
     assert.match(rows[4]!, /^HEF build\/encoder\.hef · missing$/);
     // the welcome content is only for folders without a project
