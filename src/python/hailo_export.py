@@ -147,6 +147,7 @@ def parse_args(argv):
     p.add_argument("--dynamic-axes", default=None, help='JSON: {"input": {"0": "batch"}}')
     p.add_argument("--no-sourcemap", action="store_true")
     p.add_argument("--no-constant-folding", action="store_true")
+    p.add_argument("--probe", action="store_true", help="run the module once on the inputs and report its outputs; export nothing")
     return p.parse_args(argv)
 
 
@@ -397,6 +398,58 @@ def symbolic_origins(onnx, proto, source_nodes, limit=5):
     return out
 
 
+def probe(torch, model, example, args, inputs, timings, t_start):
+    """Run the module once on zero inputs of the given shapes and report what it returns, so
+    "Add Model" can propose output names and shapes (the contract the lint then checks)."""
+    progress("probe", "Running %s once on %s" % (args.entry, ", ".join("%s %s" % (i["name"], "x".join(map(str, i["shape"]))) for i in inputs)), 0.6)
+    t = time.perf_counter()
+    try:
+        with torch.no_grad():
+            y = model(*example)
+    except BaseException as e:  # noqa: BLE001
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        raise ExportFailure("export", "running %s on the given input shapes failed: %s: %s" % (args.entry, type(e).__name__, e), e)
+    timings["probe"] = time.perf_counter() - t
+    outs = []
+
+    def add(name, v):
+        if isinstance(v, torch.Tensor):
+            outs.append({"name": name, "shape": [int(d) for d in v.shape], "dtype": str(v.dtype).replace("torch.", "")})
+
+    if isinstance(y, torch.Tensor):
+        add("output", y)
+    elif isinstance(y, dict):
+        for k, v in y.items():
+            add(str(k), v)
+    elif isinstance(y, (list, tuple)):
+        for i, v in enumerate(y):
+            add("output%d" % i, v)
+    if not outs:
+        raise ExportFailure("export", "%s returned %s, not a tensor, a tuple of tensors or a dict of tensors" % (args.entry, type(y).__name__))
+    # names given by the caller (hailo.json outputs) win over the generic ones
+    for i, n in enumerate(args.output_name or []):
+        if i < len(outs):
+            outs[i]["name"] = n
+    timings["total"] = time.perf_counter() - t_start
+    emit(
+        "result",
+        protocol=PROTOCOL_VERSION,
+        onnx="",
+        sourceMap=None,
+        nodes=0,
+        mapped=0,
+        opset=args.opset,
+        inputs=[{"name": i["name"], "shape": i["shape"]} for i in inputs],
+        outputs=[{"name": o["name"], "shape": o["shape"]} for o in outs],
+        symbolicDims=[],
+        probe=True,
+        python=sys.executable,
+        torch=torch.__version__,
+        seconds={k: round(v, 4) for k, v in timings.items()},
+    )
+
+
 def run(args):
     t_start = time.perf_counter()
     timings = {}
@@ -438,6 +491,8 @@ def run(args):
     model.eval()
     example = make_inputs(torch, inputs)
     timings["build"] = time.perf_counter() - t
+    if args.probe:
+        return probe(torch, model, example, args, inputs, timings, t_start)
 
     out = os.path.abspath(args.out)
     out_dir = os.path.dirname(out)

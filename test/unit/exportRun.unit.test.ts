@@ -150,6 +150,17 @@ describe('export: real exports with torch', function () {
     assert.match(r.warnings[0]!, /symbolic dimension.*"dynamicAxes"/s);
   });
 
+  it('probe: runs the module once and reports its outputs, writing nothing', async () => {
+    const out = path.join(tmp, 'probe', 'never.onnx');
+    const r = await exportOk(spec('tinywhisper.encoder:build', out, { outputNames: [], probe: true }));
+    assert.equal(r.probe, true);
+    assert.deepEqual(r.outputs, [{ name: 'output', shape: [1, 1500, 32] }]);
+    assert.deepEqual(r.inputs, [{ name: 'mel', shape: [1, 80, 3000] }]);
+    assert.ok(!fs.existsSync(out) && !fs.existsSync(path.dirname(out)), 'nothing written');
+    const wrong = await exportFails(spec('tinywhisper.encoder:build', out, { outputNames: [], probe: true, inputs: [{ name: 'mel', shape: [1, 3, 3000] }] }));
+    assert.match(wrong.message, /running tinywhisper\.encoder:build on the given input shapes failed/);
+  });
+
   it('symbolic dims made by the export itself (F.pad amounts from x.shape) name the Pad and its Python line', async () => {
     const out = path.join(tmp, 'padded.onnx');
     const r = await exportOk(spec('tinywhisper.padded:build', out, { inputs: [{ name: 'mel', shape: [1, 80, 3001] }] }));

@@ -26,6 +26,7 @@ describe('project file', () => {
   it('the starter template is valid', () => {
     const p = parseProjectText(projectTemplate(), 'hailo.json');
     assert.deepEqual(p.problems, []);
+    assert.deepEqual(p.project?.models, [], 'no placeholder model');
   });
 
   it('reports a bad shape at the exact JSON path and offset', () => {

@@ -55,6 +55,8 @@ export const DriverResult = z.object({
   /** Why no node could be mapped (a torch without the TorchScript exporter). */
   mapWarning: z.string().nullable().optional(),
   modelSha256: z.string().optional(),
+  /** A probe run (`--probe`): the module ran once, `outputs` are what it returned; nothing was written. */
+  probe: z.boolean().optional(),
   python: z.string().optional(),
   torch: z.string().optional(),
   onnxVersion: z.string().optional(),

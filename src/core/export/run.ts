@@ -225,6 +225,10 @@ export async function runExport(opts: RunExportOptions): Promise<ExportResult> {
   const wallMs = Date.now() - t0;
 
   if (result && exit.code === 0) {
+    if (result.probe) {
+      log.info(`Ran ${opts.spec.entry} once: ${result.outputs.map((o) => `${o.name} [${(o.shape ?? []).join(', ')}]`).join(', ')} (${(wallMs / 1000).toFixed(1)} s)`);
+      return { ...result, interpreter: interp, warnings: [], wallMs };
+    }
     log.info(`Exported ${result.onnx}: ${result.nodes} nodes, ${result.mapped} mapped to source lines (${(wallMs / 1000).toFixed(1)} s)`);
     const warnings = [...(result.mapWarning ? [result.mapWarning] : []), ...dynamicAxesWarnings(result)];
     return { ...result, interpreter: interp, warnings, wallMs };
