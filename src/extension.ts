@@ -12,6 +12,7 @@ import { registerModelEditor } from './adapters/modelEditor';
 import { registerDfcDiagnostics } from './adapters/dfcDiagnostics';
 import { registerRewrites } from './adapters/rewrites';
 import { registerCodeActions } from './adapters/codeActions';
+import { registerWalkthroughProgress } from './adapters/walkthroughProgress';
 
 /** Wiring only: build the logger and services, then let each feature register itself. */
 export async function activate(context: vscode.ExtensionContext): Promise<Services> {
@@ -40,6 +41,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
     registerDfcDiagnostics(services);
     registerRewrites(services);
     registerCodeActions(services);
+    registerWalkthroughProgress(context, project);
     void project.reload();
     const ms = performance.now() - t0;
     services.activationMs = ms;

@@ -81,6 +81,7 @@ export class ProjectService implements vscode.Disposable {
   private apply(parsed: ParsedProject | undefined, doc?: vscode.TextDocument): void {
     this.parsed = parsed;
     void vscode.commands.executeCommand('setContext', 'hailo.hasProject', parsed !== undefined);
+    void vscode.commands.executeCommand('setContext', 'hailo.hasModels', (parsed?.project?.models.length ?? 0) > 0);
     this.diagnostics.clear();
     if (parsed && this.uri) {
       const at = (offset: number) => (doc ? doc.positionAt(offset) : positionAt(parsed.text, offset));
