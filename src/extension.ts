@@ -5,7 +5,7 @@ import { ProjectService } from './adapters/project';
 import { ModelsView } from './adapters/modelsView';
 import { command, type Services } from './adapters/services';
 import { registerExport } from './adapters/export';
-import { registerRemote } from './adapters/remote';
+import { closeSshMasters, registerRemote } from './adapters/remote';
 import { registerAlls } from './adapters/alls';
 import { registerLint } from './adapters/lint';
 import { registerModelEditor } from './adapters/modelEditor';
@@ -54,4 +54,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
   }
 }
 
-export function deactivate(): void {}
+/** Close what would outlive the window: the SSH master connections. */
+export function deactivate(): Promise<void> {
+  return closeSshMasters();
+}
