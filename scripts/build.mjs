@@ -95,6 +95,19 @@ async function genSchema() {
   fs.rmSync(tmp, { force: true });
 }
 
+/** The rule docs opened by "Explain" and the Problems panel links, from the README. */
+async function genRuleDocs() {
+  const tmp = path.join(root, 'dist', '.gen-rule-docs.cjs');
+  await esbuild.build({ ...common, sourcemap: false, minify: false, entryPoints: ['scripts/gen-rule-docs.ts'], outfile: tmp, platform: 'node', format: 'cjs' });
+  const require = createRequire(import.meta.url);
+  delete require.cache[tmp];
+  const text = require(tmp).ruleDocsText(path.join(root, 'README.md'));
+  const out = path.join(root, 'media', 'docs', 'rules.md');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  if (!fs.existsSync(out) || fs.readFileSync(out, 'utf8') !== text) fs.writeFileSync(out, text);
+  fs.rmSync(tmp, { force: true });
+}
+
 /** The Python drivers run by the extension and the CLI ship as-is: src/python/*.py -> dist/python/ */
 function copyPython() {
   const src = path.join(root, 'src', 'python');
@@ -117,6 +130,7 @@ const t0 = Date.now();
 // chunk names carry content hashes: drop the previous build's
 fs.rmSync(path.join(root, 'dist', 'cli'), { recursive: true, force: true });
 await genSchema();
+await genRuleDocs();
 copyPython();
 if (watch) {
   writeCliLauncher();

@@ -5,12 +5,14 @@ import { ProjectService } from './adapters/project';
 import { ModelsView } from './adapters/modelsView';
 import { command, type Services } from './adapters/services';
 import { registerExport } from './adapters/export';
-import { registerRemote } from './adapters/remote';
+import { closeSshMasters, registerRemote } from './adapters/remote';
 import { registerAlls } from './adapters/alls';
 import { registerLint } from './adapters/lint';
 import { registerModelEditor } from './adapters/modelEditor';
 import { registerDfcDiagnostics } from './adapters/dfcDiagnostics';
 import { registerRewrites } from './adapters/rewrites';
+import { registerCodeActions } from './adapters/codeActions';
+import { registerWalkthroughProgress } from './adapters/walkthroughProgress';
 
 /** Wiring only: build the logger and services, then let each feature register itself. */
 export async function activate(context: vscode.ExtensionContext): Promise<Services> {
@@ -38,6 +40,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
     registerModelEditor(services, registerLint(services));
     registerDfcDiagnostics(services);
     registerRewrites(services);
+    registerCodeActions(services);
+    registerWalkthroughProgress(context, project);
     void project.reload();
     const ms = performance.now() - t0;
     services.activationMs = ms;
@@ -50,4 +54,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
   }
 }
 
-export function deactivate(): void {}
+/** Close what would outlive the window: the SSH master connections. */
+export function deactivate(): Promise<void> {
+  return closeSshMasters();
+}

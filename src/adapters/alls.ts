@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { ruleLink } from './codeActions';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AllsFinding } from '../core/hailo/alls/validate';
@@ -156,7 +157,7 @@ export class AllsService implements vscode.Disposable {
     // a "did you mean" message already names the replacement; the quick fix applies it
     const d = new vscode.Diagnostic(range, f.fix && !/Did you mean/.test(f.message) ? `${f.message} ${f.fix}` : f.message, severity);
     d.source = 'hailo-alls';
-    d.code = f.code;
+    d.code = { value: f.code, target: ruleLink(this.services.context, f.code) };
     return d;
   }
 
@@ -262,7 +263,7 @@ export class AllsService implements vscode.Disposable {
       if (!f.edits?.length) continue;
       const fr = new vscode.Range(doc.positionAt(f.span.start), doc.positionAt(Math.max(f.span.end, f.span.start + 1)));
       if (!fr.intersection(range)) continue;
-      const diag = ctx.diagnostics.find((d) => d.source === 'hailo-alls' && String(d.code) === f.code && d.range.isEqual(fr));
+      const diag = ctx.diagnostics.find((d) => d.source === 'hailo-alls' && String(typeof d.code === 'object' ? d.code.value : d.code) === f.code && d.range.isEqual(fr));
       f.edits.forEach((e, i) => {
         const a = new vscode.CodeAction(e.title, vscode.CodeActionKind.QuickFix);
         a.edit = new vscode.WorkspaceEdit();

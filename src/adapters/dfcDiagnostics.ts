@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DfcLogSummary } from '../core/hailo/dfcLog';
 import type { SourceMap } from '../core/graph/sourceMap';
@@ -129,14 +130,14 @@ class EndNodesQuickFix implements vscode.CodeActionProvider {
       const action = new vscode.CodeAction("Use the parser's recommended end nodes", vscode.CodeActionKind.QuickFix);
       action.diagnostics = [d];
       action.isPreferred = true;
-      action.command = { title: action.title, command: 'hailo.useRecommendedEndNodes', arguments: [{ nodes: rec.nodes, model: rec.model, onnx: doc.uri.scheme === 'file' && /\.onnx$/i.test(doc.uri.fsPath) ? doc.uri.fsPath : undefined }] };
+      action.command = { title: action.title, command: 'hailo.useRecommendedEndNodes', arguments: [{ nodes: rec.nodes, model: rec.model, onnx: doc.uri.scheme === 'file' && /\.onnx$/i.test(doc.uri.fsPath) ? doc.uri.fsPath : undefined, truncated: /the list is cut/.test(d.message) }] };
       out.push(action);
     }
     return out;
   }
 
   /** Write `endNodes` into the model's entry of hailo.json, keeping its comments; returns the model name. */
-  async apply(arg: { nodes: string[]; model?: string; onnx?: string }): Promise<string | undefined> {
+  async apply(arg: { nodes: string[]; model?: string; onnx?: string; truncated?: boolean }): Promise<string | undefined> {
     const { endNodesEdits, modelForLog } = (await loadCore()).dfcLogDiagnostics;
     const uri = this.services.project.uri;
     const project = this.services.project.project;
@@ -148,6 +149,21 @@ class EndNodesQuickFix implements vscode.CodeActionProvider {
       arg = { ...arg, model: pick };
     }
     const name = model ?? arg.model!;
+    // the parser's names must be node names of the ONNX: map what can be mapped, refuse the rest
+    const entry = project.models.find((m) => m.name === name);
+    const onnx = entry ? path.resolve(path.dirname(uri.fsPath), entry.onnx) : undefined;
+    if (onnx && fs.existsSync(onnx)) {
+      const core = await loadCore();
+      const { checkNodeNames, missingNamesText } = core.nodeNames;
+      const { openOnnx } = core.onnx;
+      const checks = checkNodeNames(arg.nodes, (await openOnnx(onnx)).graph, { truncated: arg.truncated === true });
+      const missing = missingNamesText(checks, "parser's recommended end nodes", entry!.onnx);
+      if (missing) throw new Error(`${missing} Nothing was written to hailo.json: the parser names nodes of the model it parsed, so re-export or parse ${entry!.onnx} again and use the new recommendation.`);
+      for (const c of checks) if (c.status === 'mapped') this.services.log.info(`End node "${c.name}" is "${c.node}" in ${entry!.onnx} (${c.how})`);
+      arg = { ...arg, nodes: checks.map((c) => (c.status === 'missing' ? c.name : c.node)) };
+    } else {
+      this.services.log.warn(`End nodes of "${name}" not checked: ${onnx ?? 'its ONNX'} does not exist yet`);
+    }
     const doc = await vscode.workspace.openTextDocument(uri);
     const edits = endNodesEdits(doc.getText(), name, arg.nodes);
     if (!edits) throw new Error(`${uri.fsPath}: no model named "${name}" in "models"`);
@@ -190,7 +206,7 @@ export function registerDfcDiagnostics(services: Services): void {
     summaries,
     vscode.workspace.registerTextDocumentContentProvider(SUMMARY_SCHEME, summaries),
     vscode.languages.registerCodeActionsProvider([{ scheme: 'file' }], fix, { providedCodeActionKinds: EndNodesQuickFix.kinds }),
-    vscode.commands.registerCommand('hailo.useRecommendedEndNodes', command(log, async (arg?: { nodes: string[]; model?: string; onnx?: string }) => {
+    vscode.commands.registerCommand('hailo.useRecommendedEndNodes', command(log, async (arg?: { nodes: string[]; model?: string; onnx?: string; truncated?: boolean }) => {
       if (!arg?.nodes?.length) throw new Error('No recommended end nodes given.');
       const model = await fix.apply(arg);
       if (model) void vscode.window.showInformationMessage(`End nodes of "${model}" set in hailo.json. Parse again to use them.`);

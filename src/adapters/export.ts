@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { openPythonPathSetting, selectInterpreter } from './interpreterSetting';
 import * as path from 'node:path';
 import type { Model } from '../core/project/schema';
 import type { ExportLens } from '../core/export/pythonSource';
@@ -137,11 +138,8 @@ export function registerExport(services: Services): void {
         if (e.code === 'PYTHON_MISSING_PACKAGE' || e.code === 'PYTHON_NOT_FOUND') {
           // not awaited: the command is done, the buttons are offers
           void vscode.window.showErrorMessage(e.message, 'Select Interpreter', 'Open Settings', 'Show Log').then(async (c) => {
-            if (c === 'Select Interpreter') {
-              const all = await vscode.commands.getCommands(true);
-              if (all.includes('python.setInterpreter')) await vscode.commands.executeCommand('python.setInterpreter');
-              else await vscode.commands.executeCommand('workbench.action.openSettings', 'hailo.pythonPath');
-            } else if (c === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'hailo.pythonPath');
+            if (c === 'Select Interpreter') await selectInterpreter(resource);
+            else if (c === 'Open Settings') await openPythonPathSetting();
             else if (c) log.show();
           });
           return;
@@ -177,6 +175,73 @@ export function registerExport(services: Services): void {
     }
   }
 
+  /**
+   * Run the module once on zero inputs of the given shapes (in a trusted workspace) and ask for the
+   * outputs with what it returned proposed: their names become the ONNX output names, their shapes
+   * the contract the lint checks (HW021). Undefined: no outputs recorded; null: cancelled.
+   */
+  async function proposeOutputs(uri: vscode.Uri, className: string, entry: string, inputs: { name: string; shape: number[] }[]): Promise<{ name: string; shape: number[] }[] | undefined | null> {
+    const { parseInputSpec } = (await loadCore()).exportSpec;
+    let proposed = '';
+    let note = 'Outputs with their shapes: NAME:SHAPE, several separated by spaces (empty: do not record outputs)';
+    if (vscode.workspace.isTrusted && project.root) {
+      const { resolveEditorInterpreter, howToChooseInterpreter } = (await loadCore()).exportInterpreter;
+      const { runExport, findDriver } = (await loadCore()).exportRun;
+      const root = project.root;
+      const interpreter = await resolveEditorInterpreter({ pythonExtension: () => pythonFromExtension(uri, log), setting: setting('pythonPath', uri) });
+      try {
+        const r = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Running ${className} once to see its outputs`, cancellable: true },
+          async (_p, token) => {
+            const ac = new AbortController();
+            const sub = token.onCancellationRequested(() => ac.abort());
+            try {
+              return await runExport({
+                interpreter,
+                driverPath: findDriver([path.join(context.extensionPath, 'dist'), __dirname]),
+                spec: { entry, inputs, outputNames: [], opset: 17, out: path.join(root, 'build', '.probe.onnx'), root, probe: true },
+                chooseHint: howToChooseInterpreter('editor'),
+                signal: ac.signal,
+                log,
+                onOutput: (line) => log.info(`[python] ${line}`),
+              });
+            } finally {
+              sub.dispose();
+            }
+          },
+        );
+        const outs = r.outputs.filter((o): o is { name: string; shape: number[] } => Array.isArray(o.shape) && o.shape.every((d) => typeof d === 'number'));
+        // a single unnamed output gets a name worth keeping: the ONNX output is otherwise named by a number ("272")
+        proposed = outs.map((o, i) => `${outs.length === 1 && o.name === 'output' ? 'features' : o.name || `output${i}`}:${o.shape.join('x')}`).join(' ');
+        note = `${className} returned ${outs.map((o) => `[${o.shape.join(', ')}]`).join(', ')} for ${inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}. Name the outputs (the export uses these names; the lint checks these shapes)`;
+      } catch (e) {
+        if ((e as { code?: string }).code === 'CANCELLED') return null;
+        const message = e instanceof Error ? e.message : String(e);
+        log.warn(`Running ${entry} once failed: ${message}`);
+        note = `Running ${className} once failed (${message.split('\n')[0]!.slice(0, 160)}). Enter the outputs yourself, or leave empty`;
+      }
+    } else {
+      note = 'The module is not run in Restricted Mode: enter the outputs yourself (NAME:SHAPE), or leave empty';
+    }
+    const text = await vscode.window.showInputBox({
+      title: `Add ${className} to hailo.json (3/3)`,
+      prompt: note,
+      value: proposed,
+      placeHolder: 'features:1x1500x768',
+      validateInput: (v) => {
+        try {
+          v.trim().split(/\s+/).filter(Boolean).forEach((i) => parseInputSpec(i));
+          return undefined;
+        } catch (e) {
+          return e instanceof Error ? e.message : String(e);
+        }
+      },
+    });
+    if (text === undefined) return null;
+    const items = text.trim().split(/\s+/).filter(Boolean);
+    return items.length ? items.map((i) => parseInputSpec(i)).map((o) => ({ name: o.name, shape: o.shape })) : undefined;
+  }
+
   async function addModel(uri: vscode.Uri, className: string, entry: string | undefined): Promise<void> {
     const { addModelEdits, modelNameFromClass } = (await loadCore()).pythonSource;
     const { parseInputSpec, parseShape } = (await loadCore()).exportSpec;
@@ -186,14 +251,14 @@ export function registerExport(services: Services): void {
     }
     const taken = new Set(project.project?.models.map((m) => m.name) ?? []);
     const name = await vscode.window.showInputBox({
-      title: `Add ${className} to hailo.json (1/2)`,
+      title: `Add ${className} to hailo.json (1/3)`,
       prompt: 'Model name',
       value: modelNameFromClass(className),
       validateInput: (v) => (!/^[A-Za-z0-9_.-]+$/.test(v) ? 'Use letters, digits, "_", "." and "-"' : taken.has(v) ? `A model named "${v}" exists` : undefined),
     });
     if (!name) return;
     const inputsText = await vscode.window.showInputBox({
-      title: `Add ${className} to hailo.json (2/2)`,
+      title: `Add ${className} to hailo.json (2/3)`,
       prompt: 'Inputs with static shapes, batch first: NAME:SHAPE, several separated by spaces (e.g. mel:1x80x3000)',
       placeHolder: 'mel:1x80x3000',
       validateInput: (v) => {
@@ -213,6 +278,8 @@ export function registerExport(services: Services): void {
       .split(/\s+/)
       .map((i, k) => (i.includes(':') ? parseInputSpec(i) : { name: k ? `input${k}` : 'input', shape: parseShape(i) }))
       .map((i) => ({ name: i.name, shape: i.shape }));
+    const outputs = await proposeOutputs(uri, className, entry, inputs);
+    if (outputs === null) return;
     let doc: vscode.TextDocument;
     try {
       doc = await vscode.workspace.openTextDocument(project.uri);
@@ -220,7 +287,7 @@ export function registerExport(services: Services): void {
       throw new Error(NO_PROJECT_MESSAGE);
     }
     const eol = doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
-    const edits = addModelEdits(doc.getText(), { name, entry, inputs, onnx: `build/${name}.onnx` }, eol);
+    const edits = addModelEdits(doc.getText(), { name, entry, inputs, ...(outputs?.length ? { outputs } : {}), onnx: `build/${name}.onnx` }, eol);
     const we = new vscode.WorkspaceEdit();
     for (const e of edits) we.replace(project.uri, new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.length)), e.content);
     if (!(await vscode.workspace.applyEdit(we))) throw new Error('hailo.json could not be edited');

@@ -1,14 +1,16 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { Finding } from '../core/finding';
+import { ruleLink } from './codeActions';
 import { setting } from './config';
 import { withSignal, type Services } from './services';
-import { isCancelled, loadCore, loadedCore } from './core';
+import { isCancelled, loadCore } from './core';
 
 /**
  * Lint findings as Problems-panel diagnostics (`hailo-lint`): on the .onnx file, on the PyTorch
  * lines of the export's source map (with the ONNX node as related information), and on the
- * hailo.json line of a broken shape contract. Each diagnostic's code links to the README rule.
+ * hailo.json line of a broken shape contract. Each diagnostic's code links to the rule in the
+ * documentation shipped with the extension (media/docs/rules.md).
  */
 export class LintService implements vscode.Disposable {
   readonly diagnostics = vscode.languages.createDiagnosticCollection('hailo-lint');
@@ -97,7 +99,7 @@ export class LintService implements vscode.Disposable {
     };
     const modelStart = new vscode.Location(modelUri, new vscode.Position(0, 0));
     for (const f of findings) {
-      const code = { value: f.code, target: vscode.Uri.parse(loadedCore().lintRules.ruleHelpUri(f.code)) };
+      const code = { value: f.code, target: ruleLink(this.services.context, f.code) };
       const nodes = f.nodes.length ? ` [${f.nodes.slice(0, 5).join(', ')}${f.nodes.length > 5 ? `, … ${f.nodes.length} nodes` : ''}]` : '';
       const text = `${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`;
       const make = (range: vscode.Range, message: string, related: vscode.DiagnosticRelatedInformation[]) => {
@@ -130,6 +132,28 @@ export class LintService implements vscode.Disposable {
     this.refresh(new Set([...(old?.keys() ?? []), ...next.keys()]));
   }
 
+  /**
+   * What the Problems panel shows for one model: its diagnostics on every file (the .onnx, each
+   * Python line of the source map, hailo.json), by severity. A finding on three Python lines
+   * counts three times there, so the status bar counts the same way.
+   */
+  problemCounts(modelUri: vscode.Uri): { errors: number; warnings: number; infos: number; entries: number; files: number; findings: number } {
+    const byFile = this.byModel.get(modelUri.toString());
+    const c = { errors: 0, warnings: 0, infos: 0, entries: 0, files: 0, findings: 0 };
+    for (const list of byFile?.values() ?? []) {
+      if (list.length) c.files++;
+      for (const d of list) {
+        c.entries++;
+        if (d.severity === vscode.DiagnosticSeverity.Error) c.errors++;
+        else if (d.severity === vscode.DiagnosticSeverity.Warning) c.warnings++;
+        else c.infos++;
+      }
+    }
+    // each finding has exactly one entry on the model file
+    c.findings = byFile?.get(modelUri.toString())?.length ?? 0;
+    return c;
+  }
+
   private refresh(uris: Iterable<string>): void {
     for (const u of uris) {
       const all: vscode.Diagnostic[] = [];
@@ -150,6 +174,12 @@ const SEVERITY: Record<Finding['severity'], vscode.DiagnosticSeverity> = {
   info: vscode.DiagnosticSeverity.Information,
   hint: vscode.DiagnosticSeverity.Hint,
 };
+
+/** The status bar text after a lint: the counts the Problems panel shows, and how many findings they come from. */
+export function statusText(file: string, c: { errors: number; warnings: number; infos: number; files: number; findings: number }): string {
+  const n = (k: number, w: string) => `${k} ${w}${k === 1 ? '' : 's'}`;
+  return `Hailo lint: ${file}: ${n(c.errors, 'error')}, ${n(c.warnings, 'warning')}, ${n(c.infos, 'note')} in Problems (${n(c.findings, 'finding')} on ${n(c.files, 'file')})`;
+}
 
 function lineRange(line: number): vscode.Range {
   const l = Math.max(0, line - 1);
@@ -197,9 +227,7 @@ export function registerLint(services: Services): LintService {
           { location: vscode.ProgressLocation.Notification, title: `Hailo: linting ${path.basename(uri.fsPath)}`, cancellable: true },
           (_p, token) => withSignal(token, (signal) => lint.lintFile(uri, signal)),
         );
-        const errors = findings.filter((f) => f.severity === 'error').length;
-        const warnings = findings.filter((f) => f.severity === 'warning').length;
-        void vscode.window.setStatusBarMessage(`Hailo lint: ${path.basename(uri.fsPath)}: ${errors} error(s), ${warnings} warning(s)`, 8000);
+        void vscode.window.setStatusBarMessage(statusText(path.basename(uri.fsPath), lint.problemCounts(uri)), 8000);
         return findings;
       } catch (e) {
         if (isCancelled(e)) return undefined;

@@ -157,6 +157,9 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
           case 'showProblems':
             await vscode.commands.executeCommand('workbench.actions.view.problems');
             break;
+          case 'explainRule':
+            await vscode.commands.executeCommand('hailo.explainRule', msg.code);
+            break;
         }
       }),
     ];

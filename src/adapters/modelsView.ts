@@ -52,10 +52,10 @@ export class ModelsView implements vscode.TreeDataProvider<Item>, vscode.Disposa
     t.resourceUri = vscode.Uri.file(s.file);
     t.tooltip =
       s.state === 'stale'
-        ? `${s.file}\nStale: ${path.relative(root, s.staleBecause ?? '')} changed after it was made.`
+        ? `${s.file}\nStale: ${path.relative(root, s.staleBecause ?? '')} changed after it was made${s.kind === 'onnx' ? ' (its content differs from what the export ran)' : ''}.`
         : s.state === 'missing'
           ? `${s.file}\nNot made yet.`
-          : `${s.file}\n${((s.size ?? 0) / 1e6).toFixed(1)} MB, ${new Date(s.mtimeMs ?? 0).toLocaleString()}`;
+          : `${s.file}\n${((s.size ?? 0) / 1e6).toFixed(1)} MB, ${new Date(s.mtimeMs ?? 0).toLocaleString()}${s.freshness === 'unknown' ? '\nWhether it matches the current Python is unknown: its source map records no source hashes (export it again to record them).' : s.freshness === 'content' ? '\nMatches the Python it was exported from (by content).' : ''}`;
     t.iconPath = new vscode.ThemeIcon(
       s.state === 'missing' ? 'circle-outline' : s.state === 'stale' ? 'warning' : 'pass',
       new vscode.ThemeColor(s.state === 'missing' ? 'disabledForeground' : s.state === 'stale' ? 'problemsWarningIcon.foreground' : 'testing.iconPassed'),

@@ -90,6 +90,7 @@ export class ProjectService implements vscode.Disposable {
   private apply(parsed: ParsedProject | undefined, doc?: vscode.TextDocument): void {
     this.parsed = parsed;
     void vscode.commands.executeCommand('setContext', 'hailo.hasProject', parsed !== undefined);
+    void vscode.commands.executeCommand('setContext', 'hailo.hasModels', (parsed?.project?.models.length ?? 0) > 0);
     this.diagnostics.clear();
     if (parsed && this.uri) {
       const at = (offset: number) => (doc ? doc.positionAt(offset) : positionAt(parsed.text, offset));
@@ -121,10 +122,44 @@ export class ProjectService implements vscode.Disposable {
     } catch {
       await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode((await loadCore()).projectTemplate.projectTemplate()));
       this.log.info(`Created ${uri.fsPath}`);
+      await vscode.window.showTextDocument(uri);
+      await this.reload();
+      // an offer, not a step: the command is done once the file is written
+      void this.offerModuleFromWorkspace().catch((e) => this.log.warn(`Looking for PyTorch modules failed: ${e instanceof Error ? e.message : String(e)}`));
+      return uri;
     }
     await vscode.window.showTextDocument(uri);
     await this.reload();
     return uri;
+  }
+
+  /** After creating the file: offer the PyTorch modules of the workspace that can be added as they are. */
+  private async offerModuleFromWorkspace(): Promise<void> {
+    const root = this.root;
+    if (!root) return;
+    const { outlinePython, exportLenses, moduleNameOf } = (await loadCore()).pythonSource;
+    const files = await vscode.workspace.findFiles('**/*.py', '{**/node_modules/**,**/.venv/**,**/venv/**,**/site-packages/**,**/.git/**}', 500);
+    const found: (vscode.QuickPickItem & { uri?: vscode.Uri; className?: string; entry?: string })[] = [];
+    for (const f of files) {
+      const mod = moduleNameOf(path.relative(root, f.fsPath));
+      if (!mod) continue;
+      let text: string;
+      try {
+        const bytes = await vscode.workspace.fs.readFile(f);
+        if (bytes.byteLength > 512 * 1024) continue;
+        text = new TextDecoder().decode(bytes);
+      } catch {
+        continue;
+      }
+      if (!/\bModule\b/.test(text)) continue;
+      for (const l of exportLenses(outlinePython(text), mod, [])) {
+        if (l.kind === 'add' && l.entry) found.push({ label: l.className ?? l.entry, description: l.entry, detail: path.relative(root, f.fsPath), uri: f, className: l.className, entry: l.entry });
+      }
+    }
+    if (!found.length) return;
+    found.push({ label: 'No model for now', description: 'add one later with "Add to hailo.json" in the Python file' });
+    const pick = await vscode.window.showQuickPick(found, { title: 'Start hailo.json from a module of this workspace', placeHolder: 'The module to export (it runs once to record its outputs)' });
+    if (pick?.uri && pick.className && pick.entry) await vscode.commands.executeCommand('hailo.addModelToProject', pick.uri, pick.className, pick.entry);
   }
 
   dispose(): void {

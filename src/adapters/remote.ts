@@ -15,14 +15,27 @@ import { isHailoError, loadCore } from './core';
  * settings, dropped when they change. SSH errors get their own UI: a host key problem offers a
  * terminal running `ssh <host>` so the user checks and accepts the key themselves.
  */
+/** Live services, so deactivate can close their SSH master connections (see closeSshMasters). */
+const live = new Set<RemoteService>();
+
+/**
+ * Close every SSH master connection the extension opened (`ssh -O exit`), so none outlives the
+ * window (ControlPersist would keep it for minutes). Returned from deactivate, which VS Code awaits.
+ */
+export async function closeSshMasters(): Promise<void> {
+  await Promise.all([...live].map((r) => r.closeAll()));
+}
+
 export class RemoteService implements vscode.Disposable {
   private readonly hosts = new Map<string, SshHost>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly log: ChannelLogger) {
+    live.add(this);
     vscode.workspace.onDidChangeConfiguration(
       (e) => {
-        if (e.affectsConfiguration('hailo.ssh')) this.hosts.clear();
+        // other settings, other connections: close the old masters
+        if (e.affectsConfiguration('hailo.ssh')) void this.closeAll();
       },
       undefined,
       this.disposables,
@@ -85,9 +98,25 @@ export class RemoteService implements vscode.Disposable {
     }
   }
 
+  /** Close the master connection of every host used so far. */
+  async closeAll(): Promise<void> {
+    const hosts = [...this.hosts.values()];
+    this.hosts.clear();
+    await Promise.all(
+      hosts.map((h) =>
+        h.close().then(
+          () => this.log.info(`Closed the SSH master connection to ${h.host}`),
+          (e: unknown) => this.log.warn(`Closing the SSH connection to ${h.host} failed: ${e instanceof Error ? e.message : String(e)}`),
+        ),
+      ),
+    );
+  }
+
   dispose(): void {
     for (const d of this.disposables) d.dispose();
-    this.hosts.clear();
+    // deactivate has closed the masters (closeSshMasters); a late dispose still ends them
+    if (this.hosts.size) void this.closeAll();
+    live.delete(this);
   }
 }
 

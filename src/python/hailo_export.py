@@ -147,6 +147,7 @@ def parse_args(argv):
     p.add_argument("--dynamic-axes", default=None, help='JSON: {"input": {"0": "batch"}}')
     p.add_argument("--no-sourcemap", action="store_true")
     p.add_argument("--no-constant-folding", action="store_true")
+    p.add_argument("--probe", action="store_true", help="run the module once on the inputs and report its outputs; export nothing")
     return p.parse_args(argv)
 
 
@@ -317,6 +318,138 @@ def value_shape(vi):
     return dims
 
 
+def source_hashes(nodes, entry, sidecar_dir, root):
+    """SHA-256 of each Python file the export ran, keyed like the files in `nodes`: the files
+    nodes map to and the entry module, so staleness is decided by content, not file times."""
+    base = os.path.abspath(sidecar_dir)
+    files = {}
+    for e in nodes.values():
+        files[e["file"]] = os.path.join(base, e["file"]) if not os.path.isabs(e["file"]) else e["file"]
+        for fr in e.get("stack", []):
+            files[fr["file"]] = os.path.join(base, fr["file"]) if not os.path.isabs(fr["file"]) else fr["file"]
+    try:
+        mod = sys.modules.get(entry.split(":")[0])
+        mf = getattr(mod, "__file__", None)
+        if mf:
+            a = os.path.abspath(mf)
+            r = os.path.relpath(a, base).replace(os.sep, "/")
+            if root and not (a.startswith(os.path.abspath(root) + os.sep) or a.startswith(base + os.sep)):
+                r = a
+            files.setdefault(r, a)
+    except Exception:  # noqa: BLE001 - the node files still count
+        pass
+    out = {}
+    for key, p in sorted(files.items()):
+        try:
+            with open(p, "rb") as f:
+                out[key] = hashlib.sha256(f.read()).hexdigest()
+        except OSError:
+            pass
+    return out
+
+
+# ops that describe a tensor's shape rather than carry its data
+SHAPE_OF_OPS = ("Shape", "Size")
+
+
+def symbolic_origins(onnx, proto, source_nodes, limit=5):
+    """The nodes that first give a data tensor a symbolic dimension although their data input is
+    static (e.g. a Pad whose pads torch computed through Shape ops): ONNX shape inference cannot
+    evaluate such shape arithmetic, so every shape after the node is symbolic in the file."""
+    try:
+        inferred = onnx.shape_inference.infer_shapes(proto)
+    except Exception:  # noqa: BLE001 - huge or odd models: no attribution, the plain warning stays
+        return []
+    g = inferred.graph
+    shapes = {}
+    for v in list(g.input) + list(g.value_info) + list(g.output):
+        shapes[v.name] = value_shape(v)
+    init_names = set(i.name for i in g.initializer)
+    data = set(v.name for v in g.input if v.name not in init_names)
+
+    def static(name):
+        s = shapes.get(name)
+        return s is not None and all(isinstance(d, int) for d in s)
+
+    out = []
+    for n in g.node:
+        if n.op_type in SHAPE_OF_OPS:
+            continue
+        data_in = [i for i in n.input if i and i in data]
+        if not data_in:
+            continue
+        for o in n.output:
+            if o:
+                data.add(o)
+        if not all(static(i) for i in data_in):
+            continue
+        sym = [o for o in n.output if o and o in shapes and not static(o)]
+        if not sym:
+            continue
+        computed = [i for i in n.input if i and i not in data and i not in init_names]
+        entry = {"node": n.name, "op": n.op_type, "output": sym[0], "shape": shapes.get(sym[0]), "computedInputs": computed[:4]}
+        src = source_nodes.get(n.name)
+        if src:
+            entry["file"] = src["file"]
+            entry["line"] = src["line"]
+        out.append(entry)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def probe(torch, model, example, args, inputs, timings, t_start):
+    """Run the module once on zero inputs of the given shapes and report what it returns, so
+    "Add Model" can propose output names and shapes (the contract the lint then checks)."""
+    progress("probe", "Running %s once on %s" % (args.entry, ", ".join("%s %s" % (i["name"], "x".join(map(str, i["shape"]))) for i in inputs)), 0.6)
+    t = time.perf_counter()
+    try:
+        with torch.no_grad():
+            y = model(*example)
+    except BaseException as e:  # noqa: BLE001
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        raise ExportFailure("export", "running %s on the given input shapes failed: %s: %s" % (args.entry, type(e).__name__, e), e)
+    timings["probe"] = time.perf_counter() - t
+    outs = []
+
+    def add(name, v):
+        if isinstance(v, torch.Tensor):
+            outs.append({"name": name, "shape": [int(d) for d in v.shape], "dtype": str(v.dtype).replace("torch.", "")})
+
+    if isinstance(y, torch.Tensor):
+        add("output", y)
+    elif isinstance(y, dict):
+        for k, v in y.items():
+            add(str(k), v)
+    elif isinstance(y, (list, tuple)):
+        for i, v in enumerate(y):
+            add("output%d" % i, v)
+    if not outs:
+        raise ExportFailure("export", "%s returned %s, not a tensor, a tuple of tensors or a dict of tensors" % (args.entry, type(y).__name__))
+    # names given by the caller (hailo.json outputs) win over the generic ones
+    for i, n in enumerate(args.output_name or []):
+        if i < len(outs):
+            outs[i]["name"] = n
+    timings["total"] = time.perf_counter() - t_start
+    emit(
+        "result",
+        protocol=PROTOCOL_VERSION,
+        onnx="",
+        sourceMap=None,
+        nodes=0,
+        mapped=0,
+        opset=args.opset,
+        inputs=[{"name": i["name"], "shape": i["shape"]} for i in inputs],
+        outputs=[{"name": o["name"], "shape": o["shape"]} for o in outs],
+        symbolicDims=[],
+        probe=True,
+        python=sys.executable,
+        torch=torch.__version__,
+        seconds={k: round(v, 4) for k, v in timings.items()},
+    )
+
+
 def run(args):
     t_start = time.perf_counter()
     timings = {}
@@ -358,6 +491,8 @@ def run(args):
     model.eval()
     example = make_inputs(torch, inputs)
     timings["build"] = time.perf_counter() - t
+    if args.probe:
+        return probe(torch, model, example, args, inputs, timings, t_start)
 
     out = os.path.abspath(args.out)
     out_dir = os.path.dirname(out)
@@ -443,6 +578,7 @@ def run(args):
                     if not isinstance(d, int):
                         symbolic.append({"tensor": v["name"], "axis": ax, "dim": d})
         shape_ops = sum(1 for n in g.node if n.op_type == "Shape")
+        origins = symbolic_origins(onnx, proto, nodes) if symbolic else []
         digest = sha256_of(tmp)
         timings["map"] = time.perf_counter() - t
 
@@ -455,6 +591,7 @@ def run(args):
                 "modelSha256": digest,
                 "producer": "hailo-workbench hailo_export.py (torch %s, opset %d)" % (torch.__version__, args.opset),
                 "entry": args.entry,
+                "sources": source_hashes(nodes, args.entry, out_dir, root),
                 "nodes": nodes,
             }
             with open(tmp_map, "w", encoding="utf-8") as f:
@@ -483,6 +620,8 @@ def run(args):
         inputs=io_in,
         outputs=io_out,
         symbolicDims=symbolic,
+        symbolicOrigins=origins,
+        dynamicAxes=sorted(dynamic_axes.keys()) if dynamic_axes else [],
         shapeOps=shape_ops,
         mapWarning=map_warning,
         modelSha256=digest,

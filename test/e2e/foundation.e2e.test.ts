@@ -23,7 +23,7 @@ describe('e2e: example workspace', function () {
     await step(wb.page, 'example-models-view');
     assert.match(rows[0]!, /^whisper_tiny_encoder hailo8l · 1x80x3000$/);
     assert.match(rows[1]!, /^PyTorch tiny_whisper\/encoder\.py · present$/);
-    assert.match(rows[2]!, /^ONNX build\/encoder\.onnx · (present|stale)$/);
+    assert.match(rows[2]!, /^ONNX build\/encoder\.onnx · present$/);
     assert.match(rows[3]!, /^HAR build\/encoder\.har · missing$/);
     assert.match(rows[4]!, /^HEF build\/encoder\.hef · missing$/);
     // the welcome content is only for folders without a project
@@ -39,6 +39,11 @@ describe('e2e: example workspace', function () {
     // the step's markdown media renders in a webview (an iframe inside an iframe)
     const media = wb.page.frameLocator('.getting-started-media iframe').frameLocator('iframe#active-frame');
     await media.locator('body', { hasText: 'sits at the root of your workspace' }).waitFor({ state: 'attached', timeout: 15_000 });
+    // hailo.json exists here: the first step is done
+    await waitFor(async () => (await doneSteps(wb.page)).includes('Create the project file'), { what: 'step 1 done with hailo.json present' });
+    // step descriptions have no raw markdown backticks
+    const text = await page.locator('.getting-started-step').allInnerTexts();
+    assert.ok(!text.join('\n').includes('`'), text.join('\n'));
   });
 });
 
@@ -54,7 +59,7 @@ async function openWalkthrough(page: Page) {
   return editor;
 }
 
-const STEPS = ['Create the project file', 'Describe your model', 'See your models'];
+const STEPS = ['Create the project file', 'Add your PyTorch model', 'Export to ONNX with source lines', 'Read the Hailo lint', 'Compile on a compile box', 'See what the compiler rewrote', 'Name your device'];
 
 /** Titles of the walkthrough steps marked done. */
 async function doneSteps(page: Page): Promise<string[]> {
@@ -89,30 +94,42 @@ describe('e2e: empty folder', function () {
     await waitFor(() => fs.existsSync(file), { what: file });
     const parsed = parseProjectText(fs.readFileSync(file, 'utf8'), file);
     assert.deepEqual(parsed.problems, []);
-    // the editor opens the new file and the Models view lists its model
+    // the editor opens the new file; it has no placeholder model, and the Models view says how to add one
+    assert.deepEqual(parsed.project?.models, []);
     await wb.page.locator('.tabs-container .tab', { hasText: 'hailo.json' }).first().waitFor({ timeout: 10_000 });
-    const rows = await waitFor(
-      async () => {
-        const r = await treeRows(wb.page, 'Models');
-        return r.some((x) => x.startsWith('encoder')) ? r : undefined;
-      },
-      { what: 'the new model in the Models view', timeout: 15_000 },
-    );
-    assert.match(rows[0]!, /^encoder hailo8l · 1x80x3000$/);
+    const noModel = viewPane(wb.page, 'Models').locator('.welcome-view-content', { hasText: 'No model in hailo.json yet' });
+    await noModel.waitFor({ timeout: 15_000 });
     await step(wb.page, 'empty-created');
   });
 
-  it('the walkthrough steps complete: project created, Models view seen, project file opened', async function () {
+  it('the walkthrough steps complete: project created, project file opened from its step', async function () {
     await openWalkthrough(wb.page);
-    await waitFor(async () => (await doneSteps(wb.page)).length === 2, { what: 'steps 1 and 3 done' });
-    assert.deepEqual(await doneSteps(wb.page), ['Create the project file', 'See your models']);
-    // the step's own button runs hailo.openProjectFile (completion event onCommand)
-    const describe = wb.page.locator('.gettingStartedContainer .getting-started-step', { hasText: 'Describe your model' }).first();
-    await describe.click();
-    await describe.locator('.monaco-button', { hasText: 'Open Project File' }).click();
+    await waitFor(async () => (await doneSteps(wb.page)).includes('Create the project file'), { what: 'step 1 done' });
+    // the device step's own button runs hailo.openProjectFile (completion event onCommand)
+    const device = wb.page.locator('.gettingStartedContainer .getting-started-step', { hasText: 'Name your device' }).first();
+    await device.click();
+    await device.locator('.monaco-button', { hasText: 'Open Project File' }).click();
     await wb.page.locator('.tabs-container .tab.active', { hasText: 'hailo.json' }).first().waitFor({ timeout: 10_000 });
     await openWalkthrough(wb.page);
-    await waitFor(async () => (await doneSteps(wb.page)).length === 3, { what: 'all three steps done' });
+    await waitFor(async () => (await doneSteps(wb.page)).includes('Name your device'), { what: 'the device step done' });
     await step(wb.page, 'empty-walkthrough-done');
+  });
+});
+
+describe('e2e: folder without hailo.json', function () {
+  const wb = useWorkbench({ workspace: 'empty' });
+
+  it('Targets and Runs show their welcome content, not a blank view', async function () {
+    await openActivity(wb.page, 'Hailo');
+    for (const view of ['Targets', 'Runs']) {
+      const pane = viewPane(wb.page, view);
+      // a collapsed pane shows nothing: open it
+      const header = pane.locator('.pane-header');
+      if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+      const welcome = pane.locator('.welcome-view-content');
+      await welcome.waitFor({ timeout: 15_000 });
+      assert.match(await welcome.innerText(), /project file \(hailo\.json\)/);
+    }
+    await step(wb.page, 'empty-targets-runs-welcome');
   });
 });

@@ -41,7 +41,7 @@ function codes(uri: vscode.Uri): string[] {
   return vscode.languages
     .getDiagnostics(uri)
     .filter((d) => d.source === 'hailo-alls')
-    .map((d) => `${d.range.start.line + 1}:${String(d.code)}`);
+    .map((d) => `${d.range.start.line + 1}:${String(typeof d.code === 'object' ? d.code.value : d.code)}`);
 }
 
 describe('alls model scripts', function () {
@@ -79,7 +79,7 @@ describe('alls model scripts', function () {
       const c = codes(doc.uri);
       return c.includes('1:ALLS005') && c.includes('3:ALLS006') ? c : undefined;
     }, 'hailo-alls diagnostics');
-    const unknown = vscode.languages.getDiagnostics(doc.uri).find((d) => d.code === 'ALLS006')!;
+    const unknown = vscode.languages.getDiagnostics(doc.uri).find((d) => (typeof d.code === 'object' ? d.code.value : d.code) === 'ALLS006')!;
     assert.equal(unknown.severity, vscode.DiagnosticSeverity.Error);
     assert.match(unknown.message, /No layer "conv99" in the HN of whisper_enc\.har/);
     assert.deepEqual([unknown.range.start.character, unknown.range.end.character], [19, 25]);

@@ -5,6 +5,7 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { WHISPER_SIZES, writeWhisper } from '../fixtures/onnx/gen';
 import type { Services } from '../../src/adapters/services';
 import { until, EXTENSION_ID, extensionServices } from './helpers';
 
@@ -56,7 +57,7 @@ describe('DFC log diagnostics', function () {
         `[info] Translation started on ONNX model ${net}`,
         `hailo_sdk_client.model_translator.exceptions.ParsingWithRecommendationException: Parsing failed. The errors found in the graph are:`,
         ` UnsupportedOperationError in op /blocks.1/attn/TopK: TopK operation is unsupported`,
-        `Please try to parse the model again, using these end node names: /blocks.0/ln/LayerNormalization, /conv2/Conv`,
+        `Please try to parse the model again, using these end node names: /blocks.0/attn_ln/LayerNormalization, /conv2/Conv`,
         '',
       ].join('\r\n'),
     );
@@ -97,7 +98,35 @@ describe('DFC log diagnostics', function () {
     assert.ok(text.includes('//'), 'comments kept');
     await services.project.reload();
     const model = await until(() => services.project.project?.models.find((x) => x.name === modelName), 'the project to reload');
-    assert.deepEqual(model.endNodes, ['/blocks.0/ln/LayerNormalization', '/conv2/Conv']);
+    assert.deepEqual(model.endNodes, ['/blocks.0/attn_ln/LayerNormalization', '/conv2/Conv']);
+  });
+
+  it('the end-nodes fix checks the names against the ONNX: refuses names the model lacks, writes the node names it maps', async function () {
+    // the example's exported ONNX (or a generated one when the workspace has none)
+    const had = fs.existsSync(onnx);
+    if (!had) {
+      fs.mkdirSync(path.dirname(onnx), { recursive: true });
+      writeWhisper(onnx, { ...WHISPER_SIZES.toy, opset: 17, frames: 400 });
+    }
+    try {
+      fs.writeFileSync(projectFile, original);
+      await services.project.reload();
+      const before = fs.readFileSync(projectFile, 'utf8');
+      // refused: the error waits for the user to dismiss it, so the command is not awaited
+      const refused = Promise.resolve(vscode.commands.executeCommand('hailo.useRecommendedEndNodes', { nodes: ['/conv2/Conv', 'stage_4/dense/Tensordot/MatM'], model: modelName }));
+      void refused.catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(fs.readFileSync(projectFile, 'utf8'), before, 'hailo.json unchanged');
+
+      await vscode.commands.executeCommand('hailo.useRecommendedEndNodes', { nodes: ['conv2/Conv'], model: modelName });
+      await services.project.reload();
+      const model = await until(() => services.project.project?.models.find((x) => x.name === modelName && x.endNodes?.length), 'endNodes written');
+      assert.deepEqual(model.endNodes, ['/conv2/Conv'], 'written as the ONNX node name');
+    } finally {
+      if (!had) fs.rmSync(onnx, { force: true });
+      fs.writeFileSync(projectFile, original);
+      await services.project.reload();
+    }
   });
 
   it('a model-script error goes on the .alls line and column', async function () {

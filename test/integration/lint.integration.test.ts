@@ -66,7 +66,7 @@ describe('lint', function () {
     for (const d of onModel) {
       assert.equal(typeof d.code, 'object');
       const target = (d.code as { target: vscode.Uri }).target.toString();
-      assert.match(target, /README\.md#hw\d{3}--/);
+      assert.match(target, /media\/docs\/rules\.md#L\d+$/, 'the shipped rule docs, offline');
       assert.equal(d.range.start.line, 0);
     }
     const softmax = onModel.find((d) => codeOf(d) === 'HW012')!;
@@ -112,6 +112,66 @@ describe('lint', function () {
     const shapeLine = text.split('\n').findIndex((l) => l.includes('"shape": [1, 1500, 32]'));
     assert.equal(onProject.range.start.line, shapeLine);
     assert.equal(onProject.severity, vscode.DiagnosticSeverity.Error);
+  });
+
+  it('Ctrl+. on a finding: Explain opens the rule docs in the markdown preview; the opset and .alls quick fixes edit hailo.json and the script', async function () {
+    const probe = path.join(dir, 'probe.onnx');
+    const py = path.join(dir, 'probe.py');
+    // the model as exported at opset 13
+    const text = original.replace(
+      '"models": [',
+      `"models": [\n    {\n      "name": "lint_probe",\n      "opset": 13,\n      "inputs": [{ "name": "mel", "shape": [1, 80, 400] }],\n      "onnx": "lint-int/probe.onnx"\n    },`,
+    );
+    fs.writeFileSync(projectFile, text);
+    await services.project.reload();
+    await until(() => services.project.project?.models.find((m) => m.name === 'lint_probe')?.opset === 13, 'opset 13 in the project');
+    fs.writeFileSync(py, Array.from({ length: 30 }, (_, i) => `# line ${i + 1}`).join('\n') + '\n');
+    writeWhisper(probe, { ...WHISPER_SIZES.toy, opset: 13, frames: 400 });
+    const first = await vscode.commands.executeCommand<Finding[] | undefined>('hailo.lintModel', vscode.Uri.file(probe));
+    const ln = first?.find((f) => f.code === 'HW011');
+    assert.ok(ln, 'HW011 at opset 13');
+    fs.writeFileSync(`${probe}.sourcemap.json`, JSON.stringify({ version: 1, model: 'probe.onnx', nodes: { [ln.nodes[0]!]: { file: 'probe.py', line: 5 } } }));
+    await vscode.commands.executeCommand('hailo.lintModel', vscode.Uri.file(probe));
+    const pyUri = vscode.Uri.file(py);
+    const diag = await until(() => lintDiagnostics(pyUri).find((d) => codeOf(d) === 'HW011'), 'HW011 on probe.py');
+    assert.match(diag.message, /decomposed by the ONNX exporter/);
+    await vscode.window.showTextDocument(pyUri);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', pyUri, diag.range);
+    const titles = actions.map((a) => a.title);
+    assert.ok(titles.includes('Explain HW011'), titles.join(' | '));
+    const opsetFix = actions.find((a) => a.title === 'Set "opset": 17 for model "lint_probe" in hailo.json');
+    assert.ok(opsetFix?.edit, titles.join(' | '));
+    assert.ok(await vscode.workspace.applyEdit(opsetFix.edit));
+    const projectDoc = await vscode.workspace.openTextDocument(projectFile);
+    await projectDoc.save();
+    await until(() => services.project.project?.models.find((m) => m.name === 'lint_probe')?.opset === 17, 'opset 17 in hailo.json');
+
+    // Explain: the rule's entry in the markdown preview
+    const explain = actions.find((a) => a.title === 'Explain HW011')!;
+    await vscode.commands.executeCommand(explain.command!.command, ...(explain.command!.arguments ?? []));
+    await until(() => {
+      const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+      return input instanceof vscode.TabInputWebview && /markdown\.preview/.test(input.viewType) ? input : undefined;
+    }, 'the markdown preview of the rule docs');
+    assert.ok(vscode.workspace.textDocuments.some((d) => d.uri.fsPath.endsWith(path.join('media', 'docs', 'rules.md'))));
+
+    // at opset 17 the native LayerNorm is HW010, whose fix adds Hailo's recipe to a new model script
+    writeWhisper(probe, { ...WHISPER_SIZES.toy, opset: 17, frames: 400 });
+    const again = await vscode.commands.executeCommand<Finding[] | undefined>('hailo.lintModel', vscode.Uri.file(probe));
+    const hw010 = again?.find((f) => f.code === 'HW010');
+    assert.ok(hw010);
+    fs.writeFileSync(`${probe}.sourcemap.json`, JSON.stringify({ version: 1, model: 'probe.onnx', nodes: { [hw010.nodes[0]!]: { file: 'probe.py', line: 9 } } }));
+    await vscode.commands.executeCommand('hailo.lintModel', vscode.Uri.file(probe));
+    const d10 = await until(() => lintDiagnostics(pyUri).find((d) => codeOf(d) === 'HW010'), 'HW010 on probe.py');
+    const a10 = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', pyUri, d10.range);
+    const recipe = a10.find((a) => a.title.startsWith("Add Hailo's LayerNorm recipe"));
+    assert.ok(recipe?.edit, a10.map((a) => a.title).join(' | '));
+    assert.ok(await vscode.workspace.applyEdit(recipe.edit));
+    const alls = path.join(dir, 'probe.alls');
+    // the edit leaves the new script and hailo.json open with changes, as any quick fix does
+    for (const f of [alls, projectFile]) await (await vscode.workspace.openTextDocument(f)).save();
+    assert.match(fs.readFileSync(alls, 'utf8'), /^pre_quantization_optimization\(layer_norm_decomposition, bit_decomposition_mode=uniform_precision, equalization=disabled\)\n$/);
+    assert.match(fs.readFileSync(projectFile, 'utf8'), /"modelScript": "lint-int\/probe\.alls"/);
   });
 
   it('an unreadable model: no findings, no crash, diagnostics cleared; the editor still opens', async function () {

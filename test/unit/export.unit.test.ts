@@ -174,11 +174,26 @@ describe('export: interpreter order', () => {
 
 describe('export: dynamic axes warning', () => {
   it('says what symbolic dimensions cost, and nothing for static exports', () => {
-    assert.deepEqual(dynamicAxesWarnings({ symbolicDims: [], shapeOps: 0 }), []);
-    const [w] = dynamicAxesWarnings({ symbolicDims: [{ tensor: 'mel', axis: 2, dim: 'frames' }], shapeOps: 5 });
+    assert.deepEqual(dynamicAxesWarnings({ symbolicDims: [], shapeOps: 0, sourceMap: null, onnx: '/p/m.onnx' }), []);
+    const [w] = dynamicAxesWarnings({ symbolicDims: [{ tensor: 'mel', axis: 2, dim: 'frames' }], shapeOps: 5, dynamicAxes: ['mel'], sourceMap: null, onnx: '/p/m.onnx' });
     assert.match(w!, /mel\[2\]="frames"/);
-    assert.match(w!, /5 Shape operator/);
-    assert.match(w!, /static shapes/);
+    assert.match(w!, /remove "dynamicAxes"/);
+    assert.doesNotMatch(w!, /--tensor-shapes/, 'the extension never passes --tensor-shapes');
+  });
+  it('symbolic dims the export made itself name the operator and the Python line, not the settings', () => {
+    const ws = dynamicAxesWarnings({
+      symbolicDims: [{ tensor: '272', axis: 0, dim: 'Conv272_dim_0' }, { tensor: '272', axis: 2, dim: 'Conv272_dim_2' }],
+      shapeOps: 1,
+      dynamicAxes: [],
+      sourceMap: '/p/models/enc.onnx.sourcemap.json',
+      onnx: '/p/models/enc.onnx',
+      symbolicOrigins: [{ node: '/Pad', op: 'Pad', output: '/Pad_output_0', shape: ['unk__5', 'unk__6', 'unk__7'], computedInputs: ['/Cast_1_output_0'], file: '../enc.py', line: 10 }],
+    });
+    assert.equal(ws.length, 1);
+    assert.match(ws[0]!, /no dynamic axes were asked for/);
+    assert.match(ws[0]!, /Pad node "\/Pad" at \/p\/enc\.py:10/);
+    assert.match(ws[0]!, /F\.pad/);
+    assert.doesNotMatch(ws[0]!, /Export with static shapes unless you need them/);
   });
 });
 

@@ -112,6 +112,14 @@ describe('export: adding a model to hailo.json', () => {
     assert.deepEqual(parsed.project?.models[1]?.inputs[0]?.shape, [1, 80, 3000]);
   });
 
+  it('records the outputs the module returned when it ran once (names and the shape contract)', () => {
+    const text = '{\n  "models": []\n}\n';
+    const out = jsonc.applyEdits(text, addModelEdits(text, { ...model, outputs: [{ name: 'features', shape: [1, 1500, 64] }] }));
+    const parsed = parseProjectText(out, 'hailo.json');
+    assert.deepEqual(parsed.problems, [], out);
+    assert.deepEqual(parsed.project?.models[0]?.outputs, [{ name: 'features', shape: [1, 1500, 64] }]);
+  });
+
   it('handles an empty list, a missing list and a trailing comma; refuses duplicates and broken files', () => {
     for (const text of ['{ "models": [] }', '{\n  "targets": []\n}', '{\n  "models": [\n    { "name": "x", "inputs": [{ "name": "i", "shape": [1] }], "onnx": "x.onnx" },\n  ]\n}']) {
       const out = jsonc.applyEdits(text, addModelEdits(text, model));

@@ -2,6 +2,7 @@
  * Real exports: the driver under Debian's /usr/bin/python3 (torch 1.13, onnx 1.12) on the fixture
  * packages in test/fixtures/py. Skipped, with the reason logged, where that Python lacks torch.
  */
+import { createHash } from 'node:crypto';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -146,7 +147,35 @@ describe('export: real exports with torch', function () {
     const r = await exportOk(spec('tinywhisper.encoder:build_conv_only', out, { dynamicAxes: { mel: { '2': 'frames' } } }));
     assert.ok(r.symbolicDims.some((d) => d.tensor === 'mel' && d.axis === 2 && d.dim === 'frames'), JSON.stringify(r.symbolicDims));
     assert.equal(r.warnings.length, 1);
-    assert.match(r.warnings[0]!, /symbolic dimension.*static shapes/s);
+    assert.match(r.warnings[0]!, /symbolic dimension.*"dynamicAxes"/s);
+  });
+
+  it('probe: runs the module once and reports its outputs, writing nothing', async () => {
+    const out = path.join(tmp, 'probe', 'never.onnx');
+    const r = await exportOk(spec('tinywhisper.encoder:build', out, { outputNames: [], probe: true }));
+    assert.equal(r.probe, true);
+    assert.deepEqual(r.outputs, [{ name: 'output', shape: [1, 1500, 32] }]);
+    assert.deepEqual(r.inputs, [{ name: 'mel', shape: [1, 80, 3000] }]);
+    assert.ok(!fs.existsSync(out) && !fs.existsSync(path.dirname(out)), 'nothing written');
+    const wrong = await exportFails(spec('tinywhisper.encoder:build', out, { outputNames: [], probe: true, inputs: [{ name: 'mel', shape: [1, 3, 3000] }] }));
+    assert.match(wrong.message, /running tinywhisper\.encoder:build on the given input shapes failed/);
+  });
+
+  it('symbolic dims made by the export itself (F.pad amounts from x.shape) name the Pad and its Python line', async () => {
+    const out = path.join(tmp, 'padded.onnx');
+    const r = await exportOk(spec('tinywhisper.padded:build', out, { inputs: [{ name: 'mel', shape: [1, 80, 3001] }] }));
+    assert.ok(r.symbolicDims.length > 0, 'torch leaves the output shape symbolic here');
+    const padLine = fs.readFileSync(path.join(FIXTURES, 'tinywhisper', 'padded.py'), 'utf8').split('\n').findIndex((l) => l.includes('F.pad(')) + 1;
+    assert.equal(r.warnings.length, 1);
+    assert.match(r.warnings[0]!, /no dynamic axes were asked for/);
+    assert.ok(r.warnings[0]!.includes(`padded.py:${padLine}`), r.warnings[0]);
+    assert.match(r.warnings[0]!, /Pad node/);
+    assert.doesNotMatch(r.warnings[0]!, /--tensor-shapes|unless you need them/);
+    // the sidecar records what the export ran, so staleness is decided by content
+    const sidecar = JSON.parse(fs.readFileSync(`${out}.sourcemap.json`, 'utf8'));
+    const key = Object.keys(sidecar.sources).find((k) => k.endsWith('padded.py'));
+    assert.ok(key, JSON.stringify(sidecar.sources));
+    assert.equal(sidecar.sources[key], createHash('sha256').update(fs.readFileSync(path.join(FIXTURES, 'tinywhisper', 'padded.py'))).digest('hex'));
   });
 
   it('bad module path: ModuleNotFoundError on the import line of the user module', async () => {

@@ -99,7 +99,7 @@ export function toyEncoder(opts: { blocks?: number; steps?: number; width?: numb
   return b;
 }
 
-function gelu(b: GraphBuilder, x: string, s: Dim[], p: string): string {
+export function gelu(b: GraphBuilder, x: string, s: Dim[], p: string): string {
   const dv = b.node('Div', [x, b.init(`${p}.sqrt2`, [])], s, {}, `${p}/Div`);
   const erf = b.node('Erf', [dv], s, {}, `${p}/Erf`);
   const add = b.node('Add', [erf, b.init(`${p}.one`, [])], s, {}, `${p}/Add`);
@@ -107,7 +107,7 @@ function gelu(b: GraphBuilder, x: string, s: Dim[], p: string): string {
   return b.node('Mul', [mul, b.init(`${p}.half`, [])], s, {}, `${p}/Mul_1`);
 }
 
-function handLayerNorm(b: GraphBuilder, x: string, s: Dim[], p: string): string {
+export function handLayerNorm(b: GraphBuilder, x: string, s: Dim[], p: string): string {
   const red = [...s.slice(0, -1), 1];
   const mean = b.node('ReduceMean', [x], red, { axes: [-1], keepdims: 1 }, `${p}/ReduceMean`);
   const d = b.node('Sub', [x, mean], s, {}, `${p}/Sub`);

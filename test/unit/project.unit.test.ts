@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -25,6 +26,7 @@ describe('project file', () => {
   it('the starter template is valid', () => {
     const p = parseProjectText(projectTemplate(), 'hailo.json');
     assert.deepEqual(p.problems, []);
+    assert.deepEqual(p.project?.models, [], 'no placeholder model');
   });
 
   it('reports a bad shape at the exact JSON path and offset', () => {
@@ -84,20 +86,33 @@ describe('project file', () => {
     await assert.rejects(requireProject(path.join(dir, 'none.json')), (e: unknown) => isHailoError(e, 'PROJECT_NOT_FOUND'));
   });
 
-  it('computes artifact states: missing, present, stale', async () => {
+  it('computes artifact states: missing, present, stale by content (never by file times)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hw-art-'));
     fs.mkdirSync(path.join(dir, 'pkg'));
     const py = path.join(dir, 'pkg', 'mod.py');
     fs.writeFileSync(py, 'x = 1\n');
-    fs.writeFileSync(path.join(dir, 'enc.onnx'), 'x');
+    const onnx = path.join(dir, 'enc.onnx');
+    fs.writeFileSync(onnx, 'x');
     const model = parseProjectText(valid, path.join(dir, 'hailo.json')).project!.models[0]!;
+    // the ONNX older than the Python (a fresh clone): no recorded hashes, so no claim
     const past = new Date(Date.now() - 60_000);
-    fs.utimesSync(path.join(dir, 'enc.onnx'), past, past);
+    fs.utimesSync(onnx, past, past);
     let s = await artifactStates(model, dir);
-    assert.deepEqual(s.map((x) => [x.kind, x.state]), [['source', 'present'], ['onnx', 'stale'], ['har', 'missing'], ['hef', 'missing']]);
-    assert.equal(s[1]!.staleBecause, py);
-    fs.utimesSync(py, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    assert.deepEqual(s.map((x) => [x.kind, x.state]), [['source', 'present'], ['onnx', 'present'], ['har', 'missing'], ['hef', 'missing']]);
+    assert.equal(s[1]!.freshness, 'unknown');
+    // the export recorded what it ran: same content, whatever the times say
+    const sha = createHash('sha256').update('x = 1\n').digest('hex');
+    fs.writeFileSync(`${onnx}.sourcemap.json`, JSON.stringify({ version: 1, model: 'enc.onnx', sources: { 'pkg/mod.py': sha }, nodes: {} }));
     s = await artifactStates(model, dir);
     assert.equal(s[1]!.state, 'present');
+    assert.equal(s[1]!.freshness, 'content');
+    // the Python changed: stale, naming the file, even with the ONNX newer on disk
+    fs.writeFileSync(py, 'x = 2\n');
+    const future = new Date(Date.now() + 60_000);
+    fs.utimesSync(onnx, future, future);
+    s = await artifactStates(model, dir);
+    assert.equal(s[1]!.state, 'stale');
+    assert.equal(s[1]!.staleBecause, py);
   });
+
 });

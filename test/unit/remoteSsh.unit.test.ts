@@ -67,6 +67,14 @@ describe('remote: against a real sshd', function () {
     assert.equal(r.port, sshd.port);
   });
 
+  it('close() ends the master connection (what deactivate does for every host)', async () => {
+    const other = new SshHost(sshd.alias, { sshPath: 'ssh', connectTimeout: 5, configFile: sshd.clientConfig, controlDir: sshd.controlDir });
+    await other.exec(['true']);
+    assert.ok(await other.isConnected(), 'master up after a command');
+    await other.close();
+    assert.equal(await other.isConnected(), false, 'no master after close');
+  });
+
   it('runs a command through the multiplexed connection', async () => {
     const r = await host.exec(['echo', 'hello world']);
     assert.equal(r.stdout.toString(), 'hello world\n');

@@ -51,7 +51,12 @@ let selected: HTMLElement | undefined;
 
 function findingCard(f: FindingView): HTMLElement {
   const card = el('div', { class: `finding ${f.severity}`, tabindex: '0', role: 'button', 'data-id': String(f.id) });
-  const link = f.helpUri ? el('a', { href: f.helpUri, class: 'rule' }, f.code) : el('span', { class: 'rule' }, f.code);
+  // the rule docs ship with the extension: the host opens them at the rule
+  const link = el('a', { href: '#', class: 'rule', title: `Explain ${f.code}` }, f.code);
+  link.addEventListener('click', (ev) => {
+    ev.preventDefault();
+    vscode.postMessage({ type: 'explainRule', code: f.code });
+  });
   card.append(el('div', { class: 'finding-head' }, el('vscode-badge', {}, f.severity), ' ', link, ' ', el('strong', {}, f.title)));
   card.append(el('p', { class: 'message' }, f.message));
   if (f.fix) card.append(el('p', { class: 'fix' }, el('strong', {}, 'Fix: '), f.fix));

@@ -31,11 +31,32 @@ export const DriverResult = z.object({
   outputs: z.array(Tensor),
   /** Graph inputs/outputs dimensions that are symbolic (dynamic axes). */
   symbolicDims: z.array(z.object({ tensor: z.string(), axis: z.number().int(), dim: z.union([z.string(), z.number()]) })),
+  /**
+   * Nodes that first give a data tensor a symbolic dimension although their data input is static
+   * (a Pad whose pads torch computed through Shape ops), with the user's line when mapped.
+   */
+  symbolicOrigins: z
+    .array(
+      z.object({
+        node: z.string(),
+        op: z.string(),
+        output: z.string(),
+        shape: z.array(z.union([z.number(), z.string()])).nullable().optional(),
+        computedInputs: z.array(z.string()).optional(),
+        file: z.string().optional(),
+        line: z.number().int().optional(),
+      }),
+    )
+    .optional(),
+  /** Inputs the export was asked to make dynamic (`dynamicAxes` in hailo.json). */
+  dynamicAxes: z.array(z.string()).optional(),
   /** `Shape` operators left in the graph (shape arithmetic constant folding could not remove). */
   shapeOps: z.number().int().nonnegative().optional(),
   /** Why no node could be mapped (a torch without the TorchScript exporter). */
   mapWarning: z.string().nullable().optional(),
   modelSha256: z.string().optional(),
+  /** A probe run (`--probe`): the module ran once, `outputs` are what it returned; nothing was written. */
+  probe: z.boolean().optional(),
   python: z.string().optional(),
   torch: z.string().optional(),
   onnxVersion: z.string().optional(),

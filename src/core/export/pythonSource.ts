@@ -215,6 +215,8 @@ export interface NewModelEntry {
   name: string;
   entry: string;
   inputs: { name: string; shape: number[] }[];
+  /** The outputs the module returned when it ran once (names the export uses, shapes the lint checks). */
+  outputs?: { name: string; shape: number[] }[];
   onnx: string;
 }
 
@@ -227,6 +229,7 @@ function modelJson(model: NewModelEntry, indent: string, eol: string): string {
     `${inner}"name": ${JSON.stringify(model.name)},`,
     `${inner}"entry": ${JSON.stringify(model.entry)},`,
     `${inner}"inputs": [${inputs}],`,
+    ...(model.outputs?.length ? [`${inner}"outputs": [${model.outputs.map((o) => `{ "name": ${JSON.stringify(o.name)}, "shape": [${o.shape.join(', ')}] }`).join(', ')}],`] : []),
     `${inner}"onnx": ${JSON.stringify(model.onnx)}`,
     `${indent}}`,
   ].join(eol);

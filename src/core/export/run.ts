@@ -64,16 +64,63 @@ export function findDriver(candidatesFrom: string[]): string {
   throw new HailoError('EXPORT_FAILED', `the export driver hailo_export.py is missing (looked near ${candidatesFrom.join(', ')}); rebuild with npm run build`);
 }
 
-/** What dynamic axes cost on Hailo, worded for the user. */
-export function dynamicAxesWarnings(r: Pick<DriverResult, 'symbolicDims' | 'shapeOps'>): string[] {
+/** How to avoid the symbolic dimension an operator introduces from static inputs. */
+const ORIGIN_ADVICE: Record<string, string> = {
+  Pad: 'F.pad with amounts computed from x.shape (tensors at trace time); write the amounts as Python ints (int(x.shape[-1]) or a constant) so they export as constants',
+  Reshape: 'a view/reshape whose sizes come from x.shape; write the sizes as constants (x.view(1, 1500, 12, 64))',
+  Expand: 'an expand whose sizes come from x.shape; write the sizes as constants',
+  Tile: 'a repeat whose counts come from x.shape; write the counts as constants',
+  Slice: 'a slice whose bounds come from x.shape; write the bounds as Python ints',
+  Resize: 'an interpolate whose size comes from x.shape; pass a constant size or scale_factor',
+  Interpolate: 'an interpolate whose size comes from x.shape; pass a constant size or scale_factor',
+};
+
+function originText(o: NonNullable<DriverResult['symbolicOrigins']>[number], baseDir: string | undefined): string {
+  const where = o.file && o.line ? ` at ${baseDir && !path.isAbsolute(o.file) ? path.join(baseDir, o.file) : o.file}:${o.line}` : '';
+  const advice = ORIGIN_ADVICE[o.op] ?? `an ${o.op} whose parameters come from x.shape; write them as constants`;
+  const from = o.computedInputs?.length ? ` from computed input ${o.computedInputs.map((c) => `"${c}"`).join(', ')}` : '';
+  return `${o.op} node "${o.node}"${where} gives "${o.output}" shape [${(o.shape ?? []).join(', ')}]: its data input is static but it takes its parameters${from}, shape arithmetic that the exporter's shape inference could not evaluate (typically ${advice})`;
+}
+
+/**
+ * The export's word on symbolic dimensions. When no dynamic axes were asked for, they were made
+ * by the export itself: name the operator and the Python line that introduced them and how to
+ * avoid it, rather than blame the user's settings.
+ */
+export function dynamicAxesWarnings(r: Pick<DriverResult, 'symbolicDims' | 'shapeOps' | 'symbolicOrigins' | 'dynamicAxes' | 'sourceMap' | 'onnx'>): string[] {
   if (!r.symbolicDims.length) return [];
-  const dims = r.symbolicDims.map((d) => `${d.tensor}[${d.axis}]="${d.dim}"`).join(', ');
-  return [
-    `The exported model has ${r.symbolicDims.length} symbolic dimension(s): ${dims}. Hailo needs static shapes: ` +
-      `every one must be fixed when parsing (--tensor-shapes / net_input_shapes), and the graph keeps ` +
-      `${r.shapeOps ?? 0} Shape operator(s) whose shape arithmetic (Shape/Gather/Concat before Reshape) constant folding ` +
-      `removes in a static export and the Hailo parser often cannot translate. Export with static shapes unless you need them.`,
-  ];
+  const asked = r.dynamicAxes ?? [];
+  const baseDir = r.sourceMap ? path.dirname(r.sourceMap) : r.onnx ? path.dirname(r.onnx) : undefined;
+  // with dynamic axes asked for, the outputs' symbolic dims follow from them
+  const requested = asked.length ? r.symbolicDims : [];
+  const made = asked.length ? [] : r.symbolicDims;
+  const out: string[] = [];
+  if (requested.length) {
+    out.push(
+      `The exported model has ${requested.length} symbolic dimension(s) from "dynamicAxes" in hailo.json: ` +
+        `${requested.map((d) => `${d.tensor}[${d.axis}]="${d.dim}"`).join(', ')}. The Hailo parser needs fixed shapes and HailoRT has ` +
+        `no dynamic input resolution: remove "dynamicAxes" from the model in hailo.json and export at the real size.`,
+    );
+  }
+  if (made.length) {
+    const origins = r.symbolicOrigins ?? [];
+    const list = made.map((d) => `${d.tensor}[${d.axis}]="${d.dim}"`).join(', ');
+    if (origins.length) {
+      out.push(
+        `The ONNX file declares ${made.length} symbolic dimension(s) (${list}) although every input is static and no dynamic axes were asked for. ` +
+          `They come from the export: ${origins.map((o) => originText(o, baseDir)).join('; ')}. ` +
+          `The values fold to constants (the Hailo lint folds them), so the parser's onnx-simplifier retry usually recovers; ` +
+          `writing them as constants, or running onnxsim on the export, gives a file with static shapes.`,
+      );
+    } else {
+      out.push(
+        `The ONNX file declares ${made.length} symbolic dimension(s) (${list}) although no dynamic axes were asked for: ` +
+          `shape arithmetic in the model (${r.shapeOps ?? 0} Shape operator(s) left after constant folding; sizes taken from x.shape) ` +
+          `that the exporter could not evaluate. Write those sizes as constants, or run onnxsim on the export.`,
+      );
+    }
+  }
+  return out;
 }
 
 function killGroup(child: ChildProcess, sig: NodeJS.Signals): void {
@@ -178,6 +225,10 @@ export async function runExport(opts: RunExportOptions): Promise<ExportResult> {
   const wallMs = Date.now() - t0;
 
   if (result && exit.code === 0) {
+    if (result.probe) {
+      log.info(`Ran ${opts.spec.entry} once: ${result.outputs.map((o) => `${o.name} [${(o.shape ?? []).join(', ')}]`).join(', ')} (${(wallMs / 1000).toFixed(1)} s)`);
+      return { ...result, interpreter: interp, warnings: [], wallMs };
+    }
     log.info(`Exported ${result.onnx}: ${result.nodes} nodes, ${result.mapped} mapped to source lines (${(wallMs / 1000).toFixed(1)} s)`);
     const warnings = [...(result.mapWarning ? [result.mapWarning] : []), ...dynamicAxesWarnings(result)];
     return { ...result, interpreter: interp, warnings, wallMs };

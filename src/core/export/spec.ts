@@ -19,6 +19,8 @@ export interface ExportSpec {
   /** `{input: {axis: label}}`; omitted for static shapes (what Hailo needs). */
   dynamicAxes?: Record<string, Record<string, string>>;
   sourceMap?: boolean;
+  /** Run the module once and report its outputs instead of exporting (Add Model). */
+  probe?: boolean;
 }
 
 const ENTRY = /^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/;
@@ -83,5 +85,6 @@ export function buildDriverArgv(driverPath: string, spec: ExportSpec): string[] 
   argv.push('--opset', String(spec.opset), '--out', path.resolve(spec.out), '--root', spec.root);
   if (spec.dynamicAxes) argv.push('--dynamic-axes', JSON.stringify(spec.dynamicAxes));
   if (spec.sourceMap === false) argv.push('--no-sourcemap');
+  if (spec.probe) argv.push('--probe');
   return argv;
 }

@@ -37,6 +37,12 @@ export const SourceMapFile = z
     producer: z.string().optional(),
     /** The entry point exported, e.g. "pkg.mod:build". */
     entry: z.string().optional(),
+    /**
+     * SHA-256 of each Python file the export ran (the entry module and every file a node maps
+     * to), by the path written in `nodes` (relative to the sidecar, or absolute). Whether the ONNX
+     * is stale is decided by these, not by file times (a fresh clone gives every file a new one).
+     */
+    sources: z.record(z.string(), z.string()).optional(),
     nodes: z.record(z.string(), SourceMapEntry),
   })
   .strict();

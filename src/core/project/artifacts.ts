@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Model } from './schema';
@@ -12,8 +13,42 @@ export interface ArtifactStatus {
   state: ArtifactState;
   mtimeMs?: number;
   size?: number;
-  /** Why it is stale: the newer input it was made from. */
+  /** Why it is stale: the input it was made from that changed since. */
   staleBecause?: string;
+  /**
+   * For the ONNX: "content" when its source map recorded the hashes of the Python it was exported
+   * from (staleness decided by them), "unknown" when it did not (no sidecar, or an older export):
+   * then nothing is claimed, since file times say nothing after a clone or a copy.
+   */
+  freshness?: 'content' | 'unknown';
+}
+
+/**
+ * Whether an ONNX still matches the Python it was exported from, by the SHA-256 hashes its source
+ * map sidecar recorded at export. `known` is false without recorded hashes.
+ */
+export async function onnxFreshness(onnx: string): Promise<{ known: boolean; changed?: string }> {
+  const sidecar = `${onnx}.sourcemap.json`;
+  let sources: Record<string, string> | undefined;
+  try {
+    const data = JSON.parse(await fs.readFile(sidecar, 'utf8')) as { sources?: unknown };
+    if (data && typeof data.sources === 'object' && data.sources !== null) sources = data.sources as Record<string, string>;
+  } catch {
+    return { known: false };
+  }
+  const entries = Object.entries(sources ?? {}).filter(([, h]) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h));
+  if (!entries.length) return { known: false };
+  for (const [key, hash] of entries) {
+    const file = path.isAbsolute(key) ? key : path.resolve(path.dirname(sidecar), key);
+    let now: string | undefined;
+    try {
+      now = createHash('sha256').update(await fs.readFile(file)).digest('hex');
+    } catch {
+      now = undefined;
+    }
+    if (now !== hash) return { known: true, changed: file };
+  }
+  return { known: true };
 }
 
 /** Minimal file-stat access so tests and adapters can supply their own. */
@@ -43,8 +78,9 @@ export async function resolveEntryFile(entry: string, root: string, stat: StatFn
 }
 
 /**
- * State of each artifact of a model. Each artifact is stale when the input it is made from is
- * newer: ONNX from the Python source, HAR from the ONNX, HEF from the HAR.
+ * State of each artifact of a model. The ONNX is stale when the Python it was exported from
+ * changed since (by content: the hashes its source map recorded); the HAR when the ONNX is newer,
+ * the HEF when the HAR is newer (both made on a compile box, never checked out).
  */
 export async function artifactStates(model: Model, root: string, stat: StatFn = nodeStat): Promise<ArtifactStatus[]> {
   const p = modelPaths(model, root);
@@ -67,14 +103,23 @@ export async function artifactStates(model: Model, root: string, stat: StatFn = 
       prev = undefined;
       continue;
     }
-    const stale = prev !== undefined && prev.mtimeMs > s.mtimeMs;
+    let stale = prev !== undefined && prev.mtimeMs > s.mtimeMs;
+    let because = prev?.file;
+    let freshness: ArtifactStatus['freshness'];
+    if (kind === 'onnx') {
+      const f = await onnxFreshness(file);
+      freshness = f.known ? 'content' : 'unknown';
+      stale = f.changed !== undefined;
+      because = f.changed;
+    }
     out.push({
       kind,
       file,
       state: stale ? 'stale' : 'present',
       mtimeMs: s.mtimeMs,
       size: s.size,
-      ...(stale ? { staleBecause: prev!.file } : {}),
+      ...(stale && because ? { staleBecause: because } : {}),
+      ...(freshness ? { freshness } : {}),
     });
     prev = { file, mtimeMs: s.mtimeMs };
   }

@@ -1,20 +1,14 @@
-/** The starter hailo.json written by "Create Project File". */
+/**
+ * The starter hailo.json written by "Create Project File": no model until one is added from the
+ * workspace (a placeholder entry would validate and then fail on export).
+ */
 export function projectTemplate(): string {
   return `{
   // Hailo Workbench project file. Paths are relative to this file.
+  // Add a model with "Add to hailo.json" above an nn.Module (or its factory) in your Python code:
+  // it runs the module once to record its outputs.
   "version": 1,
-  "models": [
-    {
-      "name": "encoder",
-      // PyTorch entry point: package.module:factory returning an nn.Module
-      "entry": "model.encoder:build",
-      "inputs": [{ "name": "mel", "shape": [1, 80, 3000] }],
-      "outputs": [{ "name": "features", "shape": [1, 1500, 384] }],
-      "opset": 17,
-      "onnx": "build/encoder.onnx",
-      "hwArch": "hailo8l"
-    }
-  ],
+  "models": [],
   "targets": [
     // { "name": "compile-box", "host": "my-gpu-box", "workDir": "~/hailo-work", "dfc": { "kind": "venv", "path": "~/hailo_venv" } }
   ],

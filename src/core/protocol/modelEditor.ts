@@ -71,5 +71,7 @@ export const WebviewMessage = z.discriminatedUnion('type', [
   /** A finding was clicked: the host reveals its Python line when it has one. */
   z.object({ type: z.literal('revealFinding'), id: z.number().int().nonnegative() }).strict(),
   z.object({ type: z.literal('showProblems') }).strict(),
+  /** A finding's rule code was clicked: the host opens the rule's documentation. */
+  z.object({ type: z.literal('explainRule'), code: z.string().regex(/^(HW|ALLS)\d{3}$/) }).strict(),
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessage>;

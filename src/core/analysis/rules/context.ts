@@ -25,6 +25,9 @@ export interface ExpectedModel {
   name?: string;
   inputs?: { name: string; shape: number[] }[];
   outputs?: { name: string; shape?: number[] | undefined }[];
+  /** Parser start/end node names (`--start-node-names`/`--end-node-names`): ONNX node names. */
+  startNodes?: string[] | undefined;
+  endNodes?: string[] | undefined;
 }
 
 export interface LintSourceMap {

@@ -19,7 +19,7 @@ export function dynamicDims(ctx: LintContext): void {
           message: `Graph ${kind} "${t.name}" has no known shape. The Hailo parser needs a static shape for every ${kind} and HailoRT has no dynamic input resolution.`,
           nodes: near.slice(0, 8).map((n) => n.id),
           fix: kind === 'input'
-            ? `Export with a fixed-size example input and no dynamic_axes, or give the shape to the parser (hailo parser onnx --tensor-shapes ${t.name}=[...]).`
+            ? `Export with a fixed-size example input and no dynamic axes (remove "dynamicAxes" from the model in hailo.json).`
             : 'Export with static input shapes so every shape can be inferred; run onnxsim after export.',
         });
         continue;
@@ -27,17 +27,44 @@ export function dynamicDims(ctx: LintContext): void {
       const symbolic = t.shape.map((d, i) => ({ d, i })).filter((x) => typeof x.d !== 'number' || x.d <= 0);
       if (!symbolic.length) continue;
       const axes = symbolic.map((x) => `axis ${x.i} = "${x.d}"`).join(', ');
+      const inputsStatic = ctx.g.inputs.every((i) => i.shape?.every((d) => typeof d === 'number' && d > 0));
+      const origins = kind === 'output' && inputsStatic ? symbolicOrigins(ctx) : [];
       ctx.push({
         code: 'HW001',
         severity: 'error',
-        message: `Graph ${kind} "${t.name}" has shape ${fmtShape(t.shape)} with dynamic dimensions (${axes}). The Hailo parser needs fixed shapes (HailoRT has no dynamic input resolution); it either fails or you must fix them at parse time with --tensor-shapes.`,
-        nodes: near.slice(0, 8).map((n) => n.id),
+        message: kind === 'input'
+          ? `Graph input "${t.name}" has shape ${fmtShape(t.shape)} with dynamic dimensions (${axes}). The Hailo parser needs a fixed shape for every input and HailoRT has no dynamic input resolution.`
+          : inputsStatic
+            ? `Graph output "${t.name}" is declared ${fmtShape(t.shape)} with symbolic dimensions (${axes}) although every input is static: shape arithmetic in the model (sizes taken from x.shape at export) was not folded${origins.length ? `, first at ${origins.map((n) => `${n.op} ${n.id}`).join(', ')}` : ''}. The Hailo parser needs fixed shapes.`
+            : `Graph output "${t.name}" has shape ${fmtShape(t.shape)} with dynamic dimensions (${axes}), following the dynamic inputs. The Hailo parser needs fixed shapes.`,
+        nodes: (origins.length ? origins : near).slice(0, 8).map((n) => n.id),
         fix: kind === 'input'
-          ? `Export without dynamic_axes (remove "dynamicAxes" from hailo.json) using the real size, e.g. [1, 80, 3000] for a 30 s Whisper input; or pass --tensor-shapes ${t.name}=[...] to the parser.`
-          : 'Export with static input shapes; the output shape then follows.',
+          ? `Export without dynamic axes (remove "dynamicAxes" from the model in hailo.json) using the real size, e.g. [1, 80, 3000] for a 30 s Whisper input.`
+          : inputsStatic
+            ? 'Write the sizes as constants in the model code (Python ints instead of x.shape values), or run onnxsim on the export so they fold.'
+            : 'Export with static input shapes; the output shape then follows.',
       });
     }
   }
+}
+
+/**
+ * Nodes on the data path whose data inputs are statically shaped but whose output is not: where
+ * unfolded shape arithmetic (F.pad amounts, view sizes from x.shape) makes the shapes symbolic.
+ */
+function symbolicOrigins(ctx: LintContext): GraphNode[] {
+  const isStatic = (v: string) => ctx.staticShape(v) !== undefined;
+  const data = new Set(ctx.g.inputs.map((i) => i.name));
+  const out: GraphNode[] = [];
+  for (const n of ctx.g.nodes) {
+    if (n.op === 'Shape' || n.op === 'Size') continue;
+    const dataIn = n.inputs.filter((i) => i && data.has(i));
+    if (!dataIn.length) continue;
+    for (const o of n.outputs) if (o) data.add(o);
+    if (dataIn.every(isStatic) && n.outputs.some((o) => o && ctx.shape(o) && !isStatic(o))) out.push(n);
+    if (out.length >= 5) break;
+  }
+  return out;
 }
 
 /** HW002: the batch axis must be 1 in the graph; batching is a compile/runtime option. */
@@ -121,7 +148,10 @@ export function operators(ctx: LintContext): void {
   };
   for (const n of ctx.g.nodes) {
     if (!isOnnxDomain(n.domain)) add(custom, `${n.domain}::${n.op}`, n);
-    else if (REJECTED[n.op]) add(rejected, n.op, n);
+    else if (REJECTED[n.op]) {
+      // over constants only (shape arithmetic such as t % 4): folded before the parser sees it
+      if (!n.inputs.every((i) => ctx.isConst(i))) add(rejected, n.op, n);
+    }
     else if (!SEEN.has(n.op)) add(unseen, n.op, n);
   }
   for (const [op, nodes] of rejected) {
@@ -168,7 +198,7 @@ export function shapeDriven(ctx: LintContext): void {
   }
   for (const [op, nodes] of foldable) {
     ctx.report('HW006', 'info', nodes, (a) => ({
-      message: `${plural(a.count, `${op} node`)}${a.where} compute shapes of statically shaped tensors (torch writes Shape -> Gather -> Concat -> Reshape for view(n, t, h, -1)). They fold to constants: when the first parse fails the parser retries on an onnx-simplifier copy ("Simplified ONNX model for a parsing retry attempt"); simplifying the export yourself avoids the retry, which large models do not get ("Large model detected").`,
+      message: `${plural(a.count, `${op} node`)}${a.where} compute shapes of statically shaped tensors (torch writes Shape -> Gather -> Concat -> Reshape for view(n, t, h, -1), and ConstantOfShape/Concat chains for F.pad amounts). They fold to constants (this lint folds them; the exporter's own shape inference may not, and then the file declares symbolic shapes after them). When the first parse fails the parser retries on an onnx-simplifier copy ("Simplified ONNX model for a parsing retry attempt"); simplifying the export yourself avoids the retry, which large models do not get ("Large model detected").`,
       fix: 'Run onnxsim (onnx-simplifier) on the export, or write shapes as constants (view(1, T, heads, -1)).',
     }), `${op}:fold`);
   }
@@ -183,7 +213,7 @@ export function opset(ctx: LintContext): void {
       severity: 'warning',
       message: 'The model imports no ai.onnx opset; the Hailo parser cannot tell which operator versions it holds.',
       nodes: [],
-      fix: 'Re-export with torch.onnx.export(..., opset_version=17).',
+      fix: 'Set "opset": 17 for the model in hailo.json and export again (torch.onnx.export(..., opset_version=17)).',
     });
   } else if (v < 11) {
     ctx.push({
@@ -191,7 +221,7 @@ export function opset(ctx: LintContext): void {
       severity: 'warning',
       message: `The model uses ai.onnx opset ${v}. Hailo officially named opsets 8 and 11 and its examples use 11 to 17; opset ${v} predates most of them and several operators changed form since (Pad, Resize, Slice take inputs instead of attributes from opset 10/11).`,
       nodes: [],
-      fix: 'Re-export at opset 13 or 17 (17 gives a native LayerNormalization op).',
+      fix: 'Set "opset": 17 for the model in hailo.json and export again (17 gives a native LayerNormalization op).',
     });
   } else if (v > 17) {
     ctx.push({
@@ -199,7 +229,7 @@ export function opset(ctx: LintContext): void {
       severity: 'warning',
       message: `The model uses ai.onnx opset ${v}. The newest opset in Hailo's own exports is 17 (Model Zoo ViT, the Hailo Whisper encoder); opset ${v} may parse but is unproven (uncertain), and a Hailo engineer suggested re-exporting at opset 13 when a parse failed.`,
       nodes: [],
-      fix: 'Re-export with opset_version=17.',
+      fix: 'Set "opset": 17 for the model in hailo.json and export again.',
     });
   }
   if (ctx.model.unknownDomains.length) {

@@ -1,5 +1,7 @@
+import * as path from 'node:path';
 import * as jsonc from 'jsonc-parser';
 import { formatBytes } from '../../format';
+import { checkNodeNames } from '../nodeNames';
 import { estimateMemory, ON_CHIP_MEMORY, WEIGHTS_UTILIZATION } from '../../hailo/memory';
 import type { GraphNode } from '../../graph/model';
 import type { Finding } from '../../finding';
@@ -51,6 +53,40 @@ export function contract(ctx: LintContext): void {
   };
   check('inputs', exp.inputs ?? []);
   check('outputs', exp.outputs ?? []);
+  nodeNames(ctx, 'startNodes', exp.startNodes ?? []);
+  nodeNames(ctx, 'endNodes', exp.endNodes ?? []);
+}
+
+/** HW021: `startNodes`/`endNodes` of hailo.json must be node names of this ONNX. */
+function nodeNames(ctx: LintContext, key: 'startNodes' | 'endNodes', names: readonly string[]): void {
+  if (!names.length) return;
+  const modelName = ctx.opts.expected?.name;
+  const file = path.basename(ctx.model.file);
+  const option = key === 'startNodes' ? '--start-node-names' : '--end-node-names';
+  checkNodeNames(names, ctx.g).forEach((c, i) => {
+    if (c.status === 'ok') return;
+    const line = projectLine(ctx, modelName, [key, i]);
+    const related = line !== undefined && ctx.opts.projectFile ? [{ message: `${key}[${i}] in ${modelName ?? 'the project file'}`, file: ctx.opts.projectFile.file, line }] : undefined;
+    if (c.status === 'missing') {
+      ctx.push({
+        code: 'HW021',
+        severity: 'error',
+        message: `hailo.json gives ${key}[${i}] "${c.name}", but ${c.why.replace('no node of the ONNX model', `no node of ${file}`)}. The parser gets it as ${option} and fails on a name the model does not have.`,
+        nodes: c.suggestions.slice(0, 1),
+        fix: c.suggestions.length ? `Use the ONNX node name "${c.suggestions[0]}" (or another node of the model).` : `Use a node name of ${file} (the model editor lists them), or remove it from ${key}.`,
+        ...(related ? { related } : {}),
+      });
+    } else {
+      ctx.push({
+        code: 'HW021',
+        severity: 'info',
+        message: `hailo.json gives ${key}[${i}] "${c.name}", which is not a node name of ${file} as written; it matches node "${c.node}" (${c.how}). The parser compares node names, so it may not find "${c.name}".`,
+        nodes: [c.node],
+        fix: `Write "${c.node}".`,
+        ...(related ? { related } : {}),
+      });
+    }
+  });
 }
 
 /** 1-based line of a JSON path under the named model in hailo.json, when the project text is known. */
@@ -77,23 +113,37 @@ export function memory(ctx: LintContext): void {
     act ? `largest activation "${act.name}" ${fmtShape(act.shape)} ≈ ${formatBytes(act.bytes)} at 8 bits` : 'largest activation unknown (shapes not inferred)',
   ];
   let message: string;
+  let severity: 'info' | 'warning' = 'info';
+  let fix: string | undefined;
   if (!est.memory || est.budgetBytes === undefined) {
     message = `${parts.join('; ')}. No on-chip memory figure is known for ${ctx.opts.hwArch}, so no context forecast.`;
   } else {
-    const attention = ctx.g.nodes.some((n) => n.op === 'MatMul' && !ctx.isConst(n.inputs[0]) && !ctx.isConst(n.inputs[1]));
-    message = `${parts.join('; ')}. ${est.memory.basis}; with ${formatBytes(est.budgetBytes)} usable for weights per context, forecast: ${est.forecast}${est.forecast === 'multi-context' ? `, at least ${est.minContexts} contexts by memory alone` : ''}.`;
-    if (attention && ctx.opts.hwArch === 'hailo8l') {
-      message += ` Compute counts too: with attention blocks expect multi-context on Hailo-8L whatever the memory says (the Whisper-tiny encoder, ≈8 M parameters, compiled to 9 contexts).`;
-    }
+    const sram = est.memory.sramBytes;
+    const attention = ctx.opts.hwArch === 'hailo8l' && ctx.g.nodes.some((n) => n.op === 'MatMul' && !ctx.isConst(n.inputs[0]) && !ctx.isConst(n.inputs[1]));
+    const actTooBig = !!act && act.bytes > sram;
+    // one forecast, with every reason for it, so the sentence never contradicts itself
+    const reasons: string[] = [];
+    if ((est.minContexts ?? 1) > 1) reasons.push(`the weights alone need at least ${est.minContexts} contexts (${formatBytes(est.budgetBytes)} of weights per context)`);
+    if (actTooBig) reasons.push(`the largest activation alone (${formatBytes(act.bytes)}) is larger than the whole on-chip memory (${formatBytes(sram)})`);
+    else if (est.forecast === 'multi-context' && (est.minContexts ?? 1) === 1) reasons.push('weights plus the largest activation (in and out) exceed on-chip memory');
+    if (attention) reasons.push('attention blocks go multi-context on Hailo-8L whatever the memory says (the Whisper-tiny encoder, ≈8 M parameters, compiled to 9 contexts)');
+    const forecast = reasons.length ? 'multi-context' : 'single-context';
+    message = `${parts.join('; ')}. ${est.memory.basis}. Forecast: ${forecast}${reasons.length ? `, because ${reasons.join('; and ')}` : ` (the weights fit the ${formatBytes(est.budgetBytes)} a context holds for weights, and the largest activation fits beside them)`}.`;
     message += ` Assumptions: ${est.assumptions.slice(1).join('; ')}.`;
+    if (actTooBig) {
+      severity = 'warning';
+      fix = `Shrink the largest activation ("${act.name}"): fewer heads or a shorter sequence per attention matrix (split the time axis), or keep that part on the host; the compiler may fail to allocate it or split it over many contexts (uncertain).`;
+    } else if (forecast === 'multi-context') {
+      fix = 'Multi-context compiles work but pass tensors between contexts through DRAM (slower, longer compiles); to stay single-context reduce width/depth or compress weights (model_optimization_flavor(compression_level=...)).';
+    }
   }
   ctx.push({
     code: 'HW030',
-    severity: 'info',
+    severity,
     message,
     // a whole-model estimate: not tied to a node or a Python line
     nodes: [],
-    fix: est.forecast === 'multi-context' ? 'Multi-context compiles work but pass tensors between contexts through DRAM (slower, longer compiles); to stay single-context reduce width/depth or compress weights (model_optimization_flavor(compression_level=...)).' : undefined,
+    ...(fix ? { fix } : {}),
   });
 }
 

@@ -61,12 +61,18 @@ export function decomposedLayerNorm(ctx: LintContext): void {
   const all = new Map(found.map((c) => [c[0]!.id, c]));
   // one finding per scope pattern; the node list carries every node of every pattern
   const groups = new Map<string, GraphNode[]>();
-  ctx.report('HW011', 'warning', firsts, (a) => {
+  const byExporter = ctx.opset < 17;
+  ctx.report('HW011', 'info', firsts, (a) => {
     const nodes = a.nodes.flatMap((n) => all.get(n.id) ?? [n]);
     groups.set(a.nodes[0]!.id, nodes);
+    const what = byExporter
+      ? `${plural(a.count, 'LayerNorm')} decomposed by the ONNX exporter into ReduceMean/Sub/Pow/Sqrt/Div${a.where}: opset ${ctx.opset} has no LayerNormalization operator, so torch writes nn.LayerNorm out; opset 17 keeps it whole as one LayerNormalization node.`
+      : `${plural(a.count, 'LayerNorm')} written out as ReduceMean/Sub/Pow/Sqrt/Div${a.where} (not nn.LayerNorm, which opset ${ctx.opset} would export as one LayerNormalization node).`;
     return {
-      message: `${plural(a.count, 'hand-written LayerNorm')} (ReduceMean/Sub/Pow/Sqrt/Div)${a.where}. Uncertain: it is not known whether the Hailo parser fuses this pattern back into one normalization layer; otherwise each piece becomes its own reduce/element-wise layer, quantized separately (a "LayerNorm-decomposition wall" was reported on such a model).`,
-      fix: 'Use nn.LayerNorm and export at opset 17 so the graph has a native LayerNormalization op (then see HW010).',
+      message: `${what} Uncertain whether the Hailo parser fuses the pattern back into one normalization layer; otherwise each piece becomes its own reduce/element-wise layer, quantized separately (a "LayerNorm-decomposition wall" was reported on such a model).`,
+      fix: byExporter
+        ? 'Set "opset": 17 for the model in hailo.json and export again (then see HW010).'
+        : 'Use nn.LayerNorm (a native LayerNormalization op at opset 17; then see HW010).',
     };
   });
   // replace each finding's nodes with the full chains
@@ -112,12 +118,44 @@ export function activationMatMul(ctx: LintContext): void {
   }));
 }
 
+/** Reshape [B, S, C] -> [B, S, H, D] with H * D = C: splitting the channels into attention heads. */
+function isHeadSplit(inS: readonly number[] | undefined, outS: readonly number[] | undefined): boolean {
+  return !!inS && !!outS && inS.length === 3 && outS.length === 4 && inS[0] === outS[0] && inS[1] === outS[1] && inS[2] === outS[2]! * outS[3]! && outS[2]! > 1;
+}
+
+/** Reshape [B, S, H, D] -> [B, S, H * D]: merging attention heads back into the channels. */
+function isHeadMerge(inS: readonly number[] | undefined, outS: readonly number[] | undefined): boolean {
+  return isHeadSplit(outS, inS);
+}
+
+const HEAD_PERMS = ['0,2,1,3', '0,2,3,1', '0,1,3,2'];
+
+/**
+ * The attention head split/merge of PyTorch eager attention (ViT/BERT/Whisper): x.view(B, S, H, D)
+ * .permute(0, 2, 1, 3), the key permuted to [B, H, D, S], and the merge out.transpose(1, 2)
+ * .reshape(B, S, C). The Hailo parser maps these to layout layers (reference onnx-support.md §2).
+ */
+function isAttentionLayout(ctx: LintContext, n: GraphNode): boolean {
+  const inS = ctx.staticShape(n.inputs[0]);
+  const outS = ctx.staticShape(n.outputs[0]);
+  if (n.op === 'Reshape') return isHeadSplit(inS, outS) || isHeadMerge(inS, outS);
+  if (n.op !== 'Transpose') return false;
+  const perm = attrInts(n, 'perm');
+  if (!perm || perm.length !== 4 || !HEAD_PERMS.includes(perm.join(','))) return false;
+  const activationMatMul = (m: GraphNode | undefined) => m?.op === 'MatMul' && !ctx.isConst(m.inputs[0]) && !ctx.isConst(m.inputs[1]);
+  const headReshape = (m: GraphNode | undefined) => m?.op === 'Reshape' && isAttentionLayout(ctx, m);
+  const p = ctx.producer(n.inputs[0]);
+  const next = n.outputs[0] ? ctx.consumers(n.outputs[0]) : [];
+  return headReshape(p) || activationMatMul(p) || next.some((c) => activationMatMul(c) || headReshape(c) || (c.op === 'Transpose' && next.length === 1 && c.outputs[0] !== undefined && ctx.consumers(c.outputs[0]).some(activationMatMul)));
+}
+
 /** HW014: Reshape/Flatten/Transpose that split, merge or reorder axes. */
 export function layoutChanges(ctx: LintContext): void {
   const hits = new Map<string, GraphNode[]>();
   for (const n of ctx.g.nodes) {
     if (n.op !== 'Reshape' && n.op !== 'Flatten' && n.op !== 'Transpose') continue;
     if (ctx.isConst(n.inputs[0])) continue; // folded by the parser
+    if (isAttentionLayout(ctx, n)) continue; // a supported pattern
     const inS = ctx.staticShape(n.inputs[0]);
     const outS = ctx.staticShape(n.outputs[0]);
     let moves = false;
@@ -140,7 +178,7 @@ export function layoutChanges(ctx: LintContext): void {
   const detail = (n: GraphNode) => `${fmtShape(ctx.shape(n.inputs[0]))} -> ${fmtShape(ctx.shape(n.outputs[0]))}`;
   for (const [op, nodes] of hits) {
     ctx.report('HW014', 'warning', nodes, (a) => ({
-      message: `${plural(a.count, `${op} node`)}${a.where} move${a.count === 1 ? 's' : ''} data across axes (e.g. ${detail(a.nodes[0]!)}). The Hailo parser maps supported patterns (attention head split/merge in ViT/BERT/Whisper) to layout layers (format_conversion, auto_reshape_from_X_to_Y, *_defuse_reshape_*); others fail with "UnsupportedShuffleLayerError ... Failed to determine type of layer to create". Either way the compiled graph differs here.`,
+      message: `${plural(a.count, `${op} node`)}${a.where} move${a.count === 1 ? 's' : ''} data across axes (e.g. ${detail(a.nodes[0]!)}) outside the attention head split/merge pattern the Hailo parser is known to map. The parser turns the layouts it recognises into layout layers (format_conversion, auto_reshape_from_X_to_Y, *_defuse_reshape_*) and fails on others with "UnsupportedShuffleLayerError ... Failed to determine type of layer to create"; either way the compiled graph differs here.`,
       fix: 'Prefer layouts that need no reshape: keep sequences as [1, C, 1, T] and mix with (1, k) convolutions; where heads are split, use the plain reshape/transpose pattern of PyTorch eager attention.',
     }), op);
   }
@@ -255,12 +293,11 @@ export function gelu(ctx: LintContext): void {
     message: `${plural(a.count, 'Gelu node')}${a.where}: becomes a gelu activation; PyTorch-exported GELU parsed in published tests. Quantized GELU differs from float GELU in the negative tail.`,
   }), 'Gelu');
   ctx.report('HW017', 'info', erfPattern, (a) => ({
-    message: `${plural(a.count, 'GELU')} written with Erf (x * 0.5 * (1 + erf(x / sqrt 2)))${a.where}: PyTorch-exported GELU of this form parsed in published tests, while the same pattern from a TF export failed with "UnsupportedActivationLayerError ... Unexpected activation". Uncertain for your DFC version.`,
-    fix: 'If the parse fails here, use nn.GELU() rather than a hand-written erf and keep the pattern intact (no scale fused in between); approximate="tanh" gives a Tanh form instead.',
+    message: `${plural(a.count, 'GELU')}${a.where} in the form torch exports nn.GELU / F.gelu below opset 20 (x * 0.5 * (1 + erf(x / sqrt 2))): PyTorch-exported GELU of this form parsed in published tests and becomes a gelu activation (the same pattern from a TF export failed with "UnsupportedActivationLayerError ... Unexpected activation"). Quantized GELU differs from float GELU in the negative tail.`,
   }), 'Erf');
   ctx.report('HW017', 'warning', loneErf, (a) => ({
     message: `${plural(a.count, 'Erf node')}${a.where} outside a GELU pattern: Hailo has no stand-alone erf layer (it recognises Erf only as part of GELU); expect "UnsupportedActivationLayerError" (uncertain).`,
-    fix: 'Remove the Erf or write the activation as nn.GELU().',
+    fix: 'Remove the Erf, or if it is meant as a GELU use nn.GELU() / F.gelu so the exporter writes the full pattern.',
   }), 'lone');
 }
 
