@@ -311,7 +311,7 @@ const COMMANDS: CommandSpec[] = [
     name: 'model_optimization_config',
     category: 'quantization',
     signature: 'model_optimization_config(section, key=value, ...)',
-    doc: 'Configures one part of the optimizer, named by the first argument: `calibration`, `globals`, `negative_exponent` or `checker_cfg`.',
+    doc: 'Configures one part of the optimizer, named by the first argument: `calibration`, `globals`, `negative_exponent`, `compression_params` or `checker_cfg`.',
     assignment: 'never',
     positional: [{ name: 'section', kind: 'enum', doc: 'Which part of the optimizer to configure.' }],
     params: [],
