@@ -208,7 +208,7 @@ const COMMANDS: CommandSpec[] = [
     ],
     params: [
       { name: 'meta_arch', kind: 'enum', values: ['yolov8', 'yolov5', 'yolox', 'ssd', 'yolov6', 'centernet'], closed: false, doc: 'Detector family whose outputs are decoded.' },
-      { name: 'engine', kind: 'enum', values: ['cpu', 'nn'], closed: false, doc: 'Where the post-processing runs: `cpu` (HailoRT on the host) or `nn` (on the chip).' },
+      { name: 'engine', kind: 'enum', values: ['cpu', 'nn', 'nn_core', 'auto'], closed: false, doc: 'Where the post-processing runs: `cpu` (HailoRT on the host), `nn_core`/`nn` (on the chip) or `auto`.' },
       { name: 'bbox_decoding_only', kind: 'bool', values: ['True', 'False'], doc: 'Decode the boxes but skip the NMS.' },
     ],
   },

@@ -417,7 +417,7 @@ class StatementParser {
         this.i++;
         const quote = t.text[0] as '"' | "'";
         if (quote === "'") {
-          this.problems.push({ code: 'single-quote', message: 'single-quoted string: Hailo\'s scripts quote paths with double quotes', start: t.start, end: t.end });
+          this.problems.push({ code: 'single-quote', message: 'single-quoted string: Hailo\'s own scripts quote paths with double quotes (scripts built in Python also pass single quotes)', start: t.start, end: t.end });
         }
         return { kind: 'string', quote, text: t.text.slice(1, -1), start: t.start, end: t.end };
       }

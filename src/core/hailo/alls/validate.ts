@@ -130,7 +130,7 @@ class Validator {
     for (const p of this.script.problems) {
       if (p.code === 'syntax') this.add(ALLS_CODES.syntax, 'error', `Syntax error: ${p.message}`, p);
       else if (p.code === 'limit') this.add(ALLS_CODES.limit, 'warning', `Not checked: ${p.message}.`, p);
-      else if (p.code === 'trailing-comment') this.add(ALLS_CODES.style, 'hint', p.message, p);
+      else if (p.code === 'trailing-comment' || p.code === 'single-quote') this.add(ALLS_CODES.style, 'hint', p.message, p);
       else this.add(ALLS_CODES.style, 'warning', p.message, p);
     }
     for (const s of this.script.statements) {
