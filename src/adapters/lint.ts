@@ -4,6 +4,7 @@ import type { Finding } from '../core/finding';
 import { setting } from './config';
 import { withSignal, type Services } from './services';
 import { isCancelled, loadCore, loadedCore } from './core';
+import { DiagnosticsPublisher, toDiagnostic } from './diagnostics';
 
 /**
  * Lint findings as Problems-panel diagnostics (`hailo-lint`): on the .onnx file, on the PyTorch
@@ -11,19 +12,18 @@ import { isCancelled, loadCore, loadedCore } from './core';
  * hailo.json line of a broken shape contract. Each diagnostic's code links to the README rule.
  */
 export class LintService implements vscode.Disposable {
-  readonly diagnostics = vscode.languages.createDiagnosticCollection('hailo-lint');
-  /** Per linted model: the diagnostics it put on each file (several models may share a .py file). */
-  private readonly byModel = new Map<string, Map<string, vscode.Diagnostic[]>>();
+  /** One publication per linted model (several models may share a .py file). */
+  private readonly published = new DiagnosticsPublisher('hailo-lint');
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Models open in the model editor: their document re-reads and publishes on change itself. */
   readonly openInEditor = new Set<string>();
-  private readonly disposables: vscode.Disposable[] = [this.diagnostics];
+  private readonly disposables: vscode.Disposable[] = [this.published];
 
   constructor(private readonly services: Services) {
     const watcher = vscode.workspace.createFileSystemWatcher('**/*.onnx');
     const changed = (uri: vscode.Uri) => {
       if (!setting('lintOnSave', uri) || this.openInEditor.has(uri.toString())) return;
-      if (this.byModel.has(uri.toString()) || this.isProjectModel(uri)) this.schedule(uri);
+      if (this.published.has(uri.toString()) || this.isProjectModel(uri)) this.schedule(uri);
     };
     watcher.onDidChange(changed, undefined, this.disposables);
     watcher.onDidCreate(changed, undefined, this.disposables);
@@ -31,7 +31,7 @@ export class LintService implements vscode.Disposable {
     this.disposables.push(watcher);
     // the contract lives in hailo.json: lint the models seen so far again when it changes
     services.project.onDidChange(() => {
-      for (const key of this.byModel.keys()) if (!this.openInEditor.has(key)) this.schedule(vscode.Uri.parse(key));
+      for (const key of this.published.keys()) if (!this.openInEditor.has(key)) this.schedule(vscode.Uri.parse(key));
     }, undefined, this.disposables);
   }
 
@@ -81,61 +81,17 @@ export class LintService implements vscode.Disposable {
   }
 
   clear(modelUri: vscode.Uri): void {
-    const old = this.byModel.get(modelUri.toString());
-    this.byModel.delete(modelUri.toString());
-    if (old) this.refresh(old.keys());
+    this.published.clear(modelUri.toString());
   }
 
-  /** Replace a model's diagnostics with those of `findings`. */
+  /** Replace a model's diagnostics with those of `findings`: placed by the core, each code linking to its rule. */
   publish(modelUri: vscode.Uri, findings: Finding[]): void {
-    const next = new Map<string, vscode.Diagnostic[]>();
-    const add = (uri: vscode.Uri, d: vscode.Diagnostic) => {
-      const key = uri.toString();
-      let list = next.get(key);
-      if (!list) next.set(key, (list = []));
-      list.push(d);
-    };
-    const modelStart = new vscode.Location(modelUri, new vscode.Position(0, 0));
-    for (const f of findings) {
-      const code = { value: f.code, target: vscode.Uri.parse(loadedCore().lintRules.ruleHelpUri(f.code)) };
-      const nodes = f.nodes.length ? ` [${f.nodes.slice(0, 5).join(', ')}${f.nodes.length > 5 ? `, … ${f.nodes.length} nodes` : ''}]` : '';
-      const text = `${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`;
-      const make = (range: vscode.Range, message: string, related: vscode.DiagnosticRelatedInformation[]) => {
-        const d = new vscode.Diagnostic(range, message, SEVERITY[f.severity]);
-        d.code = code;
-        d.source = 'Hailo lint';
-        if (related.length) d.relatedInformation = related;
-        return d;
-      };
-      const sourceLocs = [
-        ...(f.source ? [{ file: f.source.file, line: f.source.line, node: f.nodes[0] }] : []),
-        ...(f.related ?? []).filter((r) => r.file && r.line && r.node).map((r) => ({ file: r.file!, line: r.line!, node: r.node })),
-      ];
-      const projectLocs = (f.related ?? []).filter((r) => r.file && r.line && !r.node);
-      const related: vscode.DiagnosticRelatedInformation[] = [
-        ...sourceLocs.map((s) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(s.file), lineRange(s.line)), `PyTorch source of ${s.node ?? 'the node'}`)),
-        ...projectLocs.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(r.file!), lineRange(r.line!)), r.message)),
-      ];
-      add(modelUri, make(new vscode.Range(0, 0, 0, 0), `${text}${nodes}`, related));
-      for (const s of sourceLocs) {
-        add(vscode.Uri.file(s.file), make(lineRange(s.line), text, [new vscode.DiagnosticRelatedInformation(modelStart, `ONNX node ${s.node ?? ''} in ${path.basename(modelUri.fsPath)}`)]));
-      }
-      for (const r of projectLocs) {
-        add(vscode.Uri.file(r.file!), make(lineRange(r.line!), `${path.basename(modelUri.fsPath)}: ${text}`, [new vscode.DiagnosticRelatedInformation(modelStart, `the model ${path.basename(modelUri.fsPath)}`)]));
-      }
-    }
-    const key = modelUri.toString();
-    const old = this.byModel.get(key);
-    this.byModel.set(key, next);
-    this.refresh(new Set([...(old?.keys() ?? []), ...next.keys()]));
-  }
-
-  private refresh(uris: Iterable<string>): void {
-    for (const u of uris) {
-      const all: vscode.Diagnostic[] = [];
-      for (const m of this.byModel.values()) all.push(...(m.get(u) ?? []));
-      this.diagnostics.set(vscode.Uri.parse(u), all);
-    }
+    const core = loadedCore();
+    const items = findings.flatMap((f) => {
+      const code = { value: f.code, target: vscode.Uri.parse(core.lintRules.ruleHelpUri(f.code)) };
+      return core.placement.placeLintFinding(f, modelUri.fsPath).map((p) => ({ uri: p.target === 'onnx' ? modelUri : vscode.Uri.file(p.file), diagnostic: toDiagnostic(p, 'Hailo lint', code), placement: p }));
+    });
+    this.published.publish(modelUri.toString(), items);
   }
 
   dispose(): void {
@@ -144,17 +100,7 @@ export class LintService implements vscode.Disposable {
   }
 }
 
-const SEVERITY: Record<Finding['severity'], vscode.DiagnosticSeverity> = {
-  error: vscode.DiagnosticSeverity.Error,
-  warning: vscode.DiagnosticSeverity.Warning,
-  info: vscode.DiagnosticSeverity.Information,
-  hint: vscode.DiagnosticSeverity.Hint,
-};
 
-function lineRange(line: number): vscode.Range {
-  const l = Math.max(0, line - 1);
-  return new vscode.Range(l, 0, l, Number.MAX_SAFE_INTEGER);
-}
 
 /** The .onnx of the active editor: the model editor's tab or a text editor. */
 function activeModelUri(): vscode.Uri | undefined {

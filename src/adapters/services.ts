@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { ChannelLogger } from './logger';
 import type { ProjectService } from './project';
 import type { ModelsView } from './modelsView';
+import type { DfcDiagnostics } from './dfcDiagnostics';
 import { isCancelled } from './core';
 
 /** What every feature's register function receives. */
@@ -14,6 +15,8 @@ export interface Services {
   /** How long activate() took, in ms; set when activation has finished. */
   activationMs?: number;
   /** Remote pipeline runs: fires when a parse/optimize/compile step has finished (ok or not). */
+  /** The DFC logs' diagnostics (set by registerDfcDiagnostics). */
+  dfcDiagnostics?: DfcDiagnostics;
   runs?: { onDidFinishStep: vscode.Event<{ runDir: string; step: 'parse' | 'optimize' | 'compile'; model: string; ok: boolean }> };
 }
 
