@@ -7,7 +7,8 @@ import type { CompletionEntry, DefinitionTarget } from '../core/hailo/alls/langu
 import type { LayerCatalog, LayerIndex } from '../core/hailo/alls/layers';
 import type { Script } from '../core/hailo/alls/parser';
 import { command, type Services } from './services';
-import { loadCore } from './core';
+import { loadCore, loadedCore } from './core';
+import { toDiagnostic } from './diagnostics';
 
 /**
  * `.alls` model scripts: diagnostics as you type (`hailo-alls`), completion, hover and
@@ -136,7 +137,7 @@ export class AllsService implements vscode.Disposable {
       ...(src?.netName ? { netName: src.netName } : {}),
     });
     this.findings.set(doc.uri.toString(), { version, findings });
-    const diags = findings.map((f) => this.toDiagnostic(doc, f));
+    const diags = loadedCore().placement.placeAllsFindings(findings, doc.uri.fsPath, doc.getText()).map((p) => toDiagnostic(p, 'hailo-alls', { value: p.code, target: ruleLink(this.services.context, p.code) }));
     if (src && entry?.error) {
       const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), `Layer names are not checked: ${entry.error}`, vscode.DiagnosticSeverity.Information);
       d.source = 'hailo-alls';
@@ -144,21 +145,6 @@ export class AllsService implements vscode.Disposable {
       diags.unshift(d);
     }
     this.diagnostics.set(doc.uri, diags);
-  }
-
-  private toDiagnostic(doc: vscode.TextDocument, f: AllsFinding): vscode.Diagnostic {
-    const range = new vscode.Range(doc.positionAt(f.span.start), doc.positionAt(Math.max(f.span.end, f.span.start + 1)));
-    const severity = {
-      error: vscode.DiagnosticSeverity.Error,
-      warning: vscode.DiagnosticSeverity.Warning,
-      info: vscode.DiagnosticSeverity.Information,
-      hint: vscode.DiagnosticSeverity.Hint,
-    }[f.severity];
-    // a "did you mean" message already names the replacement; the quick fix applies it
-    const d = new vscode.Diagnostic(range, f.fix && !/Did you mean/.test(f.message) ? `${f.message} ${f.fix}` : f.message, severity);
-    d.source = 'hailo-alls';
-    d.code = { value: f.code, target: ruleLink(this.services.context, f.code) };
-    return d;
   }
 
   /** The HAR whose layers this script names, with why it was chosen. */

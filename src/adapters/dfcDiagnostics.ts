@@ -3,9 +3,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DfcLogSummary } from '../core/hailo/dfcLog';
 import type { SourceMap } from '../core/graph/sourceMap';
-import type { PlannedDiagnostic } from '../core/hailo/dfcLogDiagnostics';
+import type { Placement } from '../core/placement';
 import { command, type Services } from './services';
 import { loadCore } from './core';
+import { DiagnosticsPublisher, toDiagnostic } from './diagnostics';
 
 /**
  * DFC logs in the editor: errors of a parsed log become diagnostics (parser errors on the ONNX
@@ -15,18 +16,7 @@ import { loadCore } from './core';
  */
 
 const SOURCE = 'Hailo DFC';
-const END_NODES_CODE = 'DFC_END_NODES';
 const SUMMARY_SCHEME = 'hailo-log-summary';
-
-let collection: vscode.DiagnosticCollection | undefined;
-/** Recommended end nodes per diagnostic, keyed by `<uri>#<line>`; read by the quick fix. */
-const recommendations = new Map<string, { nodes: string[]; model?: string }>();
-/** Files each log (by its uri) put diagnostics on, so parsing it again replaces them all. */
-const published = new Map<string, vscode.Uri[]>();
-
-function diagnostics(): vscode.DiagnosticCollection {
-  return (collection ??= vscode.languages.createDiagnosticCollection('hailo-dfc'));
-}
 
 export interface DfcDiagnosticsContext {
   onnxFile?: vscode.Uri;
@@ -38,95 +28,75 @@ export interface DfcDiagnosticsContext {
   modelName?: string;
 }
 
-const SEVERITY: Record<PlannedDiagnostic['severity'], vscode.DiagnosticSeverity> = {
-  error: vscode.DiagnosticSeverity.Error,
-  warning: vscode.DiagnosticSeverity.Warning,
-  info: vscode.DiagnosticSeverity.Information,
-};
-
 /**
- * Publish a parsed log's findings. Replaces what an earlier log published on the same files.
- * Returns the number of diagnostics published.
+ * The DFC logs' diagnostics (`hailo-dfc`): one publication per log (or run step). A new log of a
+ * model replaces what earlier logs put on its ONNX, its script and the log itself.
  */
-export async function publishDfcLogDiagnostics(summary: DfcLogSummary, ctx: DfcDiagnosticsContext): Promise<number> {
-  const { planDfcLogDiagnostics } = (await loadCore()).dfcLogDiagnostics;
-  let allsText: string | undefined;
-  if (ctx.allsFile) {
-    try {
-      allsText = new TextDecoder().decode(await vscode.workspace.fs.readFile(ctx.allsFile));
-    } catch {
-      // the script may live only on the compile box; place by pyparsing's line number then
-    }
-  }
-  const plan = planDfcLogDiagnostics(summary, {
-    onnxFile: ctx.onnxFile?.fsPath,
-    allsFile: ctx.allsFile?.fsPath,
-    allsText,
-    logFile: ctx.runFile?.fsPath,
-    sourceOf: ctx.sourceMap ? (n) => ctx.sourceMap!.lookup(n) : undefined,
-  });
-  const byFile = new Map<string, vscode.Diagnostic[]>();
-  // recommendations of this publication replace earlier ones on the same files
-  for (const u of [ctx.onnxFile, ctx.runFile]) {
-    if (!u) continue;
-    const prefix = `${u.toString()}#`;
-    for (const k of [...recommendations.keys()]) if (k.startsWith(prefix)) recommendations.delete(k);
-  }
-  const uriOf = (p: PlannedDiagnostic): vscode.Uri => {
-    if (p.target === 'onnx' && ctx.onnxFile) return ctx.onnxFile;
-    if (p.target === 'alls' && ctx.allsFile) return ctx.allsFile;
-    if (p.target === 'log' && ctx.runFile) return ctx.runFile;
-    return vscode.Uri.file(p.file);
-  };
-  const files = new Map<string, vscode.Uri>();
-  for (const p of plan) {
-    const uri = uriOf(p);
-    const range = p.column !== undefined ? new vscode.Range(p.line, p.column, p.line, p.endColumn ?? p.column + 1) : new vscode.Range(p.line, 0, p.line, Number.MAX_SAFE_INTEGER);
-    const d = new vscode.Diagnostic(range, p.message, SEVERITY[p.severity]);
-    d.source = SOURCE;
-    d.code = p.code;
-    if (p.endNodes) recommendations.set(`${uri.toString()}#${p.line}`, { nodes: p.endNodes, ...(ctx.modelName ? { model: ctx.modelName } : {}) });
-    const key = uri.toString();
-    files.set(key, uri);
-    let list = byFile.get(key);
-    if (!list) byFile.set(key, (list = []));
-    list.push(d);
-  }
-  const coll = diagnostics();
-  // a new log replaces the previous one's findings on the files it speaks about, and what the
-  // same log (or run) put elsewhere before (PyTorch lines)
-  const runKey = (ctx.runFile ?? ctx.onnxFile)?.toString();
-  const stale = [ctx.onnxFile, ctx.allsFile, ctx.runFile, ...(runKey ? published.get(runKey) ?? [] : [])].filter((u): u is vscode.Uri => !!u);
-  for (const uri of stale) {
-    coll.delete(uri);
-    const prefix = `${uri.toString()}#`;
-    for (const k of [...recommendations.keys()]) if (k.startsWith(prefix) && !byFile.has(uri.toString())) recommendations.delete(k);
-  }
-  for (const [key, list] of byFile) coll.set(files.get(key)!, list);
-  if (runKey) published.set(runKey, [...files.values()]);
-  return plan.length;
-}
+export class DfcDiagnostics implements vscode.Disposable {
+  private readonly published = new DiagnosticsPublisher('hailo-dfc');
 
-/** Remove what publishDfcLogDiagnostics put on these files. */
-export function clearDfcLogDiagnostics(...uris: vscode.Uri[]): void {
-  for (const u of uris) {
-    for (const f of published.get(u.toString()) ?? []) diagnostics().delete(f);
-    published.delete(u.toString());
-    diagnostics().delete(u);
+  /** Publish a parsed log's findings, placed by the core. Returns the number of diagnostics. */
+  async publish(summary: DfcLogSummary, ctx: DfcDiagnosticsContext): Promise<number> {
+    const { placeDfcLog } = (await loadCore()).placement;
+    let allsText: string | undefined;
+    if (ctx.allsFile) {
+      try {
+        allsText = new TextDecoder().decode(await vscode.workspace.fs.readFile(ctx.allsFile));
+      } catch {
+        // the script may live only on the compile box; place by pyparsing's line number then
+      }
+    }
+    const plan = placeDfcLog(summary, {
+      onnxFile: ctx.onnxFile?.fsPath,
+      allsFile: ctx.allsFile?.fsPath,
+      allsText,
+      logFile: ctx.runFile?.fsPath,
+      sourceOf: ctx.sourceMap ? (n) => ctx.sourceMap!.lookup(n) : undefined,
+    });
+    const uriOf = (p: Placement): vscode.Uri => {
+      if (p.target === 'onnx' && ctx.onnxFile) return ctx.onnxFile;
+      if (p.target === 'alls' && ctx.allsFile) return ctx.allsFile;
+      if (p.target === 'log' && ctx.runFile) return ctx.runFile;
+      return vscode.Uri.file(p.file);
+    };
+    const key = (ctx.runFile ?? ctx.onnxFile)?.toString() ?? 'log';
+    const items = plan.map((p) => ({ uri: uriOf(p), diagnostic: toDiagnostic(p, SOURCE), placement: p, ...(ctx.modelName ? { tag: ctx.modelName } : {}) }));
+    this.published.publish(key, items, [ctx.onnxFile, ctx.allsFile, ctx.runFile].filter((u): u is vscode.Uri => !!u));
+    return plan.length;
+  }
+
+  /** The parser's recommended end nodes published at this line of this file, with the model they are for. */
+  recommendation(uri: vscode.Uri, line: number): { code: string; nodes: string[]; model?: string } | undefined {
+    const it = this.published.on(uri).find((x) => x.placement?.endNodes && x.diagnostic.range.start.line === line);
+    return it ? { code: it.placement!.code, nodes: it.placement!.endNodes!, ...(it.tag ? { model: it.tag } : {}) } : undefined;
+  }
+
+  /** Remove what was published for these logs, and everything on these files. */
+  clear(...uris: vscode.Uri[]): void {
+    for (const u of uris) this.published.clear(u.toString());
+    this.published.clearFiles(uris);
+  }
+
+  dispose(): void {
+    this.published.dispose();
   }
 }
 
 class EndNodesQuickFix implements vscode.CodeActionProvider {
   static readonly kinds = [vscode.CodeActionKind.QuickFix];
-  constructor(private readonly services: Services) {}
+  constructor(
+    private readonly services: Services,
+    private readonly published: DfcDiagnostics,
+  ) {}
 
   provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
     const out: vscode.CodeAction[] = [];
     for (const d of context.diagnostics) {
       const code = typeof d.code === 'object' ? d.code.value : d.code;
-      if (d.source !== SOURCE || code !== END_NODES_CODE) continue;
-      const rec = recommendations.get(`${doc.uri.toString()}#${d.range.start.line}`);
-      if (!rec) continue;
+      if (d.source !== SOURCE) continue;
+      // only the parser's recommendation (code DFC_END_NODES) carries end nodes
+      const rec = this.published.recommendation(doc.uri, d.range.start.line);
+      if (!rec || code !== rec.code) continue;
       const action = new vscode.CodeAction("Use the parser's recommended end nodes", vscode.CodeActionKind.QuickFix);
       action.diagnostics = [d];
       action.isPreferred = true;
@@ -199,10 +169,12 @@ function looksLikeLog(doc: vscode.TextDocument | undefined): boolean {
 
 export function registerDfcDiagnostics(services: Services): void {
   const { context, log, project } = services;
-  const fix = new EndNodesQuickFix(services);
+  const dfc = new DfcDiagnostics();
+  services.dfcDiagnostics = dfc;
+  const fix = new EndNodesQuickFix(services, dfc);
   const summaries = new SummaryDocuments();
   context.subscriptions.push(
-    diagnostics(),
+    dfc,
     summaries,
     vscode.workspace.registerTextDocumentContentProvider(SUMMARY_SCHEME, summaries),
     vscode.languages.registerCodeActionsProvider([{ scheme: 'file' }], fix, { providedCodeActionKinds: EndNodesQuickFix.kinds }),
@@ -258,7 +230,7 @@ export function registerDfcDiagnostics(services: Services): void {
           } catch {}
         }
       }
-      const n = await publishDfcLogDiagnostics(summary, ctx);
+      const n = await dfc.publish(summary, ctx);
       log.info(`Parsed ${uri.fsPath}: ${summary.outcome}, ${summary.errors.length} error(s), ${summary.warnings.length} warning(s); ${n} diagnostic(s)${modelName ? ` for model "${modelName}"` : ''}`);
       const doc = vscode.Uri.from({ scheme: SUMMARY_SCHEME, path: `/${path.basename(uri.fsPath)}.md` });
       summaries.set(doc, formatDfcLogSummary(summary, { file: uri.fsPath, markdown: true }));

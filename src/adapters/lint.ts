@@ -4,7 +4,8 @@ import type { Finding } from '../core/finding';
 import { ruleLink } from './codeActions';
 import { setting } from './config';
 import { withSignal, type Services } from './services';
-import { isCancelled, loadCore } from './core';
+import { isCancelled, loadCore, loadedCore } from './core';
+import { DiagnosticsPublisher, toDiagnostic } from './diagnostics';
 
 /**
  * Lint findings as Problems-panel diagnostics (`hailo-lint`): on the .onnx file, on the PyTorch
@@ -13,19 +14,18 @@ import { isCancelled, loadCore } from './core';
  * documentation shipped with the extension (media/docs/rules.md).
  */
 export class LintService implements vscode.Disposable {
-  readonly diagnostics = vscode.languages.createDiagnosticCollection('hailo-lint');
-  /** Per linted model: the diagnostics it put on each file (several models may share a .py file). */
-  private readonly byModel = new Map<string, Map<string, vscode.Diagnostic[]>>();
+  /** One publication per linted model (several models may share a .py file). */
+  private readonly published = new DiagnosticsPublisher('hailo-lint');
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Models open in the model editor: their document re-reads and publishes on change itself. */
   readonly openInEditor = new Set<string>();
-  private readonly disposables: vscode.Disposable[] = [this.diagnostics];
+  private readonly disposables: vscode.Disposable[] = [this.published];
 
   constructor(private readonly services: Services) {
     const watcher = vscode.workspace.createFileSystemWatcher('**/*.onnx');
     const changed = (uri: vscode.Uri) => {
       if (!setting('lintOnSave', uri) || this.openInEditor.has(uri.toString())) return;
-      if (this.byModel.has(uri.toString()) || this.isProjectModel(uri)) this.schedule(uri);
+      if (this.published.has(uri.toString()) || this.isProjectModel(uri)) this.schedule(uri);
     };
     watcher.onDidChange(changed, undefined, this.disposables);
     watcher.onDidCreate(changed, undefined, this.disposables);
@@ -33,7 +33,7 @@ export class LintService implements vscode.Disposable {
     this.disposables.push(watcher);
     // the contract lives in hailo.json: lint the models seen so far again when it changes
     services.project.onDidChange(() => {
-      for (const key of this.byModel.keys()) if (!this.openInEditor.has(key)) this.schedule(vscode.Uri.parse(key));
+      for (const key of this.published.keys()) if (!this.openInEditor.has(key)) this.schedule(vscode.Uri.parse(key));
     }, undefined, this.disposables);
   }
 
@@ -83,53 +83,17 @@ export class LintService implements vscode.Disposable {
   }
 
   clear(modelUri: vscode.Uri): void {
-    const old = this.byModel.get(modelUri.toString());
-    this.byModel.delete(modelUri.toString());
-    if (old) this.refresh(old.keys());
+    this.published.clear(modelUri.toString());
   }
 
-  /** Replace a model's diagnostics with those of `findings`. */
+  /** Replace a model's diagnostics with those of `findings`: placed by the core, each code linking to its rule. */
   publish(modelUri: vscode.Uri, findings: Finding[]): void {
-    const next = new Map<string, vscode.Diagnostic[]>();
-    const add = (uri: vscode.Uri, d: vscode.Diagnostic) => {
-      const key = uri.toString();
-      let list = next.get(key);
-      if (!list) next.set(key, (list = []));
-      list.push(d);
-    };
-    const modelStart = new vscode.Location(modelUri, new vscode.Position(0, 0));
-    for (const f of findings) {
+    const core = loadedCore();
+    const items = findings.flatMap((f) => {
       const code = { value: f.code, target: ruleLink(this.services.context, f.code) };
-      const nodes = f.nodes.length ? ` [${f.nodes.slice(0, 5).join(', ')}${f.nodes.length > 5 ? `, … ${f.nodes.length} nodes` : ''}]` : '';
-      const text = `${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`;
-      const make = (range: vscode.Range, message: string, related: vscode.DiagnosticRelatedInformation[]) => {
-        const d = new vscode.Diagnostic(range, message, SEVERITY[f.severity]);
-        d.code = code;
-        d.source = 'Hailo lint';
-        if (related.length) d.relatedInformation = related;
-        return d;
-      };
-      const sourceLocs = [
-        ...(f.source ? [{ file: f.source.file, line: f.source.line, node: f.nodes[0] }] : []),
-        ...(f.related ?? []).filter((r) => r.file && r.line && r.node).map((r) => ({ file: r.file!, line: r.line!, node: r.node })),
-      ];
-      const projectLocs = (f.related ?? []).filter((r) => r.file && r.line && !r.node);
-      const related: vscode.DiagnosticRelatedInformation[] = [
-        ...sourceLocs.map((s) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(s.file), lineRange(s.line)), `PyTorch source of ${s.node ?? 'the node'}`)),
-        ...projectLocs.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(r.file!), lineRange(r.line!)), r.message)),
-      ];
-      add(modelUri, make(new vscode.Range(0, 0, 0, 0), `${text}${nodes}`, related));
-      for (const s of sourceLocs) {
-        add(vscode.Uri.file(s.file), make(lineRange(s.line), text, [new vscode.DiagnosticRelatedInformation(modelStart, `ONNX node ${s.node ?? ''} in ${path.basename(modelUri.fsPath)}`)]));
-      }
-      for (const r of projectLocs) {
-        add(vscode.Uri.file(r.file!), make(lineRange(r.line!), `${path.basename(modelUri.fsPath)}: ${text}`, [new vscode.DiagnosticRelatedInformation(modelStart, `the model ${path.basename(modelUri.fsPath)}`)]));
-      }
-    }
-    const key = modelUri.toString();
-    const old = this.byModel.get(key);
-    this.byModel.set(key, next);
-    this.refresh(new Set([...(old?.keys() ?? []), ...next.keys()]));
+      return core.placement.placeLintFinding(f, modelUri.fsPath).map((p) => ({ uri: p.target === 'onnx' ? modelUri : vscode.Uri.file(p.file), diagnostic: toDiagnostic(p, 'Hailo lint', code), placement: p }));
+    });
+    this.published.publish(modelUri.toString(), items);
   }
 
   /**
@@ -138,11 +102,11 @@ export class LintService implements vscode.Disposable {
    * counts three times there, so the status bar counts the same way.
    */
   problemCounts(modelUri: vscode.Uri): { errors: number; warnings: number; infos: number; entries: number; files: number; findings: number } {
-    const byFile = this.byModel.get(modelUri.toString());
+    const byFile = this.published.files(modelUri.toString());
     const c = { errors: 0, warnings: 0, infos: 0, entries: 0, files: 0, findings: 0 };
     for (const list of byFile?.values() ?? []) {
       if (list.length) c.files++;
-      for (const d of list) {
+      for (const { diagnostic: d } of list) {
         c.entries++;
         if (d.severity === vscode.DiagnosticSeverity.Error) c.errors++;
         else if (d.severity === vscode.DiagnosticSeverity.Warning) c.warnings++;
@@ -154,36 +118,17 @@ export class LintService implements vscode.Disposable {
     return c;
   }
 
-  private refresh(uris: Iterable<string>): void {
-    for (const u of uris) {
-      const all: vscode.Diagnostic[] = [];
-      for (const m of this.byModel.values()) all.push(...(m.get(u) ?? []));
-      this.diagnostics.set(vscode.Uri.parse(u), all);
-    }
-  }
-
   dispose(): void {
     for (const t of this.timers.values()) clearTimeout(t);
     for (const d of this.disposables) d.dispose();
   }
 }
 
-const SEVERITY: Record<Finding['severity'], vscode.DiagnosticSeverity> = {
-  error: vscode.DiagnosticSeverity.Error,
-  warning: vscode.DiagnosticSeverity.Warning,
-  info: vscode.DiagnosticSeverity.Information,
-  hint: vscode.DiagnosticSeverity.Hint,
-};
 
 /** The status bar text after a lint: the counts the Problems panel shows, and how many findings they come from. */
 export function statusText(file: string, c: { errors: number; warnings: number; infos: number; files: number; findings: number }): string {
   const n = (k: number, w: string) => `${k} ${w}${k === 1 ? '' : 's'}`;
   return `Hailo lint: ${file}: ${n(c.errors, 'error')}, ${n(c.warnings, 'warning')}, ${n(c.infos, 'note')} in Problems (${n(c.findings, 'finding')} on ${n(c.files, 'file')})`;
-}
-
-function lineRange(line: number): vscode.Range {
-  const l = Math.max(0, line - 1);
-  return new vscode.Range(l, 0, l, Number.MAX_SAFE_INTEGER);
 }
 
 /** The .onnx of the active editor: the model editor's tab or a text editor. */

@@ -92,7 +92,13 @@ export class ModelDocument implements vscode.CustomDocument {
     }
   }
 
+  private readonly disposeListeners: (() => void)[] = [];
+  onDispose(fn: () => void): void {
+    this.disposeListeners.push(fn);
+  }
+
   dispose(): void {
+    for (const fn of this.disposeListeners.splice(0)) fn();
     this.lint.openInEditor.delete(this.uri.toString());
     this.abort?.abort();
     clearTimeout(this.timer);
@@ -107,8 +113,16 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     private readonly lint: LintService,
   ) {}
 
+  /** Open documents by uri: what each editor shows (Services.modelEditorMessage). */
+  readonly documents = new Map<string, ModelDocument>();
+
   async openCustomDocument(uri: vscode.Uri): Promise<ModelDocument> {
     const doc = new ModelDocument(uri, this.services, this.lint);
+    const key = uri.toString();
+    this.documents.set(key, doc);
+    doc.onDispose(() => {
+      if (this.documents.get(key) === doc) this.documents.delete(key);
+    });
     void doc.load();
     return doc;
   }
@@ -193,8 +207,10 @@ function html(webview: vscode.Webview, script: vscode.Uri, css: vscode.Uri): str
 }
 
 export function registerModelEditor(services: Services, lint: LintService): void {
+  const provider = new ModelEditorProvider(services, lint);
+  services.modelEditorMessage = (uri) => provider.documents.get(uri.toString())?.message();
   services.context.subscriptions.push(
-    vscode.window.registerCustomEditorProvider(MODEL_EDITOR_VIEW_TYPE, new ModelEditorProvider(services, lint), {
+    vscode.window.registerCustomEditorProvider(MODEL_EDITOR_VIEW_TYPE, provider, {
       supportsMultipleEditorsPerDocument: true,
       webviewOptions: { retainContextWhenHidden: false },
     }),

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Model, Target } from '../core/project/schema';
 import type { RunRecord, RunStep, StepName } from '../core/remote/run';
 import type { PipelineEvents } from '../core/remote/pipeline';
+import type { DfcLogSummary } from '../core/hailo/dfcLog';
 import { setting } from './config';
 import type { RemoteService } from './remote';
 import { command, requireTrust, signalFor, type Services } from './services';
@@ -199,12 +200,11 @@ export class PipelineService implements vscode.Disposable {
     const project = this.services.project.project;
     const root = this.services.project.root;
     const model = project?.models.find((m) => m.name === run.model);
-    const { publishDfcLogDiagnostics } = await import('./dfcDiagnostics');
     const { modelPaths } = (await loadCore()).projectLoad;
     const { loadSourceMap } = (await loadCore()).sourceMap;
     const paths = model && root ? modelPaths(model, root) : undefined;
     const sourceMap = paths ? await loadSourceMap(paths.onnx).catch(() => undefined) : undefined;
-    await publishDfcLogDiagnostics(step.summary as Parameters<typeof publishDfcLogDiagnostics>[0], {
+    await this.services.dfcDiagnostics?.publish(step.summary as DfcLogSummary, {
       ...(paths ? { onnxFile: vscode.Uri.file(paths.onnx) } : {}),
       ...(paths?.modelScript ? { allsFile: vscode.Uri.file(paths.modelScript) } : {}),
       runFile: vscode.Uri.file(path.join(runDir, step.log ?? `${step.step}.log`)),

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import type { Finding } from '../core/finding';
 import type { LedgerEntry, LedgerKind, LedgerStage } from '../core/analysis/ledger';
 import type { LedgerInputs, LedgerRunResult } from '../core/analysis/ledgerRun';
 import { command, withSignal, type Services } from './services';
 import { isCancelled, loadCore, loadedCore } from './core';
+import { DiagnosticsPublisher, toDiagnostic } from './diagnostics';
 
 /**
  * The rewrite ledger in the editor: the "Rewrites" tree (grouped by kind, then module scope), the
@@ -143,35 +143,6 @@ function entryDescription(e: LedgerEntry): string {
   }
 }
 
-const SEVERITY: Record<Finding['severity'], vscode.DiagnosticSeverity> = {
-  error: vscode.DiagnosticSeverity.Error,
-  warning: vscode.DiagnosticSeverity.Warning,
-  info: vscode.DiagnosticSeverity.Information,
-  hint: vscode.DiagnosticSeverity.Hint,
-};
-
-function toDiagnostics(findings: Finding[], onnxFile: string | undefined): Map<string, vscode.Diagnostic[]> {
-  const byFile = new Map<string, vscode.Diagnostic[]>();
-  const add = (file: string, d: vscode.Diagnostic) => byFile.set(file, [...(byFile.get(file) ?? []), d]);
-  for (const f of findings) {
-    const make = (range: vscode.Range) => {
-      const d = new vscode.Diagnostic(range, f.message, SEVERITY[f.severity]);
-      d.source = 'Hailo rewrites';
-      d.code = f.code;
-      const related = (f.related ?? []).filter((r) => r.file).map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(r.file!), new vscode.Position(Math.max(0, (r.line ?? 1) - 1), 0)), r.message));
-      if (f.source && onnxFile) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(onnxFile), new vscode.Position(0, 0)), `ONNX node(s): ${f.nodes.slice(0, 6).join(', ')}`));
-      if (related.length) d.relatedInformation = related;
-      return d;
-    };
-    if (f.source) {
-      const line = Math.max(0, f.source.line - 1);
-      add(f.source.file, make(new vscode.Range(line, 0, line, Number.MAX_SAFE_INTEGER)));
-    }
-    if (onnxFile) add(onnxFile, make(new vscode.Range(0, 0, 0, 0)));
-  }
-  return byFile;
-}
-
 /** Programmatic arguments of hailo.compareModelWithHar (tests and other commands). */
 export interface CompareArgs {
   onnx: string;
@@ -205,10 +176,13 @@ function logKind(file: string): 'parse' | 'compile' | undefined {
   return undefined;
 }
 
+const LEDGER_KEY = 'comparison';
+
 export function registerRewrites(services: Services): void {
   const { context, log } = services;
   const view = new RewritesView();
-  const diagnostics = vscode.languages.createDiagnosticCollection('hailo-ledger');
+  // one comparison at a time: each replaces the previous one's diagnostics
+  const diagnostics = new DiagnosticsPublisher('hailo-ledger');
   const tree = vscode.window.createTreeView('hailo.rewrites', { treeDataProvider: view, showCollapseAll: true });
   context.subscriptions.push(view, diagnostics, tree);
   let running: AbortController | undefined;
@@ -219,7 +193,7 @@ export function registerRewrites(services: Services): void {
     watchers = files.map((f) => {
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(f)), path.basename(f)), true, false, false);
       const stale = () => {
-        diagnostics.clear();
+        diagnostics.clear(LEDGER_KEY);
         tree.message = `${path.basename(f)} changed since this comparison; compare again for current results.`;
       };
       w.onDidChange(stale);
@@ -236,8 +210,8 @@ export function registerRewrites(services: Services): void {
     view.set(r);
     tree.description = `${path.basename(inputs.onnxFile)} vs ${path.basename(inputs.hailoFile)} · ${l.stage}${l.dfcVersion ? ` · DFC ${l.dfcVersion}` : ''}`;
     tree.message = `${why}: ${l.stats.onnxNodes} ONNX nodes, ${l.stats.hnLayers} HN layers. ${KIND_ORDER.filter((k) => l.counts[k]).map((k) => `${l.counts[k]} ${k}`).join(', ')}.${l.contexts?.count ? ` ${l.contexts.count} context(s).` : ''}`;
-    diagnostics.clear();
-    for (const [file, ds] of toDiagnostics(r.findings, r.files.onnx)) diagnostics.set(vscode.Uri.file(file), ds);
+    const { placeLedgerFinding } = loadedCore().placement;
+    diagnostics.publish(LEDGER_KEY, r.findings.flatMap((f) => placeLedgerFinding(f, r.files.onnx).map((p) => ({ uri: vscode.Uri.file(p.file), diagnostic: toDiagnostic(p, 'Hailo rewrites'), placement: p }))));
     watch([inputs.onnxFile, inputs.hailoFile]);
     log.info(`Rewrite ledger (${why}): ${inputs.onnxFile} vs ${inputs.hailoFile}: ${JSON.stringify(l.counts)} in ${r.timings.ledger.toFixed(0)} ms (read ONNX ${r.timings.readOnnx.toFixed(0)} ms, HAR ${r.timings.readHailo.toFixed(0)} ms)`);
     for (const w of r.warnings) log.warn(`Rewrite ledger: ${w}`);

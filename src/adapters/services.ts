@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import type { ChannelLogger } from './logger';
 import type { ProjectService } from './project';
 import type { ModelsView } from './modelsView';
+import type { DfcDiagnostics } from './dfcDiagnostics';
+import type { HostMessage } from '../core/protocol/modelEditor';
 import { isCancelled } from './core';
 
 /** What every feature's register function receives. */
@@ -14,6 +16,10 @@ export interface Services {
   /** How long activate() took, in ms; set when activation has finished. */
   activationMs?: number;
   /** Remote pipeline runs: fires when a parse/optimize/compile step has finished (ok or not). */
+  /** What the model editor shows for an open model (the message it posts to its webview); set by registerModelEditor. */
+  modelEditorMessage?: (uri: vscode.Uri) => HostMessage | undefined;
+  /** The DFC logs' diagnostics (set by registerDfcDiagnostics). */
+  dfcDiagnostics?: DfcDiagnostics;
   runs?: { onDidFinishStep: vscode.Event<{ runDir: string; step: 'parse' | 'optimize' | 'compile'; model: string; ok: boolean }> };
 }
 

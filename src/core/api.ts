@@ -11,6 +11,7 @@ export * as allsLayers from './hailo/alls/layers';
 export * as allsParser from './hailo/alls/parser';
 export * as allsValidate from './hailo/alls/validate';
 export * as dfcLogDiagnostics from './hailo/dfcLogDiagnostics';
+export * as placement from './placement';
 export * as dfcLogReport from './hailo/dfcLogReport';
 export * as sourceMap from './graph/sourceMap';
 export * as lintFile from './analysis/lintFile';

@@ -80,11 +80,23 @@ describe('rewrite ledger', function () {
     await until(() => ledgerDiagnostics(vscode.Uri.file(onnx)).length === 0, 'stale diagnostics to be cleared');
   });
 
-  it('a HAR opens in the model editor', async () => {
-    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(path.join(dir, 'gen-whisper-toy-op17.har')), 'hailo.modelEditor');
+  it('a HAR opens in the model editor, which shows the model (not an error)', async () => {
+    const har = vscode.Uri.file(path.join(dir, 'gen-whisper-toy-op17.har'));
+    await vscode.commands.executeCommand('vscode.openWith', har, 'hailo.modelEditor');
     await until(() => {
       const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
       return tab?.input instanceof vscode.TabInputCustom && tab.input.viewType === 'hailo.modelEditor' && tab.input.uri.fsPath.endsWith('.har');
     }, 'the HAR in the model editor');
+    const services = vscode.extensions.getExtension<Services>(EXTENSION_ID)!.exports;
+    const shown = await until(() => {
+      const m = services.modelEditorMessage?.(har);
+      return m && m.type !== 'loading' ? m : undefined;
+    }, 'the model editor to finish reading the HAR');
+    assert.equal(shown.type, 'summary', `the editor shows ${shown.type === 'failed' ? `an error: ${shown.code} ${shown.message}` : shown.type}`);
+    if (shown.type !== 'summary') return;
+    assert.equal(shown.summary.kind, 'har');
+    assert.ok(shown.summary.ops.length > 0, 'the HN layers by type');
+    assert.ok(shown.summary.inputs.length > 0 && shown.summary.outputs.length > 0, 'inputs and outputs');
+    assert.ok(shown.summary.facts.some((f) => f.key === 'Layers' && Number(f.value) > 0), JSON.stringify(shown.summary.facts));
   });
 });

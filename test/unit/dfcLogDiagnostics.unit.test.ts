@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as jsonc from 'jsonc-parser';
 import { parseDfcLog } from '../../src/core/hailo/dfcLog';
-import { END_NODES_CODE, endNodesEdits, locateAllsError, modelForLog, planDfcLogDiagnostics } from '../../src/core/hailo/dfcLogDiagnostics';
+import { endNodesEdits, modelForLog } from '../../src/core/hailo/dfcLogDiagnostics';
+import { END_NODES_CODE, locateAllsError, placeDfcLog } from '../../src/core/placement';
 import { parseProjectText } from '../../src/core/project/load';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'logs');
@@ -12,7 +13,7 @@ const read = (name: string) => fs.readFileSync(path.join(FIXTURES, name));
 describe('dfcLog diagnostics: placement', () => {
   it('parser errors go on the ONNX model, on the PyTorch line when mapped, and on the log', () => {
     const s = parseDfcLog(read('cli-parse-failure-exception-crlf.log'));
-    const plan = planDfcLogDiagnostics(s, {
+    const plan = placeDfcLog(s, {
       onnxFile: '/p/enc.onnx',
       logFile: '/p/run/parse.log',
       sourceOf: (n) => (n === '/encoder/blocks.0/attn/TopK' ? { file: '/p/model.py', line: 42 } : undefined),
@@ -33,7 +34,7 @@ describe('dfcLog diagnostics: placement', () => {
 
   it('without an ONNX file, parser errors stay on the log', () => {
     const s = parseDfcLog(read('cli-parse-failure-exception-crlf.log'));
-    const plan = planDfcLogDiagnostics(s, { logFile: '/p/parse.log' });
+    const plan = placeDfcLog(s, { logFile: '/p/parse.log' });
     assert.ok(plan.every((p) => p.target === 'log'));
     assert.equal(plan.filter((p) => p.code === END_NODES_CODE).length, 1);
   });
@@ -41,7 +42,7 @@ describe('dfcLog diagnostics: placement', () => {
   it('model-script errors go on the .alls line and the >!< column', () => {
     const s = parseDfcLog(read('cli-optimize-model-script-error.log'));
     const alls = '# encoder script\nnormalization1 = normalization([0.0], [1.0])\nmodel_optimization_flqvour(compression_level=2)\n';
-    const plan = planDfcLogDiagnostics(s, { allsFile: '/p/encoder.alls', allsText: alls, logFile: '/p/opt.log' });
+    const plan = placeDfcLog(s, { allsFile: '/p/encoder.alls', allsText: alls, logFile: '/p/opt.log' });
     const d = plan.find((p) => p.target === 'alls')!;
     assert.deepEqual([d.file, d.line, d.column], ['/p/encoder.alls', 2, 21]);
     assert.equal(d.code, 'DFC_BackendScriptParserException');
@@ -57,7 +58,7 @@ describe('dfcLog diagnostics: placement', () => {
 
   it('compile failures and warnings go on the log lines', () => {
     const s = parseDfcLog(read('api-compile-mapping-failed.log'));
-    const plan = planDfcLogDiagnostics(s, { onnxFile: '/p/enc.onnx', logFile: '/p/compile.log' });
+    const plan = placeDfcLog(s, { onnxFile: '/p/enc.onnx', logFile: '/p/compile.log' });
     assert.ok(plan.every((p) => p.target === 'log'));
     assert.deepEqual(plan.map((p) => p.line), [13, 14, 15, 16, 17]);
     assert.equal(plan[4]!.message, 'BackendAllocatorException: Compilation failed: Automri finished with too many resources on context_2 with 62/184 failures.');

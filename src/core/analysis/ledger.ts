@@ -1,7 +1,7 @@
-import { indexGraph, type Dim, type GraphModel, type GraphNode, type SourceLocation } from '../graph/model';
-import { interpretLayerName, isCompilerGenerated, unscoped, type GeneratedKind } from '../hailo/generatedNames';
+import { indexGraph, type Dim, type GraphIndex, type GraphModel, type GraphNode, type SourceLocation } from '../graph/model';
+import { interpretLayerName, isCompilerGenerated, unscoped, type GeneratedKind, type GeneratedName } from '../hailo/generatedNames';
 import type { DfcLogSummary } from '../hailo/dfcLog';
-import { compileLogFacts, contextsFromModelScript, dfcLogSummaryOf, parseLogFacts } from './ledgerLogFacts';
+import { compileLogFacts, contextsFromModelScript, dfcLogSummaryOf, parseLogFacts, type CompileLogSummary, type ParseLogSummary } from './ledgerLogFacts';
 
 /**
  * The rewrite ledger: what the Hailo Dataflow Compiler did to the user's ONNX graph. Every ONNX
@@ -169,22 +169,143 @@ class UnionFind {
 const O = (id: string) => `o:${id}`;
 const H = (id: string) => `h:${id}`;
 
-/** Compute the ledger of one ONNX graph against one HN graph. */
+interface Run {
+  nodes: GraphNode[];
+  upHn: Set<string>;
+  downHn: Set<string>;
+}
+
+type NewEntry = Omit<LedgerEntry, 'id' | 'compilerLayers' | 'changes' | 'contexts' | 'scope' | 'onnxOps' | 'hnTypes' | 'onnxTensors'> & Partial<Pick<LedgerEntry, 'changes' | 'onnxTensors'>>;
+
+/**
+ * What the phases of computeLedger share: the two graphs and their indexes, what the logs say, the
+ * links found so far (a union-find over `o:<node>` / `h:<layer>` items, with the evidence of each
+ * item), the HEF region, and the entries made.
+ */
+class LedgerBuilder {
+  readonly warnings: string[] = [];
+  readonly oi: GraphIndex;
+  readonly hi: GraphIndex;
+  readonly parse: ParseLogSummary | undefined;
+  readonly compile: CompileLogSummary | undefined;
+  /** unscoped name -> layer */
+  readonly hnNames = new Map<string, GraphNode>();
+  readonly known: Set<string>;
+  readonly graphInputs: Set<string>;
+  readonly graphOutputs: Set<string>;
+  readonly uf = new UnionFind();
+  /** Per item (root-independent). */
+  readonly evidence = new Map<string, Set<Evidence>>();
+  readonly linkedHn = new Set<string>();
+  readonly linkedOnnx = new Set<string>();
+  /** HN io layer -> ONNX tensors */
+  readonly ioTensors = new Map<string, string[]>();
+  readonly genOf = new Map<string, GeneratedName>();
+  endNodes: string[] = [];
+  regionFrom: 'parse_log' | 'hn_outputs' | undefined;
+  startTensors: string[] = [];
+  readonly inRegion = new Set<string>();
+  /** union-find root -> items */
+  readonly entryItems = new Map<string, string[]>();
+  runList: Run[] = [];
+  structuralMatches = 0;
+  readonly entries: LedgerEntry[] = [];
+  readonly entryById = new Map<string, LedgerEntry>();
+  readonly onnxIndex: Record<string, string> = {};
+  readonly hnIndex: Record<string, string> = {};
+
+  constructor(
+    readonly onnx: GraphModel,
+    readonly hn: GraphModel,
+    readonly opts: LedgerOptions,
+  ) {
+    this.oi = indexGraph(onnx);
+    this.hi = indexGraph(hn);
+    this.parse = opts.parseLog !== undefined ? parseLogFacts(dfcLogSummaryOf(opts.parseLog)) : undefined;
+    this.compile = opts.compileLog !== undefined ? compileLogFacts(dfcLogSummaryOf(opts.compileLog)) : undefined;
+    for (const l of hn.nodes) this.hnNames.set(unscoped(l.id), l);
+    this.known = new Set(this.hnNames.keys());
+    this.graphInputs = new Set(onnx.inputs.map((t) => t.name));
+    this.graphOutputs = new Set(onnx.outputs.map((t) => t.name));
+  }
+
+  isIoLayer(l: GraphNode): boolean {
+    return l.op === 'input_layer' || l.op === 'output_layer';
+  }
+
+  addEv(item: string, e: Evidence): void {
+    let s = this.evidence.get(item);
+    if (!s) this.evidence.set(item, (s = new Set()));
+    s.add(e);
+  }
+
+  isHost(id: string): boolean {
+    return this.endNodes.length > 0 && !this.inRegion.has(id);
+  }
+
+  /** Group the linked items by their union-find root (again after new links). */
+  collect(): void {
+    this.entryItems.clear();
+    const push = (root: string, item: string) => {
+      const a = this.entryItems.get(root);
+      if (a) a.push(item);
+      else this.entryItems.set(root, [item]);
+    };
+    for (const n of this.onnx.nodes) if (this.linkedOnnx.has(n.id)) push(this.uf.find(O(n.id)), O(n.id));
+    for (const l of this.hn.nodes) if (this.linkedHn.has(l.id) && !this.isIoLayer(l)) push(this.uf.find(H(l.id)), H(l.id));
+  }
+
+  newEntry(e: NewEntry): LedgerEntry {
+    const { oi, hi } = this;
+    const entry: LedgerEntry = {
+      id: `e${this.entries.length + 1}`,
+      compilerLayers: [],
+      contexts: [],
+      scope: '',
+      onnxOps: e.onnxNodes.map((n) => oi.byId.get(n)!.op),
+      hnTypes: e.hnLayers.map((h) => hi.byId.get(h)!.op),
+      changes: [],
+      onnxTensors: [],
+      ...e,
+    };
+    entry.scope = scopeOfEntry(entry, oi.byId, hi.byId);
+    const src = sourceOf(entry.onnxNodes, oi.byId, this.opts.sourceMap);
+    if (src) entry.source = src;
+    this.entries.push(entry);
+    this.entryById.set(entry.id, entry);
+    for (const n of entry.onnxNodes) this.onnxIndex[n] = entry.id;
+    for (const h of entry.hnLayers) this.hnIndex[h] = entry.id;
+    return entry;
+  }
+
+  evidenceOf(items: string[]): Evidence[] {
+    return uniq(items.flatMap((i) => [...(this.evidence.get(i) ?? [])]));
+  }
+}
+
+/**
+ * Compute the ledger of one ONNX graph against one HN graph: the phases below, in order, over one
+ * LedgerBuilder. A new kind of link or entry is one phase function (or a step in one).
+ */
 export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOptions): Ledger {
   const now = opts.now ?? (() => performance.now());
   const t0 = now();
-  const warnings: string[] = [];
-  const oi = indexGraph(onnx);
-  const hi = indexGraph(hn);
-  const parse = opts.parseLog !== undefined ? parseLogFacts(dfcLogSummaryOf(opts.parseLog)) : undefined;
-  const compile = opts.compileLog !== undefined ? compileLogFacts(dfcLogSummaryOf(opts.compileLog)) : undefined;
-  const hnNames = new Map<string, GraphNode>(); // unscoped -> layer
-  for (const l of hn.nodes) hnNames.set(unscoped(l.id), l);
-  const known = new Set(hnNames.keys());
-  const graphInputs = new Set(onnx.inputs.map((t) => t.name));
-  const graphOutputs = new Set(onnx.outputs.map((t) => t.name));
-  const isIoLayer = (l: GraphNode) => l.op === 'input_layer' || l.op === 'output_layer';
+  const b = new LedgerBuilder(onnx, hn, opts);
+  linkOriginalNames(b);
+  joinGeneratedGroups(b);
+  hefRegion(b);
+  unlinkedRuns(b);
+  structuralFallback(b);
+  linkedEntries(b);
+  ioEntries(b);
+  unlinkedLayerEntries(b);
+  remainingOnnxEntries(b);
+  return compilerLayersAndResult(b, now, t0);
+}
 
+/** 1. Links from the HN's `original_names`, and the parse log's start nodes for input layers. */
+function linkOriginalNames(b: LedgerBuilder): void {
+  const { hn, warnings, oi, parse, hnNames, graphInputs, graphOutputs, uf, linkedHn, linkedOnnx, ioTensors } = b;
   /** An original name -> ONNX node id, or an ONNX graph tensor. */
   const resolve = (name: string): { node?: string; tensor?: string } | undefined => {
     if (oi.byId.has(name)) return { node: name };
@@ -194,17 +315,6 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
     return undefined;
   };
 
-  // ---- 1. links from original_names (and the parse log's start nodes for input layers)
-  const uf = new UnionFind();
-  const evidence = new Map<string, Set<Evidence>>(); // root-independent: per item
-  const addEv = (item: string, e: Evidence) => {
-    let s = evidence.get(item);
-    if (!s) evidence.set(item, (s = new Set()));
-    s.add(e);
-  };
-  const linkedHn = new Set<string>();
-  const linkedOnnx = new Set<string>();
-  const ioTensors = new Map<string, string[]>(); // HN io layer -> ONNX tensors
   const unresolvedNames: string[] = [];
   for (const l of hn.nodes) {
     for (const name of l.originalNames ?? []) {
@@ -213,19 +323,19 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
         unresolvedNames.push(`${l.id}: "${name}"`);
         continue;
       }
-      if (isIoLayer(l)) {
+      if (b.isIoLayer(l)) {
         const t = r.tensor ?? (r.node ? (oi.byId.get(r.node)!.outputs.find((o) => graphOutputs.has(o)) ?? name) : name);
         ioTensors.set(l.id, uniq([...(ioTensors.get(l.id) ?? []), t]));
         linkedHn.add(l.id);
-        addEv(H(l.id), 'original_names');
+        b.addEv(H(l.id), 'original_names');
         continue;
       }
       if (r.node) {
         uf.union(O(r.node), H(l.id));
         linkedHn.add(l.id);
         linkedOnnx.add(r.node);
-        addEv(H(l.id), 'original_names');
-        addEv(O(r.node), 'original_names');
+        b.addEv(H(l.id), 'original_names');
+        b.addEv(O(r.node), 'original_names');
       } else if (r.tensor) {
         // a non-io layer naming a graph tensor: link to its producer when there is one
         const p = oi.producer.get(r.tensor);
@@ -233,7 +343,7 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
           uf.union(O(p.id), H(l.id));
           linkedHn.add(l.id);
           linkedOnnx.add(p.id);
-          addEv(H(l.id), 'original_names');
+          b.addEv(H(l.id), 'original_names');
         }
       }
     }
@@ -247,11 +357,13 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
     }
     ioTensors.set(layer.id, uniq([...(ioTensors.get(layer.id) ?? []), s.onnx]));
     linkedHn.add(layer.id);
-    addEv(H(layer.id), 'parse_log');
+    b.addEv(H(layer.id), 'parse_log');
   }
+}
 
-  // ---- 2. softmax parts and other generated-name layers without original names join their group
-  const genOf = new Map<string, ReturnType<typeof interpretLayerName>>();
+/** 2. Softmax parts and other generated-name layers without original names join their group. */
+function joinGeneratedGroups(b: LedgerBuilder): void {
+  const { hn, known, uf, linkedHn, genOf } = b;
   for (const l of hn.nodes) genOf.set(l.id, interpretLayerName(l.id, known));
   const groups = new Map<string, string[]>();
   for (const l of hn.nodes) {
@@ -268,13 +380,16 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
       if (linkedHn.has(m)) continue;
       uf.union(H(m), H(anchor));
       linkedHn.add(m);
-      addEv(H(m), 'generated_name');
+      b.addEv(H(m), 'generated_name');
     }
   }
+}
 
-  // ---- 3. HEF region: host nodes are outside start tensors .. end nodes
+/** 3. The HEF region: host nodes are outside start tensors .. end nodes. */
+function hefRegion(b: LedgerBuilder): void {
+  const { onnx, hn, warnings, oi, hi, parse, ioTensors, inRegion } = b;
   let endNodes: string[] = [];
-  let regionFrom: 'parse_log' | 'hn_outputs' | undefined;
+  let regionFrom: LedgerBuilder['regionFrom'];
   if (parse?.endNodes.length) {
     endNodes = parse.endNodes.map((e) => e.onnx).filter((n) => oi.byId.has(n) || oi.producer.has(n)).map((n) => (oi.byId.has(n) ? n : oi.producer.get(n)!.id));
     const missing = parse.endNodes.filter((e) => !oi.byId.has(e.onnx) && !oi.producer.has(e.onnx));
@@ -293,7 +408,6 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
     if (endNodes.length) regionFrom = 'hn_outputs';
   }
   const startTensors = parse?.startNodes.length ? parse.startNodes.map((s) => s.onnx) : [...ioTensors.entries()].filter(([id]) => hi.byId.get(id)?.op === 'input_layer').flatMap(([, t]) => t);
-  const inRegion = new Set<string>();
   if (endNodes.length) {
     // ancestors of the end nodes ...
     const up = new Set<string>();
@@ -328,24 +442,18 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
       if (fromActivation || constantFeeder || n.op === 'Constant') inRegion.add(id);
     }
   }
-  const isHost = (id: string) => endNodes.length > 0 && !inRegion.has(id);
+  b.endNodes = endNodes;
+  b.regionFrom = regionFrom;
+  b.startTensors = startTensors;
+}
 
-  // ---- 4. unmatched ONNX nodes: group connected runs, then removed / structural / unmatched
-  const entryItems = new Map<string, string[]>(); // root -> items
-  const collect = () => {
-    entryItems.clear();
-    for (const n of onnx.nodes) if (linkedOnnx.has(n.id)) push(uf.find(O(n.id)), O(n.id));
-    for (const l of hn.nodes) if (linkedHn.has(l.id) && !isIoLayer(l)) push(uf.find(H(l.id)), H(l.id));
-  };
-  const push = (root: string, item: string) => {
-    const a = entryItems.get(root);
-    if (a) a.push(item);
-    else entryItems.set(root, [item]);
-  };
-  collect();
+/** 4. Unlinked ONNX nodes, grouped into connected runs with the linked HN layers around them. */
+function unlinkedRuns(b: LedgerBuilder): void {
+  const { onnx, oi, graphInputs, graphOutputs, uf, linkedOnnx, ioTensors, entryItems } = b;
+  b.collect();
   const hnOfOnnx = (id: string): string[] => (entryItems.get(uf.find(O(id))) ?? []).filter((x) => x.startsWith('h:')).map((x) => x.slice(2));
 
-  const free = onnx.nodes.filter((n) => !linkedOnnx.has(n.id) && !isHost(n.id));
+  const free = onnx.nodes.filter((n) => !linkedOnnx.has(n.id) && !b.isHost(n.id));
   const freeSet = new Set(free.map((n) => n.id));
   const runs = new UnionFind();
   for (const n of free) {
@@ -362,7 +470,6 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
     if (members) members.push(n);
     else runMembers.set(r, [n]);
   }
-  interface Run { nodes: GraphNode[]; upHn: Set<string>; downHn: Set<string> }
   const runList: Run[] = [];
   for (const nodes of runMembers.values()) {
     const ids = new Set(nodes.map((n) => n.id));
@@ -381,10 +488,13 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
     }
     runList.push({ nodes, upHn, downHn });
   }
+  b.runList = runList;
+}
 
-  // structural fallback: an unlinked HN compute layer between the same neighbours, with a compatible type
-  let structuralMatches = 0;
-  const unlinkedCompute = hn.nodes.filter((l) => !linkedHn.has(l.id) && !isIoLayer(l) && !HN_LAYOUT_TYPES.has(l.op) && !isCompilerGenerated(genOf.get(l.id)!.kind));
+/** 4b. An unlinked HN compute layer between the same neighbours as a run, with a compatible type, is linked by structure (flagged). */
+function structuralFallback(b: LedgerBuilder): void {
+  const { hn, hi, uf, linkedHn, linkedOnnx, genOf, runList } = b;
+  const unlinkedCompute = hn.nodes.filter((l) => !linkedHn.has(l.id) && !b.isIoLayer(l) && !HN_LAYOUT_TYPES.has(l.op) && !isCompilerGenerated(genOf.get(l.id)!.kind));
   const nearLinked = (start: string, dir: 'up' | 'down'): Set<string> => {
     // nearest linked (or io) layers, walking through at most MAX_STRUCTURAL_WALK unlinked layers:
     // a neighbour further away is no evidence, and the bound keeps long unlinked chains linear
@@ -458,48 +568,25 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
     uf.union(O(node.id), H(layer.id));
     linkedHn.add(layer.id);
     linkedOnnx.add(node.id);
-    addEv(H(layer.id), 'structural');
-    addEv(O(node.id), 'structural');
+    b.addEv(H(layer.id), 'structural');
+    b.addEv(O(node.id), 'structural');
     taken.add(node);
-    structuralMatches++;
+    b.structuralMatches++;
   }
   for (const r of runList) if (taken.size) r.nodes = r.nodes.filter((n) => !taken.has(n));
-  collect();
+  b.collect();
+}
 
-  // ---- 5. entries
-  const entries: LedgerEntry[] = [];
-  const entryById = new Map<string, LedgerEntry>();
-  const onnxIndex: Record<string, string> = {};
-  const hnIndex: Record<string, string> = {};
-  const newEntry = (e: Omit<LedgerEntry, 'id' | 'compilerLayers' | 'changes' | 'contexts' | 'scope' | 'onnxOps' | 'hnTypes' | 'onnxTensors'> & Partial<Pick<LedgerEntry, 'changes' | 'onnxTensors'>>): LedgerEntry => {
-    const entry: LedgerEntry = {
-      id: `e${entries.length + 1}`,
-      compilerLayers: [],
-      contexts: [],
-      scope: '',
-      onnxOps: e.onnxNodes.map((n) => oi.byId.get(n)!.op),
-      hnTypes: e.hnLayers.map((h) => hi.byId.get(h)!.op),
-      changes: [],
-      onnxTensors: [],
-      ...e,
-    };
-    entry.scope = scopeOfEntry(entry, oi.byId, hi.byId);
-    const src = sourceOf(entry.onnxNodes, oi.byId, opts.sourceMap);
-    if (src) entry.source = src;
-    entries.push(entry);
-    entryById.set(entry.id, entry);
-    for (const n of entry.onnxNodes) onnxIndex[n] = entry.id;
-    for (const h of entry.hnLayers) hnIndex[h] = entry.id;
-    return entry;
-  };
-  const evidenceOf = (items: string[]): Evidence[] => uniq(items.flatMap((i) => [...(evidence.get(i) ?? [])]));
+/** 5. One entry per group of linked nodes and layers: kept, fused, decomposed, layout. */
+function linkedEntries(b: LedgerBuilder): void {
+  const { onnx, hn, oi, hi, entryItems } = b;
   const topo = new Map(onnx.nodes.map((n, i) => [n.id, i]));
   const hnOrder = new Map(hn.nodes.map((n, i) => [n.id, i]));
 
   for (const items of [...entryItems.values()].sort((a, b) => firstIndex(a, topo, hnOrder) - firstIndex(b, topo, hnOrder))) {
     const onnxNodes = items.filter((x) => x.startsWith('o:')).map((x) => x.slice(2)).sort((a, b) => topo.get(a)! - topo.get(b)!);
     const hnLayers = items.filter((x) => x.startsWith('h:')).map((x) => x.slice(2)).sort((a, b) => hnOrder.get(a)! - hnOrder.get(b)!);
-    const ev = evidenceOf(items);
+    const ev = b.evidenceOf(items);
     const structural = ev.length > 0 && ev.every((e) => e === 'structural');
     let kind: LedgerKind;
     if (!hnLayers.length) kind = 'unmatched';
@@ -507,17 +594,20 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
     else if (onnxNodes.length === 1 && hnLayers.length === 1) kind = 'kept';
     else if (hnLayers.length === 1) kind = 'fused';
     else kind = 'decomposed';
-    const entry = newEntry({ kind, onnxNodes, hnLayers, evidence: ev, structural, note: '' });
+    const entry = b.newEntry({ kind, onnxNodes, hnLayers, evidence: ev, structural, note: '' });
     entry.changes = shapeChanges(entry, onnx, hn, oi.byId, hi);
     if (entry.kind === 'kept' && entry.changes.some((c) => !c.canonical || c.kind === 'kernel')) entry.kind = 'layout';
   }
+}
 
-  // io layers
+/** 5b. Input and output layers, with the ONNX tensors they stand for. */
+function ioEntries(b: LedgerBuilder): void {
+  const { onnx, hn, opts, oi, ioTensors } = b;
   for (const l of hn.nodes) {
-    if (!isIoLayer(l)) continue;
+    if (!b.isIoLayer(l)) continue;
     const tensors = ioTensors.get(l.id) ?? [];
-    const ev = evidenceOf([H(l.id)]);
-    const entry = newEntry({ kind: tensors.length ? 'kept' : 'unmatched', onnxNodes: [], hnLayers: [l.id], onnxTensors: tensors, evidence: tensors.length ? ev : [], structural: false, note: '' });
+    const ev = b.evidenceOf([H(l.id)]);
+    const entry = b.newEntry({ kind: tensors.length ? 'kept' : 'unmatched', onnxNodes: [], hnLayers: [l.id], onnxTensors: tensors, evidence: tensors.length ? ev : [], structural: false, note: '' });
     if (tensors.length) {
       const t = tensors[0]!;
       const os = onnx.values[t]?.shape ?? onnx.inputs.find((x) => x.name === t)?.shape ?? onnx.outputs.find((x) => x.name === t)?.shape;
@@ -533,14 +623,17 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
       }
     }
   }
+}
 
-  // unlinked HN layers: added (parser or compiler made them) or unmatched
+/** 5c. Unlinked HN layers: added (parser or compiler made them) or unmatched. */
+function unlinkedLayerEntries(b: LedgerBuilder): void {
+  const { hn, hi, hnNames, linkedHn, genOf, entryById, hnIndex } = b;
   for (const l of hn.nodes) {
-    if (linkedHn.has(l.id) || isIoLayer(l)) continue;
+    if (linkedHn.has(l.id) || b.isIoLayer(l)) continue;
     const g = genOf.get(l.id)!;
     // layout and constant layers, and generated names, are the DFC's own; an unlinked compute layer is not guessed
     const added = HN_LAYOUT_TYPES.has(l.op) || isCompilerGenerated(g.kind);
-    const entry = newEntry({ kind: added ? 'added' : 'unmatched', onnxNodes: [], hnLayers: [l.id], evidence: g.kind !== 'layer' ? ['generated_name'] : [], structural: false, note: '' });
+    const entry = b.newEntry({ kind: added ? 'added' : 'unmatched', onnxNodes: [], hnLayers: [l.id], evidence: g.kind !== 'layer' ? ['generated_name'] : [], structural: false, note: '' });
     // point an added layer at a neighbour the user knows
     const base = g.base ? hnNames.get(g.base) : undefined;
     const neighbour = base ?? (hi.consumers.get(l.id) ?? []).find((c) => linkedHn.has(c.id)) ?? l.inputs.map((i) => hi.byId.get(i)).find((p) => p && linkedHn.has(p.id));
@@ -554,11 +647,14 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
       }
     }
   }
+}
 
-  // remaining ONNX nodes: host, removed (the HN joins their neighbours), or unmatched
+/** 5d. Remaining ONNX nodes: host, removed (the HN joins their neighbours), or unmatched. */
+function remainingOnnxEntries(b: LedgerBuilder): void {
+  const { onnx, oi, hi, graphInputs, linkedHn, genOf, runList, onnxIndex, hnIndex, regionFrom } = b;
   for (const n of onnx.nodes) {
-    if (onnxIndex[n.id] || !isHost(n.id)) continue;
-    newEntry({ kind: 'host', onnxNodes: [n.id], hnLayers: [], evidence: regionFrom === 'parse_log' ? ['parse_log'] : ['graph_io'], structural: false, note: '' });
+    if (onnxIndex[n.id] || !b.isHost(n.id)) continue;
+    b.newEntry({ kind: 'host', onnxNodes: [n.id], hnLayers: [], evidence: regionFrom === 'parse_log' ? ['parse_log'] : ['graph_io'], structural: false, note: '' });
   }
   const folded: GraphNode[] = [];
   for (const run of runList) {
@@ -574,7 +670,7 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
     const kind: LedgerKind = joined || allConst ? 'removed' : 'unmatched';
     // "removed" is not a match: no original name mentions these nodes (a fact of the HN); the graph
     // structure only confirms that the HN joins their neighbours
-    const entry = newEntry({ kind, onnxNodes: nodes.map((n) => n.id), hnLayers: [], evidence: kind === 'removed' ? ['structural'] : [], structural: false, note: '' });
+    const entry = b.newEntry({ kind, onnxNodes: nodes.map((n) => n.id), hnLayers: [], evidence: kind === 'removed' ? ['structural'] : [], structural: false, note: '' });
     if (kind === 'removed') {
       const down = [...run.downHn].map((h) => hi.byId.get(h)!).filter(Boolean);
       const pad = nodes.find((x) => x.op === 'Pad');
@@ -584,9 +680,12 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
   }
 
   // standalone Constant nodes: one entry for all of them
-  if (folded.length) newEntry({ kind: 'removed', onnxNodes: folded.map((n) => n.id), hnLayers: [], evidence: ['structural'], structural: false, note: '' });
+  if (folded.length) b.newEntry({ kind: 'removed', onnxNodes: folded.map((n) => n.id), hnLayers: [], evidence: ['structural'], structural: false, note: '' });
+}
 
-  // ---- 6. the compiler's layers and contexts
+/** 6. The compiler's layers and contexts, then the ledger. */
+function compilerLayersAndResult(b: LedgerBuilder, now: () => number, t0: number): Ledger {
+  const { onnx, hn, opts, warnings, hi, parse, compile, hnNames, known, entries, entryById, onnxIndex, hnIndex, endNodes, regionFrom, startTensors } = b;
   const unattributed: CompilerPiece[] = [];
   const boundaries: { from: number; to: number; name: string; line?: number }[] = [];
   const contextOf = new Map<string, number>(compile?.contextOf ?? []);
@@ -660,7 +759,7 @@ export function computeLedger(onnx: GraphModel, hn: GraphModel, opts: LedgerOpti
     unattributedCompilerLayers: unattributed,
     ...(endNodes.length ? { hefRegion: { endNodes: uniq(endNodes), startTensors: uniq(startTensors), from: regionFrom! } } : {}),
     warnings,
-    stats: { onnxNodes: onnx.nodes.length, hnLayers: hn.nodes.length, structuralMatches, ms: now() - t0 },
+    stats: { onnxNodes: onnx.nodes.length, hnLayers: hn.nodes.length, structuralMatches: b.structuralMatches, ms: now() - t0 },
   };
 }
 

@@ -874,16 +874,15 @@ export class DfcLogParser {
   }
 
   private onInfo(text: string, n: number): void {
-    const c = text.charCodeAt(0);
-    let m: RegExpExecArray | null;
     if (text.length > MAX_CLASSIFIED) {
       // only node lists get this long; other patterns are not tried on hostile lengths
       if (/^(?:Start nodes mapped|End nodes mapped|According to recommendations|In order to use HailoRT)/.test(text)) this.onNodeListLine(text, n);
       return;
     }
     // SNR rows are `\t<layer> SNR:\t<x> dB`
-    if (c === 9 || this.inSnr) {
-      if ((m = /^\s*(\S+) SNR:\s*(-?[\d.]+|-?inf|nan)\s*dB/i.exec(text))) {
+    if (text.charCodeAt(0) === 9 || this.inSnr) {
+      const m = /^\s*(\S+) SNR:\s*(-?[\d.]+|-?inf|nan)\s*dB/i.exec(text);
+      if (m) {
         const db = Number(m[2]!.replace(/^(-?)inf$/i, '$1Infinity'));
         const row = { layer: m[1]!, db, line: n };
         this.keep(this.s.optimize.snr, row);
@@ -892,202 +891,224 @@ export class DfcLogParser {
       }
       this.inSnr = false;
     }
-
-    // ---- parse
-    if ((m = /^Translation started on ONNX model (.+)$/.exec(text))) {
-      const cur = this.step;
-      let rec: DfcStepRecord;
-      if (cur?.step === 'parse' && cur.status === 'failed') {
-        // a retry after the recommendation prompt was answered
-        rec = cur;
-        rec.status = 'running';
-        delete rec.endLine;
-      } else rec = this.startStep('parse', n);
-      rec.attempts = (rec.attempts ?? 0) + 1;
-      this.s.netName ??= m[1]!.trim();
-      return;
-    }
-    if ((m = /^Translation completed on ONNX model (.+?)(?: \(completion time: (.*?)\))?$/.exec(text))) {
-      this.s.netName = m[1]!.trim();
-      this.mark('parse-succeeded', n);
-      this.endStep('parse', 'succeeded', n, m[2]);
-      return;
-    }
-    if (c === 83 /* S */ || c === 69 /* E */ || c === 65 /* A */ || c === 73 /* I */) {
-      if (this.onNodeListLine(text, n)) return;
-    }
-    if ((m = /^NMS structure of (\S+) \(or equivalent architecture\) was detected/.exec(text))) {
-      this.s.parse.nmsStructure = m[1]!;
-      this.addNotice(text, n);
-      return;
-    }
-    if ((m = /^Saved (HAR|HEF) to: (.+)$/.exec(text))) {
-      this.keep(this.s.artifacts, { kind: m[1] === 'HAR' ? 'har' : 'hef', path: m[2]!.trim(), line: n });
-      this.mark(m[1] === 'HAR' ? 'har-saved' : 'hef-saved', n);
-      return;
-    }
-
-    // ---- optimize
-    if ((m = /^Loading model script commands to (\S+) from (.+)$/.exec(text))) {
-      this.s.optimize.modelScript = m[2]!.trim();
-      return;
-    }
-    if (text === 'Starting Model Optimization') {
-      this.startStep('optimize', n);
-      return;
-    }
-    if (text === 'Model Optimization is done') {
-      this.mark('optimize-succeeded', n);
-      this.closeRunningAlgorithms();
-      this.endStep('optimize', 'succeeded', n);
-      return;
-    }
-    if (text.startsWith('No GPU chosen and no suitable GPU found')) {
-      this.s.optimize.cpuFallback = true;
-      return;
-    }
-    if ((m = /^Using dataset with (\d+) entries for (calibration|finetune)/.exec(text))) {
-      if (m[2] === 'calibration') this.s.optimize.calibrationEntries = Number(m[1]);
-      else this.s.optimize.finetuneEntries = Number(m[1]);
-      return;
-    }
-    if ((m = /^(?:Model Optimization Algorithm )?(.+?) is done \(completion time is (.*?)\)$/.exec(text))) {
-      this.algorithm(m[1]!, 'done', n, m[2]);
-      return;
-    }
-    if (this.step?.step === 'optimize' || !this.step) {
-      if ((m = /^(.+?) skipped$/.exec(text)) && !text.includes(':')) {
-        this.algorithm(m[1]!, 'skipped', n);
-        return;
-      }
-      if ((m = /^Starting (.+)$/.exec(text)) && this.step?.step === 'optimize') {
-        this.algorithm(m[1]!, 'running', n);
-        return;
-      }
-    }
-    if (text.startsWith('Output layers signal-to-noise ratio (SNR)')) {
-      this.inSnr = true;
-      return;
-    }
-    if (text.startsWith('The calibration set seems to not be normalized')) {
-      this.s.optimize.calibrationNotNormalized = text;
-      this.addNotice(text, n);
-      this.cont = { kind: 'calibration' };
-      return;
-    }
-
-    // ---- compile
-    if (text === 'Starting Hailo allocation and compilation flow' || text.startsWith('Loading network parameters') || text.startsWith('To achieve optimal performance, set the compiler_optimization_level')) {
-      this.startStep('compile', n);
-      if (text.startsWith('To achieve')) this.addNotice(text, n);
-      return;
-    }
-    if (text.startsWith('Trying to compile the network in a single context') || text.startsWith('Single context flow failed') || text === 'Using Multi-context flow') {
-      if (this.step?.step !== 'compile') this.startStep('compile', n);
-    }
-    if (text === 'Using Single-context flow') {
-      this.s.compile.contextMode = 'single';
-      this.s.compile.contexts = 1;
-      this.emit({ type: 'contexts', mode: 'single', count: 1 });
-      return;
-    }
-    if (text.startsWith('Single context flow failed')) {
-      this.s.compile.singleContextFailed = true;
-      return;
-    }
-    if (text === 'Using Multi-context flow') {
-      this.s.compile.contextMode = 'multi';
-      this.emit({ type: 'contexts', mode: 'multi' });
-      return;
-    }
-    if ((m = /^Resources optimization params: (.*)$/.exec(text))) {
-      const limits: Record<string, number> = {};
-      for (const p of m[1]!.matchAll(/([\w ()]+?)=([\d.]+)%/g)) limits[p[1]!.trim()] = Number(p[2]);
-      this.s.compile.resourceLimits = limits;
-      return;
-    }
-    if (this.partitionLine(text, n)) return;
-    if ((m = /^Partitioner finished after (\d+) iterations, Time it took: (.*)$/.exec(text))) {
-      this.s.compile.partitionerIterations = Number(m[1]);
-      this.s.compile.partitionTimeText = m[2]!.trim();
-      return;
-    }
-    if ((m = /^Applying selected partition to (\d+) contexts/.exec(text))) {
-      this.s.compile.contextMode = 'multi';
-      this.s.compile.contexts = Number(m[1]);
-      this.emit({ type: 'contexts', mode: 'multi', count: Number(m[1]) });
-      return;
-    }
-    if ((m = /^Running resources allocation \(mapping\) flow, time per context: (.*)$/.exec(text))) {
-      this.s.compile.mappingTimePerContext = m[1]!.trim();
-      this.validatingContext = undefined;
-      return;
-    }
-    if ((m = /^(\S+) utilization:\s*$/.exec(text))) {
-      this.utilTitle = m[1]!;
-      this.mapStat = undefined;
-      return;
-    }
-    if ((m = /^(\S+_context_\d+) \((\S+)\):$/.exec(text))) {
-      this.mapStat = { context: m[1]!, reverts: {}, line: n };
-      this.keep(this.s.compile.mappingStats, this.mapStat);
-      return;
-    }
-    if (this.mappingStatLine(text, n)) return;
-    if (text === 'Layers feasibility validated successfully') {
-      this.mark('feasibility-validated', n);
-      return;
-    }
-    if (text === 'Partition to contexts finished successfully') {
-      this.mark('partition-succeeded', n);
-      return;
-    }
-    // DFC 5.x: `<net> Successful Partition and Allocation (duration: 8m 05s)`, `... Kernel Compilation ...`
-    if ((m = /^(?:\S+ )?Successful Partition and Allocation \(duration: (.*?)\)$/.exec(text))) {
-      this.mark('mapping-succeeded', n);
-      this.s.compile.mapping = { status: 'succeeded', line: n, ...durationFields(m[1]!) };
-      return;
-    }
-    if (/^(?:\S+ )?Successful Kernel Compilation\b/.test(text)) {
-      this.mark('kernels-compiled', n);
-      return;
-    }
-    if ((m = /^Successful Mapping(?: \((?:allocation time: )?(.*?)\))?$/.exec(text))) {
-      this.mark('mapping-succeeded', n);
-      this.s.compile.mapping = { status: 'succeeded', line: n, ...(m[1] ? durationFields(m[1]) : {}) };
-      return;
-    }
-    if ((m = /^Compiling kernels of (\S+?)\.*$/.exec(text)) || (m = /^Compiling (context_\d+)\.*$/.exec(text))) {
-      this.addContextName(m[1]!);
-      return;
-    }
-    if ((m = /^Bandwidth of (model inputs|DDR buffers|inter context tensors): ([\d.]+) Mbps(?:, outputs: ([\d.]+) Mbps)?/.exec(text))) {
-      const bw = (this.s.compile.bandwidthMbps ??= {});
-      if (m[1] === 'model inputs') {
-        bw.inputs = Number(m[2]);
-        if (m[3] !== undefined) bw.outputs = Number(m[3]);
-      } else if (m[1] === 'DDR buffers') bw.ddr = Number(m[2]);
-      else bw.interContext = Number(m[2]);
-      return;
-    }
-    if ((m = /^(?:(\S+) )?Successful Compilation \((?:compilation time|duration): (.*?)\)$/.exec(text))) {
-      this.mark('compile-succeeded', n);
-      this.endStep('compile', 'succeeded', n, m[2]);
-      return;
-    }
-    if ((m = /^Mapping Failed(?: \((?:allocation time: )?(.*?)\))?$/.exec(text))) {
-      this.onErrorText(text, n);
-      return;
-    }
-    if (this.step?.step === 'compile' || this.s.compile.contextMode) {
-      if ((m = /^([A-Za-z_][\w\-/]*): (Pass(?:ed)?|Fail\w*|Skip\w*|Error\w*)\s*$/.exec(text))) {
-        const f: FeasibilityEntry = { layer: m[1]!, result: m[2]!, line: n };
-        if (this.validatingContext) f.context = this.validatingContext;
-        this.keep(this.s.compile.feasibility, f);
-        return;
-      }
+    for (const rule of DfcLogParser.INFO_RULES) {
+      if (rule.when && !rule.when(this)) continue;
+      let m: RegExpExecArray | null = null;
+      if (typeof rule.match === 'string') {
+        if (text !== rule.match) continue;
+      } else if (rule.match instanceof RegExp) {
+        if (!(m = rule.match.exec(text))) continue;
+      } else if (!rule.match(text)) continue;
+      if (rule.apply(this, m, text, n) !== false) return;
     }
   }
+
+  /**
+   * What `[info]` lines say, one rule per line kind, grouped by the DFC step that prints them and
+   * tried in order. A rule matches the whole text (a string), a pattern, or a test; `when` limits it
+   * to a parser state; `apply` returning false lets later rules see the line too. A new log line is
+   * one entry here (and a captured example in a test).
+   */
+  private static readonly INFO_RULES: readonly InfoRule<DfcLogParser>[] = [
+    // ---- parse
+    {
+      match: /^Translation started on ONNX model (.+)$/,
+      apply: (p, m, _t, n) => {
+        const cur = p.step;
+        let rec: DfcStepRecord;
+        if (cur?.step === 'parse' && cur.status === 'failed') {
+          // a retry after the recommendation prompt was answered
+          rec = cur;
+          rec.status = 'running';
+          delete rec.endLine;
+        } else rec = p.startStep('parse', n);
+        rec.attempts = (rec.attempts ?? 0) + 1;
+        p.s.netName ??= m![1]!.trim();
+      },
+    },
+    {
+      match: /^Translation completed on ONNX model (.+?)(?: \(completion time: (.*?)\))?$/,
+      apply: (p, m, _t, n) => {
+        p.s.netName = m![1]!.trim();
+        p.mark('parse-succeeded', n);
+        p.endStep('parse', 'succeeded', n, m![2]);
+      },
+    },
+    { match: (t) => /^[SEAI]/.test(t), apply: (p, _m, t, n) => p.onNodeListLine(t, n) },
+    {
+      match: /^NMS structure of (\S+) \(or equivalent architecture\) was detected/,
+      apply: (p, m, t, n) => {
+        p.s.parse.nmsStructure = m![1]!;
+        p.addNotice(t, n);
+      },
+    },
+    {
+      match: /^Saved (HAR|HEF) to: (.+)$/,
+      apply: (p, m, _t, n) => {
+        p.keep(p.s.artifacts, { kind: m![1] === 'HAR' ? 'har' : 'hef', path: m![2]!.trim(), line: n });
+        p.mark(m![1] === 'HAR' ? 'har-saved' : 'hef-saved', n);
+      },
+    },
+
+    // ---- optimize
+    { match: /^Loading model script commands to (\S+) from (.+)$/, apply: (p, m) => void (p.s.optimize.modelScript = m![2]!.trim()) },
+    { match: 'Starting Model Optimization', apply: (p, _m, _t, n) => void p.startStep('optimize', n) },
+    {
+      match: 'Model Optimization is done',
+      apply: (p, _m, _t, n) => {
+        p.mark('optimize-succeeded', n);
+        p.closeRunningAlgorithms();
+        p.endStep('optimize', 'succeeded', n);
+      },
+    },
+    { match: (t) => t.startsWith('No GPU chosen and no suitable GPU found'), apply: (p) => void (p.s.optimize.cpuFallback = true) },
+    {
+      match: /^Using dataset with (\d+) entries for (calibration|finetune)/,
+      apply: (p, m) => {
+        if (m![2] === 'calibration') p.s.optimize.calibrationEntries = Number(m![1]);
+        else p.s.optimize.finetuneEntries = Number(m![1]);
+      },
+    },
+    { match: /^(?:Model Optimization Algorithm )?(.+?) is done \(completion time is (.*?)\)$/, apply: (p, m, _t, n) => p.algorithm(m![1]!, 'done', n, m![2]) },
+    { when: (p) => p.step?.step === 'optimize' || !p.step, match: (t) => /^(.+?) skipped$/.test(t) && !t.includes(':'), apply: (p, _m, t, n) => p.algorithm(/^(.+?) skipped$/.exec(t)![1]!, 'skipped', n) },
+    { when: (p) => p.step?.step === 'optimize', match: /^Starting (.+)$/, apply: (p, m, _t, n) => p.algorithm(m![1]!, 'running', n) },
+    { match: (t) => t.startsWith('Output layers signal-to-noise ratio (SNR)'), apply: (p) => void (p.inSnr = true) },
+    {
+      match: (t) => t.startsWith('The calibration set seems to not be normalized'),
+      apply: (p, _m, t, n) => {
+        p.s.optimize.calibrationNotNormalized = t;
+        p.addNotice(t, n);
+        p.cont = { kind: 'calibration' };
+      },
+    },
+
+    // ---- compile
+    {
+      match: (t) => t === 'Starting Hailo allocation and compilation flow' || t.startsWith('Loading network parameters') || t.startsWith('To achieve optimal performance, set the compiler_optimization_level'),
+      apply: (p, _m, t, n) => {
+        p.startStep('compile', n);
+        if (t.startsWith('To achieve')) p.addNotice(t, n);
+      },
+    },
+    {
+      // these lines start the compile step of an excerpt, and are read again below
+      match: (t) => t.startsWith('Trying to compile the network in a single context') || t.startsWith('Single context flow failed') || t === 'Using Multi-context flow',
+      apply: (p, _m, _t, n) => {
+        if (p.step?.step !== 'compile') p.startStep('compile', n);
+        return false;
+      },
+    },
+    {
+      match: 'Using Single-context flow',
+      apply: (p) => {
+        p.s.compile.contextMode = 'single';
+        p.s.compile.contexts = 1;
+        p.emit({ type: 'contexts', mode: 'single', count: 1 });
+      },
+    },
+    { match: (t) => t.startsWith('Single context flow failed'), apply: (p) => void (p.s.compile.singleContextFailed = true) },
+    {
+      match: 'Using Multi-context flow',
+      apply: (p) => {
+        p.s.compile.contextMode = 'multi';
+        p.emit({ type: 'contexts', mode: 'multi' });
+      },
+    },
+    {
+      match: /^Resources optimization params: (.*)$/,
+      apply: (p, m) => {
+        const limits: Record<string, number> = {};
+        for (const x of m![1]!.matchAll(/([\w ()]+?)=([\d.]+)%/g)) limits[x[1]!.trim()] = Number(x[2]);
+        p.s.compile.resourceLimits = limits;
+      },
+    },
+    { match: () => true, apply: (p, _m, t, n) => p.partitionLine(t, n) },
+    {
+      match: /^Partitioner finished after (\d+) iterations, Time it took: (.*)$/,
+      apply: (p, m) => {
+        p.s.compile.partitionerIterations = Number(m![1]);
+        p.s.compile.partitionTimeText = m![2]!.trim();
+      },
+    },
+    {
+      match: /^Applying selected partition to (\d+) contexts/,
+      apply: (p, m) => {
+        p.s.compile.contextMode = 'multi';
+        p.s.compile.contexts = Number(m![1]);
+        p.emit({ type: 'contexts', mode: 'multi', count: Number(m![1]) });
+      },
+    },
+    {
+      match: /^Running resources allocation \(mapping\) flow, time per context: (.*)$/,
+      apply: (p, m) => {
+        p.s.compile.mappingTimePerContext = m![1]!.trim();
+        p.validatingContext = undefined;
+      },
+    },
+    {
+      match: /^(\S+) utilization:\s*$/,
+      apply: (p, m) => {
+        p.utilTitle = m![1]!;
+        p.mapStat = undefined;
+      },
+    },
+    {
+      match: /^(\S+_context_\d+) \((\S+)\):$/,
+      apply: (p, m, _t, n) => {
+        p.mapStat = { context: m![1]!, reverts: {}, line: n };
+        p.keep(p.s.compile.mappingStats, p.mapStat);
+      },
+    },
+    { match: () => true, apply: (p, _m, t, n) => p.mappingStatLine(t, n) },
+    { match: 'Layers feasibility validated successfully', apply: (p, _m, _t, n) => p.mark('feasibility-validated', n) },
+    { match: 'Partition to contexts finished successfully', apply: (p, _m, _t, n) => p.mark('partition-succeeded', n) },
+    {
+      // DFC 5.x: `<net> Successful Partition and Allocation (duration: 8m 05s)`, `... Kernel Compilation ...`
+      match: /^(?:\S+ )?Successful Partition and Allocation \(duration: (.*?)\)$/,
+      apply: (p, m, _t, n) => {
+        p.mark('mapping-succeeded', n);
+        p.s.compile.mapping = { status: 'succeeded', line: n, ...durationFields(m![1]!) };
+      },
+    },
+    { match: /^(?:\S+ )?Successful Kernel Compilation\b/, apply: (p, _m, _t, n) => p.mark('kernels-compiled', n) },
+    {
+      match: /^Successful Mapping(?: \((?:allocation time: )?(.*?)\))?$/,
+      apply: (p, m, _t, n) => {
+        p.mark('mapping-succeeded', n);
+        p.s.compile.mapping = { status: 'succeeded', line: n, ...(m![1] ? durationFields(m![1]) : {}) };
+      },
+    },
+    { match: /^Compiling kernels of (\S+?)\.*$/, apply: (p, m) => p.addContextName(m![1]!) },
+    { match: /^Compiling (context_\d+)\.*$/, apply: (p, m) => p.addContextName(m![1]!) },
+    {
+      match: /^Bandwidth of (model inputs|DDR buffers|inter context tensors): ([\d.]+) Mbps(?:, outputs: ([\d.]+) Mbps)?/,
+      apply: (p, m) => {
+        const bw = (p.s.compile.bandwidthMbps ??= {});
+        if (m![1] === 'model inputs') {
+          bw.inputs = Number(m![2]);
+          if (m![3] !== undefined) bw.outputs = Number(m![3]);
+        } else if (m![1] === 'DDR buffers') bw.ddr = Number(m![2]);
+        else bw.interContext = Number(m![2]);
+      },
+    },
+    {
+      match: /^(?:(\S+) )?Successful Compilation \((?:compilation time|duration): (.*?)\)$/,
+      apply: (p, m, _t, n) => {
+        p.mark('compile-succeeded', n);
+        p.endStep('compile', 'succeeded', n, m![2]);
+      },
+    },
+    { match: /^Mapping Failed(?: \((?:allocation time: )?(.*?)\))?$/, apply: (p, _m, t, n) => p.onErrorText(t, n) },
+    {
+      when: (p) => p.step?.step === 'compile' || !!p.s.compile.contextMode,
+      match: /^([A-Za-z_][\w\-/]*): (Pass(?:ed)?|Fail\w*|Skip\w*|Error\w*)\s*$/,
+      apply: (p, m, _t, n) => {
+        const f: FeasibilityEntry = { layer: m![1]!, result: m![2]!, line: n };
+        if (p.validatingContext) f.context = p.validatingContext;
+        p.keep(p.s.compile.feasibility, f);
+      },
+    },
+  ];
 
   /** Node-mapping and end-node list lines; true when the line was one. */
   private onNodeListLine(text: string, n: number): boolean {
@@ -1414,6 +1435,14 @@ export class DfcLogParser {
     }
     this.s.outcome = computeOutcome(this.s, true);
   }
+}
+
+/** One rule of DfcLogParser's `[info]` line table (see INFO_RULES). */
+interface InfoRule<P> {
+  when?: (p: P) => boolean;
+  match: string | RegExp | ((text: string) => boolean);
+  /** false: the line was not consumed, later rules see it too. */
+  apply: (p: P, m: RegExpExecArray | null, text: string, n: number) => void | boolean;
 }
 
 interface ParsedException {
