@@ -91,7 +91,11 @@ export class ModelDocument implements vscode.CustomDocument {
     }
   }
 
+  /** Called once when the document is closed. */
+  onDispose: (() => void) | undefined;
+
   dispose(): void {
+    this.onDispose?.();
     this.lint.openInEditor.delete(this.uri.toString());
     this.abort?.abort();
     clearTimeout(this.timer);
@@ -106,8 +110,15 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     private readonly lint: LintService,
   ) {}
 
+  /** Open documents by URI. */
+  readonly documents = new Map<string, ModelDocument>();
+
   async openCustomDocument(uri: vscode.Uri): Promise<ModelDocument> {
     const doc = new ModelDocument(uri, this.services, this.lint);
+    this.documents.set(uri.toString(), doc);
+    doc.onDispose = () => {
+      if (this.documents.get(uri.toString()) === doc) this.documents.delete(uri.toString());
+    };
     void doc.load();
     return doc;
   }
@@ -187,8 +198,10 @@ function html(webview: vscode.Webview, script: vscode.Uri, css: vscode.Uri): str
 }
 
 export function registerModelEditor(services: Services, lint: LintService): void {
+  const provider = new ModelEditorProvider(services, lint);
+  services.modelEditor = { shown: (uri) => provider.documents.get(uri.toString())?.message() };
   services.context.subscriptions.push(
-    vscode.window.registerCustomEditorProvider(MODEL_EDITOR_VIEW_TYPE, new ModelEditorProvider(services, lint), {
+    vscode.window.registerCustomEditorProvider(MODEL_EDITOR_VIEW_TYPE, provider, {
       supportsMultipleEditorsPerDocument: true,
       webviewOptions: { retainContextWhenHidden: false },
     }),

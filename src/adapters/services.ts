@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { ChannelLogger } from './logger';
 import type { ProjectService } from './project';
 import type { ModelsView } from './modelsView';
+import type { HostMessage } from '../core/protocol/modelEditor';
 
 /** What every feature's register function receives. */
 export interface Services {
@@ -14,6 +15,8 @@ export interface Services {
   activationMs?: number;
   /** Remote pipeline runs: fires when a parse/optimize/compile step has finished (ok or not). */
   runs?: { onDidFinishStep: vscode.Event<{ runDir: string; step: 'parse' | 'optimize' | 'compile'; model: string; ok: boolean }> };
+  /** What the model editor shows for an open file (summary, loading, or the typed error), for tests and tools. */
+  modelEditor?: { shown(uri: vscode.Uri): HostMessage | undefined };
 }
 
 /**

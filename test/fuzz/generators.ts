@@ -293,7 +293,7 @@ export async function writeReproducers(root: string, b: Bases): Promise<FuzzCase
   // silent success: gzip HAR whose HN member is a symlink, with data behind it
   mk('har-gzip-symlink', 'har', { 'base.onnx': b.onnx, 'model.har': await makeTar([{ name: 'net.hn', type: 'symlink', linkname: '/etc/passwd' }, { name: 'w.npz', data: Buffer.from(Array.from({ length: 4 * MiB }, () => int(r, 256))) }], { gzip: true }) }, ['diff', 'base.onnx', 'model.har'], 'model.har');
   // raw errors: ops without inputs, ConstantOfShape with a negative dim, deep hailo.json
-  mk('onnx-add-no-inputs', 'onnx', { 'model.onnx': Buffer.from(encodeModel(onnxGraph([{ opType: 'Add', input: [], output: ['y'], name: 'add' }, { opType: 'Concat', input: [], output: ['z'], name: 'cat' }]), 13)) }, ['lint', 'model.onnx'], 'model.onnx');
+  mk('onnx-add-no-inputs', 'onnx', { 'model.onnx': onnxMalformed() }, ['lint', 'model.onnx'], 'model.onnx');
   mk('onnx-constantofshape-negative', 'onnx', { 'model.onnx': onnxStructural(() => 0.5, 'negative-dims') }, ['lint', 'model.onnx'], 'model.onnx');
   mk('hailojson-deep', 'hailojson', { 'hailo.json': `{"models":${nested(5000)}}` }, ['validate', 'hailo.json'], 'hailo.json');
   // quadratic: 20k metadata_props
@@ -313,8 +313,13 @@ export async function writeReproducers(root: string, b: Bases): Promise<FuzzCase
   return out;
 }
 
+/** An ONNX model whose Add and Concat nodes have no inputs. */
+export function onnxMalformed(): Buffer {
+  return Buffer.from(encodeModel(onnxGraph([{ opType: 'Add', input: [], output: ['y'], name: 'add' }, { opType: 'Concat', input: [], output: ['z'], name: 'cat' }]), 13));
+}
+
 /** A tar with the HN and one weights member of `size` zero bytes, gzip'd (streamed, so the generator stays small). */
-async function gzipBomb(hn: string, size: number): Promise<Buffer> {
+export async function gzipBomb(hn: string, size: number): Promise<Buffer> {
   const head = await makeTar([{ name: 'net.hn', data: hn }]);
   const gz = zlib.createGzip({ level: 9 });
   const chunks: Buffer[] = [];
