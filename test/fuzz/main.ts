@@ -54,7 +54,8 @@ async function main(): Promise<number> {
   const results = await runAll(todo, limits, Math.max(1, Math.min(2, os.cpus().length)), (r) => {
     done++;
     if (FAILURES.has(r.outcome)) console.log(`FAIL ${describe(r)}`);
-    if (!keep) rmrf(path.dirname(todo.find((t) => t.c === r.c)!.dir) === root ? todo.find((t) => t.c === r.c)!.dir : '');
+    const t = todo.find((x) => x.c === r.c)!;
+    if (!keep && !argv.includes('--reproducers')) rmrf(t.dir);
     if (done % 100 === 0) console.log(`  ${done}/${todo.length}`);
   });
   console.log(`\n${table(results)}`);
