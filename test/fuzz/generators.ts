@@ -24,6 +24,8 @@ export interface FuzzCase {
   args: string[];
   /** The file under test (an error must name it). */
   target: string;
+  /** A reproducer whose fix lives in another part of the code (named here); the unit tier leaves it to `npm run fuzz`. */
+  elsewhere?: string;
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -262,7 +264,8 @@ export async function makeCase(b: Bases, kind: Kind, seed: number, index: number
     case 'hn': {
       const how = byteWise ? pick(r, BYTE_MUTATIONS) : pick(r, HN_STRUCTURAL.filter((m) => !exclude.includes(m)));
       const data = byteWise ? mutateBytes(r, Buffer.from(b.hn), how) : hnStructural(r, b, how);
-      return { kind, seed, index, mutation: how, args: ['diff', onnxBase(), put('model.hn', data), '--format', 'json'], target: 'model.hn' };
+      const elsewhere = how === 'chain' ? { elsewhere: 'the ledger structural fallback (src/core/analysis/ledger*.ts)' } : {};
+      return { kind, seed, index, mutation: how, args: ['diff', onnxBase(), put('model.hn', data), '--format', 'json'], target: 'model.hn', ...elsewhere };
     }
     case 'hailojson': {
       const how = byteWise ? pick(r, BYTE_MUTATIONS) : pick(r, HAILOJSON_STRUCTURAL);
@@ -283,17 +286,17 @@ export async function makeCase(b: Bases, kind: Kind, seed: number, index: number
  */
 export async function writeReproducers(root: string, b: Bases): Promise<FuzzCase[]> {
   const out: FuzzCase[] = [];
-  const mk = (name: string, kind: Kind, files: Record<string, string | Buffer>, args: string[], target: string) => {
+  const mk = (name: string, kind: Kind, files: Record<string, string | Buffer>, args: string[], target: string, elsewhere?: string) => {
     const dir = path.join(root, name);
     fs.mkdirSync(dir, { recursive: true });
     for (const [f, d] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), d);
-    out.push({ kind, seed: 0, index: out.length, mutation: name, args, target });
+    out.push({ kind, seed: 0, index: out.length, mutation: name, args, target, ...(elsewhere ? { elsewhere } : {}) });
   };
   const r = prng(12);
   // silent success: gzip HAR whose HN member is a symlink, with data behind it
   mk('har-gzip-symlink', 'har', { 'base.onnx': b.onnx, 'model.har': await makeTar([{ name: 'net.hn', type: 'symlink', linkname: '/etc/passwd' }, { name: 'w.npz', data: Buffer.from(Array.from({ length: 4 * MiB }, () => int(r, 256))) }], { gzip: true }) }, ['diff', 'base.onnx', 'model.har'], 'model.har');
   // raw errors: ops without inputs, ConstantOfShape with a negative dim, deep hailo.json
-  mk('onnx-add-no-inputs', 'onnx', { 'model.onnx': Buffer.from(encodeModel(onnxGraph([{ opType: 'Add', input: [], output: ['y'], name: 'add' }, { opType: 'Concat', input: [], output: ['z'], name: 'cat' }]), 13)) }, ['lint', 'model.onnx'], 'model.onnx');
+  mk('onnx-add-no-inputs', 'onnx', { 'model.onnx': onnxMalformed() }, ['lint', 'model.onnx'], 'model.onnx');
   mk('onnx-constantofshape-negative', 'onnx', { 'model.onnx': onnxStructural(() => 0.5, 'negative-dims') }, ['lint', 'model.onnx'], 'model.onnx');
   mk('hailojson-deep', 'hailojson', { 'hailo.json': `{"models":${nested(5000)}}` }, ['validate', 'hailo.json'], 'hailo.json');
   // quadratic: 20k metadata_props
@@ -305,6 +308,10 @@ export async function writeReproducers(root: string, b: Bases): Promise<FuzzCase
   mk('har-json-members-total', 'har', { 'base.onnx': b.onnx, 'model.har': await makeTar([{ name: 'net.hn', data: b.hn }, { name: 'a.json', data: big }, { name: 'b.json', data: big }, { name: 'c.json', data: big }]) }, ['diff', 'base.onnx', 'model.har'], 'model.har');
   // unbounded: an HN of nested brackets (8 MB here; the depth limit refuses it at character 257)
   mk('hn-nested-brackets', 'hn', { 'base.onnx': b.onnx, 'model.hn': nested(4 * MiB) }, ['diff', 'base.onnx', 'model.hn'], 'model.hn');
+  // quadratic, fixed in the ledger and the DFC log parser: a 10k-layer HN chain without original names, 80k chained tracebacks
+  mk('hn-chain-10k', 'hn', { 'base.onnx': b.onnx, 'model.hn': hnStructural(() => 0.5, b, 'chain') }, ['diff', 'base.onnx', 'model.hn'], 'model.hn', 'the ledger structural fallback (src/core/analysis/ledger*.ts)');
+  const tb = 'Traceback (most recent call last):\n  File "/opt/hailo/sdk.py", line 12, in run\n    raise ValueError("boom")\nValueError: boom\n\nDuring handling of the above exception, another exception occurred:\n\n';
+  mk('dfclog-80k-tracebacks', 'dfclog', { 'run.log': tb.repeat(80_000) + 'hailo_sdk_common.exceptions.BackendError: final\n' }, ['parse-log', 'run.log'], 'run.log', 'the DFC log parser (src/core/hailo/dfcLog*.ts)');
   // a FIFO given as the HAR
   const fifoDir = path.join(root, 'har-fifo');
   mk('har-fifo', 'har', { 'base.onnx': b.onnx }, ['diff', 'base.onnx', 'model.har'], 'model.har');
@@ -313,8 +320,13 @@ export async function writeReproducers(root: string, b: Bases): Promise<FuzzCase
   return out;
 }
 
+/** An ONNX model whose Add and Concat nodes have no inputs. */
+export function onnxMalformed(): Buffer {
+  return Buffer.from(encodeModel(onnxGraph([{ opType: 'Add', input: [], output: ['y'], name: 'add' }, { opType: 'Concat', input: [], output: ['z'], name: 'cat' }]), 13));
+}
+
 /** A tar with the HN and one weights member of `size` zero bytes, gzip'd (streamed, so the generator stays small). */
-async function gzipBomb(hn: string, size: number): Promise<Buffer> {
+export async function gzipBomb(hn: string, size: number): Promise<Buffer> {
   const head = await makeTar([{ name: 'net.hn', data: hn }]);
   const gz = zlib.createGzip({ level: 9 });
   const chunks: Buffer[] = [];

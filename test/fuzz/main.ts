@@ -54,12 +54,15 @@ async function main(): Promise<number> {
   const results = await runAll(todo, limits, Math.max(1, Math.min(2, os.cpus().length)), (r) => {
     done++;
     if (FAILURES.has(r.outcome)) console.log(`FAIL ${describe(r)}`);
-    if (!keep) rmrf(path.dirname(todo.find((t) => t.c === r.c)!.dir) === root ? todo.find((t) => t.c === r.c)!.dir : '');
+    const t = todo.find((x) => x.c === r.c)!;
+    if (!keep && !argv.includes('--reproducers')) rmrf(t.dir);
     if (done % 100 === 0) console.log(`  ${done}/${todo.length}`);
   });
   console.log(`\n${table(results)}`);
-  const failed = results.filter((r) => FAILURES.has(r.outcome)).length;
-  console.log(`\n${failed} failing case(s) of ${results.length}`);
+  const failing = results.filter((r) => FAILURES.has(r.outcome));
+  const failed = failing.length;
+  const elsewhere = failing.filter((r) => r.c.elsewhere);
+  console.log(`\n${failed} failing case(s) of ${results.length}${elsewhere.length ? `, ${elsewhere.length} of them in code fixed elsewhere (${[...new Set(elsewhere.map((r) => r.c.elsewhere))].join('; ')})` : ''}`);
   if (!keep) rmrf(root);
   return failed ? 1 : 0;
 }

@@ -87,7 +87,7 @@ export function regenerate(c: FuzzCase): string {
 }
 
 export function describe(r: CaseResult): string {
-  return `${r.c.kind} #${r.c.index} seed ${r.c.seed} (${r.c.mutation}): ${r.outcome}, exit ${r.code ?? r.signal}, ${r.ms} ms, ${(r.maxRssBytes / 1024 / 1024).toFixed(0)} MiB\n    ${r.stderr.split('\n').slice(0, 4).join('\n    ')}\n    regenerate: ${regenerate(r.c)}`;
+  return `${r.c.kind} #${r.c.index} seed ${r.c.seed} (${r.c.mutation}${r.c.elsewhere ? `; fixed in ${r.c.elsewhere}` : ''}): ${r.outcome}, exit ${r.code ?? r.signal}, ${r.ms} ms, ${(r.maxRssBytes / 1024 / 1024).toFixed(0)} MiB\n    ${r.stderr.split('\n').slice(0, 4).join('\n    ')}\n    regenerate: ${regenerate(r.c)}`;
 }
 
 /** Outcome counts per kind, as a text table. */

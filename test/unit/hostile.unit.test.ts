@@ -9,7 +9,9 @@ import { HailoError } from '../../src/core/errors';
 import { readHar, readHarStream } from '../../src/core/hailo/har';
 import { parseHn, readHnFile } from '../../src/core/hailo/hn';
 import { checkJsonShape, MAX_JSON_DEPTH } from '../../src/core/limits';
-import { lineOf, parseProjectText } from '../../src/core/project/load';
+import { lineOf, loadProjectFile, parseProjectText } from '../../src/core/project/load';
+import { openOnnx } from '../../src/core/onnx';
+import { loadSourceMap } from '../../src/core/analysis/sourceMap';
 import { makeTar } from '../fixtures/hailo/tarball';
 
 
@@ -39,6 +41,10 @@ describe('hostile inputs: readers refuse them with a typed error', () => {
     spawnSync('mkfifo', [fifo]);
     await assert.rejects(readHar(fifo), (e: HailoError) => e.code === 'MODEL_READ_FAILED' && /named pipe \(FIFO\)/.test(e.message) && e.message.includes(fifo));
     await assert.rejects(readHnFile(fifo), /only regular files are read/);
+    await assert.rejects(openOnnx(fifo), (e: HailoError) => e.code === 'MODEL_READ_FAILED' && /is a named pipe \(FIFO\); only regular files are read/.test(e.message));
+    await assert.rejects(loadProjectFile(fifo), (e: HailoError) => e.code === 'PROJECT_INVALID' && /named pipe/.test(e.message));
+    fs.renameSync(fifo, path.join(dir, 'm.onnx.sourcemap.json'));
+    await assert.rejects(loadSourceMap(path.join(dir, 'm.onnx')), /named pipe/);
   });
 
   it('a gzip bomb is refused by the compression ratio, a large tar by the inflated-bytes limit', async () => {

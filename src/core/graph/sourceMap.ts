@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { HailoError } from '../errors';
+import { readRegularTextFile } from '../regularFile';
 import type { SourceLocation } from './model';
 
 /**
@@ -137,7 +138,7 @@ export async function loadSourceMap(onnxFile: string): Promise<SourceMap | undef
   const file = sourceMapPath(onnxFile);
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readRegularTextFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new HailoError('MODEL_READ_FAILED', `${file}: cannot read source map (${String(e)})`, { file, cause: e });

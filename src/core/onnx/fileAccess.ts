@@ -1,4 +1,6 @@
+import { constants as fsc } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import { fileKind } from '../regularFile';
 
 /**
  * Random access to a file without loading it: the ONNX reader reads headers at offsets and skips
@@ -29,10 +31,11 @@ export interface ModelFileSystem {
 
 export const nodeFileSystem: ModelFileSystem = {
   async open(file) {
-    const fh = await fs.open(file, 'r');
+    // non-blocking open: a FIFO would otherwise wait for a writer forever; it is then refused
+    const fh = await fs.open(file, fsc.O_RDONLY | (fsc.O_NONBLOCK ?? 0));
     try {
       const st = await fh.stat();
-      if (!st.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: st.isDirectory() ? 'EISDIR' : 'ENOTFILE' });
+      if (!st.isFile()) throw Object.assign(new Error(`is ${fileKind(st)}; only regular files are read`), { code: st.isDirectory() ? 'EISDIR' : 'ENOTFILE' });
       return {
         size: st.size,
         async read(into, position, length) {

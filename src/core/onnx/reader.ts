@@ -34,7 +34,8 @@ export async function openOnnx(file: string, opts: OpenOnnxOptions = {}): Promis
     f = await fsys.open(abs);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new HailoError('MODEL_READ_FAILED', `${abs}: cannot open the model (${code ?? (e as Error).message})`, { file: abs, cause: e });
+    const why = code === 'ENOTFILE' ? (e as Error).message : `cannot open the model (${code ?? (e as Error).message})`;
+    throw new HailoError('MODEL_READ_FAILED', `${abs}: ${why}`, { file: abs, cause: e });
   }
   try {
     if (f.size === 0) throw new HailoError('MODEL_EMPTY', `${abs}: the file is empty (0 bytes)`, { file: abs });

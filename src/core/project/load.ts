@@ -1,8 +1,8 @@
 import * as jsonc from 'jsonc-parser';
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { HailoError } from '../errors';
 import { checkJsonShape } from '../limits';
+import { readRegularTextFile } from '../regularFile';
 import { ProjectFile, type Model } from './schema';
 
 /** A problem in the project file, located by JSON path and by character offsets. */
@@ -113,9 +113,10 @@ export function formatPath(p: (string | number)[]): string {
 export async function loadProjectFile(file: string): Promise<ParsedProject> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readRegularTextFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTREG') throw new HailoError('PROJECT_INVALID', (e as Error).message, { file, cause: e });
     throw new HailoError('PROJECT_NOT_FOUND', `${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? e})`}`, { file, cause: e });
   }
   return parseProjectText(text, file);
