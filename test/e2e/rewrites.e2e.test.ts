@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { useWorkbench } from '../harness/e2e';
 import { REPO_ROOT } from '../harness/codeServer';
-import { openActivity, runCommand, step, treeRows, viewPane, waitFor } from '../harness/workbench';
+import { openActivity, readmePicture, runCommand, step, treeRows, viewPane, waitFor } from '../harness/workbench';
 import { WHISPER_SIZES, writeWhisper } from '../fixtures/onnx/gen';
 
 const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'hailo');
@@ -91,6 +91,7 @@ describe('e2e: rewrites', function () {
     const scopes = rows.filter((r) => /^blocks\.\d+ \d+$/.test(r));
     assert.ok(scopes.length >= 2, `scope rows: ${rows.join(' | ')}`);
     await step(page, 'rewrites-view');
+    await readmePicture(page, 'rewrites-view');
   });
 
   it('clicking an entry opens its Python line', async function () {
