@@ -71,7 +71,10 @@ class RewritesView implements vscode.TreeDataProvider<Item>, vscode.Disposable {
 
   getTreeItem(item: Item): vscode.TreeItem {
     if (item.type === 'failure') {
-      const t = new vscode.TreeItem(`Failed: ${item.failure.message.split('\n')[0]}`, vscode.TreeItemCollapsibleState.None);
+      // the file has its own row below: the label keeps the reason
+      const first = item.failure.message.split('\n')[0]!;
+      const f = item.failure.file;
+      const t = new vscode.TreeItem(`Failed: ${f && first.startsWith(`${f}: `) ? first.slice(f.length + 2) : first}`, vscode.TreeItemCollapsibleState.None);
       t.id = 'failure';
       t.tooltip = item.failure.message;
       t.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
@@ -290,7 +293,7 @@ export function registerRewrites(services: Services): void {
         view.fail({ message, file, inputs, why });
         diagnostics.clear();
         tree.description = `${path.basename(inputs.onnxFile)} vs ${path.basename(inputs.hailoFile)}`;
-        tree.message = `The rewrite ledger ${why} failed.`;
+        tree.message = why === 'compared' ? 'The comparison could not be made:' : `The rewrite ledger ${why} could not be made:`;
       }
       throw e;
     }

@@ -112,4 +112,34 @@ describe('e2e: rewrites', function () {
     assert.equal(lineNumber.trim(), '6');
     await step(page, 'rewrites-python-line');
   });
+
+  it('a comparison that fails shows the error, the file and a retry in the Rewrites view; the retry works', async function () {
+    const page = wb.page;
+    const bdir = path.join(dir, 'broken');
+    fs.mkdirSync(bdir, { recursive: true });
+    const bad = path.join(bdir, 'cut.har');
+    const whole = fs.readFileSync(har);
+    fs.writeFileSync(bad, whole.subarray(0, Math.floor(whole.length / 2)));
+    if (!(await viewPane(page, 'Rewrites').isVisible())) await openActivity(page, 'Hailo');
+    const header = viewPane(page, 'Rewrites').locator('.pane-header').first();
+    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+    await runCommand(page, 'Hailo: Compare Model with HAR', { id: 'hailo.compareModelWithHar' });
+    await answerFileDialog(page, /the ONNX model/, onnx);
+    await answerFileDialog(page, /the HAR/, bad);
+    const rows = await waitFor(
+      async () => {
+        const r = await treeRows(page, 'Rewrites');
+        return r.some((x) => x.startsWith('Failed:')) ? r : undefined;
+      },
+      { what: 'the failure in the Rewrites view', timeout: 30_000 },
+    );
+    assert.ok(rows.some((r) => /^cut\.har/.test(r)), rows.join(' | '));
+    assert.ok(rows.some((r) => /^Retry the comparison encoder\.onnx vs cut\.har$/.test(r)), rows.join(' | '));
+    await step(page, 'rewrites-failed');
+    // the file is fixed: Retry fills the view
+    fs.writeFileSync(bad, whole);
+    await viewPane(page, 'Rewrites').locator('.monaco-list-row', { hasText: 'Retry the comparison' }).first().click();
+    await viewPane(page, 'Rewrites').locator('.monaco-list-row', { hasText: 'Decomposed' }).first().waitFor({ timeout: 30_000 });
+    await step(page, 'rewrites-retried');
+  });
 });
