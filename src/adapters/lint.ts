@@ -140,6 +140,8 @@ function activeModelUri(): vscode.Uri | undefined {
 }
 
 async function pickModel(services: Services): Promise<vscode.Uri | undefined> {
+  // right after activation the project file may not be read yet: its models belong in the list
+  if (!services.project.project) await services.project.reload();
   const root = services.project.root;
   const items: (vscode.QuickPickItem & { uri?: vscode.Uri })[] = [];
   if (root && services.project.project) {

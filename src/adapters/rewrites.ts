@@ -38,19 +38,67 @@ const KIND_ICON: Record<LedgerKind, string> = {
 type Item =
   | { type: 'kind'; kind: LedgerKind; entries: LedgerEntry[] }
   | { type: 'scope'; kind: LedgerKind; scope: string; entries: LedgerEntry[] }
-  | { type: 'entry'; entry: LedgerEntry; group?: string };
+  | { type: 'entry'; entry: LedgerEntry; group?: string }
+  | { type: 'failure'; failure: LedgerFailure }
+  | { type: 'failedFile'; file: string }
+  | { type: 'retry'; failure: LedgerFailure };
+
+/** A comparison that could not be made: shown in the view with the file and a retry. */
+interface LedgerFailure {
+  message: string;
+  /** The file the error is about (a truncated HAR), when it names one. */
+  file: string | undefined;
+  inputs: LedgerInputs;
+  why: string;
+}
 
 class RewritesView implements vscode.TreeDataProvider<Item>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Item | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   result: LedgerRunResult | undefined;
+  failure: LedgerFailure | undefined;
 
   set(result: LedgerRunResult | undefined): void {
     this.result = result;
+    this.failure = undefined;
+    this.emitter.fire(undefined);
+  }
+
+  fail(failure: LedgerFailure): void {
+    this.result = undefined;
+    this.failure = failure;
     this.emitter.fire(undefined);
   }
 
   getTreeItem(item: Item): vscode.TreeItem {
+    if (item.type === 'failure') {
+      // the file has its own row below: the label keeps the reason
+      const first = item.failure.message.split('\n')[0]!;
+      const f = item.failure.file;
+      const t = new vscode.TreeItem(`Failed: ${f && first.startsWith(`${f}: `) ? first.slice(f.length + 2) : first}`, vscode.TreeItemCollapsibleState.None);
+      t.id = 'failure';
+      t.tooltip = item.failure.message;
+      t.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+      return t;
+    }
+    if (item.type === 'failedFile') {
+      const t = new vscode.TreeItem(path.basename(item.file), vscode.TreeItemCollapsibleState.None);
+      t.id = 'failedFile';
+      t.description = path.dirname(item.file);
+      t.resourceUri = vscode.Uri.file(item.file);
+      t.tooltip = `${item.file}: reveal in the explorer`;
+      t.iconPath = new vscode.ThemeIcon('file');
+      t.command = { command: 'revealInExplorer', title: 'Reveal in Explorer', arguments: [vscode.Uri.file(item.file)] };
+      return t;
+    }
+    if (item.type === 'retry') {
+      const t = new vscode.TreeItem('Retry the comparison', vscode.TreeItemCollapsibleState.None);
+      t.id = 'retry';
+      t.description = `${path.basename(item.failure.inputs.onnxFile)} vs ${path.basename(item.failure.inputs.hailoFile)}`;
+      t.iconPath = new vscode.ThemeIcon('refresh');
+      t.command = { command: 'hailo.retryRewriteLedger', title: 'Retry' };
+      return t;
+    }
     if (item.type === 'kind') {
       const t = new vscode.TreeItem(KIND_LABEL[item.kind], item.kind === 'kept' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
       t.id = `kind:${item.kind}`;
@@ -89,6 +137,11 @@ class RewritesView implements vscode.TreeDataProvider<Item>, vscode.Disposable {
   }
 
   getChildren(item?: Item): Item[] {
+    const f = this.failure;
+    if (f) {
+      if (item) return [];
+      return [{ type: 'failure', failure: f }, ...(f.file ? [{ type: 'failedFile' as const, file: f.file }] : []), { type: 'retry', failure: f }];
+    }
     const r = this.result;
     if (!r) return [];
     if (!item) {
@@ -205,7 +258,20 @@ export function registerRewrites(services: Services): void {
 
   const compare = async (inputs: LedgerInputs, why: string, signal?: AbortSignal): Promise<LedgerRunResult> => {
     const { runLedger } = (await loadCore()).ledgerRun;
-    const r = await runLedger({ ...inputs, ...(signal ? { signal } : {}) });
+    let r: LedgerRunResult;
+    try {
+      r = await runLedger({ ...inputs, ...(signal ? { signal } : {}) });
+    } catch (e) {
+      if (!isCancelled(e)) {
+        const message = e instanceof Error ? e.message : String(e);
+        const file = (e as { file?: string }).file ?? [inputs.hailoFile, inputs.onnxFile].find((f) => message.includes(f) || message.includes(path.basename(f)));
+        view.fail({ message, file, inputs, why });
+        diagnostics.clear(LEDGER_KEY);
+        tree.description = `${path.basename(inputs.onnxFile)} vs ${path.basename(inputs.hailoFile)}`;
+        tree.message = why === 'compared' ? 'The comparison could not be made:' : `The rewrite ledger ${why} could not be made:`;
+      }
+      throw e;
+    }
     const l = r.ledger;
     view.set(r);
     tree.description = `${path.basename(inputs.onnxFile)} vs ${path.basename(inputs.hailoFile)} · ${l.stage}${l.dfcVersion ? ` · DFC ${l.dfcVersion}` : ''}`;
@@ -258,6 +324,16 @@ export function registerRewrites(services: Services): void {
   };
 
   context.subscriptions.push(
+    vscode.commands.registerCommand(
+      'hailo.retryRewriteLedger',
+      command(log, async () => {
+        const f = view.failure;
+        if (!f) return;
+        running?.abort();
+        const ac = (running = new AbortController());
+        await vscode.window.withProgress({ location: { viewId: 'hailo.rewrites' } }, () => compare(f.inputs, f.why, ac.signal));
+      }),
+    ),
     vscode.commands.registerCommand(
       'hailo.compareModelWithHar',
       command(log, async (arg?: unknown) => {

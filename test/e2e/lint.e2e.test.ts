@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { useWorkbench } from '../harness/e2e';
-import { step, waitFor } from '../harness/workbench';
+import { readmePicture, runCommand, step, waitFor } from '../harness/workbench';
 import { WHISPER_SIZES, writeWhisper } from '../fixtures/onnx/gen';
 
 /** Quick Open (Ctrl+P) a workspace file by name. */
@@ -61,8 +61,11 @@ describe('e2e: lint', function () {
     const headings = await view.locator('vscode-collapsible').evaluateAll((els) => els.map((e) => e.getAttribute('heading')));
     assert.ok(headings.some((h) => /^Warnings \(\d+\)$/.test(h ?? '')), headings.join(', '));
     assert.ok(headings.some((h) => /^Notes \(\d+\)$/.test(h ?? '')), headings.join(', '));
-    await view.locator('.finding', { hasText: 'HW011' }).first().waitFor();
+    // the exporter-decomposed LayerNorm (opset 13) is a note now; the Conv1d front end a warning
+    await view.locator('.finding', { hasText: 'HW011' }).first().waitFor({ state: 'attached' });
+    await view.locator('.finding', { hasText: 'HW019' }).first().waitFor();
     await step(wb.page, 'lint-model-editor');
+    await readmePicture(wb.page, 'model-editor');
 
     // the Softmax finding sits in the (closed) Notes group: open it, click the finding
     await view.locator('vscode-collapsible[heading^="Notes"]').click({ position: { x: 40, y: 10 } });
@@ -81,6 +84,45 @@ describe('e2e: lint', function () {
     await problems.filter({ hasText: 'HW011' }).first().waitFor({ timeout: 15_000 });
     assert.match(await problems.filter({ hasText: 'HW011' }).first().innerText(), /Hailo lint/);
     await step(wb.page, 'lint-problems');
+  });
+
+  it('on a PyTorch line, Ctrl+. offers Explain and the quick fix; Explain opens the shipped rule docs', async function () {
+    // lint the example's model (it has a source map): findings land on tiny_whisper/encoder.py
+    await runCommand(wb.page, 'View: Close All Editors', { id: 'workbench.action.closeAllEditors' });
+    await runCommand(wb.page, 'Hailo: Lint Model for Hailo', { id: 'hailo.lintModel' });
+    const pick = wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'whisper_tiny_encoder' }).first();
+    await pick.waitFor({ timeout: 10_000 });
+    await pick.click();
+    await wb.page.keyboard.press('Escape');
+    await quickOpen(wb.page, 'encoder.py');
+    await wb.page.locator('.tabs-container .tab.active', { hasText: 'encoder.py' }).first().waitFor({ timeout: 15_000 });
+    // the Problems panel: findings on the PyTorch lines, with their codes
+    await runCommand(wb.page, 'Problems: Focus on Problems View', { id: 'workbench.panel.markers.view.focus' });
+    const problems = wb.page.locator('.markers-panel .monaco-list-row');
+    await problems.filter({ hasText: 'HW019' }).first().waitFor({ timeout: 20_000 });
+    const texts = (await problems.allInnerTexts()).join('\n');
+    assert.match(texts, /encoder\.py/);
+    assert.doesNotMatch(texts, /rather than a hand-written erf|--tensor-shapes/);
+    await readmePicture(wb.page, 'problems-on-pytorch-lines');
+    // narrow the list to the LayerNorm finding
+    await wb.page.locator('.panel .viewpane-filter input, .panel .markers-panel-action-filter input').first().fill('HW010');
+    // go to the LayerNorm line (HW010) and ask for code actions
+    // the entry on encoder.py (not the one on the .onnx): its line is in the row
+    const onPy = problems.filter({ hasText: /HW010\)?\s*\[Ln 53,/ }).first();
+    await onPy.waitFor({ timeout: 10_000 });
+    await onPy.click();
+    await wb.page.locator('.editor-instance .monaco-editor .current-line').first().waitFor({ timeout: 10_000 });
+    await wb.page.locator('.editor-instance .monaco-editor .view-line', { hasText: 'self.attn(self.attn_ln(x))' }).first().click();
+    await runCommand(wb.page, 'Quick Fix...', { id: 'editor.action.quickFix' });
+    const menu = wb.page.locator('.action-widget').first();
+    await menu.locator('.monaco-list-row, li', { hasText: 'Explain HW010' }).first().waitFor({ timeout: 15_000 });
+    assert.match(await menu.innerText(), /Add Hailo's LayerNorm recipe/);
+    await readmePicture(wb.page, 'quick-fix-explain');
+    await menu.locator('.monaco-list-row, li', { hasText: 'Explain HW010' }).first().click();
+    // the markdown preview of media/docs/rules.md, at the rule
+    const preview = await webviewWith(wb.page, 'h3', 'HW010 — LayerNormalization is decomposed');
+    await preview.locator('h3', { hasText: 'HW010' }).first().waitFor();
+    await step(wb.page, 'lint-explain-preview');
   });
 
   it('an unreadable model shows the error view with the reason', async function () {

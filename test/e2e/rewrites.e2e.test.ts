@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { useWorkbench } from '../harness/e2e';
 import { REPO_ROOT } from '../harness/codeServer';
-import { openActivity, runCommand, step, treeRows, viewPane, waitFor } from '../harness/workbench';
+import { openActivity, readmePicture, runCommand, step, treeRows, viewPane, waitFor } from '../harness/workbench';
 import { WHISPER_SIZES, writeWhisper } from '../fixtures/onnx/gen';
 
 const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'hailo');
@@ -91,6 +91,7 @@ describe('e2e: rewrites', function () {
     const scopes = rows.filter((r) => /^blocks\.\d+ \d+$/.test(r));
     assert.ok(scopes.length >= 2, `scope rows: ${rows.join(' | ')}`);
     await step(page, 'rewrites-view');
+    await readmePicture(page, 'rewrites-view');
   });
 
   it('clicking an entry opens its Python line', async function () {
@@ -110,5 +111,35 @@ describe('e2e: rewrites', function () {
     const lineNumber = await page.locator('.editor-instance .monaco-editor .active-line-number').first().innerText();
     assert.equal(lineNumber.trim(), '6');
     await step(page, 'rewrites-python-line');
+  });
+
+  it('a comparison that fails shows the error, the file and a retry in the Rewrites view; the retry works', async function () {
+    const page = wb.page;
+    const bdir = path.join(dir, 'broken');
+    fs.mkdirSync(bdir, { recursive: true });
+    const bad = path.join(bdir, 'cut.har');
+    const whole = fs.readFileSync(har);
+    fs.writeFileSync(bad, whole.subarray(0, Math.floor(whole.length / 2)));
+    if (!(await viewPane(page, 'Rewrites').isVisible())) await openActivity(page, 'Hailo');
+    const header = viewPane(page, 'Rewrites').locator('.pane-header').first();
+    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+    await runCommand(page, 'Hailo: Compare Model with HAR', { id: 'hailo.compareModelWithHar' });
+    await answerFileDialog(page, /the ONNX model/, onnx);
+    await answerFileDialog(page, /the HAR/, bad);
+    const rows = await waitFor(
+      async () => {
+        const r = await treeRows(page, 'Rewrites');
+        return r.some((x) => x.startsWith('Failed:')) ? r : undefined;
+      },
+      { what: 'the failure in the Rewrites view', timeout: 30_000 },
+    );
+    assert.ok(rows.some((r) => /^cut\.har/.test(r)), rows.join(' | '));
+    assert.ok(rows.some((r) => /^Retry the comparison encoder\.onnx vs cut\.har$/.test(r)), rows.join(' | '));
+    await step(page, 'rewrites-failed');
+    // the file is fixed: Retry fills the view
+    fs.writeFileSync(bad, whole);
+    await viewPane(page, 'Rewrites').locator('.monaco-list-row', { hasText: 'Retry the comparison' }).first().click();
+    await viewPane(page, 'Rewrites').locator('.monaco-list-row', { hasText: 'Decomposed' }).first().waitFor({ timeout: 30_000 });
+    await step(page, 'rewrites-retried');
   });
 });

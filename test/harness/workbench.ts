@@ -152,6 +152,25 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 /** Screenshots on request: SCREENSHOTS=1 keeps one per step. */
 export const screenshotsRequested = (): boolean => /^(1|true|yes)$/i.test(process.env.SCREENSHOTS ?? '');
 
+/** Where the README's pictures live; the e2e suite writes them (see readmePicture). */
+export const README_PICTURES_DIR = path.join(REPO_ROOT, 'docs', 'images');
+
+/** UPDATE_README_PICTURES=1 makes the e2e run rewrite the README's pictures from what it sees. */
+export const readmePicturesRequested = (): boolean => /^(1|true|yes)$/i.test(process.env.UPDATE_README_PICTURES ?? '');
+
+/**
+ * A screenshot the README shows (docs/images/<name>.png), taken at the point of a test that
+ * checks what it shows; rewritten on request (UPDATE_README_PICTURES=1) so it never goes stale.
+ */
+export async function readmePicture(page: Page, name: string): Promise<void> {
+  await step(page, `readme-${name}`);
+  if (!readmePicturesRequested()) return;
+  fs.mkdirSync(README_PICTURES_DIR, { recursive: true });
+  const file = path.join(README_PICTURES_DIR, `${name}.png`);
+  await page.screenshot({ path: file });
+  console.log(`      README picture ${path.relative(REPO_ROOT, file)}`);
+}
+
 export async function step(page: Page, name: string): Promise<void> {
   if (screenshotsRequested()) console.log(`      screenshot ${path.relative(REPO_ROOT, await screenshot(page, name))}`);
 }

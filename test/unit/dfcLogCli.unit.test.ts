@@ -44,3 +44,26 @@ describe('cli: parse-log', () => {
     assert.equal(await main(['parse-log', 'x.log', '--format', 'xml'], io(dir)), 2);
   });
 });
+
+describe('DFC log summary: links and what to do', () => {
+  it('in Markdown, log references are links to the line and each known error class says what to do, with its lint rule', async () => {
+    const { DfcLogParser } = await import('../../src/core/hailo/dfcLog');
+    const { formatDfcLogSummary } = await import('../../src/core/hailo/dfcLogReport');
+    const p = new DfcLogParser();
+    p.push(
+      Buffer.from(
+        [
+          '[info] Translation started on ONNX model enc',
+          'hailo_sdk_client.model_translator.exceptions.ParsingWithRecommendationException: Parsing failed. The errors found in the graph are:',
+          ' UnsupportedShuffleLayerError in op /blocks.0/attn/Reshape: Failed to determine type of layer to create in node /blocks.0/attn/Reshape',
+          '',
+        ].join('\n'),
+      ),
+    );
+    const md = formatDfcLogSummary(p.end(), { file: '/runs/1/parse.log', markdown: true });
+    assert.match(md, /\[\/runs\/1\/parse\.log:3\]\(file:\/\/\/runs\/1\/parse\.log#L3\)/);
+    assert.match(md, /What to do:\* A Reshape\/Transpose\/Flatten the parser cannot map.*See \[HW014\]\(file:\/\/.*media\/docs\/rules\.md#hw014--/);
+    const text = formatDfcLogSummary(p.end(), { file: '/runs/1/parse.log' });
+    assert.match(text, /\/runs\/1\/parse\.log:3\)\n {4}what to do: A Reshape/);
+  });
+});

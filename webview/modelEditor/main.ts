@@ -60,7 +60,8 @@ function findingCard(f: FindingView): HTMLElement {
   card.append(el('div', { class: 'finding-head' }, el('vscode-badge', {}, f.severity), ' ', link, ' ', el('strong', {}, f.title)));
   card.append(el('p', { class: 'message' }, f.message));
   if (f.fix) card.append(el('p', { class: 'fix' }, el('strong', {}, 'Fix: '), f.fix));
-  if (f.source) card.append(el('p', { class: 'source' }, `${f.source.file}:${f.source.line}`));
+  // the file name and line; the full path on hover (absolute paths crowd the card)
+  if (f.source) card.append(el('p', { class: 'source', title: `${f.source.file}:${f.source.line}` }, `${f.source.file.split(/[\\/]/).pop()}:${f.source.line}`));
   if (f.nodes.length) {
     const shown = f.nodes.slice(0, 40);
     card.append(el('div', { class: 'nodes' }, ...shown.map((n) => el('code', { class: 'node' }, n)), f.nodes.length > shown.length ? el('span', {}, ` … ${f.nodes.length - shown.length} more`) : null));

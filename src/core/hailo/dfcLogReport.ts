@@ -1,4 +1,7 @@
 import * as fs from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { dfcAdvice } from '../analysis/dfcAdvice';
+import { ruleHelpUri } from '../analysis/lintRules';
 import { HailoError, throwIfAborted } from '../errors';
 import { DfcLogParser, type DfcLogSummary } from './dfcLog';
 
@@ -41,7 +44,14 @@ export function formatDfcLogSummary(s: DfcLogSummary, opts: { file?: string; mar
   const h = (t: string) => out.push(md ? `\n## ${t}\n` : `\n${t}`);
   const li = (t: string) => out.push(md ? `- ${t}` : `  ${t}`);
   const code = (t: string) => (md ? `\`${t.replace(/`/g, "'")}\`` : t);
-  const at = (line: number) => (opts.file ? `${opts.file}:${line}` : `line ${line}`);
+  // in Markdown the log references are links that open the log at the line
+  const at = (line: number) => (opts.file ? (md ? `[${opts.file}:${line}](${pathToFileURL(opts.file).href}#L${line})` : `${opts.file}:${line}`) : `line ${line}`);
+  const advise = (cls: string | undefined) => {
+    const a = dfcAdvice(cls);
+    if (!a) return '';
+    const rule = a.rule ? (md ? ` See [${a.rule}](${ruleHelpUri(a.rule)}).` : ` See ${a.rule}.`) : '';
+    return md ? `\n  - *What to do:* ${a.advice}${rule}` : `\n    what to do: ${a.advice}${rule}`;
+  };
 
   out.push(md ? `# DFC log: ${s.outcome}${s.netName ? ` (${code(s.netName)})` : ''}` : `outcome: ${s.outcome}${opts.file ? ` (${opts.file})` : ''}`);
   const hd = s.header;
@@ -64,7 +74,7 @@ export function formatDfcLogSummary(s: DfcLogSummary, opts: { file?: string; mar
     h(`Errors (${s.errors.length})`);
     for (const e of s.errors) {
       const where = e.node ? ` in ONNX node ${code(e.node)}` : e.alls ? ` in the model script at column ${e.alls.column}${e.alls.line ? `, line ${e.alls.line}` : ''}: ${code(e.alls.text)}` : '';
-      li(`${e.errorClass ?? e.category}${where}: ${e.message.split('\n')[0]} (${at(e.line)})`);
+      li(`${e.errorClass ?? e.category}${where}: ${e.message.split('\n')[0]} (${at(e.line)})${advise(e.errorClass)}`);
     }
   }
   const p = s.parse;
