@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { GraphModel } from '../graph/model';
+import type { GraphModel, SourceLocation } from '../graph/model';
 import type { FindingView, ModelSummary, TensorSummary } from '../protocol/modelEditor';
 import type { Finding } from './finding';
 import { RULES_BY_CODE, ruleHelpUri } from './lintRules';
@@ -19,6 +19,9 @@ export interface Summarized {
   summary: ModelSummary;
   /** The findings behind `summary.findings` (with related locations), in FindingView id order. */
   findings: Finding[];
+  /** The graph read (for the graph view), and where its nodes came from when a source map says so. */
+  graph?: GraphModel;
+  source?: (nodeId: string) => SourceLocation | undefined;
 }
 
 export type Summarizer = (file: string, opts: SummarizeOptions) => Promise<Summarized>;
@@ -129,7 +132,8 @@ export const summarizeOnnx: Summarizer = async (file, opts) => {
     findings: groupFindings(r.findings),
     warnings: [...m.warnings, ...r.notes],
   };
-  return { summary, findings: r.findings };
+  const sourceMap = r.sourceMap;
+  return { summary, findings: r.findings, graph: m.graph, ...(sourceMap ? { source: (id: string) => sourceMap.lookup(id) } : {}) };
 };
 
 registerSummarizer(['.onnx'], summarizeOnnx);

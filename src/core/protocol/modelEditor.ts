@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorMessage, Ready } from './envelope';
+import { GraphHostMessages, GraphWebviewMessages } from './graph';
 
 /**
  * Messages between the model editor (the read-only custom editor for .onnx, later .har/.hn) and
@@ -62,6 +63,7 @@ export const HostMessage = z.discriminatedUnion('type', [
   /** The model could not be read: the typed error's message and code. */
   z.object({ type: z.literal('failed'), file: z.string(), code: z.string(), message: z.string() }).strict(),
   ErrorMessage,
+  ...GraphHostMessages,
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;
 
@@ -71,5 +73,6 @@ export const WebviewMessage = z.discriminatedUnion('type', [
   /** A finding was clicked: the host reveals its Python line when it has one. */
   z.object({ type: z.literal('revealFinding'), id: z.number().int().nonnegative() }).strict(),
   z.object({ type: z.literal('showProblems') }).strict(),
+  ...GraphWebviewMessages,
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessage>;
