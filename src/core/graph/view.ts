@@ -7,7 +7,7 @@ import type { Dim, GraphModel, SourceLocation } from './model';
  */
 
 export interface ViewNode {
-  /** Stable across re-exports: the node name, else `op:firstOutput` (see `stableNodeId`). */
+  /** Stable across re-exports: the node name, else `op:firstOutput` (see `stableNodeId` in model.ts). */
   id: string;
   op: string;
   /** Output shape text ("1x1500x384"), "" when unknown. */
@@ -63,12 +63,6 @@ export function shapeText(shape: Dim[] | undefined): string {
   return shape ? shape.join('×') || 'scalar' : '';
 }
 
-/** A node id that survives a re-export: its name, else its op and first output (never a running index). */
-export function stableNodeId(name: string, op: string, outputs: string[], fallback: string): string {
-  if (name) return name;
-  const out = outputs.find(Boolean);
-  return out ? `${op}:${out}` : fallback;
-}
 
 /**
  * Scope segments: a dotted scope split on dots, with numeric segments kept on the name before
