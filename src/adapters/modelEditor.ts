@@ -23,7 +23,7 @@ export class ModelDocument implements vscode.CustomDocument {
   private readonly disposables: vscode.Disposable[] = [this.emitter];
   private abort: AbortController | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private view: GraphView | undefined;
+  private view: string | undefined;
   /** The HN graph of the last comparison (diff mode), for its details and source links. */
   diffGraph: Summarized['graph'];
   /** Posts to each webview showing this document once it said `ready`. */
@@ -83,14 +83,15 @@ export class ModelDocument implements vscode.CustomDocument {
     this.emitter.fire(this.state);
   }
 
-  /** The graph view of the model (built once per read). */
-  async graphView(): Promise<{ view: GraphView; ms: number } | undefined> {
+  /** The graph view of the model as JSON text (built once per read). */
+  async graphView(): Promise<{ view: string; ms: number } | undefined> {
     if (this.state.kind !== 'ready' || !this.state.summarized.graph) return undefined;
     const t0 = performance.now();
     if (!this.view) {
       const { buildGraphView } = await import('../core/graph/view');
       const s = this.state.summarized;
-      this.view = buildGraphView(s.graph!, s.source ? { source: s.source } : {});
+      const view: GraphView = buildGraphView(s.graph!, s.source ? { source: s.source } : {});
+      this.view = JSON.stringify(view);
     }
     return { view: this.view, ms: performance.now() - t0 };
   }
@@ -276,7 +277,7 @@ async function graphMessage(doc: ModelDocument, msg: GraphRequest, send: (m: Hos
         send({
           type: 'diff',
           requestId: msg.requestId,
-          hn: buildGraphView(r.hn.graph),
+          hn: JSON.stringify(buildGraphView(r.hn.graph)),
           ledger: {
             stage: l.stage,
             hailoFile: path.basename(picked.hailoFile),

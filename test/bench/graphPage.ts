@@ -42,10 +42,11 @@ export function pageHtml(theme: 'dark' | 'light'): string {
     window.__sent.push(m);
     const reply = (x) => window.postMessage(x, '*');
     if (m.type === 'ready' && window.__summary) reply({ type: 'summary', summary: window.__summary });
-    if (m.type === 'graphRequest') window.__answerGraph = () => { performance.mark('graph:posted'); reply({ type: 'graph', requestId: m.requestId, view: window.__view, ms: 0 }); };
+    // the extension host sends the graph as JSON text (made there, in another process)
+    if (m.type === 'graphRequest') window.__answerGraph = () => { const text = JSON.stringify(window.__view); performance.mark('graph:posted'); reply({ type: 'graph', requestId: m.requestId, view: text, ms: 0 }); };
     if (m.type === 'graphRequest' && window.__view && !window.__holdGraph) window.__answerGraph();
     if (m.type === 'nodeDetailsRequest') reply({ type: 'nodeDetails', requestId: m.requestId, side: m.side, details: (window.__details || {})[m.id] || null });
-    if (m.type === 'diffRequest' && window.__diff) reply({ type: 'diff', requestId: m.requestId, ...window.__diff });
+    if (m.type === 'diffRequest' && window.__diff) reply({ type: 'diff', requestId: m.requestId, hn: JSON.stringify(window.__diff.hn), ledger: window.__diff.ledger });
   };
 </script></head>
 <body class="vscode-${theme}" data-graph-worker="/dist/webview/graphLayout.js"><main id="root"></main>

@@ -82,6 +82,14 @@ export class GraphCanvas {
     this.minimap.className = 'graph-minimap';
     this.minimap.setAttribute('aria-hidden', 'true');
     host.append(this.canvas, this.minimap);
+    // rasterise the label fonts once now, not inside the first paint of a graph
+    const warm = document.createElement('canvas').getContext('2d');
+    if (warm) {
+      for (const f of [`600 12px ${theme.font}`, `11px ${theme.font}`, `600 10px ${theme.font}`]) {
+        warm.font = f;
+        warm.fillText('Conv MatMul 0123456789×', 0, 10);
+      }
+    }
     this.ctx = this.canvas.getContext('2d', { alpha: false })!;
     new ResizeObserver(() => this.resize()).observe(host);
     this.bindPointer();
@@ -99,6 +107,14 @@ export class GraphCanvas {
     this.selected = undefined;
     this.matches.clear();
     this.linked.clear();
+  }
+
+  /** Nothing to draw (a graph withdrawn as malformed). */
+  clear(): void {
+    this.view = undefined;
+    this.layout = undefined;
+    this.miniCache = undefined;
+    this.redraw();
   }
 
   get graph(): GraphView | undefined {

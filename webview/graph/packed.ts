@@ -58,11 +58,12 @@ export function packLayout(l: Layout): PackedLayout {
 
 /** Messages between the UI thread and the layout worker (internal to the webview). */
 export type ToWorker =
-  | { type: 'init'; key: string; requestId: number; view: unknown }
+  /** A graph (JSON text) and what to lay out first: the groups open before (ids), else the defaults. */
+  | { type: 'init'; key: string; requestId: number; text: string; expanded?: string[]; flat?: boolean }
   | { type: 'layout'; key: string; requestId: number; expanded: number[]; flat?: boolean };
 
 export type FromWorker =
-  | { type: 'ready'; key: string; requestId: number; ms: number }
+  | { type: 'ready'; key: string; requestId: number; ms: number; expanded: number[]; layout: PackedLayout }
   | { type: 'invalid'; key: string; requestId: number; message: string }
   | { type: 'layout'; key: string; requestId: number; layout: PackedLayout }
   | { type: 'failed'; key: string; requestId: number; message: string };

@@ -3,7 +3,6 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
-import { defaultExpanded } from '../../src/core/graph/layout';
 import { counterparts, type GraphView } from '../../src/core/graph/view';
 import type { DiffLedger, GraphSide, NodeDetailsView } from '../../src/core/protocol/graph';
 import type { FindingView, HostMessage, WebviewMessage } from '../../src/core/protocol/modelEditor';
@@ -76,7 +75,9 @@ function tint(color: string, alpha: string): string {
 interface Side {
   name: GraphSide;
   key: string;
-  raw: unknown;
+  /** The graph as it came (JSON text), and parsed (on the UI thread while the worker lays it out). */
+  text: string | undefined;
+  parsed: GraphView | undefined;
   view: GraphView | undefined;
   canvas: GraphCanvas;
   host: HTMLElement;
@@ -230,7 +231,8 @@ export class GraphPanel {
     const side: Side = {
       name,
       key: name,
-      raw: undefined,
+      text: undefined,
+      parsed: undefined,
       view: undefined,
       host,
       expanded: new Set(),
@@ -258,9 +260,10 @@ export class GraphPanel {
     return this.sides.get(name) ?? this.sides.get('model')!;
   }
 
-  /** The tab became visible: ask for the graph once. */
+  /** The tab became visible: ask for the graph once (and start the layout worker meanwhile). */
   show(): void {
     if (!this.requested) {
+      void this.getWorker().catch(() => undefined);
       this.requested = true;
       this.status.textContent = 'Reading the graph…';
       this.request({ type: 'graphRequest', requestId: 0 }, () => undefined);
@@ -347,11 +350,15 @@ export class GraphPanel {
     this.hideProgress();
     for (const s of this.sides.values()) {
       if (!s.pending) continue;
-      s.pending = 0;
       s.afterLayout = [];
       // back to what is drawn
       s.expanded = this.drawnExpansion(s);
-      if (s.raw !== undefined) void this.toWorker({ type: 'init', key: s.key, requestId: this.nextId++, view: s.raw });
+      if (s.text !== undefined && s.view) {
+        s.restore = { ...(s.restore ?? {}), expanded: [...s.expanded].map((g) => s.view!.groups[g]!.id) };
+        s.pending = this.nextId++;
+        s.firstLayout = false;
+        void this.toWorker({ type: 'init', key: s.key, requestId: s.pending, text: s.text, expanded: s.restore.expanded!, ...(s.flat ? { flat: true } : {}) });
+      } else s.pending = 0;
     }
     this.status.textContent = 'Layout cancelled.';
   }
@@ -369,6 +376,9 @@ export class GraphPanel {
     if (!s) return;
     if (m.type === 'invalid') {
       this.status.textContent = `The graph is malformed (${m.message}).`;
+      s.view = undefined;
+      s.pending = 0;
+      s.canvas.clear();
       this.hideProgress();
       return;
     }
@@ -377,19 +387,24 @@ export class GraphPanel {
       this.hideProgress();
       return;
     }
+    if (m.requestId !== s.pending) return; // superseded
     if (m.type === 'ready') {
-      s.view = s.raw as GraphView;
-      s.byId = new Map(s.view.nodes.map((n, i) => [n.id, i]));
-      s.groupById = new Map(s.view.groups.map((g, i) => [g.id, i]));
-      s.canvas.setGraph(s.view);
-      const r = s.restore;
-      if (r?.expanded) s.expanded = new Set(r.expanded.map((id) => s.groupById.get(id)).filter((x): x is number => x !== undefined && x > 0));
-      else s.expanded = new Set(defaultExpanded(s.view));
-      this.layout(s);
+      performance.mark('graph:laid-out');
+      const fresh = !s.view || s.firstLayout;
+      s.view = s.parsed ??= JSON.parse(s.text!) as GraphView;
+      if (fresh) {
+        s.byId = new Map(s.view.nodes.map((n, i) => [n.id, i]));
+        s.groupById = new Map(s.view.groups.map((g, i) => [g.id, i]));
+        s.canvas.setGraph(s.view);
+      }
+      s.expanded = new Set(m.expanded);
+      s.pending = 0;
+      this.hideProgress();
+      this.applyLayout(s, m.layout);
       return;
     }
-    if (m.requestId !== s.pending) return; // superseded
     s.pending = 0;
+    performance.mark('graph:laid-out');
     this.hideProgress();
     this.applyLayout(s, m.layout);
   }
@@ -417,11 +432,21 @@ export class GraphPanel {
     this.progress.hidden = true;
   }
 
-  private load(s: Side, raw: unknown): void {
-    s.raw = raw;
+  private load(s: Side, text: string): void {
+    s.text = text;
+    s.parsed = undefined;
+    s.view = undefined;
     s.firstLayout = true;
     this.status.textContent = '';
-    void this.toWorker({ type: 'init', key: s.key, requestId: this.nextId++, view: raw });
+    s.pending = this.nextId++;
+    const expanded = s.restore?.expanded;
+    void this.toWorker({ type: 'init', key: s.key, requestId: s.pending, text, ...(expanded ? { expanded } : {}), ...(s.flat ? { flat: true } : {}) });
+    // parse here while the worker parses and lays out
+    setTimeout(() => {
+      if (s.text === text && !s.parsed) s.parsed = JSON.parse(text) as GraphView;
+    }, 0);
+    clearTimeout(this.slowTimer);
+    this.slowTimer = setTimeout(() => this.showProgress(), 300);
   }
 
   private applyLayout(s: Side, l: PackedLayout): void {
@@ -847,7 +872,7 @@ export class GraphPanel {
 
   // ---- diff ----
 
-  private openDiff(hn: unknown, ledger: DiffLedger): void {
+  private openDiff(hn: string, ledger: DiffLedger): void {
     this.ledger = ledger;
     this.ledgerByOnnx = new Map();
     this.ledgerByHn = new Map();
@@ -952,6 +977,12 @@ export class GraphPanel {
   /** For tests and the bench. */
   get modelCanvas(): GraphCanvas {
     return this.sideOf('model').canvas;
+  }
+
+  /** Lay the model side out again (the bench's baseline for an expand when the graph is flat). */
+  relayout(): void {
+    performance.mark('graph:toggle');
+    this.layout(this.sideOf('model'));
   }
 
   expandByScope(id: string): boolean {

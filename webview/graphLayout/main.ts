@@ -1,11 +1,13 @@
-import { GraphLayout } from '../../src/core/graph/layout';
+import { GraphLayout, defaultExpanded, type Layout } from '../../src/core/graph/layout';
 import type { GraphView } from '../../src/core/graph/view';
-import { GraphViewSchema } from '../../src/core/protocol/graph';
+import { GraphViewSchema, checkGraphIndexes } from '../../src/core/protocol/graph';
 import { packLayout, type FromWorker, type ToWorker } from '../graph/packed';
 
 /**
- * The graph view's layout worker: validates a graph payload (zod, off the UI thread) and lays out
- * its expanded part on request. The UI thread cancels a long layout by terminating this worker.
+ * The graph view's layout worker: parses a graph (JSON text), checks its indexes, lays out what
+ * is open and answers; then validates every field with zod (off the UI thread) and withdraws the
+ * graph if that fails. Later requests lay out the expanded part. The UI thread cancels a long
+ * layout by terminating this worker.
  */
 
 const layouts = new Map<string, GraphLayout>();
@@ -16,22 +18,46 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
   try {
     if (m.type === 'init') {
       const t0 = performance.now();
-      const r = GraphViewSchema.safeParse(m.view);
-      if (!r.success) {
-        const issue = r.error.issues[0];
-        post({ type: 'invalid', key: m.key, requestId: m.requestId, message: `${issue?.path.join('.') || 'graph'}: ${issue?.message ?? 'invalid'}` });
+      layouts.delete(m.key);
+      let view: unknown;
+      try {
+        view = JSON.parse(m.text);
+      } catch (e) {
+        post({ type: 'invalid', key: m.key, requestId: m.requestId, message: `not JSON (${e instanceof Error ? e.message : String(e)})` });
         return;
       }
-      layouts.set(m.key, new GraphLayout(r.data as GraphView));
-      post({ type: 'ready', key: m.key, requestId: m.requestId, ms: performance.now() - t0 });
+      const bad = checkGraphIndexes(view);
+      if (bad) {
+        post({ type: 'invalid', key: m.key, requestId: m.requestId, message: bad });
+        return;
+      }
+      const v = view as GraphView;
+      const l = new GraphLayout(v);
+      layouts.set(m.key, l);
+      const byId = new Map(v.groups.map((g, i) => [g.id, i]));
+      const expanded = m.expanded ? m.expanded.map((id) => byId.get(id)).filter((x): x is number => x !== undefined && x > 0) : defaultExpanded(v);
+      const packed = packLayout(l.layout(expanded, { ...(m.flat ? { flat: true } : {}) })!);
+      post({ type: 'ready', key: m.key, requestId: m.requestId, ms: performance.now() - t0, expanded, layout: packed }, transfers(packed));
+      // every field, once the first layout is on its way
+      setTimeout(() => {
+        const r = GraphViewSchema.safeParse(view);
+        if (r.success) return;
+        layouts.delete(m.key);
+        const issue = r.error.issues[0];
+        post({ type: 'invalid', key: m.key, requestId: m.requestId, message: `${issue?.path.join('.') || 'graph'}: ${issue?.message ?? 'invalid'}` });
+      }, 0);
     } else if (m.type === 'layout') {
       const l = layouts.get(m.key);
       if (!l) throw new Error(`no graph '${m.key}' in the layout worker`);
-      const out = l.layout(m.expanded, { ...(m.flat ? { flat: true } : {}) })!;
+      const out: Layout = l.layout(m.expanded, { ...(m.flat ? { flat: true } : {}) })!;
       const packed = packLayout(out);
-      post({ type: 'layout', key: m.key, requestId: m.requestId, layout: packed }, [packed.boxes.buffer, packed.edgeStart.buffer, packed.pts.buffer, packed.edgeRefStart.buffer, packed.edgeRefs.buffer, packed.edgeCount.buffer]);
+      post({ type: 'layout', key: m.key, requestId: m.requestId, layout: packed }, transfers(packed));
     }
   } catch (e) {
     post({ type: 'failed', key: m.key, requestId: m.requestId, message: e instanceof Error ? e.message : String(e) });
   }
 };
+
+function transfers(p: ReturnType<typeof packLayout>): Transferable[] {
+  return [p.boxes.buffer, p.edgeStart.buffer, p.pts.buffer, p.edgeRefStart.buffer, p.edgeRefs.buffer, p.edgeCount.buffer];
+}

@@ -2,9 +2,11 @@ import { z } from 'zod';
 
 /**
  * The graph tab's messages (host <-> model editor webview) and the graph payload's schema.
- * Requests carry a `requestId` that the response repeats. A graph of 10,000 nodes is validated
- * with `GraphViewSchema` in the webview's layout worker, off the UI thread; the envelope that
- * carries it is validated on arrival like every other message.
+ * Requests carry a `requestId` that the response repeats. A graph travels as JSON text: a string
+ * crosses the webview and worker boundaries without a structured-clone walk of 10,000 objects
+ * on the UI thread. The layout worker parses it, checks its indexes before the first layout and
+ * validates it with `GraphViewSchema` right after; the envelope is validated on arrival like
+ * every other message.
  */
 
 const SourceLocationSchema = z.object({ file: z.string(), line: z.number().int().positive(), module: z.string().optional() }).strict();
@@ -38,6 +40,27 @@ export const ViewGroupSchema = z
     repeats: z.number().int().positive(),
   })
   .strict();
+
+/**
+ * The indexes a layout relies on (edges, groups and the tree in range), checked in one pass
+ * before the first layout; GraphViewSchema checks the same and every field's type.
+ */
+export function checkGraphIndexes(v: unknown): string | undefined {
+  const g = v as { nodes?: unknown; edges?: unknown; groups?: unknown };
+  if (!g || typeof g !== 'object' || !Array.isArray(g.nodes) || !Array.isArray(g.edges) || !Array.isArray(g.groups) || !g.groups.length) return 'graph: nodes, edges and groups are required';
+  const n = g.nodes.length;
+  const ng = g.groups.length;
+  const int = (x: unknown, max: number) => Number.isInteger(x) && (x as number) >= 0 && (x as number) < max;
+  for (const e of g.edges as { from?: unknown; to?: unknown }[]) if (!e || !int(e.from, n) || !int(e.to, n)) return 'edges: an edge points past the node list';
+  for (const x of g.nodes as { group?: unknown }[]) if (!x || !int(x.group, ng)) return 'nodes: a node points past the group list';
+  for (let i = 0; i < ng; i++) {
+    const x = (g.groups as { parent?: unknown; groups?: unknown; nodes?: unknown }[])[i];
+    if (!x || !Array.isArray(x.groups) || !Array.isArray(x.nodes)) return `groups.${i}: malformed`;
+    if (i === 0 ? x.parent !== -1 : !int(x.parent, i)) return 'groups: the group tree is malformed';
+    if (x.groups.some((c: unknown) => !int(c, ng) || (c as number) <= i) || x.nodes.some((c: unknown) => !int(c, n))) return 'groups: the group tree is malformed';
+  }
+  return undefined;
+}
 
 export const GraphViewSchema = z
   .object({ kind: z.enum(['onnx', 'hn']), name: z.string(), nodes: z.array(ViewNodeSchema), edges: z.array(ViewEdgeSchema), groups: z.array(ViewGroupSchema).min(1) })
@@ -95,13 +118,13 @@ export type GraphSide = z.infer<typeof GraphSide>;
 
 /** Host -> webview (added to the model editor's union). */
 export const GraphHostMessages = [
-  /** The model's graph; `view` is checked with GraphViewSchema by the layout worker. */
-  z.object({ type: z.literal('graph'), requestId: z.number().int(), view: z.unknown(), ms: z.number().nonnegative() }).strict(),
+  /** The model's graph as JSON text (GraphViewSchema, checked by the layout worker). */
+  z.object({ type: z.literal('graph'), requestId: z.number().int(), view: z.string(), ms: z.number().nonnegative() }).strict(),
   z.object({ type: z.literal('nodeDetails'), requestId: z.number().int(), side: GraphSide, details: NodeDetailsSchema.nullable() }).strict(),
   /** Show a node in the graph tab ("Show in Graph"). */
   z.object({ type: z.literal('reveal'), node: z.string() }).strict(),
   /** Diff mode: the HN graph of a HAR and the ledger between the two; `hn` is checked by the worker. */
-  z.object({ type: z.literal('diff'), requestId: z.number().int(), hn: z.unknown(), ledger: DiffLedgerSchema }).strict(),
+  z.object({ type: z.literal('diff'), requestId: z.number().int(), hn: z.string(), ledger: DiffLedgerSchema }).strict(),
   /** A request ended without a result (the user cancelled a pick). */
   z.object({ type: z.literal('cancelled'), requestId: z.number().int() }).strict(),
   z.object({ type: z.literal('exported'), requestId: z.number().int(), file: z.string() }).strict(),
