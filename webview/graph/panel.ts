@@ -181,7 +181,8 @@ export class GraphPanel {
     this.status = el('div', { class: 'graph-status', 'aria-live': 'polite' });
     this.progress = el('div', { class: 'graph-progress', hidden: '' });
     this.tooltip = el('div', { class: 'graph-tooltip', hidden: '', role: 'tooltip' });
-    this.root = el('div', { class: 'graph-panel' }, toolbar, el('div', { class: 'graph-body' }, this.stage, this.details), this.legend, this.status, this.progress, this.tooltip);
+    this.root = el('div', { class: 'graph-panel' }, toolbar, el('div', { class: 'graph-body' }, this.stage, this.details), this.status, this.progress, this.tooltip);
+    this.stage.append(this.legend);
     this.addSide('model', st);
 
     this.searchBox.addEventListener('input', () => this.search(this.searchBox.value));
@@ -472,7 +473,8 @@ export class GraphPanel {
     }
     c.drawNow();
     performance.mark('graph:painted');
-    this.status.textContent = `${s.view!.nodes.length.toLocaleString('en-US')} nodes · ${s.view!.groups.length - 1} groups · layout ${l.stats.ms.toFixed(0)} ms (${l.stats.levels} level${l.stats.levels === 1 ? '' : 's'} laid out, ${l.stats.cached} cached)`;
+    const diff = this.ledger ? ` · compared with ${this.ledger.hailoFile} (${this.ledger.stage}): ${this.changes.length} change(s)` : '';
+    this.status.textContent = `${s.view!.nodes.length.toLocaleString('en-US')} nodes · ${s.view!.groups.length - 1} groups · layout ${l.stats.ms.toFixed(0)} ms (${l.stats.levels} level${l.stats.levels === 1 ? '' : 's'} laid out, ${l.stats.cached} cached)${diff}`;
     const after = s.afterLayout;
     s.afterLayout = [];
     for (const f of after) f();
@@ -894,7 +896,7 @@ export class GraphPanel {
       .sort((a, b) => a.o - b.o || a.h.localeCompare(b.h))
       .map((x) => x.i);
     this.changeAt = -1;
-    this.status.textContent = `Compared with ${ledger.hailoFile} (${ledger.stage}): ${this.changes.length} change(s)`;
+    this.status.textContent = `Compared with ${ledger.hailoFile} (${ledger.stage}): ${this.changes.length} change(s); laying out the HN…`;
     this.applyMarks();
     for (const s of this.sides.values()) s.canvas.redraw();
   }
