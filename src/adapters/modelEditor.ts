@@ -166,6 +166,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
               send({ type: 'reveal', node: doc.pendingReveal });
               doc.pendingReveal = undefined;
             }
+            revealQueued(doc.uri, send);
             break;
           case 'revealFinding': {
             // only locations the document itself produced are opened
@@ -189,6 +190,8 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
         }
       }),
     ];
+    // a go-to-definition that opened (or brought forward) this model selects its node
+    subs.push(panel.onDidChangeViewState((e) => e.webviewPanel.active && ready && revealQueued(doc.uri, send)));
     panel.onDidDispose(() => subs.forEach((s) => s.dispose()));
   }
 }
@@ -223,6 +226,24 @@ function html(webview: vscode.Webview, script: vscode.Uri, css: vscode.Uri, work
 }
 
 const openDocuments = new Set<ModelDocument>();
+
+const queuedReveals = new Map<string, { node: string; at: number }>();
+
+/**
+ * Select `node` in the graph of `model` when its model editor opens or comes forward in the next
+ * few seconds: a definition in another file (an .alls layer) navigates to the model, and the
+ * graph then shows the node. A definition merely previewed (hover) never brings the editor forward.
+ */
+export function queueGraphReveal(model: vscode.Uri, node: string): void {
+  queuedReveals.set(model.toString(), { node, at: Date.now() });
+}
+
+function revealQueued(uri: vscode.Uri, send: (m: HostMessage) => void): void {
+  const q = queuedReveals.get(uri.toString());
+  if (!q) return;
+  queuedReveals.delete(uri.toString());
+  if (Date.now() - q.at < 10_000) send({ type: 'reveal', node: q.node });
+}
 
 type GraphRequest = Exclude<WebviewMessage, { type: 'ready' | 'revealFinding' | 'showProblems' }>;
 

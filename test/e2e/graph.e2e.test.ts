@@ -90,7 +90,11 @@ for (const theme of ['dark', 'light'] as const) {
   describe(`e2e: graph view (${theme} theme)`, function () {
     const wb = useWorkbench({ workspace: 'example', settings: theme === 'light' ? { 'workbench.colorTheme': 'Default Light Modern' } : { 'workbench.colorTheme': 'Default Dark Modern' } });
 
-    it('the example encoder: collapsed by scope, expand a block, search, details with the Python line', async function () {
+    const title =
+      theme === 'dark'
+        ? 'the example encoder: collapsed by scope, expand a block, search, details with the Python line'
+        : 'the example encoder: collapsed by scope, expand a block; hidden and shown, the graph is as it was';
+    it(title, async function () {
       const page = wb.page;
       await quickOpen(page, 'encoder.onnx');
       const view = await editorFrame(page, 'encoder.onnx');
@@ -105,7 +109,16 @@ for (const theme of ['dark', 'light'] as const) {
       const opened = await drawn(view);
       assert.ok(opened.closed.includes('blocks.0.attn') && opened.closed.includes('blocks.1'), JSON.stringify(opened));
       await shot(page, `graph-${theme}-expanded`);
-      if (theme === 'light') return;
+      if (theme === 'light') {
+        // hidden and shown again (the webview is not kept alive): the Graph tab comes back as it was
+        await quickOpen(page, 'hailo.json');
+        await page.locator('.tabs-container .tab.active', { hasText: 'hailo.json' }).waitFor({ timeout: 10_000 });
+        await page.locator('.tabs-container .tab', { hasText: 'encoder.onnx' }).first().click();
+        const again = await editorFrame(page, 'encoder.onnx');
+        await waitFor(async () => (await drawn(again)).open.includes('blocks.0'), { what: 'blocks.0 open again after hide and show' });
+        assert.equal(await again.locator('.graph-panel').isVisible(), true);
+        return;
+      }
 
       // search: two Softmax nodes, the first is revealed (its block and attn open) and selected
       const search = view.locator('.graph-search input');
