@@ -228,6 +228,7 @@ export class GraphCanvas {
     const dpr = window.devicePixelRatio || 1;
     const w = this.host.clientWidth;
     const h = this.host.clientHeight;
+    if (this.canvas.width === Math.max(1, Math.round(w * dpr)) && this.canvas.height === Math.max(1, Math.round(h * dpr))) return;
     this.canvas.width = Math.max(1, Math.round(w * dpr));
     this.canvas.height = Math.max(1, Math.round(h * dpr));
     this.canvas.style.width = `${w}px`;

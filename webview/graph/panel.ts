@@ -394,8 +394,12 @@ export class GraphPanel {
       const fresh = !s.view || s.firstLayout;
       s.view = s.parsed ??= JSON.parse(s.text!) as GraphView;
       if (fresh) {
-        s.byId = new Map(s.view.nodes.map((n, i) => [n.id, i]));
-        s.groupById = new Map(s.view.groups.map((g, i) => [g.id, i]));
+        // id indexes are built on first use (search, reveal, overlays), not in the first paint
+        const v = s.view;
+        let byId: Map<string, number> | undefined;
+        let groupById: Map<string, number> | undefined;
+        Object.defineProperty(s, 'byId', { configurable: true, get: () => (byId ??= new Map(v.nodes.map((n, i) => [n.id, i]))) });
+        Object.defineProperty(s, 'groupById', { configurable: true, get: () => (groupById ??= new Map(v.groups.map((g, i) => [g.id, i]))) });
         s.canvas.setGraph(s.view);
       }
       s.expanded = new Set(m.expanded);

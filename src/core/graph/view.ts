@@ -14,8 +14,6 @@ export interface ViewNode {
   shape: string;
   /** Index of the innermost group holding the node (0 = the root). */
   group: number;
-  inputs: string[];
-  outputs: string[];
   /** Where the node came from in the user's Python (attributes and the rest come on request). */
   source?: SourceLocation;
   /** HN: the ONNX names this layer stands for. */
@@ -108,14 +106,17 @@ export function buildGraphView(g: GraphModel, opts: BuildViewOptions = {}): Grap
   const edges: ViewEdge[] = [];
   const producer = new Map<string, number>();
   const val = (name: string) => g.values[name];
-  const addNode = (n: ViewNode) => {
+  // tensor names stay here: edges carry them, node details come from the graph model on request
+  const nodeInputs: string[][] = [];
+  const addNode = (n: ViewNode, inputs: string[], outputs: string[]) => {
     const i = nodes.length;
     nodes.push(n);
+    nodeInputs.push(inputs);
     groups[n.group]!.nodes.push(i);
-    for (const o of n.outputs) if (o) producer.set(o, i);
+    for (const o of outputs) if (o) producer.set(o, i);
     return i;
   };
-  for (const t of g.inputs) addNode({ id: t.name, op: 'Input', shape: shapeText(t.shape), group: 0, inputs: [], outputs: [t.name], io: 'input' });
+  for (const t of g.inputs) addNode({ id: t.name, op: 'Input', shape: shapeText(t.shape), group: 0, io: 'input' }, [], [t.name]);
   const bodiesByOwner = new Map<string, NonNullable<BuildViewOptions['bodies']>>();
   for (const b of opts.bodies ?? []) {
     const list = bodiesByOwner.get(b.owner) ?? [];
@@ -131,25 +132,24 @@ export function buildGraphView(g: GraphModel, opts: BuildViewOptions = {}): Grap
       seen.add(id);
       const first = n.outputs.find(Boolean);
       const src = opts.source?.(n.id);
-      addNode({
+      const node: ViewNode = {
         id,
         op: n.domain ? `${n.domain}::${n.op}` : n.op,
         shape: first ? shapeText((gm.values[first] ?? val(first))?.shape) : '',
         group: groupFor(segs),
-        inputs: n.inputs,
-        outputs: n.outputs,
         ...(src ? { source: src } : n.source ? { source: n.source } : {}),
         ...(n.originalNames ? { originalNames: n.originalNames } : {}),
         ...(body ? { body } : {}),
-      });
+      };
+      addNode(node, n.inputs, n.outputs);
       for (const b of bodiesByOwner.get(n.id) ?? []) pushGraphNodes(b.graph, [...segs, `${n.id.replace(/^\//, '').replace(/\./g, '_')}.${b.attribute}`], `${n.id}.${b.attribute}`);
     }
   };
   pushGraphNodes(g, undefined, undefined);
-  for (const t of g.outputs) addNode({ id: `output:${t.name}`, op: 'Output', shape: shapeText(t.shape), group: 0, inputs: [t.name], outputs: [], io: 'output' });
-  nodes.forEach((n, to) => {
+  for (const t of g.outputs) addNode({ id: `output:${t.name}`, op: 'Output', shape: shapeText(t.shape), group: 0, io: 'output' }, [t.name], []);
+  nodeInputs.forEach((inputs, to) => {
     const seenIn = new Set<string>();
-    for (const t of n.inputs) {
+    for (const t of inputs) {
       if (!t || seenIn.has(t)) continue;
       seenIn.add(t);
       const from = producer.get(t);

@@ -17,8 +17,6 @@ export const ViewNodeSchema = z
     op: z.string(),
     shape: z.string(),
     group: z.number().int().nonnegative(),
-    inputs: z.array(z.string()),
-    outputs: z.array(z.string()),
     source: SourceLocationSchema.optional(),
     originalNames: z.array(z.string()).optional(),
     io: z.enum(['input', 'output']).optional(),
