@@ -365,7 +365,11 @@ async function showInGraph(model: vscode.Uri | string | undefined, node: string 
     void vscode.window.showInformationMessage('Hailo: Show in Graph needs a model and a node name; use it from a lint or rewrite problem.');
     return;
   }
-  await vscode.commands.executeCommand('vscode.openWith', uri, MODEL_EDITOR_VIEW_TYPE);
+  // bring forward the editor already showing the model, else open one
+  const open = vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs.map((t) => ({ g, t })))
+    .find(({ t }) => t.input instanceof vscode.TabInputCustom && t.input.viewType === MODEL_EDITOR_VIEW_TYPE && t.input.uri.toString() === uri.toString());
+  await vscode.commands.executeCommand('vscode.openWith', uri, MODEL_EDITOR_VIEW_TYPE, open ? { viewColumn: open.g.viewColumn } : undefined);
   const doc = [...openDocuments].find((d) => d.uri.toString() === uri.toString());
   if (!doc) return;
   if (doc.posts.size) for (const p of doc.posts) p({ type: 'reveal', node });

@@ -1,6 +1,6 @@
 // The model editor's Graph tab through the UI, in the dark and the light theme: the example
 // encoder opens collapsed by module scope, a block expands with a click, search finds and selects
-// a node, its details link opens the Python line, diff mode compares with a fixture HAR and steps
+// a node, the view exports as SVG and PNG, its details link opens the Python line, diff mode compares with a fixture HAR and steps
 // through the changes, "Show in Graph" from a Problems entry selects the node; a generated
 // Whisper-small-sized encoder (12 blocks) opens collapsed to its 12 boxes.
 import { strict as assert } from 'node:assert';
@@ -49,7 +49,7 @@ async function editorFrame(page: Page, title: string): Promise<Frame> {
 
 async function openGraphTab(view: Frame): Promise<void> {
   await view.locator('vscode-tab-header', { hasText: 'Graph' }).click();
-  await waitFor(async () => /\d+ nodes · \d+ groups/.test((await view.locator('.graph-status').innerText().catch(() => '')) ?? ''), { what: 'the graph to be laid out', timeout: 30_000 });
+  await waitFor(async () => (await drawn(view).catch(() => ({ nodes: 0 }))).nodes > 0, { what: 'the graph to be laid out', timeout: 30_000 });
 }
 
 /** The drawn boxes: closed groups and open groups by scope id, and node count. */
@@ -92,7 +92,7 @@ for (const theme of ['dark', 'light'] as const) {
 
     const title =
       theme === 'dark'
-        ? 'the example encoder: collapsed by scope, expand a block, search, details with the Python line'
+        ? 'the example encoder: collapsed by scope, expand a block, search, details, export SVG and PNG, the Python line'
         : 'the example encoder: collapsed by scope, expand a block; hidden and shown, the graph is as it was';
     it(title, async function () {
       const page = wb.page;
@@ -131,6 +131,24 @@ for (const theme of ['dark', 'light'] as const) {
       assert.match(await view.locator('.graph-details').innerText(), /HW012/);
       await shot(page, `graph-${theme}-search-details`);
 
+      // export the view: the save dialog proposes build/encoder.graph.svg (then .png) beside the model
+      for (const format of ['svg', 'png'] as const) {
+        const out = path.join(wb.workspace, 'build', `encoder.graph.${format}`);
+        await view.locator('vscode-button', { hasText: format.toUpperCase() }).first().click();
+        const dialog = page.locator('.quick-input-widget', { has: page.locator('.quick-input-title', { hasText: `Export the graph as ${format.toUpperCase()}` }) });
+        await dialog.waitFor({ state: 'visible', timeout: 15_000 });
+        const input = dialog.locator('.quick-input-box input').first();
+        await waitFor(async () => (await input.inputValue()).endsWith(`encoder.graph.${format}`), { what: 'the proposed file name' });
+        await input.press('Enter');
+        await waitFor(() => fs.existsSync(out) && fs.statSync(out).size > 0, { what: `${out} written`, timeout: 15_000 });
+        const bytes = fs.readFileSync(out);
+        if (format === 'svg') {
+          const text = bytes.toString('utf8');
+          assert.match(text, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+          assert.ok(text.includes('>Softmax</text>') && text.includes('>blocks.1</text>'), 'the open block and the closed one are in the SVG');
+        } else assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      }
+
       // the Python line from the details panel
       await view.locator('.graph-details .source-link').click();
       await page.locator('.tabs-container .tab', { hasText: 'encoder.py' }).first().waitFor({ timeout: 15_000 });
@@ -142,7 +160,8 @@ for (const theme of ['dark', 'light'] as const) {
     it('diff mode against a fixture HAR: ONNX beside HN, rewrite overlay, next change', async function () {
       const page = wb.page;
       fs.copyFileSync(path.join(FIX, 'gen-whisper-toy-op17.har'), path.join(wb.workspace, 'gen-whisper-toy-op17.har'));
-      await quickOpen(page, 'encoder.onnx');
+      // the model editor from the first test, in the first editor group
+      await page.locator('.tabs-container .tab', { hasText: 'encoder.onnx' }).first().click();
       const view = await editorFrame(page, 'encoder.onnx');
       await openGraphTab(view);
       await view.locator('vscode-button', { hasText: 'Compare with HAR' }).click();
@@ -172,7 +191,11 @@ for (const theme of ['dark', 'light'] as const) {
       // the Problems panel offers the entry's code actions in a menu (an editor would show its light bulb list)
       const action = page.locator('.context-view .action-label, .action-widget .monaco-list-row', { hasText: 'Show /blocks.0/attn/Softmax in Graph' }).first();
       await action.waitFor({ timeout: 15_000 });
+      await action.hover();
       await action.click();
+      // a menu that opened under a moving pointer can miss the first click: Enter takes its focused item
+      await page.waitForTimeout(1000);
+      if (await action.isVisible().catch(() => false)) await page.keyboard.press('Enter');
       const view = await editorFrame(page, 'encoder.onnx');
       await waitFor(async () => (await view.locator('.graph-details .node-id').innerText().catch(() => '')).trim() === '/blocks.0/attn/Softmax', { what: 'the node selected in the graph', timeout: 30_000 });
       await shot(page, 'graph-dark-show-in-graph');

@@ -273,6 +273,11 @@ export class GraphPanel {
     }
   }
 
+  /** Diff mode compares an ONNX model with a HAR; an HN or HAR file has nothing to compare with. */
+  setModelKind(kind: string): void {
+    this.diffButton.hidden = kind !== 'onnx';
+  }
+
   setFindings(f: FindingView[]): void {
     this.findings = f;
     this.applyMarks();
@@ -602,10 +607,12 @@ export class GraphPanel {
       if (b >= 0) c.centerOn(b);
     }
     c.redraw();
-    if (sel.kind === 'node') {
+    if (fromLink) {
+      // the other side of a diff follows; the details stay with what the user picked
+    } else if (sel.kind === 'node') {
       const id = s.view!.nodes[sel.index]!.id;
       this.request({ type: 'nodeDetailsRequest', requestId: 0, side: s.name, id }, () => undefined);
-      if (!fromLink) this.linkSelection(s, id);
+      this.linkSelection(s, id);
     } else this.renderGroupDetails(s, sel.index);
     this.save();
   }

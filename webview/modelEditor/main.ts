@@ -182,6 +182,7 @@ window.addEventListener('message', (ev: MessageEvent) => {
     case 'summary':
       renderSummary(msg.summary);
       graph.setFindings(Object.values(msg.summary.findings).flat());
+      graph.setModelKind(msg.summary.kind);
       break;
     case 'failed':
       renderFailed(msg.file, msg.code, msg.message);
