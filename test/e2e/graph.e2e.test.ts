@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { useWorkbench } from '../harness/e2e';
 import { REPO_ROOT } from '../harness/codeServer';
-import { screenshot, waitFor } from '../harness/workbench';
+import { runCommand, screenshot, waitFor } from '../harness/workbench';
 import { writeWhisper } from '../fixtures/onnx/gen';
 
 const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'hailo');
@@ -203,6 +203,9 @@ for (const theme of ['dark', 'light'] as const) {
 
     it('a generated Whisper-small-sized encoder opens with its 12 blocks collapsed', async function () {
       const page = wb.page;
+      // a clean window for the screenshot: no split editors, no panel
+      await runCommand(page, 'View: Close All Editors', { id: 'workbench.action.closeAllEditors' });
+      await runCommand(page, 'View: Hide Panel', { id: 'workbench.action.closePanel' });
       const dir = path.join(wb.workspace, 'graph-e2e');
       fs.mkdirSync(dir, { recursive: true });
       // Whisper-small's structure (12 blocks, 12 heads) at a small width, so the file stays small
