@@ -6,6 +6,7 @@ import type { AllsFinding } from '../core/hailo/alls/validate';
 import type { CompletionEntry, DefinitionTarget } from '../core/hailo/alls/language';
 import type { LayerCatalog, LayerIndex } from '../core/hailo/alls/layers';
 import type { Script } from '../core/hailo/alls/parser';
+import { queueGraphReveal } from './modelEditor';
 import { command, type Services } from './services';
 import { loadCore, loadedCore } from './core';
 import { toDiagnostic } from './diagnostics';
@@ -324,6 +325,8 @@ async function toLocation(doc: vscode.TextDocument, t: DefinitionTarget): Promis
       } catch {
         return undefined;
       }
+      // the model editor selects the node in its graph when this definition is followed
+      queueGraphReveal(vscode.Uri.file(t.file), t.node);
       return new vscode.Location(vscode.Uri.file(t.file), new vscode.Position(0, 0));
     }
   }

@@ -14,6 +14,7 @@ export * as dfcLogDiagnostics from './hailo/dfcLogDiagnostics';
 export * as placement from './placement';
 export * as dfcLogReport from './hailo/dfcLogReport';
 export * as sourceMap from './graph/sourceMap';
+export * as graphView from './graph/view';
 export * as lintFile from './analysis/lintFile';
 export * as lintRules from './analysis/lintRules';
 export * as ruleDocs from './analysis/ruleDocs';

@@ -7,12 +7,18 @@ import '@vscode-elements/elements/dist/vscode-table-cell/index.js';
 import '@vscode-elements/elements/dist/vscode-table-header/index.js';
 import '@vscode-elements/elements/dist/vscode-table-header-cell/index.js';
 import '@vscode-elements/elements/dist/vscode-table-row/index.js';
+import '@vscode-elements/elements/dist/vscode-tabs/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import { parseMessage } from '../../src/core/protocol/envelope';
 import { HostMessage, type FindingView, type ModelSummary, type TensorSummary, type WebviewMessage } from '../../src/core/protocol/modelEditor';
+import { GraphPanel, type GraphState } from '../graph/panel';
 
 /**
- * The model editor's summary view: inputs/outputs, op histogram, parameters, opset and the lint
- * findings grouped by severity. All text goes in through textContent, never as HTML.
+ * The model editor: a Summary tab (inputs/outputs, op histogram, parameters, opset and the lint
+ * findings grouped by severity) and a Graph tab (webview/graph). All text goes in through
+ * textContent, never as HTML. The webview state (tab, graph expansion, selection, viewport)
+ * survives hide/show and reload without retainContextWhenHidden.
  */
 
 interface VsCodeApi {
@@ -22,7 +28,52 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
-const root = document.getElementById('root')!;
+const page = document.getElementById('root')!;
+
+interface EditorState {
+  tab?: number;
+  graph?: GraphState;
+}
+let state: EditorState = (vscode.getState() as EditorState | undefined) ?? {};
+const saveState = (patch: Partial<EditorState>) => {
+  state = { ...state, ...patch };
+  vscode.setState(state);
+};
+
+const tabs = document.createElement('vscode-tabs') as HTMLElement & { selectedIndex: number };
+const summaryHeader = document.createElement('vscode-tab-header');
+summaryHeader.textContent = 'Summary';
+const graphHeader = document.createElement('vscode-tab-header');
+graphHeader.textContent = 'Graph';
+const root = document.createElement('vscode-tab-panel');
+root.className = 'summary-panel';
+const graphTab = document.createElement('vscode-tab-panel');
+graphTab.className = 'graph-tab';
+tabs.append(summaryHeader, root, graphHeader, graphTab);
+page.replaceChildren(tabs);
+const graph = new GraphPanel(
+  {
+    post: (m) => vscode.postMessage(m),
+    loadState: () => state.graph,
+    saveState: (g) => saveState({ graph: g }),
+    showTab: () => {
+      tabs.selectedIndex = 1;
+      graph.show();
+    },
+  },
+  document.body.dataset.graphWorker ?? '',
+);
+graphTab.append(graph.root);
+tabs.addEventListener('vsc-tabs-select', (ev: Event) => {
+  const i = (ev as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex;
+  saveState({ tab: i });
+  if (i === 1) graph.show();
+});
+if (state.tab === 1) {
+  tabs.selectedIndex = 1;
+  graph.show();
+}
+(window as unknown as { hailoGraph: GraphPanel }).hailoGraph = graph;
 
 type Child = Node | string | null | undefined | false;
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props?: Record<string, string>, ...children: Child[]): HTMLElementTagNameMap[K];
@@ -136,13 +187,18 @@ window.addEventListener('message', (ev: MessageEvent) => {
       break;
     case 'summary':
       renderSummary(msg.summary);
+      graph.setFindings(Object.values(msg.summary.findings).flat());
+      graph.setModelKind(msg.summary.kind);
       break;
     case 'failed':
       renderFailed(msg.file, msg.code, msg.message);
       break;
     case 'error':
+      if (graph.handle(msg)) break;
       root.prepend(el('div', { class: 'failed', role: 'alert' }, msg.message));
       break;
+    default:
+      graph.handle(msg);
   }
 });
 

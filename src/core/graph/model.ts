@@ -84,3 +84,10 @@ export function scopeFromNodeName(name: string): string {
   parts.pop(); // the op's own name
   return parts.join('.');
 }
+
+/** A node id that survives a re-export: its name, else its op and first output (never a running index). */
+export function stableNodeId(name: string, op: string, outputs: string[], fallback: string): string {
+  if (name) return name;
+  const out = outputs.find(Boolean);
+  return out ? `${op}:${out}` : fallback;
+}

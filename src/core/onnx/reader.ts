@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { HailoError, throwIfAborted } from '../errors';
 import type { GraphModel, GraphNode, TensorInfo } from '../graph/model';
-import { scopeFromNodeName } from '../graph/model';
+import { scopeFromNodeName, stableNodeId } from '../graph/model';
 import { INTEGER_DTYPES, dtypeBytes, dtypeName } from './dtypes';
 import { nodeFileSystem, type ModelFileSystem, type RandomAccessFile } from './fileAccess';
 import type { OnnxModel, OpenOnnxOptions, SubgraphInfo, TensorData, TensorRef } from './model';
@@ -202,7 +202,8 @@ function buildNodes(cx: BuildContext, g: RawGraph, domains: Set<string>) {
   });
   g.nodes.forEach((n, i) => {
     if (!n.op) throw new HailoError('MODEL_INVALID', `${file}: ${n.where} has no op_type`, { file });
-    const id = ids[i] || uniqueId(`${n.op}_${i}`);
+    // an unnamed node is known by its op and first output, which a re-export keeps
+    const id = ids[i] || uniqueId(stableNodeId('', n.op, n.outputs, `${n.op}_${i}`));
     if (n.domain) domains.add(n.domain === 'ai.onnx' ? '' : n.domain);
     const attrs: Record<string, unknown> = {};
     for (const a of n.attrs) {

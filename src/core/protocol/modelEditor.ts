@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorMessage, Ready } from './envelope';
+import { GraphHostMessages, GraphWebviewMessages } from './graph';
 
 /**
  * Messages between the model editor (the read-only custom editor for .onnx, later .har/.hn) and
@@ -62,6 +63,7 @@ export const HostMessage = z.discriminatedUnion('type', [
   /** The model could not be read: the typed error's message and code. */
   z.object({ type: z.literal('failed'), file: z.string(), code: z.string(), message: z.string() }).strict(),
   ErrorMessage,
+  ...GraphHostMessages,
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;
 
@@ -73,5 +75,6 @@ export const WebviewMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('showProblems') }).strict(),
   /** A finding's rule code was clicked: the host opens the rule's documentation. */
   z.object({ type: z.literal('explainRule'), code: z.string().regex(/^(HW|ALLS)\d{3}$/) }).strict(),
+  ...GraphWebviewMessages,
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessage>;

@@ -50,5 +50,5 @@ export async function summarizeHailo(file: string, opts: SummarizeOptions = {}):
     findings: groupFindings([]),
     warnings: [...hn.warnings, ...(har?.warnings ?? [])],
   };
-  return { summary, findings: [] };
+  return { summary, findings: [], graph: hn.graph };
 }

@@ -40,5 +40,6 @@ export const summarizeOnnx: Summarizer = async (file, opts) => {
     findings: groupFindings(r.findings),
     warnings: [...m.warnings, ...r.notes],
   };
-  return { summary, findings: r.findings };
+  const sourceMap = r.sourceMap;
+  return { summary, findings: r.findings, graph: m.graph, ...(sourceMap ? { source: (id: string) => sourceMap.lookup(id) } : {}) };
 };

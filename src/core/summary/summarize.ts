@@ -5,6 +5,7 @@ import type { Finding } from '../finding';
 import { summarizeHailo } from './hailo';
 import { summarizeOnnx } from './onnx';
 import type { ReaderLimits } from '../limits';
+import type { GraphModel, SourceLocation } from '../graph/model';
 
 /**
  * What the model editor shows for a model file, whatever its kind: one summarizer per kind, in
@@ -24,6 +25,9 @@ export interface Summarized {
   summary: ModelSummary;
   /** The findings behind `summary.findings` (with related locations), in FindingView id order. */
   findings: Finding[];
+  /** The graph read (for the graph view), and where its nodes came from when a source map says so. */
+  graph?: GraphModel;
+  source?: (nodeId: string) => SourceLocation | undefined;
 }
 
 export type Summarizer = (file: string, opts: SummarizeOptions) => Promise<Summarized>;
