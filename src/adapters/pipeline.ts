@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { Model, Target } from '../core/project/schema';
-import type { RunRecord, RunStep, StepName } from '../core/remote/run';
+import type { DfcStepName, RunRecord, RunStep, StepName } from '../core/remote/run';
 import type { PipelineEvents } from '../core/remote/pipeline';
 import { setting } from './config';
 import type { RemoteService } from './remote';
@@ -9,7 +9,7 @@ import { command, requireTrust, type Services } from './services';
 
 export interface StepFinished {
   runDir: string;
-  step: StepName;
+  step: DfcStepName;
   model: string;
   ok: boolean;
 }
@@ -100,7 +100,7 @@ export class PipelineService implements vscode.Disposable {
   }
 
   /** A command: pick the model, run `steps` under a progress notification. */
-  async runCommand(steps: StepName[], arg: unknown): Promise<void> {
+  async runCommand(steps: DfcStepName[], arg: unknown): Promise<void> {
     if (!(await requireTrust('Running the Dataflow Compiler on a remote target'))) return;
     const model = await this.pickModel(arg);
     if (!model) return;
@@ -109,7 +109,7 @@ export class PipelineService implements vscode.Disposable {
   }
 
   /** Start a run (no UI): used by the commands and by tasks. */
-  async start(model: Model, target: Target, steps: StepName[], events: PipelineEvents & RunSink, signal?: AbortSignal): Promise<RunRecord> {
+  async start(model: Model, target: Target, steps: DfcStepName[], events: PipelineEvents & RunSink, signal?: AbortSignal): Promise<RunRecord> {
     const { root } = this.requireProject();
     const host = await this.remote.hostFor(target);
     const { startRun } = await import('../core/remote/pipeline');
@@ -190,7 +190,7 @@ export class PipelineService implements vscode.Disposable {
       },
       onStepFinished: (run, step, runDir) => {
         this.changed.fire();
-        this.finished.fire({ runDir, step: step.step, model: run.model, ok: step.status === 'succeeded' });
+        if (step.step === 'parse' || step.step === 'optimize' || step.step === 'compile') this.finished.fire({ runDir, step: step.step, model: run.model, ok: step.status === 'succeeded' });
         events.onStepFinished?.(run, step, runDir);
         void this.publishStepDiagnostics(run, step, runDir).catch((e) => log.warn(`Diagnostics for ${step.step} of ${run.model}: ${e instanceof Error ? e.message : String(e)}`));
       },

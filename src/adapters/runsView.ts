@@ -192,8 +192,12 @@ export function registerRunsView(services: Services, pipeline: PipelineService):
       command(log, async (arg?: unknown) => {
         const r = await pickRun(pipeline, arg, 'Re-run');
         if (!r) return;
+        if (r.kind === 'device') {
+          await vscode.commands.executeCommand('hailo.deployBenchmark', r.model);
+          return;
+        }
         await pipeline.runCommand(
-          r.steps.map((s) => s.step),
+          r.steps.flatMap((s) => (s.step === 'parse' || s.step === 'optimize' || s.step === 'compile' ? [s.step] : [])),
           r.model,
         );
       }),

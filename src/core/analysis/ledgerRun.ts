@@ -127,7 +127,7 @@ export async function ledgerInputsFromRun(
   onnxFallback?: string,
 ): Promise<{ inputs: LedgerInputs; model: string } | { reason: string }> {
   const path = await import('node:path');
-  const { readRun } = await import('../remote/run');
+  const { readRun, isDfcStep } = await import('../remote/run');
   const run = readRun(path.join(runDirPath, 'run.json'));
   const order: LedgerStage[] = ['parse', 'optimize', 'compile'];
   const upTo = order.indexOf(step);
@@ -136,7 +136,7 @@ export async function ledgerInputsFromRun(
   // the stage is that of the step whose HAR is compared (an earlier one when a download failed)
   let harStage: LedgerStage = step;
   for (const s of run.steps) {
-    if (order.indexOf(s.step) > upTo) continue;
+    if (!isDfcStep(s.step) || order.indexOf(s.step) > upTo) continue;
     for (const a of s.artifacts) {
       if ((a.kind === 'har' || a.kind === 'quantized-har' || a.kind === 'compiled-har') && a.local) {
         const f = path.join(runDirPath, a.local);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HailoError, isHailoError, throwIfAborted } from '../errors';
 import { rjoin } from './quote';
-import type { SshHost } from './ssh';
+import type { RemoteHost } from './host';
 
 /**
  * Detached remote steps. A step runs under a small wrapper script in its own session and process
@@ -48,7 +48,7 @@ export interface JobEnv {
 }
 export const HOST_ENV: JobEnv = { prefix: [] };
 
-function script(host: SshHost, env: JobEnv | undefined, text: string, args: readonly string[], opts: Parameters<SshHost['exec']>[1] = {}) {
+function script(host: RemoteHost, env: JobEnv | undefined, text: string, args: readonly string[], opts: Parameters<RemoteHost['exec']>[1] = {}) {
   return host.exec([...(env?.prefix ?? []), 'sh', '-c', text, 'sh', ...args], opts);
 }
 
@@ -75,7 +75,7 @@ export interface PollResult {
 }
 
 /** Install the wrapper under `<workDir>/bin` (once; its name carries its content hash). */
-export async function installWrapper(host: SshHost, workDir: string, signal?: AbortSignal): Promise<string> {
+export async function installWrapper(host: RemoteHost, workDir: string, signal?: AbortSignal): Promise<string> {
   // installed through the host (the container sees it through its mount of the work dir)
   const file = rjoin(workDir, 'bin', JOB_WRAPPER_NAME);
   const r = await host.execScript('[ -f "$1" ] && echo yes || echo no', [file], { signal });
@@ -101,7 +101,7 @@ printf '%s %s\\n' "$(cat "$d/pid" 2>/dev/null)" "$(cat "$d/pgid" 2>/dev/null)"
 `;
 
 /** Start `argv` detached in `cwd`; its output goes to `<jobDir>/log`. */
-export async function startDetached(host: SshHost, opts: { wrapper: string; jobDir: string; cwd: string; argv: readonly string[]; env?: JobEnv; signal?: AbortSignal }): Promise<JobRef> {
+export async function startDetached(host: RemoteHost, opts: { wrapper: string; jobDir: string; cwd: string; argv: readonly string[]; env?: JobEnv; signal?: AbortSignal }): Promise<JobRef> {
   if (!opts.argv.length) throw new HailoError('INVALID_ARGUMENT', 'empty remote command');
   const r = await script(host, opts.env, START_SCRIPT, [opts.jobDir, opts.wrapper, opts.cwd, ...opts.argv], { signal: opts.signal });
   const m = /(?:^|\n)(\d+) (\d+)\s*$/.exec(r.stdout.toString());
@@ -127,7 +127,7 @@ exit 0
 `;
 
 /** One poll: exit status, log size, RSS and the log bytes after `offset`. */
-export async function pollJob(host: SshHost, job: JobRef, offset: number, signal?: AbortSignal, env?: JobEnv): Promise<PollResult> {
+export async function pollJob(host: RemoteHost, job: JobRef, offset: number, signal?: AbortSignal, env?: JobEnv): Promise<PollResult> {
   const r = await script(host, env, POLL_SCRIPT, [job.jobDir, String(offset), String(job.pgid), String(POLL_CHUNK)], { signal });
   // anything a login rc file printed comes before our header: skip to it
   const starts = r.stdout.subarray(0, 4).toString() === 'HWB ';
@@ -165,7 +165,7 @@ kill -0 -"$pg" 2>/dev/null && echo alive || echo gone
 `;
 
 /** Stop the job's whole process group: TERM, then KILL after `graceSeconds`. */
-export async function cancelJob(host: SshHost, job: JobRef, graceSeconds = 5, env?: JobEnv): Promise<void> {
+export async function cancelJob(host: RemoteHost, job: JobRef, graceSeconds = 5, env?: JobEnv): Promise<void> {
   if (!(job.pgid > 1)) throw new HailoError('INVALID_ARGUMENT', `refusing to signal process group ${job.pgid}`);
   const r = await script(host, env, CANCEL_SCRIPT, [job.jobDir, String(job.pgid), String(Math.max(1, Math.round(graceSeconds)))]);
   if (!/(^|\n)gone\n?$/.test(r.stdout.toString())) throw new HailoError('REMOTE_STEP_FAILED', `${host.host}: process group ${job.pgid} of ${job.jobDir} is still alive after KILL`);
@@ -222,7 +222,7 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
  * remote job (and reports it as cancelled, not failed); use `detach` to stop following without
  * stopping the job.
  */
-export async function followJob(host: SshHost, job: JobRef, opts: FollowOptions & { detach?: AbortSignal }): Promise<FollowResult> {
+export async function followJob(host: RemoteHost, job: JobRef, opts: FollowOptions & { detach?: AbortSignal }): Promise<FollowResult> {
   const sleep = opts.sleep ?? defaultSleep;
   const interval = opts.intervalMs ?? 500;
   let offset = opts.offset;

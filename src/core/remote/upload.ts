@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HailoError, throwIfAborted } from '../errors';
 import { rjoin } from './quote';
-import { sha256File, type SshHost } from './ssh';
+import { sha256File } from './ssh';
+import type { RemoteHost } from './host';
 
 /** A local file to place at `dest` (relative to the remote run directory). */
 export interface UploadItem {
@@ -73,7 +74,7 @@ function checkDest(dest: string): void {
  * from `<workDir>/cache/`, send only those, then hard-link (or copy) each into the run dir.
  */
 export async function uploadInputs(
-  host: SshHost,
+  host: RemoteHost,
   opts: { workDir: string; runDir: string; items: readonly UploadItem[]; signal?: AbortSignal; onProgress?: (message: string) => void },
 ): Promise<UploadReport> {
   const items = expandItems(opts.items);
