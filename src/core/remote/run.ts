@@ -97,6 +97,19 @@ export const RunRecord = z.object({
   target: z.object({ name: z.string(), host: z.string(), workDir: z.string(), dfc: DfcActivation.optional(), memoryLimitGB: z.number().positive().optional() }),
   /** The git commit of the workspace when the run started (for the results history). */
   commit: z.string().optional(),
+  /** Device runs: the device as Check Device found it when the run started. */
+  device: z
+    .object({
+      name: z.string(),
+      id: z.string().optional(),
+      architecture: z.string().optional(),
+      hwArch: z.string().optional(),
+      board: z.string().optional(),
+      firmware: z.string().optional(),
+      hailort: z.string().optional(),
+      pcie: z.string().optional(),
+    })
+    .optional(),
   /** Remote run directory (absolute). */
   remoteDir: z.string(),
   createdAt: z.string(),

@@ -87,6 +87,8 @@ export interface StepDriver {
   memoryMessage?(run: RunRecord, step: RunStep, peakKB: number): string;
   /** After a step succeeded and its artifacts were downloaded. */
   afterStep?(ctx: RunnerContext, run: RunRecord, step: RunStep, localDir: string): Promise<void> | void;
+  /** After the run ended (succeeded, failed or cancelled; not when detached). */
+  afterRun?(ctx: RunnerContext, run: RunRecord, localDir: string): Promise<void> | void;
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -123,6 +125,7 @@ export async function executeRun(ctx: RunnerContext, run: RunRecord, driver: Ste
       step.status = isCancelled(e) ? 'cancelled' : 'failed';
       step.error = { code: isHailoError(e) ? e.code : 'PROCESS_FAILED', message: errorMessage(e) };
       finishRun(ctx, run, step.status === 'cancelled' ? 'cancelled' : 'failed');
+      await afterRun(ctx, run, driver, localDir);
       ctx.events?.onStepFinished?.(run, step, localDir);
       throw e;
     }
@@ -130,11 +133,21 @@ export async function executeRun(ctx: RunnerContext, run: RunRecord, driver: Ste
     ctx.events?.onStepFinished?.(run, step, localDir);
     if (status !== 'succeeded') {
       finishRun(ctx, run, status === 'cancelled' ? 'cancelled' : status === 'memory-limit' ? 'memory-limit' : 'failed');
+      await afterRun(ctx, run, driver, localDir);
       return run;
     }
   }
   finishRun(ctx, run, 'succeeded');
+  await afterRun(ctx, run, driver, localDir);
   return run;
+}
+
+async function afterRun(ctx: RunnerContext, run: RunRecord, driver: StepDriver, localDir: string): Promise<void> {
+  try {
+    await driver.afterRun?.(ctx, run, localDir);
+  } catch (e) {
+    (ctx.log ?? nullLogger).warn(`Run ${run.id}: ${errorMessage(e)}`);
+  }
 }
 
 async function runStep(ctx: RunnerContext, run: RunRecord, step: RunStep, o: { wrapper: string; env: StepEnvironment; localDir: string; driver: StepDriver }): Promise<RunStep['status']> {
