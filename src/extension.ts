@@ -10,6 +10,7 @@ import { registerPipeline } from './adapters/pipeline';
 import { registerTargetsView } from './adapters/targetsView';
 import { registerRunsView } from './adapters/runsView';
 import { registerTasks } from './adapters/tasks';
+import { registerDevice } from './adapters/device';
 import { registerAlls } from './adapters/alls';
 import { registerLint } from './adapters/lint';
 import { registerModelEditor } from './adapters/modelEditor';
@@ -44,6 +45,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
     registerTargetsView(services, remote);
     registerRunsView(services, pipeline);
     registerTasks(services, pipeline);
+    registerDevice(services, pipeline);
     registerAlls(services);
     registerModelEditor(services, registerLint(services));
     registerDfcDiagnostics(services);

@@ -12,6 +12,8 @@ export const SETTINGS = {
   sshConnectTimeout: { key: 'ssh.connectTimeout', default: 15 as number },
   runsKeep: { key: 'runs.keep', default: 50 as number },
   sshConfigFile: { key: 'ssh.configFile', default: '' as string },
+  deviceBenchmarkSeconds: { key: 'device.benchmarkSeconds', default: 15 as number },
+  deviceMeasureLatencyRun: { key: 'device.measureLatencyRun', default: false as boolean },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Model, Target } from '../core/project/schema';
 import type { DfcStepName, RunRecord, RunStep, StepName } from '../core/remote/run';
 import type { PipelineEvents } from '../core/remote/pipeline';
+import type { DeployOptions } from '../core/remote/device';
 import { setting } from './config';
 import type { RemoteService } from './remote';
 import { command, requireTrust, type Services } from './services';
@@ -35,6 +36,9 @@ export class PipelineService implements vscode.Disposable {
   /** Runs list changed (a run started, a step finished). */
   readonly onDidChangeRuns = this.changed.event;
   private readonly active = new Map<string, { cancel: AbortController; detach: AbortController }>();
+  private readonly deviceRunEnded = new vscode.EventEmitter<RunRecord>();
+  /** A device run (deploy and benchmark) ended, followed in this window. */
+  readonly onDidEndDeviceRun = this.deviceRunEnded.event;
 
   constructor(
     private readonly services: Services,
@@ -135,6 +139,32 @@ export class PipelineService implements vscode.Disposable {
     ).finally(() => id && this.untrack(id));
   }
 
+  /** Deploy a HEF to a device and benchmark it there (no UI): a device run in the Runs view. */
+  async deploy(opts: DeployOptions, events: PipelineEvents & RunSink, signal?: AbortSignal): Promise<RunRecord> {
+    const host = await this.remote.host(opts.device.host);
+    const { startDeploy } = await import('../core/remote/device');
+    const cancel = new AbortController();
+    const detach = new AbortController();
+    signal?.addEventListener('abort', () => cancel.abort(), { once: true });
+    let id: string | undefined;
+    return startDeploy(
+      {
+        host,
+        runsDir: this.runsDir!,
+        log: this.services.log,
+        signal: cancel.signal,
+        detach: detach.signal,
+        keep: setting('runsKeep'),
+        events: this.wrapEvents(events, (run) => {
+          if (id) return;
+          id = run.id;
+          this.track(run.id, cancel, detach);
+        }),
+      },
+      opts,
+    ).finally(() => id && this.untrack(id));
+  }
+
   /** Reattach to a run that is still going on its target. */
   async resume(id: string, events: PipelineEvents & RunSink = {}, signal?: AbortSignal): Promise<RunRecord> {
     if (this.active.has(id)) throw new Error(`Run ${id} is already being followed`);
@@ -183,6 +213,7 @@ export class PipelineService implements vscode.Disposable {
         onRun?.(run);
         this.changed.fire();
         log.info(`── ${step.step} of ${run.model} on ${run.target.host} ──`);
+        if (step.step === 'parse-hef' || step.step === 'benchmark' || step.step === 'run' || step.step === 'run2') log.info(step.command.join(' '));
         events.onStepStarted?.(run, step);
       },
       onLine: (step, line) => {
@@ -309,6 +340,11 @@ export class PipelineService implements vscode.Disposable {
   private async announce(run: RunRecord): Promise<void> {
     const failed = run.steps.find((s) => s.status === 'failed' || s.status === 'memory-limit');
     const dur = run.steps.reduce((a, s) => a + (s.durationMs ?? 0), 0) / 1000;
+    if (run.kind === 'device') {
+      // the device results (figures, budget, regression) are announced by the device feature
+      this.deviceRunEnded.fire(run);
+      if (run.status === 'succeeded' || run.status === 'cancelled') return;
+    }
     if (run.status === 'succeeded') {
       void vscode.window.showInformationMessage(`${run.model}: ${run.steps.map((s) => s.step).join(' → ')} done on ${run.target.name} in ${dur.toFixed(0)} s.`, 'Open Run').then((p) => {
         if (p) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(this.runsDir!, run.id, 'run.json')));
@@ -335,6 +371,7 @@ export class PipelineService implements vscode.Disposable {
     this.detachAll();
     this.finished.dispose();
     this.changed.dispose();
+    this.deviceRunEnded.dispose();
   }
 }
 

@@ -1,5 +1,6 @@
 import { isMeasured, notMeasured, type Figure, type FigureName, type HailortFigures, type HefInfo } from '../hailo/hailort';
 import type { Model } from '../project/schema';
+import type { ResultRow, ResultsMessage } from '../protocol/deviceResults';
 import { listRuns, type RunRecord } from './run';
 
 /**
@@ -179,4 +180,44 @@ export function budgetState(latencyMs: number | undefined, budgetMs: number | un
   if (budgetMs === undefined) return 'no-budget';
   if (latencyMs === undefined) return 'not-measured';
   return latencyMs <= budgetMs ? 'within' : 'over';
+}
+
+/** The results panel's data for one model: every device run with its derived values. */
+export function resultsView(runsDir: string, model: Pick<Model, 'name' | 'inputs' | 'audioWindowSeconds' | 'latencyBudgetMs'>): ResultsMessage {
+  const history = deviceHistory(runsDir, model.name);
+  const windowSeconds = audioWindowSeconds(model);
+  const rows: ResultRow[] = history.map((r) => {
+    const lat = latencyOf(r);
+    const reg = regressionOf(history, r);
+    return {
+      runId: r.runId,
+      createdAt: r.createdAt,
+      ...(r.commit ? { commit: r.commit } : {}),
+      device: r.device,
+      ...(r.architecture ? { architecture: r.architecture } : {}),
+      ...(r.hailort ? { hailort: r.hailort } : {}),
+      ...(r.pcie ? { pcie: r.pcie } : {}),
+      status: r.status,
+      partial: r.partial,
+      ...(r.refused ? { refused: r.refused } : {}),
+      fpsHwOnly: r.figures.fpsHwOnly,
+      fpsStreaming: r.figures.fpsStreaming,
+      hwLatencyMs: r.figures.hwLatencyMs,
+      overallLatencyMs: r.figures.overallLatencyMs,
+      powerAvgW: r.figures.powerAvgW,
+      ...(lat ? { latencyMs: lat.value, latencyKind: lat.kind } : {}),
+      budget: budgetState(lat?.value, model.latencyBudgetMs),
+      ...(lat && windowSeconds ? { rtf: realTimeFactor(lat.value, windowSeconds) } : {}),
+      ...(reg ? { regression: reg } : {}),
+      ...(r.hef?.contexts !== undefined ? { contexts: r.hef.contexts } : {}),
+    };
+  });
+  return {
+    type: 'results',
+    model: model.name,
+    ...(model.latencyBudgetMs ? { budgetMs: model.latencyBudgetMs } : {}),
+    ...(windowSeconds ? { windowSeconds } : {}),
+    rows,
+    estimateMissing: 'no compile log of this model gives a performance estimate (the Dataflow Compiler prints none on its console; `hailo profiler` writes its estimate into an HTML report)',
+  };
 }
