@@ -496,3 +496,74 @@ export function formatFigure(f: Figure | undefined, digits = 2): string {
   if (!f) return 'not measured';
   return isMeasured(f) ? `${Number(f.value.toFixed(digits))} ${f.unit}` : `not measured (${f.notMeasured})`;
 }
+
+// ---------------------------------------------------------------- console sessions
+
+/**
+ * A console capture may hold several commands (`$ hailortcli parse-hef x.hef` then
+ * `$ hailortcli benchmark x.hef`): split it at the prompt lines that start a hailortcli (or
+ * `hailo` wrapper) command, and parse each part. Without prompt lines the whole text is one part.
+ */
+export function parseHailortSession(text: string): { command?: string; line: number; output: HailortOutput }[] {
+  const lines = text.split('\n');
+  const starts: { line: number; command: string }[] = [];
+  lines.forEach((l, i) => {
+    const m = /^(?:\S*[$#]|\$)\s+(?:sudo\s+)?((?:hailortcli|hailo)\s+\S.*?)\s*$/.exec(stripAnsi(l));
+    if (m) starts.push({ line: i, command: m[1]! });
+  });
+  if (!starts.length) {
+    const out = parseHailortOutput(text);
+    return out ? [{ line: 1, output: out }] : [];
+  }
+  const parts: { command?: string; line: number; output: HailortOutput }[] = [];
+  if (starts[0]!.line > 0) {
+    const out = parseHailortOutput(lines.slice(0, starts[0]!.line).join('\n'));
+    if (out) parts.push({ line: 1, output: out });
+  }
+  starts.forEach((s, i) => {
+    const body = lines.slice(s.line + 1, i + 1 < starts.length ? starts[i + 1]!.line : lines.length).join('\n');
+    const out = parseHailortOutput(body);
+    if (out) parts.push({ command: s.command, line: s.line + 2, output: out });
+  });
+  return parts;
+}
+
+/** A hailortcli output as text for the terminal. */
+export function formatHailortOutput(o: HailortOutput): string {
+  switch (o.kind) {
+    case 'scan':
+      return o.notFound || !o.devices.length ? 'scan: no Hailo device found' : `scan: ${o.devices.map((d) => `${d.kind === 'pcie' ? 'PCIe' : 'Ethernet'} ${d.id}`).join(', ')}`;
+    case 'identify':
+      return o.devices.map((d) => `identify: ${[d.deviceId, d.boardName, d.architecture, d.firmwareVersion ? `firmware ${d.firmwareVersion}` : undefined, d.serialNumber ? `serial ${d.serialNumber}` : undefined].filter(Boolean).join(', ')}`).join('\n') || 'identify: no device block';
+    case 'version':
+      return `version: HailoRT-CLI ${o.hailortCli ?? '?'}${o.libhailort ? `, libhailort ${o.libhailort}` : ''}${o.problems.map((p) => `\n  problem: ${p}`).join('')}`;
+    case 'parse-hef': {
+      const h = o.hef;
+      const lines = [`parse-hef: ${h.compatible.join(', ') || 'no architecture'}${h.format ? ` (HailoRT ${h.format} header)` : ''}, ${h.contexts ?? 0} context(s), ${h.inputs} input(s), ${h.outputs} output(s)${h.nms ? ', NMS on chip' : ''}`];
+      for (const g of h.groups) {
+        lines.push(`  ${g.name}: ${g.multiContext ? `multi-context, ${g.contexts} contexts` : 'single context'}`);
+        for (const n of g.networks) for (const s of n.streams) lines.push(`    ${s.direction === 'input' ? 'in ' : 'out'} ${s.name} ${s.type} ${s.order}(${s.detail})`);
+      }
+      for (const e of h.errors) lines.push(`  error: ${e.text}`);
+      return lines.join('\n');
+    }
+    default: {
+      const f = o.figures;
+      const lines = [`${o.kind}${f.network ? ` ${f.network}` : ''} (HailoRT ${f.format})${f.complete ? '' : ' — INCOMPLETE'}`];
+      const label: Record<FigureName, string> = { fpsHwOnly: 'FPS (hw_only)', fpsStreaming: 'FPS (streaming)', hwLatencyMs: 'HW latency', overallLatencyMs: 'overall latency', powerAvgW: 'power (average)', powerMaxW: 'power (max)' };
+      for (const k of Object.keys(label) as FigureName[]) lines.push(`  ${label[k].padEnd(16)} ${formatFigure(f[k], 6)}`);
+      if (f.temperatureC) lines.push(`  temperature      min ${f.temperatureC.min} °C, max ${f.temperatureC.max} °C`);
+      for (const e of f.errors) lines.push(`  error (line ${e.line}): ${e.text}`);
+      return lines.join('\n');
+    }
+  }
+}
+
+/** Did this output report a failure? */
+export function hailortFailed(o: HailortOutput): boolean {
+  if (o.kind === 'scan') return o.notFound || o.devices.length === 0;
+  if (o.kind === 'parse-hef') return !o.hef.architecture || o.hef.errors.length > 0;
+  if (o.kind === 'identify') return o.devices.every((d) => !d.architecture);
+  if (o.kind === 'version') return o.problems.length > 0;
+  return o.figures.errors.length > 0 || !o.figures.complete;
+}
