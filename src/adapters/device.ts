@@ -87,7 +87,7 @@ export class DeviceService implements vscode.Disposable {
       return;
     }
     const lat = last.latencyMs;
-    const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+    const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
     const icon = last.regression?.regressed ? '$(warning)' : last.budget === 'over' ? '$(error)' : last.budget === 'within' ? '$(pass)' : '$(pulse)';
     this.status.text = `${icon} ${model.name} ${lat !== undefined ? `${fmt(lat)} ms` : 'latency not measured'}${v.budgetMs ? ` / ${fmt(v.budgetMs)} ms` : ''}`;
     const tip = new vscode.MarkdownString(undefined, true);

@@ -87,7 +87,8 @@ class DeviceItem extends vscode.TreeItem {
   ) {
     const problems = state?.kind === 'checked' ? state.check.problems : [];
     super(device.name, problems.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
-    this.id = `device:${device.name}`;
+    // a new id per check result, so a row with problems opens expanded even if it was shown collapsed before
+    this.id = `device:${device.name}:${state?.kind ?? 'unchecked'}:${problems.length}`;
     this.contextValue = 'hailo.device';
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`**${device.name}** — \`${device.host}\`\n\nWork dir: \`${device.workDir ?? '~/hailo-workbench'}\`  \nhw-arch in hailo.json: ${device.hwArch ?? 'hailo8l'}  \n`);
