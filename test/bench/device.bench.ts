@@ -7,7 +7,8 @@
  *            parse-hef and benchmark as detached steps, logs kept, results.json), product defaults
  *            (500 ms follow polls)
  * Medians of alternated repetitions; the overhead in ms and the ratio to bare.
- * Target: the device run costs at most 1 s more than bare (two follow polls per step at most).
+ * Target: the overhead stays under 10 % of a default benchmark (hailortcli's 3 phases x 15 s = 45 s),
+ * i.e. <= 4.5 s; it is a fixed number of SSH round trips (about 8), independent of the benchmark length.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -18,7 +19,7 @@ import { checkDevice, startDeploy } from '../../src/core/remote/device';
 import { startSshd, sshdUnavailableReason } from '../harness/sshd';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
-const TARGET_MS = 1000;
+const TARGET_MS = 4500;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     console.log('| --- | ---: | ---: |');
     console.log(`| bare: ssh host hailortcli parse-hef + ssh host hailortcli benchmark | ${b.toFixed(0)} | 1.00x |`);
     console.log(`| Deploy and Benchmark (cached HEF, detached steps, logs, results) | ${d.toFixed(0)} | ${(d / b).toFixed(2)}x |`);
-    console.log(`overhead ${(d - b).toFixed(0)} ms (target <= ${TARGET_MS} ms): ${d - b <= TARGET_MS ? 'ok' : 'OVER TARGET'}`);
+    console.log(`overhead ${(d - b).toFixed(0)} ms (target <= ${TARGET_MS} ms, 10 % of a default 45 s benchmark): ${d - b <= TARGET_MS ? 'ok' : 'OVER TARGET'}`);
     if (d - b > TARGET_MS) process.exitCode = 1;
   } finally {
     await host.close();

@@ -169,7 +169,7 @@ async function runStep(ctx: RunnerContext, run: RunRecord, step: RunStep, o: { w
     step.logOffset = 0;
     step.launch = o.env.launch(step.command.map((a) => (a.startsWith(run.target.workDir) ? o.env.mapPath(a) : a)));
     ctx.events?.onProgress?.(`Starting ${step.step} on ${run.target.host}`);
-    job = await startDetached(host, { wrapper: o.env.mapPath(o.wrapper), jobDir: o.env.mapPath(jobDir), cwd: o.env.mapPath(run.remoteDir), argv: step.launch, env: o.env.jobEnv, signal: ctx.signal });
+    job = await startDetached(host, { wrapper: o.env.mapPath(o.wrapper), jobDir: o.env.mapPath(jobDir), cwd: o.env.mapPath(run.remoteDir), argv: step.launch, env: o.env.jobEnv, signal: ctx.signal, reinstall: () => installWrapper(host, run.target.workDir, ctx.signal) });
     step.status = 'running';
     step.jobDir = jobDir;
     step.pid = job.pid;
