@@ -148,7 +148,7 @@ export class DeviceService implements vscode.Disposable {
       retainContextWhenHidden: false,
     });
     this.panel = panel;
-    panel.webview.html = html(panel.webview, vscode.Uri.joinPath(dist, 'webview', 'deviceResults.js'), [vscode.Uri.joinPath(dist, 'webview', 'deviceResults.css'), vscode.Uri.joinPath(ext, 'media', 'deviceResults.css')]);
+    panel.webview.html = html(panel.webview, vscode.Uri.joinPath(dist, 'webview', 'deviceResults.js'), [vscode.Uri.joinPath(ext, 'media', 'deviceResults.css')]);
     panel.onDidDispose(() => {
       this.panel = undefined;
     });

@@ -1,5 +1,4 @@
 import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
 import { parseMessage } from '../../src/core/protocol/envelope';
 import { HostMessage, type FigureView, type ResultRow, type ResultsMessage, type WebviewMessage } from '../../src/core/protocol/deviceResults';
 

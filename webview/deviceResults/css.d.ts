@@ -1,2 +1,0 @@
-// esbuild bundles imported stylesheets into dist/webview/<entry>.css
-declare module '*.css';
