@@ -5,7 +5,12 @@ import { ProjectService } from './adapters/project';
 import { ModelsView } from './adapters/modelsView';
 import { command, type Services } from './adapters/services';
 import { registerExport } from './adapters/export';
-import { closeSshMasters, registerRemote } from './adapters/remote';
+import { closeSshMasters, RemoteService } from './adapters/remote';
+import { registerPipeline } from './adapters/pipeline';
+import { registerTargetsView } from './adapters/targetsView';
+import { registerRunsView } from './adapters/runsView';
+import { registerTasks } from './adapters/tasks';
+import { registerDevice } from './adapters/device';
 import { registerAlls } from './adapters/alls';
 import { registerLint } from './adapters/lint';
 import { registerModelEditor } from './adapters/modelEditor';
@@ -35,7 +40,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
     );
 
     registerExport(services);
-    registerRemote(services);
+    // remote: one SSH service; the compile pipeline, the views and the tasks get what they use
+    const remote = new RemoteService(log);
+    context.subscriptions.push(remote);
+    const pipeline = registerPipeline(services, remote);
+    registerTargetsView(services, remote);
+    registerRunsView(services, pipeline);
+    registerTasks(services, pipeline);
+    registerDevice(services, pipeline);
     registerAlls(services);
     registerModelEditor(services, registerLint(services));
     registerDfcDiagnostics(services);

@@ -16,6 +16,8 @@ export const SETTINGS = {
   limitsArchiveMaxInflatedGiB: { key: 'limits.archiveMaxInflatedGiB', default: 32 as number },
   limitsArchiveMaxCompressionRatio: { key: 'limits.archiveMaxCompressionRatio', default: 100 as number },
   limitsMaxOnnxNodes: { key: 'limits.maxOnnxNodes', default: 2000000 as number },
+  deviceBenchmarkSeconds: { key: 'device.benchmarkSeconds', default: 15 as number },
+  deviceMeasureLatencyRun: { key: 'device.measureLatencyRun', default: false as boolean },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { Model, Target } from '../core/project/schema';
-import type { RunRecord, RunStep, StepName } from '../core/remote/run';
+import type { DfcStepName, RunRecord, RunStep, StepName } from '../core/remote/run';
 import type { PipelineEvents } from '../core/remote/pipeline';
 import type { DfcLogSummary } from '../core/hailo/dfcLog';
+import type { DeployOptions } from '../core/remote/device';
 import { setting } from './config';
 import type { RemoteService } from './remote';
 import { command, requireTrust, signalFor, type Services } from './services';
@@ -11,7 +12,7 @@ import { isCancelled, loadCore } from './core';
 
 export interface StepFinished {
   runDir: string;
-  step: StepName;
+  step: DfcStepName;
   model: string;
   ok: boolean;
 }
@@ -37,6 +38,9 @@ export class PipelineService implements vscode.Disposable {
   /** Runs list changed (a run started, a step finished). */
   readonly onDidChangeRuns = this.changed.event;
   private readonly active = new Map<string, { cancel: AbortController; detach: AbortController }>();
+  private readonly deviceRunEnded = new vscode.EventEmitter<RunRecord>();
+  /** A device run (deploy and benchmark) ended, followed in this window. */
+  readonly onDidEndDeviceRun = this.deviceRunEnded.event;
 
   constructor(
     private readonly services: Services,
@@ -97,7 +101,7 @@ export class PipelineService implements vscode.Disposable {
   }
 
   /** A command: pick the model, run `steps` under a progress notification. */
-  async runCommand(steps: StepName[], arg: unknown): Promise<void> {
+  async runCommand(steps: DfcStepName[], arg: unknown): Promise<void> {
     if (!(await requireTrust('Running the Dataflow Compiler on a remote target'))) return;
     const model = await this.pickModel(arg);
     if (!model) return;
@@ -106,7 +110,7 @@ export class PipelineService implements vscode.Disposable {
   }
 
   /** Start a run (no UI): used by the commands and by tasks. */
-  async start(model: Model, target: Target, steps: StepName[], events: PipelineEvents & RunSink, signal?: AbortSignal): Promise<RunRecord> {
+  async start(model: Model, target: Target, steps: DfcStepName[], events: PipelineEvents & RunSink, signal?: AbortSignal): Promise<RunRecord> {
     const { root } = this.requireProject();
     const host = await this.remote.hostFor(target);
     const { startRun } = (await loadCore()).remotePipeline;
@@ -129,6 +133,32 @@ export class PipelineService implements vscode.Disposable {
         }),
       },
       { projectRoot: root, model, target, steps },
+    ).finally(() => id && this.untrack(id));
+  }
+
+  /** Deploy a HEF to a device and benchmark it there (no UI): a device run in the Runs view. */
+  async deploy(opts: DeployOptions, events: PipelineEvents & RunSink, signal?: AbortSignal): Promise<RunRecord> {
+    const host = await this.remote.host(opts.device.host);
+    const { startDeploy } = (await loadCore()).remoteDevice;
+    const cancel = new AbortController();
+    const detach = new AbortController();
+    signal?.addEventListener('abort', () => cancel.abort(), { once: true });
+    let id: string | undefined;
+    return startDeploy(
+      {
+        host,
+        runsDir: this.runsDir!,
+        log: this.services.log,
+        signal: cancel.signal,
+        detach: detach.signal,
+        keep: setting('runsKeep'),
+        events: this.wrapEvents(events, (run) => {
+          if (id) return;
+          id = run.id;
+          this.track(run.id, cancel, detach);
+        }),
+      },
+      opts,
     ).finally(() => id && this.untrack(id));
   }
 
@@ -180,6 +210,7 @@ export class PipelineService implements vscode.Disposable {
         onRun?.(run);
         this.changed.fire();
         log.info(`── ${step.step} of ${run.model} on ${run.target.host} ──`);
+        if (step.step === 'parse-hef' || step.step === 'benchmark' || step.step === 'run' || step.step === 'run2') log.info(step.command.join(' '));
         events.onStepStarted?.(run, step);
       },
       onLine: (step, line) => {
@@ -187,7 +218,7 @@ export class PipelineService implements vscode.Disposable {
       },
       onStepFinished: (run, step, runDir) => {
         this.changed.fire();
-        this.finished.fire({ runDir, step: step.step, model: run.model, ok: step.status === 'succeeded' });
+        if (step.step === 'parse' || step.step === 'optimize' || step.step === 'compile') this.finished.fire({ runDir, step: step.step, model: run.model, ok: step.status === 'succeeded' });
         events.onStepFinished?.(run, step, runDir);
         void this.publishStepDiagnostics(run, step, runDir).catch((e) => log.warn(`Diagnostics for ${step.step} of ${run.model}: ${e instanceof Error ? e.message : String(e)}`));
       },
@@ -304,6 +335,11 @@ export class PipelineService implements vscode.Disposable {
   private async announce(run: RunRecord): Promise<void> {
     const failed = run.steps.find((s) => s.status === 'failed' || s.status === 'memory-limit');
     const dur = run.steps.reduce((a, s) => a + (s.durationMs ?? 0), 0) / 1000;
+    if (run.kind === 'device') {
+      // the device results (figures, budget, regression) are announced by the device feature
+      this.deviceRunEnded.fire(run);
+      if (run.status === 'succeeded' || run.status === 'cancelled') return;
+    }
     if (run.status === 'succeeded') {
       void vscode.window.showInformationMessage(`${run.model}: ${run.steps.map((s) => s.step).join(' → ')} done on ${run.target.name} in ${dur.toFixed(0)} s.`, 'Open Run').then((p) => {
         if (p) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(this.runsDir!, run.id, 'run.json')));
@@ -330,6 +366,7 @@ export class PipelineService implements vscode.Disposable {
     this.detachAll();
     this.finished.dispose();
     this.changed.dispose();
+    this.deviceRunEnded.dispose();
   }
 }
 

@@ -3,11 +3,6 @@ import type { SshHost, SshSettings } from '../core/remote/ssh';
 import type { Target } from '../core/project/schema';
 import { setting } from './config';
 import type { ChannelLogger } from './logger';
-import type { Services } from './services';
-import { registerPipeline } from './pipeline';
-import { registerTargetsView } from './targetsView';
-import { registerRunsView } from './runsView';
-import { registerTasks } from './tasks';
 import { isHailoError, loadCore } from './core';
 
 /**
@@ -118,14 +113,4 @@ export class RemoteService implements vscode.Disposable {
     if (this.hosts.size) void this.closeAll();
     live.delete(this);
   }
-}
-
-/** Remote compile: SSH, the Targets and Runs views, the pipeline commands and tasks. */
-export function registerRemote(services: Services): void {
-  const remote = new RemoteService(services.log);
-  services.context.subscriptions.push(remote);
-  const pipeline = registerPipeline(services, remote);
-  registerTargetsView(services, remote);
-  registerRunsView(services, pipeline);
-  registerTasks(services, pipeline);
 }

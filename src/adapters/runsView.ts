@@ -40,12 +40,14 @@ class RunItem extends vscode.TreeItem {
       return;
     }
     const when = new Date(run.createdAt);
-    this.description = `${run.status}${following ? ' (following)' : ''} · ${run.target.name} · ${when.toLocaleString()}`;
+    this.description = `${run.status}${following ? ' (following)' : ''} · ${run.kind === 'device' ? 'device ' : ''}${run.target.name} · ${when.toLocaleString()}`;
     this.iconPath = icon(run.status);
     this.contextValue = run.status === 'running' || run.status === 'detached' ? (following ? 'hailo.run.following' : 'hailo.run.active') : 'hailo.run';
     const md = new vscode.MarkdownString();
     md.appendMarkdown(`**${run.id}**  \n${run.model} (${run.netName}, ${run.hwArch}) on \`${run.target.host}\`  \n`);
     if (run.toolVersions.dfc) md.appendMarkdown(`DFC ${run.toolVersions.dfc}${run.toolVersions.hailort ? `, HailoRT ${run.toolVersions.hailort}` : ''}  \n`);
+    if (run.device) md.appendMarkdown(`Device ${run.device.name}: ${[run.device.architecture, run.device.firmware ? `firmware ${run.device.firmware}` : '', run.device.hailort ? `HailoRT ${run.device.hailort}` : '', run.device.pcie ? `PCIe ${run.device.pcie}` : ''].filter(Boolean).join(', ')}  \n`);
+    if (run.commit) md.appendMarkdown(`Commit \`${run.commit}\`  \n`);
     md.appendMarkdown(`Sent ${(run.bytesSent / 1e6).toFixed(1)} MB (${run.inputs.filter((i) => !i.sent).length} of ${run.inputs.length} inputs were cached)`);
     this.tooltip = md;
   }
@@ -61,13 +63,24 @@ class StepItem extends vscode.TreeItem {
     const bits: string[] = [step.status];
     if (step.durationMs !== undefined) bits.push(`${(step.durationMs / 1000).toFixed(1)} s`);
     if (step.exitCode !== undefined) bits.push(`exit ${step.exitCode}`);
-    if (step.peakRssKB) bits.push(`peak ${fmtGB(step.peakRssKB)}`);
+    if (step.peakRssKB && runItem.run?.kind !== 'device') bits.push(`peak ${fmtGB(step.peakRssKB)}`);
+    const figures = figuresText(step);
+    if (figures) bits.push(figures);
     this.description = bits.join(' · ');
     this.iconPath = icon(step.status);
     this.tooltip = [step.command.join(' '), step.error?.message].filter(Boolean).join('\n\n');
     this.contextValue = 'hailo.runStep';
     if (step.log) this.command = { command: 'hailo.openRunLog', title: 'Open Log', arguments: [this] };
   }
+}
+
+/** A device step's figures in a few words: `309.4 FPS · 6.66 ms` (a figure not measured is said so, never 0). */
+function figuresText(step: RunStep): string | undefined {
+  const f = step.summary as { fpsStreaming?: { value?: number; notMeasured?: string }; hwLatencyMs?: { value?: number; notMeasured?: string }; overallLatencyMs?: { value?: number } } | undefined;
+  if (!f || !f.fpsStreaming || !['benchmark', 'run', 'run2'].includes(step.step)) return undefined;
+  const fps = f.fpsStreaming.value !== undefined ? `${f.fpsStreaming.value.toFixed(1)} FPS` : 'FPS not measured';
+  const lat = f.hwLatencyMs?.value !== undefined ? `${f.hwLatencyMs.value.toFixed(2)} ms` : f.overallLatencyMs?.value !== undefined ? `${f.overallLatencyMs.value.toFixed(2)} ms overall` : 'latency not measured';
+  return `${fps} · ${lat}`;
 }
 
 type Node = RunItem | StepItem;
@@ -194,8 +207,12 @@ export function registerRunsView(services: Services, pipeline: PipelineService):
       command(log, async (arg?: unknown) => {
         const r = await pickRun(pipeline, arg, 'Re-run');
         if (!r) return;
+        if (r.kind === 'device') {
+          await vscode.commands.executeCommand('hailo.deployBenchmark', r.model);
+          return;
+        }
         await pipeline.runCommand(
-          r.steps.map((s) => s.step),
+          r.steps.flatMap((s) => (s.step === 'parse' || s.step === 'optimize' || s.step === 'compile' ? [s.step] : [])),
           r.model,
         );
       }),

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
-import type { Target } from '../core/project/schema';
+import type { Device, Target } from '../core/project/schema';
 import type { TargetCheck } from '../core/remote/dfc';
+import type { DeviceCheck, DeviceProblem } from '../core/remote/device';
 import type { RemoteService } from './remote';
 import { command, requireTrust, type Services } from './services';
 import { isHailoError, loadCore } from './core';
@@ -47,11 +48,104 @@ class TargetItem extends vscode.TreeItem {
   }
 }
 
+type DeviceState = { kind: 'checking' } | { kind: 'checked'; check: DeviceCheck; at: Date } | { kind: 'error'; code?: string; message: string; at: Date };
+
+/** "Devices": the section under the compile targets. */
+class DevicesSection extends vscode.TreeItem {
+  constructor(count: number) {
+    super('Devices', count ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    this.id = 'devices';
+    this.contextValue = 'hailo.devices';
+    this.iconPath = new vscode.ThemeIcon('circuit-board');
+    this.description = count ? `${count}` : 'none in hailo.json';
+    this.tooltip = 'Devices with a Hailo NPU and HailoRT (the "devices" of hailo.json), e.g. a Raspberry Pi 5 with a Hailo-8L';
+  }
+}
+
+const PROBLEM_ICON: Record<DeviceProblem['severity'], [string, string]> = {
+  error: ['error', 'problemsErrorIcon.foreground'],
+  warning: ['warning', 'problemsWarningIcon.foreground'],
+  info: ['info', 'problemsInfoIcon.foreground'],
+};
+
+class DeviceProblemItem extends vscode.TreeItem {
+  constructor(device: string, p: DeviceProblem, i: number) {
+    super(p.message, vscode.TreeItemCollapsibleState.None);
+    this.id = `device:${device}:problem:${i}`;
+    this.contextValue = 'hailo.deviceProblem';
+    const [icon, color] = PROBLEM_ICON[p.severity];
+    this.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
+    this.description = p.fix;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**${p.message}**\n\n${p.fix}`);
+    this.tooltip = md;
+  }
+}
+
+class DeviceItem extends vscode.TreeItem {
+  constructor(
+    readonly device: Device,
+    readonly state: DeviceState | undefined,
+  ) {
+    const problems = state?.kind === 'checked' ? state.check.problems : [];
+    super(device.name, problems.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    // a new id per check result, so a row with problems opens expanded even if it was shown collapsed before
+    this.id = `device:${device.name}:${state?.kind ?? 'unchecked'}:${problems.length}`;
+    this.contextValue = 'hailo.device';
+    const tip = new vscode.MarkdownString(undefined, true);
+    tip.appendMarkdown(`**${device.name}** — \`${device.host}\`\n\nWork dir: \`${device.workDir ?? '~/hailo-workbench'}\`  \nhw-arch in hailo.json: ${device.hwArch ?? 'hailo8l'}  \n`);
+    const parts = [device.host];
+    if (!state) {
+      this.iconPath = new vscode.ThemeIcon('circuit-board');
+      parts.push('not checked');
+    } else if (state.kind === 'checking') {
+      this.iconPath = new vscode.ThemeIcon('loading~spin');
+      parts.push('checking…');
+    } else if (state.kind === 'error') {
+      this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+      parts.push(state.code === 'SSH_UNREACHABLE' ? 'unreachable' : state.code?.startsWith('SSH_HOST_KEY') ? 'host key not trusted' : state.code === 'SSH_AUTH_FAILED' ? 'login failed' : 'error');
+      tip.appendMarkdown(`\n$(error) ${state.message}`);
+    } else {
+      const c = state.check;
+      const id = c.identify;
+      const worst = c.problems.some((p) => p.severity === 'error') ? 'error' : c.problems.some((p) => p.severity === 'warning') ? 'warning' : undefined;
+      this.iconPath = worst ? new vscode.ThemeIcon(worst, new vscode.ThemeColor(worst === 'error' ? 'problemsErrorIcon.foreground' : 'problemsWarningIcon.foreground')) : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+      if (id?.architecture) parts.push(id.architecture);
+      if (id?.firmwareVersion) parts.push(`fw ${id.firmwareVersion}`);
+      if (c.hailortCli) parts.push(`HailoRT ${c.hailortCli}`);
+      if (c.pcie?.gen) parts.push(`PCIe Gen ${c.pcie.gen}`);
+      if (!id && !c.problems.length) parts.push('no device');
+      tip.appendMarkdown(
+        [
+          c.resolved ? `Connects to: \`${c.resolved}\`` : undefined,
+          c.platform ? `Platform: ${c.platform}` : undefined,
+          id?.boardName ? `Board: ${id.boardName}` : undefined,
+          id?.architecture ? `Architecture: **${id.architecture}**` : undefined,
+          id?.firmwareVersion ? `Firmware: ${id.firmwareVersion}` : undefined,
+          c.hailortCli ? `HailoRT: ${c.hailortCli}${c.libhailort ? ` (libhailort ${c.libhailort})` : ''}` : undefined,
+          c.driver ? `Driver (hailo_pci): ${c.driver}` : undefined,
+          id?.deviceId ?? c.devices[0]?.id ? `PCIe address: \`${id?.deviceId ?? c.devices[0]?.id}\`` : undefined,
+          c.pcie ? `PCIe link: ${c.pcie.currentSpeed}${c.pcie.width ? ` x${c.pcie.width}` : ''}${c.pcie.maxSpeed ? ` (max ${c.pcie.maxSpeed})` : ''}` : undefined,
+          id?.partNumber ? `Part: ${id.partNumber}` : undefined,
+        ]
+          .filter(Boolean)
+          .join('  \n'),
+      );
+      for (const p of c.problems) tip.appendMarkdown(`\n\n$(${PROBLEM_ICON[p.severity][0]}) ${p.message}. ${p.fix}`);
+    }
+    this.description = parts.join(' · ');
+    this.tooltip = tip;
+  }
+}
+
+type Node = TargetItem | DevicesSection | DeviceItem | DeviceProblemItem;
+
 /** The Targets view: compile targets from hailo.json with reachability and tool versions. */
-export class TargetsView implements vscode.TreeDataProvider<TargetItem>, vscode.Disposable {
+export class TargetsView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly states = new Map<string, TargetState>();
+  private readonly deviceStates = new Map<string, DeviceState>();
 
   constructor(
     private readonly services: Services,
@@ -62,12 +156,48 @@ export class TargetsView implements vscode.TreeDataProvider<TargetItem>, vscode.
     this.emitter.fire();
   }
 
-  getTreeItem(e: TargetItem): TargetItem {
+  getTreeItem(e: Node): vscode.TreeItem {
     return e;
   }
 
-  getChildren(): TargetItem[] {
-    return (this.services.project.project?.targets ?? []).map((t) => new TargetItem(t, this.states.get(t.name)));
+  getChildren(e?: Node): Node[] {
+    const devices = this.services.project.project?.devices ?? [];
+    if (e instanceof DevicesSection) return devices.map((d) => new DeviceItem(d, this.deviceStates.get(d.name)));
+    if (e instanceof DeviceItem) return e.state?.kind === 'checked' ? e.state.check.problems.map((p, i) => new DeviceProblemItem(e.device.name, p, i)) : [];
+    if (e) return [];
+    const targets: Node[] = (this.services.project.project?.targets ?? []).map((t) => new TargetItem(t, this.states.get(t.name)));
+    // nothing at all: the view's welcome text (Add Target) shows instead
+    return this.services.project.project && (targets.length || devices.length) ? [...targets, new DevicesSection(devices.length)] : targets;
+  }
+
+  deviceStateOf(name: string): DeviceState | undefined {
+    return this.deviceStates.get(name);
+  }
+
+  /** "Check Device": scan, identify, versions, the PCIe link; problems become child items. */
+  async checkDevice(device: Device, interactive: boolean): Promise<DeviceState> {
+    this.deviceStates.set(device.name, { kind: 'checking' });
+    this.refresh();
+    let state: DeviceState;
+    try {
+      const host = await this.remote.host(device.host);
+      const { checkDevice, describeDevice } = (await loadCore()).remoteDevice;
+      const check = await checkDevice(host, device);
+      state = { kind: 'checked', check, at: new Date() };
+      const errors = check.problems.filter((p) => p.severity === 'error');
+      this.services.log.info(`Device ${device.name} (${device.host}): ${describeDevice(check) || 'no device'}${check.problems.length ? `; ${check.problems.map((p) => `${p.severity}: ${p.message}`).join('; ')}` : ''}`);
+      if (interactive) {
+        if (errors.length) void vscode.window.showErrorMessage(`${device.name}: ${errors[0]!.message}. ${errors[0]!.fix}`, 'Show Log').then((p) => p && this.services.log.show());
+        else void vscode.window.showInformationMessage(`${device.name}: ${describeDevice(check)}${check.problems.length ? ` (${check.problems.map((p) => p.message).join('; ')})` : ''}.`);
+      }
+    } catch (e) {
+      state = { kind: 'error', code: (e as { code?: string }).code, message: e instanceof Error ? e.message : String(e), at: new Date() };
+      if (interactive && !(await this.remote.showError(e, device.host))) throw e;
+      if (!interactive) this.services.log.warn(`Device ${device.name}: ${state.message}`);
+    }
+    this.deviceStates.set(device.name, state);
+    this.refresh();
+    return state;
   }
 
   stateOf(name: string): TargetState | undefined {
@@ -101,6 +231,20 @@ export class TargetsView implements vscode.TreeDataProvider<TargetItem>, vscode.
   dispose(): void {
     this.emitter.dispose();
   }
+}
+
+async function pickDevice(services: Services, arg: unknown): Promise<Device | undefined> {
+  const devices = services.project.project?.devices ?? [];
+  const name = arg instanceof DeviceItem ? arg.device.name : typeof arg === 'string' ? arg : (arg as Device | undefined)?.name;
+  if (name) {
+    const d = devices.find((x) => x.name === name);
+    if (!d) throw new Error(`No device named "${name}" in hailo.json`);
+    return d;
+  }
+  if (!devices.length) throw new Error('hailo.json has no devices; add one under "devices" (name, host: the SSH host of the Raspberry Pi, hwArch)');
+  if (devices.length === 1) return devices[0];
+  const pick = await vscode.window.showQuickPick(devices.map((d) => ({ label: d.name, description: d.host, device: d })), { title: 'Device' });
+  return pick?.device;
 }
 
 async function pickTarget(services: Services, arg: unknown): Promise<Target | undefined> {
@@ -196,7 +340,24 @@ export function registerTargetsView(services: Services, remote: RemoteService): 
     treeView.onDidChangeVisibility((e) => {
       if (!e.visible || !vscode.workspace.isTrusted) return;
       for (const t of services.project.project?.targets ?? []) if (!view.stateOf(t.name)) void view.check(t, false);
+      for (const d of services.project.project?.devices ?? []) if (!view.deviceStateOf(d.name)) void view.checkDevice(d, false);
     }),
+    vscode.commands.registerCommand(
+      'hailo.checkDevice',
+      command(log, async (arg?: unknown) => {
+        if (!(await requireTrust('Checking a device over SSH'))) return;
+        const d = await pickDevice(services, arg);
+        if (d) await view.checkDevice(d, true);
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'hailo.openDeviceTerminal',
+      command(log, async (arg?: unknown) => {
+        if (!(await requireTrust('Opening an SSH terminal'))) return;
+        const d = await pickDevice(services, arg);
+        if (d) remote.openTerminal(d.host);
+      }),
+    ),
     services.project.onDidChange(() => view.refresh()),
     vscode.commands.registerCommand('hailo.refreshTargets', () => view.refresh()),
     vscode.commands.registerCommand(

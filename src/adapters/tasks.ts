@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import type { StepName } from '../core/remote/run';
+import type { DfcStepName as StepName } from '../core/remote/run';
 import type { PipelineService } from './pipeline';
 import type { Services } from './services';
 import { isCancelled, loadCore } from './core';

@@ -14,7 +14,7 @@ export const COMMANDS: { name: string; summary: string; load(): Promise<CliComma
   { name: 'export', summary: 'export a PyTorch model to ONNX with a source map', load: async () => (await import('./commands/export')).exportCommand },
   { name: 'lint', summary: 'check an ONNX model for the Hailo Dataflow Compiler', load: async () => (await import('./commands/lint')).lintCommand },
   { name: 'check-alls', summary: 'check .alls model scripts (syntax, commands, values, layer names)', load: async () => (await import('./commands/checkAlls')).checkAllsCommand },
-  { name: 'parse-log', summary: 'show what a Hailo DFC console log says (steps, errors, contexts)', load: async () => (await import('./commands/parseLog')).parseLogCommand },
+  { name: 'parse-log', summary: 'show what a Hailo DFC or hailortcli console log says (steps, errors, contexts, FPS, latency)', load: async () => (await import('./commands/parseLog')).parseLogCommand },
   { name: 'diff', summary: 'what the Hailo compiler did to an ONNX model (rewrite ledger)', load: async () => (await import('./commands/diff')).diffCommand },
   { name: 'remote', summary: 'run DFC steps on a compile target over SSH; check targets; list runs', load: async () => (await import('./commands/remote')).remoteCommand },
 ];

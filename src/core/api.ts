@@ -40,3 +40,6 @@ export * as remoteProblems from './remote/problems';
 export * as remoteRun from './remote/run';
 export * as remoteSsh from './remote/ssh';
 export * as remoteTargets from './remote/targets';
+export * as remoteResults from './remote/results';
+export * as remoteDevice from './remote/device';
+export * as deviceResultsProtocol from './protocol/deviceResults';

@@ -30,6 +30,8 @@ export interface TestSshd {
   /** Written by tests to steer the stand-ins (see test/fixtures/standins/hailo). */
   controlFile: string;
   controlDir: string;
+  /** The sysfs copy the device check reads on this server ($HWB_SYSFS). */
+  sysfs: string;
   stop(): Promise<void>;
   /** Kill the sshd and start it again on the same port (existing sessions die). */
   restart(): Promise<void>;
@@ -102,7 +104,8 @@ export async function startSshd(opts: { extraServerConfig?: string } = {}): Prom
       'MaxSessions 64',
       'MaxStartups 64:30:128',
       'LogLevel ERROR',
-      `SetEnv HAILO_STANDIN_CONTROL=${controlFile} PATH=${STANDIN_DIR}:/usr/local/bin:/usr/bin:/bin`,
+      // HWB_SYSFS: the device check reads this copy of sysfs (tests write a Pi 5's PCIe link there)
+      `SetEnv HAILO_STANDIN_CONTROL=${controlFile} PATH=${STANDIN_DIR}:/usr/local/bin:/usr/bin:/bin HWB_SYSFS=${path.join(dir, 'sys')}`,
       'Subsystem sftp internal-sftp',
       opts.extraServerConfig ?? '',
     ].join('\n') + '\n',
@@ -179,6 +182,7 @@ export async function startSshd(opts: { extraServerConfig?: string } = {}): Prom
     venv,
     controlFile,
     controlDir,
+    sysfs: path.join(dir, 'sys'),
     async stop() {
       // close any master connections, then the server
       for (const alias of ['hwtest', 'hwtest-unknown', 'hwtest-changed']) {

@@ -1,5 +1,7 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatDfcLogSummary, parseDfcLogFile } from '../../core/hailo/dfcLogReport';
+import { detectHailortOutput, formatHailortOutput, hailortFailed, parseHailortSession } from '../../core/hailo/hailort';
 import { HailoError } from '../../core/errors';
 import type { CliCommand } from '../args';
 
@@ -13,6 +15,11 @@ tool versions, steps and their durations, errors with their class and ONNX node,
 recommended end nodes, node mappings, optimization algorithms and SNR, single or multi-context
 compilation with per-context utilisation, and the compiler's layer list.
 
+The output of \`hailortcli\` (scan, fw-control identify, parse-hef, run, run2, benchmark; HailoRT
+4.x and 5.x) is recognised too and read into its figures: FPS (HW-only and streaming), HW and
+overall latency, power, contexts; a figure that was not measured is printed as "not measured"
+with the reason. A capture with several commands (shell prompt lines) is read command by command.
+
 --format json prints the full summary (the same object stored in a run's run.json).
 Exit code 0 when the log shows no failure, 1 when it shows errors or a failed step,
 2 when the file cannot be read.`,
@@ -22,9 +29,37 @@ Exit code 0 when the log shows no failure, 1 when it shows errors or a failed st
     if (!arg) throw new HailoError('INVALID_ARGUMENT', 'missing FILE (a DFC console log)');
     if (args.positionals.length > 1) throw new HailoError('INVALID_ARGUMENT', `one FILE only (got ${args.positionals.length})`);
     const file = path.resolve(io.cwd, arg);
+    const head = await readHead(file);
+    if (head !== undefined && detectHailortOutput(head)) {
+      const st = fs.statSync(file);
+      if (st.size > HAILORT_MAX) throw new HailoError('INVALID_ARGUMENT', `${file}: ${st.size} bytes is more than a hailortcli capture can be (${HAILORT_MAX} bytes)`, { file });
+      const parts = parseHailortSession(fs.readFileSync(file, 'utf8'));
+      if (args.values.format === 'json') io.out(JSON.stringify({ tool: 'hailortcli', file, outputs: parts }, null, 2));
+      else io.out([`${file}: hailortcli output`, ...parts.map((p) => `${p.command ? `$ ${p.command}  (line ${p.line})\n` : ''}${formatHailortOutput(p.output)}`)].join('\n'));
+      return parts.some((p) => hailortFailed(p.output)) ? 1 : 0;
+    }
     const summary = await parseDfcLogFile(file, io.signal);
     if (args.values.format === 'json') io.out(JSON.stringify(summary, null, 2));
     else io.out(formatDfcLogSummary(summary, { file }));
     return summary.outcome === 'failed' ? 1 : 0;
   },
 };
+
+/** hailortcli output is small; a file larger than this is not one. */
+const HAILORT_MAX = 64 * 1024 * 1024;
+
+/** The first 256 KiB, to tell hailortcli output from a DFC log; undefined when unreadable (the DFC reader reports it). */
+async function readHead(file: string): Promise<string | undefined> {
+  try {
+    const fh = await fs.promises.open(file, 'r');
+    try {
+      const buf = Buffer.alloc(256 * 1024);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      return buf.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return undefined;
+  }
+}

@@ -5,7 +5,7 @@ import { PROJECT_FILE_NAME } from '../../core/project/schema';
 import { checkTarget, requireTarget } from '../../core/remote/dfc';
 import { displayLine } from '../../core/remote/logLines';
 import { startRun } from '../../core/remote/pipeline';
-import { listRuns, type StepName } from '../../core/remote/run';
+import { listRuns, type DfcStepName } from '../../core/remote/run';
 import { SshHost, type SshSettings } from '../../core/remote/ssh';
 import type { CliCommand, CliIO, ParsedArgs } from '../args';
 
@@ -74,7 +74,7 @@ Exit codes: 0 ok, 1 a step failed, was cancelled or the DFC is missing, 2 cannot
     const model = findModel(project, args.values.model);
     const target = requireTarget(project.targets, model.target);
     const wanted = args.lists.step ?? ['pipeline'];
-    const steps = [...new Set(wanted.flatMap((s) => (s === 'pipeline' ? ['parse', 'optimize', 'compile'] : [s])))] as StepName[];
+    const steps = [...new Set(wanted.flatMap((s) => (s === 'pipeline' ? ['parse', 'optimize', 'compile'] : [s])))] as DfcStepName[];
     const host = new SshHost(target.host, sshSettings(args, io));
     try {
       const run = await startRun(

@@ -11,7 +11,7 @@ import { ledgerFindings, type LedgerFiles } from './ledgerFindings';
 import * as path from 'node:path';
 import { openOnnx } from '../onnx';
 import { openHnOrHar } from '../hailo/hn';
-import { readRun } from '../remote/run';
+import { readRun, isDfcStep } from '../remote/run';
 
 /**
  * Everything needed to compare a model with a HAR from files: open the ONNX (shapes inferred),
@@ -136,7 +136,7 @@ export async function ledgerInputsFromRun(
   // the stage is that of the step whose HAR is compared (an earlier one when a download failed)
   let harStage: LedgerStage = step;
   for (const s of run.steps) {
-    if (order.indexOf(s.step) > upTo) continue;
+    if (!isDfcStep(s.step) || order.indexOf(s.step) > upTo) continue;
     for (const a of s.artifacts) {
       if ((a.kind === 'har' || a.kind === 'quantized-har' || a.kind === 'compiled-har') && a.local) {
         const f = path.join(runDirPath, a.local);

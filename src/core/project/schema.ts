@@ -60,6 +60,12 @@ export const Model = z
     endNodes: z.array(z.string().min(1)).optional().describe('Parser end node names (--end-node-names).'),
     target: name.optional().describe('Compile target used for this model (name from `targets`).'),
     device: name.optional().describe('Device used to run this model (name from `devices`).'),
+    latencyBudgetMs: z.number().positive().optional().describe('Latency budget per inference on the device, in ms (the results panel and the status bar compare the measured latency with it).'),
+    audioWindowSeconds: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Audio covered by one input, in seconds, for the real-time factor (default for a mel-spectrogram input [1, 80|128, N]: N x 10 ms, e.g. Whisper 3000 frames = 30 s).'),
   })
   .strict();
 export type Model = z.infer<typeof Model>;

@@ -3,8 +3,8 @@ import { parseToolVersions, stripAnsi } from '../hailo/versions';
 import type { DfcActivation, Model, Target } from '../project/schema';
 import { rjoin } from './quote';
 import type { JobEnv } from './job';
-import type { RunArtifact, StepName } from './run';
-import type { SshHost } from './ssh';
+import type { DfcStepName, RunArtifact } from './run';
+import type { RemoteHost } from './host';
 
 /**
  * The DFC command lines of each step, after `../shared/reference/hailo/dfc-cli.md`:
@@ -24,7 +24,7 @@ export interface StepInputs {
 }
 
 export interface StepPlan {
-  step: StepName;
+  step: DfcStepName;
   argv: string[];
   outputs: RunArtifact[];
 }
@@ -42,7 +42,7 @@ function refuseOptionLike(value: string, what: string): void {
   if (value.startsWith('-')) throw new HailoError('INVALID_ARGUMENT', `hailo.json: ${what} "${value}" starts with "-" and would be read as a command-line option; rename it`);
 }
 
-export function planStep(step: StepName, model: Model, opts: { runDir: string; hwArch: string; inputs: StepInputs }): StepPlan {
+export function planStep(step: DfcStepName, model: Model, opts: { runDir: string; hwArch: string; inputs: StepInputs }): StepPlan {
   const net = netNameOf(model);
   refuseOptionLike(net, `model "${model.name}": network name`);
   for (const n of model.startNodes ?? []) refuseOptionLike(n, `model "${model.name}": start node`);
@@ -136,10 +136,10 @@ python3 -m pip show hailo-dataflow-compiler hailort 2>/dev/null | grep -E '^(Nam
 exit 0`;
 
 /** Connect to a target and find the DFC (and HailoRT) versions in its DFC environment. */
-export async function checkTarget(host: SshHost, target: Target, signal?: AbortSignal): Promise<TargetCheck> {
-  const r0 = await host.resolve(signal);
-  const resolved = `${r0.user}@${r0.hostname}:${r0.port}`;
-  await host.connect(signal);
+export async function checkTarget(host: RemoteHost, target: Target, signal?: AbortSignal): Promise<TargetCheck> {
+  const r0 = await host.resolve?.(signal);
+  const resolved = r0 ? `${r0.user}@${r0.hostname}:${r0.port}` : undefined;
+  await host.home(signal);
   const workDir = await host.absolute(target.workDir ?? '~/hailo-workbench', signal);
   const act = target.dfc;
   const venv = act?.kind === 'venv' ? await host.absolute(act.path, signal) : undefined;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HailoError, isHailoError, throwIfAborted } from '../errors';
 import { rjoin } from './quote';
-import type { SshHost } from './ssh';
+import type { RemoteHost } from './host';
 
 /**
  * Detached remote steps. A step runs under a small wrapper script in its own session and process
@@ -48,7 +48,7 @@ export interface JobEnv {
 }
 export const HOST_ENV: JobEnv = { prefix: [] };
 
-function script(host: SshHost, env: JobEnv | undefined, text: string, args: readonly string[], opts: Parameters<SshHost['exec']>[1] = {}) {
+function script(host: RemoteHost, env: JobEnv | undefined, text: string, args: readonly string[], opts: Parameters<RemoteHost['exec']>[1] = {}) {
   return host.exec([...(env?.prefix ?? []), 'sh', '-c', text, 'sh', ...args], opts);
 }
 
@@ -74,19 +74,31 @@ export interface PollResult {
   data: Buffer;
 }
 
-/** Install the wrapper under `<workDir>/bin` (once; its name carries its content hash). */
-export async function installWrapper(host: SshHost, workDir: string, signal?: AbortSignal): Promise<string> {
+/** Wrappers known to be installed, per host object (each has its own connection). */
+const installed = new WeakMap<RemoteHost, Set<string>>();
+
+/**
+ * Install the wrapper under `<workDir>/bin` (once; its name carries its content hash). A host
+ * object remembers what it installed, so later runs skip the check; `startDetached` reinstalls
+ * when the file has gone since.
+ */
+export async function installWrapper(host: RemoteHost, workDir: string, signal?: AbortSignal): Promise<string> {
   // installed through the host (the container sees it through its mount of the work dir)
   const file = rjoin(workDir, 'bin', JOB_WRAPPER_NAME);
+  if (installed.get(host)?.has(file)) return file;
   const r = await host.execScript('[ -f "$1" ] && echo yes || echo no', [file], { signal });
   if (!/(^|\n)yes\n?$/.test(r.stdout.toString())) {
     await host.execScript('set -e; mkdir -p -- "$(dirname -- "$1")"; cat > "$1.part.$$"; mv -f -- "$1.part.$$" "$1"', [file], { signal, stdin: JOB_WRAPPER });
   }
+  let set = installed.get(host);
+  if (!set) installed.set(host, (set = new Set()));
+  set.add(file);
   return file;
 }
 
 const START_SCRIPT = `set -e
 d=$1; w=$2; cwd=$3; shift 3
+[ -f "$w" ] || { echo HWB-NO-WRAPPER; exit 0; }
 mkdir -p -- "$d" "$cwd"
 rm -f -- "$d/exit" "$d/cancel" "$d/pid" "$d/pgid"
 : >> "$d/log"
@@ -101,9 +113,15 @@ printf '%s %s\\n' "$(cat "$d/pid" 2>/dev/null)" "$(cat "$d/pgid" 2>/dev/null)"
 `;
 
 /** Start `argv` detached in `cwd`; its output goes to `<jobDir>/log`. */
-export async function startDetached(host: SshHost, opts: { wrapper: string; jobDir: string; cwd: string; argv: readonly string[]; env?: JobEnv; signal?: AbortSignal }): Promise<JobRef> {
+export async function startDetached(host: RemoteHost, opts: { wrapper: string; jobDir: string; cwd: string; argv: readonly string[]; env?: JobEnv; signal?: AbortSignal; reinstall?: () => Promise<unknown> }): Promise<JobRef> {
   if (!opts.argv.length) throw new HailoError('INVALID_ARGUMENT', 'empty remote command');
   const r = await script(host, opts.env, START_SCRIPT, [opts.jobDir, opts.wrapper, opts.cwd, ...opts.argv], { signal: opts.signal });
+  if (/(^|\n)HWB-NO-WRAPPER\n?$/.test(r.stdout.toString()) && opts.reinstall) {
+    // the remote work dir lost the wrapper since this host installed it (removed by hand): again
+    installed.get(host)?.clear();
+    await opts.reinstall();
+    return startDetached(host, { ...opts, reinstall: undefined });
+  }
   const m = /(?:^|\n)(\d+) (\d+)\s*$/.exec(r.stdout.toString());
   if (!m) throw new HailoError('SSH_FAILED', `${host.host}: the remote job did not start in ${opts.jobDir} (got "${r.stdout.toString().trim()}")`);
   return { jobDir: opts.jobDir, pid: Number(m[1]), pgid: Number(m[2]) };
@@ -127,7 +145,7 @@ exit 0
 `;
 
 /** One poll: exit status, log size, RSS and the log bytes after `offset`. */
-export async function pollJob(host: SshHost, job: JobRef, offset: number, signal?: AbortSignal, env?: JobEnv): Promise<PollResult> {
+export async function pollJob(host: RemoteHost, job: JobRef, offset: number, signal?: AbortSignal, env?: JobEnv): Promise<PollResult> {
   const r = await script(host, env, POLL_SCRIPT, [job.jobDir, String(offset), String(job.pgid), String(POLL_CHUNK)], { signal });
   // anything a login rc file printed comes before our header: skip to it
   const starts = r.stdout.subarray(0, 4).toString() === 'HWB ';
@@ -165,7 +183,7 @@ kill -0 -"$pg" 2>/dev/null && echo alive || echo gone
 `;
 
 /** Stop the job's whole process group: TERM, then KILL after `graceSeconds`. */
-export async function cancelJob(host: SshHost, job: JobRef, graceSeconds = 5, env?: JobEnv): Promise<void> {
+export async function cancelJob(host: RemoteHost, job: JobRef, graceSeconds = 5, env?: JobEnv): Promise<void> {
   if (!(job.pgid > 1)) throw new HailoError('INVALID_ARGUMENT', `refusing to signal process group ${job.pgid}`);
   const r = await script(host, env, CANCEL_SCRIPT, [job.jobDir, String(job.pgid), String(Math.max(1, Math.round(graceSeconds)))]);
   if (!/(^|\n)gone\n?$/.test(r.stdout.toString())) throw new HailoError('REMOTE_STEP_FAILED', `${host.host}: process group ${job.pgid} of ${job.jobDir} is still alive after KILL`);
@@ -222,7 +240,7 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
  * remote job (and reports it as cancelled, not failed); use `detach` to stop following without
  * stopping the job.
  */
-export async function followJob(host: SshHost, job: JobRef, opts: FollowOptions & { detach?: AbortSignal }): Promise<FollowResult> {
+export async function followJob(host: RemoteHost, job: JobRef, opts: FollowOptions & { detach?: AbortSignal }): Promise<FollowResult> {
   const sleep = opts.sleep ?? defaultSleep;
   const interval = opts.intervalMs ?? 500;
   let offset = opts.offset;
@@ -230,6 +248,7 @@ export async function followJob(host: SshHost, job: JobRef, opts: FollowOptions 
   let lostSince: number | undefined;
   let memoryExceeded = false;
   let cancelled = false;
+  let polls = 0;
   const stop = async (why: 'cancel' | 'memory') => {
     if (why === 'memory') memoryExceeded = true;
     else cancelled = true;
@@ -272,6 +291,8 @@ export async function followJob(host: SshHost, job: JobRef, opts: FollowOptions 
     }
     if (offset < p.size) continue; // more log waiting: poll again at once
     throwIfAborted(opts.detach);
-    await sleep(interval, opts.signal ?? opts.detach);
+    // a short step (parse-hef, a version probe) ends within the first second: poll at 100, 200,
+    // 400 ms after the start, then every `interval`
+    await sleep(Math.min(interval, 100 * 2 ** polls++), opts.signal ?? opts.detach);
   }
 }

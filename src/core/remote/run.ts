@@ -10,9 +10,20 @@ import { DfcActivation } from '../project/schema';
  * after every state change, so it is also how a run is reattached after a window reload.
  */
 
-export const STEPS = ['parse', 'optimize', 'compile'] as const;
+/** Steps of the Dataflow Compiler, run on a compile target. */
+export const DFC_STEPS = ['parse', 'optimize', 'compile'] as const;
+export type DfcStepName = (typeof DFC_STEPS)[number];
+/** Steps of HailoRT (`hailortcli`), run on a device. */
+export const DEVICE_STEPS = ['parse-hef', 'benchmark', 'run', 'run2'] as const;
+export type DeviceStepName = (typeof DEVICE_STEPS)[number];
+export const STEPS = [...DFC_STEPS, ...DEVICE_STEPS] as const;
 export const StepName = z.enum(STEPS);
 export type StepName = z.infer<typeof StepName>;
+export const isDfcStep = (s: string): s is DfcStepName => (DFC_STEPS as readonly string[]).includes(s);
+
+/** What a run does: the DFC on a compile target, or HailoRT on a device. */
+export const RunKind = z.enum(['compile', 'device']);
+export type RunKind = z.infer<typeof RunKind>;
 
 export const StepStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'memory-limit', 'skipped']);
 export type StepStatus = z.infer<typeof StepStatus>;
@@ -68,7 +79,7 @@ export const RunStep = z.object({
   logOffset: z.number().int().nonnegative().default(0),
   log: RunFileName.optional(),
   artifacts: z.array(RunArtifact).default([]),
-  /** What the DFC log parser understood (free-form; from src/core/hailo/dfcLog when available). */
+  /** What the step's driver understood from its log (DFC log summary, or HailoRT figures). */
   summary: z.unknown().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
@@ -77,10 +88,28 @@ export type RunStep = z.infer<typeof RunStep>;
 export const RunRecord = z.object({
   version: z.literal(1),
   id: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+  /** Absent in runs recorded before devices existed: a compile run. */
+  kind: RunKind.optional(),
   model: z.string(),
   netName: z.string(),
   hwArch: z.string(),
+  /** Where it ran: the compile target, or (kind "device") the device from hailo.json. */
   target: z.object({ name: z.string(), host: z.string(), workDir: z.string(), dfc: DfcActivation.optional(), memoryLimitGB: z.number().positive().optional() }),
+  /** The git commit of the workspace when the run started (for the results history). */
+  commit: z.string().optional(),
+  /** Device runs: the device as Check Device found it when the run started. */
+  device: z
+    .object({
+      name: z.string(),
+      id: z.string().optional(),
+      architecture: z.string().optional(),
+      hwArch: z.string().optional(),
+      board: z.string().optional(),
+      firmware: z.string().optional(),
+      hailort: z.string().optional(),
+      pcie: z.string().optional(),
+    })
+    .optional(),
   /** Remote run directory (absolute). */
   remoteDir: z.string(),
   createdAt: z.string(),
@@ -89,7 +118,7 @@ export const RunRecord = z.object({
   steps: z.array(RunStep),
   inputs: z.array(RunInput).default([]),
   bytesSent: z.number().int().nonnegative().default(0),
-  toolVersions: z.object({ dfc: z.string().optional(), hailort: z.string().optional() }).default({}),
+  toolVersions: z.object({ dfc: z.string().optional(), hailort: z.string().optional(), firmware: z.string().optional() }).default({}),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 

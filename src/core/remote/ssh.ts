@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { HailoError, throwIfAborted } from '../errors';
 import { nullLogger, type Logger } from '../logger';
 import { expandHome, shJoin, shQuote } from './quote';
+import type { ExecOptions, ExecResult, RemoteHost } from './host';
 
 /** execa is ESM-only; load it on first use (also keeps activation fast). */
 let execaModule: Promise<typeof import('execa')> | undefined;
@@ -38,25 +39,7 @@ export interface ResolvedHost {
   options: Record<string, string[]>;
 }
 
-export interface ExecOptions {
-  signal?: AbortSignal;
-  /** Bytes or a file sent to the remote command's stdin. */
-  stdin?: string | Uint8Array | { file: string };
-  /** With a file on stdin: told the bytes sent so far. */
-  onStdinProgress?: (sent: number) => void;
-  onStdout?: (chunk: Buffer) => void;
-  onStderr?: (chunk: Buffer) => void;
-  /** Throw REMOTE_STEP_FAILED when the remote command exits non-zero (default true). */
-  check?: boolean;
-  /** Write stdout to this local file instead of buffering it. */
-  stdoutFile?: string;
-}
-
-export interface ExecResult {
-  exitCode: number;
-  stdout: Buffer;
-  stderr: string;
-}
+export type { ExecOptions, ExecResult, RemoteHost } from './host';
 
 /** Unix socket paths are limited (108 bytes on Linux, 104 on macOS); keep room for `%C` (40). */
 const SOCKET_PATH_MAX = 104;
@@ -179,7 +162,7 @@ export function listConfiguredHosts(configFile = path.join(os.homedir(), '.ssh',
  * BatchMode, and host keys are always verified (StrictHostKeyChecking=yes overrides any weaker
  * user setting). Remote commands are argv arrays quoted by `shJoin`, never strings.
  */
-export class SshHost {
+export class SshHost implements RemoteHost {
   readonly log: Logger;
   private readonly controlDir: string;
   private homeDir: string | undefined;

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HailoError, throwIfAborted } from '../errors';
 import { rjoin } from './quote';
-import { sha256File, type SshHost } from './ssh';
+import { sha256File } from './ssh';
+import type { RemoteHost } from './host';
 
 /** A local file to place at `dest` (relative to the remote run directory). */
 export interface UploadItem {
@@ -73,7 +74,7 @@ function checkDest(dest: string): void {
  * from `<workDir>/cache/`, send only those, then hard-link (or copy) each into the run dir.
  */
 export async function uploadInputs(
-  host: SshHost,
+  host: RemoteHost,
   opts: { workDir: string; runDir: string; items: readonly UploadItem[]; signal?: AbortSignal; onProgress?: (message: string) => void },
 ): Promise<UploadReport> {
   const items = expandItems(opts.items);
@@ -86,12 +87,19 @@ export async function uploadInputs(
     const sha256 = await sha256File(it.local, opts.signal);
     hashed.push({ role: it.role, local: it.local, dest: it.dest, sha256, size: fs.statSync(it.local).size, sent: false });
   }
-  const unique = [...new Set(hashed.map((h) => h.sha256))];
+  // one round trip: every input the cache has is linked into the run dir at once; the missing
+  // hashes come back to be sent
   const missing = new Set<string>();
-  if (unique.length) {
-    const r = await host.execScript('c=$1; shift; mkdir -p -- "$c"; for h; do [ -f "$c/$h" ] || echo "$h"; done', [cache, ...unique], { signal: opts.signal });
+  if (hashed.length) {
+    const triples = hashed.flatMap((h) => [h.sha256, rjoin(cache, h.sha256), rjoin(opts.runDir, h.dest)]);
+    const r = await host.execScript(
+      'set -e; c=$1; shift; mkdir -p -- "$c"; while [ $# -gt 2 ]; do if [ -f "$2" ]; then mkdir -p -- "$(dirname -- "$3")"; rm -f -- "$3"; ln -- "$2" "$3" 2>/dev/null || cp -- "$2" "$3"; else echo "$1"; fi; shift 3; done',
+      [cache, ...triples],
+      { signal: opts.signal },
+    );
     for (const line of r.stdout.toString().split('\n')) if (/^[0-9a-f]{64}$/.test(line)) missing.add(line);
   }
+  const toLink = hashed.filter((h) => missing.has(h.sha256));
   let bytesSent = 0;
   for (const h of hashed) {
     if (!missing.has(h.sha256)) continue;
@@ -106,8 +114,8 @@ export async function uploadInputs(
     missing.delete(h.sha256);
     h.sent = true;
   }
-  if (hashed.length) {
-    const pairs = hashed.flatMap((h) => [rjoin(cache, h.sha256), rjoin(opts.runDir, h.dest)]);
+  if (toLink.length) {
+    const pairs = toLink.flatMap((h) => [rjoin(cache, h.sha256), rjoin(opts.runDir, h.dest)]);
     await host.execScript(
       'set -e; while [ $# -gt 1 ]; do mkdir -p -- "$(dirname -- "$2")"; rm -f -- "$2"; ln -- "$1" "$2" 2>/dev/null || cp -- "$1" "$2"; shift 2; done',
       pairs,
