@@ -336,7 +336,7 @@ export interface DamagedRange {
   /** First and last step (inclusive). */
   from: number;
   to: number;
-  /** Mean per-step SNR over the range (dB). */
+  /** Mean SNR of the damaged steps in the range (dB). */
   snrDb: number;
 }
 
@@ -363,21 +363,22 @@ export function damagedRanges(snr: readonly (number | null)[], opts: { dropDb?: 
     if (v !== null && v !== undefined && v < limit) {
       if (cur && i - cur.to <= gap) cur.to = i;
       else {
-        if (cur) out.push(rangeOf(cur, snr));
+        if (cur) out.push(rangeOf(cur, snr, limit));
         cur = { from: i, to: i };
       }
     }
   }
-  if (cur) out.push(rangeOf(cur, snr));
+  if (cur) out.push(rangeOf(cur, snr, limit));
   return out.filter((r) => r.to - r.from + 1 >= minSteps);
 }
 
-function rangeOf(r: { from: number; to: number }, snr: readonly (number | null)[]): DamagedRange {
+/** The range with the mean SNR of its damaged steps (steps in merged gaps do not count). */
+function rangeOf(r: { from: number; to: number }, snr: readonly (number | null)[], limit: number): DamagedRange {
   let s = 0;
   let n = 0;
   for (let i = r.from; i <= r.to; i++) {
     const v = snr[i];
-    if (v !== null && v !== undefined) {
+    if (v !== null && v !== undefined && v < limit) {
       s += v;
       n++;
     }
