@@ -102,9 +102,22 @@ function copyPython() {
   for (const f of fs.readdirSync(src)) if (f.endsWith('.py')) fs.copyFileSync(path.join(src, f), path.join(out, f));
 }
 
+/**
+ * ONNX Runtime for the fidelity check's ONNX stage: onnxruntime-web's JavaScript is bundled, its
+ * WebAssembly build and loader ship beside the bundles in dist/ort/.
+ */
+function copyOrt() {
+  const require = createRequire(import.meta.url);
+  const src = path.dirname(require.resolve('onnxruntime-web'));
+  const out = path.join(root, 'dist', 'ort');
+  fs.mkdirSync(out, { recursive: true });
+  for (const f of ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) fs.copyFileSync(path.join(src, f), path.join(out, f));
+}
+
 const t0 = Date.now();
 await genSchema();
 copyPython();
+copyOrt();
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
   // the core bundle's module list comes from the extension build; rebuild it after each change

@@ -7,12 +7,13 @@ import { checkAllsCommand } from './commands/checkAlls';
 import { parseLogCommand } from './commands/parseLog';
 import { diffCommand } from './commands/diff';
 import { remoteCommand } from './commands/remote';
+import { fidelityCommand } from './commands/fidelity';
 
 declare const __VERSION__: string;
 export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';
 
 /** Every subcommand; later features add theirs here. */
-export const COMMANDS: CliCommand[] = [validateCommand, exportCommand, lintCommand, checkAllsCommand, parseLogCommand, diffCommand, remoteCommand];
+export const COMMANDS: CliCommand[] = [validateCommand, exportCommand, lintCommand, checkAllsCommand, parseLogCommand, diffCommand, remoteCommand, fidelityCommand];
 
 function usage(): string {
   const lines = [

@@ -22,7 +22,7 @@ export function findOrtWasmDir(candidatesFrom: string[]): string {
   const dirs: string[] = [];
   for (const d of candidatesFrom) dirs.push(path.resolve(d, 'ort'), path.resolve(d, '..', 'dist', 'ort'), path.resolve(d, '..', '..', 'dist', 'ort'));
   try {
-    dirs.push(path.join(path.dirname(require.resolve('onnxruntime-web/package.json')), 'dist'));
+    dirs.push(path.dirname(require.resolve('onnxruntime-web'))); // .../onnxruntime-web/dist/ort.node.min.js
   } catch {
     // bundled: only dist/ort exists
   }
@@ -35,8 +35,10 @@ let ortPromise: Promise<Ort> | undefined;
 /** Load onnxruntime-web once, single-threaded (the extension host shares the machine). */
 export function loadOrt(wasmDir: string, threads = 1): Promise<Ort> {
   ortPromise ??= (async () => {
-    const ort = (await import('onnxruntime-web')) as Ort & { default?: Ort };
-    const o: Ort = ort.InferenceSession ? ort : ort.default!;
+    // require, not import(): the bundle is CommonJS, and onnxruntime-web's CommonJS build for Node
+    // needs no import.meta.url (the WebAssembly paths are given below)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const o = require('onnxruntime-web') as Ort;
     o.env.wasm.numThreads = threads;
     o.env.wasm.wasmPaths = {
       mjs: pathToFileURL(path.join(wasmDir, WASM_FILES[0]!)).href,
