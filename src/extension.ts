@@ -11,6 +11,7 @@ import { registerLint } from './adapters/lint';
 import { registerModelEditor } from './adapters/modelEditor';
 import { registerDfcDiagnostics } from './adapters/dfcDiagnostics';
 import { registerRewrites } from './adapters/rewrites';
+import { registerFidelity } from './adapters/fidelity';
 
 /** Wiring only: build the logger and services, then let each feature register itself. */
 export async function activate(context: vscode.ExtensionContext): Promise<Services> {
@@ -38,6 +39,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
     registerModelEditor(services, registerLint(services));
     registerDfcDiagnostics(services);
     registerRewrites(services);
+    registerFidelity(services);
     void project.reload();
     const ms = performance.now() - t0;
     services.activationMs = ms;

@@ -9,8 +9,7 @@ import { modelPaths } from '../project/load';
 import { FIDELITY_STAGES, type FidelityStage, type Model } from '../project/schema';
 import { damagedRanges, OutputComparison } from './compare';
 import { runFidelityDriver, type FidelityDriverProgress, type Manifest } from './driver';
-import { fidelityFindings } from './findings';
-import type { Finding } from '../analysis/finding';
+import { fidelityFindings, type FidelityFinding } from './findings';
 import { readNpy } from './npy';
 import { runOnnxStage } from './onnxStage';
 import { FIDELITY_RECORD_VERSION, writeFidelityRecord, type ComparisonRecord, type FidelityRecord, type StageRecord } from './record';
@@ -143,7 +142,7 @@ export interface HostCheckOptions {
 
 export interface HostCheckResult {
   record: FidelityRecord;
-  findings: Finding[];
+  findings: FidelityFinding[];
   file: string;
   samples: Sample[];
   /** Milliseconds per stage (wall), and the ONNX session's create/run split. */

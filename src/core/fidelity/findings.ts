@@ -33,13 +33,17 @@ function where(c: ComparisonRecord): string {
   return `${STAGE_TEXT[c.stage]}, output "${c.output}"`;
 }
 
-export function fidelityFindings(rec: FidelityRecord): Finding[] {
-  const out: Finding[] = [];
+/** A finding with the stage it is about (for placing it on that stage's limits in hailo.json). */
+export type FidelityFinding = Finding & { stage?: FidelityStage };
+
+export function fidelityFindings(rec: FidelityRecord): FidelityFinding[] {
+  const out: FidelityFinding[] = [];
   for (const s of rec.stages) {
     if (s.status !== 'failed') continue;
     out.push({
       code: 'FID005',
       severity: 'error',
+      stage: s.stage,
       message: `Fidelity stage ${STAGE_TEXT[s.stage]} failed: ${s.message ?? s.code ?? 'unknown error'}`,
       nodes: [],
       ...(s.file ? { related: [{ message: 'file', file: s.file }] } : {}),
@@ -52,6 +56,7 @@ export function fidelityFindings(rec: FidelityRecord): Finding[] {
       if (t.minCosine !== undefined && m.cosine < t.minCosine) {
         out.push({
           code: 'FID001',
+          stage: c.stage,
           severity: 'error',
           message: `${where(c)}: cosine similarity to PyTorch ${m.cosine.toFixed(5)} is below the limit ${t.minCosine}`,
           nodes: [c.output],
@@ -61,6 +66,7 @@ export function fidelityFindings(rec: FidelityRecord): Finding[] {
       if (t.minSnrDb !== undefined && m.snrDb !== null && m.snrDb < t.minSnrDb) {
         out.push({
           code: 'FID002',
+          stage: c.stage,
           severity: 'error',
           message: `${where(c)}: SNR to PyTorch ${fmtSnr(m.snrDb)} is below the limit ${t.minSnrDb} dB`,
           nodes: [c.output],
@@ -70,6 +76,7 @@ export function fidelityFindings(rec: FidelityRecord): Finding[] {
       if (t.maxMeanAbsError !== undefined && m.meanAbs > t.maxMeanAbsError) {
         out.push({
           code: 'FID003',
+          stage: c.stage,
           severity: 'error',
           message: `${where(c)}: mean absolute error ${m.meanAbs.toPrecision(4)} is above the limit ${t.maxMeanAbsError}`,
           nodes: [c.output],
@@ -85,6 +92,7 @@ export function fidelityFindings(rec: FidelityRecord): Finding[] {
       const median = medianSnr(c.perStep.snrDb);
       out.push({
         code: 'FID004',
+        stage: c.stage,
         severity: 'warning',
         message: `${where(c)} against ${STAGE_TEXT[c.reference]}: ${ranges} of ${c.steps} diverge far more than the rest (median step ${fmtSnr(median)})`,
         nodes: [c.output],
@@ -129,11 +137,11 @@ export function compareRecords(
   previous: FidelityRecord,
   current: FidelityRecord,
   opts: { maxDropDb?: number; maxCosineDrop?: number; previousLabel?: string } = {},
-): Finding[] {
+): FidelityFinding[] {
   const maxDrop = opts.maxDropDb ?? 3;
   const maxCos = opts.maxCosineDrop ?? 0.01;
   const label = opts.previousLabel ?? (previous.commit ? `commit ${previous.commit.slice(0, 10)}` : `the result of ${previous.createdAt}`);
-  const out: Finding[] = [];
+  const out: FidelityFinding[] = [];
   for (const c of current.comparisons) {
     if (c.against !== 'reference') continue;
     const p = previous.comparisons.find((x) => x.against === 'reference' && x.stage === c.stage && x.output === c.output);
@@ -146,6 +154,7 @@ export function compareRecords(
     if ((Number.isFinite(drop) || a === null) && b !== null && drop > maxDrop) {
       out.push({
         code: 'FID006',
+        stage: c.stage,
         severity: 'warning',
         message: `${where(c)}: SNR to PyTorch dropped from ${fmtSnr(a)} to ${fmtSnr(b)} since ${label}`,
         nodes: [c.output],
@@ -153,6 +162,7 @@ export function compareRecords(
     } else if (cosDrop > maxCos) {
       out.push({
         code: 'FID006',
+        stage: c.stage,
         severity: 'warning',
         message: `${where(c)}: cosine similarity to PyTorch dropped from ${p.metrics.cosine.toFixed(4)} to ${c.metrics.cosine.toFixed(4)} since ${label}`,
         nodes: [c.output],
