@@ -75,6 +75,8 @@ function coreBuild() {
 const builds = [
   { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], plugins: [lazyCorePlugin] },
   { ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+  // the fidelity check's ONNX stage runs on a worker thread, off the extension host's thread
+  { ...common, entryPoints: { fidelityWorker: 'src/core/fidelity/onnxWorker.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20' },
 ];
 const web = webviewEntries();
 if (Object.keys(web).length) {

@@ -59,7 +59,7 @@ export function registerFidelity(services: Services): void {
     const { resolveEntryFile } = await import('../core/project/artifacts');
     const { runHostCheck, HOST_STAGES } = await import('../core/fidelity/check');
     const { findFidelityDriver } = await import('../core/fidelity/driver');
-    const { findOrtWasmDir } = await import('../core/fidelity/onnxStage');
+    const { findOrtWasmDir, findOnnxWorker } = await import('../core/fidelity/onnxStage');
     const { compareRecords, hasErrors, stageSummaries } = await import('../core/fidelity/findings');
     const { fidelityRunId, listFidelityRecords } = await import('../core/fidelity/record');
     const { fidelityLocation } = await import('../core/fidelity/location');
@@ -91,6 +91,7 @@ export function registerFidelity(services: Services): void {
               chooseHint: howToChooseInterpreter('editor'),
               driverPath: findFidelityDriver([dist, __dirname]),
               wasmDir: findOrtWasmDir([dist, __dirname]),
+              onnxWorker: findOnnxWorker([dist, __dirname]),
               signal: ac.signal,
               log,
               onProgress: (m) => progress.report({ message: m }),

@@ -16,7 +16,7 @@ import { compareStageOutputs, runHostCheck } from '../../src/core/fidelity/check
 import { FidelityDriverFailedError, runFidelityDriver, type DriverStageArgs, type Manifest } from '../../src/core/fidelity/driver';
 import { fidelityFindings, hasErrors } from '../../src/core/fidelity/findings';
 import { readNpy, writeNpy } from '../../src/core/fidelity/npy';
-import { findOrtWasmDir } from '../../src/core/fidelity/onnxStage';
+import { findOrtWasmDir, runOnnxStage, runOnnxStageInWorker } from '../../src/core/fidelity/onnxStage';
 import { readFidelityRecord, type StageRecord } from '../../src/core/fidelity/record';
 import { requireProject, findModel } from '../../src/core/project/load';
 import type { Model } from '../../src/core/project/schema';
@@ -133,6 +133,35 @@ describe('fidelity: stages', function () {
     assert.deepEqual(readFidelityRecord(r.file), r.record);
     assert.equal(r.record.commit, 'abc123');
     assert.ok(progress.some((m) => /onnx: sample b \(2\/2\)/.test(m)), progress.join('\n'));
+  });
+
+  it('the ONNX stage on a worker thread writes the same outputs as on the calling thread, and stops when cancelled', async () => {
+    const input = path.join(tmp, 'worker', 'in.npy');
+    await melSample(input, 21);
+    const onnx = path.join(EXAMPLE, 'build', 'encoder.onnx');
+    const wasmDir = findOrtWasmDir([__dirname]);
+    // the TypeScript entry under tsx's require hook (the extension runs the bundled dist/fidelityWorker.js)
+    const shim = path.join(tmp, 'worker', 'entry.cjs');
+    fs.writeFileSync(shim, `require(${JSON.stringify(require.resolve('tsx/cjs'))});\nrequire(${JSON.stringify(path.join(ROOT, 'src', 'core', 'fidelity', 'onnxWorker.ts'))});\n`);
+    const worker = { file: shim };
+    const samples = [{ id: 'x', inputs: { mel: input } }];
+    const progress: string[] = [];
+    const w = await runOnnxStageInWorker({ onnx, wasmDir, samples, outDir: path.join(tmp, 'worker', 'w'), onProgress: (m) => progress.push(m) }, worker);
+    assert.deepEqual(w.outputs, ['features']);
+    assert.deepEqual(progress, ['onnx: sample x (1/1)']);
+    await runOnnxStage({ onnx, wasmDir, samples, outDir: path.join(tmp, 'worker', 'main') });
+    const a = await readNpy(path.join(tmp, 'worker', 'w', 'x', 'features.npy'));
+    const b = await readNpy(path.join(tmp, 'worker', 'main', 'x', 'features.npy'));
+    assert.deepEqual([...a.data], [...b.data]);
+    // errors keep their code and file
+    await assert.rejects(
+      runOnnxStageInWorker({ onnx, wasmDir, samples, outputs: ['nope'], outDir: path.join(tmp, 'worker', 'e') }, worker),
+      (e: unknown) => isHailoError(e, 'FIDELITY_OUTPUT_MISSING') && e.file === onnx,
+    );
+    const ac = new AbortController();
+    const p = runOnnxStageInWorker({ onnx, wasmDir, samples, outDir: path.join(tmp, 'worker', 'c'), signal: ac.signal }, worker);
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(p, (e: unknown) => isHailoError(e, 'CANCELLED'));
   });
 
   it('WAV samples through the user\'s function feed every stage; a stage limit that fails is an error finding', async () => {

@@ -11,7 +11,7 @@ import { damagedRanges, OutputComparison } from './compare';
 import { runFidelityDriver, type FidelityDriverProgress, type Manifest } from './driver';
 import { fidelityFindings, type FidelityFinding } from './findings';
 import { readNpy } from './npy';
-import { runOnnxStage } from './onnxStage';
+import { runOnnxStage, runOnnxStageInWorker, type OnnxWorkerSpec } from './onnxStage';
 import { FIDELITY_RECORD_VERSION, writeFidelityRecord, type ComparisonRecord, type FidelityRecord, type StageRecord } from './record';
 import { manifestSamples, resolveSamples, type Sample } from './samples';
 
@@ -130,6 +130,8 @@ export interface HostCheckOptions {
   chooseHint: string;
   driverPath: string;
   wasmDir: string;
+  /** Run the ONNX stage on this worker thread entry (keeps the calling thread free). */
+  onnxWorker?: OnnxWorkerSpec;
   commit?: string;
   runId?: string;
   env?: Record<string, string | undefined>;
@@ -224,15 +226,16 @@ export async function runHostCheck(opts: HostCheckOptions): Promise<HostCheckRes
       stages.push({ stage: 'onnx', status: 'failed', code: 'FIDELITY_INPUT_INVALID', message: 'the WAV samples have no model inputs: the torch stage makes them and did not run', where: 'host' });
     } else {
       try {
-        const r = await runOnnxStage({
+        const stageOpts = {
           onnx: paths.onnx,
           wasmDir: opts.wasmDir,
-          samples: ready,
+          samples: ready.map((s) => ({ id: s.id, inputs: s.inputs })),
           outputs,
           outDir: path.join(opts.outDir, 'onnx'),
           signal: opts.signal,
-          onProgress: (m) => opts.onProgress?.(m),
-        });
+          onProgress: (m: string) => opts.onProgress?.(m),
+        };
+        const r = opts.onnxWorker ? await runOnnxStageInWorker(stageOpts, opts.onnxWorker) : await runOnnxStage(stageOpts);
         timings.onnxCreate = r.createMs;
         timings.onnxRun = r.runMs;
         stages.push({ stage: 'onnx', status: 'ok', seconds: (performance.now() - t0) / 1000, outputs: 'onnx', where: 'host' });

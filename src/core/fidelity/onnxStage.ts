@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HailoError, throwIfAborted } from '../errors';
+import { Worker } from 'node:worker_threads';
+import { HailoError, throwIfAborted, type ErrorCode } from '../errors';
 import { readNpy, writeNpy, type NdArray, type NpyDtype } from './npy';
 
 /**
@@ -141,4 +142,55 @@ export async function runOnnxStage(opts: OnnxStageOptions): Promise<OnnxStageRes
     await session.release();
   }
   return { outputs, createMs, runMs };
+}
+
+/** Where the worker entry is: dist/fidelityWorker.js beside the bundle, or the source under tsx. */
+export interface OnnxWorkerSpec {
+  file: string;
+  /** e.g. ['--import', 'tsx'] to run the TypeScript source in tests. */
+  execArgv?: string[];
+}
+
+export function findOnnxWorker(candidatesFrom: string[]): OnnxWorkerSpec | undefined {
+  for (const d of candidatesFrom) {
+    for (const rel of ['fidelityWorker.js', '../fidelityWorker.js', '../../dist/fidelityWorker.js']) {
+      const p = path.resolve(d, rel);
+      if (fs.existsSync(p)) return { file: p };
+    }
+  }
+  return undefined;
+}
+
+type WorkerMessage =
+  | { type: 'progress'; message: string; fraction: number }
+  | { type: 'result'; result: OnnxStageResult }
+  | { type: 'error'; code: ErrorCode; message: string; file?: string };
+
+/**
+ * The ONNX stage on a worker thread, so the calling thread (the extension host) stays responsive;
+ * cancelling terminates the worker.
+ */
+export function runOnnxStageInWorker(opts: OnnxStageOptions, worker: OnnxWorkerSpec): Promise<OnnxStageResult> {
+  throwIfAborted(opts.signal);
+  const { signal, onProgress, ...data } = opts;
+  return new Promise((resolve, reject) => {
+    const w = new Worker(worker.file, { workerData: data, ...(worker.execArgv ? { execArgv: worker.execArgv } : {}) });
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      fn();
+      void w.terminate();
+    };
+    const onAbort = () => finish(() => reject(new HailoError('CANCELLED', 'ONNX stage cancelled')));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    w.on('message', (m: WorkerMessage) => {
+      if (m.type === 'progress') onProgress?.(m.message, m.fraction);
+      else if (m.type === 'result') finish(() => resolve(m.result));
+      else finish(() => reject(new HailoError(m.code, m.message, m.file ? { file: m.file } : {})));
+    });
+    w.on('error', (e) => finish(() => reject(new HailoError('FIDELITY_STAGE_FAILED', `the ONNX stage's worker failed: ${e.message}`, { cause: e }))));
+    w.on('exit', (code) => finish(() => reject(new HailoError('FIDELITY_STAGE_FAILED', `the ONNX stage's worker exited with code ${code} before it finished`))));
+  });
 }
