@@ -29,6 +29,11 @@ export function fmtSnr(snr: number | null): string {
   return snr === null ? 'exact' : `${snr.toFixed(1)} dB`;
 }
 
+/** The reference by name: "PyTorch", or the stage that stood in when PyTorch did not run. */
+function ref(c: ComparisonRecord): string {
+  return c.reference === 'torch' ? 'PyTorch' : STAGE_TEXT[c.reference];
+}
+
 function where(c: ComparisonRecord): string {
   return `${STAGE_TEXT[c.stage]}, output "${c.output}"`;
 }
@@ -58,7 +63,7 @@ export function fidelityFindings(rec: FidelityRecord): FidelityFinding[] {
           code: 'FID001',
           stage: c.stage,
           severity: 'error',
-          message: `${where(c)}: cosine similarity to PyTorch ${m.cosine.toFixed(5)} is below the limit ${t.minCosine}`,
+          message: `${where(c)}: cosine similarity to ${ref(c)} ${m.cosine.toFixed(5)} is below the limit ${t.minCosine}`,
           nodes: [c.output],
           fix: 'Look at the per-step curve for where it diverges, and at the compiler rewrites of the first stage that falls below.',
         });
@@ -68,7 +73,7 @@ export function fidelityFindings(rec: FidelityRecord): FidelityFinding[] {
           code: 'FID002',
           stage: c.stage,
           severity: 'error',
-          message: `${where(c)}: SNR to PyTorch ${fmtSnr(m.snrDb)} is below the limit ${t.minSnrDb} dB`,
+          message: `${where(c)}: SNR to ${ref(c)} ${fmtSnr(m.snrDb)} is below the limit ${t.minSnrDb} dB`,
           nodes: [c.output],
           fix: c.stage === 'quantized' || c.stage === 'device' ? 'Quantization noise: try more calibration data, a higher optimization level, or 16-bit precision for the layers that lose most.' : undefined,
         });
@@ -144,7 +149,7 @@ export function compareRecords(
   const out: FidelityFinding[] = [];
   for (const c of current.comparisons) {
     if (c.against !== 'reference') continue;
-    const p = previous.comparisons.find((x) => x.against === 'reference' && x.stage === c.stage && x.output === c.output);
+    const p = previous.comparisons.find((x) => x.against === 'reference' && x.reference === c.reference && x.stage === c.stage && x.output === c.output);
     if (!p) continue;
     const a = p.metrics.snrDb;
     const b = c.metrics.snrDb;
@@ -156,7 +161,7 @@ export function compareRecords(
         code: 'FID006',
         stage: c.stage,
         severity: 'warning',
-        message: `${where(c)}: SNR to PyTorch dropped from ${fmtSnr(a)} to ${fmtSnr(b)} since ${label}`,
+        message: `${where(c)}: SNR to ${ref(c)} dropped from ${fmtSnr(a)} to ${fmtSnr(b)} since ${label}`,
         nodes: [c.output],
       });
     } else if (cosDrop > maxCos) {
@@ -164,7 +169,7 @@ export function compareRecords(
         code: 'FID006',
         stage: c.stage,
         severity: 'warning',
-        message: `${where(c)}: cosine similarity to PyTorch dropped from ${p.metrics.cosine.toFixed(4)} to ${c.metrics.cosine.toFixed(4)} since ${label}`,
+        message: `${where(c)}: cosine similarity to ${ref(c)} dropped from ${p.metrics.cosine.toFixed(4)} to ${c.metrics.cosine.toFixed(4)} since ${label}`,
         nodes: [c.output],
       });
     }
