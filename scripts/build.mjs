@@ -77,6 +77,8 @@ const builds = [
     // bundled CommonJS packages (protobufjs) call require(); __dirname finds the Python driver
     banner: { js: "import { createRequire as __hwCreateRequire } from 'node:module'; import { fileURLToPath as __hwFileURLToPath } from 'node:url'; import { dirname as __hwDirname } from 'node:path'; const require = __hwCreateRequire(import.meta.url); const __filename = __hwFileURLToPath(import.meta.url); const __dirname = __hwDirname(__filename);" },
   },
+  // the fidelity check's ONNX stage runs on a worker thread, off the extension host's thread
+  { ...common, entryPoints: { fidelityWorker: 'src/core/fidelity/onnxWorker.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20' },
 ];
 const web = webviewEntries();
 if (Object.keys(web).length) {
@@ -126,12 +128,25 @@ function writeCliLauncher() {
   fs.chmodSync(file, 0o755);
 }
 
+/**
+ * ONNX Runtime for the fidelity check's ONNX stage: onnxruntime-web's JavaScript is bundled, its
+ * WebAssembly build and loader ship beside the bundles in dist/ort/.
+ */
+function copyOrt() {
+  const require = createRequire(import.meta.url);
+  const src = path.dirname(require.resolve('onnxruntime-web'));
+  const out = path.join(root, 'dist', 'ort');
+  fs.mkdirSync(out, { recursive: true });
+  for (const f of ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) fs.copyFileSync(path.join(src, f), path.join(out, f));
+}
+
 const t0 = Date.now();
 // chunk names carry content hashes: drop the previous build's
 fs.rmSync(path.join(root, 'dist', 'cli'), { recursive: true, force: true });
 await genSchema();
 await genRuleDocs();
 copyPython();
+copyOrt();
 if (watch) {
   writeCliLauncher();
   for (const b of builds) await (await esbuild.context(b)).watch();

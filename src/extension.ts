@@ -18,6 +18,7 @@ import { registerDfcDiagnostics } from './adapters/dfcDiagnostics';
 import { registerRewrites } from './adapters/rewrites';
 import { registerCodeActions } from './adapters/codeActions';
 import { registerWalkthroughProgress } from './adapters/walkthroughProgress';
+import { registerFidelity } from './adapters/fidelity';
 
 /** Wiring only: build the logger and services, then let each feature register itself. */
 export async function activate(context: vscode.ExtensionContext): Promise<Services> {
@@ -54,6 +55,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
     registerRewrites(services);
     registerCodeActions(services);
     registerWalkthroughProgress(context, project);
+    registerFidelity(services);
     void project.reload();
     const ms = performance.now() - t0;
     services.activationMs = ms;

@@ -22,7 +22,7 @@ interface PythonExtensionApi {
  * The interpreter selected in the Python extension, when it is installed; undefined otherwise.
  * Uses its public `environments` API (no extensionDependencies: the extension is optional).
  */
-async function pythonFromExtension(resource: vscode.Uri | undefined, log: Services['log']): Promise<string | undefined> {
+export async function pythonFromExtension(resource: vscode.Uri | undefined, log: Services['log']): Promise<string | undefined> {
   const ext = vscode.extensions.getExtension<PythonExtensionApi>('ms-python.python');
   if (!ext) return undefined;
   const api = ext.isActive ? ext.exports : await ext.activate();

@@ -16,6 +16,7 @@ export const COMMANDS: { name: string; summary: string; load(): Promise<CliComma
   { name: 'check-alls', summary: 'check .alls model scripts (syntax, commands, values, layer names)', load: async () => (await import('./commands/checkAlls')).checkAllsCommand },
   { name: 'parse-log', summary: 'show what a Hailo DFC or hailortcli console log says (steps, errors, contexts, FPS, latency)', load: async () => (await import('./commands/parseLog')).parseLogCommand },
   { name: 'diff', summary: 'what the Hailo compiler did to an ONNX model (rewrite ledger)', load: async () => (await import('./commands/diff')).diffCommand },
+  { name: 'fidelity', summary: 'compare the ONNX model with the PyTorch model on real inputs', load: async () => (await import('./commands/fidelity')).fidelityCommand },
   { name: 'remote', summary: 'run DFC steps on a compile target over SSH; check targets; list runs', load: async () => (await import('./commands/remote')).remoteCommand },
 ];
 

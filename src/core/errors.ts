@@ -43,7 +43,16 @@ export type ErrorCode =
   | 'RUN_INVALID'
   | 'CANCELLED'
   | 'UNTRUSTED_WORKSPACE'
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  // numeric fidelity
+  | 'NPY_INVALID'
+  | 'FIDELITY_INPUT_INVALID'
+  | 'FIDELITY_OUTPUT_MISSING'
+  | 'FIDELITY_SHAPE_MISMATCH'
+  | 'FIDELITY_DTYPE'
+  | 'FIDELITY_NOT_FINITE'
+  | 'FIDELITY_STAGE_FAILED'
+  | 'FIDELITY_RECORD_INVALID';
 
 export class HailoError extends Error {
   readonly code: ErrorCode;

@@ -34,6 +34,51 @@ export const ModelOutput = z
   })
   .strict();
 
+/** Stages of the fidelity check, in pipeline order; `torch` is the reference. */
+export const FIDELITY_STAGES = ['torch', 'onnx', 'fp-optimized', 'quantized', 'device'] as const;
+export const FidelityStage = z.enum(FIDELITY_STAGES);
+export type FidelityStage = z.infer<typeof FidelityStage>;
+
+export const FidelityThresholds = z
+  .object({
+    minCosine: z.number().min(-1).max(1).optional().describe('Lowest acceptable cosine similarity to the PyTorch reference (e.g. 0.99).'),
+    minSnrDb: z.number().optional().describe('Lowest acceptable signal-to-noise ratio to the PyTorch reference, in dB (e.g. 20).'),
+    maxMeanAbsError: z.number().nonnegative().optional().describe('Highest acceptable mean absolute error to the PyTorch reference.'),
+  })
+  .strict();
+export type FidelityThresholds = z.infer<typeof FidelityThresholds>;
+
+const pathList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+export const Fidelity = z
+  .object({
+    inputs: pathList
+      .optional()
+      .describe('Inputs to compare on: `.npy` files or folders of them, relative to the project file. One file per sample for a single-input model; for several inputs, one folder per sample holding `<input name>.npy`.'),
+    calibSamples: z.number().int().min(1).max(256).optional().describe('Also use the first N samples of `calibSet` (its arrays must have the model input shape without the batch axis, or with it).'),
+    audio: z
+      .object({
+        files: pathList.describe('WAV files or folders of them, relative to the project file.'),
+        function: z
+          .string()
+          .regex(/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/, 'expected "package.module:function"')
+          .describe('Python function `package.module:function` that takes a WAV path and returns the model input (a numpy array or torch tensor; a dict by input name for several inputs).'),
+      })
+      .strict()
+      .optional()
+      .describe('Real audio for an audio encoder: each WAV becomes one sample through your own function.'),
+    stages: z.array(FidelityStage).min(1).optional().describe('Stages to run (default: every stage whose file exists: torch, onnx, fp-optimized and quantized for a HAR, device for a HEF).'),
+    thresholds: FidelityThresholds.optional().describe('Limits against the PyTorch reference that make a stage an error.'),
+    stageThresholds: z
+      .partialRecord(FidelityStage, FidelityThresholds)
+      .optional()
+      .describe('Limits for single stages, over `thresholds` (a quantized stage usually gets a lower minSnrDb).'),
+    timeAxis: z.number().int().optional().describe('Axis of the outputs that counts time steps (default: the longest axis, e.g. 1 for [1, 1500, 768]).'),
+    maxDropDb: z.number().positive().optional().describe('A drop in SNR against the previous result beyond this many dB is flagged (default 3).'),
+  })
+  .strict();
+export type Fidelity = z.infer<typeof Fidelity>;
+
 export const Model = z
   .object({
     name: name.describe('Model name; also the DFC network name (--net-name) unless `netName` is given.'),
@@ -66,6 +111,7 @@ export const Model = z
       .positive()
       .optional()
       .describe('Audio covered by one input, in seconds, for the real-time factor (default for a mel-spectrogram input [1, 80|128, N]: N x 10 ms, e.g. Whisper 3000 frames = 30 s).'),
+    fidelity: Fidelity.optional().describe('Numeric fidelity check: inputs and limits for comparing every stage with the PyTorch model.'),
   })
   .strict();
 export type Model = z.infer<typeof Model>;
@@ -140,6 +186,9 @@ export const ProjectFile = z
       }
       if (m.device && !devices.has(m.device)) {
         ctx.addIssue({ code: 'custom', path: ['models', i, 'device'], message: `no device named "${m.device}" in "devices"` });
+      }
+      if (m.fidelity?.calibSamples && !m.calibSet) {
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'fidelity', 'calibSamples'], message: 'calibSamples needs the model\'s "calibSet"' });
       }
     });
   });

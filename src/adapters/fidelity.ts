@@ -1,0 +1,145 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import type { Model } from '../core/project/schema';
+import { setting } from './config';
+import { pythonFromExtension } from './export';
+import { command, requireTrust, type Services } from './services';
+import { isCancelled, loadCore } from './core';
+
+type ModelArg = { type: 'model'; model: Model } | Model | string | undefined;
+
+const SEVERITY = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  info: vscode.DiagnosticSeverity.Information,
+  hint: vscode.DiagnosticSeverity.Hint,
+} as const;
+
+/**
+ * Hailo: Check Fidelity, for the stages that run on this machine (PyTorch and ONNX): progress with
+ * cancel, one line per stage and the findings in the output channel, findings as diagnostics on
+ * the model's fidelity section in hailo.json, results in .hailo/fidelity/<id>/fidelity.json.
+ */
+export function registerFidelity(services: Services): void {
+  const { context, log, project } = services;
+  const diagnostics = vscode.languages.createDiagnosticCollection('hailo-fidelity');
+  context.subscriptions.push(diagnostics);
+  const running = new Set<string>();
+
+  async function pickModel(arg: ModelArg): Promise<Model | undefined> {
+    const p = project.project;
+    if (!p) {
+      throw new Error(project.exists ? 'hailo.json has problems; fix them first (see the Problems view)' : 'No hailo.json in this workspace; create one with "Hailo: Create Project File"');
+    }
+    const name = typeof arg === 'string' ? arg : arg && 'type' in arg && arg.type === 'model' ? arg.model.name : arg && 'name' in arg ? arg.name : undefined;
+    if (name !== undefined) {
+      const m = p.models.find((x) => x.name === name);
+      if (!m) throw new Error(`No model named "${name}" in hailo.json`);
+      return m;
+    }
+    const candidates = p.models.filter((m) => m.fidelity);
+    if (!candidates.length) throw new Error('No model in hailo.json has a "fidelity" section with inputs to compare on (see the README, "Numeric fidelity")');
+    if (candidates.length === 1) return candidates[0];
+    const pick = await vscode.window.showQuickPick(
+      candidates.map((m) => ({ label: m.name, description: m.entry, detail: `PyTorch vs ${m.onnx}`, model: m })),
+      { title: 'Check Fidelity', placeHolder: 'Model to check' },
+    );
+    return pick?.model;
+  }
+
+  async function checkFidelity(arg: ModelArg): Promise<void> {
+    if (!(await requireTrust('Checking fidelity'))) return;
+    const model = await pickModel(arg);
+    if (!model) return;
+    const root = project.root!;
+    if (running.has(model.name)) {
+      void vscode.window.showInformationMessage(`A fidelity check of ${model.name} is already running.`);
+      return;
+    }
+    const core = await loadCore();
+    const { resolveEditorInterpreter, howToChooseInterpreter } = core.exportInterpreter;
+    const { resolveEntryFile } = core.artifacts;
+    const { runHostCheck, HOST_STAGES } = core.fidelityCheck;
+    const { findFidelityDriver } = core.fidelityDriver;
+    const { findOrtWasmDir, findOnnxWorker } = core.fidelityOnnx;
+    const { compareRecords, hasErrors, stageSummaries } = core.fidelityFindings;
+    const { fidelityRunId, listFidelityRecords } = core.fidelityRecord;
+    const { fidelityLocation } = core.fidelityLocation;
+
+    const entryFile = model.entry ? await resolveEntryFile(model.entry, root) : undefined;
+    const resource = entryFile ? vscode.Uri.file(entryFile) : project.uri;
+    const interpreter = await resolveEditorInterpreter({ pythonExtension: () => pythonFromExtension(resource, log), setting: setting('pythonPath', resource) });
+    const dist = path.join(context.extensionPath, 'dist');
+    const resultsDir = path.join(root, '.hailo', 'fidelity');
+    const outDir = path.join(resultsDir, fidelityRunId(model.name));
+    const baseline = listFidelityRecords(resultsDir, model.name)[0]?.record;
+    const stages = HOST_STAGES.filter((s) => !model.fidelity?.stages || model.fidelity.stages.includes(s));
+    if (project.uri) diagnostics.delete(project.uri);
+    running.add(model.name);
+    try {
+      const r = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Checking fidelity of ${model.name}`, cancellable: true },
+        async (progress, token) => {
+          const ac = new AbortController();
+          const sub = token.onCancellationRequested(() => ac.abort());
+          try {
+            return await runHostCheck({
+              model,
+              root,
+              outDir,
+              stages: [...stages],
+              interpreter,
+              chooseHint: howToChooseInterpreter('editor'),
+              driverPath: findFidelityDriver([dist, __dirname]),
+              wasmDir: findOrtWasmDir([dist, __dirname]),
+              onnxWorker: findOnnxWorker([dist, __dirname]),
+              signal: ac.signal,
+              log,
+              onProgress: (m) => progress.report({ message: m }),
+              onOutput: (line) => log.debug(`[python] ${line}`),
+            });
+          } finally {
+            sub.dispose();
+          }
+        },
+      );
+      const findings = [...r.findings, ...(baseline ? compareRecords(baseline, r.record, { maxDropDb: model.fidelity?.maxDropDb }) : [])];
+      log.info(`Fidelity of ${model.name}: ${r.record.samples.length} sample(s), results in ${path.relative(root, r.file)}`);
+      for (const s of stageSummaries(r.record)) log.info(`  ${s.text}`);
+      for (const f of findings) log.info(`  ${f.severity} ${f.code}: ${f.message}`);
+      if (project.uri && findings.length) {
+        const doc = await vscode.workspace.openTextDocument(project.uri);
+        const text = doc.getText();
+        diagnostics.set(
+          project.uri,
+          findings.map((f) => {
+            const at = fidelityLocation(text, model.name, { stage: f.stage, limit: ['FID001', 'FID002', 'FID003'].includes(f.code) });
+            const range = at ? new vscode.Range(doc.positionAt(at.offset), doc.positionAt(at.offset + at.length)) : new vscode.Range(0, 0, 0, 0);
+            const d = new vscode.Diagnostic(range, f.fix ? `${f.message}. ${f.fix}` : f.message, SEVERITY[f.severity]);
+            d.source = 'hailo-fidelity';
+            d.code = f.code;
+            d.relatedInformation = [new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(r.file), new vscode.Position(0, 0)), 'fidelity results')];
+            return d;
+          }),
+        );
+      }
+      const headline = stageSummaries(r.record).map((s) => s.text).join(' · ');
+      const show = (c: string | undefined) => {
+        if (c === 'Open Results') void vscode.window.showTextDocument(vscode.Uri.file(r.file));
+        else if (c) log.show();
+      };
+      if (hasErrors(findings)) void vscode.window.showErrorMessage(`Fidelity of ${model.name} fails: ${findings.find((f) => f.severity === 'error')!.message}`, 'Show Log', 'Open Results').then(show);
+      else void vscode.window.showInformationMessage(`Fidelity of ${model.name}: ${headline}`, 'Show Log', 'Open Results').then(show);
+    } catch (e) {
+      if (isCancelled(e)) {
+        log.info(`Fidelity check of ${model.name} cancelled`);
+        return;
+      }
+      throw e;
+    } finally {
+      running.delete(model.name);
+    }
+  }
+
+  context.subscriptions.push(vscode.commands.registerCommand('hailo.checkFidelity', command(log, checkFidelity)));
+}

@@ -1,0 +1,126 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { HailoError, isCancelled } from '../../core/errors';
+import { howToChooseInterpreter, resolveCliInterpreter } from '../../core/export/interpreter';
+import { findModel, requireProject } from '../../core/project/load';
+import { PROJECT_FILE_NAME } from '../../core/project/schema';
+import type { CliCommand } from '../args';
+
+const HOST = ['torch', 'onnx'] as const;
+
+/** The workspace's git commit, when it is a repository (results are compared across commits). */
+function gitCommit(cwd: string): string | undefined {
+  const r = spawnSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', timeout: 5000 });
+  return r.status === 0 && /^[0-9a-f]{40}$/.test(r.stdout.trim()) ? r.stdout.trim() : undefined;
+}
+
+export const fidelityCommand: CliCommand = {
+  name: 'fidelity',
+  help: `Usage: hailo-workbench fidelity --model NAME [--config hailo.json] [--stages torch,onnx]
+                                [--python PATH] [--out DIR] [--baseline FILE] [--format text|json]
+
+Runs the inputs of the model's "fidelity" section in hailo.json through the PyTorch model (the
+reference) and the exported ONNX (ONNX Runtime), and compares them: cosine similarity, SNR (dB),
+max and mean absolute error, per output, and along the time axis (which steps diverge).
+
+  --stages    host stages to run (default: torch,onnx)
+  --python    interpreter with torch and numpy (else HAILO_PYTHON, else python3)
+  --out       result folder (default: .hailo/fidelity/<time>-<model>/ beside hailo.json); it gets
+              the stage outputs as .npy and fidelity.json
+  --baseline  an earlier fidelity.json to compare with (default: the newest earlier result of the
+              model under .hailo/fidelity/); a drop beyond fidelity.maxDropDb (default 3 dB) is a warning
+  --format    text (default) or json
+
+Exit code 0 when every limit holds, 1 when a stage fails or falls below a limit of
+fidelity.thresholds / fidelity.stageThresholds, 2 on bad arguments or a project that cannot be read.`,
+  options: [
+    { name: 'config', value: true },
+    { name: 'model', value: true },
+    { name: 'stages', value: true },
+    { name: 'python', value: true },
+    { name: 'out', value: true },
+    { name: 'baseline', value: true },
+    { name: 'format', value: true, choices: ['text', 'json'] },
+  ],
+  async run(args, io) {
+    if (args.positionals.length) throw new HailoError('INVALID_ARGUMENT', `unexpected argument "${args.positionals[0]}"`);
+    const v = args.values;
+    let stages: (typeof HOST)[number][] | undefined;
+    if (v.stages !== undefined) {
+      const list = v.stages.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const s of list) {
+        if (!(HOST as readonly string[]).includes(s)) {
+          throw new HailoError('INVALID_ARGUMENT', `--stages: "${s}" is not a stage run on this machine (${HOST.join(', ')}); the emulator and device stages run from the editor on a target or device`);
+        }
+      }
+      if (!list.length) throw new HailoError('INVALID_ARGUMENT', '--stages needs at least one stage');
+      stages = list as (typeof HOST)[number][];
+    }
+    const file = path.resolve(io.cwd, v.config ?? PROJECT_FILE_NAME);
+    const { project, root } = await requireProject(file);
+    const model = findModel(project, v.model);
+    if (!stages) stages = HOST.filter((s) => !model.fidelity?.stages || model.fidelity.stages.includes(s));
+    if (!stages.length) throw new HailoError('INVALID_ARGUMENT', `model "${model.name}": fidelity.stages lists no stage run on this machine (${HOST.join(', ')})`);
+
+    const { runHostCheck } = await import('../../core/fidelity/check');
+    const { findFidelityDriver } = await import('../../core/fidelity/driver');
+    const { findOrtWasmDir } = await import('../../core/fidelity/onnxStage');
+    const { compareRecords, hasErrors, stageSummaries } = await import('../../core/fidelity/findings');
+    const { fidelityRunId, listFidelityRecords, readFidelityRecord } = await import('../../core/fidelity/record');
+
+    const resultsDir = path.join(root, '.hailo', 'fidelity');
+    const outDir = v.out !== undefined ? path.resolve(io.cwd, v.out) : path.join(resultsDir, fidelityRunId(model.name));
+    const baseline = v.baseline !== undefined ? readFidelityRecord(path.resolve(io.cwd, v.baseline)) : listFidelityRecords(resultsDir, model.name).find((r) => path.resolve(r.dir) !== outDir)?.record;
+    const json = v.format === 'json';
+    let r;
+    try {
+      r = await runHostCheck({
+        model,
+        root,
+        outDir,
+        stages,
+        interpreter: resolveCliInterpreter(v.python, io.env),
+        chooseHint: howToChooseInterpreter('cli'),
+        driverPath: findFidelityDriver([__dirname]),
+        wasmDir: findOrtWasmDir([__dirname]),
+        commit: gitCommit(root),
+        env: io.env,
+        signal: io.signal,
+        onProgress: (m) => !json && io.err(`[fidelity] ${m}`),
+        onOutput: (line) => !json && !line.startsWith('[hailo-fidelity]') && io.err(line),
+      });
+    } catch (e) {
+      if (isCancelled(e)) {
+        io.err('fidelity check cancelled');
+        return 1;
+      }
+      throw e;
+    }
+    const findings = [...r.findings, ...(baseline ? compareRecords(baseline, r.record, { maxDropDb: model.fidelity?.maxDropDb }) : [])];
+    const failed = hasErrors(findings);
+    if (json) {
+      io.out(
+        JSON.stringify(
+          {
+            ok: !failed,
+            model: model.name,
+            file: r.file,
+            baseline: baseline ? { createdAt: baseline.createdAt, commit: baseline.commit ?? null } : null,
+            samples: r.record.samples,
+            stages: r.record.stages,
+            comparisons: r.record.comparisons.map((c) => ({ stage: c.stage, reference: c.reference, against: c.against, output: c.output, shape: c.shape, timeAxis: c.timeAxis, steps: c.steps, metrics: c.metrics, damaged: c.damaged })),
+            findings,
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      io.out(`${model.name}: ${r.record.samples.length} sample(s), outputs ${r.record.outputs.join(', ')}`);
+      for (const s of stageSummaries(r.record)) io.out(`  ${s.text}`);
+      for (const f of findings) io.out(`${f.severity}: ${f.code} ${f.message}${f.fix ? `\n  fix: ${f.fix}` : ''}`);
+      io.out(`results: ${r.file}`);
+    }
+    return failed ? 1 : 0;
+  },
+};
