@@ -154,7 +154,8 @@ export function targetKindIssues(t: Target): { path: string[]; message: string }
   const out: { path: string[]; message: string }[] = [];
   if (t.kind === 'slurm') {
     if (!t.slurm) out.push({ path: ['slurm'], message: 'a "slurm" target needs a "slurm" object (partition, memory, timeLimit, ...)' });
-    if (t.dfc) out.push({ path: ['dfc'], message: 'a "slurm" target enters the DFC on the compute node: use "slurm.dfc" instead of "dfc"' });
+    // `dfc` defaults to {kind: "path"}; only a venv or container given there is misplaced
+    if (t.dfc && t.dfc.kind !== 'path') out.push({ path: ['dfc'], message: 'a "slurm" target enters the DFC on the compute node: use "slurm.dfc" instead of "dfc"' });
     if (t.memoryLimitGB !== undefined) out.push({ path: ['memoryLimitGB'], message: 'a "slurm" target uses Slurm\'s own memory limit: set "slurm.memory" instead of "memoryLimitGB"' });
   } else if (t.slurm) {
     out.push({ path: ['slurm'], message: '"slurm" settings need "kind": "slurm"' });

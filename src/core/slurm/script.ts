@@ -197,7 +197,7 @@ export function parseSbatchParsable(stdout: string): string | undefined {
 
 /** sbatch's refusal in words, with what to change. */
 export function explainSbatchError(stderr: string, opts: SlurmOptions): string {
-  const msg = (stderr.split('\n').map((l) => l.replace(/^sbatch: error: /, '').trim()).filter((l) => l && !/^Batch job submission failed: ?$/.test(l)).pop() ?? stderr.trim()) || 'sbatch failed';
+  const msg = (stderr.split('\n').map((l) => l.replace(/^sbatch: error: /, '').replace(/^Batch job submission failed: ?/, '').trim()).filter(Boolean).pop() ?? stderr.trim()) || 'sbatch failed';
   const text = stderr;
   if (/invalid partition specified/i.test(text)) return `Slurm has no partition "${opts.partition}" (${msg}). Set "slurm.partition" in hailo.json to one that \`sinfo\` lists.`;
   if (/Requested node configuration is not available/i.test(text)) {

@@ -79,7 +79,7 @@ export function explainVerdict(j: SlurmJobState, ctx: VerdictContext = {}): Slur
       const by = /CANCELLED by (\d+)/.exec(log)?.[1];
       // a job that never ran has no node (Slurm still stamps a start time on it)
       const wasPending = !j.nodes;
-      const why = wasPending ? ` before it started${j.reason && j.reason !== 'None' ? ` (it was ${explainReason(j.reason)})` : ''}` : after;
+      const why = wasPending ? ` before it started${j.reason && j.reason !== 'None' ? ` (pending, ${explainReason(j.reason)})` : ''}` : after;
       return {
         kind: 'cancelled',
         ok: false,
