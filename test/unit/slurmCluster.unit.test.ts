@@ -6,6 +6,7 @@ import type { SlurmOptions } from '../../src/core/project/schema';
 import { SshHost } from '../../src/core/remote/ssh';
 import { checkSlurmTarget } from '../../src/core/slurm/check';
 import { SlurmClient } from '../../src/core/slurm/client';
+import { jobRecord, pollJob, stateFromExitFile } from '../../src/core/slurm/follow';
 import { EXIT_FILE, JOB_START_MARKER, type SlurmJobSpec } from '../../src/core/slurm/script';
 import { describeState, type SlurmJobState } from '../../src/core/slurm/state';
 import { expandSweep, resultFromDfcLog, sweepArraySpec, sweepCsv, sweepRows, variantLogPath } from '../../src/core/slurm/sweep';
@@ -157,6 +158,54 @@ describe('slurm: jobs on a real one-node cluster through sshd', function () {
     assert.ok(!fs.existsSync(path.join(bdir, EXIT_FILE)), 'the script was killed, not ended');
     // cancelling again is not an error
     await client.cancel(blocker.jobId);
+  });
+
+  it('reattaches by job id after a dropped SSH connection and a reload: the log continues from its offset, nothing lost', async () => {
+    const dir = path.join(work, 'reattach');
+    onnx(dir);
+    const v = venv('reattach', { delay: 0.004, holdSeconds: 3 });
+    const s = spec('hwb-reattach', dir, [parseCmd(dir)]);
+    const sub = await client.submit(target({ venv: v }), s);
+    const rec = jobRecord(sub, s);
+    const chunks: Buffer[] = [];
+    let offset = 0;
+    let before;
+    for (let i = 0; i < 200 && offset === 0; i++) {
+      before = await pollJob(client, host, rec, offset);
+      chunks.push(before.data);
+      offset = before.offset;
+      if (!offset) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(offset > 0, 'some log arrived before the drop');
+    assert.equal(before!.states[0]!.phase, 'running', 'the job runs while the connection drops');
+    // the connection drops (the server restarts, the master connection dies), then a new window reattaches
+    await sshd!.restart();
+    const host2 = new SshHost(sshd!.alias, { sshPath: 'ssh', connectTimeout: 5, configFile: slurm!.sshClientConfig(sshd!.clientConfig), controlDir: sshd!.controlDir });
+    const client2 = new SlurmClient(host2);
+    const saved = JSON.parse(JSON.stringify(rec)) as typeof rec; // as stored in the run record
+    let last;
+    try {
+      for (let i = 0; i < 600; i++) {
+        last = await pollJob(client2, host2, saved, offset);
+        chunks.push(last.data);
+        offset = last.offset;
+        if (last.done) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(last?.done);
+      assert.equal(last.states[0]!.state, 'COMPLETED');
+      const final = await client2.readLog(s.output, offset);
+      chunks.push(final.data);
+      assert.ok(Buffer.concat(chunks).equals(fs.readFileSync(s.output)), 'the followed bytes equal the log');
+      assert.match(Buffer.concat(chunks).toString('utf8'), /still working/);
+      // Slurm forgetting the job: the exit file decides, and without it the job is reported lost
+      assert.deepEqual([(await stateFromExitFile(host2, saved)).state, (await stateFromExitFile(host2, saved)).exitCode], ['COMPLETED', 0]);
+      const gone = await stateFromExitFile(host2, { ...saved, taskDirs: [path.join(work, 'nowhere')] });
+      assert.equal(gone.state, 'LOST');
+      assert.match(explainVerdict(gone).detail, /no longer knows job/);
+    } finally {
+      await host2.close().catch(() => undefined);
+    }
   });
 
   it('explains a job killed for memory, with what to change', async () => {

@@ -11,7 +11,7 @@ import { z } from 'zod';
  */
 
 export type SlurmPhase = 'queued' | 'running' | 'completing' | 'suspended' | 'finished';
-export type StateSource = 'squeue' | 'scontrol' | 'sacct';
+export type StateSource = 'squeue' | 'scontrol' | 'sacct' | 'exit-file';
 
 export interface SlurmJobState {
   /** `12` for a job, `12_3` for an array element. */

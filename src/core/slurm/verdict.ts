@@ -114,6 +114,14 @@ export function explainVerdict(j: SlurmJobState, ctx: VerdictContext = {}): Slur
         detail: `Job ${j.jobId}${on} ended${after} with ${j.signal ? `signal ${j.signal}` : `exit code ${code}`}; the step's log says why.`,
       };
     }
+    case 'LOST':
+      return {
+        kind: 'unknown',
+        ok: false,
+        title: 'Job record lost',
+        detail: `Slurm no longer knows job ${j.jobId} (finished longer ago than the cluster keeps records, and no accounting) and the job left no exit file: Slurm ended it (time limit, memory, cancel or node failure).`,
+        change: 'Run the step again; its log shows the last thing it did.',
+      };
     default:
       return { kind: 'unknown', ok: false, title: `Ended as ${j.state}`, detail: `Job ${j.jobId}${on} ended in state ${j.state}${j.reason ? ` (${j.reason})` : ''}.` };
   }
