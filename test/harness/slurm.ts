@@ -149,6 +149,16 @@ function pidsWithConf(conf: string): number[] {
 export async function startSlurm(): Promise<TestSlurm> {
   const why = slurmUnavailableReason();
   if (why) throw new Error(why);
+  // a free port can be taken between probing and binding: one more try with new ports
+  try {
+    return await startOnce();
+  } catch (e) {
+    console.log(`      slurm test cluster did not start (${(e as Error).message.split('\n')[0]}); trying again`);
+    return startOnce();
+  }
+}
+
+async function startOnce(): Promise<TestSlurm> {
   const t0 = Date.now();
   const dir = fs.mkdtempSync(path.join('/tmp', 'hwslurm-'));
   fs.chmodSync(dir, 0o755);

@@ -93,7 +93,8 @@ export class SlurmClient {
     const out = new Map<string, SlurmJobState[]>();
     const now = (this.opts.now ?? Date.now)() / 1000;
     if (!this.noJson) {
-      const r = await this.shell.exec(['squeue', '--json', `--jobs=${jobIds.join(',')}`], { signal, check: false });
+      // --states=all: finished jobs too (newer versions apply the default pending/running filter to --json)
+      const r = await this.shell.exec(['squeue', '--json', '--states=all', `--jobs=${jobIds.join(',')}`], { signal, check: false });
       if (r.exitCode === 0) {
         try {
           const all = parseSqueueJson(r.stdout.toString('utf8'), now);
