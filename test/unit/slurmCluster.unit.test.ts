@@ -86,6 +86,16 @@ describe('slurm: jobs on a real one-node cluster through sshd', function () {
     assert.ok(Array.isArray(JSON.parse(r.stdout.toString('utf8')).jobs));
   });
 
+  it('refuses a job Slurm will not take with the reason in words and what to change', async () => {
+    const dir = path.join(work, 'refused');
+    const v = venv('refused', {});
+    await assert.rejects(client.submit(target({ venv: v, partition: 'nope' }), spec('hwb-refused', dir, [['true']])), (e: Error) => {
+      assert.match(e.message, /^Slurm has no partition "nope" \(Invalid partition name specified\)\. Set "slurm\.partition" in hailo\.json/);
+      return true;
+    });
+    await assert.rejects(client.submit(target({ venv: v, memory: '100G' }), spec('hwb-refused', dir, [['true']])), /^HailoError: No node in partition "debug" has what the job asks for: 1 CPUs, 100G memory/);
+  });
+
   it('runs a parse step as a batch job with the stand-in hailo, its log followed by byte offset', async () => {
     const dir = path.join(work, 'parse');
     onnx(dir);
