@@ -113,6 +113,14 @@ describe('slurm: squeue --json (captured 22.05)', () => {
     assert.deepEqual([b!.state, b!.signal, b!.elapsedSeconds, b!.timeLimitMinutes], ['OUT_OF_MEMORY', 9, 60, undefined]);
   });
 
+  it('reads state words that are flags alone (COMPLETING, REQUEUED)', () => {
+    const c = parseScontrolJobs('JobId=3 JobName=x JobState=COMPLETING Reason=None ExitCode=0:0 RunTime=00:00:05 NodeList=n1\n')[0]!;
+    assert.deepEqual([c.state, c.phase], ['COMPLETING', 'completing']);
+    assert.equal(describeState(c), "completing on n1: Slurm is ending the job's processes");
+    const q = parseScontrolJobs('JobId=4 JobName=x JobState=REQUEUED Reason=BeginTime ExitCode=0:0 RunTime=00:00:00\n')[0]!;
+    assert.deepEqual([q.state, q.phase, describeState(q)], ['PENDING', 'queued', 'queued: waiting for its start time']);
+  });
+
   it('refuses text that is not a squeue document, naming it', () => {
     assert.throws(() => parseSqueueJson('squeue: error: Unable to contact slurm controller'), /squeue --json printed no JSON/);
     assert.throws(() => parseSqueueJson('{"x":1}'), /unexpected document/);

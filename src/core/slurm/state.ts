@@ -48,14 +48,15 @@ export interface SlurmJobState {
 }
 
 const FINISHED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'REVOKED', 'SPECIAL_EXIT']);
-const FLAG_STATES = new Set(['COMPLETING', 'CONFIGURING', 'REQUEUED', 'REQUEUE_FED', 'REQUEUE_HOLD', 'RESIZING', 'RESV_DEL_HOLD', 'SIGNALING', 'STAGE_OUT', 'STOPPED', 'UPDATE_DB', 'POWER_UP_NODE', 'LAUNCH_FAILED', 'RECONFIG_FAIL', 'RESV_DEL_HOLD']);
+const FLAG_STATES = new Set(['COMPLETING', 'CONFIGURING', 'REQUEUED', 'REQUEUE_FED', 'REQUEUE_HOLD', 'RESIZING', 'RESV_DEL_HOLD', 'SIGNALING', 'STAGE_OUT', 'STOPPED', 'UPDATE_DB', 'POWER_UP_NODE', 'LAUNCH_FAILED', 'RECONFIG_FAIL']);
 
 export function phaseOf(state: string, flags: readonly string[]): SlurmPhase {
   if (flags.includes('COMPLETING')) return 'completing';
   if (FINISHED.has(state)) return 'finished';
-  if (state === 'RUNNING') return flags.includes('CONFIGURING') ? 'running' : 'running';
+  // RUNNING with CONFIGURING (nodes booting) counts as running: the job has its node
+  if (state === 'RUNNING') return 'running';
   if (state === 'SUSPENDED') return 'suspended';
-  if (state === 'PENDING' || state === 'REQUEUED' || state === 'REQUEUE_HOLD' || state === 'REQUEUE_FED') return 'queued';
+  // PENDING, REQUEUED, REQUEUE_HOLD, ...: waiting for a start
   return 'queued';
 }
 
@@ -65,7 +66,9 @@ export function splitState(words: readonly string[]): { state: string; flags: st
   const base = clean.find((w) => !FLAG_STATES.has(w));
   const flags = clean.filter((w) => FLAG_STATES.has(w));
   // `JobState=COMPLETING` alone (scontrol, squeue v0.0.38): the job ran and its processes are ending
-  return { state: base ?? (flags.includes('COMPLETING') ? 'COMPLETING' : 'UNKNOWN'), flags };
+  // `REQUEUED` alone: the job went back to the queue
+  const fallback = flags.includes('COMPLETING') ? 'COMPLETING' : flags.some((f) => f.startsWith('REQUEUE')) ? 'PENDING' : 'UNKNOWN';
+  return { state: base ?? fallback, flags };
 }
 
 // ------------------------------------------------------------------ squeue --json
