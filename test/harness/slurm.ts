@@ -112,10 +112,9 @@ function cgroupV1Usable(): boolean {
   }
 }
 
-/** Remove the (empty) cgroups slurm made under each v1 controller, deepest first. */
-function removeSlurmCgroups(): void {
-  for (const ctl of ['memory', 'freezer', 'cpuset', 'devices', 'cpuacct', 'cpu']) {
-    const root = path.join('/sys/fs/cgroup', ctl, 'slurm');
+/** Remove the (empty) cgroups slurm made under each v1 controller (`slurm` or `slurm_<node>`), deepest first. */
+function removeSlurmCgroups(node: string): void {
+  for (const root of ['memory', 'freezer', 'cpuset', 'devices', 'cpuacct', 'cpu'].flatMap((ctl) => ['slurm', `slurm_${node}`].map((n) => path.join('/sys/fs/cgroup', ctl, n)))) {
     const walk = (d: string): void => {
       let entries: fs.Dirent[];
       try {
@@ -261,7 +260,7 @@ async function startOnce(): Promise<TestSlurm> {
       }
       await sleep(100);
     }
-    if (cgroup) removeSlurmCgroups();
+    if (cgroup) removeSlurmCgroups(node);
   };
   try {
     const munged = launch('munged', findDaemon('munged')!, ['-F', '-f', `--socket=${sock}`, `--key-file=${key}`, `--log-file=${dir}/log/munged.log`, `--pid-file=${dir}/munge/munged.pid`, `--seed-file=${dir}/munge/munged.seed`, '--num-threads=4']);
