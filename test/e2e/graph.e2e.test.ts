@@ -187,6 +187,9 @@ for (const theme of ['dark', 'light'] as const) {
       await row.waitFor({ timeout: 15_000 });
       await row.click();
       await page.locator('.tabs-container .tab.active', { hasText: 'encoder.py' }).waitFor({ timeout: 15_000 });
+      // opening the file moved the focus to its editor: give it back to the Problems entry
+      await row.click();
+      await page.waitForTimeout(500);
       await page.keyboard.press('Control+.');
       // the Problems panel offers the entry's code actions in a menu (an editor would show its light bulb list)
       const action = page.locator('.context-view .action-label, .action-widget .monaco-list-row', { hasText: 'Show /blocks.0/attn/Softmax in Graph' }).first();

@@ -43,7 +43,7 @@ describe('e2e: the .vsix', function () {
     assert.ok(files.includes('dist/extension.js') && files.includes('package.json') && files.includes('LICENSE'), files.join(', '));
     assert.ok(files.includes('dist/cli.js') && files.includes('dist/cli/main.mjs'), 'the command line and its launcher');
     // bundles: .js (CommonJS) and .mjs (the command line's ES-module chunks, dist/cli/)
-    const outside = files.filter((f) => !/^(dist\/.+\.m?js|dist\/python\/.+\.py|media\/.+|syntaxes\/.+|docs\/images\/[\w-]+\.png|package\.json|README\.md|LICENSE)$/.test(f));
+    const outside = files.filter((f) => !/^(dist\/.+\.m?js|dist\/ort\/.+\.wasm|dist\/python\/.+\.py|media\/.+|syntaxes\/.+|docs\/images\/[\w-]+\.png|package\.json|README\.md|LICENSE)$/.test(f));
     assert.deepEqual(outside, [], `not on the whitelist: ${outside.join(', ')}`);
     assert.ok(!files.some((f) => f.endsWith('.map') || f.endsWith('.ts')), 'no source maps or sources');
     assert.ok(files.includes('media/docs/rules.md'), 'the rule docs ship: Explain and the Problems links work offline');
