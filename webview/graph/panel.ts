@@ -955,10 +955,11 @@ export class GraphPanel {
     const hn = this.sides.get('hn');
     const mi = e.onnxNodes.map((x) => model.byId.get(x)).filter((x): x is number => x !== undefined);
     const hi = hn ? e.hnLayers.map((x) => hn.byId.get(x)).filter((x): x is number => x !== undefined) : [];
+    // select on the ONNX side (the HN side follows), or on the HN side for a layer the compiler added
+    if (mi.length) this.reveal(model, mi[0]!);
+    else if (hn && hi.length) this.reveal(hn, hi[0]!);
     model.canvas.linked = new Set(mi);
     if (hn) hn.canvas.linked = new Set(hi);
-    if (mi.length) this.reveal(model, mi[0]!, true);
-    if (hn && hi.length) this.reveal(hn, hi[0]!, true);
     this.status.textContent = `Change ${this.changeAt + 1} of ${this.changes.length}: ${e.kind}: ${e.note}`;
   }
 
