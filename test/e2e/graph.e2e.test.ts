@@ -160,8 +160,9 @@ for (const theme of ['dark', 'light'] as const) {
     it('diff mode against a fixture HAR: ONNX beside HN, rewrite overlay, next change', async function () {
       const page = wb.page;
       fs.copyFileSync(path.join(FIX, 'gen-whisper-toy-op17.har'), path.join(wb.workspace, 'gen-whisper-toy-op17.har'));
-      // the model editor from the first test, in the first editor group
-      await page.locator('.tabs-container .tab', { hasText: 'encoder.onnx' }).first().click();
+      // the model alone in the window (its Graph tab comes back from the webview state)
+      await runCommand(page, 'View: Close All Editors', { id: 'workbench.action.closeAllEditors' });
+      await quickOpen(page, 'encoder.onnx');
       const view = await editorFrame(page, 'encoder.onnx');
       await openGraphTab(view);
       await view.locator('vscode-button', { hasText: 'Compare with HAR' }).click();
@@ -173,6 +174,8 @@ for (const theme of ['dark', 'light'] as const) {
       assert.match(await view.locator('.graph-legend').innerText(), /Rewrites \(parse\)/);
       await view.locator('vscode-button', { hasText: 'Next change' }).click();
       await waitFor(async () => /^Change 1 of \d+: \w+/.test(await view.locator('.graph-status').innerText()), { what: 'the first change' });
+      // the change's node is selected: its details say what the compiler did
+      await waitFor(async () => /Compiler: (removed|fused|decomposed|added|layout|host|unmatched)/.test(await view.locator('.graph-details').innerText()), { what: 'the change in the details panel' });
       await shot(page, 'graph-dark-diff');
     });
 
