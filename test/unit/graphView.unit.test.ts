@@ -6,7 +6,7 @@ import { GraphLayout, ancestors, defaultExpanded, type Layout, type LayoutBox } 
 import type { GraphModel } from '../../src/core/graph/model';
 import { buildGraphView, counterparts, nodeDetails, scopeSegments, type GraphView } from '../../src/core/graph/view';
 import { openOnnx } from '../../src/core/onnx';
-import { GraphViewSchema } from '../../src/core/protocol/graph';
+import { GraphViewSchema, checkGraphIndexes } from '../../src/core/protocol/graph';
 import { WHISPER_SIZES, writeWhisper } from '../fixtures/onnx/gen';
 
 function inside(a: LayoutBox, b: LayoutBox): boolean {
@@ -83,6 +83,16 @@ describe('graph view: scopes, edges, repeated blocks', () => {
     assert.match(r.error!.issues[0]!.message, /edge points past/);
     const cyclic = { ...v, groups: v.groups.map((x, i) => (i === 1 ? { ...x, parent: 5 } : x)) };
     assert.equal(GraphViewSchema.safeParse(cyclic).success, false);
+  });
+
+  it('the index check before the first layout passes the view and names what is broken', () => {
+    assert.equal(checkGraphIndexes(v), undefined);
+    assert.match(checkGraphIndexes({ ...v, edges: [{ from: 0, to: -1, tensor: 'x', shape: '' }] })!, /edge points past/);
+    assert.match(checkGraphIndexes({ ...v, nodes: [...v.nodes, { ...v.nodes[0]!, group: v.groups.length }] })!, /node points past/);
+    assert.match(checkGraphIndexes({ ...v, groups: v.groups.map((x, i) => (i === 2 ? { ...x, parent: 7 } : x)) })!, /group tree/);
+    assert.match(checkGraphIndexes({ ...v, groups: v.groups.map((x, i) => (i === 0 ? { ...x, groups: [0] } : x)) })!, /group tree/);
+    assert.match(checkGraphIndexes(null)!, /required/);
+    assert.match(checkGraphIndexes({ nodes: [], edges: [], groups: [] })!, /required/);
   });
 
   it('details: attributes, input tensors with weight sizes, source line and scope', () => {

@@ -795,7 +795,8 @@ export class GraphPanel {
     };
     if (this.overlay === 'lint' && s.name === 'model') {
       const worst = new Array<string | undefined>(v.groups.length);
-      const count = new Array<number>(v.groups.length).fill(0);
+      // distinct findings per group (a finding on 12 nodes of a block counts once)
+      const seen = new Array<Set<FindingView> | undefined>(v.groups.length);
       for (const f of this.findings) {
         const color = cssVar(...SEV_VAR[f.severity]!);
         for (const id of f.nodes) {
@@ -804,13 +805,14 @@ export class GraphPanel {
           const prev = marks.node[n];
           if (!prev || SEV_RANK[f.severity]! < SEV_RANK[prev.badge ? (this.findings.find((x) => x.code === prev.badge)?.severity ?? 'hint') : 'hint']!) marks.node[n] = { stroke: color, badge: f.code };
           up(n, (g) => {
-            count[g]!++;
+            (seen[g] ??= new Set()).add(f);
             if (!worst[g] || SEV_RANK[f.severity]! < SEV_RANK[worst[g]!]!) worst[g] = f.severity;
           });
         }
       }
       worst.forEach((sev, g) => {
-        if (sev) marks.group[g] = { stroke: cssVar(...SEV_VAR[sev]!), badge: `${count[g]} finding${count[g] === 1 ? '' : 's'}` };
+        const n = seen[g]?.size ?? 0;
+        if (sev) marks.group[g] = { stroke: cssVar(...SEV_VAR[sev]!), badge: `${n} finding${n === 1 ? '' : 's'}` };
       });
     } else if ((this.overlay === 'rewrites' || this.overlay === 'contexts') && this.ledger) {
       const index = s.name === 'model' ? this.ledgerByOnnx : this.ledgerByHn;
@@ -955,10 +957,11 @@ export class GraphPanel {
     const hn = this.sides.get('hn');
     const mi = e.onnxNodes.map((x) => model.byId.get(x)).filter((x): x is number => x !== undefined);
     const hi = hn ? e.hnLayers.map((x) => hn.byId.get(x)).filter((x): x is number => x !== undefined) : [];
+    // select on the ONNX side (the HN side follows), or on the HN side for a layer the compiler added
+    if (mi.length) this.reveal(model, mi[0]!);
+    else if (hn && hi.length) this.reveal(hn, hi[0]!);
     model.canvas.linked = new Set(mi);
     if (hn) hn.canvas.linked = new Set(hi);
-    if (mi.length) this.reveal(model, mi[0]!, true);
-    if (hn && hi.length) this.reveal(hn, hi[0]!, true);
     this.status.textContent = `Change ${this.changeAt + 1} of ${this.changes.length}: ${e.kind}: ${e.note}`;
   }
 
