@@ -73,12 +73,25 @@ class LintCodeActions implements vscode.CodeActionProvider {
   }
 
   private async fixes(doc: vscode.TextDocument, d: vscode.Diagnostic, code: string): Promise<vscode.CodeAction[]> {
+    const { fixesFor, projectEdits, allsAppend, defaultModelScript, pythonLineFix } = (await loadCore()).quickFixes;
+    const out: vscode.CodeAction[] = [];
+    // a one-line rewrite of the Python line the finding is on (no project needed)
+    if (doc.languageId === 'python' || /\.py$/i.test(doc.uri.fsPath)) {
+      const line = doc.lineAt(d.range.start.line);
+      const fix = pythonLineFix(code, d.message, line.text, doc.getText());
+      if (fix) {
+        const a = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);
+        a.diagnostics = [d];
+        a.isPreferred = true;
+        a.edit = new vscode.WorkspaceEdit();
+        a.edit.replace(doc.uri, line.range, fix.text);
+        out.push(a);
+      }
+    }
     const model = this.model(doc, d);
     const projectUri = this.services.project.uri;
     const root = this.services.project.root;
-    if (!model || !projectUri || !root) return [];
-    const { fixesFor, projectEdits, allsAppend, defaultModelScript } = (await loadCore()).quickFixes;
-    const out: vscode.CodeAction[] = [];
+    if (!model || !projectUri || !root) return out;
     const projectDoc = await vscode.workspace.openTextDocument(projectUri);
     const applyEdits = (we: vscode.WorkspaceEdit, target: vscode.TextDocument, edits: { offset: number; length: number; content: string }[]) => {
       for (const e of edits) we.replace(target.uri, new vscode.Range(target.positionAt(e.offset), target.positionAt(e.offset + e.length)), e.content);

@@ -71,3 +71,25 @@ describe('quick fixes: .alls insertion', () => {
     assert.equal(partial.content, `${MATMUL_ALLS[1]}\r\n`);
   });
 });
+
+describe('quick fixes: one-line Python rewrites', () => {
+  const msg = 'ReduceMean /pool/ReduceMean over axes [2, 3] of a rank-4 tensor (channel axis: 1): ... This is a spatial mean: export it as a GlobalAveragePool, which parses.';
+  it('a spatial mean with keepdim becomes adaptive_avg_pool2d(x, 1), the rest of the line kept', async () => {
+    const { pythonLineFix } = await import('../../src/core/analysis/quickFixes');
+    assert.equal(pythonLineFix('HW016', msg, '        y = self.act(x).mean(dim=(2, 3), keepdim=True) * 2')?.text, '        y = torch.nn.functional.adaptive_avg_pool2d(self.act(x), 1) * 2');
+    assert.equal(pythonLineFix('HW016', msg, 'y = x.mean((-2, -1), keepdim=True)')?.text, 'y = torch.nn.functional.adaptive_avg_pool2d(x, 1)');
+  });
+  it('nothing when the meaning would change or the message is another HW016', async () => {
+    const { pythonLineFix } = await import('../../src/core/analysis/quickFixes');
+    assert.equal(pythonLineFix('HW016', msg, 'y = x.mean(dim=(2, 3))'), undefined, 'without keepdim the shape differs');
+    assert.equal(pythonLineFix('HW016', 'ReduceMax ... UnsupportedReduceMaxLayerError', 'y = x.mean(dim=(2, 3), keepdim=True)'), undefined);
+    assert.equal(pythonLineFix('HW012', msg, 'y = x.mean(dim=(2, 3), keepdim=True)'), undefined);
+  });
+  it('uses the name the file has for torch.nn.functional, and nothing when torch is not imported', async () => {
+    const { pythonLineFix } = await import('../../src/core/analysis/quickFixes');
+    const line = 'y = x.mean(dim=(2, 3), keepdim=True)';
+    assert.equal(pythonLineFix('HW016', msg, line, 'import torch.nn.functional as F\n')?.text, 'y = F.adaptive_avg_pool2d(x, 1)');
+    assert.equal(pythonLineFix('HW016', msg, line, 'from torch import nn\n')?.text, 'y = nn.functional.adaptive_avg_pool2d(x, 1)');
+    assert.equal(pythonLineFix('HW016', msg, line, 'import numpy\n'), undefined);
+  });
+});

@@ -108,3 +108,29 @@ export function allsAppend(allsText: string, lines: readonly string[]): TextEdit
 export function defaultModelScript(model: FixModel): string {
   return model.onnx.replace(/\.onnx$/i, '') + '.alls';
 }
+
+/**
+ * One-line rewrites of the user's Python where the lint's fix is mechanical and keeps the meaning:
+ * a spatial mean with keepdim (HW016, "export it as a GlobalAveragePool") becomes
+ * `torch.nn.functional.adaptive_avg_pool2d(x, 1)`, which has the same [B, C, 1, 1] result.
+ * Undefined when the line does not hold exactly that pattern.
+ */
+export function pythonLineFix(code: string, message: string, line: string, fileText?: string): { title: string; text: string } | undefined {
+  // the names the file has for torch.nn.functional (no import is added)
+  let fn = 'torch.nn.functional';
+  if (fileText !== undefined) {
+    const fAlias = /^\s*import\s+torch\.nn\.functional\s+as\s+(\w+)/m.exec(fileText)?.[1];
+    if (fAlias) fn = fAlias;
+    else if (/^\s*import\s+torch\b/m.test(fileText)) fn = 'torch.nn.functional';
+    else if (/^\s*from\s+torch\s+import\s+[^\n]*\bnn\b/m.test(fileText)) fn = 'nn.functional';
+    else return undefined;
+  }
+  if (code === 'HW016' && /spatial mean/.test(message)) {
+    const re = /([A-Za-z_][\w.]*(?:\([^()]*\))?)\.mean\(\s*(?:dim\s*=\s*)?[([]\s*(?:2\s*,\s*3|-2\s*,\s*-1)\s*,?\s*[)\]]\s*,\s*keepdim\s*=\s*True\s*\)/;
+    const m = re.exec(line);
+    if (!m) return undefined;
+    const text = line.slice(0, m.index) + `${fn}.adaptive_avg_pool2d(${m[1]}, 1)` + line.slice(m.index + m[0].length);
+    return { title: 'Use adaptive_avg_pool2d(x, 1) (a GlobalAveragePool) instead of the spatial mean', text };
+  }
+  return undefined;
+}
