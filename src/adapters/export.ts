@@ -192,30 +192,25 @@ export function registerExport(services: Services): void {
       try {
         const r = await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: `Running ${className} once to see its outputs`, cancellable: true },
-          async (_p, token) => {
-            const ac = new AbortController();
-            const sub = token.onCancellationRequested(() => ac.abort());
-            try {
-              return await runExport({
-                interpreter,
-                driverPath: findDriver([path.join(context.extensionPath, 'dist'), __dirname]),
-                spec: { entry, inputs, outputNames: [], opset: 17, out: path.join(root, 'build', '.probe.onnx'), root, probe: true },
-                chooseHint: howToChooseInterpreter('editor'),
-                signal: ac.signal,
-                log,
-                onOutput: (line) => log.info(`[python] ${line}`),
-              });
-            } finally {
-              sub.dispose();
-            }
-          },
+          (_p, token) =>
+            withSignal(token, (signal) =>
+              runExport({
+              interpreter,
+              driverPath: findDriver([path.join(context.extensionPath, 'dist'), __dirname]),
+              spec: { entry, inputs, outputNames: [], opset: 17, out: path.join(root, 'build', '.probe.onnx'), root, probe: true },
+              chooseHint: howToChooseInterpreter('editor'),
+              signal,
+              log,
+              onOutput: (line) => log.info(`[python] ${line}`),
+            }),
+            ),
         );
         const outs = r.outputs.filter((o): o is { name: string; shape: number[] } => Array.isArray(o.shape) && o.shape.every((d) => typeof d === 'number'));
         // a single unnamed output gets a name worth keeping: the ONNX output is otherwise named by a number ("272")
         proposed = outs.map((o, i) => `${outs.length === 1 && o.name === 'output' ? 'features' : o.name || `output${i}`}:${o.shape.join('x')}`).join(' ');
         note = `${className} returned ${outs.map((o) => `[${o.shape.join(', ')}]`).join(', ')} for ${inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}. Name the outputs (the export uses these names; the lint checks these shapes)`;
       } catch (e) {
-        if ((e as { code?: string }).code === 'CANCELLED') return null;
+        if (isCancelled(e)) return null;
         const message = e instanceof Error ? e.message : String(e);
         log.warn(`Running ${entry} once failed: ${message}`);
         note = `Running ${className} once failed (${message.split('\n')[0]!.slice(0, 160)}). Enter the outputs yourself, or leave empty`;
