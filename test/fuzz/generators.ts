@@ -264,7 +264,7 @@ export async function makeCase(b: Bases, kind: Kind, seed: number, index: number
     case 'hn': {
       const how = byteWise ? pick(r, BYTE_MUTATIONS) : pick(r, HN_STRUCTURAL.filter((m) => !exclude.includes(m)));
       const data = byteWise ? mutateBytes(r, Buffer.from(b.hn), how) : hnStructural(r, b, how);
-      const elsewhere = how === 'chain' ? { elsewhere: 'the ledger structural fallback (src/core/analysis/ledger*.ts)' } : {};
+      const elsewhere = {};
       return { kind, seed, index, mutation: how, args: ['diff', onnxBase(), put('model.hn', data), '--format', 'json'], target: 'model.hn', ...elsewhere };
     }
     case 'hailojson': {
@@ -309,9 +309,9 @@ export async function writeReproducers(root: string, b: Bases): Promise<FuzzCase
   // unbounded: an HN of nested brackets (8 MB here; the depth limit refuses it at character 257)
   mk('hn-nested-brackets', 'hn', { 'base.onnx': b.onnx, 'model.hn': nested(4 * MiB) }, ['diff', 'base.onnx', 'model.hn'], 'model.hn');
   // quadratic, fixed in the ledger and the DFC log parser: a 10k-layer HN chain without original names, 80k chained tracebacks
-  mk('hn-chain-10k', 'hn', { 'base.onnx': b.onnx, 'model.hn': hnStructural(() => 0.5, b, 'chain') }, ['diff', 'base.onnx', 'model.hn'], 'model.hn', 'the ledger structural fallback (src/core/analysis/ledger*.ts)');
+  mk('hn-chain-10k', 'hn', { 'base.onnx': b.onnx, 'model.hn': hnStructural(() => 0.5, b, 'chain') }, ['diff', 'base.onnx', 'model.hn'], 'model.hn');
   const tb = 'Traceback (most recent call last):\n  File "/opt/hailo/sdk.py", line 12, in run\n    raise ValueError("boom")\nValueError: boom\n\nDuring handling of the above exception, another exception occurred:\n\n';
-  mk('dfclog-80k-tracebacks', 'dfclog', { 'run.log': tb.repeat(80_000) + 'hailo_sdk_common.exceptions.BackendError: final\n' }, ['parse-log', 'run.log'], 'run.log', 'the DFC log parser (src/core/hailo/dfcLog*.ts)');
+  mk('dfclog-80k-tracebacks', 'dfclog', { 'run.log': tb.repeat(80_000) + 'hailo_sdk_common.exceptions.BackendError: final\n' }, ['parse-log', 'run.log'], 'run.log');
   // a FIFO given as the HAR
   const fifoDir = path.join(root, 'har-fifo');
   mk('har-fifo', 'har', { 'base.onnx': b.onnx }, ['diff', 'base.onnx', 'model.har'], 'model.har');
