@@ -177,6 +177,23 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
     assert.deepEqual(second.inputs.filter((i) => i.role !== 'manifest').map((i) => i.sha256), first.inputs.filter((i) => i.role !== 'manifest').map((i) => i.sha256));
   });
 
+  it('on a target with a DFC virtual environment, the driver runs in it with its python3 (no override)', async () => {
+    standin('enc.har', { quantize_bits: 8 });
+    const venv = path.join(root, 'dfc_venv');
+    fs.mkdirSync(path.join(venv, 'bin'), { recursive: true });
+    fs.writeFileSync(path.join(venv, 'bin', 'activate'), `PYTHONPATH=${STANDINS}\nexport PYTHONPATH\n`);
+    const run = await runRemoteStages(ctx(), { model: model(), on: { target: { ...target(), dfc: { kind: 'venv', path: venv } } as Target }, stages: ['quantized'], modelFile: path.join(root, 'enc.har'), driverPath: DRIVER, samples: [{ id: 'a', inputs: { mel: path.join(root, 'inputs', 'a.npy') } }], inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: ['features'] });
+    assert.equal(run.status, 'succeeded', JSON.stringify(run.steps[0]!.error));
+    assert.deepEqual(run.steps[0]!.command.slice(0, 3), ['python3', path.posix.join(run.remoteDir, 'hailo_fidelity.py'), '--stage']);
+    assert.equal(run.steps[0]!.launch![0], 'sh');
+    assert.equal(run.toolVersions.dfc, '3.33.0-standin');
+    // without the DFC, the stage fails with the driver's own words
+    const bare = await runRemoteStages(ctx(), { model: model(), on: { target: target() }, stages: ['quantized'], modelFile: path.join(root, 'enc.har'), driverPath: DRIVER, samples: [{ id: 'a', inputs: { mel: path.join(root, 'inputs', 'a.npy') } }], inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: ['features'] });
+    assert.equal(bare.status, 'failed');
+    assert.equal(bare.steps[0]!.error!.code, 'PYTHON_MISSING_PACKAGE');
+    assert.match(bare.steps[0]!.error!.message, /hailo_sdk_client/);
+  });
+
   it('a dropped SSH connection mid-stage reconnects; a client that went away reattaches; nothing lost', async () => {
     standin('slow.har', { quantize_bits: 8, sleep: 1.5 });
     const opts = { model: model(), on: { target: target() }, stages: ['fp-optimized', 'quantized'] as ('fp-optimized' | 'quantized')[], modelFile: path.join(root, 'slow.har'), driverPath: DRIVER, samples: [{ id: 'a', inputs: { mel: path.join(root, 'inputs', 'a.npy') } }], inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: ['features'], python };
