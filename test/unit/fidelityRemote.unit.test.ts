@@ -9,6 +9,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { main } from '../../src/cli/main';
+import type { CliIO } from '../../src/cli/args';
 import { isHailoError } from '../../src/core/errors';
 import { runHostCheck } from '../../src/core/fidelity/check';
 import { findFidelityDriver } from '../../src/core/fidelity/driver';
@@ -39,7 +41,10 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
   const model = (over: Partial<Model> = {}): Model => ({ name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: 'features' }], onnx: 'enc.onnx', hwArch: 'hailo8l', fidelity: { inputs: 'inputs' }, ...over }) as Model;
   const runsDir = () => path.join(root, '.hailo', 'runs');
   const ctx = (over: Record<string, unknown> = {}) => ({ host, runsDir: runsDir(), pollIntervalMs: 100, ...over });
-  const standin = (file: string, spec: Record<string, unknown>) => fs.writeFileSync(path.join(root, file), JSON.stringify({ standin: true, net: 'fid', ...spec }));
+  const standin = (file: string, spec: Record<string, unknown>) => {
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), JSON.stringify({ standin: true, net: 'fid', ...spec }));
+  };
 
   before(async function () {
     const why = sshdUnavailableReason();
@@ -192,6 +197,38 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
     assert.equal(bare.status, 'failed');
     assert.equal(bare.steps[0]!.error!.code, 'PYTHON_MISSING_PACKAGE');
     assert.match(bare.steps[0]!.error!.message, /hailo_sdk_client/);
+  });
+
+  it('the command line: --stages fp-optimized,quantized,device runs the emulator on the target, skips the device without a HEF, exit 1 below a limit', async () => {
+    standin('build/enc_optimized.har', { quantize_bits: 4 });
+    standin('build/enc.har', {});
+    const venv = path.join(root, 'dfc_venv');
+    fs.mkdirSync(path.join(venv, 'bin'), { recursive: true });
+    fs.writeFileSync(path.join(venv, 'bin', 'activate'), `PYTHONPATH=${STANDINS}\nexport PYTHONPATH\n`);
+    fs.writeFileSync(
+      path.join(root, 'hailo.json'),
+      JSON.stringify({
+        version: 1,
+        targets: [{ name: 'box', host: sshd.alias, workDir: path.join(sshd.dir, 'box'), dfc: { kind: 'venv', path: venv } }],
+        models: [{ name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: 'features' }], onnx: 'build/enc.onnx', target: 'box', fidelity: { inputs: 'inputs', thresholds: { minSnrDb: 30 } } }],
+      }),
+    );
+    const out: string[] = [];
+    const err: string[] = [];
+    const cli: CliIO = { out: (x) => out.push(x), err: (x) => err.push(x), cwd: root, env: { ...process.env, HAILO_SSH_CONFIG: sshd.clientConfig } };
+    const code = await main(['fidelity', '--model', 'enc', '--stages', 'fp-optimized,quantized,device', '--format', 'json'], cli);
+    const j = JSON.parse(out.join('\n')) as { ok: boolean; stages: { stage: string; status: string; message?: string }[]; comparisons: { stage: string; reference: string; metrics: { snrDb: number } }[]; findings: { code: string; stage?: string }[] };
+    assert.equal(code, 1, err.join('\n'));
+    assert.deepEqual(j.stages.map((s) => `${s.stage}:${s.status}`), ['fp-optimized:ok', 'quantized:ok', 'device:skipped'], JSON.stringify(j.stages));
+    assert.match(j.stages[2]!.message!, /enc\.hef does not exist yet/);
+    const q = j.comparisons.find((c) => c.stage === 'quantized')!;
+    assert.equal(q.reference, 'fp-optimized');
+    assert.ok(q.metrics.snrDb < 30, String(q.metrics.snrDb));
+    assert.ok(j.findings.some((f) => f.code === 'FID002' && f.stage === 'quantized'), JSON.stringify(j.findings));
+    // the run is recorded with its figures for the Runs view
+    const run = listRuns(path.join(root, '.hailo', 'runs'))[0]!.run!;
+    assert.equal(run.kind, 'fidelity');
+    assert.ok((run.steps[1]!.summary as { figures?: { snrDb: number } }).figures!.snrDb < 30);
   });
 
   it('a dropped SSH connection mid-stage reconnects; a client that went away reattaches; nothing lost', async () => {
