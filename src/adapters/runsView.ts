@@ -40,7 +40,7 @@ class RunItem extends vscode.TreeItem {
       return;
     }
     const when = new Date(run.createdAt);
-    this.description = `${run.status}${following ? ' (following)' : ''} · ${run.kind === 'device' ? 'device ' : ''}${run.target.name} · ${when.toLocaleString()}`;
+    this.description = `${run.status}${following ? ' (following)' : ''} · ${run.kind === 'device' ? 'device ' : run.kind === 'fidelity' ? 'fidelity on ' : ''}${run.target.name} · ${when.toLocaleString()}`;
     this.iconPath = icon(run.status);
     this.contextValue = run.status === 'running' || run.status === 'detached' ? (following ? 'hailo.run.following' : 'hailo.run.active') : 'hailo.run';
     const md = new vscode.MarkdownString();

@@ -32,6 +32,8 @@ const cssVar = (name: string, fallback: string) => getComputedStyle(document.bod
 const dropped = (c: FidelityComparisonView) => c.before !== undefined && c.metrics.snrDb !== null && (c.before.snrDb === null || c.before.snrDb - c.metrics.snrDb > 3);
 
 const charts: uPlot[] = [];
+/** Axis labels: errors of float32 exports are around 1e-7, SNR around 100 dB. */
+const tick = (t: number) => (t === 0 ? '0' : Math.abs(t) < 0.01 || Math.abs(t) >= 1e5 ? t.toExponential(1) : String(Number(t.toPrecision(4))));
 
 function curveChart(host: HTMLElement, title: string, xLabel: string, ys: { label: string; values: (number | null)[]; scale: string; color: string }[], marks: { from: number; to: number }[]): void {
   const n = ys[0]?.values.length ?? 0;
@@ -49,7 +51,7 @@ function curveChart(host: HTMLElement, title: string, xLabel: string, ys: { labe
     width,
     height: 240,
     scales: Object.fromEntries([['x', { time: false }], ...scales.map((s) => [s, { auto: true }])]),
-    axes: [{ label: xLabel, stroke: fg, grid: { stroke: grid } }, ...scales.map((s, i) => ({ scale: s, label: s, side: i === 0 ? 3 : 1, stroke: fg, grid: { show: i === 0, stroke: grid } }))],
+    axes: [{ label: xLabel, stroke: fg, grid: { stroke: grid } }, ...scales.map((s, i) => ({ scale: s, label: s, side: i === 0 ? 3 : 1, stroke: fg, size: 70, grid: { show: i === 0, stroke: grid }, values: (_u: uPlot, ticks: number[]) => ticks.map(tick) }))],
     series: [{ label: xLabel }, ...ys.map((y) => ({ label: y.label, scale: y.scale, stroke: y.color, width: 1.5, points: { show: false } }))],
     hooks: {
       draw: [
