@@ -55,7 +55,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
     registerRewrites(services);
     registerCodeActions(services);
     registerWalkthroughProgress(context, project);
-    registerFidelity(services);
+    registerFidelity(services, pipeline);
     void project.reload();
     const ms = performance.now() - t0;
     services.activationMs = ms;

@@ -1,9 +1,12 @@
 import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Model } from '../core/project/schema';
 import { setting } from './config';
 import { pythonFromExtension } from './export';
 import { command, requireTrust, type Services } from './services';
+import type { PipelineService } from './pipeline';
 import { isCancelled, loadCore } from './core';
 
 type ModelArg = { type: 'model'; model: Model } | Model | string | undefined;
@@ -15,16 +18,81 @@ const SEVERITY = {
   hint: vscode.DiagnosticSeverity.Hint,
 } as const;
 
+
+/** The results panel (webview/fidelityResults): strict CSP with a nonce, zod-checked messages both ways. */
+class FidelityPanel {
+  private panel: vscode.WebviewPanel | undefined;
+  private message: unknown;
+  private file: string | undefined;
+  private model: string | undefined;
+
+  constructor(private readonly extensionUri: vscode.Uri) {}
+
+  async show(message: unknown, file: string, model: string): Promise<void> {
+    this.message = message;
+    this.file = file;
+    this.model = model;
+    const title = `Fidelity: ${model}`;
+    if (this.panel) {
+      this.panel.title = title;
+      this.panel.reveal(undefined, true);
+      await this.panel.webview.postMessage(message);
+      return;
+    }
+    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
+    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    const panel = vscode.window.createWebviewPanel('hailo.fidelityResults', title, { viewColumn: vscode.ViewColumn.Active, preserveFocus: true }, {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(dist, 'webview'), media],
+    });
+    this.panel = panel;
+    panel.onDidDispose(() => (this.panel = undefined));
+    panel.webview.onDidReceiveMessage(async (data: unknown) => {
+      const core = await loadCore();
+      const msg = core.envelope.parseMessage(core.fidelityResultsProtocol.WebviewMessage, data);
+      if (!msg) return;
+      if (msg.type === 'ready') await panel.webview.postMessage(this.message);
+      else if (msg.type === 'openRecord' && this.file) await vscode.window.showTextDocument(vscode.Uri.file(this.file), { preview: true });
+      else if (msg.type === 'recheck' && this.model) await vscode.commands.executeCommand('hailo.checkFidelity', this.model);
+    });
+    const nonce = randomBytes(16).toString('base64');
+    const w = panel.webview;
+    const csp = ["default-src 'none'", `img-src ${w.cspSource} data:`, `style-src ${w.cspSource} 'nonce-${nonce}'`, `font-src ${w.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
+    w.html = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${w.asWebviewUri(vscode.Uri.joinPath(media, 'deviceResults.css')).toString()}" nonce="${nonce}">
+<title>Fidelity</title>
+</head>
+<body>
+<main id="root" aria-live="polite"></main>
+<script nonce="${nonce}" src="${w.asWebviewUri(vscode.Uri.joinPath(dist, 'webview', 'fidelityResults.js')).toString()}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+  }
+}
+
 /**
- * Hailo: Check Fidelity, for the stages that run on this machine (PyTorch and ONNX): progress with
- * cancel, one line per stage and the findings in the output channel, findings as diagnostics on
- * the model's fidelity section in hailo.json, results in .hailo/fidelity/<id>/fidelity.json.
+ * Hailo: Check Fidelity: the stages on this machine (PyTorch and ONNX), then the HAR in the DFC
+ * emulator on the model's compile target and the HEF on its device (runs of the run engine, in the
+ * Runs view): progress with cancel, one line per stage and the findings in the output channel,
+ * findings as diagnostics on the model's fidelity section in hailo.json, results in
+ * .hailo/fidelity/<id>/fidelity.json.
  */
-export function registerFidelity(services: Services): void {
+export function registerFidelity(services: Services, pipeline?: PipelineService): void {
   const { context, log, project } = services;
   const diagnostics = vscode.languages.createDiagnosticCollection('hailo-fidelity');
   context.subscriptions.push(diagnostics);
   const running = new Set<string>();
+  const resultsPanel = new FidelityPanel(context.extensionUri);
+  context.subscriptions.push(resultsPanel);
 
   async function pickModel(arg: ModelArg): Promise<Model | undefined> {
     const p = project.project;
@@ -73,7 +141,14 @@ export function registerFidelity(services: Services): void {
     const resultsDir = path.join(root, '.hailo', 'fidelity');
     const outDir = path.join(resultsDir, fidelityRunId(model.name));
     const baseline = listFidelityRecords(resultsDir, model.name)[0]?.record;
+    const { remoteStages, REMOTE_STAGES } = core.fidelityRemote;
+    const files = core.projectLoad.modelPaths(model, root);
+    const quantizedHar = core.remotePipeline.optimizedHarPath(files.har);
     const stages = HOST_STAGES.filter((s) => !model.fidelity?.stages || model.fidelity.stages.includes(s));
+    // default: the remote stages whose file exists; listed in fidelity.stages, a missing file is a skipped stage with the reason
+    const remoteList = REMOTE_STAGES.filter((s) => (model.fidelity?.stages ? model.fidelity.stages.includes(s) : s === 'device' ? fs.existsSync(files.hef) : fs.existsSync(files.har) || fs.existsSync(quantizedHar)));
+    const ended: (() => void)[] = [];
+    const remoteRuns: import('../core/remote/run').RunRecord[] = [];
     if (project.uri) diagnostics.delete(project.uri);
     running.add(model.name);
     try {
@@ -83,7 +158,7 @@ export function registerFidelity(services: Services): void {
           const ac = new AbortController();
           const sub = token.onCancellationRequested(() => ac.abort());
           try {
-            return await runHostCheck({
+            const checked = await runHostCheck({
               model,
               root,
               outDir,
@@ -97,13 +172,38 @@ export function registerFidelity(services: Services): void {
               log,
               onProgress: (m) => progress.report({ message: m }),
               onOutput: (line) => log.debug(`[python] ${line}`),
+              ...(remoteList.length && pipeline
+                ? {
+                    remote: remoteStages({
+                      model,
+                      root,
+                      outDir,
+                      stages: remoteList,
+                      targets: project.project?.targets ?? [],
+                      devices: project.project?.devices ?? [],
+                      files: { har: files.har, quantizedHar, hef: files.hef },
+                      driverPath: findFidelityDriver([dist, __dirname]),
+                      onRun: (run) => remoteRuns.push(run),
+                      contextFor: async (where) => {
+                        const { ctx, done } = await pipeline.runnerContext(where.host, { onMessage: (m) => progress.report({ message: m }) }, ac.signal);
+                        ended.push(done);
+                        return ctx;
+                      },
+                    }),
+                  }
+                : {}),
             });
+            if (remoteRuns.length) core.fidelityRemote.annotateFidelityRuns(pipeline!.runsDir!, remoteRuns, checked.record);
+            return checked;
           } finally {
             sub.dispose();
+            for (const d of ended) d();
           }
         },
       );
       const findings = [...r.findings, ...(baseline ? compareRecords(baseline, r.record, { maxDropDb: model.fidelity?.maxDropDb }) : [])];
+      const linked = await core.fidelityRewrites.linkRewrites(findings, { onnx: files.onnx, har: files.har, quantizedHar });
+      if (linked.stage) log.info(`Fidelity of ${model.name}: first diverging stage ${linked.stage}; ${linked.links ? `${linked.links} rewrite(s) linked to their PyTorch lines` : `no rewrite linked (${linked.reason})`}`);
       log.info(`Fidelity of ${model.name}: ${r.record.samples.length} sample(s), results in ${path.relative(root, r.file)}`);
       for (const s of stageSummaries(r.record)) log.info(`  ${s.text}`);
       for (const f of findings) log.info(`  ${f.severity} ${f.code}: ${f.message}`);
@@ -118,11 +218,15 @@ export function registerFidelity(services: Services): void {
             const d = new vscode.Diagnostic(range, f.fix ? `${f.message}. ${f.fix}` : f.message, SEVERITY[f.severity]);
             d.source = 'hailo-fidelity';
             d.code = f.code;
-            d.relatedInformation = [new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(r.file), new vscode.Position(0, 0)), 'fidelity results')];
+            d.relatedInformation = [
+              new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(r.file), new vscode.Position(0, 0)), 'fidelity results'),
+              ...(f.related ?? []).filter((x) => x.file).map((x) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(x.file!), new vscode.Position(Math.max(0, (x.line ?? 1) - 1), 0)), `compiler rewrite at the first diverging stage (${f.stage}): ${x.message}`)),
+            ];
             return d;
           }),
         );
       }
+      await resultsPanel.show(core.fidelityResultsView.fidelityResultsMessage(r.record, findings, baseline), r.file, model.name);
       const headline = stageSummaries(r.record).map((s) => s.text).join(' · ');
       const show = (c: string | undefined) => {
         if (c === 'Open Results') void vscode.window.showTextDocument(vscode.Uri.file(r.file));

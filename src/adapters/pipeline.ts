@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { Model, Target } from '../core/project/schema';
 import type { DfcStepName, RunRecord, RunStep, StepName } from '../core/remote/run';
-import type { PipelineEvents } from '../core/remote/pipeline';
+import type { PipelineContext, PipelineEvents } from '../core/remote/pipeline';
 import type { DfcLogSummary } from '../core/hailo/dfcLog';
 import type { DeployOptions } from '../core/remote/device';
 import { setting } from './config';
@@ -160,6 +160,33 @@ export class PipelineService implements vscode.Disposable {
       },
       opts,
     ).finally(() => id && this.untrack(id));
+  }
+
+  /**
+   * The run engine's context for a run started by another command (the fidelity stages): followed,
+   * cancellable, remembered for reattach and shown in the Runs view like a compile or deploy run.
+   * Call `done()` when the run has ended.
+   */
+  async runnerContext(hostName: string, events: PipelineEvents & RunSink, signal?: AbortSignal): Promise<{ ctx: PipelineContext; done: () => void }> {
+    const host = await this.remote.host(hostName);
+    const cancel = new AbortController();
+    const detach = new AbortController();
+    signal?.addEventListener('abort', () => cancel.abort(), { once: true });
+    let id: string | undefined;
+    const ctx: PipelineContext = {
+      host,
+      runsDir: this.runsDir!,
+      log: this.services.log,
+      signal: cancel.signal,
+      detach: detach.signal,
+      keep: setting('runsKeep'),
+      events: this.wrapEvents(events, (run) => {
+        if (id) return;
+        id = run.id;
+        this.track(run.id, cancel, detach);
+      }),
+    };
+    return { ctx, done: () => id && this.untrack(id) };
   }
 
   /** Reattach to a run that is still going on its target. */

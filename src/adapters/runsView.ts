@@ -40,7 +40,7 @@ class RunItem extends vscode.TreeItem {
       return;
     }
     const when = new Date(run.createdAt);
-    this.description = `${run.status}${following ? ' (following)' : ''} · ${run.kind === 'device' ? 'device ' : ''}${run.target.name} · ${when.toLocaleString()}`;
+    this.description = `${run.status}${following ? ' (following)' : ''} · ${run.kind === 'device' ? 'device ' : run.kind === 'fidelity' ? 'fidelity on ' : ''}${run.target.name} · ${when.toLocaleString()}`;
     this.iconPath = icon(run.status);
     this.contextValue = run.status === 'running' || run.status === 'detached' ? (following ? 'hailo.run.following' : 'hailo.run.active') : 'hailo.run';
     const md = new vscode.MarkdownString();
@@ -76,6 +76,12 @@ class StepItem extends vscode.TreeItem {
 
 /** A device step's figures in a few words: `309.4 FPS · 6.66 ms` (a figure not measured is said so, never 0). */
 function figuresText(step: RunStep): string | undefined {
+  const fid = (step.summary as { figures?: { reference: string; cosine: number | null; snrDb: number | null; damaged: { from: number; to: number }[] } } | undefined)?.figures;
+  if (fid) {
+    const snr = fid.snrDb === null ? 'exact' : `SNR ${fid.snrDb.toFixed(1)} dB`;
+    const dmg = fid.damaged.length ? ` · steps ${fid.damaged.map((d) => `${d.from}–${d.to}`).join(', ')} diverge` : '';
+    return `vs ${fid.reference}: cosine ${fid.cosine === null ? '–' : fid.cosine.toFixed(5)} · ${snr}${dmg}`;
+  }
   const f = step.summary as { fpsStreaming?: { value?: number; notMeasured?: string }; hwLatencyMs?: { value?: number; notMeasured?: string }; overallLatencyMs?: { value?: number } } | undefined;
   if (!f || !f.fpsStreaming || !['benchmark', 'run', 'run2'].includes(step.step)) return undefined;
   const fps = f.fpsStreaming.value !== undefined ? `${f.fpsStreaming.value.toFixed(1)} FPS` : 'FPS not measured';

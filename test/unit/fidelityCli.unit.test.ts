@@ -46,7 +46,7 @@ describe('cli: fidelity arguments', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hw-fidcli-'));
     try {
       for (const [argv, re] of [
-        [['fidelity', '--stages', 'torch,quantized'], /"quantized" is not a stage run on this machine/],
+        [['fidelity', '--stages', 'torch,emulator'], /"emulator" is not a stage \(torch, onnx, fp-optimized, quantized, device\)/],
         [['fidelity', '--stages', ','], /at least one stage/],
         [['fidelity', '--format', 'xml'], /--format must be one of text, json/],
         [['fidelity', 'extra'], /unexpected argument "extra"/],

@@ -7,6 +7,9 @@ import { PROJECT_FILE_NAME } from '../../core/project/schema';
 import type { CliCommand } from '../args';
 
 const HOST = ['torch', 'onnx'] as const;
+const REMOTE = ['fp-optimized', 'quantized', 'device'] as const;
+const ALL = [...HOST, ...REMOTE] as const;
+type Stage = (typeof ALL)[number];
 
 /** The workspace's git commit, when it is a repository (results are compared across commits). */
 function gitCommit(cwd: string): string | undefined {
@@ -16,14 +19,18 @@ function gitCommit(cwd: string): string | undefined {
 
 export const fidelityCommand: CliCommand = {
   name: 'fidelity',
-  help: `Usage: hailo-workbench fidelity --model NAME [--config hailo.json] [--stages torch,onnx]
+  help: `Usage: hailo-workbench fidelity --model NAME [--config hailo.json] [--stages torch,onnx,...]
                                 [--python PATH] [--out DIR] [--baseline FILE] [--format text|json]
 
 Runs the inputs of the model's "fidelity" section in hailo.json through the PyTorch model (the
 reference) and the exported ONNX (ONNX Runtime), and compares them: cosine similarity, SNR (dB),
 max and mean absolute error, per output, and along the time axis (which steps diverge).
 
-  --stages    host stages to run (default: torch,onnx)
+  --stages    stages to run: torch, onnx (this machine), fp-optimized, quantized (the HAR in the DFC
+              emulator on the model's compile target), device (the HEF through hailo_platform on
+              the model's device); default: fidelity.stages, else torch,onnx. A stage whose file
+              (HAR, HEF) does not exist is skipped with the reason. SSH as for "remote"
+              (HAILO_SSH, HAILO_SSH_CONFIG); the remote Python is python3 (in the DFC environment)
   --python    interpreter with torch and numpy (else HAILO_PYTHON, else python3)
   --out       result folder (default: .hailo/fidelity/<time>-<model>/ beside hailo.json); it gets
               the stage outputs as .npy and fidelity.json
@@ -45,45 +52,79 @@ fidelity.thresholds / fidelity.stageThresholds, 2 on bad arguments or a project 
   async run(args, io) {
     if (args.positionals.length) throw new HailoError('INVALID_ARGUMENT', `unexpected argument "${args.positionals[0]}"`);
     const v = args.values;
-    let stages: (typeof HOST)[number][] | undefined;
+    let stages: Stage[] | undefined;
     if (v.stages !== undefined) {
       const list = v.stages.split(',').map((s) => s.trim()).filter(Boolean);
       for (const s of list) {
-        if (!(HOST as readonly string[]).includes(s)) {
-          throw new HailoError('INVALID_ARGUMENT', `--stages: "${s}" is not a stage run on this machine (${HOST.join(', ')}); the emulator and device stages run from the editor on a target or device`);
-        }
+        if (!(ALL as readonly string[]).includes(s)) throw new HailoError('INVALID_ARGUMENT', `--stages: "${s}" is not a stage (${ALL.join(', ')})`);
       }
       if (!list.length) throw new HailoError('INVALID_ARGUMENT', '--stages needs at least one stage');
-      stages = list as (typeof HOST)[number][];
+      stages = list as Stage[];
     }
     const file = path.resolve(io.cwd, v.config ?? PROJECT_FILE_NAME);
     const { project, root } = await requireProject(file);
     const model = findModel(project, v.model);
-    if (!stages) stages = HOST.filter((s) => !model.fidelity?.stages || model.fidelity.stages.includes(s));
-    if (!stages.length) throw new HailoError('INVALID_ARGUMENT', `model "${model.name}": fidelity.stages lists no stage run on this machine (${HOST.join(', ')})`);
+    if (!stages) stages = model.fidelity?.stages ? ALL.filter((s) => model.fidelity!.stages!.includes(s)) : [...HOST];
+    if (!stages.length) throw new HailoError('INVALID_ARGUMENT', `model "${model.name}": fidelity.stages lists no stage`);
+    const hostStages = HOST.filter((s) => stages!.includes(s));
+    const remoteList = REMOTE.filter((s) => stages!.includes(s));
 
     const { runHostCheck } = await import('../../core/fidelity/check');
     const { findFidelityDriver } = await import('../../core/fidelity/driver');
     const { findOrtWasmDir } = await import('../../core/fidelity/onnxStage');
     const { compareRecords, hasErrors, stageSummaries } = await import('../../core/fidelity/findings');
     const { fidelityRunId, listFidelityRecords, readFidelityRecord } = await import('../../core/fidelity/record');
+    const { remoteStages } = await import('../../core/fidelity/remoteRun');
+    const { SshHost } = await import('../../core/remote/ssh');
+    const { modelPaths } = await import('../../core/project/load');
+    const { optimizedHarPath } = await import('../../core/remote/pipelinePaths');
 
     const resultsDir = path.join(root, '.hailo', 'fidelity');
     const outDir = v.out !== undefined ? path.resolve(io.cwd, v.out) : path.join(resultsDir, fidelityRunId(model.name));
     const baseline = v.baseline !== undefined ? readFidelityRecord(path.resolve(io.cwd, v.baseline)) : listFidelityRecords(resultsDir, model.name).find((r) => path.resolve(r.dir) !== outDir)?.record;
     const json = v.format === 'json';
     let r;
+    const hosts = new Map<string, InstanceType<typeof SshHost>>();
+    const remoteRuns: import('../../core/remote/run').RunRecord[] = [];
+    const driverPath = findFidelityDriver([__dirname]);
+    const commit = gitCommit(root);
+    const files = modelPaths(model, root);
+    const sshConfig = io.env.HAILO_SSH_CONFIG;
     try {
       r = await runHostCheck({
         model,
         root,
         outDir,
-        stages,
+        stages: hostStages,
+        ...(remoteList.length
+          ? {
+              remote: remoteStages({
+                model,
+                root,
+                outDir,
+                stages: remoteList,
+                targets: project.targets,
+                devices: project.devices,
+                files: { har: files.har, quantizedHar: optimizedHarPath(files.har), hef: files.hef },
+                driverPath,
+                ...(commit ? { commit } : {}),
+                contextFor: (where) => {
+                  let host = hosts.get(where.host);
+                  if (!host) hosts.set(where.host, (host = new SshHost(where.host, { sshPath: io.env.HAILO_SSH ?? 'ssh', connectTimeout: 15, ...(sshConfig ? { configFile: path.resolve(io.cwd, sshConfig) } : {}) })));
+                  return { host, runsDir: path.join(root, '.hailo', 'runs'), signal: io.signal, events: { onProgress: (m: string) => !json && io.err(`[fidelity] ${m}`) } };
+                },
+                onRun: (run) => {
+                  remoteRuns.push(run);
+                  if (!json) io.err(`[fidelity] run ${run.id} on ${run.target.name}: ${run.status}`);
+                },
+              }),
+            }
+          : {}),
         interpreter: resolveCliInterpreter(v.python, io.env),
         chooseHint: howToChooseInterpreter('cli'),
-        driverPath: findFidelityDriver([__dirname]),
+        driverPath,
         wasmDir: findOrtWasmDir([__dirname]),
-        commit: gitCommit(root),
+        commit,
         env: io.env,
         signal: io.signal,
         onProgress: (m) => !json && io.err(`[fidelity] ${m}`),
@@ -95,8 +136,12 @@ fidelity.thresholds / fidelity.stageThresholds, 2 on bad arguments or a project 
         return 1;
       }
       throw e;
+    } finally {
+      for (const h of hosts.values()) await h.close();
     }
+    if (remoteRuns.length) (await import('../../core/fidelity/remoteRun')).annotateFidelityRuns(path.join(root, '.hailo', 'runs'), remoteRuns, r.record);
     const findings = [...r.findings, ...(baseline ? compareRecords(baseline, r.record, { maxDropDb: model.fidelity?.maxDropDb }) : [])];
+    await (await import('../../core/fidelity/rewriteLinks')).linkRewrites(findings, { onnx: files.onnx, har: files.har, quantizedHar: optimizedHarPath(files.har) });
     const failed = hasErrors(findings);
     if (json) {
       io.out(
@@ -118,7 +163,10 @@ fidelity.thresholds / fidelity.stageThresholds, 2 on bad arguments or a project 
     } else {
       io.out(`${model.name}: ${r.record.samples.length} sample(s), outputs ${r.record.outputs.join(', ')}`);
       for (const s of stageSummaries(r.record)) io.out(`  ${s.text}`);
-      for (const f of findings) io.out(`${f.severity}: ${f.code} ${f.message}${f.fix ? `\n  fix: ${f.fix}` : ''}`);
+      for (const f of findings) {
+        io.out(`${f.severity}: ${f.code} ${f.message}${f.fix ? `\n  fix: ${f.fix}` : ''}`);
+        for (const x of f.related ?? []) if (x.file) io.out(`  rewrite: ${x.file}:${x.line ?? 1} ${x.message}`);
+      }
       io.out(`results: ${r.file}`);
     }
     return failed ? 1 : 0;

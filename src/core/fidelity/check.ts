@@ -140,6 +140,11 @@ export interface HostCheckOptions {
   now?: () => Date;
   onProgress?: (message: string) => void;
   onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * The remote stages (emulator, device), run after the host stages on the same samples: returns
+   * their stage records with the outputs placed in `<outDir>/<stage>/` (see remoteRun.ts).
+   */
+  remote?: (r: { samples: Sample[]; outputs: string[]; inputs: Manifest['inputs'] }) => Promise<StageRecord[]>;
 }
 
 export interface HostCheckResult {
@@ -244,6 +249,12 @@ export async function runHostCheck(opts: HostCheckOptions): Promise<HostCheckRes
       }
     }
     timings.onnx = performance.now() - t0;
+  }
+
+  if (opts.remote) {
+    const t1 = performance.now();
+    stages.push(...(await opts.remote({ samples, outputs, inputs: model.inputs.map((i) => ({ name: i.name, shape: i.shape, dtype: i.dtype ?? 'float32' })) })));
+    timings.remote = performance.now() - t1;
   }
 
   const t0 = performance.now();

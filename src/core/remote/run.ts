@@ -16,13 +16,16 @@ export type DfcStepName = (typeof DFC_STEPS)[number];
 /** Steps of HailoRT (`hailortcli`), run on a device. */
 export const DEVICE_STEPS = ['parse-hef', 'benchmark', 'run', 'run2'] as const;
 export type DeviceStepName = (typeof DEVICE_STEPS)[number];
-export const STEPS = [...DFC_STEPS, ...DEVICE_STEPS] as const;
+/** Fidelity stages run remotely (the DFC emulator on a compile target, HailoRT's Python API on a device). */
+export const FIDELITY_STEPS = ['fp-optimized', 'quantized', 'device'] as const;
+export type FidelityStepName = (typeof FIDELITY_STEPS)[number];
+export const STEPS = [...DFC_STEPS, ...DEVICE_STEPS, ...FIDELITY_STEPS] as const;
 export const StepName = z.enum(STEPS);
 export type StepName = z.infer<typeof StepName>;
 export const isDfcStep = (s: string): s is DfcStepName => (DFC_STEPS as readonly string[]).includes(s);
 
-/** What a run does: the DFC on a compile target, or HailoRT on a device. */
-export const RunKind = z.enum(['compile', 'device']);
+/** What a run does: the DFC on a compile target, HailoRT on a device, or fidelity stages on either. */
+export const RunKind = z.enum(['compile', 'device', 'fidelity']);
 export type RunKind = z.infer<typeof RunKind>;
 
 export const StepStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'memory-limit', 'skipped']);
