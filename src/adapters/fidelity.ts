@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Model } from '../core/project/schema';
 import { setting } from './config';
 import { pythonFromExtension } from './export';
-import { command, requireTrust, type Services } from './services';
+import { command, requireTrust, signalFor, type Services } from './services';
 import type { PipelineService } from './pipeline';
 import { isCancelled, loadCore } from './core';
 
@@ -156,7 +156,7 @@ export function registerFidelity(services: Services, pipeline?: PipelineService)
         { location: vscode.ProgressLocation.Notification, title: `Checking fidelity of ${model.name}`, cancellable: true },
         async (progress, token) => {
           const ac = new AbortController();
-          const sub = token.onCancellationRequested(() => ac.abort());
+          const sub = signalFor(token, ac);
           try {
             const checked = await runHostCheck({
               model,
