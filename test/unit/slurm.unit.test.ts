@@ -201,6 +201,10 @@ describe('slurm: verdicts', () => {
     assert.equal(t.kind, 'timeout');
     assert.equal(t.title, 'Time limit reached (2:00:00)');
     assert.match(t.change!, /Raise "slurm\.timeLimit" in hailo\.json \(now "2:00:00"\)/);
+    // the script exited on the signal before the controller marked the limit: slurmstepd's line decides
+    const failedAtLimit = { ...one(fin, jobs.timeout!), state: 'FAILED' as const, exitCode: 143 };
+    assert.equal(explainVerdict(failedAtLimit, { request: req, logTail: 'slurmstepd: error: *** JOB 7 ON node1 CANCELLED AT 2026-12-06T12:00:00 DUE TO TIME LIMIT ***' }).kind, 'timeout');
+    assert.equal(explainVerdict(failedAtLimit, { request: req, logTail: 'Traceback ...' }).kind, 'failed');
     assert.equal(explainVerdict(one(fin, jobs.resources!)).title, 'Failed with exit code 3');
     const p = explainVerdict(one(fin, jobs.partitionLimit!));
     assert.match(p.detail, /cancelled before it started \(pending, will not start: its time limit is longer/);

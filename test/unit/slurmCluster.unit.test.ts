@@ -316,7 +316,9 @@ describe('slurm: jobs on a real one-node cluster through sshd', function () {
   it('explains a job stopped at its time limit, with what to change', async () => {
     const req = target({ venv: 'unused', timeLimit: '1' });
     const s = await waitFor(timeoutJob.jobId, finished, 150000);
-    assert.equal(s[0]!.state, 'TIMEOUT');
+    // Slurm records TIMEOUT, or FAILED when the script exits on the signal before the controller
+    // marks the limit; slurmstepd's line in the job's output says which it was
+    assert.ok(['TIMEOUT', 'FAILED'].includes(s[0]!.state), s[0]!.state);
     assert.ok(s[0]!.elapsedSeconds! >= 60, `ran ${s[0]!.elapsedSeconds} s`);
     const log = fs.readFileSync(path.join(timeoutJob.dir, 'job.log'), 'utf8');
     assert.match(log, /CANCELLED AT .* DUE TO TIME LIMIT/);

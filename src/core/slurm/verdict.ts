@@ -46,7 +46,10 @@ export function explainVerdict(j: SlurmJobState, ctx: VerdictContext = {}): Slur
     detail: `Slurm ended job ${j.jobId}${on}${after}: ${how}.`,
     change: `Raise "slurm.memory" in hailo.json${mem ? ` (now ${mem})` : ''}, up to what the partition's nodes have (Check Target shows it).${optimizeHint}`,
   });
-  switch (j.state) {
+  // slurmstepd writes "CANCELLED AT … DUE TO TIME LIMIT" into the job's output when it ends a job at
+  // its limit; the state Slurm records can still be FAILED when the script exits on the signal first
+  const state = j.state !== 'COMPLETED' && /\bDUE TO TIME LIMIT\b/.test(log) ? 'TIMEOUT' : j.state;
+  switch (state) {
     case 'COMPLETED':
       return { kind: 'succeeded', ok: true, title: 'Completed', detail: `Job ${j.jobId} finished${on}${after} with exit code 0.` };
     case 'OUT_OF_MEMORY':
