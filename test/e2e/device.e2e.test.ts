@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { useWorkbench } from '../harness/e2e';
-import { openActivity, runCommand, step, treeRows, viewPane, waitFor, waitForNotification } from '../harness/workbench';
+import { openActivity, readmePicture, runCommand, step, treeRows, viewPane, waitFor, waitForNotification } from '../harness/workbench';
 import { startSshd, sshdUnavailableReason, type TestSshd } from '../harness/sshd';
 import { controlDirFor } from '../../src/core/remote/ssh';
 import { REFERENCE_DIR } from '../reference';
@@ -118,5 +118,6 @@ describe('e2e: devices', function () {
     assert.match(await frame.locator('.warning').innerText(), /Latency regressed by 50\.0 %/);
     assert.match(await frame.locator('.cards').innerText(), /Real-time factor/);
     await step(page, 'device-results-panel');
+    await readmePicture(page, 'device-results');
   });
 });
