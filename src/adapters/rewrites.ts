@@ -375,7 +375,13 @@ export function registerRewrites(services: Services): void {
           }
           running?.abort();
           const ac = (running = new AbortController());
-          await vscode.window.withProgress({ location: { viewId: 'hailo.rewrites' } }, () => compare(found.inputs, `after ${ev.step} of ${found.model}`, ac.signal));
+          const r = await vscode.window.withProgress({ location: { viewId: 'hailo.rewrites' } }, () => compare(found.inputs, `after ${ev.step} of ${found.model}`, ac.signal));
+          // the run keeps its rewrites by kind: the Runs view and Compare Runs show them
+          try {
+            (await loadCore()).runCompare.writeRunRewrites(ev.runDir, r.ledger);
+          } catch (e) {
+            log.warn(`${path.join(ev.runDir, 'rewrites.json')}: not written (${e instanceof Error ? e.message : String(e)})`);
+          }
         } catch (e) {
           if (isCancelled(e)) return;
           log.warn(`Rewrite ledger after ${ev.step} failed: ${e instanceof Error ? e.message : String(e)}`);
