@@ -219,7 +219,7 @@ export function runFacts(run: RunRecord, extra: { rewrites?: RewritesRecord; fid
 // ---- text ------------------------------------------------------------------------------------
 
 const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const gb = (kb: number) => `${(kb / 1024 / 1024).toFixed(2)} GB`;
+const gb = (kb: number) => (kb < 1024 * 1024 ? `${(kb / 1024).toFixed(0)} MB` : `${(kb / 1024 / 1024).toFixed(2)} GB`);
 const dB = (x: number | null) => (x === null ? 'exact' : `${x.toFixed(1)} dB`);
 
 /** Rewrite counts in a few words, kinds in the ledger's order, `kept` left out: `12 fused, 3 decomposed`. */
