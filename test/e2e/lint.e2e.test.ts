@@ -44,7 +44,7 @@ async function webviewWith(page: Page, selector: string, text: string): Promise<
 describe('e2e: lint', function () {
   const wb = useWorkbench({ workspace: 'example' });
 
-  it('the model editor shows the summary and findings; a finding opens its Python line', async function () {
+  it('the model editor shows the summary and findings; a finding opens its Python line; a node chip shows the node in the Graph tab', async function () {
     const dir = path.join(wb.workspace, 'lint-e2e');
     fs.mkdirSync(dir, { recursive: true });
     const py = path.join(dir, 'attention_model.py');
@@ -84,6 +84,15 @@ describe('e2e: lint', function () {
     await problems.filter({ hasText: 'HW011' }).first().waitFor({ timeout: 15_000 });
     assert.match(await problems.filter({ hasText: 'HW011' }).first().innerText(), /Hailo lint/);
     await step(wb.page, 'lint-problems');
+
+    // a node chip of a finding shows its node in the Graph tab, selected
+    const chip = softmax.locator('code.node').first();
+    const chipNode = (await chip.innerText()).trim();
+    assert.match(chipNode, /Softmax/);
+    await chip.click();
+    await waitFor(async () => (await view.locator('.graph-details .node-id').innerText().catch(() => '')).trim() === chipNode, { what: `${chipNode} selected in the Graph tab`, timeout: 30_000 });
+    assert.ok(await view.locator('.graph-panel').isVisible(), 'the Graph tab is shown');
+    await step(wb.page, 'lint-chip-in-graph');
   });
 
   it('on a PyTorch line, Ctrl+. offers Explain and the quick fix; Explain opens the shipped rule docs; the status bar counts what Problems shows', async function () {
