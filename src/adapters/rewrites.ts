@@ -131,7 +131,11 @@ class RewritesView implements vscode.TreeDataProvider<Item>, vscode.Disposable {
       const line = Math.max(0, e.source.line - 1);
       t.command = { command: 'vscode.open', title: 'Reveal Python line', arguments: [vscode.Uri.file(e.source.file), { selection: new vscode.Range(line, 0, line, 0) } satisfies vscode.TextDocumentShowOptions] };
     } else if (r.files.onnx) {
-      t.command = { command: 'vscode.openWith', title: 'Open the ONNX model', arguments: [vscode.Uri.file(r.files.onnx), 'hailo.modelEditor'] };
+      // no Python line: the model editor at the entry's node, in the Graph tab
+      const node = e.onnxNodes[0] ?? e.onnxTensors[0];
+      t.command = node
+        ? { command: 'hailo.showInGraph', title: 'Show in Graph', arguments: [vscode.Uri.file(r.files.onnx), node] }
+        : { command: 'vscode.openWith', title: 'Open the ONNX model', arguments: [vscode.Uri.file(r.files.onnx), 'hailo.modelEditor'] };
     }
     return t;
   }
@@ -375,7 +379,13 @@ export function registerRewrites(services: Services): void {
           }
           running?.abort();
           const ac = (running = new AbortController());
-          await vscode.window.withProgress({ location: { viewId: 'hailo.rewrites' } }, () => compare(found.inputs, `after ${ev.step} of ${found.model}`, ac.signal));
+          const r = await vscode.window.withProgress({ location: { viewId: 'hailo.rewrites' } }, () => compare(found.inputs, `after ${ev.step} of ${found.model}`, ac.signal));
+          // the run keeps its rewrites by kind: the Runs view and Compare Runs show them
+          try {
+            (await loadCore()).runCompare.writeRunRewrites(ev.runDir, r.ledger);
+          } catch (e) {
+            log.warn(`${path.join(ev.runDir, 'rewrites.json')}: not written (${e instanceof Error ? e.message : String(e)})`);
+          }
         } catch (e) {
           if (isCancelled(e)) return;
           log.warn(`Rewrite ledger after ${ev.step} failed: ${e instanceof Error ? e.message : String(e)}`);

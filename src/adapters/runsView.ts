@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ListedRun, RunRecord, RunStep } from '../core/remote/run';
+import type { RunFacts } from '../core/remote/runCompare';
 import { fmtGB, type PipelineService } from './pipeline';
 import { command, requireTrust, type Services } from './services';
 import { loadCore } from './core';
@@ -57,6 +58,8 @@ class StepItem extends vscode.TreeItem {
   constructor(
     readonly runItem: RunItem,
     readonly step: RunStep,
+    /** What the step produced (contexts, utilisation, SNR, rewrites by kind), in a few words. */
+    produced?: string,
   ) {
     super(step.step, vscode.TreeItemCollapsibleState.None);
     this.id = `step:${runItem.dir}:${step.step}`;
@@ -66,9 +69,10 @@ class StepItem extends vscode.TreeItem {
     if (step.peakRssKB && runItem.run?.kind !== 'device') bits.push(`peak ${fmtGB(step.peakRssKB)}`);
     const figures = figuresText(step);
     if (figures) bits.push(figures);
+    if (produced) bits.push(produced);
     this.description = bits.join(' · ');
     this.iconPath = icon(step.status);
-    this.tooltip = [step.command.join(' '), step.error?.message].filter(Boolean).join('\n\n');
+    this.tooltip = [produced, step.command.join(' '), step.error?.message].filter(Boolean).join('\n\n');
     this.contextValue = 'hailo.runStep';
     if (step.log) this.command = { command: 'hailo.openRunLog', title: 'Open Log', arguments: [this] };
   }
@@ -114,7 +118,11 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
 
   async getChildren(e?: Node): Promise<Node[]> {
     if (e instanceof StepItem) return [];
-    if (e instanceof RunItem) return (e.run?.steps ?? []).map((s) => new StepItem(e, s));
+    if (e instanceof RunItem) {
+      const { readRunRewrites, stepFacts, stepFactsText } = (await loadCore()).runCompare;
+      const rewrites = readRunRewrites(e.dir);
+      return (e.run?.steps ?? []).map((s) => new StepItem(e, s, stepFactsText(stepFacts(s, rewrites))));
+    }
     const dir = this.pipeline.runsDir;
     if (!dir) return [];
     const { listRuns } = (await loadCore()).remoteRun;
@@ -144,7 +152,8 @@ export function registerRunsView(services: Services, pipeline: PipelineService):
   const view = new RunsView(pipeline);
   const { context, log } = services;
   const runFile = (r: RunRecord) => vscode.Uri.file(path.join(pipeline.runsDir!, r.id, 'run.json'));
-  const watcher = vscode.workspace.createFileSystemWatcher('**/.hailo/runs/*/run.json');
+  // run.json, and rewrites.json (the ledger's counts, written after a step's ledger)
+  const watcher = vscode.workspace.createFileSystemWatcher('**/.hailo/runs/*/{run,rewrites}.json');
   context.subscriptions.push(
     view,
     watcher,
@@ -192,11 +201,11 @@ export function registerRunsView(services: Services, pipeline: PipelineService):
     vscode.commands.registerCommand(
       'hailo.compareRuns',
       command(log, async (arg?: unknown, others?: unknown[]) => {
-        // two runs selected in the view arrive as (clicked, [all selected])
-        const selected = Array.isArray(others) ? others.filter((o): o is RunItem => o instanceof RunItem && !!o.run) : [];
+        // two runs selected in the view arrive as (clicked, [all selected]); from a command link or a test, as two run ids
+        const selected = Array.isArray(others) ? others.filter((o): o is RunItem | string => (o instanceof RunItem && !!o.run) || typeof o === 'string') : [];
         let a: RunRecord | undefined;
         let b: RunRecord | undefined;
-        if (selected.length === 2) [a, b] = [selected[0]!.run, selected[1]!.run];
+        if (selected.length === 2) [a, b] = await Promise.all(selected.map((o) => pickRun(pipeline, o, 'Compare Runs')));
         else {
           a = await pickRun(pipeline, arg, 'Compare Runs: first run');
           if (!a) return;
@@ -205,7 +214,16 @@ export function registerRunsView(services: Services, pipeline: PipelineService):
         }
         if (!a || !b) return;
         const [older, newer] = a.createdAt <= b.createdAt ? [a, b] : [b, a];
-        await vscode.commands.executeCommand('vscode.diff', runFile(older), runFile(newer), `run.json: ${older.id} ↔ ${newer.id}`);
+        const { runFacts, readRunRewrites, fidelityOfRun, comparisonMarkdown } = (await loadCore()).runCompare;
+        const { readFidelityRecord } = (await loadCore()).fidelityRecord;
+        const root = services.project.root;
+        const facts = (r: RunRecord): RunFacts => {
+          const rewrites = readRunRewrites(path.join(pipeline.runsDir!, r.id));
+          const fidelity = root ? fidelityOfRun(path.join(root, '.hailo', 'fidelity'), r.id, readFidelityRecord) : undefined;
+          return runFacts(r, { ...(rewrites ? { rewrites } : {}), ...(fidelity ? { fidelity } : {}) });
+        };
+        const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: comparisonMarkdown(facts(older), facts(newer)) });
+        await vscode.commands.executeCommand('markdown.showPreview', doc.uri);
       }),
     ),
     vscode.commands.registerCommand(

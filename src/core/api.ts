@@ -41,6 +41,7 @@ export * as remoteRun from './remote/run';
 export * as remoteSsh from './remote/ssh';
 export * as remoteTargets from './remote/targets';
 export * as remoteResults from './remote/results';
+export * as runCompare from './remote/runCompare';
 export * as remoteDevice from './remote/device';
 export * as deviceResultsProtocol from './protocol/deviceResults';
 export * as fidelityResultsProtocol from './protocol/fidelityResults';

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { useWorkbench } from '../harness/e2e';
-import { openActivity, runCommand, step, treeRows, viewPane, waitFor, waitForNotification } from '../harness/workbench';
+import { openActivity, readmePicture, readmePicturesRequested, runCommand, step, treeRows, viewPane, waitFor, waitForNotification } from '../harness/workbench';
 import { startSshd, sshdUnavailableReason, type TestSshd } from '../harness/sshd';
 import { controlDirFor } from '../../src/core/remote/ssh';
 import { REFERENCE_DIR } from '../reference';
@@ -118,5 +118,14 @@ describe('e2e: devices', function () {
     assert.match(await frame.locator('.warning').innerText(), /Latency regressed by 50\.0 %/);
     assert.match(await frame.locator('.cards').innerText(), /Real-time factor/);
     await step(page, 'device-results-panel');
+    if (readmePicturesRequested()) {
+      // the README's picture without the regression toast over the history
+      await runCommand(page, 'Notifications: Clear All Notifications', { id: 'notifications.clearAll' });
+      await page.locator('.notification-toast').first().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+      await page.locator('.quick-input-widget').first().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+      // the palette and the toast fade out
+      await page.waitForTimeout(800);
+    }
+    await readmePicture(page, 'device-results');
   });
 });

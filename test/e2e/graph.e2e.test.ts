@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { useWorkbench } from '../harness/e2e';
 import { REPO_ROOT } from '../harness/codeServer';
-import { runCommand, screenshot, waitFor } from '../harness/workbench';
+import { readmePicture, runCommand, screenshot, waitFor } from '../harness/workbench';
 import { writeWhisper } from '../fixtures/onnx/gen';
 
 const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'hailo');
@@ -109,6 +109,8 @@ for (const theme of ['dark', 'light'] as const) {
       const opened = await drawn(view);
       assert.ok(opened.closed.includes('blocks.0.attn') && opened.closed.includes('blocks.1'), JSON.stringify(opened));
       await shot(page, `graph-${theme}-expanded`);
+      // the README's picture: a block opened, its findings in the details
+      if (theme === 'dark') await readmePicture(page, 'graph-view');
       if (theme === 'light') {
         // hidden and shown again (the webview is not kept alive): the Graph tab comes back as it was
         await quickOpen(page, 'hailo.json');

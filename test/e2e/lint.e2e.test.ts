@@ -44,7 +44,7 @@ async function webviewWith(page: Page, selector: string, text: string): Promise<
 describe('e2e: lint', function () {
   const wb = useWorkbench({ workspace: 'example' });
 
-  it('the model editor shows the summary and findings; a finding opens its Python line', async function () {
+  it('the model editor shows the summary and findings; a finding opens its Python line; a node chip shows the node in the Graph tab', async function () {
     const dir = path.join(wb.workspace, 'lint-e2e');
     fs.mkdirSync(dir, { recursive: true });
     const py = path.join(dir, 'attention_model.py');
@@ -84,15 +84,41 @@ describe('e2e: lint', function () {
     await problems.filter({ hasText: 'HW011' }).first().waitFor({ timeout: 15_000 });
     assert.match(await problems.filter({ hasText: 'HW011' }).first().innerText(), /Hailo lint/);
     await step(wb.page, 'lint-problems');
+
+    // a node chip of a finding shows its node in the Graph tab, selected
+    const chip = softmax.locator('code.node').first();
+    const chipNode = (await chip.innerText()).trim();
+    assert.match(chipNode, /Softmax/);
+    await chip.click();
+    await waitFor(async () => (await view.locator('.graph-details .node-id').innerText().catch(() => '')).trim() === chipNode, { what: `${chipNode} selected in the Graph tab`, timeout: 30_000 });
+    assert.ok(await view.locator('.graph-panel').isVisible(), 'the Graph tab is shown');
+    await step(wb.page, 'lint-chip-in-graph');
   });
 
-  it('on a PyTorch line, Ctrl+. offers Explain and the quick fix; Explain opens the shipped rule docs', async function () {
+  it('on a PyTorch line, Ctrl+. offers Explain and the quick fix; Explain opens the shipped rule docs; the status bar counts what Problems shows', async function () {
     // lint the example's model (it has a source map): findings land on tiny_whisper/encoder.py
     await runCommand(wb.page, 'View: Close All Editors', { id: 'workbench.action.closeAllEditors' });
     await runCommand(wb.page, 'Hailo: Lint Model for Hailo', { id: 'hailo.lintModel' });
     const pick = wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'whisper_tiny_encoder' }).first();
     await pick.waitFor({ timeout: 10_000 });
     await pick.click();
+    // the status bar after the lint says what the Problems panel counts (its status bar indicator)
+    const message = wb.page.locator('.statusbar-item', { hasText: 'Hailo lint: encoder.onnx:' }).first();
+    await message.waitFor({ timeout: 30_000 });
+    const said = (await message.innerText()).match(/(\d+) errors?, (\d+) warnings?, (\d+) notes? in Problems \((\d+) findings? on (\d+) files?\)/);
+    assert.ok(said, await message.innerText());
+    const [errors, warnings, notes] = [Number(said[1]), Number(said[2]), Number(said[3])];
+    assert.ok(warnings > 0 && notes > 0, 'the example has warnings and notes to count');
+    assert.ok(Number(said[4]) < warnings + notes + errors, 'a finding on the model and its Python lines counts once per entry, as Problems does');
+    const indicator = wb.page.locator('#status\\.problems').first();
+    const shown = await waitFor(
+      async () => {
+        const n = ((await indicator.innerText().catch(() => '')).match(/\d+/g) ?? []).map(Number);
+        return n.length >= 2 && n[0] === errors && n[1] === warnings && (n.length < 3 || n[2] === notes) ? n : undefined;
+      },
+      { what: `the Problems counts ${errors}/${warnings}/${notes} (status bar said "${await message.innerText()}", Problems shows "${await indicator.innerText().catch(() => '?')}")`, timeout: 15_000 },
+    );
+    assert.equal(shown.length, 3, 'the Problems indicator shows notes too');
     await wb.page.keyboard.press('Escape');
     await quickOpen(wb.page, 'encoder.py');
     await wb.page.locator('.tabs-container .tab.active', { hasText: 'encoder.py' }).first().waitFor({ timeout: 15_000 });

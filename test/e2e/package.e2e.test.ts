@@ -19,7 +19,7 @@ function makeVsix(): string[] {
   const src = path.join(staging, 'src');
   fs.mkdirSync(src);
   for (const f of ['package.json', 'README.md', 'LICENSE', '.vscodeignore']) fs.copyFileSync(path.join(REPO_ROOT, f), path.join(src, f));
-  for (const d of ['dist', 'media', 'syntaxes', 'docs']) fs.cpSync(path.join(REPO_ROOT, d), path.join(src, d), { recursive: true });
+  for (const d of ['dist', 'media', 'syntaxes']) fs.cpSync(path.join(REPO_ROOT, d), path.join(src, d), { recursive: true });
   // files the whitelist must keep out
   fs.mkdirSync(path.join(src, 'src'));
   fs.writeFileSync(path.join(src, 'src', 'leak.ts'), 'export {};\n');
@@ -43,11 +43,11 @@ describe('e2e: the .vsix', function () {
     assert.ok(files.includes('dist/extension.js') && files.includes('package.json') && files.includes('LICENSE'), files.join(', '));
     assert.ok(files.includes('dist/cli.js') && files.includes('dist/cli/main.mjs'), 'the command line and its launcher');
     // bundles: .js (CommonJS) and .mjs (the command line's ES-module chunks, dist/cli/)
-    const outside = files.filter((f) => !/^(dist\/.+\.m?js|dist\/ort\/.+\.wasm|dist\/python\/.+\.py|media\/.+|syntaxes\/.+|docs\/images\/[\w-]+\.png|package\.json|README\.md|LICENSE)$/.test(f));
+    const outside = files.filter((f) => !/^(dist\/.+\.m?js|dist\/python\/.+\.py|dist\/ort\/[\w.-]+\.wasm|media\/.+|syntaxes\/.+|package\.json|README\.md|LICENSE)$/.test(f));
     assert.deepEqual(outside, [], `not on the whitelist: ${outside.join(', ')}`);
     assert.ok(!files.some((f) => f.endsWith('.map') || f.endsWith('.ts')), 'no source maps or sources');
     assert.ok(files.includes('media/docs/rules.md'), 'the rule docs ship: Explain and the Problems links work offline');
-    assert.ok(files.includes('docs/images/problems-on-pytorch-lines.png'), 'the README pictures ship with the README');
+    assert.ok(files.includes('media/readme/problems-on-pytorch-lines.png'), 'the README pictures ship with the README');
     assert.ok(fs.statSync(vsix).size < 10 * 1024 * 1024, 'the package stays small');
   });
 

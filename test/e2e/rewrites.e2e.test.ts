@@ -94,7 +94,7 @@ describe('e2e: rewrites', function () {
     await readmePicture(page, 'rewrites-view');
   });
 
-  it('clicking an entry opens its Python line', async function () {
+  it('clicking an entry opens its Python line; one without a source map opens the Graph tab at its node', async function () {
     const page = wb.page;
     const pane = viewPane(page, 'Rewrites');
     // the LayerNorm of blocks.0 is decomposed: open its scope under "Decomposed"
@@ -111,6 +111,26 @@ describe('e2e: rewrites', function () {
     const lineNumber = await page.locator('.editor-instance .monaco-editor .active-line-number').first().innerText();
     assert.equal(lineNumber.trim(), '6');
     await step(page, 'rewrites-python-line');
+
+    // blocks.1's LayerNorm has no source-map line: the model editor opens at its node, in the Graph tab
+    const otherScope = pane.locator('.monaco-list-row[aria-level="2"]', { hasText: /^\s*blocks\.1/ }).first();
+    await otherScope.click();
+    const noSource = pane.locator('.monaco-list-row[aria-level="3"]', { hasText: 'attn_ln' }).nth(1);
+    await noSource.waitFor({ timeout: 10_000 });
+    await noSource.click();
+    const node = '/blocks.1/attn_ln/LayerNormalization';
+    await waitFor(
+      async () => {
+        for (const f of page.frames()) {
+          const id = await f.locator('.graph-details .node-id').first().innerText({ timeout: 500 }).catch(() => '');
+          if (id.trim() === node && (await f.locator('.graph-panel').isVisible().catch(() => false))) return true;
+        }
+        return undefined;
+      },
+      { what: `${node} selected in the model editor's Graph tab`, timeout: 30_000, interval: 500 },
+    );
+    await page.locator('.tabs-container .tab.active', { hasText: 'encoder.onnx' }).first().waitFor({ timeout: 5_000 });
+    await step(page, 'rewrites-node-in-graph');
   });
 
   it('a comparison that fails shows the error, the file and a retry in the Rewrites view; the retry works', async function () {

@@ -153,13 +153,13 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export const screenshotsRequested = (): boolean => /^(1|true|yes)$/i.test(process.env.SCREENSHOTS ?? '');
 
 /** Where the README's pictures live; the e2e suite writes them (see readmePicture). */
-export const README_PICTURES_DIR = path.join(REPO_ROOT, 'docs', 'images');
+export const README_PICTURES_DIR = path.join(REPO_ROOT, 'media', 'readme');
 
 /** UPDATE_README_PICTURES=1 makes the e2e run rewrite the README's pictures from what it sees. */
 export const readmePicturesRequested = (): boolean => /^(1|true|yes)$/i.test(process.env.UPDATE_README_PICTURES ?? '');
 
 /**
- * A screenshot the README shows (docs/images/<name>.png), taken at the point of a test that
+ * A screenshot the README shows (media/readme/<name>.png), taken at the point of a test that
  * checks what it shows; rewritten on request (UPDATE_README_PICTURES=1) so it never goes stale.
  */
 export async function readmePicture(page: Page, name: string): Promise<void> {

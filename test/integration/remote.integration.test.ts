@@ -113,6 +113,23 @@ describe('remote compile over SSH', function () {
     assert.match(diags[0]!.message, /\/encoder\/TopK/);
   });
 
+  it('Compare Runs puts what matters side by side (outcome, step time, the parser error), not a run.json diff', async () => {
+    const runs = listRuns(runsDir).flatMap((r) => (r.run && r.run.steps.length === 1 && r.run.steps[0]!.step === 'parse' && r.run.status !== 'running' ? [r.run] : []));
+    const ok = runs.find((r) => r.status === 'succeeded');
+    const failed = runs.find((r) => r.status === 'failed');
+    assert.ok(ok && failed, `a succeeded and a failed parse run: ${runs.map((r) => r.status).join(', ')}`);
+    await vscode.commands.executeCommand('hailo.compareRuns', undefined, [failed.id, ok.id]);
+    const doc = await until(() => vscode.workspace.textDocuments.find((d) => d.isUntitled && d.languageId === 'markdown' && d.getText().startsWith('# Compare runs')), 'the comparison document');
+    const text = doc.getText();
+    // the older run is A whichever was clicked first
+    const [older, newer] = ok.createdAt <= failed.createdAt ? [ok, failed] : [failed, ok];
+    assert.ok(text.includes(`A: \`${older.id}\``) && text.includes(`B: \`${newer.id}\``), text);
+    assert.match(text, new RegExp(`^\\| Outcome \\| ${older.status} \\| ${newer.status} \\| +\\|$`, 'm'));
+    assert.match(text, /^\| parse: time \| [\d.]+ s \| [\d.]+ s \|/m);
+    assert.match(text, new RegExp(`^\\| parse: outcome \\| ${older.status} \\| ${newer.status} \\|`, 'm'));
+    assert.doesNotMatch(text, /remoteDir|logOffset|"createdAt"/, 'no raw run.json');
+  });
+
   it('a hailo task runs a step in a terminal and ends with its exit code', async () => {
     control({});
     const tasks = await vscode.tasks.fetchTasks({ type: 'hailo' });

@@ -326,7 +326,7 @@ describe('rule catalogue in the README', () => {
 describe('README pictures', () => {
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
   it('every picture exists and is written by an e2e test at a checked step', () => {
-    const pics = [...readme.matchAll(/!\[[^\]]*\]\((docs\/images\/([\w-]+)\.png)\)/g)];
+    const pics = [...readme.matchAll(/!\[[^\]]*\]\((media\/readme\/([\w-]+)\.png)\)/g)];
     assert.ok(pics.length >= 4, 'the README shows the Problems panel, the quick fix, the model editor and the Rewrites view');
     const e2e = fs.readdirSync(path.join(root, 'test', 'e2e')).map((f) => fs.readFileSync(path.join(root, 'test', 'e2e', f), 'utf8')).join('\n');
     for (const [, file, name] of pics) {
@@ -334,6 +334,6 @@ describe('README pictures', () => {
       assert.ok(e2e.includes(`readmePicture(wb.page, '${name}')`) || e2e.includes(`readmePicture(page, '${name}')`), `no e2e test writes ${file}`);
     }
     // the .vsix ships them, so the README in the installed extension shows them
-    assert.match(fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8'), /^!docs\/images\/\*\.png$/m);
+    assert.match(fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8'), /^!media\/\*\*$/m);
   });
 });

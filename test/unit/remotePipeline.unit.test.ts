@@ -8,6 +8,7 @@ import { startRun, resumeRun, cancelDetachedRun } from '../../src/core/remote/pi
 import { readRun, listRuns, runComparison } from '../../src/core/remote/run';
 import { isHailoError } from '../../src/core/errors';
 import type { DfcLogSummary } from '../../src/core/hailo/dfcLog';
+import { runFacts, stepFactsText } from '../../src/core/remote/runCompare';
 import type { Model, Target } from '../../src/core/project/schema';
 import { startSshd, sshdUnavailableReason, type TestSshd } from '../harness/sshd';
 import { REFERENCE_DIR } from '../reference';
@@ -91,6 +92,10 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
     const summary = rec.steps[1]!.summary as DfcLogSummary;
     assert.equal(summary.optimize.snr.length, 1, JSON.stringify(summary.optimize));
     assert.equal((rec.steps[2]!.summary as DfcLogSummary).compile.contextMode, 'multi');
+    // what the Runs view rows show on these steps: the optimizer's SNR, the compiler's contexts and utilisation
+    const facts = runFacts(rec);
+    assert.equal(stepFactsText(facts.steps[1]!), 'SNR ≥ 9.2 dB');
+    assert.match(stepFactsText(facts.steps[2]!) ?? '', /^9 contexts · compute 36\.8 %/);
     // the local log is the remote log byte for byte
     const remoteLog = fs.readFileSync(path.join(rec.remoteDir, 'jobs', 'compile', 'log'));
     assert.deepEqual(fs.readFileSync(path.join(dir, 'compile.log')), remoteLog);

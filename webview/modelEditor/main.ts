@@ -115,7 +115,21 @@ function findingCard(f: FindingView): HTMLElement {
   if (f.source) card.append(el('p', { class: 'source', title: `${f.source.file}:${f.source.line}` }, `${f.source.file.split(/[\\/]/).pop()}:${f.source.line}`));
   if (f.nodes.length) {
     const shown = f.nodes.slice(0, 40);
-    card.append(el('div', { class: 'nodes' }, ...shown.map((n) => el('code', { class: 'node' }, n)), f.nodes.length > shown.length ? el('span', {}, ` … ${f.nodes.length - shown.length} more`) : null));
+    // a chip shows its node in the Graph tab (opened, selected, its group expanded)
+    const chip = (n: string) => {
+      const c = el('code', { class: 'node', tabindex: '0', role: 'link', title: `Show ${n} in the graph` }, n);
+      const go = (ev: Event) => {
+        ev.preventDefault();
+        ev.stopPropagation();
+        graph.handle({ type: 'reveal', node: n });
+      };
+      c.addEventListener('click', go);
+      c.addEventListener('keydown', (ev) => {
+        if (ev.key === 'Enter' || ev.key === ' ') go(ev);
+      });
+      return c;
+    };
+    card.append(el('div', { class: 'nodes' }, ...shown.map(chip), f.nodes.length > shown.length ? el('span', {}, ` … ${f.nodes.length - shown.length} more`) : null));
   }
   const activate = (ev: Event) => {
     if ((ev.target as HTMLElement).closest('a')) return;

@@ -219,7 +219,7 @@ export function pruneRuns(runsDir: string, keep: number): string[] {
   return removed;
 }
 
-/** Line-by-line diff of two runs' run.json, for "Compare Runs" (also used by the CLI and tests). */
+/** The run.json fields that differ between two runs (inputs by hash, commands): what was run differently. What the runs produced is compared in runCompare.ts. */
 export function runComparison(a: RunRecord, b: RunRecord): Record<string, [unknown, unknown]> {
   const flat = (r: RunRecord): Record<string, unknown> => {
     const o: Record<string, unknown> = {
