@@ -1,0 +1,178 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Model, SlurmOptions, Target } from '../../src/core/project/schema';
+import { cancelDetachedRun, resumeRun, startRun } from '../../src/core/remote/pipeline';
+import { listRuns, readRun } from '../../src/core/remote/run';
+import { SshHost } from '../../src/core/remote/ssh';
+import { describeStepJob } from '../../src/core/slurm/driver';
+import { SLURM_SSHD_CONFIG, slurmUnavailableReason, startSlurm, type TestSlurm } from '../harness/slurm';
+import { sshdUnavailableReason, startSshd, STANDIN_DIR, type TestSshd } from '../harness/sshd';
+import { REFERENCE_DIR } from '../reference';
+
+/**
+ * The compile pipeline on a `slurm` target through the run engine, on the real one-node test
+ * cluster (test/harness/slurm.ts): each step a batch job, its log followed into the run folder,
+ * the job recorded in run.json, reattached by job id and cancelled with scancel.
+ */
+describe('slurm: pipeline runs through the run engine on a real one-node cluster', function () {
+  this.timeout(240000);
+  let slurm: TestSlurm | undefined;
+  let sshd: TestSshd | undefined;
+  let host: SshHost;
+  let root: string;
+  let n = 0;
+
+  const venv = (name: string, control: Record<string, unknown>): string => {
+    const dir = path.join(sshd!.dir, 'venvs', name);
+    fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
+    const controlFile = path.join(dir, 'control.json');
+    fs.writeFileSync(controlFile, JSON.stringify({ delay: 0.001, ...(fs.existsSync(REFERENCE_DIR) ? { referenceDir: REFERENCE_DIR } : {}), ...control }));
+    fs.writeFileSync(path.join(dir, 'bin', 'activate'), `PATH=${STANDIN_DIR}:$PATH\nexport PATH\nHAILO_STANDIN_CONTROL=${controlFile}\nexport HAILO_STANDIN_CONTROL\n`);
+    return dir;
+  };
+  const model = (): Model => ({
+    name: 'enc',
+    inputs: [{ name: 'mel', shape: [1, 80, 3000] }],
+    onnx: 'model.onnx',
+    calibSet: 'calib.npy',
+    modelScript: 'enc.alls',
+    hwArch: 'hailo8l',
+    endNodes: ['/ln_post/LayerNormalization'],
+  });
+  const target = (v: string, over: Partial<SlurmOptions> = {}): Target => ({
+    name: 'cluster',
+    host: sshd!.alias,
+    workDir: path.join(sshd!.dir, 'work'),
+    kind: 'slurm',
+    slurm: { partition: 'debug', cpus: 1, memory: '200M', timeLimit: '5', dfc: { kind: 'venv', path: v }, ...over },
+  });
+  const runsDir = () => path.join(root, '.hailo', 'runs');
+
+  before(async function () {
+    const why = sshdUnavailableReason() ?? slurmUnavailableReason();
+    if (why) {
+      console.log(`      skipped: ${why}`);
+      this.skip();
+    }
+    slurm = await startSlurm();
+    sshd = await startSshd({ extraServerConfig: SLURM_SSHD_CONFIG });
+    host = new SshHost(sshd.alias, { sshPath: 'ssh', connectTimeout: 5, configFile: slurm.sshClientConfig(sshd.clientConfig), controlDir: sshd.controlDir });
+  });
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), `hwsr-${n++}-`));
+    fs.writeFileSync(path.join(root, 'model.onnx'), Buffer.concat([Buffer.from('\x08\x07\x12\x04onnx'), Buffer.from(`${process.pid}-${Date.now()}-${n}`), Buffer.alloc(20_000, 7)]));
+    fs.writeFileSync(path.join(root, 'calib.npy'), Buffer.alloc(5_000, 3));
+    fs.writeFileSync(path.join(root, 'enc.alls'), 'model_optimization_flavor(optimization_level=0)\n');
+  });
+  after(async () => {
+    await host?.close().catch(() => undefined);
+    await sshd?.stop();
+    await slurm?.stop();
+  });
+
+  it('runs parse → optimize → compile as batch jobs: jobs recorded, logs followed, artifacts back, HEF in the model path', async () => {
+    const v = venv('pipeline', {});
+    const phases = new Set<string>();
+    const lines: string[] = [];
+    const run = await startRun(
+      {
+        host,
+        runsDir: runsDir(),
+        pollIntervalMs: 250,
+        events: { onLine: (_s, l) => lines.push(l), onProgress: (m) => { const p = /Slurm job \d+ (\w+)/.exec(m); if (p) phases.add(p[1]!); } },
+      },
+      { projectRoot: root, model: model(), target: target(v), steps: ['parse', 'optimize', 'compile'] },
+    );
+    assert.equal(run.status, 'succeeded', JSON.stringify(run.steps.map((s) => s.error)));
+    assert.equal(run.target.kind, 'slurm');
+    const dir = path.join(runsDir(), run.id);
+    const ids = new Set<string>();
+    for (const s of run.steps) {
+      assert.equal(s.status, 'succeeded');
+      assert.ok(s.slurm, `${s.step} has its job recorded`);
+      assert.match(s.slurm.jobId, /^\d+$/);
+      ids.add(s.slurm.jobId);
+      assert.equal(s.slurm.state, 'COMPLETED');
+      assert.equal(s.slurm.nodes, slurm!.node);
+      assert.equal(s.slurm.verdict?.kind, 'succeeded');
+      assert.ok(s.launch?.includes('--parsable'), 'started with sbatch --parsable');
+      assert.equal(s.pgid, undefined, 'no detached process group on a Slurm target');
+      // the local log is the job's output byte for byte
+      const local = fs.readFileSync(path.join(dir, `${s.step}.log`));
+      const remote = fs.readFileSync(s.slurm.output);
+      assert.ok(local.equals(remote), `${s.step}.log equals the job's output`);
+      assert.equal(s.logOffset, remote.length);
+      assert.match(local.toString('utf8'), new RegExp(`^hwb-job: ${s.slurm.jobId} on `));
+    }
+    assert.equal(ids.size, 3, 'one job per step');
+    assert.ok(phases.has('running') || phases.has('queued'), [...phases].join(','));
+    assert.ok(lines.some((l) => /hailo compiler/.test(l)), 'log lines reached the events');
+    const hef = run.steps[2]!.artifacts.find((a) => a.kind === 'hef');
+    assert.ok(hef?.local && fs.existsSync(path.join(dir, hef.local)), 'the HEF came back');
+    assert.ok(fs.existsSync(path.join(root, 'enc.hef')) || fs.readdirSync(root).some((f) => f.endsWith('.hef')), 'the HEF was copied to the model path');
+    assert.match(describeStepJob(run.steps[0]!)!, /^job \d+ completed/);
+  });
+
+  it('cancels a running job with scancel and records the run as cancelled', async () => {
+    const v = venv('cancel', { holdSeconds: 600 });
+    const ac = new AbortController();
+    const run = await startRun(
+      { host, runsDir: runsDir(), pollIntervalMs: 250, signal: ac.signal, events: { onLine: (_s, l) => /still working/.test(l) && ac.abort() } },
+      { projectRoot: root, model: model(), target: target(v), steps: ['parse'] },
+    ).catch((e: unknown) => e);
+    const rec = readRun(path.join(listRuns(runsDir())[0]!.dir, 'run.json'));
+    assert.equal(rec.status, 'cancelled', String(run));
+    const s = rec.steps[0]!;
+    assert.equal(s.status, 'cancelled');
+    assert.equal(s.slurm?.state, 'CANCELLED');
+    const q = await host.exec(['squeue', '-h', '-j', s.slurm!.jobId, '-o', '%T'], { check: false });
+    assert.equal(q.stdout.toString('utf8').trim(), '', 'the job is gone from the queue');
+  });
+
+  it('reattaches by job id after a reload: the log continues from its byte offset, nothing lost; a detached run cancels with scancel', async () => {
+    const v = venv('reattach', { delay: 0.004, holdSeconds: 2 });
+    const detach = new AbortController();
+    let seen = 0;
+    const err = await startRun(
+      { host, runsDir: runsDir(), pollIntervalMs: 250, detach: detach.signal, events: { onLine: () => ++seen === 3 && detach.abort() } },
+      { projectRoot: root, model: model(), target: target(v), steps: ['parse'] },
+    ).catch((e: unknown) => e);
+    assert.match(String(err), /Cancelled|Stopped following/);
+    const id = listRuns(runsDir())[0]!.run!.id;
+    const mid = readRun(path.join(runsDir(), id, 'run.json'));
+    assert.equal(mid.steps[0]!.status, 'running');
+    assert.ok(mid.steps[0]!.slurm?.jobId);
+    assert.ok(mid.steps[0]!.logOffset > 0);
+    // a new window: a new connection, only run.json to go on
+    const host2 = new SshHost(sshd!.alias, { sshPath: 'ssh', connectTimeout: 5, configFile: slurm!.sshClientConfig(sshd!.clientConfig), controlDir: sshd!.controlDir });
+    try {
+      const done = await resumeRun({ host: host2, runsDir: runsDir(), pollIntervalMs: 250 }, id, { projectRoot: root, model: model() });
+      assert.equal(done.status, 'succeeded');
+      assert.equal(done.steps[0]!.slurm!.jobId, mid.steps[0]!.slurm!.jobId, 'the same job, not a new one');
+      const local = fs.readFileSync(path.join(runsDir(), id, 'parse.log'));
+      assert.ok(local.equals(fs.readFileSync(done.steps[0]!.slurm!.output)), 'the log has every byte once');
+    } finally {
+      await host2.close().catch(() => undefined);
+    }
+
+    // a run left detached in the queue is cancelled without following it
+    const hold = venv('hold', { holdSeconds: 600 });
+    const d2 = new AbortController();
+    await startRun(
+      { host, runsDir: runsDir(), pollIntervalMs: 250, detach: d2.signal, events: { onStepStarted: () => d2.abort() } },
+      { projectRoot: root, model: model(), target: target(hold), steps: ['parse'] },
+    ).catch(() => undefined);
+    const id2 = listRuns(runsDir())[0]!.run!.id;
+    const jobId = readRun(path.join(runsDir(), id2, 'run.json')).steps[0]!.slurm!.jobId;
+    const c = await cancelDetachedRun({ host, runsDir: runsDir() }, id2);
+    assert.equal(c.status, 'cancelled');
+    for (let i = 0; i < 40; i++) {
+      const q = await host.exec(['squeue', '-h', '-j', jobId, '-o', '%T'], { check: false });
+      if (!/PENDING|RUNNING/.test(q.stdout.toString('utf8'))) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.fail(`job ${jobId} still in the queue after scancel`);
+  });
+});
