@@ -5,7 +5,7 @@ import type { Model, SlurmOptions, Target } from '../project/schema';
 import { versionsFromLog } from '../remote/dfc';
 import { dfcDriver, lastError } from '../remote/dfcDriver';
 import type { FollowResult } from '../remote/job';
-import type { RunRecord, RunStep } from '../remote/run';
+import { writeRun, type RunRecord, type RunStep } from '../remote/run';
 import type { RunnerContext, StepDriver } from '../remote/runner';
 import { SlurmClient } from './client';
 import { stepJobFiles } from './client';
@@ -137,7 +137,10 @@ export function slurmDriver(opts: { projectRoot?: string; model?: Model; target?
             lastSeen = seen;
             ctx.events?.onProgress?.(`${step.step}: Slurm job ${rec.jobId} ${describeState(s)}`);
           }
+          const before = JSON.stringify(step.slurm);
           recordState(step, s);
+          // the Runs view reads run.json: queued → running → completing, the node and elapsed time
+          if (JSON.stringify(step.slurm) !== before) writeRun(ctx.runsDir, run);
         }
         if (poll.done && s) {
           const tail = offset > 0 ? (await client.readLog(rec.output, Math.max(0, offset - 8192))).data.toString('utf8') : '';
