@@ -6,7 +6,11 @@ import type { Model, SlurmOptions, Target } from '../../src/core/project/schema'
 import { cancelDetachedRun, resumeRun, startRun } from '../../src/core/remote/pipeline';
 import { listRuns, readRun } from '../../src/core/remote/run';
 import { SshHost } from '../../src/core/remote/ssh';
+import { spawnSync } from 'node:child_process';
+import { runExport } from '../../src/core/export/run';
 import { describeStepJob } from '../../src/core/slurm/driver';
+import { sweepCsv, sweepRows } from '../../src/core/slurm/sweep';
+import { readSweep, runSweep, variantResults } from '../../src/core/slurm/sweepRun';
 import { SLURM_SSHD_CONFIG, slurmUnavailableReason, startSlurm, type TestSlurm } from '../harness/slurm';
 import { sshdUnavailableReason, startSshd, STANDIN_DIR, type TestSshd } from '../harness/sshd';
 import { REFERENCE_DIR } from '../reference';
@@ -174,5 +178,58 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
       await new Promise((r) => setTimeout(r, 250));
     }
     assert.fail(`job ${jobId} still in the queue after scancel`);
+  });
+
+  it('sweeps 4 variants as one job array: each exported and linted here, the one that fails to export does not stop the others', async function () {
+    const py = process.env.HAILO_TEST_PYTHON ?? '/usr/bin/python3';
+    const probe = spawnSync(py, ['-c', 'import torch, onnx'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      console.log(`      skipped: ${py} has no torch/onnx (${(probe.stderr ?? '').trim().split('\n').pop()})`);
+      this.skip();
+    }
+    const repo = path.resolve(__dirname, '..', '..');
+    const v = venv('sweep', {});
+    const m: Model = { name: 'stack', entry: 'tinywhisper.sweep:build', inputs: [{ name: 'mel', shape: [1, 80, 100] }], onnx: 'stack.onnx', calibSet: 'calib.npy', hwArch: 'hailo8l' };
+    const sweep = { name: 'widths', model: 'stack', matrix: { kwargs: { width: [8, 12, 16, 32] } }, concurrency: 2, latencyBudgetMs: 50 };
+    const sweepsDir = path.join(root, '.hailo', 'sweeps');
+    const updates: string[] = [];
+    const rec = await runSweep(
+      { host, sweepsDir, runsDir: runsDir(), pollIntervalMs: 250, onUpdate: (r) => updates.push(r.results.map((x) => x.slurm?.state ?? '-').join(',')) },
+      {
+        projectRoot: root,
+        projectFile: path.join(root, 'hailo.json'),
+        sweep,
+        model: m,
+        target: target(v),
+        exportVariant: async (spec) => {
+          await runExport({ interpreter: { path: py, source: 'cli-option' }, driverPath: path.join(repo, 'src', 'python', 'hailo_export.py'), spec: { ...spec, root: path.join(repo, 'test', 'fixtures', 'py') }, chooseHint: '' });
+        },
+      },
+    );
+    assert.equal(rec.results.length, 4);
+    assert.match(rec.jobId ?? '', /^\d+$/, 'one job array');
+    const [w8, w12, w16, w32] = rec.results;
+    assert.equal(w12!.exported, 'failed');
+    assert.match(w12!.firstError ?? '', /^export: .*width 12 is not a multiple of 8/);
+    assert.deepEqual(w12!.steps, { parse: 'not-run', optimize: 'not-run', compile: 'not-run' });
+    assert.equal(w12!.slurm, undefined, 'a variant that did not export is not in the array');
+    for (const r of [w8!, w16!, w32!]) {
+      assert.equal(r.exported, 'succeeded');
+      assert.equal(typeof r.lintErrors, 'number');
+      assert.deepEqual(r.steps, { parse: 'succeeded', optimize: 'succeeded', compile: 'succeeded' }, `${r.variant.label}: ${r.firstError}`);
+      assert.equal(r.slurm?.jobId, `${rec.jobId}_${r.variant.index}`);
+      assert.equal(r.slurm?.state, 'COMPLETED');
+      assert.ok(fs.existsSync(path.join(sweepsDir, rec.id, r.variant.id, 'dfc.log')), 'the element log came back');
+    }
+    assert.equal(rec.status, 'succeeded');
+    assert.ok(updates.some((u) => /RUNNING|PENDING/.test(u)), 'the record was updated while the array ran');
+    // the record on disk is what the panel shows: rows, CSV
+    const again = readSweep(path.join(sweepsDir, rec.id, 'sweep.json'));
+    const rows = sweepRows(variantResults(again), again.latencyBudgetMs);
+    assert.equal(rows.length, 4);
+    assert.equal(rows.find((r) => r.id === w12!.variant.id)!.firstError.startsWith('export:'), true);
+    const csv = sweepCsv(rows).split('\r\n');
+    assert.equal(csv.length, 6, 'header, 4 rows, final newline');
+    assert.match(csv[0]!, /^Variant,Values,Lint errors/);
   });
 });
