@@ -49,3 +49,6 @@ export * as fidelityOnnx from './fidelity/onnxStage';
 export * as fidelityFindings from './fidelity/findings';
 export * as fidelityRecord from './fidelity/record';
 export * as fidelityLocation from './fidelity/location';
+export * as slurmSweep from './slurm/sweep';
+export * as slurmSweepRun from './slurm/sweepRun';
+export * as sweepResultsProtocol from './protocol/sweepResults';
