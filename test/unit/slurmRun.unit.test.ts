@@ -11,6 +11,11 @@ import { runExport } from '../../src/core/export/run';
 import { describeStepJob } from '../../src/core/slurm/driver';
 import { sweepCsv, sweepRows } from '../../src/core/slurm/sweep';
 import { readSweep, runSweep, variantResults } from '../../src/core/slurm/sweepRun';
+import { HostMessage } from '../../src/core/protocol/sweepResults';
+import { SWEEP_COLUMNS } from '../../src/core/slurm/sweep';
+import { checkTarget } from '../../src/core/remote/dfc';
+import { main } from '../../src/cli/main';
+import type { CliIO } from '../../src/cli/args';
 import { SLURM_SSHD_CONFIG, slurmUnavailableReason, startSlurm, type TestSlurm } from '../harness/slurm';
 import { sshdUnavailableReason, startSshd, STANDIN_DIR, type TestSshd } from '../harness/sshd';
 import { REFERENCE_DIR } from '../reference';
@@ -231,5 +236,46 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
     const csv = sweepCsv(rows).split('\r\n');
     assert.equal(csv.length, 6, 'header, 4 rows, final newline');
     assert.match(csv[0]!, /^Variant,Values,Lint errors/);
+    // the panel's message is what the webview accepts
+    const msg = HostMessage.safeParse({ type: 'sweep', id: again.id, name: again.name, model: again.model, target: again.target.name, status: again.status, jobId: again.jobId, budgetMs: 50, columns: SWEEP_COLUMNS, rows });
+    assert.ok(msg.success, msg.success ? '' : JSON.stringify(msg.error.issues[0]));
+  });
+
+  it('hailo-workbench sweep runs a sweep from hailo.json on the Slurm target and prints JSON; remote check runs the Slurm probes', async function () {
+    const py = process.env.HAILO_TEST_PYTHON ?? '/usr/bin/python3';
+    if (spawnSync(py, ['-c', 'import torch, onnx']).status !== 0) {
+      console.log(`      skipped: ${py} has no torch/onnx`);
+      this.skip();
+    }
+    const repo = path.resolve(__dirname, '..', '..');
+    // the fixture package beside hailo.json, as a user's project has its model code
+    fs.cpSync(path.join(repo, 'test', 'fixtures', 'py', 'tinywhisper'), path.join(root, 'tinywhisper'), { recursive: true, filter: (f) => !f.includes('__pycache__') });
+    const v = venv('cli', {});
+    const t = target(v);
+    fs.writeFileSync(
+      path.join(root, 'hailo.json'),
+      JSON.stringify({
+        version: 1,
+        models: [{ name: 'stack', entry: 'tinywhisper.sweep:build', inputs: [{ name: 'mel', shape: [1, 80, 100] }], onnx: 'stack.onnx', calibSet: 'calib.npy', hwArch: 'hailo8l', target: 'cluster' }],
+        targets: [{ name: t.name, host: t.host, workDir: t.workDir, kind: 'slurm', slurm: t.slurm }],
+        sweeps: [{ name: 'depths', model: 'stack', matrix: { kwargs: { depth: [1, 2] } } }],
+      }),
+    );
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: CliIO = { out: (x) => out.push(x), err: (x) => err.push(x), cwd: root, env: { ...process.env, HAILO_SSH_CONFIG: slurm!.sshClientConfig(sshd!.clientConfig), HAILO_PYTHON: py } };
+    const code = await main(['sweep', '--config', 'hailo.json', '--name', 'depths', '--format', 'json'], io);
+    assert.equal(code, 0, err.join('\n'));
+    const rec = JSON.parse(out.join('\n')) as { jobId: string; results: { steps: Record<string, string> }[]; rows: { compile: string }[] };
+    assert.match(rec.jobId, /^\d+$/);
+    assert.equal(rec.rows.length, 2);
+    assert.ok(rec.rows.every((r) => r.compile === 'succeeded'), JSON.stringify(rec.results));
+
+    const c = await checkTarget(host, t);
+    assert.ok(c.slurm, 'the Slurm probes ran');
+    assert.deepEqual(c.slurm.map((i) => `${i.id}:${i.level}`).filter((x) => !x.endsWith(':ok')), [], c.output);
+    assert.ok(c.slurm.some((i) => i.id === 'shared-storage'), c.output);
+    assert.match(c.dfc ?? '', /^\d+\.\d+/, c.output);
+    assert.equal(c.problem, undefined);
   });
 });
