@@ -140,6 +140,19 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
     assert.equal(q.stdout.toString('utf8').trim(), '', 'the job is gone from the queue');
   });
 
+  it('a step Slurm kills for memory ends as memory-limit with Slurm\'s verdict and what to change', async () => {
+    const v = venv('oom', { allocMB: 400, holdSeconds: 30 });
+    const run = await startRun({ host, runsDir: runsDir(), pollIntervalMs: 250 }, { projectRoot: root, model: model(), target: target(v, { memory: '60M' }), steps: ['parse', 'optimize'] });
+    assert.equal(run.status, 'memory-limit');
+    const s = run.steps[0]!;
+    assert.equal(s.status, 'memory-limit');
+    assert.equal(s.error?.code, 'MEMORY_LIMIT');
+    assert.match(s.error!.message, /^Out of memory: the job used more than the 60M it asked for\. Slurm ended job \d+/);
+    assert.match(s.error!.message, /Raise "slurm\.memory" in hailo\.json \(now 60M\)/);
+    assert.equal(s.slurm?.verdict?.kind, 'out-of-memory');
+    assert.equal(run.steps[1]!.status, 'skipped', 'the next step does not run');
+  });
+
   it('reattaches by job id after a reload: the log continues from its byte offset, nothing lost; a detached run cancels with scancel', async () => {
     const v = venv('reattach', { delay: 0.004, holdSeconds: 2 });
     const detach = new AbortController();
