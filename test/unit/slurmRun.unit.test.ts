@@ -153,6 +153,27 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
     assert.equal(run.steps[1]!.status, 'skipped', 'the next step does not run');
   });
 
+  it('keeps following through a dropped SSH connection: the job runs on, the log has every byte once', async () => {
+    const v = venv('drop', { delay: 0.004, holdSeconds: 4 });
+    let restarted: Promise<void> | undefined;
+    const states: string[] = [];
+    const run = await startRun(
+      {
+        host,
+        runsDir: runsDir(),
+        pollIntervalMs: 250,
+        reconnectTimeoutMs: 60000,
+        events: { onLine: () => void (restarted ??= sshd!.restart()), onConnection: (st) => states.push(st) },
+      },
+      { projectRoot: root, model: model(), target: target(v), steps: ['parse'] },
+    );
+    await restarted;
+    assert.equal(run.status, 'succeeded', JSON.stringify(run.steps[0]!.error));
+    const s = run.steps[0]!;
+    assert.ok(fs.readFileSync(path.join(runsDir(), run.id, 'parse.log')).equals(fs.readFileSync(s.slurm!.output)), 'the log has every byte once');
+    if (states.length) assert.deepEqual([...new Set(states)], ['lost', 'restored']);
+  });
+
   it('reattaches by job id after a reload: the log continues from its byte offset, nothing lost; a detached run cancels with scancel', async () => {
     const v = venv('reattach', { delay: 0.004, holdSeconds: 2 });
     const detach = new AbortController();
