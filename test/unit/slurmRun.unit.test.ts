@@ -275,6 +275,47 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
     assert.ok(msg.success, msg.success ? '' : JSON.stringify(msg.error.issues[0]));
   });
 
+  it('sweeps on a plain SSH target one variant after the other, each a recorded run; a failed export skips only its variant', async function () {
+    const py = process.env.HAILO_TEST_PYTHON ?? '/usr/bin/python3';
+    if (spawnSync(py, ['-c', 'import torch, onnx']).status !== 0) {
+      console.log(`      skipped: ${py} has no torch/onnx`);
+      this.skip();
+    }
+    const repo = path.resolve(__dirname, '..', '..');
+    const v = venv('ssh-sweep', {});
+    const m: Model = { name: 'stack', entry: 'tinywhisper.sweep:build', inputs: [{ name: 'mel', shape: [1, 80, 100] }], onnx: 'stack.onnx', calibSet: 'calib.npy', hwArch: 'hailo8l' };
+    const box: Target = { name: 'box', host: sshd!.alias, workDir: path.join(sshd!.dir, 'work'), dfc: { kind: 'venv', path: v } };
+    const rec = await runSweep(
+      { host, sweepsDir: path.join(root, '.hailo', 'sweeps'), runsDir: runsDir(), pollIntervalMs: 100 },
+      {
+        projectRoot: root,
+        projectFile: path.join(root, 'hailo.json'),
+        sweep: { name: 'ssh', model: 'stack', matrix: { kwargs: { width: [12, 8, 16] } } },
+        model: m,
+        target: box,
+        exportVariant: async (spec) => {
+          await runExport({ interpreter: { path: py, source: 'cli-option' }, driverPath: path.join(repo, 'src', 'python', 'hailo_export.py'), spec: { ...spec, root: path.join(repo, 'test', 'fixtures', 'py') }, chooseHint: '' });
+        },
+      },
+    );
+    assert.equal(rec.target.kind, 'ssh');
+    assert.equal(rec.jobId, undefined);
+    const [w12, w8, w16] = rec.results;
+    assert.equal(w12!.exported, 'failed');
+    for (const r of [w8!, w16!]) {
+      assert.deepEqual(r.steps, { parse: 'succeeded', optimize: 'succeeded', compile: 'succeeded' }, r.firstError);
+      assert.ok(r.runId, 'each variant is a recorded run');
+      const run = readRun(path.join(runsDir(), r.runId, 'run.json'));
+      assert.equal(run.status, 'succeeded');
+      assert.ok(run.steps[0]!.pgid, 'a detached process on the host, not a batch job');
+    }
+    // one after the other: the second run started after the first ended
+    const a = readRun(path.join(runsDir(), w8!.runId!, 'run.json'));
+    const b = readRun(path.join(runsDir(), w16!.runId!, 'run.json'));
+    assert.ok(Date.parse(b.createdAt) >= Date.parse(a.endedAt!) - 1000);
+    assert.ok(!fs.existsSync(path.join(root, 'stack.hef')), 'a sweep does not replace the model\'s own HEF');
+  });
+
   it('hailo-workbench sweep runs a sweep from hailo.json on the Slurm target and prints JSON; remote check runs the Slurm probes', async function () {
     const py = process.env.HAILO_TEST_PYTHON ?? '/usr/bin/python3';
     if (spawnSync(py, ['-c', 'import torch, onnx']).status !== 0) {
