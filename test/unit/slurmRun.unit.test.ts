@@ -275,6 +275,40 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
     assert.ok(msg.success, msg.success ? '' : JSON.stringify(msg.error.issues[0]));
   });
 
+  it('cancels a sweep: scancel of the job array, the record says cancelled', async function () {
+    const py = process.env.HAILO_TEST_PYTHON ?? '/usr/bin/python3';
+    if (spawnSync(py, ['-c', 'import torch, onnx']).status !== 0) {
+      console.log(`      skipped: ${py} has no torch/onnx`);
+      this.skip();
+    }
+    const repo = path.resolve(__dirname, '..', '..');
+    const v = venv('sweep-cancel', { holdSeconds: 600 });
+    const m: Model = { name: 'stack', entry: 'tinywhisper.sweep:build', inputs: [{ name: 'mel', shape: [1, 80, 100] }], onnx: 'stack.onnx', calibSet: 'calib.npy', hwArch: 'hailo8l' };
+    const ac = new AbortController();
+    const sweepsDir = path.join(root, '.hailo', 'sweeps');
+    const err = await runSweep(
+      { host, sweepsDir, runsDir: runsDir(), pollIntervalMs: 250, signal: ac.signal, onUpdate: (r) => r.results.some((x) => x.slurm?.state === 'RUNNING') && ac.abort() },
+      {
+        projectRoot: root,
+        projectFile: path.join(root, 'hailo.json'),
+        sweep: { name: 'cancel', model: 'stack', matrix: { kwargs: { width: [8, 16] } }, concurrency: 1 },
+        model: m,
+        target: target(v),
+        exportVariant: async (spec) => {
+          await runExport({ interpreter: { path: py, source: 'cli-option' }, driverPath: path.join(repo, 'src', 'python', 'hailo_export.py'), spec: { ...spec, root: path.join(repo, 'test', 'fixtures', 'py') }, chooseHint: '' });
+        },
+      },
+    ).catch((e: unknown) => e);
+    assert.match(String(err), /cancelled/i);
+    const id = fs.readdirSync(sweepsDir)[0]!;
+    const rec = readSweep(path.join(sweepsDir, id, 'sweep.json'));
+    assert.equal(rec.status, 'cancelled');
+    assert.ok(rec.results.every((r) => r.steps.compile !== 'succeeded' && r.steps.compile !== 'running'), JSON.stringify(rec.results.map((r) => r.steps)));
+    assert.ok(rec.results.some((r) => /Cancelled/.test(r.firstError ?? '')), JSON.stringify(rec.results.map((r) => r.firstError)));
+    const q = await host.exec(['squeue', '-h', '-j', rec.jobId!, '-o', '%T'], { check: false });
+    assert.doesNotMatch(q.stdout.toString('utf8'), /PENDING|RUNNING/, 'nothing of the array is left in the queue');
+  });
+
   it('sweeps on a plain SSH target one variant after the other, each a recorded run; a failed export skips only its variant', async function () {
     const py = process.env.HAILO_TEST_PYTHON ?? '/usr/bin/python3';
     if (spawnSync(py, ['-c', 'import torch, onnx']).status !== 0) {

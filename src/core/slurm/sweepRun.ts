@@ -284,6 +284,7 @@ async function runOnSlurm(ctx: SweepContext, opts: SweepOptions, rec: SweepRecor
 
   const interval = ctx.pollIntervalMs ?? 2000;
   let cancelled = false;
+  let finishedPolls = 0;
   for (;;) {
     if (ctx.signal?.aborted && !cancelled) {
       cancelled = true;
@@ -308,21 +309,27 @@ async function runOnSlurm(ctx: SweepContext, opts: SweepOptions, rec: SweepRecor
     if (changed) save();
     const pendingLeft = states.some((s) => s.phase !== 'finished');
     const known = new Set(states.filter((s) => s.phase === 'finished' && s.arrayTaskId !== undefined).map((s) => s.arrayTaskId));
-    if (states.length && !pendingLeft && ready.every(({ v }) => known.has(v.index))) {
-      for (const s of states) {
-        const r = s.arrayTaskId !== undefined ? rec.results[s.arrayTaskId] : undefined;
-        if (!r) continue;
-        const v = r.variant as SweepVariant;
+    const allKnown = ready.every(({ v }) => known.has(v.index));
+    // an element Slurm has forgotten (or a pending array cancelled as one record) must not keep the loop going
+    finishedPolls = states.length && !pendingLeft ? finishedPolls + 1 : 0;
+    if (states.length && !pendingLeft && (allKnown || cancelled || finishedPolls > 5)) {
+      for (const { v } of ready) {
+        const r = rec.results[v.index]!;
+        const s = states.find((x) => x.arrayTaskId === v.index) ?? (states.length === 1 && states[0]!.arrayTaskId === undefined ? states[0] : undefined);
         const text = (await client.readLog(variantLogPath(remoteDir, v), 0)).data.toString('utf8');
-        fs.writeFileSync(path.join(sweepDir(ctx.sweepsDir, rec.id), v.id, 'dfc.log'), text);
-        const verdict = explainVerdict(s, { request: o, logTail: text.slice(-8192) });
+        if (text) fs.writeFileSync(path.join(sweepDir(ctx.sweepsDir, rec.id), v.id, 'dfc.log'), text);
         for (const st of DFC_STEPS) if (r.steps[st] === 'running') r.steps[st] = 'not-run';
         applyLog(r, v, parseDfcLog(text));
+        if (!s) {
+          r.firstError ??= 'Slurm keeps no record of this array element and its log does not say how it ended';
+          continue;
+        }
+        const verdict = explainVerdict(s, { request: o, logTail: text.slice(-8192) });
         if (!verdict.ok) {
-          if (verdict.kind === 'cancelled') for (const st of DFC_STEPS) if (r.steps[st] === 'not-run' || r.steps[st] === 'running') r.steps[st] = 'cancelled';
+          if (verdict.kind === 'cancelled') for (const st of DFC_STEPS) if (r.steps[st] === 'not-run') r.steps[st] = 'cancelled';
           if (!r.firstError || verdict.kind !== 'failed') r.firstError = `${verdict.title}. ${verdict.detail}${verdict.change ? ` ${verdict.change}` : ''}`.slice(0, 500);
         }
-        r.slurm = { jobId: s.jobId, state: s.state, ...(verdict.ok ? {} : { verdict: verdict.title }) };
+        r.slurm = { jobId: s.arrayTaskId !== undefined ? s.jobId : `${sub.jobId}_${v.index}`, state: s.state, ...(verdict.ok ? {} : { verdict: verdict.title }) };
       }
       save();
       if (cancelled) throw new HailoError('CANCELLED', 'Sweep cancelled');
