@@ -11,6 +11,7 @@ import { registerTargetsView } from './adapters/targetsView';
 import { registerRunsView } from './adapters/runsView';
 import { registerTasks } from './adapters/tasks';
 import { registerDevice } from './adapters/device';
+import { registerSweep } from './adapters/sweep';
 import { registerAlls } from './adapters/alls';
 import { registerLint } from './adapters/lint';
 import { registerModelEditor } from './adapters/modelEditor';
@@ -49,6 +50,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
     registerRunsView(services, pipeline);
     registerTasks(services, pipeline);
     registerDevice(services, pipeline);
+    registerSweep(services, remote);
     registerAlls(services);
     registerModelEditor(services, registerLint(services));
     registerDfcDiagnostics(services);

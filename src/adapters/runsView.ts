@@ -70,12 +70,25 @@ class StepItem extends vscode.TreeItem {
     const figures = figuresText(step);
     if (figures) bits.push(figures);
     if (produced) bits.push(produced);
+    const job = slurmText(step);
+    if (job) bits.splice(step.status === 'running' ? 0 : 1, step.status === 'running' ? 1 : 0, job);
     this.description = bits.join(' · ');
-    this.iconPath = icon(step.status);
-    this.tooltip = [produced, step.command.join(' '), step.error?.message].filter(Boolean).join('\n\n');
+    this.iconPath = step.status === 'running' && step.slurm?.phase === 'queued' ? new vscode.ThemeIcon('watch') : icon(step.status);
+    const verdict = step.slurm?.verdict && !step.slurm.verdict.ok ? `Slurm: ${step.slurm.verdict.title}. ${step.slurm.verdict.detail}${step.slurm.verdict.change ? `\n${step.slurm.verdict.change}` : ''}` : undefined;
+    this.tooltip = [produced, step.command.join(' '), step.slurm ? `Slurm job ${step.slurm.jobId}${step.slurm.state ? ` (${step.slurm.state})` : ''}` : undefined, step.error?.message, step.error?.message.includes(step.slurm?.verdict?.title ?? '\0') ? undefined : verdict].filter(Boolean).join('\n\n');
     this.contextValue = 'hailo.runStep';
     if (step.log) this.command = { command: 'hailo.openRunLog', title: 'Open Log', arguments: [this] };
   }
+}
+
+/** A Slurm step: `queued (Priority)`, `running on node1 · 3:04`, `completing`; `job 12` once finished. */
+function slurmText(step: RunStep): string | undefined {
+  const j = step.slurm;
+  if (!j) return undefined;
+  if (step.status !== 'running') return `job ${j.jobId}`;
+  const el = j.elapsedSeconds !== undefined ? `${Math.floor(j.elapsedSeconds / 3600) ? `${Math.floor(j.elapsedSeconds / 3600)}:` : ''}${String(Math.floor((j.elapsedSeconds % 3600) / 60)).padStart(Math.floor(j.elapsedSeconds / 3600) ? 2 : 1, '0')}:${String(Math.floor(j.elapsedSeconds % 60)).padStart(2, '0')}` : undefined;
+  const phase = j.phase ?? 'submitted';
+  return [`job ${j.jobId} ${phase}${phase === 'queued' && j.reason ? ` (${j.reason})` : ''}${j.nodes && phase !== 'queued' ? ` on ${j.nodes}` : ''}`, phase !== 'queued' ? el : undefined].filter(Boolean).join(' · ');
 }
 
 /** A device step's figures in a few words: `309.4 FPS · 6.66 ms` (a figure not measured is said so, never 0). */

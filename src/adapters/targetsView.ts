@@ -32,6 +32,16 @@ class TargetItem extends vscode.TreeItem {
       this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
       parts.push(state.code === 'SSH_UNREACHABLE' ? 'unreachable' : state.code?.startsWith('SSH_HOST_KEY') ? 'host key not trusted' : state.code === 'SSH_AUTH_FAILED' ? 'login failed' : 'error');
       tip.appendMarkdown(`\n$(error) ${state.message}`);
+    } else if (state.check.slurm) {
+      const bad = state.check.slurm.filter((i) => i.level === 'error');
+      const warn = state.check.slurm.filter((i) => i.level === 'warning');
+      this.iconPath = bad.length ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground')) : warn.length ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')) : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+      parts.push(`Slurm ${target.slurm?.partition ?? ''}`.trim());
+      parts.push(bad.length ? `${bad.length} problem${bad.length > 1 ? 's' : ''}` : state.check.dfc ? `DFC ${state.check.dfc}` : warn.length ? 'not fully checked' : 'ok');
+      for (const i of state.check.slurm) {
+        const icon = i.level === 'ok' ? '$(pass)' : i.level === 'warning' ? '$(warning)' : i.level === 'error' ? '$(error)' : '$(circle-slash)';
+        tip.appendMarkdown(`\n${icon} **${i.title}**: ${i.detail}${i.fix ? ` _${i.fix}_` : ''}  `);
+      }
     } else if (state.check.problem) {
       this.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
       parts.push('reachable · DFC missing');
@@ -215,7 +225,9 @@ export class TargetsView implements vscode.TreeDataProvider<Node>, vscode.Dispos
       state = { kind: 'checked', check, at: new Date() };
       this.services.log.info(`Target ${target.name} (${target.host}): ${check.problem ?? `DFC ${check.dfc}${check.hailort ? `, HailoRT ${check.hailort}` : ''}`}`);
       if (interactive) {
-        if (check.problem) void vscode.window.showWarningMessage(`${target.name}: ${check.problem}. Set "dfc" for this target in hailo.json (a venv to activate, or a Docker container).`, 'Open Project File').then((p) => p && vscode.commands.executeCommand('hailo.openProjectFile'));
+        if (check.slurm && check.problem) void vscode.window.showWarningMessage(`${target.name}: ${check.problem}`, 'Open Project File').then((p) => p && vscode.commands.executeCommand('hailo.openProjectFile'));
+        else if (check.slurm) void vscode.window.showInformationMessage(`${target.name}: Slurm partition ${target.slurm?.partition ?? ''} fits the request; DFC ${check.dfc ?? 'found'} on a compute node; work folder shared.`);
+        else if (check.problem) void vscode.window.showWarningMessage(`${target.name}: ${check.problem}. Set "dfc" for this target in hailo.json (a venv to activate, or a Docker container).`, 'Open Project File').then((p) => p && vscode.commands.executeCommand('hailo.openProjectFile'));
         else void vscode.window.showInformationMessage(`${target.name}: reachable; DFC ${check.dfc}${check.hailort ? `, HailoRT ${check.hailort}` : ''}.`);
       }
     } catch (e) {
@@ -339,7 +351,8 @@ export function registerTargetsView(services: Services, remote: RemoteService): 
     // check targets nobody has checked yet when the view is shown (trusted workspaces only)
     treeView.onDidChangeVisibility((e) => {
       if (!e.visible || !vscode.workspace.isTrusted) return;
-      for (const t of services.project.project?.targets ?? []) if (!view.stateOf(t.name)) void view.check(t, false);
+      // a Slurm target's check submits a test job: only on request
+      for (const t of services.project.project?.targets ?? []) if (!view.stateOf(t.name) && t.kind !== 'slurm') void view.check(t, false);
       for (const d of services.project.project?.devices ?? []) if (!view.deviceStateOf(d.name)) void view.checkDevice(d, false);
     }),
     vscode.commands.registerCommand(

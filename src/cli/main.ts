@@ -18,6 +18,7 @@ export const COMMANDS: { name: string; summary: string; load(): Promise<CliComma
   { name: 'diff', summary: 'what the Hailo compiler did to an ONNX model (rewrite ledger)', load: async () => (await import('./commands/diff')).diffCommand },
   { name: 'fidelity', summary: 'compare the ONNX model with the PyTorch model on real inputs', load: async () => (await import('./commands/fidelity')).fidelityCommand },
   { name: 'remote', summary: 'run DFC steps on a compile target over SSH; check targets; list runs', load: async () => (await import('./commands/remote')).remoteCommand },
+  { name: 'sweep', summary: 'export, lint and compile every variant of a sweep (a Slurm job array, or one by one over SSH)', load: async () => (await import('./commands/sweep')).sweepCommand },
 ];
 
 function usage(): string {

@@ -54,3 +54,6 @@ export * as fidelityRemote from './fidelity/remoteRun';
 export * as fidelityResultsView from './fidelity/resultsView';
 export * as fidelityRewrites from './fidelity/rewriteLinks';
 export * as fidelityLocation from './fidelity/location';
+export * as slurmSweep from './slurm/sweep';
+export * as slurmSweepRun from './slurm/sweepRun';
+export * as sweepResultsProtocol from './protocol/sweepResults';

@@ -147,6 +147,7 @@ def parse_args(argv):
     p.add_argument("--dynamic-axes", default=None, help='JSON: {"input": {"0": "batch"}}')
     p.add_argument("--no-sourcemap", action="store_true")
     p.add_argument("--no-constant-folding", action="store_true")
+    p.add_argument("--kwargs", default=None, help='JSON object of keyword arguments for the factory, e.g. {"width": 256}')
     p.add_argument("--probe", action="store_true", help="run the module once on the inputs and report its outputs; export nothing")
     return p.parse_args(argv)
 
@@ -480,8 +481,14 @@ def run(args):
     t = time.perf_counter()
     factory, _mod = load_factory(args.entry)
     try:
+        kwargs = json.loads(args.kwargs) if args.kwargs else {}
+    except ValueError as e:
+        raise ExportFailure("bad-argument", "--kwargs is not valid JSON: %s" % e)
+    if not isinstance(kwargs, dict):
+        raise ExportFailure("bad-argument", "--kwargs must be a JSON object")
+    try:
         with torch.no_grad():
-            model = factory()
+            model = factory(**kwargs)
     except BaseException as e:  # noqa: BLE001
         if isinstance(e, KeyboardInterrupt):
             raise

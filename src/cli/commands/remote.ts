@@ -26,7 +26,9 @@ export const remoteCommand: CliCommand = {
 run    runs the steps (default: pipeline) of a model on its target from hailo.json, streaming the
        remote log; results go to .hailo/runs/<run-id>/ beside hailo.json. Ctrl+C cancels the
        remote step (its process group is killed).
-check  connects to a target and prints the DFC/HailoRT versions found in its DFC environment.
+check  connects to a target and prints the DFC/HailoRT versions found in its DFC environment. On a
+       "slurm" target: Slurm commands, controller, partition, whether the request fits, and a short
+       test job that finds the DFC on a compute node and checks the work folder is shared.
 runs   lists the recorded runs.
 
 SSH options: --ssh PATH (or HAILO_SSH), --ssh-config FILE (ssh -F; or HAILO_SSH_CONFIG),
@@ -64,6 +66,7 @@ Exit codes: 0 ok, 1 a step failed, was cancelled or the DFC is missing, 2 cannot
       try {
         const c = await checkTarget(host, target, io.signal);
         if (json) io.out(JSON.stringify({ target: target.name, host: target.host, ...c, output: undefined }, null, 2));
+        else if (c.slurm) io.out(`${target.name} (${target.host}, Slurm partition ${target.slurm?.partition ?? '?'}):\n${c.output}`);
         else io.out(c.problem ? `${target.name} (${target.host}): reachable, but ${c.problem}` : `${target.name} (${target.host}): DFC ${c.dfc}${c.hailort ? `, HailoRT ${c.hailort}` : ''}`);
         return c.problem ? 1 : 0;
       } finally {

@@ -21,6 +21,8 @@ export interface ExportSpec {
   sourceMap?: boolean;
   /** Run the module once and report its outputs instead of exporting (Add Model). */
   probe?: boolean;
+  /** Keyword arguments of the factory (a sweep variant's values). */
+  kwargs?: Record<string, unknown>;
 }
 
 const ENTRY = /^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/;
@@ -86,5 +88,6 @@ export function buildDriverArgv(driverPath: string, spec: ExportSpec): string[] 
   if (spec.dynamicAxes) argv.push('--dynamic-axes', JSON.stringify(spec.dynamicAxes));
   if (spec.sourceMap === false) argv.push('--no-sourcemap');
   if (spec.probe) argv.push('--probe');
+  if (spec.kwargs && Object.keys(spec.kwargs).length) argv.push(`--kwargs=${JSON.stringify(spec.kwargs)}`);
   return argv;
 }

@@ -5,6 +5,7 @@ import { rjoin } from './quote';
 import type { JobEnv } from './job';
 import type { DfcStepName, RunArtifact } from './run';
 import type { RemoteHost } from './host';
+import { checkSlurmTargetOf } from '../slurm/targetCheck';
 
 /**
  * The DFC command lines of each step, after `../shared/reference/hailo/dfc-cli.md`:
@@ -127,6 +128,8 @@ export interface TargetCheck {
   /** Why the DFC is not usable, when it is not. */
   problem?: string;
   output: string;
+  /** Slurm targets: each check (commands, controller, partition, limits, DFC, shared storage). */
+  slurm?: import('../slurm/check').CheckItem[];
 }
 
 const CHECK_SCRIPT = `if ! command -v hailo >/dev/null 2>&1; then echo "HWB-NO-HAILO"; exit 0; fi
@@ -137,6 +140,7 @@ exit 0`;
 
 /** Connect to a target and find the DFC (and HailoRT) versions in its DFC environment. */
 export async function checkTarget(host: RemoteHost, target: Target, signal?: AbortSignal): Promise<TargetCheck> {
+  if (target.kind === 'slurm') return checkSlurmTargetOf(host, target, { signal });
   const r0 = await host.resolve?.(signal);
   const resolved = r0 ? `${r0.user}@${r0.hostname}:${r0.port}` : undefined;
   await host.home(signal);

@@ -7,6 +7,7 @@ import type { Model, Target } from '../project/schema';
 import { dfcEnvironment, netNameOf, planStep } from './dfc';
 import { dfcDriver } from './dfcDriver';
 import { driverFor } from './drivers';
+import { slurmDriver } from '../slurm/driver';
 import { rjoin } from './quote';
 import { RunRecord, RunStep, newRunId, pruneRuns, writeRun, type DfcStepName } from './run';
 import { cancelRecordedRun, executeRun, finishRun, resumeRecordedRun, type PipelineContext } from './runner';
@@ -70,7 +71,14 @@ export async function startRun(ctx: PipelineContext, opts: StartOptions): Promis
     model: model.name,
     netName: net,
     hwArch,
-    target: { name: target.name, host: target.host, workDir, ...(target.dfc ? { dfc: target.dfc } : {}), ...(target.memoryLimitGB ? { memoryLimitGB: target.memoryLimitGB } : {}) },
+    target: {
+      name: target.name,
+      host: target.host,
+      workDir,
+      ...(target.dfc ? { dfc: target.dfc } : {}),
+      ...(target.memoryLimitGB ? { memoryLimitGB: target.memoryLimitGB } : {}),
+      ...(target.kind === 'slurm' ? { kind: 'slurm', slurm: target.slurm } : {}),
+    },
     remoteDir,
     createdAt: iso(now()),
     status: 'running',
@@ -105,7 +113,8 @@ export async function startRun(ctx: PipelineContext, opts: StartOptions): Promis
     finishRun(ctx, run, isCancelled(e) ? 'cancelled' : 'failed');
     throw e;
   }
-  return executeRun(ctx, run, dfcDriver({ projectRoot: opts.projectRoot, model: opts.updateModelFiles === false ? undefined : model }));
+  const dopts = { projectRoot: opts.projectRoot, model: opts.updateModelFiles === false ? undefined : model };
+  return executeRun(ctx, run, target.kind === 'slurm' ? slurmDriver(dopts) : dfcDriver(dopts));
 }
 
 /** Reattach to a run recorded in `<runsDir>/<id>/run.json` (after a reload or a lost connection). */

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { HailoError } from '../errors';
-import { DfcActivation } from '../project/schema';
+import { DfcActivation, SlurmOptions } from '../project/schema';
 
 /**
  * A pipeline run as recorded in `.hailo/runs/<id>/run.json`: what ran where, on which inputs, with
@@ -85,6 +85,23 @@ export const RunStep = z.object({
   /** What the step's driver understood from its log (DFC log summary, or HailoRT figures). */
   summary: z.unknown().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** Slurm targets: the batch job of this step (reattach by job id) and what Slurm last said about it. */
+  slurm: z
+    .object({
+      jobId: z.string().regex(/^\d+(_\d+)?$/),
+      scriptPath: z.string(),
+      output: z.string(),
+      taskDirs: z.array(z.string()),
+      submittedAt: z.string(),
+      state: z.string().optional(),
+      phase: z.enum(['queued', 'running', 'completing', 'suspended', 'finished']).optional(),
+      reason: z.string().optional(),
+      nodes: z.string().optional(),
+      elapsedSeconds: z.number().nonnegative().optional(),
+      /** Slurm's verdict in words, with what to change (finished jobs). */
+      verdict: z.object({ kind: z.string(), ok: z.boolean(), title: z.string(), detail: z.string(), change: z.string().optional() }).optional(),
+    })
+    .optional(),
 });
 export type RunStep = z.infer<typeof RunStep>;
 
@@ -97,7 +114,16 @@ export const RunRecord = z.object({
   netName: z.string(),
   hwArch: z.string(),
   /** Where it ran: the compile target, or (kind "device") the device from hailo.json. */
-  target: z.object({ name: z.string(), host: z.string(), workDir: z.string(), dfc: DfcActivation.optional(), memoryLimitGB: z.number().positive().optional() }),
+  target: z.object({
+    name: z.string(),
+    host: z.string(),
+    workDir: z.string(),
+    dfc: DfcActivation.optional(),
+    memoryLimitGB: z.number().positive().optional(),
+    /** `slurm`: each step ran as a batch job with these settings. */
+    kind: z.enum(['ssh', 'slurm']).optional(),
+    slurm: SlurmOptions.optional(),
+  }),
   /** The git commit of the workspace when the run started (for the results history). */
   commit: z.string().optional(),
   /** Device runs: the device as Check Device found it when the run started. */

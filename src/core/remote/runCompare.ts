@@ -81,7 +81,7 @@ export interface FidelityFacts {
 export interface RunFacts {
   id: string;
   model: string;
-  kind: 'compile' | 'device';
+  kind: 'compile' | 'device' | 'fidelity';
   status: RunRecord['status'];
   target: string;
   createdAt: string;

@@ -85,6 +85,17 @@ export interface StepDriver {
   finish(run: RunRecord, step: RunStep, log: string, result: FollowResult): StepVerdict;
   /** The message for a step stopped at the memory limit. */
   memoryMessage?(run: RunRecord, step: RunStep, peakKB: number): string;
+  /**
+   * Drivers whose steps are not detached processes on the host (Slurm batch jobs) start and follow
+   * them themselves: `start` records the job on the step, `follow` streams its log from `offset`
+   * and returns when it ended (cancel on `signal`, throw CANCELLED on `detach`).
+   */
+  start?(ctx: RunnerContext, run: RunRecord, step: RunStep): Promise<void>;
+  follow?(ctx: RunnerContext, run: RunRecord, step: RunStep, io: { offset: number; onData(data: Buffer): void }): Promise<FollowResult>;
+  /** Stop a step nobody follows (cancel of a detached run). */
+  cancel?(ctx: RunnerContext, run: RunRecord, step: RunStep): Promise<void>;
+  /** Whether a running step's record is enough to reattach (default: a pgid and a job folder). */
+  canReattach?(step: RunStep): boolean;
   /** After a step succeeded and its artifacts were downloaded. */
   afterStep?(ctx: RunnerContext, run: RunRecord, step: RunStep, localDir: string): Promise<void> | void;
   /** After the run ended (succeeded, failed or cancelled; not when detached). */
@@ -105,7 +116,8 @@ export async function executeRun(ctx: RunnerContext, run: RunRecord, driver: Ste
   const log = ctx.log ?? nullLogger;
   const host = ctx.host;
   const localDir = runDir(ctx.runsDir, run.id);
-  const wrapper = await installWrapper(host, run.target.workDir, ctx.signal);
+  // drivers that follow their own jobs (Slurm) do not use the detached-process wrapper
+  const wrapper = driver.follow ? '' : await installWrapper(host, run.target.workDir, ctx.signal);
   for (const step of run.steps) {
     if (step.status !== 'pending' && step.status !== 'running') continue;
     let status: RunStep['status'];
@@ -158,12 +170,22 @@ async function runStep(ctx: RunnerContext, run: RunRecord, step: RunStep, o: { w
   const localLog = path.join(o.localDir, `${step.step}.log`);
   step.log = `${step.step}.log`;
   let job: JobRef;
-  if (step.status === 'running' && step.pgid && step.jobDir) {
-    job = { jobDir: o.env.mapPath(step.jobDir), pid: step.pid ?? step.pgid, pgid: step.pgid };
+  const reattach = step.status === 'running' && (o.driver.canReattach ? o.driver.canReattach(step) : !!(step.pgid && step.jobDir));
+  if (reattach) {
+    job = { jobDir: o.env.mapPath(step.jobDir ?? jobDir), pid: step.pid ?? step.pgid ?? 0, pgid: step.pgid ?? 0 };
     // the local log holds exactly logOffset bytes: drop anything written after the last save
     if (fs.existsSync(localLog) && fs.statSync(localLog).size > step.logOffset) fs.truncateSync(localLog, step.logOffset);
     ctx.events?.onProgress?.(`Reattaching to ${step.step} on ${run.target.host}`);
-    log.info(`Run ${run.id}: reattaching to ${step.step} (pgid ${job.pgid}) at log offset ${step.logOffset}`);
+    log.info(`Run ${run.id}: reattaching to ${step.step} (${step.slurm ? `Slurm job ${step.slurm.jobId}` : `pgid ${job.pgid}`}) at log offset ${step.logOffset}`);
+  } else if (o.driver.start) {
+    fs.writeFileSync(localLog, '');
+    step.logOffset = 0;
+    ctx.events?.onProgress?.(`Submitting ${step.step} to ${run.target.host}`);
+    await o.driver.start(ctx, run, step);
+    job = { jobDir: o.env.mapPath(jobDir), pid: 0, pgid: 0 };
+    step.status = 'running';
+    step.startedAt = iso(now());
+    log.info(`Run ${run.id}: ${step.step} submitted${step.slurm ? ` as Slurm job ${step.slurm.jobId}` : ''}: ${step.command.join(' ')}`);
   } else {
     fs.writeFileSync(localLog, '');
     step.logOffset = 0;
@@ -185,9 +207,23 @@ async function runStep(ctx: RunnerContext, run: RunRecord, step: RunStep, o: { w
   let lastSave = Date.now();
   let lowMemoryWarned = false;
   const limitKB = run.target.memoryLimitGB ? Math.floor(run.target.memoryLimitGB * 1024 * 1024) : undefined;
-  let result;
+  let result: FollowResult;
+  const onData = (data: Buffer) => {
+    const { complete, lines } = splitter.push(data);
+    if (complete.length) {
+      fs.writeSync(fd, complete);
+      step.logOffset += complete.length;
+    }
+    for (const l of lines) ctx.events?.onLine?.(step.step, l);
+    const partial = splitter.partial;
+    if (partial) ctx.events?.onPartialLine?.(step.step, partial);
+    if (Date.now() - lastSave > 1000) {
+      lastSave = Date.now();
+      writeRun(ctx.runsDir, run);
+    }
+  };
   try {
-    result = await followJob(host, job, {
+    result = o.driver.follow ? await o.driver.follow(ctx, run, step, { offset: step.logOffset, onData }) : await followJob(host, job, {
       offset: step.logOffset,
       peakKB: step.peakRssKB ?? 0,
       env: o.env.jobEnv,
@@ -200,20 +236,7 @@ async function runStep(ctx: RunnerContext, run: RunRecord, step: RunStep, o: { w
         log.warn(state === 'lost' ? `Connection to ${run.target.host} lost (${errorMessage(e)}); retrying — the step keeps running remotely` : `Connection to ${run.target.host} restored`);
         ctx.events?.onConnection?.(state, e);
       },
-      onData: (data) => {
-        const { complete, lines } = splitter.push(data);
-        if (complete.length) {
-          fs.writeSync(fd, complete);
-          step.logOffset += complete.length;
-        }
-        for (const l of lines) ctx.events?.onLine?.(step.step, l);
-        const partial = splitter.partial;
-        if (partial) ctx.events?.onPartialLine?.(step.step, partial);
-        if (Date.now() - lastSave > 1000) {
-          lastSave = Date.now();
-          writeRun(ctx.runsDir, run);
-        }
-      },
+      onData,
       onSample: (rss, peak, avail) => {
         step.peakRssKB = peak;
         // without a limit, still say when the box is about to swap (once per step)
@@ -296,7 +319,14 @@ export async function cancelRecordedRun(ctx: RunnerContext, id: string, driverFo
   const run = readRun(path.join(runDir(ctx.runsDir, id), RUN_FILE));
   if (run.status !== 'running' && run.status !== 'detached') return run;
   const env = driverFor(run).environment(run);
+  const driver = driverFor(run);
   for (const step of run.steps) {
+    if (step.status === 'running' && driver.cancel) {
+      await driver.cancel(ctx, run, step);
+      step.status = 'cancelled';
+      step.endedAt = iso((ctx.now ?? (() => new Date()))());
+      continue;
+    }
     if (step.status !== 'running' || !step.pgid || !step.jobDir) continue;
     await cancelJob(ctx.host, { jobDir: env.mapPath(step.jobDir), pid: step.pid ?? step.pgid, pgid: step.pgid }, 5, env.jobEnv);
     step.status = 'cancelled';

@@ -1,0 +1,207 @@
+import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Sweep } from '../core/project/schema';
+import type { SweepMessage } from '../core/protocol/sweepResults';
+import type { SweepRecord } from '../core/slurm/sweepRun';
+import { setting } from './config';
+import { pythonFromExtension } from './export';
+import type { RemoteService } from './remote';
+import { command, requireTrust, signalFor, type Services } from './services';
+import { PROJECT_FILE_NAME, isCancelled, loadCore } from './core';
+
+/**
+ * Hailo: Run Sweep and the sweep results panel. The sweep itself (export and lint of each variant,
+ * the job array or the one-by-one runs, the record in .hailo/sweeps/) is the core's `runSweep`;
+ * this file picks the sweep, shows progress with cancel and draws the record in a webview.
+ */
+export class SweepService implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private shown: SweepRecord | undefined;
+
+  constructor(
+    private readonly services: Services,
+    private readonly remote: RemoteService,
+  ) {}
+
+  private sweepsDir(root: string): string {
+    return path.join(root, '.hailo', 'sweeps');
+  }
+
+  private async pickSweep(arg: unknown): Promise<Sweep | undefined> {
+    const { project } = this.services.project.require();
+    const sweeps = project.sweeps ?? [];
+    if (!sweeps.length) throw new Error('hailo.json has no sweeps; add one under "sweeps" (name, model, matrix)');
+    const name = typeof arg === 'string' ? arg : undefined;
+    if (name) {
+      const s = sweeps.find((x) => x.name === name);
+      if (!s) throw new Error(`No sweep named "${name}" in hailo.json`);
+      return s;
+    }
+    if (sweeps.length === 1) return sweeps[0];
+    return (await vscode.window.showQuickPick(sweeps.map((s) => ({ label: s.name, description: `${s.model}${s.target ? ` on ${s.target}` : ''}`, s })), { title: 'Sweep to run' }))?.s;
+  }
+
+  async run(arg: unknown): Promise<void> {
+    if (!(await requireTrust('Running a sweep (exports run Python, steps run over SSH)'))) return;
+    const sweep = await this.pickSweep(arg);
+    if (!sweep) return;
+    const { project, root } = this.services.project.require();
+    const file = path.join(root, PROJECT_FILE_NAME);
+    let opened = false;
+    const core = await loadCore();
+    const model = core.projectLoad.findModel(project, sweep.model);
+    const target = core.remoteDfc.requireTarget(project.targets, sweep.target ?? model.target);
+    const host = await this.remote.hostFor(target);
+    const interpreter = await core.exportInterpreter.resolveEditorInterpreter({ pythonExtension: () => pythonFromExtension(undefined, this.services.log), setting: setting('pythonPath') });
+    const driverPath = core.exportRun.findDriver([path.join(this.services.context.extensionPath, 'dist'), __dirname]);
+    const log = this.services.log;
+    try {
+      const rec = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Hailo sweep ${sweep.name}`, cancellable: true }, async (progress, token) => {
+        const s = signalFor(token);
+        try {
+          return await core.slurmSweepRun.runSweep(
+            {
+              host,
+              sweepsDir: this.sweepsDir(root),
+              runsDir: path.join(root, '.hailo', 'runs'),
+              log,
+              signal: s.signal,
+              onProgress: (m) => progress.report({ message: m }),
+              // the panel opens with the first record and fills in as the variants run
+              onUpdate: (r) => {
+                void this.show(r, !opened);
+                opened = true;
+              },
+            },
+            {
+              projectRoot: root,
+              projectFile: file,
+              sweep,
+              model,
+              target,
+              exportVariant: async (spec) => {
+                await core.exportRun.runExport({ interpreter, driverPath, spec, chooseHint: core.exportInterpreter.howToChooseInterpreter('editor'), signal: s.signal, log });
+              },
+            },
+          );
+        } finally {
+          s.dispose();
+        }
+      });
+      const ok = rec.results.filter((r) => r.steps.compile === 'succeeded').length;
+      const msg = `Sweep ${sweep.name}: ${ok} of ${rec.results.length} variants compiled.`;
+      log.info(msg);
+      void vscode.window.showInformationMessage(msg, 'Show Results').then((p) => p && this.show(rec, true));
+    } catch (e) {
+      if (isCancelled(e)) {
+        log.info(`Sweep ${sweep.name} cancelled`);
+        return;
+      }
+      throw e;
+    }
+  }
+
+  /** The latest record of a sweep (or a picked one) in the panel. */
+  async showLatest(arg: unknown): Promise<void> {
+    const { root } = this.services.project.require();
+    const { listSweeps } = (await loadCore()).slurmSweepRun;
+    const all = listSweeps(this.sweepsDir(root));
+    const name = typeof arg === 'string' ? arg : undefined;
+    const pick = name ? all.find((r) => r.name === name) : all.length <= 1 ? all[0] : (await vscode.window.showQuickPick(all.map((r) => ({ label: r.name, description: `${r.status} · ${r.createdAt}`, detail: r.id, r })), { title: 'Sweep results' }))?.r;
+    if (!pick) {
+      if (!all.length) throw new Error('No sweep has run yet: Hailo: Run Sweep');
+      return;
+    }
+    await this.show(pick, true);
+  }
+
+  private async message(rec: SweepRecord): Promise<SweepMessage> {
+    const core = await loadCore();
+    const rows = core.slurmSweep.sweepRows(core.slurmSweepRun.variantResults(rec), rec.latencyBudgetMs);
+    return { type: 'sweep', id: rec.id, name: rec.name, model: rec.model, target: rec.target.name, status: rec.status, ...(rec.jobId ? { jobId: rec.jobId } : {}), ...(rec.latencyBudgetMs !== undefined ? { budgetMs: rec.latencyBudgetMs } : {}), columns: core.slurmSweep.SWEEP_COLUMNS, rows };
+  }
+
+  /** Draw a record; `reveal` opens the panel, otherwise only an open panel showing this sweep is updated. */
+  async show(rec: SweepRecord, reveal: boolean): Promise<void> {
+    if (!reveal && (!this.panel || (this.shown && this.shown.id !== rec.id))) return;
+    this.shown = rec;
+    if (!this.panel) {
+      const ext = this.services.context.extensionUri;
+      const dist = vscode.Uri.joinPath(ext, 'dist');
+      const panel = vscode.window.createWebviewPanel('hailo.sweepResults', `Sweep: ${rec.name}`, vscode.ViewColumn.Active, {
+        enableScripts: true,
+        localResourceRoots: [vscode.Uri.joinPath(dist, 'webview'), vscode.Uri.joinPath(ext, 'media')],
+      });
+      this.panel = panel;
+      panel.webview.html = html(panel.webview, vscode.Uri.joinPath(dist, 'webview', 'sweepResults.js'), vscode.Uri.joinPath(ext, 'media', 'sweepResults.css'));
+      panel.onDidDispose(() => {
+        this.panel = undefined;
+        this.shown = undefined;
+      });
+      panel.webview.onDidReceiveMessage((data: unknown) => void this.onMessage(data).catch((e) => this.services.log.error(e instanceof Error ? e : String(e))));
+      return;
+    }
+    this.panel.title = `Sweep: ${rec.name}`;
+    if (reveal) this.panel.reveal();
+    await this.panel.webview.postMessage(await this.message(rec));
+  }
+
+  private async onMessage(data: unknown): Promise<void> {
+    const core = await loadCore();
+    const msg = core.envelope.parseMessage(core.sweepResultsProtocol.WebviewMessage, data);
+    const rec = this.shown;
+    if (!msg || !rec || !this.panel) return;
+    if (msg.type === 'ready') await this.panel.webview.postMessage(await this.message(rec));
+    else if (msg.type === 'exportCsv') {
+      const { root } = this.services.project.require();
+      const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(root, `sweep-${rec.name}.csv`)), filters: { CSV: ['csv'] } });
+      if (!uri) return;
+      const csv = core.slurmSweep.sweepCsv(core.slurmSweep.sweepRows(core.slurmSweepRun.variantResults(rec), rec.latencyBudgetMs));
+      await vscode.workspace.fs.writeFile(uri, Buffer.from(csv, 'utf8'));
+      this.services.log.info(`Sweep ${rec.name}: table written to ${uri.fsPath}`);
+    } else if (msg.type === 'openLog') {
+      const { root } = this.services.project.require();
+      const r = rec.results.find((x) => x.variant.id === msg.variantId);
+      if (!r) return;
+      const file = r.runId ? path.join(root, '.hailo', 'runs', r.runId, 'run.json') : path.join(this.sweepsDir(root), rec.id, msg.variantId, 'dfc.log');
+      if (fs.existsSync(file)) await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+      else void vscode.window.showInformationMessage(`${r.variant.label || r.variant.id}: no DFC log (${r.firstError ?? 'the variant did not run on the target'}).`);
+    }
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+  }
+}
+
+function html(webview: vscode.Webview, script: vscode.Uri, css: vscode.Uri): string {
+  const nonce = randomBytes(16).toString('base64');
+  const csp = ["default-src 'none'", `style-src ${webview.cspSource} 'nonce-${nonce}'`, `font-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${webview.asWebviewUri(css).toString()}" nonce="${nonce}">
+<title>Sweep results</title>
+</head>
+<body>
+<main id="root" aria-live="polite"></main>
+<script nonce="${nonce}" src="${webview.asWebviewUri(script).toString()}"></script>
+</body>
+</html>`;
+}
+
+export function registerSweep(services: Services, remote: RemoteService): SweepService {
+  const sweep = new SweepService(services, remote);
+  const { context, log } = services;
+  context.subscriptions.push(
+    sweep,
+    vscode.commands.registerCommand('hailo.runSweep', command(log, (arg?: unknown) => sweep.run(arg))),
+    vscode.commands.registerCommand('hailo.showSweepResults', command(log, (arg?: unknown) => sweep.showLatest(arg))),
+  );
+  return sweep;
+}
