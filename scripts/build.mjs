@@ -62,7 +62,16 @@ function coreBuild() {
 }
 
 const builds = [
-  { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], plugins: [lazyCorePlugin] },
+  {
+    ...common,
+    entryPoints: { extension: 'src/extension.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+    plugins: [lazyCorePlugin],
+  },
   // The CLI is ES modules split per command (each command's imports are a chunk of their own), so
   // `--version` or a small lint evaluates only what it uses; dist/cli.js starts it.
   {
@@ -75,7 +84,9 @@ const builds = [
     splitting: true,
     target: 'node20',
     // bundled CommonJS packages (protobufjs) call require(); __dirname finds the Python driver
-    banner: { js: "import { createRequire as __hwCreateRequire } from 'node:module'; import { fileURLToPath as __hwFileURLToPath } from 'node:url'; import { dirname as __hwDirname } from 'node:path'; const require = __hwCreateRequire(import.meta.url); const __filename = __hwFileURLToPath(import.meta.url); const __dirname = __hwDirname(__filename);" },
+    banner: {
+      js: "import { createRequire as __hwCreateRequire } from 'node:module'; import { fileURLToPath as __hwFileURLToPath } from 'node:url'; import { dirname as __hwDirname } from 'node:path'; const require = __hwCreateRequire(import.meta.url); const __filename = __hwFileURLToPath(import.meta.url); const __dirname = __hwDirname(__filename);",
+    },
   },
   // the fidelity check's ONNX stage runs on a worker thread, off the extension host's thread
   { ...common, entryPoints: { fidelityWorker: 'src/core/fidelity/onnxWorker.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20' },
@@ -124,7 +135,10 @@ function writeCliLauncher() {
   const file = path.join(root, 'dist', 'cli.js');
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.rmSync(path.join(root, 'dist', 'cli.js.map'), { force: true });
-  fs.writeFileSync(file, "#!/usr/bin/env node\n'use strict';\n// hailo-workbench: the CLI itself is dist/cli/ (ES modules, one chunk per command)\nimport('./cli/main.mjs');\n");
+  fs.writeFileSync(
+    file,
+    "#!/usr/bin/env node\n'use strict';\n// hailo-workbench: the CLI itself is dist/cli/ (ES modules, one chunk per command)\nimport('./cli/main.mjs');\n",
+  );
   fs.chmodSync(file, 0o755);
 }
 

@@ -35,9 +35,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
     context.subscriptions.push(
       models,
       vscode.window.registerTreeDataProvider('hailo.models', models),
-      vscode.commands.registerCommand('hailo.createProjectFile', command(log, () => project.create())),
-      vscode.commands.registerCommand('hailo.openProjectFile', command(log, async () => (project.uri ? vscode.window.showTextDocument(project.uri) : undefined))),
-      vscode.commands.registerCommand('hailo.refreshModels', command(log, async () => { await project.reload(); models.refresh(); })),
+      vscode.commands.registerCommand(
+        'hailo.createProjectFile',
+        command(log, () => project.create()),
+      ),
+      vscode.commands.registerCommand(
+        'hailo.openProjectFile',
+        command(log, async () => (project.uri ? vscode.window.showTextDocument(project.uri) : undefined)),
+      ),
+      vscode.commands.registerCommand(
+        'hailo.refreshModels',
+        command(log, async () => {
+          await project.reload();
+          models.refresh();
+        }),
+      ),
       vscode.commands.registerCommand('hailo.showLog', () => log.show()),
     );
 

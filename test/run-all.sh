@@ -4,7 +4,7 @@
 # Every step runs even when an earlier one failed (except what cannot run without the install or
 # the build); each prints its summary, and the last line sums all of them:
 #   N passed, N failed, N skipped
-# The build, each type-check and the lint count as one check each. Exit code 0 only if nothing failed.
+# The build, each type-check, the lint and the formatting check count as one check each. Exit code 0 only if nothing failed.
 #
 # Knobs: HAILO_TEST_TIERS="unit integration e2e" (a subset), HAILO_TEST_GREP (integration/e2e).
 #
@@ -74,6 +74,7 @@ check build npm run --silent build || built=0
 check tsc npx tsc --noEmit -p .
 check tsc-webview npx tsc --noEmit -p webview
 check eslint npx eslint .
+check format npm run -s format:check
 
 case " $TIERS " in *" unit "*) mocha_tier unit .mocharc.json ;; esac
 

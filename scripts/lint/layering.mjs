@@ -25,7 +25,8 @@ function layerOf(rel) {
 const MESSAGES = {
   vscode: '{{layer}} must not load vscode at run time (only `import type` is allowed): it runs in plain Node and in the browser.',
   upward: '{{layer}} must not import {{target}} ({{source}}): dependencies point from adapters to core, never back.',
-  coreValue: 'src/adapters reaches core values only through the facade: `(await loadCore()).<module>` from ./core (src/adapters/core.ts); import core types with `import type`. ({{source}})',
+  coreValue:
+    'src/adapters reaches core values only through the facade: `(await loadCore()).<module>` from ./core (src/adapters/core.ts); import core types with `import type`. ({{source}})',
 };
 
 export const layeringRule = {
@@ -49,11 +50,20 @@ export const layeringRule = {
         return;
       }
       if (!source.startsWith('.')) return;
-      const target = layerOf(path.relative(root, path.resolve(path.dirname(context.filename), source)).split(path.sep).join('/'));
+      const target = layerOf(
+        path
+          .relative(root, path.resolve(path.dirname(context.filename), source))
+          .split(path.sep)
+          .join('/'),
+      );
       if (!target || target === layer) return;
       const upward = (layer === 'core' && target !== 'core') || ((layer === 'cli' || layer === 'webview') && target === 'adapters');
       if (upward) {
-        context.report({ node, messageId: 'upward', data: { layer: layerName, target: { adapters: 'src/adapters', cli: 'src/cli', webview: 'webview/', core: 'src/core' }[target], source } });
+        context.report({
+          node,
+          messageId: 'upward',
+          data: { layer: layerName, target: { adapters: 'src/adapters', cli: 'src/cli', webview: 'webview/', core: 'src/core' }[target], source },
+        });
         return;
       }
       if (layer === 'adapters' && target === 'core' && !typeOnly && file !== FACADE) context.report({ node, messageId: 'coreValue', data: { source } });
@@ -62,7 +72,8 @@ export const layeringRule = {
 
     return {
       ImportDeclaration(node) {
-        const typeOnly = node.importKind === 'type' || (node.specifiers.length > 0 && node.specifiers.every((s) => s.type === 'ImportSpecifier' && s.importKind === 'type'));
+        const typeOnly =
+          node.importKind === 'type' || (node.specifiers.length > 0 && node.specifiers.every((s) => s.type === 'ImportSpecifier' && s.importKind === 'type'));
         check(node, node.source.value, typeOnly);
       },
       ExportNamedDeclaration(node) {

@@ -24,7 +24,11 @@ const LANGUAGE = 'alls';
 const PICKED_KEY = 'hailo.alls.pickedHar';
 const MAX_CHECKED_CHARS = 8 * 1024 * 1024;
 
-type Core = typeof import('../core/hailo/alls/validate') & typeof import('../core/hailo/alls/language') & typeof import('../core/hailo/alls/parser') & typeof import('../core/hailo/alls/layers') & typeof import('../core/hailo/alls/catalog');
+type Core = typeof import('../core/hailo/alls/validate') &
+  typeof import('../core/hailo/alls/language') &
+  typeof import('../core/hailo/alls/parser') &
+  typeof import('../core/hailo/alls/layers') &
+  typeof import('../core/hailo/alls/catalog');
 
 let corePromise: Promise<Core> | undefined;
 function core(): Promise<Core> {
@@ -73,8 +77,15 @@ export class AllsService implements vscode.Disposable {
       vscode.languages.registerHoverProvider(sel, { provideHover: (d, p) => this.hover(d, p) }),
       vscode.languages.registerDefinitionProvider(sel, { provideDefinition: (d, p) => this.definition(d, p) }),
       vscode.languages.registerDocumentSymbolProvider(sel, { provideDocumentSymbols: (d) => this.outline(d) }, { label: 'Model script' }),
-      vscode.languages.registerCodeActionsProvider(sel, { provideCodeActions: (d, r, c) => this.codeActions(d, r, c) }, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
-      vscode.commands.registerCommand('hailo.selectAllsHar', command(services.log, (uri?: vscode.Uri) => this.pickHar(uri))),
+      vscode.languages.registerCodeActionsProvider(
+        sel,
+        { provideCodeActions: (d, r, c) => this.codeActions(d, r, c) },
+        { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] },
+      ),
+      vscode.commands.registerCommand(
+        'hailo.selectAllsHar',
+        command(services.log, (uri?: vscode.Uri) => this.pickHar(uri)),
+      ),
     );
     const watcher = vscode.workspace.createFileSystemWatcher('**/*.{har,hn,sourcemap.json}');
     const changed = () => {
@@ -120,7 +131,11 @@ export class AllsService implements vscode.Disposable {
     const size = doc.getText().length;
     if (size > MAX_CHECKED_CHARS) {
       // generated scripts are a few hundred kB; beyond this, checking on every key stroke would stall the host
-      const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), `This model script has ${size} characters; it is checked only below ${MAX_CHECKED_CHARS} (use hailo-workbench check-alls for it).`, vscode.DiagnosticSeverity.Information);
+      const d = new vscode.Diagnostic(
+        new vscode.Range(0, 0, 0, 0),
+        `This model script has ${size} characters; it is checked only below ${MAX_CHECKED_CHARS} (use hailo-workbench check-alls for it).`,
+        vscode.DiagnosticSeverity.Information,
+      );
       d.source = 'hailo-alls';
       d.code = 'ALLS000';
       this.diagnostics.set(doc.uri, [d]);
@@ -138,7 +153,9 @@ export class AllsService implements vscode.Disposable {
       ...(src?.netName ? { netName: src.netName } : {}),
     });
     this.findings.set(doc.uri.toString(), { version, findings });
-    const diags = loadedCore().placement.placeAllsFindings(findings, doc.uri.fsPath, doc.getText()).map((p) => toDiagnostic(p, 'hailo-alls', { value: p.code, target: ruleLink(this.services.context, p.code) }));
+    const diags = loadedCore()
+      .placement.placeAllsFindings(findings, doc.uri.fsPath, doc.getText())
+      .map((p) => toDiagnostic(p, 'hailo-alls', { value: p.code, target: ruleLink(this.services.context, p.code) }));
     if (src && entry?.error) {
       const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), `Layer names are not checked: ${entry.error}`, vscode.DiagnosticSeverity.Information);
       d.source = 'hailo-alls';
@@ -184,7 +201,9 @@ export class AllsService implements vscode.Disposable {
         try {
           const t0 = performance.now();
           const catalog = await c.loadLayerCatalog(src.har, { ...(src.onnx ? { onnxFile: src.onnx } : {}), warn: (m) => this.services.log.warn(m) });
-          this.services.log.info(`Model script layer names: ${catalog.layers.length} layers from ${src.har} (${src.why}) in ${(performance.now() - t0).toFixed(0)} ms`);
+          this.services.log.info(
+            `Model script layer names: ${catalog.layers.length} layers from ${src.har} (${src.why}) in ${(performance.now() - t0).toFixed(0)} ms`,
+          );
           return { key, catalog, index: new c.LayerIndex(catalog) };
         } catch (e) {
           const message = e instanceof Error ? e.message : String(e);
@@ -238,7 +257,18 @@ export class AllsService implements vscode.Disposable {
     const c = await core();
     const script = await this.script(doc);
     const range = (s: { start: number; end: number }) => new vscode.Range(doc.positionAt(s.start), doc.positionAt(s.end));
-    return c.symbols(script).map((x) => new vscode.DocumentSymbol(x.name, x.detail, x.kind === 'layer' ? vscode.SymbolKind.Variable : vscode.SymbolKind.Function, range(x.span), range(x.selection)));
+    return c
+      .symbols(script)
+      .map(
+        (x) =>
+          new vscode.DocumentSymbol(
+            x.name,
+            x.detail,
+            x.kind === 'layer' ? vscode.SymbolKind.Variable : vscode.SymbolKind.Function,
+            range(x.span),
+            range(x.selection),
+          ),
+      );
   }
 
   /** Quick fixes: the "did you mean" replacements and the missing "name = ". */
@@ -250,7 +280,9 @@ export class AllsService implements vscode.Disposable {
       if (!f.edits?.length) continue;
       const fr = new vscode.Range(doc.positionAt(f.span.start), doc.positionAt(Math.max(f.span.end, f.span.start + 1)));
       if (!fr.intersection(range)) continue;
-      const diag = ctx.diagnostics.find((d) => d.source === 'hailo-alls' && String(typeof d.code === 'object' ? d.code.value : d.code) === f.code && d.range.isEqual(fr));
+      const diag = ctx.diagnostics.find(
+        (d) => d.source === 'hailo-alls' && String(typeof d.code === 'object' ? d.code.value : d.code) === f.code && d.range.isEqual(fr),
+      );
       f.edits.forEach((e, i) => {
         const a = new vscode.CodeAction(e.title, vscode.CodeActionKind.QuickFix);
         a.edit = new vscode.WorkspaceEdit();

@@ -148,9 +148,20 @@ export function registerCodeActions(services: Services): void {
   ruleDocs(context);
   context.subscriptions.push(
     vscode.languages.registerCodeActionsProvider([{ scheme: 'file' }], new LintCodeActions(services), { providedCodeActionKinds: LintCodeActions.kinds }),
-    vscode.commands.registerCommand('hailo.explainRule', command(log, async (code?: string) => {
-      const c = code ?? (await vscode.window.showInputBox({ prompt: 'Rule code', placeHolder: 'HW014 or ALLS003', validateInput: (v) => (CODE.test(v.trim()) ? undefined : 'A code like HW014 or ALLS003') }))?.trim();
-      if (c) await explainRule(context, c);
-    })),
+    vscode.commands.registerCommand(
+      'hailo.explainRule',
+      command(log, async (code?: string) => {
+        const c =
+          code ??
+          (
+            await vscode.window.showInputBox({
+              prompt: 'Rule code',
+              placeHolder: 'HW014 or ALLS003',
+              validateInput: (v) => (CODE.test(v.trim()) ? undefined : 'A code like HW014 or ALLS003'),
+            })
+          )?.trim();
+        if (c) await explainRule(context, c);
+      }),
+    ),
   );
 }

@@ -63,7 +63,7 @@ export class DeviceService implements vscode.Disposable {
       }
     }
     if (this.panelModel) return models.find((m) => m.name === this.panelModel) ?? models[0];
-    return models.length === 1 ? models[0] : models.find((m) => m.device) ?? models[0];
+    return models.length === 1 ? models[0] : (models.find((m) => m.device) ?? models[0]);
   }
 
   async refresh(): Promise<void> {
@@ -93,13 +93,26 @@ export class DeviceService implements vscode.Disposable {
     this.status.text = `${icon} ${model.name} ${lat !== undefined ? `${fmt(lat)} ms` : 'latency not measured'}${v.budgetMs ? ` / ${fmt(v.budgetMs)} ms` : ''}`;
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`**${model.name}** on ${last.device}${last.architecture ? ` (${last.architecture})` : ''}  \n`);
-    tip.appendMarkdown(lat !== undefined ? `Last latency: ${lat.toFixed(2)} ms (${last.latencyKind === 'hw' ? 'HW' : 'overall'})  \n` : `Latency not measured: ${'notMeasured' in last.hwLatencyMs ? last.hwLatencyMs.notMeasured : ''}  \n`);
-    if (v.budgetMs) tip.appendMarkdown(`Budget ${v.budgetMs} ms: **${last.budget === 'within' ? 'within' : last.budget === 'over' ? 'OVER' : 'not measured'}**  \n`);
+    tip.appendMarkdown(
+      lat !== undefined
+        ? `Last latency: ${lat.toFixed(2)} ms (${last.latencyKind === 'hw' ? 'HW' : 'overall'})  \n`
+        : `Latency not measured: ${'notMeasured' in last.hwLatencyMs ? last.hwLatencyMs.notMeasured : ''}  \n`,
+    );
+    if (v.budgetMs)
+      tip.appendMarkdown(`Budget ${v.budgetMs} ms: **${last.budget === 'within' ? 'within' : last.budget === 'over' ? 'OVER' : 'not measured'}**  \n`);
     if (last.rtf !== undefined) tip.appendMarkdown(`Real-time factor ${last.rtf.toFixed(4)} (${v.windowSeconds} s of audio)  \n`);
-    if (last.regression?.regressed) tip.appendMarkdown(`$(warning) ${last.regression.metric} regressed ${(last.regression.change * 100).toFixed(1)} % against ${last.regression.previous}  \n`);
+    if (last.regression?.regressed)
+      tip.appendMarkdown(
+        `$(warning) ${last.regression.metric} regressed ${(last.regression.change * 100).toFixed(1)} % against ${last.regression.previous}  \n`,
+      );
     tip.appendMarkdown('Click for the results panel');
     this.status.tooltip = tip;
-    this.status.backgroundColor = last.budget === 'over' ? new vscode.ThemeColor('statusBarItem.errorBackground') : last.regression?.regressed ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.status.backgroundColor =
+      last.budget === 'over'
+        ? new vscode.ThemeColor('statusBarItem.errorBackground')
+        : last.regression?.regressed
+          ? new vscode.ThemeColor('statusBarItem.warningBackground')
+          : undefined;
     this.status.show();
   }
 
@@ -149,7 +162,9 @@ export class DeviceService implements vscode.Disposable {
       retainContextWhenHidden: false,
     });
     this.panel = panel;
-    panel.webview.html = html(panel.webview, vscode.Uri.joinPath(dist, 'webview', 'deviceResults.js'), [vscode.Uri.joinPath(ext, 'media', 'deviceResults.css')]);
+    panel.webview.html = html(panel.webview, vscode.Uri.joinPath(dist, 'webview', 'deviceResults.js'), [
+      vscode.Uri.joinPath(ext, 'media', 'deviceResults.css'),
+    ]);
     panel.onDidDispose(() => {
       this.panel = undefined;
     });
@@ -188,7 +203,15 @@ export class DeviceService implements vscode.Disposable {
     }
     if (!model) {
       if (!project.models.length) throw new Error('hailo.json has no models');
-      const pick = project.models.length === 1 ? project.models[0] : (await vscode.window.showQuickPick(project.models.map((m) => ({ label: m.name, model: m })), { title: 'Model this HEF belongs to' }))?.model;
+      const pick =
+        project.models.length === 1
+          ? project.models[0]
+          : (
+              await vscode.window.showQuickPick(
+                project.models.map((m) => ({ label: m.name, model: m })),
+                { title: 'Model this HEF belongs to' },
+              )
+            )?.model;
       if (!pick) return undefined;
       model = pick;
     }
@@ -197,11 +220,22 @@ export class DeviceService implements vscode.Disposable {
     const devices = project.devices ?? [];
     if (!devices.length) throw new Error('hailo.json has no devices; add one under "devices" (name, host: the SSH host of the Raspberry Pi, hwArch)');
     let device = model.device ? devices.find((d) => d.name === model!.device) : undefined;
-    if (!device) device = devices.length === 1 ? devices[0] : (await vscode.window.showQuickPick(devices.map((d) => ({ label: d.name, description: d.host, d })), { title: 'Device to run on' }))?.d;
+    if (!device)
+      device =
+        devices.length === 1
+          ? devices[0]
+          : (
+              await vscode.window.showQuickPick(
+                devices.map((d) => ({ label: d.name, description: d.host, d })),
+                { title: 'Device to run on' },
+              )
+            )?.d;
     if (!device) return undefined;
     // the DFC version that compiled this model most recently, for the compatibility check
     const { listRuns } = (await loadCore()).remoteRun;
-    const compiled = listRuns(this.pipeline.runsDir!).find((r) => r.run?.kind !== 'device' && r.run?.model === model!.name && r.run.steps.some((s) => s.step === 'compile' && s.status === 'succeeded'));
+    const compiled = listRuns(this.pipeline.runsDir!).find(
+      (r) => r.run?.kind !== 'device' && r.run?.model === model!.name && r.run.steps.some((s) => s.step === 'compile' && s.status === 'succeeded'),
+    );
     const dfcVersion = compiled?.run?.toolVersions.dfc;
     return { model, device, hef, ...(dfcVersion ? { dfcVersion } : {}) };
   }
@@ -213,7 +247,20 @@ export class DeviceService implements vscode.Disposable {
     const commit = await gitCommit(this.pipeline.requireProject().root);
     await this.pipeline.withProgress(
       `Hailo: deploy and benchmark ${r.model.name} on ${r.device.name}`,
-      (events, signal) => this.pipeline.deploy({ model: r.model, device: r.device, hef: r.hef, seconds: setting('deviceBenchmarkSeconds'), measureRun: setting('deviceMeasureLatencyRun'), ...(r.dfcVersion ? { dfcVersion: r.dfcVersion } : {}), ...(commit ? { commit } : {}) }, events, signal),
+      (events, signal) =>
+        this.pipeline.deploy(
+          {
+            model: r.model,
+            device: r.device,
+            hef: r.hef,
+            seconds: setting('deviceBenchmarkSeconds'),
+            measureRun: setting('deviceMeasureLatencyRun'),
+            ...(r.dfcVersion ? { dfcVersion: r.dfcVersion } : {}),
+            ...(commit ? { commit } : {}),
+          },
+          events,
+          signal,
+        ),
       r.device.host,
     );
   }
@@ -226,7 +273,13 @@ export class DeviceService implements vscode.Disposable {
 
 function html(webview: vscode.Webview, script: vscode.Uri, css: vscode.Uri[]): string {
   const nonce = randomBytes(16).toString('base64');
-  const csp = ["default-src 'none'", `img-src ${webview.cspSource} data:`, `style-src ${webview.cspSource} 'nonce-${nonce}'`, `font-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
+  const csp = [
+    "default-src 'none'",
+    `img-src ${webview.cspSource} data:`,
+    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+    `font-src ${webview.cspSource}`,
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -248,12 +301,19 @@ export function registerDevice(services: Services, pipeline: PipelineService): D
   const { context, log } = services;
   context.subscriptions.push(
     device,
-    vscode.commands.registerCommand('hailo.deployBenchmark', command(log, (arg?: unknown) => device.deployCommand(arg))),
+    vscode.commands.registerCommand(
+      'hailo.deployBenchmark',
+      command(log, (arg?: unknown) => device.deployCommand(arg)),
+    ),
     vscode.commands.registerCommand(
       'hailo.showDeviceResults',
       command(log, async (arg?: unknown) => {
         const run = (arg as { run?: RunRecord })?.run;
-        const model = run ? services.project.project?.models.find((m) => m.name === run.model) : arg === undefined ? device.activeModel() : await pipeline.pickModel(arg);
+        const model = run
+          ? services.project.project?.models.find((m) => m.name === run.model)
+          : arg === undefined
+            ? device.activeModel()
+            : await pipeline.pickModel(arg);
         if (!model) throw new Error('No model to show device results for; add one to hailo.json');
         await device.show(model);
       }),

@@ -61,7 +61,11 @@ export class DfcDiagnostics implements vscode.Disposable {
     };
     const key = (ctx.runFile ?? ctx.onnxFile)?.toString() ?? 'log';
     const items = plan.map((p) => ({ uri: uriOf(p), diagnostic: toDiagnostic(p, SOURCE), placement: p, ...(ctx.modelName ? { tag: ctx.modelName } : {}) }));
-    this.published.publish(key, items, [ctx.onnxFile, ctx.allsFile, ctx.runFile].filter((u): u is vscode.Uri => !!u));
+    this.published.publish(
+      key,
+      items,
+      [ctx.onnxFile, ctx.allsFile, ctx.runFile].filter((u): u is vscode.Uri => !!u),
+    );
     return plan.length;
   }
 
@@ -100,7 +104,18 @@ class EndNodesQuickFix implements vscode.CodeActionProvider {
       const action = new vscode.CodeAction("Use the parser's recommended end nodes", vscode.CodeActionKind.QuickFix);
       action.diagnostics = [d];
       action.isPreferred = true;
-      action.command = { title: action.title, command: 'hailo.useRecommendedEndNodes', arguments: [{ nodes: rec.nodes, model: rec.model, onnx: doc.uri.scheme === 'file' && /\.onnx$/i.test(doc.uri.fsPath) ? doc.uri.fsPath : undefined, truncated: /the list is cut/.test(d.message) }] };
+      action.command = {
+        title: action.title,
+        command: 'hailo.useRecommendedEndNodes',
+        arguments: [
+          {
+            nodes: rec.nodes,
+            model: rec.model,
+            onnx: doc.uri.scheme === 'file' && /\.onnx$/i.test(doc.uri.fsPath) ? doc.uri.fsPath : undefined,
+            truncated: /the list is cut/.test(d.message),
+          },
+        ],
+      };
       out.push(action);
     }
     return out;
@@ -114,7 +129,10 @@ class EndNodesQuickFix implements vscode.CodeActionProvider {
     if (!uri || !project) throw new Error('No valid hailo.json in this workspace: create or fix it, then apply the recommendation again.');
     const model = modelForLog(project, path.dirname(uri.fsPath), { modelName: arg.model, onnxFile: arg.onnx });
     if (!model) {
-      const pick = await vscode.window.showQuickPick(project.models.map((m) => m.name), { placeHolder: 'Which model do the recommended end nodes belong to?' });
+      const pick = await vscode.window.showQuickPick(
+        project.models.map((m) => m.name),
+        { placeHolder: 'Which model do the recommended end nodes belong to?' },
+      );
       if (!pick) return undefined;
       arg = { ...arg, model: pick };
     }
@@ -128,7 +146,10 @@ class EndNodesQuickFix implements vscode.CodeActionProvider {
       const { openOnnx } = core.onnx;
       const checks = checkNodeNames(arg.nodes, (await openOnnx(onnx)).graph, { truncated: arg.truncated === true });
       const missing = missingNamesText(checks, "parser's recommended end nodes", entry!.onnx);
-      if (missing) throw new Error(`${missing} Nothing was written to hailo.json: the parser names nodes of the model it parsed, so re-export or parse ${entry!.onnx} again and use the new recommendation.`);
+      if (missing)
+        throw new Error(
+          `${missing} Nothing was written to hailo.json: the parser names nodes of the model it parsed, so re-export or parse ${entry!.onnx} again and use the new recommendation.`,
+        );
       for (const c of checks) if (c.status === 'mapped') this.services.log.info(`End node "${c.name}" is "${c.node}" in ${entry!.onnx} (${c.how})`);
       arg = { ...arg, nodes: checks.map((c) => (c.status === 'missing' ? c.name : c.node)) };
     } else {
@@ -178,67 +199,77 @@ export function registerDfcDiagnostics(services: Services): void {
     summaries,
     vscode.workspace.registerTextDocumentContentProvider(SUMMARY_SCHEME, summaries),
     vscode.languages.registerCodeActionsProvider([{ scheme: 'file' }], fix, { providedCodeActionKinds: EndNodesQuickFix.kinds }),
-    vscode.commands.registerCommand('hailo.useRecommendedEndNodes', command(log, async (arg?: { nodes: string[]; model?: string; onnx?: string; truncated?: boolean }) => {
-      if (!arg?.nodes?.length) throw new Error('No recommended end nodes given.');
-      const model = await fix.apply(arg);
-      if (model) void vscode.window.showInformationMessage(`End nodes of "${model}" set in hailo.json. Parse again to use them.`);
-    })),
-    vscode.commands.registerCommand('hailo.parseLog', command(log, async (arg?: vscode.Uri) => {
-      let uri = arg instanceof vscode.Uri ? arg : undefined;
-      const active = vscode.window.activeTextEditor?.document;
-      if (!uri && looksLikeLog(active)) uri = active!.uri;
-      if (!uri) {
-        const picked = await vscode.window.showOpenDialog({
-          canSelectMany: false,
-          openLabel: 'Parse DFC Log',
-          filters: { 'Logs': ['log', 'txt', 'out'], 'All files': ['*'] },
-          defaultUri: project.root ? vscode.Uri.file(project.root) : undefined,
-        });
-        uri = picked?.[0];
-      }
-      if (!uri) return;
-      const core = await loadCore();
-      const { parseDfcLogFile, formatDfcLogSummary } = core.dfcLogReport;
-      const { loadSourceMap } = core.sourceMap;
-      const { modelPaths } = core.projectLoad;
-      const { modelForLog } = core.dfcLogDiagnostics;
-      const summary = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Parsing ${path.basename(uri.fsPath)}` }, () => parseDfcLogFile(uri!.fsPath));
-      const ctx: DfcDiagnosticsContext = { runFile: uri };
-      const proj = project.project;
-      const root = project.root;
-      const modelName = proj && root ? modelForLog(proj, root, { netName: summary.netName }) : undefined;
-      if (proj && root && modelName) {
-        const m = proj.models.find((x) => x.name === modelName)!;
-        const paths = modelPaths(m, root);
-        ctx.modelName = modelName;
-        ctx.onnxFile = vscode.Uri.file(paths.onnx);
-        if (paths.modelScript) ctx.allsFile = vscode.Uri.file(paths.modelScript);
-        try {
-          ctx.sourceMap = await loadSourceMap(paths.onnx);
-        } catch (e) {
-          log.warn(`Source map of ${paths.onnx} not used: ${e instanceof Error ? e.message : String(e)}`);
+    vscode.commands.registerCommand(
+      'hailo.useRecommendedEndNodes',
+      command(log, async (arg?: { nodes: string[]; model?: string; onnx?: string; truncated?: boolean }) => {
+        if (!arg?.nodes?.length) throw new Error('No recommended end nodes given.');
+        const model = await fix.apply(arg);
+        if (model) void vscode.window.showInformationMessage(`End nodes of "${model}" set in hailo.json. Parse again to use them.`);
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'hailo.parseLog',
+      command(log, async (arg?: vscode.Uri) => {
+        let uri = arg instanceof vscode.Uri ? arg : undefined;
+        const active = vscode.window.activeTextEditor?.document;
+        if (!uri && looksLikeLog(active)) uri = active!.uri;
+        if (!uri) {
+          const picked = await vscode.window.showOpenDialog({
+            canSelectMany: false,
+            openLabel: 'Parse DFC Log',
+            filters: { Logs: ['log', 'txt', 'out'], 'All files': ['*'] },
+            defaultUri: project.root ? vscode.Uri.file(project.root) : undefined,
+          });
+          uri = picked?.[0];
         }
-      }
-      if (!ctx.allsFile && summary.optimize.modelScript) {
-        // the script named in the log, if it exists beside the log or in the project
-        for (const base of [path.dirname(uri.fsPath), root].filter((x): x is string => !!x)) {
-          const candidate = vscode.Uri.file(path.resolve(base, summary.optimize.modelScript));
+        if (!uri) return;
+        const core = await loadCore();
+        const { parseDfcLogFile, formatDfcLogSummary } = core.dfcLogReport;
+        const { loadSourceMap } = core.sourceMap;
+        const { modelPaths } = core.projectLoad;
+        const { modelForLog } = core.dfcLogDiagnostics;
+        const summary = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Parsing ${path.basename(uri.fsPath)}` }, () =>
+          parseDfcLogFile(uri!.fsPath),
+        );
+        const ctx: DfcDiagnosticsContext = { runFile: uri };
+        const proj = project.project;
+        const root = project.root;
+        const modelName = proj && root ? modelForLog(proj, root, { netName: summary.netName }) : undefined;
+        if (proj && root && modelName) {
+          const m = proj.models.find((x) => x.name === modelName)!;
+          const paths = modelPaths(m, root);
+          ctx.modelName = modelName;
+          ctx.onnxFile = vscode.Uri.file(paths.onnx);
+          if (paths.modelScript) ctx.allsFile = vscode.Uri.file(paths.modelScript);
           try {
-            await vscode.workspace.fs.stat(candidate);
-            ctx.allsFile = candidate;
-            break;
-          } catch {}
+            ctx.sourceMap = await loadSourceMap(paths.onnx);
+          } catch (e) {
+            log.warn(`Source map of ${paths.onnx} not used: ${e instanceof Error ? e.message : String(e)}`);
+          }
         }
-      }
-      const n = await dfc.publish(summary, ctx);
-      log.info(`Parsed ${uri.fsPath}: ${summary.outcome}, ${summary.errors.length} error(s), ${summary.warnings.length} warning(s); ${n} diagnostic(s)${modelName ? ` for model "${modelName}"` : ''}`);
-      const doc = vscode.Uri.from({ scheme: SUMMARY_SCHEME, path: `/${path.basename(uri.fsPath)}.md` });
-      summaries.set(doc, formatDfcLogSummary(summary, { file: uri.fsPath, markdown: true }));
-      try {
-        await vscode.commands.executeCommand('markdown.showPreview', doc);
-      } catch {
-        await vscode.window.showTextDocument(doc, { preview: true });
-      }
-    })),
+        if (!ctx.allsFile && summary.optimize.modelScript) {
+          // the script named in the log, if it exists beside the log or in the project
+          for (const base of [path.dirname(uri.fsPath), root].filter((x): x is string => !!x)) {
+            const candidate = vscode.Uri.file(path.resolve(base, summary.optimize.modelScript));
+            try {
+              await vscode.workspace.fs.stat(candidate);
+              ctx.allsFile = candidate;
+              break;
+            } catch {}
+          }
+        }
+        const n = await dfc.publish(summary, ctx);
+        log.info(
+          `Parsed ${uri.fsPath}: ${summary.outcome}, ${summary.errors.length} error(s), ${summary.warnings.length} warning(s); ${n} diagnostic(s)${modelName ? ` for model "${modelName}"` : ''}`,
+        );
+        const doc = vscode.Uri.from({ scheme: SUMMARY_SCHEME, path: `/${path.basename(uri.fsPath)}.md` });
+        summaries.set(doc, formatDfcLogSummary(summary, { file: uri.fsPath, markdown: true }));
+        try {
+          await vscode.commands.executeCommand('markdown.showPreview', doc);
+        } catch {
+          await vscode.window.showTextDocument(doc, { preview: true });
+        }
+      }),
+    ),
   );
 }

@@ -24,7 +24,10 @@ export function toDiagnostic(p: Placement, source: string, code: vscode.Diagnost
   const d = new vscode.Diagnostic(rangeOf(p), p.message, SEVERITY[p.severity]);
   d.source = source;
   d.code = code;
-  if (p.related.length) d.relatedInformation = p.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(r.file), rangeOf({ line: r.line })), r.message));
+  if (p.related.length)
+    d.relatedInformation = p.related.map(
+      (r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(r.file), rangeOf({ line: r.line })), r.message),
+    );
   return d;
 }
 

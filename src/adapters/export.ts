@@ -47,7 +47,11 @@ export function registerExport(services: Services): void {
   const { context, log, project } = services;
   const diagnostics = vscode.languages.createDiagnosticCollection('hailo-export');
   const lensChanged = new vscode.EventEmitter<void>();
-  context.subscriptions.push(diagnostics, lensChanged, project.onDidChange(() => lensChanged.fire()));
+  context.subscriptions.push(
+    diagnostics,
+    lensChanged,
+    project.onDidChange(() => lensChanged.fire()),
+  );
   const running = new Set<string>();
 
   async function pickModel(arg: ModelArg): Promise<Model | undefined> {
@@ -62,7 +66,12 @@ export function registerExport(services: Services): void {
     if (!exportable.length) throw new Error('No model in hailo.json has an "entry" (package.module:factory) to export');
     if (exportable.length === 1) return exportable[0];
     const pick = await vscode.window.showQuickPick(
-      exportable.map((m) => ({ label: m.name, description: m.entry, detail: `→ ${m.onnx} · opset ${m.opset ?? 17} · ${m.inputs.map((i) => `${i.name} ${i.shape.join('x')}`).join(', ')}`, model: m })),
+      exportable.map((m) => ({
+        label: m.name,
+        description: m.entry,
+        detail: `→ ${m.onnx} · opset ${m.opset ?? 17} · ${m.inputs.map((i) => `${i.name} ${i.shape.join('x')}`).join(', ')}`,
+        model: m,
+      })),
       { title: 'Export Model to ONNX', placeHolder: 'Model to export' },
     );
     return pick?.model;
@@ -160,7 +169,13 @@ export function registerExport(services: Services): void {
           const d = new vscode.Diagnostic(range, diagnosticMessage(e), vscode.DiagnosticSeverity.Error);
           d.source = 'hailo-export';
           if (e.detail?.errorClass) d.code = e.detail.errorClass;
-          if (project.uri) d.relatedInformation = [new vscode.DiagnosticRelatedInformation(new vscode.Location(project.uri, new vscode.Position(0, 0)), `while exporting model "${model.name}" (${spec.entry})`)];
+          if (project.uri)
+            d.relatedInformation = [
+              new vscode.DiagnosticRelatedInformation(
+                new vscode.Location(project.uri, new vscode.Position(0, 0)),
+                `while exporting model "${model.name}" (${spec.entry})`,
+              ),
+            ];
           diagnostics.set(uri, [d]);
           void vscode.window.showErrorMessage(e.message, 'Go to Line', 'Show Log').then((c) => {
             if (c === 'Go to Line') void vscode.window.showTextDocument(uri, { selection: range });
@@ -180,7 +195,12 @@ export function registerExport(services: Services): void {
    * outputs with what it returned proposed: their names become the ONNX output names, their shapes
    * the contract the lint checks (HW021). Undefined: no outputs recorded; null: cancelled.
    */
-  async function proposeOutputs(uri: vscode.Uri, className: string, entry: string, inputs: { name: string; shape: number[] }[]): Promise<{ name: string; shape: number[] }[] | undefined | null> {
+  async function proposeOutputs(
+    uri: vscode.Uri,
+    className: string,
+    entry: string,
+    inputs: { name: string; shape: number[] }[],
+  ): Promise<{ name: string; shape: number[] }[] | undefined | null> {
     const { parseInputSpec } = (await loadCore()).exportSpec;
     let proposed = '';
     let note = 'Outputs with their shapes: NAME:SHAPE, several separated by spaces (empty: do not record outputs)';
@@ -195,14 +215,14 @@ export function registerExport(services: Services): void {
           (_p, token) =>
             withSignal(token, (signal) =>
               runExport({
-              interpreter,
-              driverPath: findDriver([path.join(context.extensionPath, 'dist'), __dirname]),
-              spec: { entry, inputs, outputNames: [], opset: 17, out: path.join(root, 'build', '.probe.onnx'), root, probe: true },
-              chooseHint: howToChooseInterpreter('editor'),
-              signal,
-              log,
-              onOutput: (line) => log.info(`[python] ${line}`),
-            }),
+                interpreter,
+                driverPath: findDriver([path.join(context.extensionPath, 'dist'), __dirname]),
+                spec: { entry, inputs, outputNames: [], opset: 17, out: path.join(root, 'build', '.probe.onnx'), root, probe: true },
+                chooseHint: howToChooseInterpreter('editor'),
+                signal,
+                log,
+                onOutput: (line) => log.info(`[python] ${line}`),
+              }),
             ),
         );
         const outs = r.outputs.filter((o): o is { name: string; shape: number[] } => Array.isArray(o.shape) && o.shape.every((d) => typeof d === 'number'));
@@ -225,7 +245,10 @@ export function registerExport(services: Services): void {
       placeHolder: 'features:1x1500x768',
       validateInput: (v) => {
         try {
-          v.trim().split(/\s+/).filter(Boolean).forEach((i) => parseInputSpec(i));
+          v.trim()
+            .split(/\s+/)
+            .filter(Boolean)
+            .forEach((i) => parseInputSpec(i));
           return undefined;
         } catch (e) {
           return e instanceof Error ? e.message : String(e);
@@ -242,7 +265,9 @@ export function registerExport(services: Services): void {
     const { parseInputSpec, parseShape } = (await loadCore()).exportSpec;
     if (!project.uri) throw new Error('Open a folder first: hailo.json lives at the workspace root');
     if (!entry) {
-      throw new Error(`${className} needs constructor arguments: add a factory function without arguments that returns it (def build(): return ${className}(...)), then use "Add to hailo.json" again`);
+      throw new Error(
+        `${className} needs constructor arguments: add a factory function without arguments that returns it (def build(): return ${className}(...)), then use "Add to hailo.json" again`,
+      );
     }
     const taken = new Set(project.project?.models.map((m) => m.name) ?? []);
     const name = await vscode.window.showInputBox({

@@ -18,7 +18,6 @@ const SEVERITY = {
   hint: vscode.DiagnosticSeverity.Hint,
 } as const;
 
-
 /** The results panel (webview/fidelityResults): strict CSP with a nonce, zod-checked messages both ways. */
 class FidelityPanel {
   private panel: vscode.WebviewPanel | undefined;
@@ -41,10 +40,15 @@ class FidelityPanel {
     }
     const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
-    const panel = vscode.window.createWebviewPanel('hailo.fidelityResults', title, { viewColumn: vscode.ViewColumn.Active, preserveFocus: true }, {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(dist, 'webview'), media],
-    });
+    const panel = vscode.window.createWebviewPanel(
+      'hailo.fidelityResults',
+      title,
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: true },
+      {
+        enableScripts: true,
+        localResourceRoots: [vscode.Uri.joinPath(dist, 'webview'), media],
+      },
+    );
     this.panel = panel;
     panel.onDidDispose(() => (this.panel = undefined));
     panel.webview.onDidReceiveMessage(async (data: unknown) => {
@@ -57,7 +61,13 @@ class FidelityPanel {
     });
     const nonce = randomBytes(16).toString('base64');
     const w = panel.webview;
-    const csp = ["default-src 'none'", `img-src ${w.cspSource} data:`, `style-src ${w.cspSource} 'nonce-${nonce}'`, `font-src ${w.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
+    const csp = [
+      "default-src 'none'",
+      `img-src ${w.cspSource} data:`,
+      `style-src ${w.cspSource} 'nonce-${nonce}'`,
+      `font-src ${w.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
     w.html = `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -97,7 +107,11 @@ export function registerFidelity(services: Services, pipeline?: PipelineService)
   async function pickModel(arg: ModelArg): Promise<Model | undefined> {
     const p = project.project;
     if (!p) {
-      throw new Error(project.exists ? 'hailo.json has problems; fix them first (see the Problems view)' : 'No hailo.json in this workspace; create one with "Hailo: Create Project File"');
+      throw new Error(
+        project.exists
+          ? 'hailo.json has problems; fix them first (see the Problems view)'
+          : 'No hailo.json in this workspace; create one with "Hailo: Create Project File"',
+      );
     }
     const name = typeof arg === 'string' ? arg : arg && 'type' in arg && arg.type === 'model' ? arg.model.name : arg && 'name' in arg ? arg.name : undefined;
     if (name !== undefined) {
@@ -146,7 +160,13 @@ export function registerFidelity(services: Services, pipeline?: PipelineService)
     const quantizedHar = core.remotePipeline.optimizedHarPath(files.har);
     const stages = HOST_STAGES.filter((s) => !model.fidelity?.stages || model.fidelity.stages.includes(s));
     // default: the remote stages whose file exists; listed in fidelity.stages, a missing file is a skipped stage with the reason
-    const remoteList = REMOTE_STAGES.filter((s) => (model.fidelity?.stages ? model.fidelity.stages.includes(s) : s === 'device' ? fs.existsSync(files.hef) : fs.existsSync(files.har) || fs.existsSync(quantizedHar)));
+    const remoteList = REMOTE_STAGES.filter((s) =>
+      model.fidelity?.stages
+        ? model.fidelity.stages.includes(s)
+        : s === 'device'
+          ? fs.existsSync(files.hef)
+          : fs.existsSync(files.har) || fs.existsSync(quantizedHar),
+    );
     const ended: (() => void)[] = [];
     const remoteRuns: import('../core/remote/run').RunRecord[] = [];
     if (project.uri) diagnostics.delete(project.uri);
@@ -203,7 +223,10 @@ export function registerFidelity(services: Services, pipeline?: PipelineService)
       );
       const findings = [...r.findings, ...(baseline ? compareRecords(baseline, r.record, { maxDropDb: model.fidelity?.maxDropDb }) : [])];
       const linked = await core.fidelityRewrites.linkRewrites(findings, { onnx: files.onnx, har: files.har, quantizedHar });
-      if (linked.stage) log.info(`Fidelity of ${model.name}: first diverging stage ${linked.stage}; ${linked.links ? `${linked.links} rewrite(s) linked to their PyTorch lines` : `no rewrite linked (${linked.reason})`}`);
+      if (linked.stage)
+        log.info(
+          `Fidelity of ${model.name}: first diverging stage ${linked.stage}; ${linked.links ? `${linked.links} rewrite(s) linked to their PyTorch lines` : `no rewrite linked (${linked.reason})`}`,
+        );
       log.info(`Fidelity of ${model.name}: ${r.record.samples.length} sample(s), results in ${path.relative(root, r.file)}`);
       for (const s of stageSummaries(r.record)) log.info(`  ${s.text}`);
       for (const f of findings) log.info(`  ${f.severity} ${f.code}: ${f.message}`);
@@ -220,19 +243,32 @@ export function registerFidelity(services: Services, pipeline?: PipelineService)
             d.code = f.code;
             d.relatedInformation = [
               new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(r.file), new vscode.Position(0, 0)), 'fidelity results'),
-              ...(f.related ?? []).filter((x) => x.file).map((x) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(x.file!), new vscode.Position(Math.max(0, (x.line ?? 1) - 1), 0)), `compiler rewrite at the first diverging stage (${f.stage}): ${x.message}`)),
+              ...(f.related ?? [])
+                .filter((x) => x.file)
+                .map(
+                  (x) =>
+                    new vscode.DiagnosticRelatedInformation(
+                      new vscode.Location(vscode.Uri.file(x.file!), new vscode.Position(Math.max(0, (x.line ?? 1) - 1), 0)),
+                      `compiler rewrite at the first diverging stage (${f.stage}): ${x.message}`,
+                    ),
+                ),
             ];
             return d;
           }),
         );
       }
       await resultsPanel.show(core.fidelityResultsView.fidelityResultsMessage(r.record, findings, baseline), r.file, model.name);
-      const headline = stageSummaries(r.record).map((s) => s.text).join(' · ');
+      const headline = stageSummaries(r.record)
+        .map((s) => s.text)
+        .join(' · ');
       const show = (c: string | undefined) => {
         if (c === 'Open Results') void vscode.window.showTextDocument(vscode.Uri.file(r.file));
         else if (c) log.show();
       };
-      if (hasErrors(findings)) void vscode.window.showErrorMessage(`Fidelity of ${model.name} fails: ${findings.find((f) => f.severity === 'error')!.message}`, 'Show Log', 'Open Results').then(show);
+      if (hasErrors(findings))
+        void vscode.window
+          .showErrorMessage(`Fidelity of ${model.name} fails: ${findings.find((f) => f.severity === 'error')!.message}`, 'Show Log', 'Open Results')
+          .then(show);
       else void vscode.window.showInformationMessage(`Fidelity of ${model.name}: ${headline}`, 'Show Log', 'Open Results').then(show);
     } catch (e) {
       if (isCancelled(e)) {

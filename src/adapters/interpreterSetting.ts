@@ -44,9 +44,19 @@ export async function selectInterpreter(resource?: vscode.Uri): Promise<string |
   }
   const items: (vscode.QuickPickItem & { path?: string })[] = candidates().map((p) => ({ label: p, path: p }));
   items.push({ label: '$(edit) Enter a path…' });
-  const pick = await vscode.window.showQuickPick(items, { title: 'Python for exports (hailo.pythonPath, workspace settings)', placeHolder: 'An interpreter with torch and onnx' });
+  const pick = await vscode.window.showQuickPick(items, {
+    title: 'Python for exports (hailo.pythonPath, workspace settings)',
+    placeHolder: 'An interpreter with torch and onnx',
+  });
   if (!pick) return undefined;
-  const chosen = pick.path ?? (await vscode.window.showInputBox({ prompt: 'Path of the Python interpreter (with torch and onnx)', validateInput: (v) => (v.trim() ? undefined : 'A path') }))?.trim();
+  const chosen =
+    pick.path ??
+    (
+      await vscode.window.showInputBox({
+        prompt: 'Path of the Python interpreter (with torch and onnx)',
+        validateInput: (v) => (v.trim() ? undefined : 'A path'),
+      })
+    )?.trim();
   if (!chosen) return undefined;
   await vscode.workspace.getConfiguration('hailo', resource).update('pythonPath', chosen, vscode.ConfigurationTarget.Workspace);
   void vscode.window.showInformationMessage(`hailo.pythonPath set to ${chosen} in the workspace settings.`);

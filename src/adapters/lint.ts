@@ -32,9 +32,13 @@ export class LintService implements vscode.Disposable {
     watcher.onDidDelete((uri) => this.clear(uri), undefined, this.disposables);
     this.disposables.push(watcher);
     // the contract lives in hailo.json: lint the models seen so far again when it changes
-    services.project.onDidChange(() => {
-      for (const key of this.published.keys()) if (!this.openInEditor.has(key)) this.schedule(vscode.Uri.parse(key));
-    }, undefined, this.disposables);
+    services.project.onDidChange(
+      () => {
+        for (const key of this.published.keys()) if (!this.openInEditor.has(key)) this.schedule(vscode.Uri.parse(key));
+      },
+      undefined,
+      this.disposables,
+    );
   }
 
   private isProjectModel(uri: vscode.Uri): boolean {
@@ -91,7 +95,9 @@ export class LintService implements vscode.Disposable {
     const core = loadedCore();
     const items = findings.flatMap((f) => {
       const code = { value: f.code, target: ruleLink(this.services.context, f.code) };
-      return core.placement.placeLintFinding(f, modelUri.fsPath).map((p) => ({ uri: p.target === 'onnx' ? modelUri : vscode.Uri.file(p.file), diagnostic: toDiagnostic(p, 'Hailo lint', code), placement: p }));
+      return core.placement
+        .placeLintFinding(f, modelUri.fsPath)
+        .map((p) => ({ uri: p.target === 'onnx' ? modelUri : vscode.Uri.file(p.file), diagnostic: toDiagnostic(p, 'Hailo lint', code), placement: p }));
     });
     this.published.publish(modelUri.toString(), items);
   }
@@ -123,7 +129,6 @@ export class LintService implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
   }
 }
-
 
 /** The status bar text after a lint: the counts the Problems panel shows, and how many findings they come from. */
 export function statusText(file: string, c: { errors: number; warnings: number; infos: number; files: number; findings: number }): string {
@@ -167,7 +172,7 @@ export function registerLint(services: Services): LintService {
   services.context.subscriptions.push(
     lint,
     vscode.commands.registerCommand('hailo.lintModel', async (arg?: vscode.Uri | string): Promise<Finding[] | undefined> => {
-      const uri = typeof arg === 'string' ? vscode.Uri.file(arg) : arg instanceof vscode.Uri ? arg : activeModelUri() ?? (await pickModel(services));
+      const uri = typeof arg === 'string' ? vscode.Uri.file(arg) : arg instanceof vscode.Uri ? arg : (activeModelUri() ?? (await pickModel(services)));
       if (!uri) return undefined;
       try {
         const findings = await vscode.window.withProgress(

@@ -155,7 +155,13 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     const dist = vscode.Uri.joinPath(ext, 'dist');
     const media = vscode.Uri.joinPath(ext, 'media');
     panel.webview.options = { enableScripts: true, localResourceRoots: [dist, media] };
-    panel.webview.html = html(panel.webview, vscode.Uri.joinPath(dist, 'webview', 'modelEditor.js'), vscode.Uri.joinPath(media, 'modelEditor.css'), vscode.Uri.joinPath(dist, 'webview', 'graphLayout.js'), vscode.Uri.joinPath(media, 'graph.css'));
+    panel.webview.html = html(
+      panel.webview,
+      vscode.Uri.joinPath(dist, 'webview', 'modelEditor.js'),
+      vscode.Uri.joinPath(media, 'modelEditor.css'),
+      vscode.Uri.joinPath(dist, 'webview', 'graphLayout.js'),
+      vscode.Uri.joinPath(media, 'graph.css'),
+    );
     let ready = false;
     const post = () => {
       if (ready) void panel.webview.postMessage(doc.message());
@@ -193,9 +199,16 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
             if (!loc) break;
             const line = Math.max(0, loc.line - 1);
             try {
-              await vscode.window.showTextDocument(vscode.Uri.file(loc.file), { selection: new vscode.Range(line, 0, line, 0), viewColumn: vscode.ViewColumn.Beside, preview: true });
+              await vscode.window.showTextDocument(vscode.Uri.file(loc.file), {
+                selection: new vscode.Range(line, 0, line, 0),
+                viewColumn: vscode.ViewColumn.Beside,
+                preview: true,
+              });
             } catch (e) {
-              void panel.webview.postMessage({ type: 'error', message: `Cannot open ${loc.file}: ${e instanceof Error ? e.message : String(e)}` } satisfies HostMessage);
+              void panel.webview.postMessage({
+                type: 'error',
+                message: `Cannot open ${loc.file}: ${e instanceof Error ? e.message : String(e)}`,
+              } satisfies HostMessage);
             }
             break;
           }
@@ -301,7 +314,11 @@ async function graphMessage(doc: ModelDocument, msg: GraphRequest, send: (m: Hos
       if (!loc) return fail(undefined, `No Python line is known for ${msg.id}.`);
       const line = Math.max(0, loc.line - 1);
       try {
-        await vscode.window.showTextDocument(vscode.Uri.file(loc.file), { selection: new vscode.Range(line, 0, line, 0), viewColumn: vscode.ViewColumn.Beside, preview: true });
+        await vscode.window.showTextDocument(vscode.Uri.file(loc.file), {
+          selection: new vscode.Range(line, 0, line, 0),
+          viewColumn: vscode.ViewColumn.Beside,
+          preview: true,
+        });
       } catch (e) {
         fail(undefined, `Cannot open ${loc.file}: ${e instanceof Error ? e.message : String(e)}`);
       }
@@ -314,7 +331,9 @@ async function graphMessage(doc: ModelDocument, msg: GraphRequest, send: (m: Hos
         const core = await loadCore();
         const { runLedger } = core.ledgerRun;
         const { buildGraphView } = core.graphView;
-        const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Hailo: comparing with the HAR' }, () => runLedger({ ...picked, onnxFile: doc.uri.fsPath }));
+        const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Hailo: comparing with the HAR' }, () =>
+          runLedger({ ...picked, onnxFile: doc.uri.fsPath }),
+        );
         doc.diffGraph = r.hn.graph;
         const l = r.ledger;
         send({
@@ -354,8 +373,13 @@ async function graphMessage(doc: ModelDocument, msg: GraphRequest, send: (m: Hos
 }
 
 /** Pick what to compare the model with: a pipeline run (its HAR and logs) or any .har/.hn in the workspace. */
-async function pickComparison(onnxFile: string): Promise<{ hailoFile: string; parseLogFile?: string; compileLogFile?: string; stage?: 'parse' | 'optimize' | 'compile' } | undefined> {
-  type Pick = vscode.QuickPickItem & { inputs?: { hailoFile: string; parseLogFile?: string; compileLogFile?: string; stage?: 'parse' | 'optimize' | 'compile' }; browse?: boolean };
+async function pickComparison(
+  onnxFile: string,
+): Promise<{ hailoFile: string; parseLogFile?: string; compileLogFile?: string; stage?: 'parse' | 'optimize' | 'compile' } | undefined> {
+  type Pick = vscode.QuickPickItem & {
+    inputs?: { hailoFile: string; parseLogFile?: string; compileLogFile?: string; stage?: 'parse' | 'optimize' | 'compile' };
+    browse?: boolean;
+  };
   const items: Pick[] = [];
   const { ledgerInputsFromRun } = (await loadCore()).ledgerRun;
   const runJsons = await vscode.workspace.findFiles('**/.hailo/runs/*/run.json', '**/node_modules/**', 200);
@@ -363,18 +387,38 @@ async function pickComparison(onnxFile: string): Promise<{ hailoFile: string; pa
     const dir = path.dirname(rj.fsPath);
     try {
       const found = await ledgerInputsFromRun(dir, 'compile', onnxFile);
-      if ('inputs' in found) items.push({ label: `$(history) Run ${path.basename(dir)}`, description: `${found.model} · ${found.inputs.stage ?? ''}`, detail: vscode.workspace.asRelativePath(found.inputs.hailoFile), inputs: found.inputs });
+      if ('inputs' in found)
+        items.push({
+          label: `$(history) Run ${path.basename(dir)}`,
+          description: `${found.model} · ${found.inputs.stage ?? ''}`,
+          detail: vscode.workspace.asRelativePath(found.inputs.hailoFile),
+          inputs: found.inputs,
+        });
     } catch {
       // a run folder that cannot be read is not offered
     }
   }
   const files = await vscode.workspace.findFiles('**/*.{har,hn}', '**/node_modules/**', 500);
-  for (const f of files) items.push({ label: `$(file-binary) ${path.basename(f.fsPath)}`, description: vscode.workspace.asRelativePath(path.dirname(f.fsPath)), inputs: { hailoFile: f.fsPath } });
+  for (const f of files)
+    items.push({
+      label: `$(file-binary) ${path.basename(f.fsPath)}`,
+      description: vscode.workspace.asRelativePath(path.dirname(f.fsPath)),
+      inputs: { hailoFile: f.fsPath },
+    });
   items.push({ label: '$(folder-opened) Browse…', browse: true });
-  const pick = await vscode.window.showQuickPick(items, { title: `Compare ${path.basename(onnxFile)} with`, placeHolder: 'A HAR (parsed, optimized or compiled) or an HN file', matchOnDescription: true, matchOnDetail: true });
+  const pick = await vscode.window.showQuickPick(items, {
+    title: `Compare ${path.basename(onnxFile)} with`,
+    placeHolder: 'A HAR (parsed, optimized or compiled) or an HN file',
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
   if (!pick) return undefined;
   if (pick.browse) {
-    const uris = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Hailo archive or HN': ['har', 'hn'] }, title: 'HAR or HN to compare with' });
+    const uris = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      filters: { 'Hailo archive or HN': ['har', 'hn'] },
+      title: 'HAR or HN to compare with',
+    });
     return uris?.[0] ? { hailoFile: uris[0].fsPath } : undefined;
   }
   return pick.inputs;

@@ -79,7 +79,7 @@ export class PipelineService implements vscode.Disposable {
 
   async pickModel(arg: unknown): Promise<Model | undefined> {
     const { project } = this.requireProject();
-    const name = typeof arg === 'string' ? arg : (arg as { model?: Model })?.model?.name ?? (arg as Model | undefined)?.name;
+    const name = typeof arg === 'string' ? arg : ((arg as { model?: Model })?.model?.name ?? (arg as Model | undefined)?.name);
     if (name) {
       const m = project.models.find((x) => x.name === name);
       if (!m) throw new Error(`No model named "${name}" in hailo.json`);
@@ -106,7 +106,11 @@ export class PipelineService implements vscode.Disposable {
     const model = await this.pickModel(arg);
     if (!model) return;
     const target = await this.targetFor(model);
-    await this.withProgress(`Hailo ${steps.length > 1 ? 'pipeline' : steps[0]}: ${model.name} on ${target.name}`, (events, signal) => this.start(model, target, steps, events, signal), target.host);
+    await this.withProgress(
+      `Hailo ${steps.length > 1 ? 'pipeline' : steps[0]}: ${model.name} on ${target.name}`,
+      (events, signal) => this.start(model, target, steps, events, signal),
+      target.host,
+    );
   }
 
   /** Start a run (no UI): used by the commands and by tasks. */
@@ -225,7 +229,11 @@ export class PipelineService implements vscode.Disposable {
       const run = r.run!;
       if (this.active.has(run.id)) continue;
       this.services.log.info(`Reattaching to run ${run.id} (${run.model} on ${run.target.host})`);
-      void this.withProgress(`Hailo: reattached to ${run.model} on ${run.target.name}`, (events, signal) => this.resume(run.id, events, signal), run.target.host).catch((e) => this.services.log.error(e instanceof Error ? e : String(e)));
+      void this.withProgress(
+        `Hailo: reattached to ${run.model} on ${run.target.name}`,
+        (events, signal) => this.resume(run.id, events, signal),
+        run.target.host,
+      ).catch((e) => this.services.log.error(e instanceof Error ? e : String(e)));
     }
   }
 
@@ -245,9 +253,12 @@ export class PipelineService implements vscode.Disposable {
       },
       onStepFinished: (run, step, runDir) => {
         this.changed.fire();
-        if (step.step === 'parse' || step.step === 'optimize' || step.step === 'compile') this.finished.fire({ runDir, step: step.step, model: run.model, ok: step.status === 'succeeded' });
+        if (step.step === 'parse' || step.step === 'optimize' || step.step === 'compile')
+          this.finished.fire({ runDir, step: step.step, model: run.model, ok: step.status === 'succeeded' });
         events.onStepFinished?.(run, step, runDir);
-        void this.publishStepDiagnostics(run, step, runDir).catch((e) => log.warn(`Diagnostics for ${step.step} of ${run.model}: ${e instanceof Error ? e.message : String(e)}`));
+        void this.publishStepDiagnostics(run, step, runDir).catch((e) =>
+          log.warn(`Diagnostics for ${step.step} of ${run.model}: ${e instanceof Error ? e.message : String(e)}`),
+        );
       },
     };
   }
@@ -291,7 +302,11 @@ export class PipelineService implements vscode.Disposable {
   }
 
   /** Run under a cancellable notification showing the current line and live/peak memory. */
-  async withProgress(title: string, fn: (events: PipelineEvents & RunSink, signal: AbortSignal) => Promise<RunRecord>, host: string): Promise<RunRecord | undefined> {
+  async withProgress(
+    title: string,
+    fn: (events: PipelineEvents & RunSink, signal: AbortSignal) => Promise<RunRecord>,
+    host: string,
+  ): Promise<RunRecord | undefined> {
     const log = this.services.log;
     const { displayLine } = (await loadCore()).remoteLogLines;
     try {
@@ -368,9 +383,11 @@ export class PipelineService implements vscode.Disposable {
       if (run.status === 'succeeded' || run.status === 'cancelled') return;
     }
     if (run.status === 'succeeded') {
-      void vscode.window.showInformationMessage(`${run.model}: ${run.steps.map((s) => s.step).join(' → ')} done on ${run.target.name} in ${dur.toFixed(0)} s.`, 'Open Run').then((p) => {
-        if (p) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(this.runsDir!, run.id, 'run.json')));
-      });
+      void vscode.window
+        .showInformationMessage(`${run.model}: ${run.steps.map((s) => s.step).join(' → ')} done on ${run.target.name} in ${dur.toFixed(0)} s.`, 'Open Run')
+        .then((p) => {
+          if (p) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(this.runsDir!, run.id, 'run.json')));
+        });
     } else if (run.status === 'cancelled') {
       void vscode.window.showInformationMessage(`${run.model}: run cancelled; the remote processes were stopped.`);
     } else if (failed) {
@@ -409,10 +426,22 @@ export function registerPipeline(services: Services, remote: RemoteService): Pip
   const { log, context } = services;
   context.subscriptions.push(
     pipeline,
-    vscode.commands.registerCommand('hailo.parse', command(log, (arg?: unknown) => pipeline.runCommand(['parse'], arg))),
-    vscode.commands.registerCommand('hailo.optimize', command(log, (arg?: unknown) => pipeline.runCommand(['optimize'], arg))),
-    vscode.commands.registerCommand('hailo.compile', command(log, (arg?: unknown) => pipeline.runCommand(['compile'], arg))),
-    vscode.commands.registerCommand('hailo.runPipeline', command(log, (arg?: unknown) => pipeline.runCommand(['parse', 'optimize', 'compile'], arg))),
+    vscode.commands.registerCommand(
+      'hailo.parse',
+      command(log, (arg?: unknown) => pipeline.runCommand(['parse'], arg)),
+    ),
+    vscode.commands.registerCommand(
+      'hailo.optimize',
+      command(log, (arg?: unknown) => pipeline.runCommand(['optimize'], arg)),
+    ),
+    vscode.commands.registerCommand(
+      'hailo.compile',
+      command(log, (arg?: unknown) => pipeline.runCommand(['compile'], arg)),
+    ),
+    vscode.commands.registerCommand(
+      'hailo.runPipeline',
+      command(log, (arg?: unknown) => pipeline.runCommand(['parse', 'optimize', 'compile'], arg)),
+    ),
   );
   // reattach to runs left running by the previous window, once the project is known
   let resumed = false;
@@ -421,7 +450,13 @@ export function registerPipeline(services: Services, remote: RemoteService): Pip
     resumed = true;
     void pipeline.resumeAll().catch((e) => log.error(e instanceof Error ? e : String(e)));
   };
-  context.subscriptions.push(services.project.onDidChange(tryResume), vscode.workspace.onDidGrantWorkspaceTrust(() => { resumed = false; tryResume(); }));
+  context.subscriptions.push(
+    services.project.onDidChange(tryResume),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      resumed = false;
+      tryResume();
+    }),
+  );
   tryResume();
   return pipeline;
 }

@@ -153,12 +153,23 @@ export class ProjectService implements vscode.Disposable {
       }
       if (!/\bModule\b/.test(text)) continue;
       for (const l of exportLenses(outlinePython(text), mod, [])) {
-        if (l.kind === 'add' && l.entry) found.push({ label: l.className ?? l.entry, description: l.entry, detail: path.relative(root, f.fsPath), uri: f, className: l.className, entry: l.entry });
+        if (l.kind === 'add' && l.entry)
+          found.push({
+            label: l.className ?? l.entry,
+            description: l.entry,
+            detail: path.relative(root, f.fsPath),
+            uri: f,
+            className: l.className,
+            entry: l.entry,
+          });
       }
     }
     if (!found.length) return;
     found.push({ label: 'No model for now', description: 'add one later with "Add to hailo.json" in the Python file' });
-    const pick = await vscode.window.showQuickPick(found, { title: 'Start hailo.json from a module of this workspace', placeHolder: 'The module to export (it runs once to record its outputs)' });
+    const pick = await vscode.window.showQuickPick(found, {
+      title: 'Start hailo.json from a module of this workspace',
+      placeHolder: 'The module to export (it runs once to record its outputs)',
+    });
     if (pick?.uri && pick.className && pick.entry) await vscode.commands.executeCommand('hailo.addModelToProject', pick.uri, pick.className, pick.entry);
   }
 

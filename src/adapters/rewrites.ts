@@ -100,7 +100,10 @@ class RewritesView implements vscode.TreeDataProvider<Item>, vscode.Disposable {
       return t;
     }
     if (item.type === 'kind') {
-      const t = new vscode.TreeItem(KIND_LABEL[item.kind], item.kind === 'kept' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
+      const t = new vscode.TreeItem(
+        KIND_LABEL[item.kind],
+        item.kind === 'kept' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded,
+      );
       t.id = `kind:${item.kind}`;
       t.description = String(item.entries.length);
       t.iconPath = new vscode.ThemeIcon(KIND_ICON[item.kind]);
@@ -129,7 +132,11 @@ class RewritesView implements vscode.TreeDataProvider<Item>, vscode.Disposable {
     t.contextValue = `hailoRewrite.${e.kind}`;
     if (e.source) {
       const line = Math.max(0, e.source.line - 1);
-      t.command = { command: 'vscode.open', title: 'Reveal Python line', arguments: [vscode.Uri.file(e.source.file), { selection: new vscode.Range(line, 0, line, 0) } satisfies vscode.TextDocumentShowOptions] };
+      t.command = {
+        command: 'vscode.open',
+        title: 'Reveal Python line',
+        arguments: [vscode.Uri.file(e.source.file), { selection: new vscode.Range(line, 0, line, 0) } satisfies vscode.TextDocumentShowOptions],
+      };
     } else if (r.files.onnx) {
       // no Python line: the model editor at the entry's node, in the Graph tab
       const node = e.onnxNodes[0] ?? e.onnxTensors[0];
@@ -149,7 +156,9 @@ class RewritesView implements vscode.TreeDataProvider<Item>, vscode.Disposable {
     const r = this.result;
     if (!r) return [];
     if (!item) {
-      return KIND_ORDER.map((kind) => ({ type: 'kind' as const, kind, entries: r.ledger.entries.filter((e) => e.kind === kind) })).filter((k) => k.entries.length);
+      return KIND_ORDER.map((kind) => ({ type: 'kind' as const, kind, entries: r.ledger.entries.filter((e) => e.kind === kind) })).filter(
+        (k) => k.entries.length,
+      );
     }
     if (item.type === 'kind') {
       const groups = new Map<string, LedgerEntry[]>();
@@ -268,7 +277,8 @@ export function registerRewrites(services: Services): void {
     } catch (e) {
       if (!isCancelled(e)) {
         const message = e instanceof Error ? e.message : String(e);
-        const file = (e as { file?: string }).file ?? [inputs.hailoFile, inputs.onnxFile].find((f) => message.includes(f) || message.includes(path.basename(f)));
+        const file =
+          (e as { file?: string }).file ?? [inputs.hailoFile, inputs.onnxFile].find((f) => message.includes(f) || message.includes(path.basename(f)));
         view.fail({ message, file, inputs, why });
         diagnostics.clear(LEDGER_KEY);
         tree.description = `${path.basename(inputs.onnxFile)} vs ${path.basename(inputs.hailoFile)}`;
@@ -279,18 +289,33 @@ export function registerRewrites(services: Services): void {
     const l = r.ledger;
     view.set(r);
     tree.description = `${path.basename(inputs.onnxFile)} vs ${path.basename(inputs.hailoFile)} · ${l.stage}${l.dfcVersion ? ` · DFC ${l.dfcVersion}` : ''}`;
-    tree.message = `${why}: ${l.stats.onnxNodes} ONNX nodes, ${l.stats.hnLayers} HN layers. ${KIND_ORDER.filter((k) => l.counts[k]).map((k) => `${l.counts[k]} ${k}`).join(', ')}.${l.contexts?.count ? ` ${l.contexts.count} context(s).` : ''}`;
+    tree.message = `${why}: ${l.stats.onnxNodes} ONNX nodes, ${l.stats.hnLayers} HN layers. ${KIND_ORDER.filter((k) => l.counts[k])
+      .map((k) => `${l.counts[k]} ${k}`)
+      .join(', ')}.${l.contexts?.count ? ` ${l.contexts.count} context(s).` : ''}`;
     const { placeLedgerFinding } = loadedCore().placement;
-    diagnostics.publish(LEDGER_KEY, r.findings.flatMap((f) => placeLedgerFinding(f, r.files.onnx).map((p) => ({ uri: vscode.Uri.file(p.file), diagnostic: toDiagnostic(p, 'Hailo rewrites'), placement: p }))));
+    diagnostics.publish(
+      LEDGER_KEY,
+      r.findings.flatMap((f) =>
+        placeLedgerFinding(f, r.files.onnx).map((p) => ({ uri: vscode.Uri.file(p.file), diagnostic: toDiagnostic(p, 'Hailo rewrites'), placement: p })),
+      ),
+    );
     watch([inputs.onnxFile, inputs.hailoFile]);
-    log.info(`Rewrite ledger (${why}): ${inputs.onnxFile} vs ${inputs.hailoFile}: ${JSON.stringify(l.counts)} in ${r.timings.ledger.toFixed(0)} ms (read ONNX ${r.timings.readOnnx.toFixed(0)} ms, HAR ${r.timings.readHailo.toFixed(0)} ms)`);
+    log.info(
+      `Rewrite ledger (${why}): ${inputs.onnxFile} vs ${inputs.hailoFile}: ${JSON.stringify(l.counts)} in ${r.timings.ledger.toFixed(0)} ms (read ONNX ${r.timings.readOnnx.toFixed(0)} ms, HAR ${r.timings.readHailo.toFixed(0)} ms)`,
+    );
     for (const w of r.warnings) log.warn(`Rewrite ledger: ${w}`);
     return r;
   };
 
   const pickInputs = async (arg: unknown): Promise<LedgerInputs | undefined> => {
     if (isCompareArgs(arg)) {
-      return { onnxFile: arg.onnx, hailoFile: arg.har, ...(arg.parseLog ? { parseLogFile: arg.parseLog } : {}), ...(arg.compileLog ? { compileLogFile: arg.compileLog } : {}), ...(arg.stage ? { stage: arg.stage } : {}) };
+      return {
+        onnxFile: arg.onnx,
+        hailoFile: arg.har,
+        ...(arg.parseLog ? { parseLogFile: arg.parseLog } : {}),
+        ...(arg.compileLog ? { compileLogFile: arg.compileLog } : {}),
+        ...(arg.stage ? { stage: arg.stage } : {}),
+      };
     }
     const root = services.project.root;
     const argUri = arg instanceof vscode.Uri ? arg : undefined;
@@ -298,12 +323,22 @@ export function registerRewrites(services: Services): void {
     let har = argUri && /\.(har|hn)$/i.test(argUri.fsPath) ? argUri : undefined;
     const defaultDir = root ? vscode.Uri.file(root) : undefined;
     if (!onnx) {
-      const picked = await vscode.window.showOpenDialog({ title: 'Compare Model with HAR: the ONNX model', filters: { 'ONNX model': ['onnx'] }, canSelectMany: false, ...(defaultDir ? { defaultUri: defaultDir } : {}) });
+      const picked = await vscode.window.showOpenDialog({
+        title: 'Compare Model with HAR: the ONNX model',
+        filters: { 'ONNX model': ['onnx'] },
+        canSelectMany: false,
+        ...(defaultDir ? { defaultUri: defaultDir } : {}),
+      });
       onnx = picked?.[0];
       if (!onnx) return undefined;
     }
     if (!har) {
-      const picked = await vscode.window.showOpenDialog({ title: 'Compare Model with HAR: the HAR (or HN) to compare with', filters: { 'Hailo archive or HN': ['har', 'hn'] }, canSelectMany: false, defaultUri: vscode.Uri.file(path.dirname(onnx.fsPath)) });
+      const picked = await vscode.window.showOpenDialog({
+        title: 'Compare Model with HAR: the HAR (or HN) to compare with',
+        filters: { 'Hailo archive or HN': ['har', 'hn'] },
+        canSelectMany: false,
+        defaultUri: vscode.Uri.file(path.dirname(onnx.fsPath)),
+      });
       har = picked?.[0];
       if (!har) return undefined;
     }
@@ -311,11 +346,19 @@ export function registerRewrites(services: Services): void {
     const dir = path.dirname(har.fsPath);
     let logs: string[] = [];
     try {
-      logs = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => path.join(dir, f));
+      logs = fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.log'))
+        .map((f) => path.join(dir, f));
     } catch {}
     const inputs: LedgerInputs = { onnxFile: onnx.fsPath, hailoFile: har.fsPath };
     if (logs.length) {
-      const items = logs.map((f) => ({ label: path.basename(f), description: logKind(f) ?? 'not a parse or compile log', picked: logKind(f) !== undefined, file: f }));
+      const items = logs.map((f) => ({
+        label: path.basename(f),
+        description: logKind(f) ?? 'not a parse or compile log',
+        picked: logKind(f) !== undefined,
+        file: f,
+      }));
       const chosen = await vscode.window.showQuickPick(items, { canPickMany: true, title: 'DFC logs to use (start/end nodes, compiler layers, contexts)' });
       if (!chosen) return undefined;
       for (const c of chosen) {
@@ -345,8 +388,9 @@ export function registerRewrites(services: Services): void {
         if (!inputs) return;
         running?.abort();
         const ac = (running = new AbortController());
-        await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Comparing model with HAR', cancellable: true }, (_p, token) =>
-          withSignal(token, (signal) => compare(inputs, 'compared', signal), ac),
+        await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: 'Comparing model with HAR', cancellable: true },
+          (_p, token) => withSignal(token, (signal) => compare(inputs, 'compared', signal), ac),
         );
         await vscode.commands.executeCommand('hailo.rewrites.focus');
       }),
@@ -379,7 +423,9 @@ export function registerRewrites(services: Services): void {
           }
           running?.abort();
           const ac = (running = new AbortController());
-          const r = await vscode.window.withProgress({ location: { viewId: 'hailo.rewrites' } }, () => compare(found.inputs, `after ${ev.step} of ${found.model}`, ac.signal));
+          const r = await vscode.window.withProgress({ location: { viewId: 'hailo.rewrites' } }, () =>
+            compare(found.inputs, `after ${ev.step} of ${found.model}`, ac.signal),
+          );
           // the run keeps its rewrites by kind: the Runs view and Compare Runs show them
           try {
             (await loadCore()).runCompare.writeRunRewrites(ev.runDir, r.ledger);

@@ -31,7 +31,10 @@ class RunItem extends vscode.TreeItem {
     error: string | undefined,
     following: boolean,
   ) {
-    super(run ? `${run.model} · ${run.steps.map((s) => s.step).join(' → ')}` : path.basename(dir), run ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    super(
+      run ? `${run.model} · ${run.steps.map((s) => s.step).join(' → ')}` : path.basename(dir),
+      run ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     this.id = `run:${dir}`;
     if (!run) {
       this.description = 'unreadable run.json';
@@ -47,7 +50,10 @@ class RunItem extends vscode.TreeItem {
     const md = new vscode.MarkdownString();
     md.appendMarkdown(`**${run.id}**  \n${run.model} (${run.netName}, ${run.hwArch}) on \`${run.target.host}\`  \n`);
     if (run.toolVersions.dfc) md.appendMarkdown(`DFC ${run.toolVersions.dfc}${run.toolVersions.hailort ? `, HailoRT ${run.toolVersions.hailort}` : ''}  \n`);
-    if (run.device) md.appendMarkdown(`Device ${run.device.name}: ${[run.device.architecture, run.device.firmware ? `firmware ${run.device.firmware}` : '', run.device.hailort ? `HailoRT ${run.device.hailort}` : '', run.device.pcie ? `PCIe ${run.device.pcie}` : ''].filter(Boolean).join(', ')}  \n`);
+    if (run.device)
+      md.appendMarkdown(
+        `Device ${run.device.name}: ${[run.device.architecture, run.device.firmware ? `firmware ${run.device.firmware}` : '', run.device.hailort ? `HailoRT ${run.device.hailort}` : '', run.device.pcie ? `PCIe ${run.device.pcie}` : ''].filter(Boolean).join(', ')}  \n`,
+      );
     if (run.commit) md.appendMarkdown(`Commit \`${run.commit}\`  \n`);
     md.appendMarkdown(`Sent ${(run.bytesSent / 1e6).toFixed(1)} MB (${run.inputs.filter((i) => !i.sent).length} of ${run.inputs.length} inputs were cached)`);
     this.tooltip = md;
@@ -74,8 +80,19 @@ class StepItem extends vscode.TreeItem {
     if (job) bits.splice(step.status === 'running' ? 0 : 1, step.status === 'running' ? 1 : 0, job);
     this.description = bits.join(' · ');
     this.iconPath = step.status === 'running' && step.slurm?.phase === 'queued' ? new vscode.ThemeIcon('watch') : icon(step.status);
-    const verdict = step.slurm?.verdict && !step.slurm.verdict.ok ? `Slurm: ${step.slurm.verdict.title}. ${step.slurm.verdict.detail}${step.slurm.verdict.change ? `\n${step.slurm.verdict.change}` : ''}` : undefined;
-    this.tooltip = [produced, step.command.join(' '), step.slurm ? `Slurm job ${step.slurm.jobId}${step.slurm.state ? ` (${step.slurm.state})` : ''}` : undefined, step.error?.message, step.error?.message.includes(step.slurm?.verdict?.title ?? '\0') ? undefined : verdict].filter(Boolean).join('\n\n');
+    const verdict =
+      step.slurm?.verdict && !step.slurm.verdict.ok
+        ? `Slurm: ${step.slurm.verdict.title}. ${step.slurm.verdict.detail}${step.slurm.verdict.change ? `\n${step.slurm.verdict.change}` : ''}`
+        : undefined;
+    this.tooltip = [
+      produced,
+      step.command.join(' '),
+      step.slurm ? `Slurm job ${step.slurm.jobId}${step.slurm.state ? ` (${step.slurm.state})` : ''}` : undefined,
+      step.error?.message,
+      step.error?.message.includes(step.slurm?.verdict?.title ?? '\0') ? undefined : verdict,
+    ]
+      .filter(Boolean)
+      .join('\n\n');
     this.contextValue = 'hailo.runStep';
     if (step.log) this.command = { command: 'hailo.openRunLog', title: 'Open Log', arguments: [this] };
   }
@@ -86,23 +103,40 @@ function slurmText(step: RunStep): string | undefined {
   const j = step.slurm;
   if (!j) return undefined;
   if (step.status !== 'running') return `job ${j.jobId}`;
-  const el = j.elapsedSeconds !== undefined ? `${Math.floor(j.elapsedSeconds / 3600) ? `${Math.floor(j.elapsedSeconds / 3600)}:` : ''}${String(Math.floor((j.elapsedSeconds % 3600) / 60)).padStart(Math.floor(j.elapsedSeconds / 3600) ? 2 : 1, '0')}:${String(Math.floor(j.elapsedSeconds % 60)).padStart(2, '0')}` : undefined;
+  const el =
+    j.elapsedSeconds !== undefined
+      ? `${Math.floor(j.elapsedSeconds / 3600) ? `${Math.floor(j.elapsedSeconds / 3600)}:` : ''}${String(Math.floor((j.elapsedSeconds % 3600) / 60)).padStart(Math.floor(j.elapsedSeconds / 3600) ? 2 : 1, '0')}:${String(Math.floor(j.elapsedSeconds % 60)).padStart(2, '0')}`
+      : undefined;
   const phase = j.phase ?? 'submitted';
-  return [`job ${j.jobId} ${phase}${phase === 'queued' && j.reason ? ` (${j.reason})` : ''}${j.nodes && phase !== 'queued' ? ` on ${j.nodes}` : ''}`, phase !== 'queued' ? el : undefined].filter(Boolean).join(' · ');
+  return [
+    `job ${j.jobId} ${phase}${phase === 'queued' && j.reason ? ` (${j.reason})` : ''}${j.nodes && phase !== 'queued' ? ` on ${j.nodes}` : ''}`,
+    phase !== 'queued' ? el : undefined,
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 /** A device step's figures in a few words: `309.4 FPS · 6.66 ms` (a figure not measured is said so, never 0). */
 function figuresText(step: RunStep): string | undefined {
-  const fid = (step.summary as { figures?: { reference: string; cosine: number | null; snrDb: number | null; damaged: { from: number; to: number }[] } } | undefined)?.figures;
+  const fid = (
+    step.summary as { figures?: { reference: string; cosine: number | null; snrDb: number | null; damaged: { from: number; to: number }[] } } | undefined
+  )?.figures;
   if (fid) {
     const snr = fid.snrDb === null ? 'exact' : `SNR ${fid.snrDb.toFixed(1)} dB`;
     const dmg = fid.damaged.length ? ` · steps ${fid.damaged.map((d) => `${d.from}–${d.to}`).join(', ')} diverge` : '';
     return `vs ${fid.reference}: cosine ${fid.cosine === null ? '–' : fid.cosine.toFixed(5)} · ${snr}${dmg}`;
   }
-  const f = step.summary as { fpsStreaming?: { value?: number; notMeasured?: string }; hwLatencyMs?: { value?: number; notMeasured?: string }; overallLatencyMs?: { value?: number } } | undefined;
+  const f = step.summary as
+    | { fpsStreaming?: { value?: number; notMeasured?: string }; hwLatencyMs?: { value?: number; notMeasured?: string }; overallLatencyMs?: { value?: number } }
+    | undefined;
   if (!f || !f.fpsStreaming || !['benchmark', 'run', 'run2'].includes(step.step)) return undefined;
   const fps = f.fpsStreaming.value !== undefined ? `${f.fpsStreaming.value.toFixed(1)} FPS` : 'FPS not measured';
-  const lat = f.hwLatencyMs?.value !== undefined ? `${f.hwLatencyMs.value.toFixed(2)} ms` : f.overallLatencyMs?.value !== undefined ? `${f.overallLatencyMs.value.toFixed(2)} ms overall` : 'latency not measured';
+  const lat =
+    f.hwLatencyMs?.value !== undefined
+      ? `${f.hwLatencyMs.value.toFixed(2)} ms`
+      : f.overallLatencyMs?.value !== undefined
+        ? `${f.overallLatencyMs.value.toFixed(2)} ms overall`
+        : 'latency not measured';
   return `${fps} · ${lat}`;
 }
 
@@ -157,7 +191,10 @@ async function pickRun(pipeline: PipelineService, arg: unknown, title: string, f
   if (typeof arg === 'string') return readRun(path.join(runDir(dir, arg), 'run.json'));
   const runs = listRuns(dir).flatMap((r) => (r.run && filter(r.run) ? [r.run] : []));
   if (!runs.length) throw new Error('No matching runs under .hailo/runs');
-  const pick = await vscode.window.showQuickPick(runs.map((r) => ({ label: `${r.model} · ${r.steps.map((s) => s.step).join(' → ')}`, description: `${r.status} · ${r.target.name}`, detail: r.id, run: r })), { title });
+  const pick = await vscode.window.showQuickPick(
+    runs.map((r) => ({ label: `${r.model} · ${r.steps.map((s) => s.step).join(' → ')}`, description: `${r.status} · ${r.target.name}`, detail: r.id, run: r })),
+    { title },
+  );
   return pick?.run;
 }
 
@@ -203,7 +240,15 @@ export function registerRunsView(services: Services, pipeline: PipelineService):
           run = await pickRun(pipeline, arg, 'Open Run Log');
           if (!run) return;
           const withLog = run.steps.filter((s) => s.log);
-          step = withLog.length === 1 ? withLog[0] : (await vscode.window.showQuickPick(withLog.map((s) => ({ label: s.step, description: s.status, s })), { title: 'Log of step' }))?.s;
+          step =
+            withLog.length === 1
+              ? withLog[0]
+              : (
+                  await vscode.window.showQuickPick(
+                    withLog.map((s) => ({ label: s.step, description: s.status, s })),
+                    { title: 'Log of step' },
+                  )
+                )?.s;
         }
         if (!run || !step?.log) return;
         const file = path.join(pipeline.runsDir!, run.id, step.log);
@@ -260,7 +305,11 @@ export function registerRunsView(services: Services, pipeline: PipelineService):
         if (!(await requireTrust('Reattaching to a remote run'))) return;
         const r = await pickRun(pipeline, arg, 'Reattach to Run', (x) => x.status === 'running' || x.status === 'detached');
         if (!r) return;
-        await pipeline.withProgress(`Hailo: reattached to ${r.model} on ${r.target.name}`, (events, signal) => pipeline.resume(r.id, events, signal), r.target.host);
+        await pipeline.withProgress(
+          `Hailo: reattached to ${r.model} on ${r.target.name}`,
+          (events, signal) => pipeline.resume(r.id, events, signal),
+          r.target.host,
+        );
       }),
     ),
     vscode.commands.registerCommand(

@@ -40,7 +40,12 @@ export class SweepService implements vscode.Disposable {
       return s;
     }
     if (sweeps.length === 1) return sweeps[0];
-    return (await vscode.window.showQuickPick(sweeps.map((s) => ({ label: s.name, description: `${s.model}${s.target ? ` on ${s.target}` : ''}`, s })), { title: 'Sweep to run' }))?.s;
+    return (
+      await vscode.window.showQuickPick(
+        sweeps.map((s) => ({ label: s.name, description: `${s.model}${s.target ? ` on ${s.target}` : ''}`, s })),
+        { title: 'Sweep to run' },
+      )
+    )?.s;
   }
 
   async run(arg: unknown): Promise<void> {
@@ -54,42 +59,55 @@ export class SweepService implements vscode.Disposable {
     const model = core.projectLoad.findModel(project, sweep.model);
     const target = core.remoteDfc.requireTarget(project.targets, sweep.target ?? model.target);
     const host = await this.remote.hostFor(target);
-    const interpreter = await core.exportInterpreter.resolveEditorInterpreter({ pythonExtension: () => pythonFromExtension(undefined, this.services.log), setting: setting('pythonPath') });
+    const interpreter = await core.exportInterpreter.resolveEditorInterpreter({
+      pythonExtension: () => pythonFromExtension(undefined, this.services.log),
+      setting: setting('pythonPath'),
+    });
     const driverPath = core.exportRun.findDriver([path.join(this.services.context.extensionPath, 'dist'), __dirname]);
     const log = this.services.log;
     try {
-      const rec = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Hailo sweep ${sweep.name}`, cancellable: true }, async (progress, token) => {
-        const s = signalFor(token);
-        try {
-          return await core.slurmSweepRun.runSweep(
-            {
-              host,
-              sweepsDir: this.sweepsDir(root),
-              runsDir: path.join(root, '.hailo', 'runs'),
-              log,
-              signal: s.signal,
-              onProgress: (m) => progress.report({ message: m }),
-              // the panel opens with the first record and fills in as the variants run
-              onUpdate: (r) => {
-                void this.show(r, !opened);
-                opened = true;
+      const rec = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Hailo sweep ${sweep.name}`, cancellable: true },
+        async (progress, token) => {
+          const s = signalFor(token);
+          try {
+            return await core.slurmSweepRun.runSweep(
+              {
+                host,
+                sweepsDir: this.sweepsDir(root),
+                runsDir: path.join(root, '.hailo', 'runs'),
+                log,
+                signal: s.signal,
+                onProgress: (m) => progress.report({ message: m }),
+                // the panel opens with the first record and fills in as the variants run
+                onUpdate: (r) => {
+                  void this.show(r, !opened);
+                  opened = true;
+                },
               },
-            },
-            {
-              projectRoot: root,
-              projectFile: file,
-              sweep,
-              model,
-              target,
-              exportVariant: async (spec) => {
-                await core.exportRun.runExport({ interpreter, driverPath, spec, chooseHint: core.exportInterpreter.howToChooseInterpreter('editor'), signal: s.signal, log });
+              {
+                projectRoot: root,
+                projectFile: file,
+                sweep,
+                model,
+                target,
+                exportVariant: async (spec) => {
+                  await core.exportRun.runExport({
+                    interpreter,
+                    driverPath,
+                    spec,
+                    chooseHint: core.exportInterpreter.howToChooseInterpreter('editor'),
+                    signal: s.signal,
+                    log,
+                  });
+                },
               },
-            },
-          );
-        } finally {
-          s.dispose();
-        }
-      });
+            );
+          } finally {
+            s.dispose();
+          }
+        },
+      );
       const ok = rec.results.filter((r) => r.steps.compile === 'succeeded').length;
       const msg = `Sweep ${sweep.name}: ${ok} of ${rec.results.length} variants compiled.`;
       log.info(msg);
@@ -109,7 +127,16 @@ export class SweepService implements vscode.Disposable {
     const { listSweeps } = (await loadCore()).slurmSweepRun;
     const all = listSweeps(this.sweepsDir(root));
     const name = typeof arg === 'string' ? arg : undefined;
-    const pick = name ? all.find((r) => r.name === name) : all.length <= 1 ? all[0] : (await vscode.window.showQuickPick(all.map((r) => ({ label: r.name, description: `${r.status} · ${r.createdAt}`, detail: r.id, r })), { title: 'Sweep results' }))?.r;
+    const pick = name
+      ? all.find((r) => r.name === name)
+      : all.length <= 1
+        ? all[0]
+        : (
+            await vscode.window.showQuickPick(
+              all.map((r) => ({ label: r.name, description: `${r.status} · ${r.createdAt}`, detail: r.id, r })),
+              { title: 'Sweep results' },
+            )
+          )?.r;
     if (!pick) {
       if (!all.length) throw new Error('No sweep has run yet: Hailo: Run Sweep');
       return;
@@ -120,7 +147,18 @@ export class SweepService implements vscode.Disposable {
   private async message(rec: SweepRecord): Promise<SweepMessage> {
     const core = await loadCore();
     const rows = core.slurmSweep.sweepRows(core.slurmSweepRun.variantResults(rec), rec.latencyBudgetMs);
-    return { type: 'sweep', id: rec.id, name: rec.name, model: rec.model, target: rec.target.name, status: rec.status, ...(rec.jobId ? { jobId: rec.jobId } : {}), ...(rec.latencyBudgetMs !== undefined ? { budgetMs: rec.latencyBudgetMs } : {}), columns: core.slurmSweep.SWEEP_COLUMNS, rows };
+    return {
+      type: 'sweep',
+      id: rec.id,
+      name: rec.name,
+      model: rec.model,
+      target: rec.target.name,
+      status: rec.status,
+      ...(rec.jobId ? { jobId: rec.jobId } : {}),
+      ...(rec.latencyBudgetMs !== undefined ? { budgetMs: rec.latencyBudgetMs } : {}),
+      columns: core.slurmSweep.SWEEP_COLUMNS,
+      rows,
+    };
   }
 
   /** Draw a record; `reveal` opens the panel, otherwise only an open panel showing this sweep is updated. */
@@ -167,7 +205,10 @@ export class SweepService implements vscode.Disposable {
       if (!r) return;
       const file = r.runId ? path.join(root, '.hailo', 'runs', r.runId, 'run.json') : path.join(this.sweepsDir(root), rec.id, msg.variantId, 'dfc.log');
       if (fs.existsSync(file)) await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
-      else void vscode.window.showInformationMessage(`${r.variant.label || r.variant.id}: no DFC log (${r.firstError ?? 'the variant did not run on the target'}).`);
+      else
+        void vscode.window.showInformationMessage(
+          `${r.variant.label || r.variant.id}: no DFC log (${r.firstError ?? 'the variant did not run on the target'}).`,
+        );
     }
   }
 
@@ -178,7 +219,9 @@ export class SweepService implements vscode.Disposable {
 
 function html(webview: vscode.Webview, script: vscode.Uri, css: vscode.Uri): string {
   const nonce = randomBytes(16).toString('base64');
-  const csp = ["default-src 'none'", `style-src ${webview.cspSource} 'nonce-${nonce}'`, `font-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
+  const csp = ["default-src 'none'", `style-src ${webview.cspSource} 'nonce-${nonce}'`, `font-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join(
+    '; ',
+  );
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -200,8 +243,14 @@ export function registerSweep(services: Services, remote: RemoteService): SweepS
   const { context, log } = services;
   context.subscriptions.push(
     sweep,
-    vscode.commands.registerCommand('hailo.runSweep', command(log, (arg?: unknown) => sweep.run(arg))),
-    vscode.commands.registerCommand('hailo.showSweepResults', command(log, (arg?: unknown) => sweep.showLatest(arg))),
+    vscode.commands.registerCommand(
+      'hailo.runSweep',
+      command(log, (arg?: unknown) => sweep.run(arg)),
+    ),
+    vscode.commands.registerCommand(
+      'hailo.showSweepResults',
+      command(log, (arg?: unknown) => sweep.showLatest(arg)),
+    ),
   );
   return sweep;
 }

@@ -30,14 +30,34 @@ class TargetItem extends vscode.TreeItem {
       parts.push('checking…');
     } else if (state.kind === 'error') {
       this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
-      parts.push(state.code === 'SSH_UNREACHABLE' ? 'unreachable' : state.code?.startsWith('SSH_HOST_KEY') ? 'host key not trusted' : state.code === 'SSH_AUTH_FAILED' ? 'login failed' : 'error');
+      parts.push(
+        state.code === 'SSH_UNREACHABLE'
+          ? 'unreachable'
+          : state.code?.startsWith('SSH_HOST_KEY')
+            ? 'host key not trusted'
+            : state.code === 'SSH_AUTH_FAILED'
+              ? 'login failed'
+              : 'error',
+      );
       tip.appendMarkdown(`\n$(error) ${state.message}`);
     } else if (state.check.slurm) {
       const bad = state.check.slurm.filter((i) => i.level === 'error');
       const warn = state.check.slurm.filter((i) => i.level === 'warning');
-      this.iconPath = bad.length ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground')) : warn.length ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')) : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+      this.iconPath = bad.length
+        ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))
+        : warn.length
+          ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+          : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
       parts.push(`Slurm ${target.slurm?.partition ?? ''}`.trim());
-      parts.push(bad.length ? `${bad.length} problem${bad.length > 1 ? 's' : ''}` : state.check.dfc ? `DFC ${state.check.dfc}` : warn.length ? 'not fully checked' : 'ok');
+      parts.push(
+        bad.length
+          ? `${bad.length} problem${bad.length > 1 ? 's' : ''}`
+          : state.check.dfc
+            ? `DFC ${state.check.dfc}`
+            : warn.length
+              ? 'not fully checked'
+              : 'ok',
+      );
       for (const i of state.check.slurm) {
         const icon = i.level === 'ok' ? '$(pass)' : i.level === 'warning' ? '$(warning)' : i.level === 'error' ? '$(error)' : '$(circle-slash)';
         tip.appendMarkdown(`\n${icon} **${i.title}**: ${i.detail}${i.fix ? ` _${i.fix}_` : ''}  `);
@@ -103,7 +123,9 @@ class DeviceItem extends vscode.TreeItem {
     this.id = `device:${device.name}:${state?.kind ?? 'unchecked'}:${problems.length}`;
     this.contextValue = 'hailo.device';
     const tip = new vscode.MarkdownString(undefined, true);
-    tip.appendMarkdown(`**${device.name}** — \`${device.host}\`\n\nWork dir: \`${device.workDir ?? '~/hailo-workbench'}\`  \nhw-arch in hailo.json: ${device.hwArch ?? 'hailo8l'}  \n`);
+    tip.appendMarkdown(
+      `**${device.name}** — \`${device.host}\`\n\nWork dir: \`${device.workDir ?? '~/hailo-workbench'}\`  \nhw-arch in hailo.json: ${device.hwArch ?? 'hailo8l'}  \n`,
+    );
     const parts = [device.host];
     if (!state) {
       this.iconPath = new vscode.ThemeIcon('circuit-board');
@@ -113,13 +135,23 @@ class DeviceItem extends vscode.TreeItem {
       parts.push('checking…');
     } else if (state.kind === 'error') {
       this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
-      parts.push(state.code === 'SSH_UNREACHABLE' ? 'unreachable' : state.code?.startsWith('SSH_HOST_KEY') ? 'host key not trusted' : state.code === 'SSH_AUTH_FAILED' ? 'login failed' : 'error');
+      parts.push(
+        state.code === 'SSH_UNREACHABLE'
+          ? 'unreachable'
+          : state.code?.startsWith('SSH_HOST_KEY')
+            ? 'host key not trusted'
+            : state.code === 'SSH_AUTH_FAILED'
+              ? 'login failed'
+              : 'error',
+      );
       tip.appendMarkdown(`\n$(error) ${state.message}`);
     } else {
       const c = state.check;
       const id = c.identify;
       const worst = c.problems.some((p) => p.severity === 'error') ? 'error' : c.problems.some((p) => p.severity === 'warning') ? 'warning' : undefined;
-      this.iconPath = worst ? new vscode.ThemeIcon(worst, new vscode.ThemeColor(worst === 'error' ? 'problemsErrorIcon.foreground' : 'problemsWarningIcon.foreground')) : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+      this.iconPath = worst
+        ? new vscode.ThemeIcon(worst, new vscode.ThemeColor(worst === 'error' ? 'problemsErrorIcon.foreground' : 'problemsWarningIcon.foreground'))
+        : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
       if (id?.architecture) parts.push(id.architecture);
       if (id?.firmwareVersion) parts.push(`fw ${id.firmwareVersion}`);
       if (c.hailortCli) parts.push(`HailoRT ${c.hailortCli}`);
@@ -134,8 +166,10 @@ class DeviceItem extends vscode.TreeItem {
           id?.firmwareVersion ? `Firmware: ${id.firmwareVersion}` : undefined,
           c.hailortCli ? `HailoRT: ${c.hailortCli}${c.libhailort ? ` (libhailort ${c.libhailort})` : ''}` : undefined,
           c.driver ? `Driver (hailo_pci): ${c.driver}` : undefined,
-          id?.deviceId ?? c.devices[0]?.id ? `PCIe address: \`${id?.deviceId ?? c.devices[0]?.id}\`` : undefined,
-          c.pcie ? `PCIe link: ${c.pcie.currentSpeed}${c.pcie.width ? ` x${c.pcie.width}` : ''}${c.pcie.maxSpeed ? ` (max ${c.pcie.maxSpeed})` : ''}` : undefined,
+          (id?.deviceId ?? c.devices[0]?.id) ? `PCIe address: \`${id?.deviceId ?? c.devices[0]?.id}\`` : undefined,
+          c.pcie
+            ? `PCIe link: ${c.pcie.currentSpeed}${c.pcie.width ? ` x${c.pcie.width}` : ''}${c.pcie.maxSpeed ? ` (max ${c.pcie.maxSpeed})` : ''}`
+            : undefined,
           id?.partNumber ? `Part: ${id.partNumber}` : undefined,
         ]
           .filter(Boolean)
@@ -195,10 +229,18 @@ export class TargetsView implements vscode.TreeDataProvider<Node>, vscode.Dispos
       const check = await checkDevice(host, device);
       state = { kind: 'checked', check, at: new Date() };
       const errors = check.problems.filter((p) => p.severity === 'error');
-      this.services.log.info(`Device ${device.name} (${device.host}): ${describeDevice(check) || 'no device'}${check.problems.length ? `; ${check.problems.map((p) => `${p.severity}: ${p.message}`).join('; ')}` : ''}`);
+      this.services.log.info(
+        `Device ${device.name} (${device.host}): ${describeDevice(check) || 'no device'}${check.problems.length ? `; ${check.problems.map((p) => `${p.severity}: ${p.message}`).join('; ')}` : ''}`,
+      );
       if (interactive) {
-        if (errors.length) void vscode.window.showErrorMessage(`${device.name}: ${errors[0]!.message}. ${errors[0]!.fix}`, 'Show Log').then((p) => p && this.services.log.show());
-        else void vscode.window.showInformationMessage(`${device.name}: ${describeDevice(check)}${check.problems.length ? ` (${check.problems.map((p) => p.message).join('; ')})` : ''}.`);
+        if (errors.length)
+          void vscode.window
+            .showErrorMessage(`${device.name}: ${errors[0]!.message}. ${errors[0]!.fix}`, 'Show Log')
+            .then((p) => p && this.services.log.show());
+        else
+          void vscode.window.showInformationMessage(
+            `${device.name}: ${describeDevice(check)}${check.problems.length ? ` (${check.problems.map((p) => p.message).join('; ')})` : ''}.`,
+          );
       }
     } catch (e) {
       state = { kind: 'error', code: (e as { code?: string }).code, message: e instanceof Error ? e.message : String(e), at: new Date() };
@@ -223,11 +265,25 @@ export class TargetsView implements vscode.TreeDataProvider<Node>, vscode.Dispos
       const { checkTarget } = (await loadCore()).remoteDfc;
       const check = await checkTarget(host, target);
       state = { kind: 'checked', check, at: new Date() };
-      this.services.log.info(`Target ${target.name} (${target.host}): ${check.problem ?? `DFC ${check.dfc}${check.hailort ? `, HailoRT ${check.hailort}` : ''}`}`);
+      this.services.log.info(
+        `Target ${target.name} (${target.host}): ${check.problem ?? `DFC ${check.dfc}${check.hailort ? `, HailoRT ${check.hailort}` : ''}`}`,
+      );
       if (interactive) {
-        if (check.slurm && check.problem) void vscode.window.showWarningMessage(`${target.name}: ${check.problem}`, 'Open Project File').then((p) => p && vscode.commands.executeCommand('hailo.openProjectFile'));
-        else if (check.slurm) void vscode.window.showInformationMessage(`${target.name}: Slurm partition ${target.slurm?.partition ?? ''} fits the request; DFC ${check.dfc ?? 'found'} on a compute node; work folder shared.`);
-        else if (check.problem) void vscode.window.showWarningMessage(`${target.name}: ${check.problem}. Set "dfc" for this target in hailo.json (a venv to activate, or a Docker container).`, 'Open Project File').then((p) => p && vscode.commands.executeCommand('hailo.openProjectFile'));
+        if (check.slurm && check.problem)
+          void vscode.window
+            .showWarningMessage(`${target.name}: ${check.problem}`, 'Open Project File')
+            .then((p) => p && vscode.commands.executeCommand('hailo.openProjectFile'));
+        else if (check.slurm)
+          void vscode.window.showInformationMessage(
+            `${target.name}: Slurm partition ${target.slurm?.partition ?? ''} fits the request; DFC ${check.dfc ?? 'found'} on a compute node; work folder shared.`,
+          );
+        else if (check.problem)
+          void vscode.window
+            .showWarningMessage(
+              `${target.name}: ${check.problem}. Set "dfc" for this target in hailo.json (a venv to activate, or a Docker container).`,
+              'Open Project File',
+            )
+            .then((p) => p && vscode.commands.executeCommand('hailo.openProjectFile'));
         else void vscode.window.showInformationMessage(`${target.name}: reachable; DFC ${check.dfc}${check.hailort ? `, HailoRT ${check.hailort}` : ''}.`);
       }
     } catch (e) {
@@ -255,7 +311,10 @@ async function pickDevice(services: Services, arg: unknown): Promise<Device | un
   }
   if (!devices.length) throw new Error('hailo.json has no devices; add one under "devices" (name, host: the SSH host of the Raspberry Pi, hwArch)');
   if (devices.length === 1) return devices[0];
-  const pick = await vscode.window.showQuickPick(devices.map((d) => ({ label: d.name, description: d.host, device: d })), { title: 'Device' });
+  const pick = await vscode.window.showQuickPick(
+    devices.map((d) => ({ label: d.name, description: d.host, device: d })),
+    { title: 'Device' },
+  );
   return pick?.device;
 }
 
@@ -269,7 +328,10 @@ async function pickTarget(services: Services, arg: unknown): Promise<Target | un
   }
   if (!targets.length) throw new Error('hailo.json has no compile targets; add one with "Hailo: Add Target"');
   if (targets.length === 1) return targets[0];
-  const pick = await vscode.window.showQuickPick(targets.map((t) => ({ label: t.name, description: t.host, target: t })), { title: 'Compile target' });
+  const pick = await vscode.window.showQuickPick(
+    targets.map((t) => ({ label: t.name, description: t.host, target: t })),
+    { title: 'Compile target' },
+  );
   return pick?.target;
 }
 
@@ -304,10 +366,15 @@ async function addTarget(services: Services, remote: RemoteService): Promise<voi
     title: `Add Target: ${host} → ${resolved.user}@${resolved.hostname}:${resolved.port}`,
     prompt: 'Target name',
     value: targetNameFor(host, taken),
-    validateInput: (x) => (!/^[A-Za-z0-9_.-]{1,128}$/.test(x) ? 'letters, digits, "_", "." and "-" only' : taken.includes(x) ? `a target named "${x}" exists already` : undefined),
+    validateInput: (x) =>
+      !/^[A-Za-z0-9_.-]{1,128}$/.test(x) ? 'letters, digits, "_", "." and "-" only' : taken.includes(x) ? `a target named "${x}" exists already` : undefined,
   });
   if (!name) return;
-  const workDir = await vscode.window.showInputBox({ title: 'Add Target', prompt: 'Remote work directory (uploads, runs and cache live here)', value: '~/hailo-workbench' });
+  const workDir = await vscode.window.showInputBox({
+    title: 'Add Target',
+    prompt: 'Remote work directory (uploads, runs and cache live here)',
+    value: '~/hailo-workbench',
+  });
   if (!workDir) return;
   const envPick = await vscode.window.showQuickPick(
     [
@@ -326,7 +393,11 @@ async function addTarget(services: Services, remote: RemoteService): Promise<voi
   } else if (envPick.env === 'docker') {
     const c = await vscode.window.showInputBox({ title: 'Add Target', prompt: 'Name of the running container', value: 'hailo8_ai_sw_suite' });
     if (!c) return;
-    const inner = await vscode.window.showInputBox({ title: 'Add Target', prompt: 'The work directory as seen inside the container (empty: same path)', value: '' });
+    const inner = await vscode.window.showInputBox({
+      title: 'Add Target',
+      prompt: 'The work directory as seen inside the container (empty: same path)',
+      value: '',
+    });
     dfc = { kind: 'docker', container: c, ...(inner ? { workDir: inner } : {}) };
   }
   const target: Target = { name, host, workDir, dfc };
@@ -338,7 +409,9 @@ async function addTarget(services: Services, remote: RemoteService): Promise<voi
   await doc.save();
   services.log.info(`Added target ${name} (${host} → ${resolved.user}@${resolved.hostname}:${resolved.port})`);
   await services.project.reload();
-  void vscode.window.showInformationMessage(`Added target "${name}". Check it now?`, 'Check Target').then((p) => p && vscode.commands.executeCommand('hailo.checkTarget', name));
+  void vscode.window
+    .showInformationMessage(`Added target "${name}". Check it now?`, 'Check Target')
+    .then((p) => p && vscode.commands.executeCommand('hailo.checkTarget', name));
 }
 
 export function registerTargetsView(services: Services, remote: RemoteService): TargetsView {

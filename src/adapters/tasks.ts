@@ -71,7 +71,13 @@ class StepTerminal implements vscode.Pseudoterminal {
           this.line(`hailo: ${step.step} ${step.status}${step.exitCode !== undefined ? ` (exit ${step.exitCode})` : ''}`);
           const summary = step.summary as Parameters<typeof problemLines>[0] | undefined;
           if (summary && Array.isArray(summary.errors)) {
-            for (const p of problemLines(summary, { logFile: path.join(runDir, step.log ?? `${step.step}.log`), onnx: paths.onnx, ...(paths.modelScript ? { modelScript: paths.modelScript } : {}), ...(sourceMap ? { sourceMap } : {}) })) this.line(p);
+            for (const p of problemLines(summary, {
+              logFile: path.join(runDir, step.log ?? `${step.step}.log`),
+              onnx: paths.onnx,
+              ...(paths.modelScript ? { modelScript: paths.modelScript } : {}),
+              ...(sourceMap ? { sourceMap } : {}),
+            }))
+              this.line(p);
           }
           if (step.status !== 'succeeded' && step.error) this.line(`hailo: error: ${step.error.message}`);
         },

@@ -28,10 +28,6 @@ export function registerWalkthroughProgress(context: vscode.ExtensionContext, pr
       void vscode.commands.executeCommand('setContext', WALKTHROUGH_PROJECT_KEY, project.project !== undefined);
     }, 1500);
   };
-  context.subscriptions.push(
-    vscode.window.tabGroups.onDidChangeTabs(check),
-    project.onDidChange(check),
-    { dispose: () => clearTimeout(timer) },
-  );
+  context.subscriptions.push(vscode.window.tabGroups.onDidChangeTabs(check), project.onDidChange(check), { dispose: () => clearTimeout(timer) });
   check();
 }

@@ -13,12 +13,32 @@ export const COMMANDS: { name: string; summary: string; load(): Promise<CliComma
   { name: 'validate', summary: 'check a hailo.json project file', load: async () => (await import('./commands/validate')).validateCommand },
   { name: 'export', summary: 'export a PyTorch model to ONNX with a source map', load: async () => (await import('./commands/export')).exportCommand },
   { name: 'lint', summary: 'check an ONNX model for the Hailo Dataflow Compiler', load: async () => (await import('./commands/lint')).lintCommand },
-  { name: 'check-alls', summary: 'check .alls model scripts (syntax, commands, values, layer names)', load: async () => (await import('./commands/checkAlls')).checkAllsCommand },
-  { name: 'parse-log', summary: 'show what a Hailo DFC or hailortcli console log says (steps, errors, contexts, FPS, latency)', load: async () => (await import('./commands/parseLog')).parseLogCommand },
+  {
+    name: 'check-alls',
+    summary: 'check .alls model scripts (syntax, commands, values, layer names)',
+    load: async () => (await import('./commands/checkAlls')).checkAllsCommand,
+  },
+  {
+    name: 'parse-log',
+    summary: 'show what a Hailo DFC or hailortcli console log says (steps, errors, contexts, FPS, latency)',
+    load: async () => (await import('./commands/parseLog')).parseLogCommand,
+  },
   { name: 'diff', summary: 'what the Hailo compiler did to an ONNX model (rewrite ledger)', load: async () => (await import('./commands/diff')).diffCommand },
-  { name: 'fidelity', summary: 'compare the ONNX model with the PyTorch model on real inputs', load: async () => (await import('./commands/fidelity')).fidelityCommand },
-  { name: 'remote', summary: 'run DFC steps on a compile target over SSH; check targets; list runs', load: async () => (await import('./commands/remote')).remoteCommand },
-  { name: 'sweep', summary: 'export, lint and compile every variant of a sweep (a Slurm job array, or one by one over SSH)', load: async () => (await import('./commands/sweep')).sweepCommand },
+  {
+    name: 'fidelity',
+    summary: 'compare the ONNX model with the PyTorch model on real inputs',
+    load: async () => (await import('./commands/fidelity')).fidelityCommand,
+  },
+  {
+    name: 'remote',
+    summary: 'run DFC steps on a compile target over SSH; check targets; list runs',
+    load: async () => (await import('./commands/remote')).remoteCommand,
+  },
+  {
+    name: 'sweep',
+    summary: 'export, lint and compile every variant of a sweep (a Slurm job array, or one by one over SSH)',
+    load: async () => (await import('./commands/sweep')).sweepCommand,
+  },
 ];
 
 function usage(): string {
@@ -30,7 +50,7 @@ function usage(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`),
     '',
-    'Options: --version, --help; `hailo-workbench <command> --help` for a command\'s options.',
+    "Options: --version, --help; `hailo-workbench <command> --help` for a command's options.",
     'Exit codes: 0 ok, 1 problems found, 2 cannot run (bad arguments or unreadable input).',
   ];
   return lines.join('\n');
@@ -126,4 +146,3 @@ export function runProcess(argv: string[]): void {
     },
   );
 }
-

@@ -22,9 +22,19 @@ export class MemoryLogger implements Logger {
     const text = message instanceof Error ? message.message : message;
     this.lines.push(`[${level}] ${[text, ...args.map((a) => String(a))].join(' ')}`);
   }
-  trace(m: string, ...a: unknown[]) { this.push('trace', m, a); }
-  debug(m: string, ...a: unknown[]) { this.push('debug', m, a); }
-  info(m: string, ...a: unknown[]) { this.push('info', m, a); }
-  warn(m: string, ...a: unknown[]) { this.push('warn', m, a); }
-  error(m: string | Error, ...a: unknown[]) { this.push('error', m, a); }
+  trace(m: string, ...a: unknown[]) {
+    this.push('trace', m, a);
+  }
+  debug(m: string, ...a: unknown[]) {
+    this.push('debug', m, a);
+  }
+  info(m: string, ...a: unknown[]) {
+    this.push('info', m, a);
+  }
+  warn(m: string, ...a: unknown[]) {
+    this.push('warn', m, a);
+  }
+  error(m: string | Error, ...a: unknown[]) {
+    this.push('error', m, a);
+  }
 }

@@ -81,7 +81,14 @@ export function placeLintFinding(f: Finding, modelFile: string): Placement[] {
       ...(s.node ? { node: s.node } : {}),
       related: [{ ...modelRef, message: `ONNX node ${s.node ?? ''} in ${base}` }],
     })),
-    ...project.map((r): Placement => ({ ...common, target: 'project', file: r.file!, line: zeroBased(r.line!), message: `${base}: ${text}`, related: [{ ...modelRef, message: `the model ${base}` }] })),
+    ...project.map((r): Placement => ({
+      ...common,
+      target: 'project',
+      file: r.file!,
+      line: zeroBased(r.line!),
+      message: `${base}: ${text}`,
+      related: [{ ...modelRef, message: `the model ${base}` }],
+    })),
   ];
 }
 
@@ -193,7 +200,17 @@ export function placeDfcLog(s: DfcLogSummary, ctx: DfcLogPlacement): Placement[]
       const message = `${e.errorClass ?? 'Parser error'} in ONNX node ${e.node}: ${e.message}`;
       if (ctx.onnxFile) out.push({ target: 'onnx', file: ctx.onnxFile, line: 0, severity, code, message, node: e.node, related: [] });
       const src = ctx.sourceOf?.(e.node);
-      if (src) out.push({ target: 'source', file: src.file, line: src.line - 1, severity, code, message: `${message} (Hailo parser, ONNX node made here)`, node: e.node, related: [] });
+      if (src)
+        out.push({
+          target: 'source',
+          file: src.file,
+          line: src.line - 1,
+          severity,
+          code,
+          message: `${message} (Hailo parser, ONNX node made here)`,
+          node: e.node,
+          related: [],
+        });
       onLog(e.line, { severity, code, message, node: e.node });
       continue;
     }
@@ -225,6 +242,7 @@ export function placeDfcLog(s: DfcLogSummary, ctx: DfcLogPlacement): Placement[]
   }
   for (const w of s.warnings) onLog(w.line, { severity: 'warning', code: 'DFC_warning', message: w.text.split('\n')[0]! });
   const lvl = s.optimize.optimizationLevelReduced;
-  if (lvl && !s.warnings.some((w) => w.line === lvl.line)) onLog(lvl.line, { severity: 'warning', code: 'DFC_warning', message: `Optimization level reduced to ${lvl.level} because ${lvl.reason}` });
+  if (lvl && !s.warnings.some((w) => w.line === lvl.line))
+    onLog(lvl.line, { severity: 'warning', code: 'DFC_warning', message: `Optimization level reduced to ${lvl.level} because ${lvl.reason}` });
   return out;
 }

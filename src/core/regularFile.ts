@@ -27,7 +27,15 @@ export async function openRegularFile(file: string): Promise<fs.promises.FileHan
 
 /** What a non-regular file is, for messages. */
 export function fileKind(st: fs.Stats): string {
-  return st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a named pipe (FIFO)' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file';
+  return st.isDirectory()
+    ? 'a directory'
+    : st.isFIFO()
+      ? 'a named pipe (FIFO)'
+      : st.isSocket()
+        ? 'a socket'
+        : st.isCharacterDevice() || st.isBlockDevice()
+          ? 'a device'
+          : 'not a regular file';
 }
 
 /**

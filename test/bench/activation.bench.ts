@@ -112,7 +112,11 @@ function stageProductionBuild(): string {
 async function round(extensionDir: string, baselineDir: string, cacheHome: string): Promise<Round> {
   const workspace = copyWorkspace(EXAMPLE);
   const marksFile = path.join(workspace, '.bench-marks.json');
-  const server = await startCodeServer({ extensions: [extensionDir, baselineDir], workspace, env: { HAILO_BENCH_MARKS: marksFile, XDG_CACHE_HOME: cacheHome } });
+  const server = await startCodeServer({
+    extensions: [extensionDir, baselineDir],
+    workspace,
+    env: { HAILO_BENCH_MARKS: marksFile, XDG_CACHE_HOME: cacheHome },
+  });
   try {
     const wb = await openWorkbench(server, { viewport: { width: 1280, height: 1000 } });
     try {
@@ -129,10 +133,13 @@ async function round(extensionDir: string, baselineDir: string, cacheHome: strin
       );
       await runCommand(wb.page, 'Developer: Show Running Extensions', { id: 'workbench.action.showRuntimeExtensions' });
       await wb.page.locator('.runtime-extensions-editor .monaco-list-row').first().waitFor({ timeout: 15_000 });
-      const marks = await waitFor(() => (fs.existsSync(marksFile) ? (JSON.parse(fs.readFileSync(marksFile, 'utf8')) as { name: string; startTime: number }[]) : undefined), {
-        timeout: 60_000,
-        what: 'the performance marks of the extension host',
-      });
+      const marks = await waitFor(
+        () => (fs.existsSync(marksFile) ? (JSON.parse(fs.readFileSync(marksFile, 'utf8')) as { name: string; startTime: number }[]) : undefined),
+        {
+          timeout: 60_000,
+          what: 'the performance marks of the extension host',
+        },
+      );
       return {
         ours: await activationMs(wb.page, OURS),
         baseline: await activationMs(wb.page, BASELINE),
@@ -191,13 +198,23 @@ async function main(): Promise<void> {
   const baseShown = med((r) => r.baseline);
   const ratio = (a: number, b: number) => (a / Math.max(b, 0.1)).toFixed(1).padStart(7);
   const row = (label: string, a: number, b?: number) =>
-    console.log(`  ${label.padEnd(44)}${a.toFixed(1).padStart(8)}  ${b === undefined ? ''.padStart(11) : b.toFixed(1).padStart(11)}  ${b === undefined ? '' : ratio(a, b)}`);
+    console.log(
+      `  ${label.padEnd(44)}${a.toFixed(1).padStart(8)}  ${b === undefined ? ''.padStart(11) : b.toFixed(1).padStart(11)}  ${b === undefined ? '' : ratio(a, b)}`,
+    );
   console.log('');
-  console.log(`activation (code-server 4.139.1, ${dev ? 'development' : 'production'} dist/extension.js ${bundleKb.toFixed(0)} KB; medians of rounds 2-${rounds.length})`);
+  console.log(
+    `activation (code-server 4.139.1, ${dev ? 'development' : 'production'} dist/extension.js ${bundleKb.toFixed(0)} KB; medians of rounds 2-${rounds.length})`,
+  );
   console.log(`  ${'metric'.padEnd(44)}${'Hailo ms'.padStart(8)}  ${'baseline ms'.padStart(11)}    ratio`);
   row('load (require) + activate()', own, baseOwn);
-  row('  of which loading the bundle', med((r) => r.oursLoad));
-  row('  of which activate()', med((r) => r.activateBody));
+  row(
+    '  of which loading the bundle',
+    med((r) => r.oursLoad),
+  );
+  row(
+    '  of which activate()',
+    med((r) => r.activateBody),
+  );
   row(`VS Code's "Startup Activation" figure`, shown, baseShown);
   row('first start (round 1)', cold.oursLoad + cold.activateBody, cold.baselineLoad);
   console.log(`  (VS Code's figure: its code-loading window, which also sets up translations, plus the activate call)`);

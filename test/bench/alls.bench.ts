@@ -54,7 +54,10 @@ function main(): void {
     text = fs.readFileSync(files[0], 'utf8');
     source = path.relative(SAMPLES, files[0]);
   } else {
-    text = Array.from({ length: 1500 }, (_, i) => `compilation_param(conv${i}, balance_output_multisplit=enabled, buffer_in_l4=False, mixed_mem=disabled, number_of_subclusters=${i % 8})`).join('\n');
+    text = Array.from(
+      { length: 1500 },
+      (_, i) => `compilation_param(conv${i}, balance_output_multisplit=enabled, buffer_in_l4=False, mixed_mem=disabled, number_of_subclusters=${i % 8})`,
+    ).join('\n');
     source = `generated (reference samples not found at ${SAMPLES})`;
   }
   const graph: GraphModel = {
@@ -63,7 +66,15 @@ function main(): void {
     inputs: [],
     outputs: [],
     values: {},
-    nodes: Array.from({ length: 2000 }, (_, i) => ({ id: `net/${['conv', 'ew_add', 'matmul', 'normalization'][i % 4]}${i + 1}`, op: 'conv', scope: '', inputs: [], outputs: [], attrs: {}, originalNames: [`/layers.${i}/Op`] })),
+    nodes: Array.from({ length: 2000 }, (_, i) => ({
+      id: `net/${['conv', 'ew_add', 'matmul', 'normalization'][i % 4]}${i + 1}`,
+      op: 'conv',
+      scope: '',
+      inputs: [],
+      outputs: [],
+      attrs: {},
+      originalNames: [`/layers.${i}/Op`],
+    })),
   };
   const catalog = layerCatalogFromGraph(graph);
   const index = new LayerIndex(catalog);
@@ -85,7 +96,8 @@ function main(): void {
   const mb = median(b);
   const lines = text.split('\n').length;
   console.log(`input: ${source}, ${lines} lines, ${(text.length / 1024).toFixed(0)} KiB; ${REPS} repetitions, medians`);
-  const row = (name: string, xs: number[]) => console.log(`${name.padEnd(38)} ${median(xs).toFixed(2).padStart(8)} ms  ${(median(xs) / mb).toFixed(1).padStart(6)}x baseline`);
+  const row = (name: string, xs: number[]) =>
+    console.log(`${name.padEnd(38)} ${median(xs).toFixed(2).padStart(8)} ms  ${(median(xs) / mb).toFixed(1).padStart(6)}x baseline`);
   row('baseline: split + one regex per line', b);
   row('parse + validate (no HAR)', plain);
   row('parse + validate (2 000-layer HN)', withHn);

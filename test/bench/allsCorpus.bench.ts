@@ -61,7 +61,20 @@ function check(label: string, dir: string, envName: string): Totals | undefined 
     return undefined;
   }
   const files = allsFiles(dir);
-  const t: Totals = { files: files.length, statements: 0, error: 0, warning: 0, info: 0, hint: 0, filesWithErrors: 0, filesWithWarnings: 0, ms: 0, baselineMs: 0, bad: [], hintCodes: new Map() };
+  const t: Totals = {
+    files: files.length,
+    statements: 0,
+    error: 0,
+    warning: 0,
+    info: 0,
+    hint: 0,
+    filesWithErrors: 0,
+    filesWithWarnings: 0,
+    ms: 0,
+    baselineMs: 0,
+    bad: [],
+    hintCodes: new Map(),
+  };
   const texts = new Map(files.map((f) => [f, fs.readFileSync(f, 'utf8')]));
   // warm-up: the first pass pays for compiling the validator, not for the scripts
   for (const text of texts.values()) {
@@ -92,8 +105,12 @@ function check(label: string, dir: string, envName: string): Totals | undefined 
     }
   }
   console.log(`${label}: ${dir}`);
-  console.log(`  files ${t.files}, statements ${t.statements}: errors ${t.error} (in ${t.filesWithErrors} files), warnings ${t.warning} (in ${t.filesWithWarnings} files), info ${t.info}, hints ${t.hint}`);
-  console.log(`  time: ${t.ms.toFixed(1)} ms for all files, ${(t.ms / Math.max(1, t.files)).toFixed(2)} ms per file, ${(t.ms / Math.max(0.001, t.baselineMs)).toFixed(1)}x baseline (split + one regex per line: ${t.baselineMs.toFixed(1)} ms)`);
+  console.log(
+    `  files ${t.files}, statements ${t.statements}: errors ${t.error} (in ${t.filesWithErrors} files), warnings ${t.warning} (in ${t.filesWithWarnings} files), info ${t.info}, hints ${t.hint}`,
+  );
+  console.log(
+    `  time: ${t.ms.toFixed(1)} ms for all files, ${(t.ms / Math.max(1, t.files)).toFixed(2)} ms per file, ${(t.ms / Math.max(0.001, t.baselineMs)).toFixed(1)}x baseline (split + one regex per line: ${t.baselineMs.toFixed(1)} ms)`,
+  );
   for (const b of t.bad.slice(0, SHOW)) console.log(`  ${b}`);
   if (t.bad.length > SHOW) console.log(`  ... ${t.bad.length - SHOW} more (ALLS_CORPUS_SHOW=N shows more)`);
   const hints = [...t.hintCodes].sort((a, b) => b[1] - a[1]).slice(0, 15);

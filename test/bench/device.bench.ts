@@ -48,7 +48,9 @@ async function main(): Promise<void> {
     const first = await startDeploy({ host, runsDir }, { model, device, hef, seconds: 1, check });
     const remoteHef = path.join(first.remoteDir, 'enc.hef');
     const bareSsh = (args: string[]) => {
-      const r = spawnSync('ssh', ['-F', sshd.clientConfig, '-o', 'BatchMode=yes', '-o', 'ControlMaster=no', '-o', 'ControlPath=none', sshd.alias, ...args], { encoding: 'utf8' });
+      const r = spawnSync('ssh', ['-F', sshd.clientConfig, '-o', 'BatchMode=yes', '-o', 'ControlMaster=no', '-o', 'ControlPath=none', sshd.alias, ...args], {
+        encoding: 'utf8',
+      });
       if (r.status !== 0) throw new Error(`bare ssh failed: ${r.stderr}`);
     };
     const bare: number[] = [];
@@ -70,7 +72,9 @@ async function main(): Promise<void> {
     console.log('| --- | ---: | ---: |');
     console.log(`| bare: ssh host hailortcli parse-hef + ssh host hailortcli benchmark | ${b.toFixed(0)} | 1.00x |`);
     console.log(`| Deploy and Benchmark (cached HEF, detached steps, logs, results) | ${d.toFixed(0)} | ${(d / b).toFixed(2)}x |`);
-    console.log(`overhead ${(d - b).toFixed(0)} ms (target <= ${TARGET_MS} ms, 10 % of a default 45 s benchmark): ${d - b <= TARGET_MS ? 'ok' : 'OVER TARGET'}`);
+    console.log(
+      `overhead ${(d - b).toFixed(0)} ms (target <= ${TARGET_MS} ms, 10 % of a default 45 s benchmark): ${d - b <= TARGET_MS ? 'ok' : 'OVER TARGET'}`,
+    );
     if (d - b > TARGET_MS) process.exitCode = 1;
   } finally {
     await host.close();

@@ -103,7 +103,9 @@ function main(): void {
   const [cb, wb] = [median(tb.map((x) => x[0])), median(tb.map((x) => x[1]))];
   const [cp, wp] = [median(tp.map((x) => x[0])), median(tp.map((x) => x[1]))];
   const row = (name: string, c: number, w: number) =>
-    console.log(`${name.padEnd(34)} ${c.toFixed(1).padStart(8)} ms cpu ${(mb / (c / 1000)).toFixed(1).padStart(8)} MB/s   (wall ${w.toFixed(1)} ms, ${(mb / (w / 1000)).toFixed(1)} MB/s)`);
+    console.log(
+      `${name.padEnd(34)} ${c.toFixed(1).padStart(8)} ms cpu ${(mb / (c / 1000)).toFixed(1).padStart(8)} MB/s   (wall ${w.toFixed(1)} ms, ${(mb / (w / 1000)).toFixed(1)} MB/s)`,
+    );
   console.log(`input: ${path.basename(source)} x ${copies} = ${mb.toFixed(2)} MB, ${lp} lines, ${CHUNK / 1024} KiB chunks, ${REPS} reps (median)`);
   row('baseline: decode + split lines', cb, wb);
   row('DfcLogParser (full summary)', cp, wp);
@@ -135,7 +137,9 @@ function chainedTracebacks(): void {
   };
   const small = perTb(10_000);
   const large = perTb(80_000);
-  console.log(`chained tracebacks: ${(small * 1000).toFixed(2)} µs each at 10,000, ${(large * 1000).toFixed(2)} µs each at 80,000; ratio ${(large / small).toFixed(2)}x (1x = linear)`);
+  console.log(
+    `chained tracebacks: ${(small * 1000).toFixed(2)} µs each at 10,000, ${(large * 1000).toFixed(2)} µs each at 80,000; ratio ${(large / small).toFixed(2)}x (1x = linear)`,
+  );
 }
 
 main();

@@ -59,7 +59,14 @@ async function main(): Promise<void> {
       const res = await runExport({
         interpreter: { path: PY, source: 'cli-option' },
         driverPath: DRIVER,
-        spec: { entry: 'tinywhisper.encoder:build', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputNames: ['features'], opset: 17, out: path.join(tmp, `drv${i}.onnx`), root: FIXTURES },
+        spec: {
+          entry: 'tinywhisper.encoder:build',
+          inputs: [{ name: 'mel', shape: [1, 80, 3000] }],
+          outputNames: ['features'],
+          opset: 17,
+          out: path.join(tmp, `drv${i}.onnx`),
+          root: FIXTURES,
+        },
         chooseHint: '',
       });
       driver.push(performance.now() - t);
@@ -75,7 +82,9 @@ async function main(): Promise<void> {
   const ratio = d / b;
   console.log(`export of the tiny Whisper-style encoder (opset 17, ${nodes} nodes), ${REPS} runs each, median wall time of a fresh process:`);
   console.log(`  bare torch.onnx.export script   ${b.toFixed(0).padStart(6)} ms   (runs: ${bare.map((x) => x.toFixed(0)).join(', ')})`);
-  console.log(`  hailo_export.py via runExport   ${d.toFixed(0).padStart(6)} ms   (runs: ${driver.map((x) => x.toFixed(0)).join(', ')}; ${mapped} nodes mapped)`);
+  console.log(
+    `  hailo_export.py via runExport   ${d.toFixed(0).padStart(6)} ms   (runs: ${driver.map((x) => x.toFixed(0)).join(', ')}; ${mapped} nodes mapped)`,
+  );
   console.log(`  ratio driver / bare             ${ratio.toFixed(2).padStart(6)}x   target <= ${TARGET}x  ${ratio <= TARGET ? 'OK' : 'OVER'}`);
   console.log(`  of which mapping + sidecar     ${median(mapSteps).toFixed(0).padStart(6)} ms   (read the ONNX back, join nodes to source ranges, hash)`);
   console.log(`  driver overhead                 ${(d - b).toFixed(0).padStart(6)} ms`);

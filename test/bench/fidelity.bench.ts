@@ -64,7 +64,13 @@ async function cases(cache: string): Promise<Case[]> {
   const tiny: Case = {
     name: 'example encoder (2 blocks, width 64)',
     root: EXAMPLE,
-    model: { name: 'tiny', entry: 'tiny_whisper.encoder:build', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: 'features' }], onnx: 'build/encoder.onnx' },
+    model: {
+      name: 'tiny',
+      entry: 'tiny_whisper.encoder:build',
+      inputs: [{ name: 'mel', shape: [1, 80, 3000] }],
+      outputs: [{ name: 'features' }],
+      onnx: 'build/encoder.onnx',
+    },
     reps: REPS,
   };
   const list = [tiny];
@@ -83,7 +89,13 @@ async function cases(cache: string): Promise<Case[]> {
   list.push({
     name: 'Whisper-small-sized encoder (12 blocks, width 768)',
     root: dir,
-    model: { name: 'small', entry: 'small_encoder:build', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: 'features' }], onnx: 'encoder.onnx' },
+    model: {
+      name: 'small',
+      entry: 'small_encoder:build',
+      inputs: [{ name: 'mel', shape: [1, 80, 3000] }],
+      outputs: [{ name: 'features' }],
+      onnx: 'encoder.onnx',
+    },
     reps: Math.min(REPS, Number(process.env.BENCH_SMALL_REPS ?? 1)),
   });
   return list;
@@ -132,14 +144,25 @@ async function main(): Promise<void> {
 
         const out = path.join(tmp, `check-${c.model.name}-${i}`);
         t = performance.now();
-        const r = await runHostCheck({ model, root: c.root, outDir: out, interpreter: { path: PY, source: 'cli-option' }, chooseHint: '', driverPath: DRIVER, wasmDir });
+        const r = await runHostCheck({
+          model,
+          root: c.root,
+          outDir: out,
+          interpreter: { path: PY, source: 'cli-option' },
+          chooseHint: '',
+          driverPath: DRIVER,
+          wasmDir,
+        });
         whole.push(performance.now() - t);
         if (r.record.stages.some((x) => x.status !== 'ok')) throw new Error(`host check failed: ${JSON.stringify(r.record.stages)}`);
         torchMs.push(r.timings.torch!);
         t = performance.now();
         await compareStageOutputs({ dir: out, stages: r.record.stages, samples: r.record.samples, outputs: r.record.outputs });
         compare.push(performance.now() - t);
-        if (i === 0) console.log(`  [${c.model.name}] onnx vs torch: cos ${r.record.comparisons[0]!.metrics.cosine.toFixed(6)}, SNR ${r.record.comparisons[0]!.metrics.snrDb?.toFixed(1) ?? 'exact'} dB, max |e| ${r.record.comparisons[0]!.metrics.maxAbs.toExponential(2)}`);
+        if (i === 0)
+          console.log(
+            `  [${c.model.name}] onnx vs torch: cos ${r.record.comparisons[0]!.metrics.cosine.toFixed(6)}, SNR ${r.record.comparisons[0]!.metrics.snrDb?.toFixed(1) ?? 'exact'} dB, max |e| ${r.record.comparisons[0]!.metrics.maxAbs.toExponential(2)}`,
+          );
       }
       const b = median(bare);
       const st = median(stage);
@@ -147,10 +170,18 @@ async function main(): Promise<void> {
       if (ratio > TARGET) over++;
       console.log(`${c.name}, one sample [1, 80, 3000], ${c.reps} run(s), median wall time:`);
       console.log(`  bare onnxruntime-web session (create + run)  ${b.toFixed(0).padStart(7)} ms   (runs: ${bare.map((x) => x.toFixed(0)).join(', ')})`);
-      console.log(`  ONNX stage (npy in, session, npy out)        ${st.toFixed(0).padStart(7)} ms   ratio ${ratio.toFixed(2)}x, target <= ${TARGET}x  ${ratio <= TARGET ? 'OK' : 'OVER'}`);
-      console.log(`  PyTorch stage (fresh Python, torch)          ${median(torchMs).toFixed(0).padStart(7)} ms   ${(median(torchMs) / b).toFixed(2)}x the bare session`);
-      console.log(`  comparison (curves over ${c.model.name === 'tiny' ? '1500 x 64' : '1500 x 768'})              ${median(compare).toFixed(0).padStart(7)} ms`);
-      console.log(`  whole host check                             ${median(whole).toFixed(0).padStart(7)} ms   ${(median(whole) / b).toFixed(2)}x the bare session`);
+      console.log(
+        `  ONNX stage (npy in, session, npy out)        ${st.toFixed(0).padStart(7)} ms   ratio ${ratio.toFixed(2)}x, target <= ${TARGET}x  ${ratio <= TARGET ? 'OK' : 'OVER'}`,
+      );
+      console.log(
+        `  PyTorch stage (fresh Python, torch)          ${median(torchMs).toFixed(0).padStart(7)} ms   ${(median(torchMs) / b).toFixed(2)}x the bare session`,
+      );
+      console.log(
+        `  comparison (curves over ${c.model.name === 'tiny' ? '1500 x 64' : '1500 x 768'})              ${median(compare).toFixed(0).padStart(7)} ms`,
+      );
+      console.log(
+        `  whole host check                             ${median(whole).toFixed(0).padStart(7)} ms   ${(median(whole) / b).toFixed(2)}x the bare session`,
+      );
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

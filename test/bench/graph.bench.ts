@@ -66,7 +66,10 @@ async function openInPage(page: Page, url: string, flat: boolean, expandScope: s
     const gaps: number[] = [];
     w.__gaps = gaps;
     w.__longtasks = [];
-    new PerformanceObserver((l: any) => (w.__longtasks as number[]).push(...l.getEntries().map((e: any) => e.duration))).observe({ type: 'longtask', buffered: false });
+    new PerformanceObserver((l: any) => (w.__longtasks as number[]).push(...l.getEntries().map((e: any) => e.duration))).observe({
+      type: 'longtask',
+      buffered: false,
+    });
     const ch = new MessageChannel();
     let last = performance.now();
     ch.port1.onmessage = () => {
@@ -89,7 +92,14 @@ async function openInPage(page: Page, url: string, flat: boolean, expandScope: s
     const heap = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0;
     const g = (w.hailoGraph as { modelCanvas: { laidOut?: { boxes: Float64Array } } }).modelCanvas;
     const lt = w.__longtasks as number[];
-    return { firstPaint: painted - posted, gap: Math.max(0, ...gaps), longest: Math.max(0, ...lt), longtasks: lt.length, heapMB: heap / 1048576, boxes: (g.laidOut?.boxes.length ?? 0) / 7 };
+    return {
+      firstPaint: painted - posted,
+      gap: Math.max(0, ...gaps),
+      longest: Math.max(0, ...lt),
+      longtasks: lt.length,
+      heapMB: heap / 1048576,
+      boxes: (g.laidOut?.boxes.length ?? 0) / 7,
+    };
   });
   let expand: number | undefined;
   if (expandScope || flat) {
@@ -196,7 +206,13 @@ async function elkVersusOurs(v: GraphView, label: string, rows: string[][]): Pro
   t = performance.now();
   new GraphLayout(v).layout([], { flat: true });
   const ours = performance.now() - t;
-  rows.push([`layout ${label} (${v.nodes.length} nodes, flat)`, `${ours.toFixed(1)} ms`, `elkjs ${elkMs.toFixed(0)} ms`, `${(elkMs / ours).toFixed(0)}× faster`, '']);
+  rows.push([
+    `layout ${label} (${v.nodes.length} nodes, flat)`,
+    `${ours.toFixed(1)} ms`,
+    `elkjs ${elkMs.toFixed(0)} ms`,
+    `${(elkMs / ours).toFixed(0)}× faster`,
+    '',
+  ]);
 }
 
 async function main(): Promise<void> {
@@ -213,7 +229,12 @@ async function main(): Promise<void> {
   const { chromium: pw } = await loadPlaywright();
   const browser = await pw.launch({ executablePath: chromium, headless: true, args: [...CHROMIUM_ARGS, '--enable-precise-memory-info'] });
   const rows: string[][] = [];
-  console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs (wall-clock timings stretch on a loaded machine)`);
+  console.log(
+    `load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${os.cpus().length} CPUs (wall-clock timings stretch on a loaded machine)`,
+  );
   const verdict: string[] = [];
   const server = await startGraphPage('dark');
   try {
@@ -240,17 +261,53 @@ async function main(): Promise<void> {
       const flat = await openInPage(page, server.url, true, undefined);
       const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}` : '-');
       const ok = (x: number, limit: number) => (x <= limit ? 'ok' : 'OVER');
-      rows.push([`${label}: first paint (collapsed)`, `${grouped.firstPaint.toFixed(0)} ms`, `flat ${flat.firstPaint.toFixed(0)} ms`, ratio(grouped.firstPaint, flat.firstPaint), `≤150 ${ok(grouped.firstPaint, 150)}`]);
-      rows.push([`${label}: expand ${m.expand}`, `${grouped.expand!.toFixed(0)} ms`, `flat relayout ${flat.expand!.toFixed(0)} ms`, ratio(grouped.expand!, flat.expand!), `≤100 ${ok(grouped.expand!, 100)}`]);
+      rows.push([
+        `${label}: first paint (collapsed)`,
+        `${grouped.firstPaint.toFixed(0)} ms`,
+        `flat ${flat.firstPaint.toFixed(0)} ms`,
+        ratio(grouped.firstPaint, flat.firstPaint),
+        `≤150 ${ok(grouped.firstPaint, 150)}`,
+      ]);
+      rows.push([
+        `${label}: expand ${m.expand}`,
+        `${grouped.expand!.toFixed(0)} ms`,
+        `flat relayout ${flat.expand!.toFixed(0)} ms`,
+        ratio(grouped.expand!, flat.expand!),
+        `≤100 ${ok(grouped.expand!, 100)}`,
+      ]);
       const lt = (r: Run) => (r.longtasks ? `${r.longest.toFixed(0)} ms (${r.longtasks} long tasks)` : 'none ≥ 50 ms');
-      rows.push([`${label}: longest main-thread task while opening`, lt(grouped), `flat ${lt(flat)}`, flat.longest ? ratio(grouped.longest, flat.longest) : '-', `≤50 ${ok(grouped.longest, 50)}`]);
-      rows.push([`${label}: heartbeat's longest gap while opening`, `${grouped.gap.toFixed(0)} ms`, `flat ${flat.gap.toFixed(0)} ms`, ratio(grouped.gap, flat.gap), '']);
-      rows.push([`${label}: pan, median draw / frame`, `${grouped.panDraw.toFixed(2)} / ${grouped.panFrame.toFixed(1)} ms (${grouped.boxes} boxes)`, `flat ${flat.panDraw.toFixed(2)} / ${flat.panFrame.toFixed(1)} ms (${flat.boxes} boxes)`, ratio(grouped.panFrame, flat.panFrame), `≤16 ${ok(Math.min(grouped.panFrame, 16.9) && grouped.panDraw, 16)}`]);
+      rows.push([
+        `${label}: longest main-thread task while opening`,
+        lt(grouped),
+        `flat ${lt(flat)}`,
+        flat.longest ? ratio(grouped.longest, flat.longest) : '-',
+        `≤50 ${ok(grouped.longest, 50)}`,
+      ]);
+      rows.push([
+        `${label}: heartbeat's longest gap while opening`,
+        `${grouped.gap.toFixed(0)} ms`,
+        `flat ${flat.gap.toFixed(0)} ms`,
+        ratio(grouped.gap, flat.gap),
+        '',
+      ]);
+      rows.push([
+        `${label}: pan, median draw / frame`,
+        `${grouped.panDraw.toFixed(2)} / ${grouped.panFrame.toFixed(1)} ms (${grouped.boxes} boxes)`,
+        `flat ${flat.panDraw.toFixed(2)} / ${flat.panFrame.toFixed(1)} ms (${flat.boxes} boxes)`,
+        ratio(grouped.panFrame, flat.panFrame),
+        `≤16 ${ok(Math.min(grouped.panFrame, 16.9) && grouped.panDraw, 16)}`,
+      ]);
       rows.push([`${label}: page JS heap`, `${grouped.heapMB.toFixed(1)} MB`, `flat ${flat.heapMB.toFixed(1)} MB`, ratio(grouped.heapMB, flat.heapMB), '']);
       if (grouped.firstPaint > 150 || grouped.expand! > 100 || grouped.longest > 50 || grouped.panDraw > 16) verdict.push(`${m.name}: over a target`);
       if (m.name === '10k-nodes') {
         const svg = await svgPan(page);
-        rows.push([`${label}: flat graph as SVG (the alternative)`, `build ${svg.build.toFixed(0)} ms`, `pan frame ${svg.frame.toFixed(1)} ms, worst ${svg.longest.toFixed(0)} ms`, `canvas frame ${flat.panFrame.toFixed(1)} ms`, '']);
+        rows.push([
+          `${label}: flat graph as SVG (the alternative)`,
+          `build ${svg.build.toFixed(0)} ms`,
+          `pan frame ${svg.frame.toFixed(1)} ms, worst ${svg.longest.toFixed(0)} ms`,
+          `canvas frame ${flat.panFrame.toFixed(1)} ms`,
+          '',
+        ]);
       }
       await page.close();
       if (m.name === 'whisper-small') {

@@ -13,24 +13,62 @@ import type { AddressInfo } from 'node:net';
 const ROOT = path.resolve(__dirname, '..', '..');
 
 const DARK: Record<string, string> = {
-  'editor-background': '#1e1e1e', 'editor-foreground': '#d4d4d4', foreground: '#cccccc', descriptionForeground: '#9d9d9d',
-  'editorWidget-background': '#252526', 'editorWidget-border': '#454545', 'badge-background': '#4d4d4d', 'badge-foreground': '#ffffff',
-  'sideBar-background': '#252526', 'editorGroupHeader-tabsBackground': '#2d2d2d', 'input-background': '#3c3c3c', 'panel-border': '#80808059',
-  'editorLineNumber-foreground': '#858585', focusBorder: '#007fd4', 'charts-yellow': '#cca700', 'charts-blue': '#3794ff', 'charts-red': '#f14c4c',
-  'charts-orange': '#d18616', 'charts-green': '#89d185', 'charts-purple': '#b180d7', 'editorError-foreground': '#f14c4c', 'editorWarning-foreground': '#cca700',
-  'editorInfo-foreground': '#3794ff', 'textLink-foreground': '#3794ff', 'button-background': '#0e639c', 'button-foreground': '#ffffff',
-  'button-secondaryBackground': '#3a3d41', 'button-secondaryForeground': '#ffffff', 'font-family': 'system-ui, sans-serif', 'font-size': '13px', 'editor-font-family': 'monospace',
+  'editor-background': '#1e1e1e',
+  'editor-foreground': '#d4d4d4',
+  foreground: '#cccccc',
+  descriptionForeground: '#9d9d9d',
+  'editorWidget-background': '#252526',
+  'editorWidget-border': '#454545',
+  'badge-background': '#4d4d4d',
+  'badge-foreground': '#ffffff',
+  'sideBar-background': '#252526',
+  'editorGroupHeader-tabsBackground': '#2d2d2d',
+  'input-background': '#3c3c3c',
+  'panel-border': '#80808059',
+  'editorLineNumber-foreground': '#858585',
+  focusBorder: '#007fd4',
+  'charts-yellow': '#cca700',
+  'charts-blue': '#3794ff',
+  'charts-red': '#f14c4c',
+  'charts-orange': '#d18616',
+  'charts-green': '#89d185',
+  'charts-purple': '#b180d7',
+  'editorError-foreground': '#f14c4c',
+  'editorWarning-foreground': '#cca700',
+  'editorInfo-foreground': '#3794ff',
+  'textLink-foreground': '#3794ff',
+  'button-background': '#0e639c',
+  'button-foreground': '#ffffff',
+  'button-secondaryBackground': '#3a3d41',
+  'button-secondaryForeground': '#ffffff',
+  'font-family': 'system-ui, sans-serif',
+  'font-size': '13px',
+  'editor-font-family': 'monospace',
 };
 const LIGHT: Record<string, string> = {
   ...DARK,
-  'editor-background': '#ffffff', 'editor-foreground': '#000000', foreground: '#616161', descriptionForeground: '#717171',
-  'editorWidget-background': '#f3f3f3', 'editorWidget-border': '#c8c8c8', 'badge-background': '#c4c4c4', 'badge-foreground': '#333333',
-  'sideBar-background': '#f3f3f3', 'editorGroupHeader-tabsBackground': '#f3f3f3', 'input-background': '#ffffff', 'panel-border': '#80808059',
-  'editorLineNumber-foreground': '#6e7681', focusBorder: '#0090f1', 'button-secondaryBackground': '#5f6a79', 'textLink-foreground': '#006ab1',
+  'editor-background': '#ffffff',
+  'editor-foreground': '#000000',
+  foreground: '#616161',
+  descriptionForeground: '#717171',
+  'editorWidget-background': '#f3f3f3',
+  'editorWidget-border': '#c8c8c8',
+  'badge-background': '#c4c4c4',
+  'badge-foreground': '#333333',
+  'sideBar-background': '#f3f3f3',
+  'editorGroupHeader-tabsBackground': '#f3f3f3',
+  'input-background': '#ffffff',
+  'panel-border': '#80808059',
+  'editorLineNumber-foreground': '#6e7681',
+  focusBorder: '#0090f1',
+  'button-secondaryBackground': '#5f6a79',
+  'textLink-foreground': '#006ab1',
 };
 
 export function pageHtml(theme: 'dark' | 'light'): string {
-  const vars = Object.entries(theme === 'dark' ? DARK : LIGHT).map(([k, v]) => `--vscode-${k}: ${v};`).join(' ');
+  const vars = Object.entries(theme === 'dark' ? DARK : LIGHT)
+    .map(([k, v]) => `--vscode-${k}: ${v};`)
+    .join(' ');
   return `<!DOCTYPE html><html><head><meta charset="utf-8">
 <link rel="stylesheet" href="/media/modelEditor.css"><link rel="stylesheet" href="/media/graph.css">
 <style>html { ${vars} }</style>
@@ -69,7 +107,8 @@ export async function startGraphPage(theme: 'dark' | 'light' = 'dark'): Promise<
       res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
-    if (url.pathname === '/' || url.pathname === '/index.html') return send('text/html', pageHtml((url.searchParams.get('theme') as 'dark' | 'light') ?? theme));
+    if (url.pathname === '/' || url.pathname === '/index.html')
+      return send('text/html', pageHtml((url.searchParams.get('theme') as 'dark' | 'light') ?? theme));
     if (url.pathname === '/data.js') return send('text/javascript', data);
     const rel = url.pathname.replace(/^\/+/, '');
     if (!/^(dist\/webview|media)\/[\w.-]+\.(js|css)$/.test(rel)) {

@@ -34,7 +34,13 @@ async function main(): Promise<void> {
     const s = synthesizeHn(first.graph, { net: 'whisper_small_encoder' });
     const hnText = JSON.stringify(s.hn);
     const harFile = path.join(dir, 'whisper_small_encoder.har');
-    fs.writeFileSync(harFile, await makeTar([{ name: 'whisper_small_encoder.hn', data: hnText }, { name: 'whisper_small_encoder.npz', data: Buffer.alloc(1024) }]));
+    fs.writeFileSync(
+      harFile,
+      await makeTar([
+        { name: 'whisper_small_encoder.hn', data: hnText },
+        { name: 'whisper_small_encoder.npz', data: Buffer.alloc(1024) },
+      ]),
+    );
 
     const readOnnx: number[] = [];
     const readHailo: number[] = [];
@@ -71,7 +77,13 @@ async function main(): Promise<void> {
       ['read both (baseline)', `${both.toFixed(1)} ms`],
       ['ledger + findings (median of 7)', `${lm.toFixed(1)} ms (budget ${BUDGET_MS} ms)`],
       ['ledger / read both', `${(lm / both).toFixed(2)}x`],
-      ['entries', `${ledger.entries.length}: ${Object.entries(ledger.counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ')}`],
+      [
+        'entries',
+        `${ledger.entries.length}: ${Object.entries(ledger.counts)
+          .filter(([, n]) => n)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(', ')}`,
+      ],
     ];
     const w = Math.max(...rows.map((r) => r[0].length));
     for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
@@ -103,7 +115,9 @@ function chains(): void {
   perLayer(1000); // warm-up
   const small = perLayer(2500);
   const large = perLayer(10_000);
-  console.log(`unlinked HN chain: ${(small * 1000).toFixed(1)} µs per layer at 2,500, ${(large * 1000).toFixed(1)} µs at 10,000; ratio ${(large / small).toFixed(2)}x (1x = linear)`);
+  console.log(
+    `unlinked HN chain: ${(small * 1000).toFixed(1)} µs per layer at 2,500, ${(large * 1000).toFixed(1)} µs at 10,000; ratio ${(large / small).toFixed(2)}x (1x = linear)`,
+  );
 }
 
 void main().then(chains);

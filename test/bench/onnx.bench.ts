@@ -72,7 +72,10 @@ async function child(mode: string, file: string, dataFile: string | undefined): 
 }
 
 function runChild(mode: string, m: BenchModel): ChildResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', __filename, '--child', mode, m.file, m.dataFile ?? ''], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', __filename, '--child', mode, m.file, m.dataFile ?? ''], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as ChildResult;
@@ -101,7 +104,12 @@ async function models(cache: string): Promise<BenchModel[]> {
     }
   }
   const ext = f('whisper-wide-op17-external');
-  list.push({ name: 'wide op17 external', file: ext, dataFile: `${ext}.data`, make: async () => void gen.writeWhisper(ext, { ...W.wide, opset: 17, external: true }) });
+  list.push({
+    name: 'wide op17 external',
+    file: ext,
+    dataFile: `${ext}.data`,
+    make: async () => void gen.writeWhisper(ext, { ...W.wide, opset: 17, external: true }),
+  });
   const huge = f('sparse-2.25GiB');
   list.push({ name: 'single file 2.25 GiB', file: huge, make: async () => void gen.writeSparseHuge(huge) });
   return list;
@@ -140,16 +148,28 @@ async function main(): Promise<void> {
     console.log(`\n${m.name}: ${mb(size)}${dataSize ? ` + ${mb(dataSize)} external data` : ''}, ${open.nodes ?? '?'} nodes`);
     console.log(`  fs.readFile                  ${fmt(read)}`);
     console.log(`  readFile + onnx-proto decode ${fmt(decode)}`);
-    console.log(`  openOnnx (read + shapes)     ${fmt(open)}${read.ms && open.ms ? `  = ${(open.ms / read.ms).toFixed(2)}x readFile` : ''}${decode.ms && open.ms ? `, ${(open.ms / decode.ms).toFixed(3)}x decode` : ''}; read ${mb(open.modelBytesRead ?? 0)} of the file`);
-    if (lint.lint) console.log(`  open + shapes + lint         ${fmt(lint)}${read.ms && lint.ms ? `  = ${(lint.ms / read.ms).toFixed(2)}x readFile` : ''}; ${lint.findings} findings`);
+    console.log(
+      `  openOnnx (read + shapes)     ${fmt(open)}${read.ms && open.ms ? `  = ${(open.ms / read.ms).toFixed(2)}x readFile` : ''}${decode.ms && open.ms ? `, ${(open.ms / decode.ms).toFixed(3)}x decode` : ''}; read ${mb(open.modelBytesRead ?? 0)} of the file`,
+    );
+    if (lint.lint)
+      console.log(
+        `  open + shapes + lint         ${fmt(lint)}${read.ms && lint.ms ? `  = ${(lint.ms / read.ms).toFixed(2)}x readFile` : ''}; ${lint.findings} findings`,
+      );
     else console.log('  open + shapes + lint         (src/core/analysis/lint.ts not present)');
     const full = lint.lint ? lint : open;
     if (open.error || (lint.lint && lint.error)) verdict(false, `${m.name}: ${open.error ?? lint.error}`);
     verdict(Math.max(open.rssMB, full.rssMB) < RSS_LIMIT_MB, `${m.name}: peak RSS ${Math.max(open.rssMB, full.rssMB).toFixed(0)} MB < ${RSS_LIMIT_MB} MB`);
     if (m.name.startsWith('whisper-small') && read.ms && full.ms) {
-      verdict(full.ms <= TIME_RATIO_LIMIT * read.ms, `${m.name}: open+shapes${lint.lint ? '+lint' : ''} ${(full.ms / read.ms).toFixed(2)}x readFile <= ${TIME_RATIO_LIMIT}x`);
+      verdict(
+        full.ms <= TIME_RATIO_LIMIT * read.ms,
+        `${m.name}: open+shapes${lint.lint ? '+lint' : ''} ${(full.ms / read.ms).toFixed(2)}x readFile <= ${TIME_RATIO_LIMIT}x`,
+      );
     }
-    if (m.dataFile) verdict(open.dataBytesRead === 0 && full.dataBytesRead === 0, `${m.name}: external weights file not read at open (${open.dataBytesRead ?? '?'} bytes read)`);
+    if (m.dataFile)
+      verdict(
+        open.dataBytesRead === 0 && full.dataBytesRead === 0,
+        `${m.name}: external weights file not read at open (${open.dataBytesRead ?? '?'} bytes read)`,
+      );
     if (size >= 2 ** 31) verdict(!open.error && !!read.error, `${m.name}: readFile refuses it, openOnnx reads it`);
   }
   console.log(`\n${verdicts.join('\n')}`);

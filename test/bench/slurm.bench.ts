@@ -47,7 +47,13 @@ async function main(): Promise<void> {
   const opts: SlurmOptions = { partition: slurm.partition, cpus: 1, memory: '50M', timeLimit: '2', dfc: { kind: 'path' } };
   const spec = (name: string): SlurmJobSpec => {
     const dir = path.join(work, name);
-    return { name: `hwb-bench-${name}`, scriptPath: path.join(dir, 'job.sh'), output: path.join(dir, 'job.log'), chdir: dir, tasks: [{ dir, commands: [['true']] }] };
+    return {
+      name: `hwb-bench-${name}`,
+      scriptPath: path.join(dir, 'job.sh'),
+      output: path.join(dir, 'job.log'),
+      chdir: dir,
+      tasks: [{ dir, commands: [['true']] }],
+    };
   };
   try {
     await host.exec(['true']); // master connection up, as in the extension

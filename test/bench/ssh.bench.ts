@@ -33,7 +33,12 @@ async function main(): Promise<void> {
     await host.exec(['true']); // master up
     const work = path.join(sshd.dir, 'work');
     const wrapper = await installWrapper(host, work);
-    const job = await startDetached(host, { wrapper, jobDir: path.join(work, 'job'), cwd: work, argv: ['sh', '-c', 'i=0; while [ $i -lt 50 ]; do echo line $i; i=$((i+1)); done; sleep 600'] });
+    const job = await startDetached(host, {
+      wrapper,
+      jobDir: path.join(work, 'job'),
+      cwd: work,
+      argv: ['sh', '-c', 'i=0; while [ $i -lt 50 ]; do echo line $i; i=$((i+1)); done; sleep 600'],
+    });
     const bare: number[] = [];
     const raw: number[] = [];
     const mux: number[] = [];

@@ -29,7 +29,20 @@ describe('e2e: add a model', function () {
     const py = path.join(wb.workspace, 'tiny_whisper', 'pooled.py');
     fs.writeFileSync(
       py,
-      ['import torch', 'from torch import nn', '', '', 'class Pooled(nn.Module):', '    def __init__(self):', '        super().__init__()', '        self.proj = nn.Conv1d(80, 16, 3, stride=2, padding=1)', '', '    def forward(self, mel):', '        return self.proj(mel)', ''].join('\n'),
+      [
+        'import torch',
+        'from torch import nn',
+        '',
+        '',
+        'class Pooled(nn.Module):',
+        '    def __init__(self):',
+        '        super().__init__()',
+        '        self.proj = nn.Conv1d(80, 16, 3, stride=2, padding=1)',
+        '',
+        '    def forward(self, mel):',
+        '        return self.proj(mel)',
+        '',
+      ].join('\n'),
     );
     // open the file (Quick Open) and click the CodeLens
     await page.keyboard.press('Control+P');
@@ -55,10 +68,10 @@ describe('e2e: add a model', function () {
     await step(page, 'add-model-outputs');
     await page.keyboard.press('Enter');
     const file = path.join(wb.workspace, 'hailo.json');
-    const model = await waitFor(
-      () => parseProjectText(fs.readFileSync(file, 'utf8'), file).project?.models.find((m) => m.name === 'pooled'),
-      { what: 'the model in hailo.json', timeout: 15_000 },
-    );
+    const model = await waitFor(() => parseProjectText(fs.readFileSync(file, 'utf8'), file).project?.models.find((m) => m.name === 'pooled'), {
+      what: 'the model in hailo.json',
+      timeout: 15_000,
+    });
     assert.equal(model.entry, 'tiny_whisper.pooled:Pooled');
     assert.deepEqual(model.outputs, [{ name: 'features', shape: [1, 16, 1500] }]);
   });

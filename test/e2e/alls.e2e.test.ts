@@ -20,7 +20,9 @@ async function tarOf(members: { name: string; data: Buffer }[]): Promise<Buffer>
     for await (const c of pack) chunks.push(c as Buffer);
   })();
   for (const m of members) {
-    await new Promise<void>((resolve, reject) => pack.entry({ name: m.name, size: m.data.length, mtime: new Date(0) }, m.data, (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      pack.entry({ name: m.name, size: m.data.length, mtime: new Date(0) }, m.data, (e) => (e ? reject(e) : resolve())),
+    );
   }
   pack.finalize();
   await done;
@@ -107,13 +109,21 @@ describe('e2e: alls model scripts', function () {
     assert.ok(labels.includes('conv2') && labels.includes('matmul1'), `completion labels: ${labels.join(', ')}`);
     // select conv1 to show its detail (the details line of the focused row)
     for (let i = 0; i < 30; i++) {
-      const focused = await widget.locator('.monaco-list-row.focused .label-name').first().innerText().catch(() => '');
+      const focused = await widget
+        .locator('.monaco-list-row.focused .label-name')
+        .first()
+        .innerText()
+        .catch(() => '');
       if (focused === 'conv1') break;
       await page.keyboard.press('ArrowDown');
     }
     const detail = await waitFor(
       async () => {
-        const t = await widget.locator('.monaco-list-row.focused .details-label').first().innerText().catch(() => '');
+        const t = await widget
+          .locator('.monaco-list-row.focused .details-label')
+          .first()
+          .innerText()
+          .catch(() => '');
         return /\/conv1\/Conv/.test(t) ? t : undefined;
       },
       { what: 'the detail of conv1', timeout: 10_000 },
@@ -123,7 +133,9 @@ describe('e2e: alls model scripts', function () {
     // drop the half-written line again
     await page.keyboard.press('Escape');
     await page.keyboard.press('Control+Shift+K');
-    await waitFor(async () => !(await page.locator('.editor-instance .monaco-editor .view-line', { hasText: /^quantization_param\(\)?$/ }).count()), { what: 'the line to go' });
+    await waitFor(async () => !(await page.locator('.editor-instance .monaco-editor .view-line', { hasText: /^quantization_param\(\)?$/ }).count()), {
+      what: 'the line to go',
+    });
   });
 
   it('hovering a command shows its documentation', async function () {

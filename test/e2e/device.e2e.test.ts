@@ -15,14 +15,26 @@ import { controlDirFor } from '../../src/core/remote/ssh';
 import { REFERENCE_DIR } from '../reference';
 
 async function pickIfAsked(page: Page, label: string): Promise<void> {
-  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) }).first();
-  if (await row.waitFor({ timeout: 3_000 }).then(() => true, () => false)) await row.click();
+  const row = page
+    .locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) })
+    .first();
+  if (
+    await row.waitFor({ timeout: 3_000 }).then(
+      () => true,
+      () => false,
+    )
+  )
+    await row.click();
 }
 
 describe('e2e: devices', function () {
   let sshd: TestSshd | undefined;
   const settings: Record<string, unknown> = { 'hailo.device.benchmarkSeconds': 1 };
-  const control = (c: Record<string, unknown>) => fs.writeFileSync(sshd!.controlFile, JSON.stringify({ ...(fs.existsSync(REFERENCE_DIR) ? { referenceDir: REFERENCE_DIR } : {}), hailortcli: { delay: 0.01, ...c } }));
+  const control = (c: Record<string, unknown>) =>
+    fs.writeFileSync(
+      sshd!.controlFile,
+      JSON.stringify({ ...(fs.existsSync(REFERENCE_DIR) ? { referenceDir: REFERENCE_DIR } : {}), hailortcli: { delay: 0.01, ...c } }),
+    );
 
   before(async function () {
     const why = sshdUnavailableReason();
@@ -52,7 +64,10 @@ describe('e2e: devices', function () {
     let text = fs.readFileSync(projectFile, 'utf8');
     assert.ok(text.includes('"hwArch": "hailo8l"\n'));
     text = text.replace('"hwArch": "hailo8l"\n', '"hwArch": "hailo8l", "device": "pi5", "latencyBudgetMs": 10\n');
-    text = text.replace('"devices": [', `"devices": [\n    { "name": "pi5", "host": "${sshd!.alias}", "workDir": ${JSON.stringify(path.join(sshd!.dir, 'pi'))}, "hwArch": "hailo8l" }`);
+    text = text.replace(
+      '"devices": [',
+      `"devices": [\n    { "name": "pi5", "host": "${sshd!.alias}", "workDir": ${JSON.stringify(path.join(sshd!.dir, 'pi'))}, "hwArch": "hailo8l" }`,
+    );
     fs.writeFileSync(projectFile, text);
     // the compiled model (a test HEF the stand-in reads as a Hailo-8L one)
     fs.mkdirSync(path.join(wb.workspace, 'build'), { recursive: true });
@@ -60,7 +75,11 @@ describe('e2e: devices', function () {
   });
 
   after(async function () {
-    if (sshd) spawnSync('ssh', ['-F', sshd.clientConfig, '-o', `ControlPath=${path.join(controlDirFor(), '%C')}`, '-O', 'exit', sshd.alias], { stdio: 'ignore', timeout: 5000 });
+    if (sshd)
+      spawnSync('ssh', ['-F', sshd.clientConfig, '-o', `ControlPath=${path.join(controlDirFor(), '%C')}`, '-O', 'exit', sshd.alias], {
+        stdio: 'ignore',
+        timeout: 5000,
+      });
     await sshd?.stop();
   });
 
@@ -70,9 +89,15 @@ describe('e2e: devices', function () {
     await openActivity(page, 'Hailo');
     await waitFor(async () => (await treeRows(page, 'Targets')).find((x) => x.startsWith('pi5')), { what: 'the device in the Targets view', timeout: 20_000 });
     await runCommand(page, 'Hailo: Check Device', { id: 'hailo.checkDevice' });
-    const row = await waitFor(async () => (await treeRows(page, 'Targets')).find((x) => x.startsWith('pi5') && /HAILO8L/.test(x)), { what: 'the checked device', timeout: 60_000 });
+    const row = await waitFor(async () => (await treeRows(page, 'Targets')).find((x) => x.startsWith('pi5') && /HAILO8L/.test(x)), {
+      what: 'the checked device',
+      timeout: 60_000,
+    });
     assert.match(row, /^pi5 hwtest · HAILO8L · fw 4\.20\.0 · HailoRT 4\.20\.0 · PCIe Gen 2$/);
-    const problem = await waitFor(async () => (await treeRows(page, 'Targets')).find((x) => /PCIe link runs at 5\.0 GT\/s PCIe x1 \(Gen 2\)/.test(x)), { what: 'the PCIe explanation', timeout: 10_000 });
+    const problem = await waitFor(async () => (await treeRows(page, 'Targets')).find((x) => /PCIe link runs at 5\.0 GT\/s PCIe x1 \(Gen 2\)/.test(x)), {
+      what: 'the PCIe explanation',
+      timeout: 10_000,
+    });
     assert.match(problem, /dtparam=pciex1_gen=3/);
     await waitForNotification(page, /pi5: HAILO8L, firmware 4\.20\.0, HailoRT 4\.20\.0, 0001:01:00\.0, PCIe Gen 2 x1/, { timeout: 10_000 });
     await step(page, 'device-checked');
@@ -89,14 +114,30 @@ describe('e2e: devices', function () {
     await page.waitForTimeout(500);
     await item.click();
     await waitForNotification(page, /Hailo: deploy and benchmark whisper_tiny_encoder on pi5/, { timeout: 30_000 });
-    await waitFor(async () => /benchmark/.test(await page.locator('.notification-toast', { hasText: 'deploy and benchmark' }).first().innerText().catch(() => '')), { what: 'the benchmark step in the progress', timeout: 60_000 });
+    await waitFor(
+      async () =>
+        /benchmark/.test(
+          await page
+            .locator('.notification-toast', { hasText: 'deploy and benchmark' })
+            .first()
+            .innerText()
+            .catch(() => ''),
+        ),
+      { what: 'the benchmark step in the progress', timeout: 60_000 },
+    );
     await step(page, 'device-deploy-progress');
     await waitForNotification(page, /whisper_tiny_encoder on pi5: [\d.]+ ms HW latency, [\d.]+ FPS streaming/, { timeout: 120_000 });
-    const run = await waitFor(async () => (await treeRows(page, 'Runs')).find((x) => x.startsWith('whisper_tiny_encoder · parse-hef → benchmark') && /succeeded/.test(x)), { what: 'the device run in the Runs view', timeout: 20_000 });
+    const run = await waitFor(
+      async () => (await treeRows(page, 'Runs')).find((x) => x.startsWith('whisper_tiny_encoder · parse-hef → benchmark') && /succeeded/.test(x)),
+      { what: 'the device run in the Runs view', timeout: 20_000 },
+    );
     assert.match(run, /succeeded · device pi5 · /);
     const runRow = viewPane(page, 'Runs').locator('.monaco-list-row', { hasText: 'parse-hef → benchmark' }).first();
     if ((await runRow.getAttribute('aria-expanded')) !== 'true') await runRow.click();
-    const bench = await waitFor(async () => (await treeRows(page, 'Runs')).find((x) => /^benchmark succeeded · [\d.]+ s · exit 0 · [\d.]+ FPS · [\d.]+ ms$/.test(x)), { what: 'the benchmark step with its figures', timeout: 10_000 });
+    const bench = await waitFor(
+      async () => (await treeRows(page, 'Runs')).find((x) => /^benchmark succeeded · [\d.]+ s · exit 0 · [\d.]+ FPS · [\d.]+ ms$/.test(x)),
+      { what: 'the benchmark step with its figures', timeout: 10_000 },
+    );
     assert.ok(bench);
     // the status bar: last latency of the model against its 10 ms budget
     const status = page.locator('.statusbar-item', { hasText: 'whisper_tiny_encoder' }).first();
@@ -121,8 +162,16 @@ describe('e2e: devices', function () {
     if (readmePicturesRequested()) {
       // the README's picture without the regression toast over the history
       await runCommand(page, 'Notifications: Clear All Notifications', { id: 'notifications.clearAll' });
-      await page.locator('.notification-toast').first().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
-      await page.locator('.quick-input-widget').first().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+      await page
+        .locator('.notification-toast')
+        .first()
+        .waitFor({ state: 'hidden', timeout: 10_000 })
+        .catch(() => undefined);
+      await page
+        .locator('.quick-input-widget')
+        .first()
+        .waitFor({ state: 'hidden', timeout: 10_000 })
+        .catch(() => undefined);
       // the palette and the toast fade out
       await page.waitForTimeout(800);
     }

@@ -39,7 +39,10 @@ describe('e2e: fidelity', function () {
     const projectFile = path.join(wb.workspace, 'hailo.json');
     const text = fs.readFileSync(projectFile, 'utf8');
     // a limit no ONNX export meets (float32 agrees to ~130 dB): an error on the model's limits
-    const changed = text.replace('"onnx": "build/encoder.onnx",', '"onnx": "build/encoder.onnx",\n      "fidelity": { "inputs": "fidelity-inputs", "thresholds": { "minSnrDb": 300 } },');
+    const changed = text.replace(
+      '"onnx": "build/encoder.onnx",',
+      '"onnx": "build/encoder.onnx",\n      "fidelity": { "inputs": "fidelity-inputs", "thresholds": { "minSnrDb": 300 } },',
+    );
     assert.notEqual(changed, text);
     fs.writeFileSync(projectFile, changed);
     writeMel(path.join(wb.workspace, 'fidelity-inputs', 'speech1.npy'), 1);
@@ -56,7 +59,7 @@ describe('e2e: fidelity', function () {
     const rows = frame.locator('table.history tbody tr');
     assert.equal(await rows.count(), 1);
     assert.match(await rows.first().innerText(), /onnx\s+torch\s+\S+\s+(1\.0+|0\.99\d+)\s+\d+\.\d dB/);
-    assert.match(await frame.locator('.chart').first().getAttribute('aria-label') ?? '', /Error per time step/);
+    assert.match((await frame.locator('.chart').first().getAttribute('aria-label')) ?? '', /Error per time step/);
     assert.match(await frame.locator('.findings').innerText(), /FID002/);
     await step(page, 'fidelity-results-panel');
     await runCommand(page, 'View: Focus Problems', { id: 'workbench.panel.markers.view.focus' });

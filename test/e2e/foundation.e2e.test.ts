@@ -59,7 +59,15 @@ async function openWalkthrough(page: Page) {
   return editor;
 }
 
-const STEPS = ['Create the project file', 'Add your PyTorch model', 'Export to ONNX with source lines', 'Read the Hailo lint', 'Compile on a compile box', 'See what the compiler rewrote', 'Name your device'];
+const STEPS = [
+  'Create the project file',
+  'Add your PyTorch model',
+  'Export to ONNX with source lines',
+  'Read the Hailo lint',
+  'Compile on a compile box',
+  'See what the compiler rewrote',
+  'Name your device',
+];
 
 /** Titles of the walkthrough steps marked done. */
 async function doneSteps(page: Page): Promise<string[]> {

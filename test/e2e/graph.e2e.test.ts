@@ -39,7 +39,13 @@ async function editorFrame(page: Page, title: string): Promise<Frame> {
   return waitFor(
     async () => {
       for (const f of page.frames()) {
-        if (await f.locator('h1', { hasText: title }).count().catch(() => 0)) return f;
+        if (
+          await f
+            .locator('h1', { hasText: title })
+            .count()
+            .catch(() => 0)
+        )
+          return f;
       }
       return undefined;
     },
@@ -69,7 +75,20 @@ async function drawn(view: Frame): Promise<{ closed: string[]; open: string[]; n
 /** Click the box of a group on the canvas, like a user. */
 async function clickGroup(page: Page, view: Frame, scope: string): Promise<void> {
   const at = await view.evaluate((id) => {
-    const c = (window as { hailoGraph: { modelCanvas: { graph?: { groups: { id: string }[] }; boxOf(k: string, i: number): number; boxRect(b: number): { x: number; y: number; w: number; h: number }; centerOn(b: number): void; drawNow(): void; vp: { s: number; tx: number; ty: number } } } }).hailoGraph.modelCanvas;
+    const c = (
+      window as {
+        hailoGraph: {
+          modelCanvas: {
+            graph?: { groups: { id: string }[] };
+            boxOf(k: string, i: number): number;
+            boxRect(b: number): { x: number; y: number; w: number; h: number };
+            centerOn(b: number): void;
+            drawNow(): void;
+            vp: { s: number; tx: number; ty: number };
+          };
+        };
+      }
+    ).hailoGraph.modelCanvas;
     const gi = c.graph!.groups.findIndex((g) => g.id === id);
     const b = c.boxOf('group', gi);
     c.centerOn(b);
@@ -88,7 +107,10 @@ async function shot(page: Page, name: string): Promise<void> {
 
 for (const theme of ['dark', 'light'] as const) {
   describe(`e2e: graph view (${theme} theme)`, function () {
-    const wb = useWorkbench({ workspace: 'example', settings: theme === 'light' ? { 'workbench.colorTheme': 'Default Light Modern' } : { 'workbench.colorTheme': 'Default Dark Modern' } });
+    const wb = useWorkbench({
+      workspace: 'example',
+      settings: theme === 'light' ? { 'workbench.colorTheme': 'Default Light Modern' } : { 'workbench.colorTheme': 'Default Dark Modern' },
+    });
 
     const title =
       theme === 'dark'
@@ -137,7 +159,9 @@ for (const theme of ['dark', 'light'] as const) {
       for (const format of ['svg', 'png'] as const) {
         const out = path.join(wb.workspace, 'build', `encoder.graph.${format}`);
         await view.locator('vscode-button', { hasText: format.toUpperCase() }).first().click();
-        const dialog = page.locator('.quick-input-widget', { has: page.locator('.quick-input-title', { hasText: `Export the graph as ${format.toUpperCase()}` }) });
+        const dialog = page.locator('.quick-input-widget', {
+          has: page.locator('.quick-input-title', { hasText: `Export the graph as ${format.toUpperCase()}` }),
+        });
         await dialog.waitFor({ state: 'visible', timeout: 15_000 });
         const input = dialog.locator('.quick-input-box input').first();
         await waitFor(async () => (await input.inputValue()).endsWith(`encoder.graph.${format}`), { what: 'the proposed file name' });
@@ -154,7 +178,17 @@ for (const theme of ['dark', 'light'] as const) {
       // the Python line from the details panel
       await view.locator('.graph-details .source-link').click();
       await page.locator('.tabs-container .tab', { hasText: 'encoder.py' }).first().waitFor({ timeout: 15_000 });
-      await waitFor(async () => (await page.locator('.editor-instance .monaco-editor .active-line-number').first().innerText().catch(() => '')).trim() === '39', { what: 'line 39 of encoder.py' });
+      await waitFor(
+        async () =>
+          (
+            await page
+              .locator('.editor-instance .monaco-editor .active-line-number')
+              .first()
+              .innerText()
+              .catch(() => '')
+          ).trim() === '39',
+        { what: 'line 39 of encoder.py' },
+      );
     });
 
     if (theme === 'light') return;
@@ -171,13 +205,18 @@ for (const theme of ['dark', 'light'] as const) {
       const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'gen-whisper-toy-op17.har' }).first();
       await row.waitFor({ timeout: 15_000 });
       await row.click();
-      await waitFor(async () => /nodes · .*compared with gen-whisper-toy-op17\.har \(parse\): \d+ change/.test(await view.locator('.graph-status').innerText()), { what: 'the comparison', timeout: 30_000 });
+      await waitFor(
+        async () => /nodes · .*compared with gen-whisper-toy-op17\.har \(parse\): \d+ change/.test(await view.locator('.graph-status').innerText()),
+        { what: 'the comparison', timeout: 30_000 },
+      );
       await view.locator('.side-hn .graph-canvas').waitFor();
       assert.match(await view.locator('.graph-legend').innerText(), /Rewrites \(parse\)/);
       await view.locator('vscode-button', { hasText: 'Next change' }).click();
       await waitFor(async () => /^Change 1 of \d+: \w+/.test(await view.locator('.graph-status').innerText()), { what: 'the first change' });
       // the change's node is selected: its details say what the compiler did
-      await waitFor(async () => /Compiler: (removed|fused|decomposed|added|layout|host|unmatched)/.test(await view.locator('.graph-details').innerText()), { what: 'the change in the details panel' });
+      await waitFor(async () => /Compiler: (removed|fused|decomposed|added|layout|host|unmatched)/.test(await view.locator('.graph-details').innerText()), {
+        what: 'the change in the details panel',
+      });
       await shot(page, 'graph-dark-diff');
     });
 
@@ -212,7 +251,16 @@ for (const theme of ['dark', 'light'] as const) {
       await page.waitForTimeout(1000);
       if (await action.isVisible().catch(() => false)) await page.keyboard.press('Enter');
       const view = await editorFrame(page, 'encoder.onnx');
-      await waitFor(async () => (await view.locator('.graph-details .node-id').innerText().catch(() => '')).trim() === '/blocks.0/attn/Softmax', { what: 'the node selected in the graph', timeout: 30_000 });
+      await waitFor(
+        async () =>
+          (
+            await view
+              .locator('.graph-details .node-id')
+              .innerText()
+              .catch(() => '')
+          ).trim() === '/blocks.0/attn/Softmax',
+        { what: 'the node selected in the graph', timeout: 30_000 },
+      );
       await shot(page, 'graph-dark-show-in-graph');
     });
 

@@ -33,7 +33,13 @@ async function webviewWith(page: Page, selector: string, text: string): Promise<
   return waitFor(
     async () => {
       for (const f of page.frames()) {
-        if (await f.locator(selector, { hasText: text }).count().catch(() => 0)) return f;
+        if (
+          await f
+            .locator(selector, { hasText: text })
+            .count()
+            .catch(() => 0)
+        )
+          return f;
       }
       return undefined;
     },
@@ -59,8 +65,14 @@ describe('e2e: lint', function () {
     const view = await webviewWith(wb.page, 'h1', 'lint_enc.onnx');
     await view.locator('vscode-table-cell', { hasText: '[1, 200, 32]' }).first().waitFor({ timeout: 10_000 });
     const headings = await view.locator('vscode-collapsible').evaluateAll((els) => els.map((e) => e.getAttribute('heading')));
-    assert.ok(headings.some((h) => /^Warnings \(\d+\)$/.test(h ?? '')), headings.join(', '));
-    assert.ok(headings.some((h) => /^Notes \(\d+\)$/.test(h ?? '')), headings.join(', '));
+    assert.ok(
+      headings.some((h) => /^Warnings \(\d+\)$/.test(h ?? '')),
+      headings.join(', '),
+    );
+    assert.ok(
+      headings.some((h) => /^Notes \(\d+\)$/.test(h ?? '')),
+      headings.join(', '),
+    );
     // the exporter-decomposed LayerNorm (opset 13) is a note now; the Conv1d front end a warning
     await view.locator('.finding', { hasText: 'HW011' }).first().waitFor({ state: 'attached' });
     await view.locator('.finding', { hasText: 'HW019' }).first().waitFor();
@@ -90,7 +102,16 @@ describe('e2e: lint', function () {
     const chipNode = (await chip.innerText()).trim();
     assert.match(chipNode, /Softmax/);
     await chip.click();
-    await waitFor(async () => (await view.locator('.graph-details .node-id').innerText().catch(() => '')).trim() === chipNode, { what: `${chipNode} selected in the Graph tab`, timeout: 30_000 });
+    await waitFor(
+      async () =>
+        (
+          await view
+            .locator('.graph-details .node-id')
+            .innerText()
+            .catch(() => '')
+        ).trim() === chipNode,
+      { what: `${chipNode} selected in the Graph tab`, timeout: 30_000 },
+    );
     assert.ok(await view.locator('.graph-panel').isVisible(), 'the Graph tab is shown');
     await step(wb.page, 'lint-chip-in-graph');
   });
@@ -116,7 +137,10 @@ describe('e2e: lint', function () {
         const n = ((await indicator.innerText().catch(() => '')).match(/\d+/g) ?? []).map(Number);
         return n.length >= 2 && n[0] === errors && n[1] === warnings && (n.length < 3 || n[2] === notes) ? n : undefined;
       },
-      { what: `the Problems counts ${errors}/${warnings}/${notes} (status bar said "${await message.innerText()}", Problems shows "${await indicator.innerText().catch(() => '?')}")`, timeout: 15_000 },
+      {
+        what: `the Problems counts ${errors}/${warnings}/${notes} (status bar said "${await message.innerText()}", Problems shows "${await indicator.innerText().catch(() => '?')}")`,
+        timeout: 15_000,
+      },
     );
     assert.equal(shown.length, 3, 'the Problems indicator shows notes too');
     await wb.page.keyboard.press('Escape');

@@ -27,7 +27,10 @@ function makeVsix(): string[] {
   const vsce = path.join(REPO_ROOT, 'node_modules', '.bin', 'vsce');
   execFileSync(vsce, ['package', '--no-dependencies', '--no-rewrite-relative-links', '--out', vsix], { cwd: src, stdio: 'pipe', timeout: 120_000 });
   const listing = execFileSync(vsce, ['ls', '--no-dependencies'], { cwd: src, encoding: 'utf8', timeout: 60_000 });
-  return listing.split('\n').map((l) => l.trim()).filter(Boolean);
+  return listing
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 describe('e2e: the .vsix', function () {
@@ -43,7 +46,9 @@ describe('e2e: the .vsix', function () {
     assert.ok(files.includes('dist/extension.js') && files.includes('package.json') && files.includes('LICENSE'), files.join(', '));
     assert.ok(files.includes('dist/cli.js') && files.includes('dist/cli/main.mjs'), 'the command line and its launcher');
     // bundles: .js (CommonJS) and .mjs (the command line's ES-module chunks, dist/cli/)
-    const outside = files.filter((f) => !/^(dist\/.+\.m?js|dist\/python\/.+\.py|dist\/ort\/[\w.-]+\.wasm|media\/.+|syntaxes\/.+|package\.json|README\.md|LICENSE)$/.test(f));
+    const outside = files.filter(
+      (f) => !/^(dist\/.+\.m?js|dist\/python\/.+\.py|dist\/ort\/[\w.-]+\.wasm|media\/.+|syntaxes\/.+|package\.json|README\.md|LICENSE)$/.test(f),
+    );
     assert.deepEqual(outside, [], `not on the whitelist: ${outside.join(', ')}`);
     assert.ok(!files.some((f) => f.endsWith('.map') || f.endsWith('.ts')), 'no source maps or sources');
     assert.ok(files.includes('media/docs/rules.md'), 'the rule docs ship: Explain and the Problems links work offline');

@@ -15,8 +15,16 @@ import { controlDirFor } from '../../src/core/remote/ssh';
 
 /** When a command asks which item (model, target) with a quick pick, pick `label`. */
 async function pickIfAsked(page: Page, label: string): Promise<void> {
-  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) }).first();
-  if (await row.waitFor({ timeout: 3_000 }).then(() => true, () => false)) await row.click();
+  const row = page
+    .locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) })
+    .first();
+  if (
+    await row.waitFor({ timeout: 3_000 }).then(
+      () => true,
+      () => false,
+    )
+  )
+    await row.click();
 }
 
 describe('e2e: remote compile', function () {
@@ -50,7 +58,11 @@ describe('e2e: remote compile', function () {
 
   after(async function () {
     // the extension's master connection outlives the window (ControlPersist): close it, then the server
-    if (sshd) spawnSync('ssh', ['-F', sshd.clientConfig, '-o', `ControlPath=${path.join(controlDirFor(), '%C')}`, '-O', 'exit', sshd.alias], { stdio: 'ignore', timeout: 5000 });
+    if (sshd)
+      spawnSync('ssh', ['-F', sshd.clientConfig, '-o', `ControlPath=${path.join(controlDirFor(), '%C')}`, '-O', 'exit', sshd.alias], {
+        stdio: 'ignore',
+        timeout: 5000,
+      });
     await sshd?.stop();
   });
 

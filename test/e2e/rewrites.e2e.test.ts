@@ -24,7 +24,10 @@ async function answerFileDialog(page: Page, title: RegExp, file: string): Promis
   await input.fill(file);
   await waitFor(async () => (await input.inputValue()) === file, { what: `the dialog to take ${file}` });
   // the dialog lists the folder of what was typed; accept with its OK button once it does
-  await widget.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) }).first().waitFor({ timeout: 10_000 });
+  await widget
+    .locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) })
+    .first()
+    .waitFor({ timeout: 10_000 });
   assert.equal(await input.inputValue(), file);
   await widget.locator('.quick-input-action .monaco-button', { hasText: 'OK' }).first().click();
   await waitFor(async () => !(await widget.isVisible()), { what: `the dialog to accept ${file}`, timeout: 10_000 });
@@ -45,11 +48,23 @@ describe('e2e: rewrites', function () {
     har = path.join(dir, 'gen-whisper-toy-op17.har');
     fs.writeFileSync(
       path.join(dir, 'model.py'),
-      ['import torch', '', 'class Block(torch.nn.Module):', '    def __init__(self):', '        super().__init__()', '        self.attn_ln = torch.nn.LayerNorm(32)', ''].join('\n'),
+      [
+        'import torch',
+        '',
+        'class Block(torch.nn.Module):',
+        '    def __init__(self):',
+        '        super().__init__()',
+        '        self.attn_ln = torch.nn.LayerNorm(32)',
+        '',
+      ].join('\n'),
     );
     fs.writeFileSync(
       `${onnx}.sourcemap.json`,
-      JSON.stringify({ version: 1, model: 'encoder.onnx', nodes: { '/blocks.0/attn_ln/LayerNormalization': { file: 'model.py', line: 6, module: 'blocks.0.attn_ln' } } }),
+      JSON.stringify({
+        version: 1,
+        model: 'encoder.onnx',
+        nodes: { '/blocks.0/attn_ln/LayerNormalization': { file: 'model.py', line: 6, module: 'blocks.0.attn_ln' } },
+      }),
     );
   });
 
@@ -122,8 +137,19 @@ describe('e2e: rewrites', function () {
     await waitFor(
       async () => {
         for (const f of page.frames()) {
-          const id = await f.locator('.graph-details .node-id').first().innerText({ timeout: 500 }).catch(() => '');
-          if (id.trim() === node && (await f.locator('.graph-panel').isVisible().catch(() => false))) return true;
+          const id = await f
+            .locator('.graph-details .node-id')
+            .first()
+            .innerText({ timeout: 500 })
+            .catch(() => '');
+          if (
+            id.trim() === node &&
+            (await f
+              .locator('.graph-panel')
+              .isVisible()
+              .catch(() => false))
+          )
+            return true;
         }
         return undefined;
       },
@@ -153,8 +179,14 @@ describe('e2e: rewrites', function () {
       },
       { what: 'the failure in the Rewrites view', timeout: 30_000 },
     );
-    assert.ok(rows.some((r) => /^cut\.har/.test(r)), rows.join(' | '));
-    assert.ok(rows.some((r) => /^Retry the comparison encoder\.onnx vs cut\.har$/.test(r)), rows.join(' | '));
+    assert.ok(
+      rows.some((r) => /^cut\.har/.test(r)),
+      rows.join(' | '),
+    );
+    assert.ok(
+      rows.some((r) => /^Retry the comparison encoder\.onnx vs cut\.har$/.test(r)),
+      rows.join(' | '),
+    );
     await step(page, 'rewrites-failed');
     // the file is fixed: Retry fills the view
     fs.writeFileSync(bad, whole);

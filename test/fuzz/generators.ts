@@ -55,7 +55,11 @@ export async function writeBases(dir: string): Promise<Bases> {
     harGz: zlib.gzipSync(har),
     hn: fs.readFileSync(path.join(ROOT, 'test/fixtures/hailo/toy-op17.hn'), 'utf8'),
     hailoJson: JSON.stringify({ models: [{ name: 'enc', onnx: 'base.onnx', hwArch: 'hailo8l', inputs: [{ name: 'mel', shape: [1, 80, 60] }] }] }, null, 2),
-    logs: fs.readdirSync(logDir).filter((f) => f.endsWith('.log')).sort().map((f) => fs.readFileSync(path.join(logDir, f))),
+    logs: fs
+      .readdirSync(logDir)
+      .filter((f) => f.endsWith('.log'))
+      .sort()
+      .map((f) => fs.readFileSync(path.join(logDir, f))),
   };
 }
 
@@ -89,7 +93,18 @@ function mutateBytes(r: Rnd, b0: Buffer, how: string): Buffer {
 }
 const BYTE_MUTATIONS = ['bitflip', 'truncate', 'huge-length', 'splice'] as const;
 
-const HOSTILE_NAMES = ['__proto__', 'constructor', '../../etc/passwd', '/abs/name', 'a\u0000b', 'x'.repeat(100_000), '\u202e\u0000\uffff', 'C:\\win', '${HOME}', '%s%n'];
+const HOSTILE_NAMES = [
+  '__proto__',
+  'constructor',
+  '../../etc/passwd',
+  '/abs/name',
+  'a\u0000b',
+  'x'.repeat(100_000),
+  '\u202e\u0000\uffff',
+  'C:\\win',
+  '${HOME}',
+  '%s%n',
+];
 
 /** Deeply nested JSON text: `[[[[...]]]]` or `{"a":{"a":...}}`. */
 export function nested(depth: number, obj = false): string {
@@ -113,7 +128,9 @@ function onnxStructural(r: Rnd, how: string): Buffer {
     case 'metadata-flood': {
       const g = onnxGraph([{ opType: 'Relu', input: ['x'], output: ['y'] }]);
       const m = onnx.ModelProto.decode(encodeModel(g, 13));
-      m.metadataProps = Array.from({ length: 20_000 + int(r, 20_000) }, (_, i) => onnx.StringStringEntryProto.create({ key: i % 7 === 0 ? '__proto__' : `k${i}`, value: 'v' }));
+      m.metadataProps = Array.from({ length: 20_000 + int(r, 20_000) }, (_, i) =>
+        onnx.StringStringEntryProto.create({ key: i % 7 === 0 ? '__proto__' : `k${i}`, value: 'v' }),
+      );
       return Buffer.from(onnx.ModelProto.encode(m).finish());
     }
     case 'many-nodes': {
@@ -123,17 +140,45 @@ function onnxStructural(r: Rnd, how: string): Buffer {
       return Buffer.from(encodeModel(onnxGraph(nodes), 13));
     }
     case 'cycle': {
-      return Buffer.from(encodeModel(onnxGraph([{ opType: 'Add', input: ['x', 'b'], output: ['a'] }, { opType: 'Relu', input: ['a'], output: ['b'] }, { opType: 'Relu', input: ['b'], output: ['y'] }]), 13));
+      return Buffer.from(
+        encodeModel(
+          onnxGraph([
+            { opType: 'Add', input: ['x', 'b'], output: ['a'] },
+            { opType: 'Relu', input: ['a'], output: ['b'] },
+            { opType: 'Relu', input: ['b'], output: ['y'] },
+          ]),
+          13,
+        ),
+      );
     }
     case 'deep-subgraphs': {
       let body: onnx.IGraphProto = onnxGraph([{ opType: 'Relu', input: ['x'], output: ['y'] }]);
       const depth = 20 + int(r, 200);
-      for (let d = 0; d < depth; d++) body = onnxGraph([{ opType: 'If', input: ['x'], output: ['y'], attribute: [{ name: 'then_branch', type: 5, g: body }, { name: 'else_branch', type: 5, g: body }].slice(0, 1 + (d < 8 ? 1 : 0)) }]);
+      for (let d = 0; d < depth; d++)
+        body = onnxGraph([
+          {
+            opType: 'If',
+            input: ['x'],
+            output: ['y'],
+            attribute: [
+              { name: 'then_branch', type: 5, g: body },
+              { name: 'else_branch', type: 5, g: body },
+            ].slice(0, 1 + (d < 8 ? 1 : 0)),
+          },
+        ]);
       return Buffer.from(encodeModel(body, 13));
     }
     case 'hostile-names': {
       const name = pick(r, HOSTILE_NAMES);
-      return Buffer.from(encodeModel(onnxGraph([{ opType: 'Relu', input: ['x'], output: [name], name }, { opType: 'Relu', input: [name], output: ['y'], name: name + '2' }]), 13));
+      return Buffer.from(
+        encodeModel(
+          onnxGraph([
+            { opType: 'Relu', input: ['x'], output: [name], name },
+            { opType: 'Relu', input: [name], output: ['y'], name: name + '2' },
+          ]),
+          13,
+        ),
+      );
     }
     case 'huge-dims': {
       const t = onnx.TensorProto.create({ name: 'w', dims: [2 ** 40, 2 ** 20], dataType: 1, rawData: new Uint8Array(8) });
@@ -149,23 +194,61 @@ async function harStructural(r: Rnd, b: Bases, how: string, gzip: boolean): Prom
   const hn = b.hn;
   switch (how) {
     case 'symlink-member':
-      return makeTar([{ name: 'x.json', data: '{}' }, { name: 'net.hn', type: 'symlink', linkname: '/etc/passwd' }, { name: 'w.npz', data: Buffer.alloc(int(r, 4 * MiB), 1) }], { gzip });
+      return makeTar(
+        [
+          { name: 'x.json', data: '{}' },
+          { name: 'net.hn', type: 'symlink', linkname: '/etc/passwd' },
+          { name: 'w.npz', data: Buffer.alloc(int(r, 4 * MiB), 1) },
+        ],
+        { gzip },
+      );
     case 'traversal':
       return makeTar([{ name: pick(r, ['../../x.hn', '/abs.hn', 'a/../../b.hn', 'C:/x.hn']), data: hn }], { gzip });
     case 'device-member':
-      return makeTar([{ name: 'net.hn', data: hn }, { name: 'dev', type: pick(r, ['fifo', 'character-device', 'block-device'] as const) }], { gzip });
+      return makeTar(
+        [
+          { name: 'net.hn', data: hn },
+          { name: 'dev', type: pick(r, ['fifo', 'character-device', 'block-device'] as const) },
+        ],
+        { gzip },
+      );
     case 'lying-size':
       return Buffer.concat([tarHeaderOnly('net.hn', 2 ** 33 + int(r, 1000)), Buffer.from(hn)]);
     case 'many-members': {
       const n = 10_001 + int(r, 5000);
-      return makeTar(Array.from({ length: n }, (_, i) => ({ name: `m${i}.bin` })), { gzip: true });
+      return makeTar(
+        Array.from({ length: n }, (_, i) => ({ name: `m${i}.bin` })),
+        { gzip: true },
+      );
     }
     case 'nested-hn':
       return makeTar([{ name: 'net.hn', data: `{"layers":${nested(10_000 + int(r, 200_000), r() < 0.5)}}` }], { gzip });
     case 'hostile-names':
-      return makeTar([{ name: 'net.hn', data: JSON.stringify({ name: pick(r, HOSTILE_NAMES), layers: { [pick(r, HOSTILE_NAMES)]: { type: 'input_layer', output: [pick(r, HOSTILE_NAMES)] }, __proto__x: { type: 'x' } } }) }], { gzip });
+      return makeTar(
+        [
+          {
+            name: 'net.hn',
+            data: JSON.stringify({
+              name: pick(r, HOSTILE_NAMES),
+              layers: { [pick(r, HOSTILE_NAMES)]: { type: 'input_layer', output: [pick(r, HOSTILE_NAMES)] }, __proto__x: { type: 'x' } },
+            }),
+          },
+        ],
+        { gzip },
+      );
     case 'cycle':
-      return makeTar([{ name: 'net.hn', data: JSON.stringify({ name: 'n', layers: { 'n/a': { type: 'conv', input: ['n/b'], output: ['n/b'] }, 'n/b': { type: 'conv', input: ['n/a'], output: ['n/a'] } } }) }], { gzip });
+      return makeTar(
+        [
+          {
+            name: 'net.hn',
+            data: JSON.stringify({
+              name: 'n',
+              layers: { 'n/a': { type: 'conv', input: ['n/b'], output: ['n/b'] }, 'n/b': { type: 'conv', input: ['n/a'], output: ['n/a'] } },
+            }),
+          },
+        ],
+        { gzip },
+      );
     default:
       throw new Error(how);
   }
@@ -183,11 +266,15 @@ function hnStructural(r: Rnd, b: Bases, how: string): string {
     case 'chain': {
       const n = 5000 + int(r, 10_000);
       const layers: Record<string, unknown> = {};
-      for (let i = 0; i < n; i++) layers[`n/l${i}`] = { type: 'conv', input: i ? [`n/l${i - 1}`] : [], output: i < n - 1 ? [`n/l${i + 1}`] : [], output_shapes: [[-1, 1, 1, 4]] };
+      for (let i = 0; i < n; i++)
+        layers[`n/l${i}`] = { type: 'conv', input: i ? [`n/l${i - 1}`] : [], output: i < n - 1 ? [`n/l${i + 1}`] : [], output_shapes: [[-1, 1, 1, 4]] };
       return JSON.stringify({ name: 'n', net_params: {}, layers });
     }
     case 'cycle':
-      return JSON.stringify({ name: 'n', layers: { 'n/a': { type: 'conv', input: ['n/b'], output: ['n/b'] }, 'n/b': { type: 'conv', input: ['n/a'], output: ['n/a'] } } });
+      return JSON.stringify({
+        name: 'n',
+        layers: { 'n/a': { type: 'conv', input: ['n/b'], output: ['n/b'] }, 'n/b': { type: 'conv', input: ['n/a'], output: ['n/a'] } },
+      });
     case 'hostile-names': {
       const j = JSON.parse(b.hn) as { layers: Record<string, unknown>; name: string };
       const layers: Record<string, unknown> = {};
@@ -195,7 +282,11 @@ function hnStructural(r: Rnd, b: Bases, how: string): string {
       return JSON.stringify({ ...j, name: pick(r, HOSTILE_NAMES), layers });
     }
     case 'wrong-types':
-      return JSON.stringify({ name: 5, net_params: [], layers: { a: { type: 7, input: 'x', output: { a: 1 }, input_shapes: 'x', original_names: [null, 1] }, b: null, c: [] } });
+      return JSON.stringify({
+        name: 5,
+        net_params: [],
+        layers: { a: { type: 7, input: 'x', output: { a: 1 }, input_shapes: 'x', original_names: [null, 1] }, b: null, c: [] },
+      });
     default:
       throw new Error(how);
   }
@@ -209,7 +300,11 @@ function hailoJsonStructural(r: Rnd, how: string): string {
     case 'nested-comments':
       return `// c\n{"models":[${'[/*]*/'.repeat(5000 + int(r, 5000))}]}`;
     case 'hostile-keys':
-      return JSON.stringify({ models: [{ name: pick(r, HOSTILE_NAMES), onnx: pick(r, HOSTILE_NAMES), inputs: [{ name: '__proto__', shape: [1, -1, 2 ** 60] }], ['__proto__']: { x: 1 } }] });
+      return JSON.stringify({
+        models: [
+          { name: pick(r, HOSTILE_NAMES), onnx: pick(r, HOSTILE_NAMES), inputs: [{ name: '__proto__', shape: [1, -1, 2 ** 60] }], ['__proto__']: { x: 1 } },
+        ],
+      });
     case 'many-models':
       return JSON.stringify({ models: Array.from({ length: 20_000 + int(r, 20_000) }, (_, i) => ({ name: `m${i % 10}`, onnx: 'a.onnx', inputs: [] })) });
     case 'huge-string':
@@ -229,7 +324,11 @@ function logStructural(r: Rnd, b: Bases, how: string): Buffer {
     case 'binary':
       return Buffer.from(Array.from({ length: 64 * 1024 }, () => int(r, 256)));
     case 'crlf-cr':
-      return Buffer.from(pick(r, b.logs).toString('utf8').replace(/\n/g, pick(r, ['\r', '\r\n', '\r\r\n'])));
+      return Buffer.from(
+        pick(r, b.logs)
+          .toString('utf8')
+          .replace(/\n/g, pick(r, ['\r', '\r\n', '\r\r\n'])),
+      );
     default:
       throw new Error(how);
   }
@@ -259,10 +358,22 @@ export async function makeCase(b: Bases, kind: Kind, seed: number, index: number
       const gzip = r() < 0.5;
       const how = byteWise ? pick(r, BYTE_MUTATIONS) : pick(r, HAR_STRUCTURAL);
       const data = byteWise ? mutateBytes(r, gzip ? b.harGz : b.har, how) : await harStructural(r, b, how, gzip);
-      return { kind, seed, index, mutation: `${how}${gzip ? ' (gzip)' : ''}`, args: ['diff', onnxBase(), put('model.har', data), '--format', 'json'], target: 'model.har' };
+      return {
+        kind,
+        seed,
+        index,
+        mutation: `${how}${gzip ? ' (gzip)' : ''}`,
+        args: ['diff', onnxBase(), put('model.har', data), '--format', 'json'],
+        target: 'model.har',
+      };
     }
     case 'hn': {
-      const how = byteWise ? pick(r, BYTE_MUTATIONS) : pick(r, HN_STRUCTURAL.filter((m) => !exclude.includes(m)));
+      const how = byteWise
+        ? pick(r, BYTE_MUTATIONS)
+        : pick(
+            r,
+            HN_STRUCTURAL.filter((m) => !exclude.includes(m)),
+          );
       const data = byteWise ? mutateBytes(r, Buffer.from(b.hn), how) : hnStructural(r, b, how);
       const elsewhere = {};
       return { kind, seed, index, mutation: how, args: ['diff', onnxBase(), put('model.hn', data), '--format', 'json'], target: 'model.hn', ...elsewhere };
@@ -294,7 +405,22 @@ export async function writeReproducers(root: string, b: Bases): Promise<FuzzCase
   };
   const r = prng(12);
   // silent success: gzip HAR whose HN member is a symlink, with data behind it
-  mk('har-gzip-symlink', 'har', { 'base.onnx': b.onnx, 'model.har': await makeTar([{ name: 'net.hn', type: 'symlink', linkname: '/etc/passwd' }, { name: 'w.npz', data: Buffer.from(Array.from({ length: 4 * MiB }, () => int(r, 256))) }], { gzip: true }) }, ['diff', 'base.onnx', 'model.har'], 'model.har');
+  mk(
+    'har-gzip-symlink',
+    'har',
+    {
+      'base.onnx': b.onnx,
+      'model.har': await makeTar(
+        [
+          { name: 'net.hn', type: 'symlink', linkname: '/etc/passwd' },
+          { name: 'w.npz', data: Buffer.from(Array.from({ length: 4 * MiB }, () => int(r, 256))) },
+        ],
+        { gzip: true },
+      ),
+    },
+    ['diff', 'base.onnx', 'model.har'],
+    'model.har',
+  );
   // raw errors: ops without inputs, ConstantOfShape with a negative dim, deep hailo.json
   mk('onnx-add-no-inputs', 'onnx', { 'model.onnx': onnxMalformed() }, ['lint', 'model.onnx'], 'model.onnx');
   mk('onnx-constantofshape-negative', 'onnx', { 'model.onnx': onnxStructural(() => 0.5, 'negative-dims') }, ['lint', 'model.onnx'], 'model.onnx');
@@ -305,13 +431,34 @@ export async function writeReproducers(root: string, b: Bases): Promise<FuzzCase
   mk('har-gzip-bomb', 'har', { 'base.onnx': b.onnx, 'model.har': await gzipBomb(b.hn, 256 * MiB) }, ['diff', 'base.onnx', 'model.har'], 'model.har');
   // unbounded: several JSON members, each under the per-member limit, together over the total
   const big = Buffer.from(`{"pad":"${' '.repeat(48 * MiB)}"}`);
-  mk('har-json-members-total', 'har', { 'base.onnx': b.onnx, 'model.har': await makeTar([{ name: 'net.hn', data: b.hn }, { name: 'a.json', data: big }, { name: 'b.json', data: big }, { name: 'c.json', data: big }]) }, ['diff', 'base.onnx', 'model.har'], 'model.har');
+  mk(
+    'har-json-members-total',
+    'har',
+    {
+      'base.onnx': b.onnx,
+      'model.har': await makeTar([
+        { name: 'net.hn', data: b.hn },
+        { name: 'a.json', data: big },
+        { name: 'b.json', data: big },
+        { name: 'c.json', data: big },
+      ]),
+    },
+    ['diff', 'base.onnx', 'model.har'],
+    'model.har',
+  );
   // unbounded: an HN of nested brackets (8 MB here; the depth limit refuses it at character 257)
   mk('hn-nested-brackets', 'hn', { 'base.onnx': b.onnx, 'model.hn': nested(4 * MiB) }, ['diff', 'base.onnx', 'model.hn'], 'model.hn');
   // quadratic, fixed in the ledger and the DFC log parser: a 10k-layer HN chain without original names, 80k chained tracebacks
   mk('hn-chain-10k', 'hn', { 'base.onnx': b.onnx, 'model.hn': hnStructural(() => 0.5, b, 'chain') }, ['diff', 'base.onnx', 'model.hn'], 'model.hn');
-  const tb = 'Traceback (most recent call last):\n  File "/opt/hailo/sdk.py", line 12, in run\n    raise ValueError("boom")\nValueError: boom\n\nDuring handling of the above exception, another exception occurred:\n\n';
-  mk('dfclog-80k-tracebacks', 'dfclog', { 'run.log': tb.repeat(80_000) + 'hailo_sdk_common.exceptions.BackendError: final\n' }, ['parse-log', 'run.log'], 'run.log');
+  const tb =
+    'Traceback (most recent call last):\n  File "/opt/hailo/sdk.py", line 12, in run\n    raise ValueError("boom")\nValueError: boom\n\nDuring handling of the above exception, another exception occurred:\n\n';
+  mk(
+    'dfclog-80k-tracebacks',
+    'dfclog',
+    { 'run.log': tb.repeat(80_000) + 'hailo_sdk_common.exceptions.BackendError: final\n' },
+    ['parse-log', 'run.log'],
+    'run.log',
+  );
   // a FIFO given as the HAR
   const fifoDir = path.join(root, 'har-fifo');
   mk('har-fifo', 'har', { 'base.onnx': b.onnx }, ['diff', 'base.onnx', 'model.har'], 'model.har');
@@ -322,7 +469,15 @@ export async function writeReproducers(root: string, b: Bases): Promise<FuzzCase
 
 /** An ONNX model whose Add and Concat nodes have no inputs. */
 export function onnxMalformed(): Buffer {
-  return Buffer.from(encodeModel(onnxGraph([{ opType: 'Add', input: [], output: ['y'], name: 'add' }, { opType: 'Concat', input: [], output: ['z'], name: 'cat' }]), 13));
+  return Buffer.from(
+    encodeModel(
+      onnxGraph([
+        { opType: 'Add', input: [], output: ['y'], name: 'add' },
+        { opType: 'Concat', input: [], output: ['z'], name: 'cat' },
+      ]),
+      13,
+    ),
+  );
 }
 
 /** A tar with the HN and one weights member of `size` zero bytes, gzip'd (streamed, so the generator stays small). */

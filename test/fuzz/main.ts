@@ -62,7 +62,9 @@ async function main(): Promise<number> {
   const failing = results.filter((r) => FAILURES.has(r.outcome));
   const failed = failing.length;
   const elsewhere = failing.filter((r) => r.c.elsewhere);
-  console.log(`\n${failed} failing case(s) of ${results.length}${elsewhere.length ? `, ${elsewhere.length} of them in code fixed elsewhere (${[...new Set(elsewhere.map((r) => r.c.elsewhere))].join('; ')})` : ''}`);
+  console.log(
+    `\n${failed} failing case(s) of ${results.length}${elsewhere.length ? `, ${elsewhere.length} of them in code fixed elsewhere (${[...new Set(elsewhere.map((r) => r.c.elsewhere))].join('; ')})` : ''}`,
+  );
   if (!keep) rmrf(root);
   return failed ? 1 : 0;
 }

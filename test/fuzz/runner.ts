@@ -33,7 +33,11 @@ export function runCase(c: FuzzCase, dir: string, limits: Limits): Promise<CaseR
   const heapMb = Math.max(64, Math.floor(limits.memBytes / 1024 / 1024));
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--require', path.join(__dirname, 'rss.cjs'), CLI, ...c.args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--require', path.join(__dirname, 'rss.cjs'), CLI, ...c.args], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     let stdoutBytes = 0;
     let stderr = '';
     let timedOut = false;
@@ -96,7 +100,13 @@ export function table(results: CaseResult[]): string {
   const cols = ['kind', 'cases', ...OUTCOMES, 'peak MiB', 'slowest ms'];
   const rows = kinds.map((k) => {
     const rs = results.filter((r) => r.c.kind === k);
-    return [k, String(rs.length), ...OUTCOMES.map((o) => String(rs.filter((r) => r.outcome === o).length)), (Math.max(...rs.map((r) => r.maxRssBytes)) / 1024 / 1024).toFixed(0), String(Math.max(...rs.map((r) => r.ms)))];
+    return [
+      k,
+      String(rs.length),
+      ...OUTCOMES.map((o) => String(rs.filter((r) => r.outcome === o).length)),
+      (Math.max(...rs.map((r) => r.maxRssBytes)) / 1024 / 1024).toFixed(0),
+      String(Math.max(...rs.map((r) => r.ms))),
+    ];
   });
   const w = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ');

@@ -27,7 +27,10 @@ export function testPaths(): TestPaths {
   if (!fs.existsSync(file)) throw new Error(`${file} not found: run \`bash test/setup/install.sh\` first`);
   const p = JSON.parse(fs.readFileSync(file, 'utf8')) as TestPaths;
   if (process.env.HAILO_TEST_CHROMIUM) p.chromium = process.env.HAILO_TEST_CHROMIUM;
-  for (const [k, f] of [['node', p.node], ['codeServerEntry', p.codeServerEntry]] as const) {
+  for (const [k, f] of [
+    ['node', p.node],
+    ['codeServerEntry', p.codeServerEntry],
+  ] as const) {
     if (!fs.existsSync(f)) throw new Error(`${file}: ${k} ${f} does not exist: run \`bash test/setup/install.sh\` again`);
   }
   return p;
@@ -137,8 +140,10 @@ export async function startCodeServer(o: StartOptions = {}): Promise<CodeServer>
   const devPaths = [o.devPath ?? []].flat();
   const args = [
     ...base,
-    '--bind-addr', `127.0.0.1:${o.port ?? 0}`,
-    '--auth', 'none',
+    '--bind-addr',
+    `127.0.0.1:${o.port ?? 0}`,
+    '--auth',
+    'none',
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',

@@ -23,7 +23,10 @@ export const EXAMPLE_DIR = path.join(REPO_ROOT, 'examples', 'whisper-tiny');
 export async function bundleIntegrationSuite(): Promise<string> {
   const dir = path.join(REPO_ROOT, 'test', 'integration');
   const entries: Record<string, string> = { index: path.join(dir, 'index.ts') };
-  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.integration.test.ts')).sort()) {
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.integration.test.ts'))
+    .sort()) {
     entries[f.replace(/\.ts$/, '')] = path.join(dir, f);
   }
   fs.rmSync(OUT_DIR, { recursive: true, force: true });
@@ -54,7 +57,9 @@ export interface IntegrationResult {
   skipped: number;
 }
 
-export async function runIntegration(o: { grep?: string; keep?: boolean; verbose?: boolean; workspace?: string; timeoutS?: number } = {}): Promise<IntegrationResult> {
+export async function runIntegration(
+  o: { grep?: string; keep?: boolean; verbose?: boolean; workspace?: string; timeoutS?: number } = {},
+): Promise<IntegrationResult> {
   if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run `npm run build` first');
   const testsPath = await bundleIntegrationSuite();
   const workspace = copyWorkspace(o.workspace ?? EXAMPLE_DIR);

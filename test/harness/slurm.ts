@@ -114,7 +114,9 @@ function cgroupV1Usable(): boolean {
 
 /** Remove the (empty) cgroups slurm made under each v1 controller (`slurm` or `slurm_<node>`), deepest first. */
 function removeSlurmCgroups(node: string): void {
-  for (const root of ['memory', 'freezer', 'cpuset', 'devices', 'cpuacct', 'cpu'].flatMap((ctl) => ['slurm', `slurm_${node}`].map((n) => path.join('/sys/fs/cgroup', ctl, n)))) {
+  for (const root of ['memory', 'freezer', 'cpuset', 'devices', 'cpuacct', 'cpu'].flatMap((ctl) =>
+    ['slurm', `slurm_${node}`].map((n) => path.join('/sys/fs/cgroup', ctl, n)),
+  )) {
     const walk = (d: string): void => {
       let entries: fs.Dirent[];
       try {
@@ -222,7 +224,15 @@ async function startOnce(): Promise<TestSlurm> {
   if (cgroup) {
     fs.writeFileSync(
       path.join(dir, 'cgroup.conf'),
-      ['CgroupPlugin=cgroup/v1', 'CgroupMountpoint=/sys/fs/cgroup', 'ConstrainRAMSpace=yes', 'ConstrainSwapSpace=no', 'ConstrainCores=no', 'ConstrainDevices=no', ''].join('\n'),
+      [
+        'CgroupPlugin=cgroup/v1',
+        'CgroupMountpoint=/sys/fs/cgroup',
+        'ConstrainRAMSpace=yes',
+        'ConstrainSwapSpace=no',
+        'ConstrainCores=no',
+        'ConstrainDevices=no',
+        '',
+      ].join('\n'),
     );
   }
   const env: NodeJS.ProcessEnv = { ...process.env, SLURM_CONF: conf };
@@ -263,7 +273,16 @@ async function startOnce(): Promise<TestSlurm> {
     if (cgroup) removeSlurmCgroups(node);
   };
   try {
-    const munged = launch('munged', findDaemon('munged')!, ['-F', '-f', `--socket=${sock}`, `--key-file=${key}`, `--log-file=${dir}/log/munged.log`, `--pid-file=${dir}/munge/munged.pid`, `--seed-file=${dir}/munge/munged.seed`, '--num-threads=4']);
+    const munged = launch('munged', findDaemon('munged')!, [
+      '-F',
+      '-f',
+      `--socket=${sock}`,
+      `--key-file=${key}`,
+      `--log-file=${dir}/log/munged.log`,
+      `--pid-file=${dir}/munge/munged.pid`,
+      `--seed-file=${dir}/munge/munged.seed`,
+      '--num-threads=4',
+    ]);
     for (let i = 0; !fs.existsSync(sock); i++) {
       if (munged.exitCode !== null) throw new Error(`munged exited: ${errs.munged}`);
       if (i > 200) throw new Error(`munged did not create its socket: ${errs.munged}`);
@@ -284,7 +303,9 @@ async function startOnce(): Promise<TestSlurm> {
     await stopAll();
     throw e;
   }
-  const version = run(['sinfo', '--version']).stdout.trim().replace(/^slurm(-wlm)?\s+/, '');
+  const version = run(['sinfo', '--version'])
+    .stdout.trim()
+    .replace(/^slurm(-wlm)?\s+/, '');
   const slurm: TestSlurm = {
     dir,
     conf,
@@ -307,7 +328,10 @@ async function startOnce(): Promise<TestSlurm> {
       return file;
     },
     async cancelAll(timeoutMs = 20000) {
-      const ids = run(['squeue', '-h', '-o', '%A']).stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+      const ids = run(['squeue', '-h', '-o', '%A'])
+        .stdout.split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (ids.length) run(['scancel', ...new Set(ids)], { check: false });
       const end = Date.now() + timeoutMs;
       while (Date.now() < end) {

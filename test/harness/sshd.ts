@@ -81,7 +81,10 @@ export async function startSshd(opts: { extraServerConfig?: string } = {}): Prom
   // a "venv" whose activate script puts the stand-ins on PATH
   const venv = path.join(dir, 'venv');
   fs.mkdirSync(path.join(venv, 'bin'), { recursive: true });
-  fs.writeFileSync(path.join(venv, 'bin', 'activate'), `PATH=${STANDIN_DIR}:$PATH\nexport PATH\nHAILO_STANDIN_CONTROL=${controlFile}\nexport HAILO_STANDIN_CONTROL\n`);
+  fs.writeFileSync(
+    path.join(venv, 'bin', 'activate'),
+    `PATH=${STANDIN_DIR}:$PATH\nexport PATH\nHAILO_STANDIN_CONTROL=${controlFile}\nexport HAILO_STANDIN_CONTROL\n`,
+  );
   if (process.getuid?.() === 0) fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const port = await freePort();
   const user = os.userInfo().username;
@@ -116,7 +119,15 @@ export async function startSshd(opts: { extraServerConfig?: string } = {}): Prom
   const emptyKnown = path.join(dir, 'known_hosts_empty');
   fs.writeFileSync(emptyKnown, '');
   const clientConfig = path.join(dir, 'ssh_config');
-  const common = [`  HostName 127.0.0.1`, `  Port ${port}`, `  User ${user}`, `  IdentityFile ${userKey}`, '  IdentitiesOnly yes', '  GlobalKnownHostsFile /dev/null', '  LogLevel ERROR'];
+  const common = [
+    `  HostName 127.0.0.1`,
+    `  Port ${port}`,
+    `  User ${user}`,
+    `  IdentityFile ${userKey}`,
+    '  IdentitiesOnly yes',
+    '  GlobalKnownHostsFile /dev/null',
+    '  LogLevel ERROR',
+  ];
   fs.writeFileSync(
     clientConfig,
     [
@@ -135,7 +146,10 @@ export async function startSshd(opts: { extraServerConfig?: string } = {}): Prom
   // a different key recorded for the same host:port
   const other = path.join(dir, 'other_ed25519');
   keygen(other);
-  fs.writeFileSync(path.join(dir, 'known_hosts_changed'), `[127.0.0.1]:${port} ${fs.readFileSync(`${other}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ')}\n`);
+  fs.writeFileSync(
+    path.join(dir, 'known_hosts_changed'),
+    `[127.0.0.1]:${port} ${fs.readFileSync(`${other}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ')}\n`,
+  );
   const controlDir = path.join(dir, 'c');
 
   let child: ChildProcess | undefined;

@@ -47,7 +47,8 @@ export async function openWorkbench(
 ): Promise<Workbench> {
   const { chromium } = await loadPlaywright();
   const executablePath = testPaths().chromium;
-  if (!executablePath || !fs.existsSync(executablePath)) throw new Error(`Chromium not found (${executablePath || 'none'}): run \`bash test/setup/install.sh\` as root`);
+  if (!executablePath || !fs.existsSync(executablePath))
+    throw new Error(`Chromium not found (${executablePath || 'none'}): run \`bash test/setup/install.sh\` as root`);
   // every launch gets a fresh temporary browser profile, removed on close
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   const context = await browser.newContext({ viewport: o.viewport ?? { width: 1280, height: 800 } });
@@ -121,8 +122,16 @@ export async function treeRows(page: Page, viewTitle: string): Promise<string[]>
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     const row = rows.nth(i);
-    const label = await row.locator('.label-name').first().innerText().catch(() => '');
-    const description = await row.locator('.label-description').first().innerText().catch(() => '');
+    const label = await row
+      .locator('.label-name')
+      .first()
+      .innerText()
+      .catch(() => '');
+    const description = await row
+      .locator('.label-description')
+      .first()
+      .innerText()
+      .catch(() => '');
     out.push(`${label} ${description}`.replace(/\s+/g, ' ').trim());
   }
   return out;

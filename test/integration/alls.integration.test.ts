@@ -12,7 +12,6 @@ import { until, EXTENSION_ID } from './helpers';
 
 const REPO = path.resolve(__dirname, '..', '..');
 
-
 async function tarOf(members: { name: string; data: Buffer }[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
@@ -20,7 +19,9 @@ async function tarOf(members: { name: string; data: Buffer }[]): Promise<Buffer>
     for await (const c of pack) chunks.push(c as Buffer);
   })();
   for (const m of members) {
-    await new Promise<void>((resolve, reject) => pack.entry({ name: m.name, size: m.data.length, mtime: new Date(0) }, m.data, (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      pack.entry({ name: m.name, size: m.data.length, mtime: new Date(0) }, m.data, (e) => (e ? reject(e) : resolve())),
+    );
   }
   pack.finalize();
   await done;
@@ -95,7 +96,11 @@ describe('alls model scripts', function () {
 
   it('completes layer names from the HAR, with the ONNX node in the detail, and keywords', async () => {
     const line = 5;
-    const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', doc.uri, new vscode.Position(line, doc.lineAt(line).text.length));
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>(
+      'vscode.executeCompletionItemProvider',
+      doc.uri,
+      new vscode.Position(line, doc.lineAt(line).text.length),
+    );
     const byLabel = new Map(list.items.map((i) => [typeof i.label === 'string' ? i.label : i.label.label, i]));
     const conv1 = byLabel.get('conv1');
     assert.ok(conv1, `conv1 offered; got ${[...byLabel.keys()].join(', ')}`);
@@ -119,7 +124,11 @@ describe('alls model scripts', function () {
     const text = (h: vscode.Hover[]) => h.flatMap((x) => x.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.match(text(onCommand), /must be assigned/);
     const line = 4;
-    const onLayer = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(line, doc.lineAt(line).text.indexOf('conv1') + 2));
+    const onLayer = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      doc.uri,
+      new vscode.Position(line, doc.lineAt(line).text.indexOf('conv1') + 2),
+    );
     assert.match(text(onLayer), /whisper_enc\/conv1\*\* — HN layer of type `conv`/);
     assert.match(text(onLayer), /\/conv1\/Conv/);
   });
@@ -127,7 +136,11 @@ describe('alls model scripts', function () {
   it('offers quick fixes for the unknown layer', async () => {
     const line = 2;
     const col = doc.lineAt(line).text.indexOf('conv99');
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, new vscode.Range(line, col, line, col + 6));
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      doc.uri,
+      new vscode.Range(line, col, line, col + 6),
+    );
     const titles = actions.map((a) => a.title);
     assert.ok(titles.includes('Change to conv7'), titles.join(', '));
     const fix = actions.find((a) => a.title === 'Change to conv7')!;
@@ -144,7 +157,11 @@ describe('alls model scripts', function () {
 
   it('goes from a layer the script creates to the line that creates it', async () => {
     const line = 3;
-    const locs = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>('vscode.executeDefinitionProvider', doc.uri, new vscode.Position(line, doc.lineAt(line).text.indexOf('norm1') + 1));
+    const locs = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>(
+      'vscode.executeDefinitionProvider',
+      doc.uri,
+      new vscode.Position(line, doc.lineAt(line).text.indexOf('norm1') + 1),
+    );
     assert.equal(locs.length, 1);
     const l = locs[0]!;
     const range = 'range' in l ? l.range : l.targetRange;

@@ -26,7 +26,10 @@ describe('device: deploy and benchmark over SSH', function () {
   let hefFile: string;
 
   const control = (c: Record<string, unknown>) =>
-    fs.writeFileSync(sshd!.controlFile, JSON.stringify({ ...(REFERENCE_DIR && fs.existsSync(REFERENCE_DIR) ? { referenceDir: REFERENCE_DIR } : {}), hailortcli: { delay: 0.001, ...c } }));
+    fs.writeFileSync(
+      sshd!.controlFile,
+      JSON.stringify({ ...(REFERENCE_DIR && fs.existsSync(REFERENCE_DIR) ? { referenceDir: REFERENCE_DIR } : {}), hailortcli: { delay: 0.001, ...c } }),
+    );
 
   before(async function () {
     const why = sshdUnavailableReason();
@@ -84,7 +87,10 @@ describe('device: deploy and benchmark over SSH', function () {
     const run = readRun(path.join(fresh[0]!.dir, 'run.json'));
     assert.equal(run.kind, 'device');
     assert.equal(run.status, 'succeeded', JSON.stringify(run.steps.map((s) => s.error)));
-    assert.deepEqual(run.steps.map((s) => s.step), ['parse-hef', 'benchmark']);
+    assert.deepEqual(
+      run.steps.map((s) => s.step),
+      ['parse-hef', 'benchmark'],
+    );
     assert.ok(fs.existsSync(path.join(fresh[0]!.dir, RESULTS_FILE)));
     assert.ok(fs.existsSync(path.join(fresh[0]!.dir, 'benchmark.log')));
     const v = resultsView(runsDir, services.project.project!.models[0]!);
@@ -111,7 +117,10 @@ describe('device: deploy and benchmark over SSH', function () {
 
   it('Hailo: Show Device Results opens the panel; Check Device runs against the device', async () => {
     await vscode.commands.executeCommand('hailo.showDeviceResults', modelName);
-    const tab = await until(() => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === `Device Results: ${modelName}`), 'the results panel');
+    const tab = await until(
+      () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === `Device Results: ${modelName}`),
+      'the results panel',
+    );
     assert.ok(tab);
     control({ device: 'hailo8l' });
     await vscode.commands.executeCommand('hailo.checkDevice', 'pi5');

@@ -9,8 +9,6 @@ import { WHISPER_SIZES, writeWhisper } from '../fixtures/onnx/gen';
 import type { Services } from '../../src/adapters/services';
 import { until, EXTENSION_ID, extensionServices } from './helpers';
 
-
-
 const codeOf = (d: vscode.Diagnostic) => (typeof d.code === 'object' ? String(d.code.value) : String(d.code));
 const dfc = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Hailo DFC');
 
@@ -80,13 +78,15 @@ describe('DFC log diagnostics', function () {
     // the quick fix on the log line
     const doc = await vscode.workspace.openTextDocument(logUri);
     await vscode.window.showTextDocument(doc);
-    const actions = await until(
-      async () => {
-        const a = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', logUri, rec.range, vscode.CodeActionKind.QuickFix.value);
-        return a?.find((x) => x.title === "Use the parser's recommended end nodes") ? a : undefined;
-      },
-      'the quick fix',
-    );
+    const actions = await until(async () => {
+      const a = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+        'vscode.executeCodeActionProvider',
+        logUri,
+        rec.range,
+        vscode.CodeActionKind.QuickFix.value,
+      );
+      return a?.find((x) => x.title === "Use the parser's recommended end nodes") ? a : undefined;
+    }, 'the quick fix');
     const fix = actions.find((x) => x.title === "Use the parser's recommended end nodes")!;
     assert.ok(fix.command, 'the fix runs a command');
     await vscode.commands.executeCommand(fix.command.command, ...(fix.command.arguments ?? []));
@@ -113,7 +113,9 @@ describe('DFC log diagnostics', function () {
       await services.project.reload();
       const before = fs.readFileSync(projectFile, 'utf8');
       // refused: the error waits for the user to dismiss it, so the command is not awaited
-      const refused = Promise.resolve(vscode.commands.executeCommand('hailo.useRecommendedEndNodes', { nodes: ['/conv2/Conv', 'stage_4/dense/Tensordot/MatM'], model: modelName }));
+      const refused = Promise.resolve(
+        vscode.commands.executeCommand('hailo.useRecommendedEndNodes', { nodes: ['/conv2/Conv', 'stage_4/dense/Tensordot/MatM'], model: modelName }),
+      );
       void refused.catch(() => undefined);
       await new Promise((r) => setTimeout(r, 1500));
       assert.equal(fs.readFileSync(projectFile, 'utf8'), before, 'hailo.json unchanged');

@@ -11,7 +11,6 @@ import { until, extensionServices } from './helpers';
 
 const PY = process.env.HAILO_TEST_PYTHON ?? '/usr/bin/python3';
 
-
 describe('export', function () {
   this.timeout(120_000);
   let root: string;
@@ -66,9 +65,16 @@ describe('export', function () {
       const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100);
       return l?.length ? l : undefined;
     }, 'code lenses');
-    const at = (re: RegExp) => doc.getText().split('\n').findIndex((l) => re.test(l));
+    const at = (re: RegExp) =>
+      doc
+        .getText()
+        .split('\n')
+        .findIndex((l) => re.test(l));
     const titleAt = (line: number) => lenses.filter((l) => l.range.start.line === line).map((l) => l.command?.title ?? '');
-    assert.ok(titleAt(at(/^def build\(/)).some((t) => t.includes('Export to ONNX (whisper_tiny_encoder)')), JSON.stringify(titleAt(at(/^def build\(/))));
+    assert.ok(
+      titleAt(at(/^def build\(/)).some((t) => t.includes('Export to ONNX (whisper_tiny_encoder)')),
+      JSON.stringify(titleAt(at(/^def build\(/))),
+    );
     assert.ok(titleAt(at(/^class AudioEncoder/)).some((t) => t.includes('Export to ONNX')));
     assert.ok(titleAt(at(/^class SelfAttention/)).some((t) => t.includes('Add to hailo.json')));
     const exportLens = lenses.find((l) => l.command?.command === 'hailo.exportModel');
@@ -78,7 +84,10 @@ describe('export', function () {
   it('a factory that raises becomes a diagnostic on its line', async function () {
     const py = path.join(root, 'failing_model.py');
     fs.writeFileSync(py, 'import torch\n\n\ndef build():\n    width = 0\n    raise ValueError(f"width must be positive, got {width}")\n');
-    const text = original.replace('"models": [', '"models": [\n    { "name": "failing", "entry": "failing_model:build", "inputs": [{ "name": "x", "shape": [1, 4] }], "onnx": "build/failing.onnx" },');
+    const text = original.replace(
+      '"models": [',
+      '"models": [\n    { "name": "failing", "entry": "failing_model:build", "inputs": [{ "name": "x", "shape": [1, 4] }], "onnx": "build/failing.onnx" },',
+    );
     fs.writeFileSync(projectFile, text);
     await services.project.reload();
     await until(() => services.project.project?.models.some((m) => m.name === 'failing'), 'the new model');

@@ -75,7 +75,10 @@ describe('fidelity', function () {
     const runs = fs.readdirSync(dir);
     assert.equal(runs.length, 1, runs.join(', '));
     const rec = JSON.parse(fs.readFileSync(path.join(dir, runs[0]!, 'fidelity.json'), 'utf8'));
-    assert.deepEqual(rec.stages.map((s: { stage: string; status: string }) => `${s.stage}:${s.status}`), ['torch:ok', 'onnx:ok']);
+    assert.deepEqual(
+      rec.stages.map((s: { stage: string; status: string }) => `${s.stage}:${s.status}`),
+      ['torch:ok', 'onnx:ok'],
+    );
     assert.ok(rec.comparisons[0].metrics.cosine > 0.9999);
     assert.equal(vscode.languages.getDiagnostics(vscode.Uri.file(projectFile)).filter((d) => d.source === 'hailo-fidelity').length, 0);
 

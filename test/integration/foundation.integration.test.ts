@@ -9,8 +9,6 @@ import type { Services } from '../../src/adapters/services';
 import { parseProjectText } from '../../src/core/project/load';
 import { EXTENSION_ID, until } from './helpers';
 
-
-
 function workspaceRoot(): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'a workspace folder is open');
@@ -171,7 +169,9 @@ describe('foundation', function () {
     const all = new Set(await vscode.commands.getCommands(true));
     const missing = contributed.filter((c) => !all.has(c));
     assert.deepEqual(missing, [], `contributed but not registered: ${missing.join(', ')}`);
-    const extra = [...all].filter((c) => c.startsWith('hailo.') && !contributed.includes(c) && !/^hailo\.[\w]+\.(focus|resetViewLocation|open|toggleVisibility|removeView)$/.test(c));
+    const extra = [...all].filter(
+      (c) => c.startsWith('hailo.') && !contributed.includes(c) && !/^hailo\.[\w]+\.(focus|resetViewLocation|open|toggleVisibility|removeView)$/.test(c),
+    );
     assert.deepEqual(extra, [], `registered but not contributed: ${extra.join(', ')}`);
   });
 

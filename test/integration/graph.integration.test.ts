@@ -30,11 +30,17 @@ describe('graph', function () {
     const py = path.join(dir, 'model.py');
     fs.writeFileSync(py, Array.from({ length: 30 }, (_, i) => `x${i + 1} = ${i + 1}`).join('\n') + '\n');
     writeWhisper(onnx, { ...WHISPER_SIZES.toy, opset: 13, frames: 400 });
-    fs.writeFileSync(`${onnx}.sourcemap.json`, JSON.stringify({ version: 1, model: 'graph_enc.onnx', nodes: { '/blocks.0/attn/Softmax': { file: 'model.py', line: 20 } } }));
+    fs.writeFileSync(
+      `${onnx}.sourcemap.json`,
+      JSON.stringify({ version: 1, model: 'graph_enc.onnx', nodes: { '/blocks.0/attn/Softmax': { file: 'model.py', line: 20 } } }),
+    );
     const uri = vscode.Uri.file(onnx);
     const pyUri = vscode.Uri.file(py);
     await vscode.commands.executeCommand('vscode.open', uri);
-    const diag = await until(() => vscode.languages.getDiagnostics(pyUri).find((d) => d.source === 'Hailo lint' && d.range.start.line === 19), 'the lint problem on line 20');
+    const diag = await until(
+      () => vscode.languages.getDiagnostics(pyUri).find((d) => d.source === 'Hailo lint' && d.range.start.line === 19),
+      'the lint problem on line 20',
+    );
 
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     const doc = await vscode.workspace.openTextDocument(pyUri);

@@ -71,13 +71,19 @@ describe('hostile model files in the model editor', function () {
   it('an HN of 8 MB of nested brackets: HN_INVALID naming the file, host responsive', async () => {
     const { shown, gapMs } = await open('nested.hn');
     assert.equal(shown.type, 'failed');
-    assert.ok(shown.type === 'failed' && shown.code === 'HN_INVALID' && shown.message.includes('nested.hn') && /nested deeper than 256 levels/.test(shown.message), JSON.stringify(shown));
+    assert.ok(
+      shown.type === 'failed' && shown.code === 'HN_INVALID' && shown.message.includes('nested.hn') && /nested deeper than 256 levels/.test(shown.message),
+      JSON.stringify(shown),
+    );
     assert.ok(gapMs < MAX_GAP_MS, `event loop blocked for ${gapMs} ms`);
   });
 
   it('a gzip HAR inflating 1000:1: refused as a decompression bomb, host responsive', async () => {
     const { shown, gapMs } = await open('bomb.har');
-    assert.ok(shown.type === 'failed' && shown.code === 'HAR_INVALID' && shown.message.includes('bomb.har') && /decompression bomb/.test(shown.message), JSON.stringify(shown));
+    assert.ok(
+      shown.type === 'failed' && shown.code === 'HAR_INVALID' && shown.message.includes('bomb.har') && /decompression bomb/.test(shown.message),
+      JSON.stringify(shown),
+    );
     assert.ok(gapMs < MAX_GAP_MS, `event loop blocked for ${gapMs} ms`);
   });
 
@@ -91,6 +97,9 @@ describe('hostile model files in the model editor', function () {
   it('an ONNX node with too few inputs: the summary opens with the finding on that node', async () => {
     const { shown } = await open('malformed.onnx');
     assert.equal(shown.type, 'summary', JSON.stringify(shown).slice(0, 500));
-    assert.ok(shown.type === 'summary' && shown.summary.warnings.some((w) => w === 'add (Add): Add has 0 inputs, needs 2'), JSON.stringify(shown.type === 'summary' ? shown.summary.warnings : shown));
+    assert.ok(
+      shown.type === 'summary' && shown.summary.warnings.some((w) => w === 'add (Add): Add has 0 inputs, needs 2'),
+      JSON.stringify(shown.type === 'summary' ? shown.summary.warnings : shown),
+    );
   });
 });

@@ -11,8 +11,6 @@ import type { Finding } from '../../src/core/finding';
 import { WHISPER_SIZES, writeWhisper } from '../fixtures/onnx/gen';
 import { until, extensionServices } from './helpers';
 
-
-
 const codeOf = (d: vscode.Diagnostic) => (typeof d.code === 'object' ? String(d.code.value) : String(d.code));
 const lintDiagnostics = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Hailo lint');
 
@@ -48,7 +46,14 @@ describe('lint', function () {
     const py = path.join(dir, 'model.py');
     fs.writeFileSync(py, Array.from({ length: 60 }, (_, i) => `# line ${i + 1}`).join('\n') + '\n');
     writeWhisper(onnx, { ...WHISPER_SIZES.toy, opset: 17, frames: 400 });
-    fs.writeFileSync(`${onnx}.sourcemap.json`, JSON.stringify({ version: 1, model: 'enc.onnx', nodes: { '/blocks.0/attn/Softmax': { file: 'model.py', line: 20 }, '/conv1/Conv': { file: 'model.py', line: 7 } } }));
+    fs.writeFileSync(
+      `${onnx}.sourcemap.json`,
+      JSON.stringify({
+        version: 1,
+        model: 'enc.onnx',
+        nodes: { '/blocks.0/attn/Softmax': { file: 'model.py', line: 20 }, '/conv1/Conv': { file: 'model.py', line: 7 } },
+      }),
+    );
     const uri = vscode.Uri.file(onnx);
 
     await vscode.commands.executeCommand('vscode.open', uri);
@@ -62,7 +67,10 @@ describe('lint', function () {
       const d = lintDiagnostics(uri);
       return d.some((x) => codeOf(x) === 'HW012') ? d : undefined;
     }, 'lint diagnostics on the .onnx');
-    assert.ok(onModel.some((d) => codeOf(d) === 'HW010'), 'opset-17 LayerNormalization');
+    assert.ok(
+      onModel.some((d) => codeOf(d) === 'HW010'),
+      'opset-17 LayerNormalization',
+    );
     for (const d of onModel) {
       assert.equal(typeof d.code, 'object');
       const target = (d.code as { target: vscode.Uri }).target.toString();
@@ -77,7 +85,10 @@ describe('lint', function () {
     assert.ok(pySoftmax, `HW012 on model.py; have ${onPy.map(codeOf).join(', ')}`);
     assert.equal(pySoftmax.range.start.line, 19);
     assert.ok(pySoftmax.relatedInformation?.some((r) => r.location.uri.fsPath === onnx && /\/blocks\.0\/attn\/Softmax/.test(r.message)));
-    assert.ok(onPy.some((d) => codeOf(d) === 'HW019' && d.range.start.line === 6), 'Conv1d on line 7');
+    assert.ok(
+      onPy.some((d) => codeOf(d) === 'HW019' && d.range.start.line === 6),
+      'Conv1d on line 7',
+    );
   });
 
   it('lints again when the model changes on disk (an export at another opset)', async function () {
@@ -160,7 +171,10 @@ describe('lint', function () {
     const again = await vscode.commands.executeCommand<Finding[] | undefined>('hailo.lintModel', vscode.Uri.file(probe));
     const hw010 = again?.find((f) => f.code === 'HW010');
     assert.ok(hw010);
-    fs.writeFileSync(`${probe}.sourcemap.json`, JSON.stringify({ version: 1, model: 'probe.onnx', nodes: { [hw010.nodes[0]!]: { file: 'probe.py', line: 9 } } }));
+    fs.writeFileSync(
+      `${probe}.sourcemap.json`,
+      JSON.stringify({ version: 1, model: 'probe.onnx', nodes: { [hw010.nodes[0]!]: { file: 'probe.py', line: 9 } } }),
+    );
     await vscode.commands.executeCommand('hailo.lintModel', vscode.Uri.file(probe));
     const d10 = await until(() => lintDiagnostics(pyUri).find((d) => codeOf(d) === 'HW010'), 'HW010 on probe.py');
     const a10 = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', pyUri, d10.range);
@@ -170,7 +184,10 @@ describe('lint', function () {
     const alls = path.join(dir, 'probe.alls');
     // the edit leaves the new script and hailo.json open with changes, as any quick fix does
     for (const f of [alls, projectFile]) await (await vscode.workspace.openTextDocument(f)).save();
-    assert.match(fs.readFileSync(alls, 'utf8'), /^pre_quantization_optimization\(layer_norm_decomposition, bit_decomposition_mode=uniform_precision, equalization=disabled\)\n$/);
+    assert.match(
+      fs.readFileSync(alls, 'utf8'),
+      /^pre_quantization_optimization\(layer_norm_decomposition, bit_decomposition_mode=uniform_precision, equalization=disabled\)\n$/,
+    );
     assert.match(fs.readFileSync(projectFile, 'utf8'), /"modelScript": "lint-int\/probe\.alls"/);
   });
 

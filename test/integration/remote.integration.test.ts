@@ -17,10 +17,10 @@ import { addTargetToText } from '../../src/core/remote/targets';
 import { listRuns, readRun } from '../../src/core/remote/run';
 import { startSshd, sshdUnavailableReason, type TestSshd } from '../harness/sshd';
 import { until as untilBase, extensionServices } from './helpers';
-const until = <T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> => untilBase(fn, what, timeoutMs);
+const until = <T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> =>
+  untilBase(fn, what, timeoutMs);
 
 const REFERENCE_DIR = process.env.HAILO_REFERENCE_DIR;
-
 
 describe('remote compile over SSH', function () {
   this.timeout(180_000);
@@ -33,7 +33,10 @@ describe('remote compile over SSH', function () {
   let runsDir: string;
 
   const control = (c: Record<string, unknown>) =>
-    fs.writeFileSync(sshd!.controlFile, JSON.stringify({ delay: 0.001, ...(REFERENCE_DIR && fs.existsSync(REFERENCE_DIR) ? { referenceDir: REFERENCE_DIR } : {}), ...c }));
+    fs.writeFileSync(
+      sshd!.controlFile,
+      JSON.stringify({ delay: 0.001, ...(REFERENCE_DIR && fs.existsSync(REFERENCE_DIR) ? { referenceDir: REFERENCE_DIR } : {}), ...c }),
+    );
 
   before(async function () {
     const why = sshdUnavailableReason();
@@ -114,12 +117,17 @@ describe('remote compile over SSH', function () {
   });
 
   it('Compare Runs puts what matters side by side (outcome, step time, the parser error), not a run.json diff', async () => {
-    const runs = listRuns(runsDir).flatMap((r) => (r.run && r.run.steps.length === 1 && r.run.steps[0]!.step === 'parse' && r.run.status !== 'running' ? [r.run] : []));
+    const runs = listRuns(runsDir).flatMap((r) =>
+      r.run && r.run.steps.length === 1 && r.run.steps[0]!.step === 'parse' && r.run.status !== 'running' ? [r.run] : [],
+    );
     const ok = runs.find((r) => r.status === 'succeeded');
     const failed = runs.find((r) => r.status === 'failed');
     assert.ok(ok && failed, `a succeeded and a failed parse run: ${runs.map((r) => r.status).join(', ')}`);
     await vscode.commands.executeCommand('hailo.compareRuns', undefined, [failed.id, ok.id]);
-    const doc = await until(() => vscode.workspace.textDocuments.find((d) => d.isUntitled && d.languageId === 'markdown' && d.getText().startsWith('# Compare runs')), 'the comparison document');
+    const doc = await until(
+      () => vscode.workspace.textDocuments.find((d) => d.isUntitled && d.languageId === 'markdown' && d.getText().startsWith('# Compare runs')),
+      'the comparison document',
+    );
     const text = doc.getText();
     // the older run is A whichever was clicked first
     const [older, newer] = ok.createdAt <= failed.createdAt ? [ok, failed] : [failed, ok];
@@ -167,10 +175,14 @@ describe('remote compile over SSH', function () {
     const second = new PipelineService(services, remote);
     try {
       await second.resumeAll();
-      const done = await until(() => {
-        const r = readRun(path.join(dir, 'run.json'));
-        return r.status !== 'running' && r;
-      }, 'the reattached run to finish', 120_000);
+      const done = await until(
+        () => {
+          const r = readRun(path.join(dir, 'run.json'));
+          return r.status !== 'running' && r;
+        },
+        'the reattached run to finish',
+        120_000,
+      );
       assert.equal(done.status, 'succeeded', JSON.stringify(done.steps.map((s) => s.error)));
       for (const s of done.steps) {
         const local = fs.readFileSync(path.join(dir, s.log!));

@@ -43,10 +43,17 @@ describe('rewrite ledger', function () {
     writeWhisper(onnx, { ...WHISPER_SIZES.toy, opset: 17, frames: 200 });
     for (const f of ['gen-whisper-toy-op17.har', 'gen-whisper-toy-op17.parse.log']) fs.copyFileSync(path.join(FIX, f), path.join(dir, f));
     py = path.join(dir, 'model.py');
-    fs.writeFileSync(py, ['import torch', '', 'class Block(torch.nn.Module):', '    def __init__(self):', '        self.attn_ln = torch.nn.LayerNorm(32)', ''].join('\n'));
+    fs.writeFileSync(
+      py,
+      ['import torch', '', 'class Block(torch.nn.Module):', '    def __init__(self):', '        self.attn_ln = torch.nn.LayerNorm(32)', ''].join('\n'),
+    );
     fs.writeFileSync(
       `${onnx}.sourcemap.json`,
-      JSON.stringify({ version: 1, model: 'encoder.onnx', nodes: { '/blocks.0/attn_ln/LayerNormalization': { file: 'model.py', line: 5, module: 'blocks.0.attn_ln' } } }),
+      JSON.stringify({
+        version: 1,
+        model: 'encoder.onnx',
+        nodes: { '/blocks.0/attn_ln/LayerNormalization': { file: 'model.py', line: 5, module: 'blocks.0.attn_ln' } },
+      }),
     );
   });
 
@@ -56,7 +63,11 @@ describe('rewrite ledger', function () {
   });
 
   it('Compare Model with HAR puts the ledger findings on the ONNX file and on the Python line', async () => {
-    await vscode.commands.executeCommand('hailo.compareModelWithHar', { onnx, har: path.join(dir, 'gen-whisper-toy-op17.har'), parseLog: path.join(dir, 'gen-whisper-toy-op17.parse.log') });
+    await vscode.commands.executeCommand('hailo.compareModelWithHar', {
+      onnx,
+      har: path.join(dir, 'gen-whisper-toy-op17.har'),
+      parseLog: path.join(dir, 'gen-whisper-toy-op17.parse.log'),
+    });
     const onOnnx = await until(() => {
       const d = ledgerDiagnostics(vscode.Uri.file(onnx));
       return d.length ? d : undefined;
@@ -97,6 +108,9 @@ describe('rewrite ledger', function () {
     assert.equal(shown.summary.kind, 'har');
     assert.ok(shown.summary.ops.length > 0, 'the HN layers by type');
     assert.ok(shown.summary.inputs.length > 0 && shown.summary.outputs.length > 0, 'inputs and outputs');
-    assert.ok(shown.summary.facts.some((f) => f.key === 'Layers' && Number(f.value) > 0), JSON.stringify(shown.summary.facts));
+    assert.ok(
+      shown.summary.facts.some((f) => f.key === 'Layers' && Number(f.value) > 0),
+      JSON.stringify(shown.summary.facts),
+    );
   });
 });

@@ -47,7 +47,10 @@ describe('alls parser', () => {
     assert.deepEqual(s.problems, []);
     assert.equal(s.statements.length, 8);
     const [defuse, shortcut, qp, nms, logits, post, block, place] = s.statements;
-    assert.deepEqual(defuse!.targets!.map((t) => t.text), ['conv1_sd0', 'conv1_sd1', 'conv1_sdc']);
+    assert.deepEqual(
+      defuse!.targets!.map((t) => t.text),
+      ['conv1_sd0', 'conv1_sd1', 'conv1_sdc'],
+    );
     assert.equal(defuse!.args[2]!.key!.text, 'defuse_type');
     assert.equal(shortcut!.targets![0]!.text, 'sh_from_conv15_to_conv18_d0-3');
     const pat = qp!.args[0]!.value!;
@@ -65,7 +68,9 @@ describe('alls parser', () => {
   });
 
   it('continues a statement over lines while "(" or "[" is open, and stops at the next command', () => {
-    const s = parseScript('post_quantization_optimization(finetune,\n  loss_layer_names=[conv1,\n    conv2])\nquantization_param(conv1\nperformance_param(fps=150)\n');
+    const s = parseScript(
+      'post_quantization_optimization(finetune,\n  loss_layer_names=[conv1,\n    conv2])\nquantization_param(conv1\nperformance_param(fps=150)\n',
+    );
     assert.equal(s.statements.length, 3);
     assert.equal(s.statements[0]!.args.length, 2);
     assert.equal(s.statements[2]!.command!.text, 'performance_param');
@@ -77,15 +82,31 @@ describe('alls parser', () => {
   it('tolerates CRLF, tabs, a BOM and a missing final newline', () => {
     const text = '\ufeffnorm1 = normalization([0.0],\t[255.0])\r\n# comment\r\nperformance_param(compiler_optimization_level=max)';
     const { script, findings } = validateText(text);
-    assert.deepEqual(findings.map((f) => at(text, f)), []);
+    assert.deepEqual(
+      findings.map((f) => at(text, f)),
+      [],
+    );
     assert.equal(script.statements.length, 2);
     assert.equal(script.comments.length, 1);
   });
 
   it('never throws on hostile input and reports it with positions', () => {
-    for (const text of ['(((((', ')))', '= = =', '"unterminated', '{{{{', 'a'.repeat(10000) + '(', '\u0000\u0001binary', 'x = y = z()', 'quantization_param(conv1, precision_mode=)']) {
+    for (const text of [
+      '(((((',
+      ')))',
+      '= = =',
+      '"unterminated',
+      '{{{{',
+      'a'.repeat(10000) + '(',
+      '\u0000\u0001binary',
+      'x = y = z()',
+      'quantization_param(conv1, precision_mode=)',
+    ]) {
       const { findings } = validateText(text);
-      assert.ok(findings.some((f) => f.severity === 'error'), JSON.stringify(text.slice(0, 30)));
+      assert.ok(
+        findings.some((f) => f.severity === 'error'),
+        JSON.stringify(text.slice(0, 30)),
+      );
       for (const f of findings) assert.ok(f.span.start >= 0 && f.span.end <= text.length && f.span.start <= f.span.end);
     }
   });
@@ -96,7 +117,10 @@ describe('alls parser', () => {
   });
 
   it('reads a large generated script (5 000 compiler lines) without findings', () => {
-    const lines = Array.from({ length: 5000 }, (_, i) => `compilation_param(conv${i}, balance_output_multisplit=enabled, mixed_mem=disabled, number_of_subclusters=${i % 8})`);
+    const lines = Array.from(
+      { length: 5000 },
+      (_, i) => `compilation_param(conv${i}, balance_output_multisplit=enabled, mixed_mem=disabled, number_of_subclusters=${i % 8})`,
+    );
     const { script, findings } = validateText(lines.join('\n'));
     assert.equal(script.statements.length, 5000);
     assert.deepEqual(findings, []);
@@ -130,7 +154,10 @@ describe('alls grammar of released scripts', () => {
   it('reports none of them as an error or a warning (at most hints)', () => {
     const text = released.join('\n');
     const bad = validateText(text).findings.filter((f) => f.severity === 'error' || f.severity === 'warning');
-    assert.deepEqual(bad.map((f) => at(text, f)), []);
+    assert.deepEqual(
+      bad.map((f) => at(text, f)),
+      [],
+    );
   });
 
   it('reads durations in seconds, dotted names, mappings and methods', () => {
@@ -154,7 +181,10 @@ describe('alls grammar of released scripts', () => {
   it('a value or keyword the table does not know is a hint that names the DFC version', () => {
     const text = 'performance_param(compiler_optimization_level=2)\nallocator_param(brand_new_key=1)\nfrobnicate(1)\n';
     const f = validateText(text).findings;
-    assert.deepEqual(f.map((x) => x.severity), ['hint', 'hint', 'hint']);
+    assert.deepEqual(
+      f.map((x) => x.severity),
+      ['hint', 'hint', 'hint'],
+    );
     for (const x of f) assert.match(x.message, /not in Hailo Workbench's table for DFC 3\.33/);
     const target = validateText(text, { dfcVersion: '3.27.0' }).findings;
     assert.match(target[0]!.message, /the target runs DFC 3\.27\.0/);
@@ -165,7 +195,10 @@ describe('alls grammar of released scripts', () => {
   });
 
   it('durations stay numbers for syntax: "2x" is still one bad token, "30m" before a name is not a duration', () => {
-    assert.deepEqual(tokenize('30m 2h 1.5s 10min 2x 30mb').map((t) => `${t.kind}:${t.text}`), ['duration:30m', 'duration:2h', 'duration:1.5s', 'duration:10min', 'invalid:2x', 'invalid:30mb']);
+    assert.deepEqual(
+      tokenize('30m 2h 1.5s 10min 2x 30mb').map((t) => `${t.kind}:${t.text}`),
+      ['duration:30m', 'duration:2h', 'duration:1.5s', 'duration:10min', 'invalid:2x', 'invalid:30mb'],
+    );
   });
 
   it('a mapping that is not closed, or a key without ":", is a syntax error at the brace', () => {
@@ -192,15 +225,27 @@ describe('alls command table', () => {
     const keys = tableKeys();
     const missing = keys.filter((k) => !provenanceOf(k));
     assert.deepEqual(missing, [], 'run scripts/alls-provenance.ts after extending the table');
-    const data = JSON.parse(fs.readFileSync(path.join(root, 'src', 'core', 'hailo', 'alls', 'provenance.json'), 'utf8')) as { entries: Record<string, { file: string; release: string }> };
-    assert.deepEqual(Object.keys(data.entries).filter((k) => !keys.includes(k)), [], 'provenance of entries the table no longer has');
+    const data = JSON.parse(fs.readFileSync(path.join(root, 'src', 'core', 'hailo', 'alls', 'provenance.json'), 'utf8')) as {
+      entries: Record<string, { file: string; release: string }>;
+    };
+    assert.deepEqual(
+      Object.keys(data.entries).filter((k) => !keys.includes(k)),
+      [],
+      'provenance of entries the table no longer has',
+    );
     for (const k of keys) assert.ok(provenanceOf(k)!.file && provenanceOf(k)!.release, k);
     assert.match(provenanceOf('l4_portal')!.file, /hailo_model_zoo\/cfg\/alls\//);
   });
 
   it('marks normalization as needing an assignment', () => {
     assert.equal(commandSpec('normalization')!.assignment, 'required');
-    assert.deepEqual(commandSpec('quantization_param')!.params.find((p) => p.name === 'precision_mode')!.values, ['a8_w8', 'a8_w4', 'a16_w16', 'a16_w8', 'a16_w8_a16']);
+    assert.deepEqual(commandSpec('quantization_param')!.params.find((p) => p.name === 'precision_mode')!.values, [
+      'a8_w8',
+      'a8_w4',
+      'a16_w16',
+      'a16_w8',
+      'a16_w8_a16',
+    ]);
   });
 });
 
@@ -227,7 +272,9 @@ describe('alls validation: real scripts from Hailo', function () {
   it('every script under HAILO_ALLS_CORPUS (a folder of real scripts) validates with zero errors and zero warnings', function () {
     const corpus = process.env.HAILO_ALLS_CORPUS;
     if (!corpus || !fs.existsSync(corpus)) {
-      console.log(`      (skipped: ${corpus ? `${corpus} not found` : 'HAILO_ALLS_CORPUS not set'}; point it at a folder of real .alls scripts, e.g. Model Zoo cfg/alls trees)`);
+      console.log(
+        `      (skipped: ${corpus ? `${corpus} not found` : 'HAILO_ALLS_CORPUS not set'}; point it at a folder of real .alls scripts, e.g. Model Zoo cfg/alls trees)`,
+      );
       this.skip();
     }
     const files = allsFiles(corpus);
@@ -235,7 +282,8 @@ describe('alls validation: real scripts from Hailo', function () {
     const bad: string[] = [];
     for (const f of files) {
       const text = fs.readFileSync(f, 'utf8');
-      for (const x of validateText(text).findings) if (x.severity === 'error' || x.severity === 'warning') bad.push(`${path.relative(corpus, f)}:${at(text, x)}`);
+      for (const x of validateText(text).findings)
+        if (x.severity === 'error' || x.severity === 'warning') bad.push(`${path.relative(corpus, f)}:${at(text, x)}`);
     }
     assert.deepEqual(bad, []);
   });
@@ -275,9 +323,17 @@ describe('alls validation: fixture scripts', () => {
         const lc = lineColumn(text, f.span.start);
         return { line: lc.line + 1, column: lc.character + 1, code: f.code, severity: f.severity, text: text.slice(f.span.start, f.span.end) };
       });
-      assert.deepEqual(got, entry.expect.map(({ fix: _fix, ...e }) => e), findings.map((f) => at(text, f)).join('\n'));
+      assert.deepEqual(
+        got,
+        entry.expect.map(({ fix: _fix, ...e }) => e),
+        findings.map((f) => at(text, f)).join('\n'),
+      );
       entry.expect.forEach((e, i) => {
-        if (e.fix) assert.ok(findings[i]!.message.includes(`"${e.fix}"`) || findings[i]!.fix?.includes(e.fix), `${name}:${e.line} suggests ${e.fix}: ${findings[i]!.message}`);
+        if (e.fix)
+          assert.ok(
+            findings[i]!.message.includes(`"${e.fix}"`) || findings[i]!.fix?.includes(e.fix),
+            `${name}:${e.line} suggests ${e.fix}: ${findings[i]!.message}`,
+          );
       });
     });
   }
@@ -292,7 +348,11 @@ describe('alls validation: fixture scripts', () => {
           const fixed = text.slice(0, e.span.start) + e.text + text.slice(e.span.end);
           const line = lineColumn(text, f.span.start).line;
           const again = validateText(fixed, opts).findings.filter((g) => g.code === f.code && lineColumn(fixed, g.span.start).line === line);
-          assert.deepEqual(again.map((g) => g.message), [], `${name}: "${e.title}" for ${at(text, f)}`);
+          assert.deepEqual(
+            again.map((g) => g.message),
+            [],
+            `${name}: "${e.title}" for ${at(text, f)}`,
+          );
           applied++;
         }
       }
@@ -303,11 +363,14 @@ describe('alls validation: fixture scripts', () => {
   it('offers "name = " for a bare normalization, and the nearest names for typos', () => {
     const text = 'normalization([0.0], [1.0])\nquantization_param(conv_1, precison_mode=a16_w16)\n';
     const f = validateText(text, { catalog: whisperCatalog }).findings;
-    assert.deepEqual(f.map((x) => x.edits?.map((e) => `${e.title} -> ${JSON.stringify(text.slice(e.span.start, e.span.end))}=${e.text}`)), [
-      ['Assign the result: normalization1 = normalization(...) -> ""=normalization1 = '],
-      ['Change to conv1 -> "conv_1"=conv1'],
-      ['Change to precision_mode -> "precison_mode"=precision_mode'],
-    ]);
+    assert.deepEqual(
+      f.map((x) => x.edits?.map((e) => `${e.title} -> ${JSON.stringify(text.slice(e.span.start, e.span.end))}=${e.text}`)),
+      [
+        ['Assign the result: normalization1 = normalization(...) -> ""=normalization1 = '],
+        ['Change to conv1 -> "conv_1"=conv1'],
+        ['Change to precision_mode -> "precison_mode"=precision_mode'],
+      ],
+    );
   });
 
   it('the same fixtures with CRLF line ends give the same findings', () => {
@@ -329,7 +392,15 @@ describe('alls layer names', () => {
     inputs: [],
     outputs: [],
     values: {},
-    nodes: ids.map((id) => ({ id, op: id.replace(/^.*\//, '').replace(/\d+$/, ''), scope: '', inputs: [], outputs: [], attrs: {}, originalNames: [`/${id}/Op`] })),
+    nodes: ids.map((id) => ({
+      id,
+      op: id.replace(/^.*\//, '').replace(/\d+$/, ''),
+      scope: '',
+      inputs: [],
+      outputs: [],
+      attrs: {},
+      originalNames: [`/${id}/Op`],
+    })),
   });
 
   it('reads the catalog of an HN with its scope and, through the source map, the Python lines', () => {
@@ -353,28 +424,49 @@ describe('alls layer names', () => {
     assert.deepEqual(ix.resolve('conv8'), { kind: 'unknown', suggestions: ['conv7', 'conv6', 'conv5'] });
     const bad = ix.resolve('encoder/conv1');
     assert.equal(bad.kind, 'bad-scope');
-    assert.deepEqual(ix.match('ew_add*').map((l) => l.name), ['ew_add1', 'ew_add2', 'ew_add3']);
-    assert.deepEqual(ix.match('whisper_enc/conv[1-2]').map((l) => l.name), ['conv1', 'conv2']);
+    assert.deepEqual(
+      ix.match('ew_add*').map((l) => l.name),
+      ['ew_add1', 'ew_add2', 'ew_add3'],
+    );
+    assert.deepEqual(
+      ix.match('whisper_enc/conv[1-2]').map((l) => l.name),
+      ['conv1', 'conv2'],
+    );
     assert.deepEqual(ix.match('*').length, 15);
   });
 
   it('multi-network HNs: each scope is valid, names in a wrong scope are not', () => {
     const c = layerCatalogFromGraph(graph(['enc/conv1', 'enc/conv2', 'dec/conv1', 'dec/matmul1'], 'enc'));
     assert.deepEqual(c.scopes.sort(), ['dec', 'enc']);
-    const { findings } = validateText('quantization_param(dec/conv1, precision_mode=a16_w16)\nquantization_param(enc/matmul1, precision_mode=a16_w16)\nquantization_param(conv1, precision_mode=a16_w16)\nquantization_param({dec/*}, precision_mode=a16_w16)\n', { catalog: c });
-    assert.deepEqual(findings.map((f) => f.code), ['ALLS006']);
+    const { findings } = validateText(
+      'quantization_param(dec/conv1, precision_mode=a16_w16)\nquantization_param(enc/matmul1, precision_mode=a16_w16)\nquantization_param(conv1, precision_mode=a16_w16)\nquantization_param({dec/*}, precision_mode=a16_w16)\n',
+      { catalog: c },
+    );
+    assert.deepEqual(
+      findings.map((f) => f.code),
+      ['ALLS006'],
+    );
     assert.match(findings[0]!.message, /No layer "enc\/matmul1"/);
   });
 
   it('scripts that create layers and scopes (network_group) are not flagged for them', () => {
     const c = layerCatalogFromGraph(graph(['net/conv1', 'net/conv2']));
-    const text = 'norm_layer1 = normalization([0.0], [1.0])\nnet2 = network_group([net2])\nquantization_param(norm_layer1, precision_mode=a16_w16)\nquantization_param(net2/norm_layer1, precision_mode=a16_w16)\nquantization_param({norm_layer*}, precision_mode=a16_w16)\n';
-    assert.deepEqual(validateText(text, { catalog: c }).findings.map((f) => f.message), []);
+    const text =
+      'norm_layer1 = normalization([0.0], [1.0])\nnet2 = network_group([net2])\nquantization_param(norm_layer1, precision_mode=a16_w16)\nquantization_param(net2/norm_layer1, precision_mode=a16_w16)\nquantization_param({norm_layer*}, precision_mode=a16_w16)\n';
+    assert.deepEqual(
+      validateText(text, { catalog: c }).findings.map((f) => f.message),
+      [],
+    );
   });
 
   it('without an HN, a scope other than the project network name is a warning', () => {
-    const { findings } = validateText('quantization_param(whisper/conv1, precision_mode=a16_w16)\nquantization_param(tiny/conv1, precision_mode=a16_w16)\n', { netName: 'tiny' });
-    assert.deepEqual(findings.map((f) => `${f.code} ${f.severity}`), ['ALLS007 warning']);
+    const { findings } = validateText('quantization_param(whisper/conv1, precision_mode=a16_w16)\nquantization_param(tiny/conv1, precision_mode=a16_w16)\n', {
+      netName: 'tiny',
+    });
+    assert.deepEqual(
+      findings.map((f) => `${f.code} ${f.severity}`),
+      ['ALLS007 warning'],
+    );
     assert.match(findings[0]!.message, /"whisper" is not the network name "tiny"/);
   });
 

@@ -21,7 +21,8 @@ async function writeHar(file: string, hnText: string): Promise<void> {
   const done = (async () => {
     for await (const c of pack) chunks.push(c as Buffer);
   })();
-  const add = (name: string, data: Buffer) => new Promise<void>((resolve, reject) => pack.entry({ name, size: data.length, mtime: new Date(0) }, data, (e) => (e ? reject(e) : resolve())));
+  const add = (name: string, data: Buffer) =>
+    new Promise<void>((resolve, reject) => pack.entry({ name, size: data.length, mtime: new Date(0) }, data, (e) => (e ? reject(e) : resolve())));
   await add('whisper_enc.hn', Buffer.from(hnText));
   await add('whisper_enc.npz', Buffer.alloc(64));
   pack.finalize();
@@ -37,8 +38,14 @@ describe('cli check-alls', () => {
 
   before(async () => {
     await writeHar(har, fs.readFileSync(path.join(fixtures, 'whisper_enc.hn'), 'utf8'));
-    fs.writeFileSync(good, 'norm1 = normalization([0.0], [255.0])\nquantization_param({ew_add*}, precision_mode=a16_w16)\nquantization_param(conv1, precision_mode=a16_w16)\n');
-    fs.writeFileSync(bad, 'normalization([0.0], [255.0])\nquantization_param(conv99, precision_mode=a16_w16)\nperformance_param(compiler_optimization_level=maxx)\n');
+    fs.writeFileSync(
+      good,
+      'norm1 = normalization([0.0], [255.0])\nquantization_param({ew_add*}, precision_mode=a16_w16)\nquantization_param(conv1, precision_mode=a16_w16)\n',
+    );
+    fs.writeFileSync(
+      bad,
+      'normalization([0.0], [255.0])\nquantization_param(conv99, precision_mode=a16_w16)\nperformance_param(compiler_optimization_level=maxx)\n',
+    );
   });
 
   it('exit 0 for a clean script, with a summary line', async () => {
@@ -56,7 +63,10 @@ describe('cli check-alls', () => {
     assert.doesNotMatch(out, /conv99/);
     const h = io(dir);
     assert.equal(await main(['check-alls', bad, '--har', 'whisper_enc.har'], h), 1);
-    assert.match(h.stdout.join('\n'), /bad\.alls:2:20: error ALLS006: No layer "conv99" in the HN of whisper_enc\.har\. Did you mean "conv7" or "conv6" or "conv5"\?/);
+    assert.match(
+      h.stdout.join('\n'),
+      /bad\.alls:2:20: error ALLS006: No layer "conv99" in the HN of whisper_enc\.har\. Did you mean "conv7" or "conv6" or "conv5"\?/,
+    );
     assert.match(h.stdout.join('\n'), /layer names checked against 15 layers/);
   });
 
@@ -65,18 +75,29 @@ describe('cli check-alls', () => {
     assert.equal(await main(['check-alls', 'good.alls', 'bad.alls', '--har', har, '--format', 'json'], o), 1);
     const r = JSON.parse(o.stdout.join(''));
     assert.equal(r.errors, 3);
-    assert.deepEqual(r.files.map((f: { errors: number; layers: number }) => [f.errors, f.layers]), [[0, 15], [3, 15]]);
+    assert.deepEqual(
+      r.files.map((f: { errors: number; layers: number }) => [f.errors, f.layers]),
+      [
+        [0, 15],
+        [3, 15],
+      ],
+    );
     const f = r.files[1].findings[1];
-    assert.deepEqual({ line: f.line, column: f.column, endColumn: f.endColumn, code: f.code, severity: f.severity, nodes: f.nodes }, { line: 2, column: 20, endColumn: 26, code: 'ALLS006', severity: 'error', nodes: ['conv99'] });
+    assert.deepEqual(
+      { line: f.line, column: f.column, endColumn: f.endColumn, code: f.code, severity: f.severity, nodes: f.nodes },
+      { line: 2, column: 20, endColumn: 26, code: 'ALLS006', severity: 'error', nodes: ['conv99'] },
+    );
   });
 
-  it('finds the HAR through hailo.json when the script is a model\'s modelScript', async () => {
+  it("finds the HAR through hailo.json when the script is a model's modelScript", async () => {
     const proj = fs.mkdtempSync(path.join(os.tmpdir(), 'hw-alls-proj-'));
     fs.copyFileSync(har, path.join(proj, 'enc.har'));
     fs.copyFileSync(bad, path.join(proj, 'enc.alls'));
     fs.writeFileSync(
       path.join(proj, 'hailo.json'),
-      JSON.stringify({ models: [{ name: 'enc', netName: 'whisper_enc', inputs: [{ name: 'x', shape: [1, 80, 3000] }], onnx: 'enc.onnx', modelScript: 'enc.alls' }] }),
+      JSON.stringify({
+        models: [{ name: 'enc', netName: 'whisper_enc', inputs: [{ name: 'x', shape: [1, 80, 3000] }], onnx: 'enc.onnx', modelScript: 'enc.alls' }],
+      }),
     );
     const o = io(proj);
     assert.equal(await main(['check-alls', 'enc.alls'], o), 1);

@@ -117,7 +117,14 @@ function mutate(rand: () => number, text: string): { text: string; how: string }
 }
 
 function graph(ids: string[]): GraphModel {
-  return { kind: 'hn', name: 'net', inputs: [], outputs: [], values: {}, nodes: ids.map((id) => ({ id, op: 'conv', scope: '', inputs: [], outputs: [], attrs: {}, originalNames: [] })) };
+  return {
+    kind: 'hn',
+    name: 'net',
+    inputs: [],
+    outputs: [],
+    values: {},
+    nodes: ids.map((id) => ({ id, op: 'conv', scope: '', inputs: [], outputs: [], attrs: {}, originalNames: [] })),
+  };
 }
 
 const catalog = layerCatalogFromGraph(graph(['net/conv1', 'net/conv2', 'net/matmul1', 'net/matmul2', 'net/ew_add1', 'net/input_layer1', 'net/normalization1']));
@@ -174,7 +181,10 @@ const REPRODUCERS: { name: string; text: () => string; hn?: boolean; expect: (r:
       const last = r.findings[r.findings.length - 1]!;
       assert.equal(last.code, 'ALLS014');
       assert.equal(last.severity, 'error');
-      assert.match(last.message, new RegExp(`^${40000 - MAX_FINDINGS_PER_FILE} more finding\\(s\\) not shown \\(${40000 - MAX_FINDINGS_PER_FILE} error\\(s\\)\\)`));
+      assert.match(
+        last.message,
+        new RegExp(`^${40000 - MAX_FINDINGS_PER_FILE} more finding\\(s\\) not shown \\(${40000 - MAX_FINDINGS_PER_FILE} error\\(s\\)\\)`),
+      );
     },
   },
   {
@@ -252,7 +262,10 @@ describe('alls fuzz: generated reproducers of each hostile class', () => {
       const io: CliIO = { out: (s) => out.push(s), err: (s) => err.push(s), cwd: dir, env: {} };
       const code = await main(['check-alls', file], io);
       assert.ok(code === 0 || code === 1, `${c.name}: exit ${code}: ${err.join('\n')}`);
-      assert.ok(out.some((l) => l.startsWith(`${file}: `)), `${c.name}: a summary line names the file`);
+      assert.ok(
+        out.some((l) => l.startsWith(`${file}: `)),
+        `${c.name}: a summary line names the file`,
+      );
       assert.ok(out.length <= MAX_FINDINGS_PER_FILE + 2, `${c.name}: ${out.length} lines`);
     }
   });
@@ -304,6 +317,9 @@ describe(`alls fuzz: ${CASES} seeded mutations (seed ${SEED})`, () => {
 
   it('the unmutated base script has no error and no warning', () => {
     const r = validateText(BASE);
-    assert.deepEqual(r.findings.filter((f) => f.severity === 'error' || f.severity === 'warning').map((f) => f.message), []);
+    assert.deepEqual(
+      r.findings.filter((f) => f.severity === 'error' || f.severity === 'warning').map((f) => f.message),
+      [],
+    );
   });
 });

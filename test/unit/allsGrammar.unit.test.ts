@@ -48,7 +48,10 @@ function tokens(lines: string[]): { text: string; scope: string; scopes: string[
 /** The innermost scope of the token whose text is `text` (the n-th occurrence). */
 function scopeOf(lines: string[] | string, text: string, nth = 0): string {
   const all = tokens(Array.isArray(lines) ? lines : [lines]).filter((t) => t.text === text);
-  assert.ok(all[nth], `no token "${text}" in ${JSON.stringify(lines)}; tokens: ${JSON.stringify(tokens(Array.isArray(lines) ? lines : [lines]).map((t) => t.text))}`);
+  assert.ok(
+    all[nth],
+    `no token "${text}" in ${JSON.stringify(lines)}; tokens: ${JSON.stringify(tokens(Array.isArray(lines) ? lines : [lines]).map((t) => t.text))}`,
+  );
   return all[nth]!.scope;
 }
 
@@ -124,14 +127,22 @@ describe('alls grammar', () => {
     const dotted = 'conv4_sd0, conv4_sdc = defuse(centerpose_regnetx_1.6gf_fpn/conv4, 2)';
     assert.equal(scopeOf(dotted, 'centerpose_regnetx_1.6gf_fpn'), 'entity.name.namespace.scope.alls');
     assert.equal(scopeOf('mobilenet_v2_1.0/normalization1 = normalization([1.0], [2.0])', 'mobilenet_v2_1.0'), 'entity.name.namespace.scope.alls');
-    const lines = ['context_0.compilation_param(fps=330.0)', 'compilation_param({net/matmul1: [net/matmul2, net/matmul3]})', dotted, 'allocator_param(timeout=30m)'];
+    const lines = [
+      'context_0.compilation_param(fps=330.0)',
+      'compilation_param({net/matmul1: [net/matmul2, net/matmul3]})',
+      dotted,
+      'allocator_param(timeout=30m)',
+    ];
     for (const t of tokens(lines)) assert.ok(!t.scopes.includes('invalid.illegal.alls'), `${JSON.stringify(t.text)} on line ${t.line + 1} is marked illegal`);
   });
 
   it('double-quoted paths', () => {
     const line = 'nms_postprocess("../../postprocess_config/yolov8n_nms_config.json", meta_arch=yolov8, engine=cpu)';
     const t = tokens([line]);
-    const inString = t.filter((x) => x.scopes.includes('string.quoted.double.alls')).map((x) => x.text).join('');
+    const inString = t
+      .filter((x) => x.scopes.includes('string.quoted.double.alls'))
+      .map((x) => x.text)
+      .join('');
     assert.equal(inString, '"../../postprocess_config/yolov8n_nms_config.json"');
     assert.equal(scopeOf(line, 'meta_arch'), 'variable.parameter.alls');
     assert.equal(scopeOf(line, 'cpu'), 'constant.language.alls');
@@ -150,7 +161,12 @@ describe('alls grammar', () => {
   });
 
   it('a command wrapped over several lines stays one call', () => {
-    const lines = ['post_quantization_optimization(finetune, policy=enabled,', '    loss_layer_names=[conv94, conv85,', '    conv75], epochs=4)', 'performance_param(fps=150)'];
+    const lines = [
+      'post_quantization_optimization(finetune, policy=enabled,',
+      '    loss_layer_names=[conv94, conv85,',
+      '    conv75], epochs=4)',
+      'performance_param(fps=150)',
+    ];
     const t = tokens(lines);
     const key = t.find((x) => x.text === 'loss_layer_names')!;
     assert.equal(key.scope, 'variable.parameter.alls');
@@ -169,14 +185,23 @@ describe('alls grammar', () => {
   it('knows every command of the command table (and nothing else) as support.function', () => {
     const raw = JSON.parse(fs.readFileSync(grammarFile, 'utf8'));
     const m = /\(\?:([^)]*)\)/.exec(raw.repository['command-name'].patterns[0].match as string)!;
-    assert.deepEqual(m[1]!.split('|').sort(), allCommands().map((c) => c.name).sort());
+    assert.deepEqual(
+      m[1]!.split('|').sort(),
+      allCommands()
+        .map((c) => c.name)
+        .sort(),
+    );
     for (const c of allCommands()) assert.equal(scopeOf(`${c.name}()`, c.name), 'support.function.command.alls', c.name);
   });
 
   it('language configuration: # comments, brackets and auto-closing pairs', () => {
     const conf = JSON.parse(fs.readFileSync(path.join(root, 'syntaxes', 'alls.language-configuration.json'), 'utf8'));
     assert.equal(conf.comments.lineComment, '#');
-    assert.deepEqual(conf.brackets, [['(', ')'], ['[', ']'], ['{', '}']]);
+    assert.deepEqual(conf.brackets, [
+      ['(', ')'],
+      ['[', ']'],
+      ['{', '}'],
+    ]);
     const pairs = conf.autoClosingPairs.map((p: { open: string; close: string }) => p.open + p.close);
     for (const p of ['()', '[]', '{}', '""']) assert.ok(pairs.includes(p), p);
     const word = new RegExp(conf.wordPattern);

@@ -112,7 +112,8 @@ describe('alls completion', () => {
 });
 
 describe('alls hover', () => {
-  const text = 'n1 = normalization([0, 0, 0], [1, 1, 1])\nquantization_param(conv1, precision_mode=a16_w16)\nquantization_param({ew_add*}, precision_mode=a16_w16)\nmodel_optimization_config(calibration, batch_size=2)\nquantization_param(n1, precision_mode=a8_w8)\nquantization_param(conv99, precision_mode=a8_w8)\n';
+  const text =
+    'n1 = normalization([0, 0, 0], [1, 1, 1])\nquantization_param(conv1, precision_mode=a16_w16)\nquantization_param({ew_add*}, precision_mode=a16_w16)\nmodel_optimization_config(calibration, batch_size=2)\nquantization_param(n1, precision_mode=a8_w8)\nquantization_param(conv99, precision_mode=a8_w8)\n';
   const script = parseScript(text);
   const h = (needle: string, nth = 0, withCatalog = true) => {
     let i = -1;
@@ -145,7 +146,8 @@ describe('alls hover', () => {
 });
 
 describe('alls go-to-definition', () => {
-  const text = 'n1 = normalization([0, 0, 0], [1, 1, 1])\nquantization_param([conv1, conv4], precision_mode=a16_w16)\nquantization_param(n1, precision_mode=a8_w8)\nquantization_param(whisper_enc/conv6, precision_mode=a8_w8)\n';
+  const text =
+    'n1 = normalization([0, 0, 0], [1, 1, 1])\nquantization_param([conv1, conv4], precision_mode=a16_w16)\nquantization_param(n1, precision_mode=a8_w8)\nquantization_param(whisper_enc/conv6, precision_mode=a8_w8)\n';
   const script = parseScript(text);
   const d = (needle: string, nth = 0) => {
     let i = -1;
@@ -162,7 +164,9 @@ describe('alls go-to-definition', () => {
   });
 
   it('falls back to the ONNX node when the layer has no source line', () => {
-    assert.deepEqual(d('conv4'), [{ kind: 'onnx', file: path.join(fixtures, 'whisper_enc.onnx'), node: '/layers.0/self_attn/k_proj/MatMul', layer: 'whisper_enc/conv4' }]);
+    assert.deepEqual(d('conv4'), [
+      { kind: 'onnx', file: path.join(fixtures, 'whisper_enc.onnx'), node: '/layers.0/self_attn/k_proj/MatMul', layer: 'whisper_enc/conv4' },
+    ]);
   });
 
   it('goes to the line of the script that creates a layer', () => {
@@ -179,16 +183,20 @@ describe('alls go-to-definition', () => {
 
 describe('alls outline', () => {
   it('lists the layers a script creates and its other commands', () => {
-    const text = 'n1 = normalization([0.0], [1.0])\n# comment\na_d0, a_dc = defuse(a, 1)\nquantization_param({ew_add*}, precision_mode=a16_w16)\ncontext_0.place(0, [conv1])\ntranspose()\n';
+    const text =
+      'n1 = normalization([0.0], [1.0])\n# comment\na_d0, a_dc = defuse(a, 1)\nquantization_param({ew_add*}, precision_mode=a16_w16)\ncontext_0.place(0, [conv1])\ntranspose()\n';
     const s = symbols(parseScript(text));
-    assert.deepEqual(s.map((x) => `${x.kind}:${x.name}:${x.detail}`), [
-      'layer:n1:normalization(…)',
-      'layer:a_d0:defuse(…)',
-      'layer:a_dc:defuse(…)',
-      'command:quantization_param {ew_add*}:',
-      'command:context_0.place 0:',
-      'command:transpose:',
-    ]);
+    assert.deepEqual(
+      s.map((x) => `${x.kind}:${x.name}:${x.detail}`),
+      [
+        'layer:n1:normalization(…)',
+        'layer:a_d0:defuse(…)',
+        'layer:a_dc:defuse(…)',
+        'command:quantization_param {ew_add*}:',
+        'command:context_0.place 0:',
+        'command:transpose:',
+      ],
+    );
     assert.equal(text.slice(s[1]!.selection.start, s[1]!.selection.end), 'a_d0');
   });
 });

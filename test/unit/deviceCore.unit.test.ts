@@ -7,11 +7,18 @@ import { parseBenchmark, parseParseHef, parseRun2 } from '../../src/core/hailo/h
 
 const OWN = path.join(__dirname, '..', 'fixtures', 'hailort');
 const own = (f: string) => fs.readFileSync(path.join(OWN, f), 'utf8');
-const sec = (parts: Record<string, string>) => Object.entries(parts).map(([k, v]) => `\nHWB-SECTION ${k}\n${v}`).join('') + '\nHWB-SECTION end\n';
+const sec = (parts: Record<string, string>) =>
+  Object.entries(parts)
+    .map(([k, v]) => `\nHWB-SECTION ${k}\n${v}`)
+    .join('') + '\nHWB-SECTION end\n';
 
 describe('device: check interpretation', () => {
   it('splits the check output into its sections', () => {
-    assert.deepEqual(sections(sec({ version: 'HailoRT-CLI version 4.23.0', scan: 'Hailo Devices:\n[-] Device: 0000:01:00.0' })), { version: 'HailoRT-CLI version 4.23.0', scan: 'Hailo Devices:\n[-] Device: 0000:01:00.0', end: '' });
+    assert.deepEqual(sections(sec({ version: 'HailoRT-CLI version 4.23.0', scan: 'Hailo Devices:\n[-] Device: 0000:01:00.0' })), {
+      version: 'HailoRT-CLI version 4.23.0',
+      scan: 'Hailo Devices:\n[-] Device: 0000:01:00.0',
+      end: '',
+    });
   });
 
   it('PCIe generation from sysfs speeds', () => {
@@ -27,7 +34,8 @@ describe('device: check interpretation', () => {
       sec({
         version: 'HailoRT-CLI version 4.19.0',
         scan: 'Hailo Devices:\n[-] Device: 0001:01:00.0',
-        identify: '[HailoRT] [error] Driver version (4.20.0) is different from library version (4.19.0)\n[HailoRT] [error] CHECK_AS_EXPECTED failed - max_desc_page_size given 16384 is bigger than hw max desc page size 4096',
+        identify:
+          '[HailoRT] [error] Driver version (4.20.0) is different from library version (4.19.0)\n[HailoRT] [error] CHECK_AS_EXPECTED failed - max_desc_page_size given 16384 is bigger than hw max desc page size 4096',
         model: 'Raspberry Pi 5 Model B Rev 1.0',
       }),
     );
@@ -41,15 +49,29 @@ describe('device: check interpretation', () => {
 
   it('no hailortcli at all', () => {
     const c = interpretDeviceCheck(sec({ none: '' }));
-    assert.deepEqual(c.problems.map((p) => p.code), ['NO_HAILORTCLI']);
+    assert.deepEqual(
+      c.problems.map((p) => p.code),
+      ['NO_HAILORTCLI'],
+    );
     assert.match(c.problems[0]!.fix, /hailo-all/);
   });
 
   it('a Gen 2 link is explained on a Pi 5 only; elsewhere a link below its maximum is', () => {
     const pcie = '0000:01:00.0|5.0 GT/s PCIe|8.0 GT/s PCIe|1|1';
-    const base = { version: 'HailoRT-CLI version 4.23.0', scan: 'Hailo Devices:\n[-] Device: 0000:01:00.0', identify: own('scan-identify-hailo8-fw4.23.txt'), pcie };
-    assert.deepEqual(interpretDeviceCheck(sec({ ...base, model: 'Raspberry Pi 5 Model B Rev 1.0' })).problems.map((p) => p.code), ['PCIE_GEN2']);
-    assert.deepEqual(interpretDeviceCheck(sec(base)).problems.map((p) => p.code), ['PCIE_SLOW']);
+    const base = {
+      version: 'HailoRT-CLI version 4.23.0',
+      scan: 'Hailo Devices:\n[-] Device: 0000:01:00.0',
+      identify: own('scan-identify-hailo8-fw4.23.txt'),
+      pcie,
+    };
+    assert.deepEqual(
+      interpretDeviceCheck(sec({ ...base, model: 'Raspberry Pi 5 Model B Rev 1.0' })).problems.map((p) => p.code),
+      ['PCIE_GEN2'],
+    );
+    assert.deepEqual(
+      interpretDeviceCheck(sec(base)).problems.map((p) => p.code),
+      ['PCIE_SLOW'],
+    );
   });
 });
 
@@ -59,7 +81,10 @@ describe('device: HEF compatibility', () => {
   const hef10 = parseParseHef(own('parse-hef-hailo10h-whisper.txt'));
   it('a Hailo-8L takes only hailo8l HEFs; a Hailo-8 runs a hailo8l HEF with a warning', () => {
     assert.equal(hefCompatibility(hef8l, { architecture: 'HAILO8L', hailort: '4.23.0' }).refuse, undefined);
-    assert.match(hefCompatibility(hef8, { architecture: 'HAILO8L', hailort: '4.23.0' }).refuse!, /a Hailo-8L accepts only hailo8l HEFs\): compile with --hw-arch hailo8l/);
+    assert.match(
+      hefCompatibility(hef8, { architecture: 'HAILO8L', hailort: '4.23.0' }).refuse!,
+      /a Hailo-8L accepts only hailo8l HEFs\): compile with --hw-arch hailo8l/,
+    );
     const c = hefCompatibility(hef8l, { architecture: 'HAILO8', hailort: '4.23.0' });
     assert.equal(c.refuse, undefined);
     assert.match(c.warnings[0]!, /runs slower on this Hailo-8/);
@@ -69,7 +94,10 @@ describe('device: HEF compatibility', () => {
     assert.match(hefCompatibility(hef10, { architecture: 'HAILO8', hailort: '4.23.0' }).refuse!, /needs HailoRT 5\.x/);
     assert.match(hefCompatibility(hef8, { architecture: 'HAILO10H', hailort: '5.1.1' }).refuse!, /runs Hailo-10H\/15 HEFs only/);
     assert.equal(hefCompatibility(hef10, { architecture: 'HAILO10H', hailort: '5.1.1' }).refuse, undefined);
-    assert.match(hefCompatibility(hef8l, { architecture: 'HAILO8L', hailort: '4.20.0' }, '3.33.0').warnings[0]!, /DFC 3\.33\.0 ships with HailoRT 4\.23\.0, the device has 4\.20\.0: a HEF from a newer compiler than the runtime is not guaranteed to load/);
+    assert.match(
+      hefCompatibility(hef8l, { architecture: 'HAILO8L', hailort: '4.20.0' }, '3.33.0').warnings[0]!,
+      /DFC 3\.33\.0 ships with HailoRT 4\.23\.0, the device has 4\.20\.0: a HEF from a newer compiler than the runtime is not guaranteed to load/,
+    );
     assert.deepEqual(hefCompatibility(hef8l, { architecture: 'HAILO8L', hailort: '4.23.0' }, '3.33.1').warnings, []);
     assert.match(hefCompatibility({ ...hef8l, compatible: [] }, { architecture: 'HAILO8L' }).refuse!, /printed no architecture/);
   });

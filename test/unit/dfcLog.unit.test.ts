@@ -1,7 +1,15 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DfcLogParser, MAX_CHAINED, parseDfcLog, parseDuration, parsePythonStringList, type DfcLogEvent, type DfcLogSummary } from '../../src/core/hailo/dfcLog';
+import {
+  DfcLogParser,
+  MAX_CHAINED,
+  parseDfcLog,
+  parseDuration,
+  parsePythonStringList,
+  type DfcLogEvent,
+  type DfcLogSummary,
+} from '../../src/core/hailo/dfcLog';
 import { classifyCompilerLayer, groupCompilerLayers } from '../../src/core/hailo/dfcLogLayers';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'logs');
@@ -31,7 +39,14 @@ describe('dfcLog: own fixtures', () => {
     assert.equal(s.header.cpu!.model, 'AMD Ryzen 9 7950X 16-Core Processor');
     // the last header wins: the compile step's command
     assert.match(s.header.command!, /^hailo compiler whisper_small_encoder_optimized\.har/);
-    assert.deepEqual(s.steps.map((x) => [x.step, x.status]), [['parse', 'succeeded'], ['optimize', 'succeeded'], ['compile', 'succeeded']]);
+    assert.deepEqual(
+      s.steps.map((x) => [x.step, x.status]),
+      [
+        ['parse', 'succeeded'],
+        ['optimize', 'succeeded'],
+        ['compile', 'succeeded'],
+      ],
+    );
     assert.equal(s.steps[0]!.durationSec, 9.63);
     assert.equal(s.steps[2]!.durationSec, 41);
     assert.equal(s.outcome, 'succeeded');
@@ -39,18 +54,30 @@ describe('dfcLog: own fixtures', () => {
     assert.equal(s.warnings.length, 4);
     assert.deepEqual(s.optimize.optimizationLevelReduced && s.optimize.optimizationLevelReduced.reason, "there's no available GPU");
     assert.deepEqual(s.parse.startNodes, [{ onnx: 'mel', hn: 'whisper_small_encoder/input_layer1' }]);
-    assert.deepEqual(s.optimize.snr.map((x) => [x.layer, x.db]), [['whisper_small_encoder/output_layer1', 14.62]]);
+    assert.deepEqual(
+      s.optimize.snr.map((x) => [x.layer, x.db]),
+      [['whisper_small_encoder/output_layer1', 14.62]],
+    );
     assert.equal(s.optimize.algorithms.find((a) => a.name === 'LayerNorm Decomposition')!.durationSec, 87.54);
     // TF lines: one on its own, one glued after the progress bar, the absl banner, the E0000 line
     assert.equal(s.stats.noiseLines, 4);
     assert.ok(s.stats.progressRedraws >= 10);
     assert.equal(s.compile.contexts, 12);
-    assert.deepEqual(s.compile.partitionSearch.map((p) => [p.contexts, p.improvementPct]), [[11, undefined], [12, 3.5]]);
+    assert.deepEqual(
+      s.compile.partitionSearch.map((p) => [p.contexts, p.improvementPct]),
+      [
+        [11, undefined],
+        [12, 3.5],
+      ],
+    );
     assert.equal(s.compile.utilization.length, 12);
     assert.deepEqual(s.compile.utilization[11]!.total, { controlPct: 61, computePct: 36.5, memoryPct: 33.3 });
     assert.equal(s.compile.mapping!.durationSec, 4325);
     assert.equal(s.compile.contextNames.length, 12);
-    assert.deepEqual(s.artifacts.map((a) => a.kind), ['har', 'har', 'hef']);
+    assert.deepEqual(
+      s.artifacts.map((a) => a.kind),
+      ['har', 'har', 'hef'],
+    );
     const softmax = s.compile.layerGroups.find((g) => g.base === 'conv1')!;
     assert.deepEqual(softmax.layers, ['conv1_sd0', 'conv1_sd1', 'conv1_sdc']);
   });
@@ -58,12 +85,15 @@ describe('dfcLog: own fixtures', () => {
   it('parser failure with CRLF line ends: per-node errors and the recommendation', () => {
     const s = parseDfcLog(read('cli-parse-failure-exception-crlf.log'));
     assert.equal(s.netName, 'encoder_kernel_attn');
-    assert.deepEqual(s.errors.map((e) => [e.errorClass, e.node]), [
-      ['ParsingWithRecommendationException', undefined],
-      ['UnsupportedReduceMaxLayerError', '/encoder/blocks.0/attn/ReduceMax'],
-      ['UnsupportedOperationError', '/encoder/blocks.0/attn/TopK'],
-      ['UnsupportedShuffleLayerError', '/encoder/blocks.1/attn/Reshape_3'],
-    ]);
+    assert.deepEqual(
+      s.errors.map((e) => [e.errorClass, e.node]),
+      [
+        ['ParsingWithRecommendationException', undefined],
+        ['UnsupportedReduceMaxLayerError', '/encoder/blocks.0/attn/ReduceMax'],
+        ['UnsupportedOperationError', '/encoder/blocks.0/attn/TopK'],
+        ['UnsupportedShuffleLayerError', '/encoder/blocks.1/attn/Reshape_3'],
+      ],
+    );
     assert.equal(s.errors[2]!.message, 'TopK operation is unsupported');
     assert.deepEqual(s.parse.recommendedEndNodes!.nodes, ['/encoder/blocks.0/ln_1/LayerNormalization', '/encoder/conv2/Conv']);
     assert.equal(s.tracebacks[0]!.frames.length, 2);
@@ -83,7 +113,10 @@ describe('dfcLog: own fixtures', () => {
   it('compile failure from the Python API', () => {
     const s = parseDfcLog(read('api-compile-mapping-failed.log'));
     assert.equal(s.producer, 'client-runner');
-    assert.deepEqual(s.errors.map((e) => e.errorClass), ['MappingFailed', 'TooManyResources', 'PartitionFailed', 'CompilationFailed', 'BackendAllocatorException']);
+    assert.deepEqual(
+      s.errors.map((e) => e.errorClass),
+      ['MappingFailed', 'TooManyResources', 'PartitionFailed', 'CompilationFailed', 'BackendAllocatorException'],
+    );
     assert.equal(s.compile.mapping!.durationSec, 2823);
     assert.equal(s.compile.mappingTimePerContext, '9m 59s');
     assert.equal(s.compile.contexts, 5);
@@ -106,7 +139,13 @@ describe('dfcLog: own fixtures', () => {
     const whole = parseDfcLog(bytes);
     const text = bytes.toString('latin1');
     // offsets around ESC sequences, `\r` redraws and multi-byte characters (█ is 3 bytes)
-    const marks = [text.indexOf('\x1b['), text.indexOf('\rCalibration'), text.indexOf('\u00e2\u0096\u0088'), text.indexOf('\r\nFound valid'), text.indexOf('\tw')];
+    const marks = [
+      text.indexOf('\x1b['),
+      text.indexOf('\rCalibration'),
+      text.indexOf('\u00e2\u0096\u0088'),
+      text.indexOf('\r\nFound valid'),
+      text.indexOf('\tw'),
+    ];
     for (const m of marks) {
       assert.ok(m >= 0);
       for (let i = Math.max(0, m - 12); i < m + 40; i++) assert.deepEqual(feed([bytes.subarray(0, i), bytes.subarray(i)]), whole, `split at byte ${i}`);
@@ -152,7 +191,10 @@ describe('dfcLog: own fixtures', () => {
     p.push('\rCalibration: 100%|██████████| 64/64\n');
     p.end();
     const lines = ev.filter((e) => e.type === 'line');
-    assert.deepEqual(lines.map((e) => (e as { text: string }).text), ['Calibration: 100%|██████████| 64/64']);
+    assert.deepEqual(
+      lines.map((e) => (e as { text: string }).text),
+      ['Calibration: 100%|██████████| 64/64'],
+    );
     const progress = ev.filter((e) => e.type === 'progress').map((e) => (e as { text: string }).text);
     assert.deepEqual(progress, ['Calibration:   0%|          | 0/64', 'Calibration:  50%|█████     | 32/64']);
   });
@@ -177,19 +219,25 @@ describe('dfcLog: own fixtures', () => {
 
   it('success and failure markers, also the DFC 5.x wording', () => {
     const ok = parseDfcLog(read('cli-pipeline-whisper-small-encoder-ansi-progress.log'));
-    assert.deepEqual(ok.markers.map((m) => m.kind), [
-      'parse-succeeded',
-      'har-saved',
-      'optimize-succeeded',
-      'har-saved',
-      'partition-succeeded',
-      'feasibility-validated',
-      'mapping-succeeded',
-      'compile-succeeded',
-      'hef-saved',
-    ]);
+    assert.deepEqual(
+      ok.markers.map((m) => m.kind),
+      [
+        'parse-succeeded',
+        'har-saved',
+        'optimize-succeeded',
+        'har-saved',
+        'partition-succeeded',
+        'feasibility-validated',
+        'mapping-succeeded',
+        'compile-succeeded',
+        'hef-saved',
+      ],
+    );
     const bad = parseDfcLog(read('api-compile-mapping-failed.log'));
-    assert.deepEqual(bad.markers.map((m) => m.kind), ['feasibility-validated', 'mapping-failed', 'partition-failed', 'compile-failed']);
+    assert.deepEqual(
+      bad.markers.map((m) => m.kind),
+      ['feasibility-validated', 'mapping-failed', 'partition-failed', 'compile-failed'],
+    );
     const v5 = parseDfcLog(
       [
         '[info] Starting Hailo allocation and compilation flow',
@@ -200,19 +248,28 @@ describe('dfcLog: own fixtures', () => {
         '',
       ].join('\n'),
     );
-    assert.deepEqual(v5.markers.map((m) => m.kind), ['mapping-succeeded', 'kernels-compiled', 'compile-succeeded']);
+    assert.deepEqual(
+      v5.markers.map((m) => m.kind),
+      ['mapping-succeeded', 'kernels-compiled', 'compile-succeeded'],
+    );
     assert.equal(v5.compile.mapping!.durationSec, 485);
     assert.equal(v5.steps[0]!.durationSec, 500);
     assert.equal(v5.outcome, 'succeeded');
     const prompt = parseDfcLog("Parsing failed with recommendations for end node names: ['a'].\n");
-    assert.deepEqual(prompt.markers.map((m) => m.kind), ['parse-failed']);
+    assert.deepEqual(
+      prompt.markers.map((m) => m.kind),
+      ['parse-failed'],
+    );
   });
 
   it('live summaries: a step is running mid-stream and the outcome is incomplete', () => {
     const p = new DfcLogParser();
     p.push('[info] Translation started on ONNX model enc\n[info] Restored ONNX model enc (completion time: 00:00:00.11)\n');
     const mid = p.summary();
-    assert.deepEqual(mid.steps.map((x) => x.status), ['running']);
+    assert.deepEqual(
+      mid.steps.map((x) => x.status),
+      ['running'],
+    );
     assert.equal(mid.outcome, 'incomplete');
     p.push('[info] Translation completed on ONNX model enc (completion time: 00:00:00.50)\n');
     assert.equal(p.end().outcome, 'succeeded');
@@ -323,9 +380,16 @@ describe('dfcLog: hostile input', () => {
     const tb = s.tracebacks[0]!;
     assert.equal(tb.message, `boom ${n - 1}`);
     assert.equal(tb.chained!.length, MAX_CHAINED);
-    assert.deepEqual(tb.chained!.slice(0, 2), [{ exceptionClass: 'ValueError', message: 'boom 0' }, { exceptionClass: 'ValueError', message: 'boom 1' }]);
+    assert.deepEqual(tb.chained!.slice(0, 2), [
+      { exceptionClass: 'ValueError', message: 'boom 0' },
+      { exceptionClass: 'ValueError', message: 'boom 1' },
+    ]);
     assert.equal(s.stats.droppedEntries, n - 1 - MAX_CHAINED);
-    assert.deepEqual(s.errors.map((e) => e.message), [`boom ${n - 1}`], 'only the last exception of the chain is an error');
+    assert.deepEqual(
+      s.errors.map((e) => e.message),
+      [`boom ${n - 1}`],
+      'only the last exception of the chain is an error',
+    );
   });
 
   it('a very long recommended end node list is still read', () => {
@@ -347,13 +411,20 @@ describe('dfcLog: other failures from the error catalogue', () => {
   });
 
   it('argparse refusals, the OOM killer and native crashes fail the running step', () => {
-    const usage = parseDfcLog("[info] Running `hailo compiler x.har --batch-size 8`\nhailo: error: unrecognized arguments: --batch-size 8\n");
-    assert.deepEqual([usage.errors[0]!.errorClass, usage.errors[0]!.message, usage.steps[0]!.status], ['UsageError', 'unrecognized arguments: --batch-size 8', 'failed']);
-    const oom = parseDfcLog('[info] Starting Model Optimization\n[info] Starting Statistics Collector\nbash: line 1: 48211 Killed                  hailo optimize enc.har\n');
+    const usage = parseDfcLog('[info] Running `hailo compiler x.har --batch-size 8`\nhailo: error: unrecognized arguments: --batch-size 8\n');
+    assert.deepEqual(
+      [usage.errors[0]!.errorClass, usage.errors[0]!.message, usage.steps[0]!.status],
+      ['UsageError', 'unrecognized arguments: --batch-size 8', 'failed'],
+    );
+    const oom = parseDfcLog(
+      '[info] Starting Model Optimization\n[info] Starting Statistics Collector\nbash: line 1: 48211 Killed                  hailo optimize enc.har\n',
+    );
     assert.deepEqual([oom.errors[0]!.errorClass, oom.errors[0]!.category, oom.steps[0]!.status, oom.outcome], ['Killed', 'optimize', 'failed', 'failed']);
     const seg = parseDfcLog('[info] Starting Hailo allocation and compilation flow\nSegmentation fault (core dumped)\n');
     assert.deepEqual([seg.errors[0]!.errorClass, seg.steps[0]!.status], ['Crashed', 'failed']);
-    const mem = parseDfcLog('[info] Starting Model Optimization\nnumpy.core._exceptions._ArrayMemoryError: Unable to allocate 112. GiB for an array with shape (1024, 1500, 768, 25) and data type float32\n');
+    const mem = parseDfcLog(
+      '[info] Starting Model Optimization\nnumpy.core._exceptions._ArrayMemoryError: Unable to allocate 112. GiB for an array with shape (1024, 1500, 768, 25) and data type float32\n',
+    );
     assert.deepEqual([mem.errors[0]!.errorClass, mem.errors[0]!.category], ['_ArrayMemoryError', 'optimize']);
   });
 });

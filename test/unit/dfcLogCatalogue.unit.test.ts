@@ -23,14 +23,32 @@ const catalogue = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'catalogue.json
 
 describe('dfcLog: fixture catalogue', () => {
   it('lists every own fixture log and every reference log sample', function () {
-    const own = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.log')).sort();
-    assert.deepEqual(catalogue.logs.filter((e) => e.source === 'own').map((e) => e.file).sort(), own);
+    const own = fs
+      .readdirSync(FIXTURES)
+      .filter((f) => f.endsWith('.log'))
+      .sort();
+    assert.deepEqual(
+      catalogue.logs
+        .filter((e) => e.source === 'own')
+        .map((e) => e.file)
+        .sort(),
+      own,
+    );
     if (!fs.existsSync(SAMPLES)) {
       console.log(`      skipped the reference half: ${SAMPLES} not found (set HAILO_REFERENCE_DIR)`);
       return;
     }
-    const ref = fs.readdirSync(SAMPLES).filter((f) => /\.(log|txt)$/.test(f)).sort();
-    assert.deepEqual(catalogue.logs.filter((e) => e.source === 'reference').map((e) => e.file).sort(), ref);
+    const ref = fs
+      .readdirSync(SAMPLES)
+      .filter((f) => /\.(log|txt)$/.test(f))
+      .sort();
+    assert.deepEqual(
+      catalogue.logs
+        .filter((e) => e.source === 'reference')
+        .map((e) => e.file)
+        .sort(),
+      ref,
+    );
   });
 
   for (const e of catalogue.logs) {
@@ -42,8 +60,16 @@ describe('dfcLog: fixture catalogue', () => {
       }
       const s = parseDfcLog(fs.readFileSync(file));
       assert.equal(s.outcome, e.outcome, 'outcome');
-      assert.deepEqual(s.steps.map((x) => `${x.step}:${x.status}`), e.steps, 'steps');
-      assert.deepEqual(s.errors.map((x) => x.errorClass ?? x.category), e.errors, 'errors');
+      assert.deepEqual(
+        s.steps.map((x) => `${x.step}:${x.status}`),
+        e.steps,
+        'steps',
+      );
+      assert.deepEqual(
+        s.errors.map((x) => x.errorClass ?? x.category),
+        e.errors,
+        'errors',
+      );
       assert.equal(s.parse.recommendedEndNodes?.nodes.length, e.recommendedEndNodes, 'recommended end nodes');
       const contexts = s.compile.contextMode === undefined ? undefined : s.compile.contextMode === 'single' ? 1 : (s.compile.contexts ?? null);
       assert.equal(contexts, e.contexts, 'contexts');

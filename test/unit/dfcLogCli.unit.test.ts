@@ -19,7 +19,10 @@ describe('cli: parse-log', () => {
     assert.equal(await main(['parse-log', 'cli-parse-failure-exception-crlf.log'], o), 1);
     const text = o.stdout.join('\n');
     assert.match(text, /^outcome: failed/);
-    assert.match(text, /UnsupportedOperationError in ONNX node \/encoder\/blocks\.0\/attn\/TopK: TopK operation is unsupported \(.*cli-parse-failure-exception-crlf\.log:20\)/);
+    assert.match(
+      text,
+      /UnsupportedOperationError in ONNX node \/encoder\/blocks\.0\/attn\/TopK: TopK operation is unsupported \(.*cli-parse-failure-exception-crlf\.log:20\)/,
+    );
     assert.match(text, /end nodes: \/encoder\/blocks\.0\/ln_1\/LayerNormalization, \/encoder\/conv2\/Conv/);
   });
 

@@ -19,15 +19,24 @@ describe('dfcLog diagnostics: placement', () => {
       sourceOf: (n) => (n === '/encoder/blocks.0/attn/TopK' ? { file: '/p/model.py', line: 42 } : undefined),
     });
     const onnx = plan.filter((p) => p.target === 'onnx' && p.code !== END_NODES_CODE);
-    assert.deepEqual(onnx.map((p) => p.node), ['/encoder/blocks.0/attn/ReduceMax', '/encoder/blocks.0/attn/TopK', '/encoder/blocks.1/attn/Reshape_3']);
+    assert.deepEqual(
+      onnx.map((p) => p.node),
+      ['/encoder/blocks.0/attn/ReduceMax', '/encoder/blocks.0/attn/TopK', '/encoder/blocks.1/attn/Reshape_3'],
+    );
     assert.match(onnx[1]!.message, /^UnsupportedOperationError in ONNX node \/encoder\/blocks\.0\/attn\/TopK: TopK operation is unsupported$/);
     const src = plan.filter((p) => p.target === 'source');
-    assert.deepEqual(src.map((p) => [p.file, p.line, p.node]), [['/p/model.py', 41, '/encoder/blocks.0/attn/TopK']]);
+    assert.deepEqual(
+      src.map((p) => [p.file, p.line, p.node]),
+      [['/p/model.py', 41, '/encoder/blocks.0/attn/TopK']],
+    );
     // the exception header has no node: it goes on the log, at its line (0-based)
     const head = plan.find((p) => p.code === 'DFC_ParsingWithRecommendationException')!;
     assert.deepEqual([head.target, head.line], ['log', 17]);
     const rec = plan.filter((p) => p.code === END_NODES_CODE);
-    assert.deepEqual(rec.map((p) => p.target), ['onnx', 'log']);
+    assert.deepEqual(
+      rec.map((p) => p.target),
+      ['onnx', 'log'],
+    );
     assert.deepEqual(rec[0]!.endNodes, ['/encoder/blocks.0/ln_1/LayerNormalization', '/encoder/conv2/Conv']);
     assert.equal(rec[0]!.severity, 'warning');
   });
@@ -60,8 +69,14 @@ describe('dfcLog diagnostics: placement', () => {
     const s = parseDfcLog(read('api-compile-mapping-failed.log'));
     const plan = placeDfcLog(s, { onnxFile: '/p/enc.onnx', logFile: '/p/compile.log' });
     assert.ok(plan.every((p) => p.target === 'log'));
-    assert.deepEqual(plan.map((p) => p.line), [13, 14, 15, 16, 17]);
-    assert.equal(plan[4]!.message, 'BackendAllocatorException: Compilation failed: Automri finished with too many resources on context_2 with 62/184 failures.');
+    assert.deepEqual(
+      plan.map((p) => p.line),
+      [13, 14, 15, 16, 17],
+    );
+    assert.equal(
+      plan[4]!.message,
+      'BackendAllocatorException: Compilation failed: Automri finished with too many resources on context_2 with 62/184 failures.',
+    );
   });
 });
 

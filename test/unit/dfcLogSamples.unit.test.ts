@@ -28,7 +28,14 @@ describe('dfcLog: real log samples', () => {
   it('whisper encoder, ClientRunner parse + optimize + multi-context compile (cut before the end)', function () {
     const s = sample(this, 'clientrunner-parse-optimize-compile-whisper-encoder-hailo8l-multicontext.log');
     assert.equal(s.netName, 'whisper_tiny_encoder_10s_hailo_final');
-    assert.deepEqual(s.steps.map((x) => [x.step, x.status]), [['parse', 'succeeded'], ['optimize', 'succeeded'], ['compile', 'incomplete']]);
+    assert.deepEqual(
+      s.steps.map((x) => [x.step, x.status]),
+      [
+        ['parse', 'succeeded'],
+        ['optimize', 'succeeded'],
+        ['compile', 'incomplete'],
+      ],
+    );
     assert.equal(step(s, 'parse')!.durationSec, 1.0);
     assert.equal(s.outcome, 'incomplete');
     assert.deepEqual(s.errors, []);
@@ -47,8 +54,14 @@ describe('dfcLog: real log samples', () => {
     assert.equal(algo['Adaround']!.status, 'skipped');
     assert.equal(algo['MatmulDecompose']!.status, 'skipped');
     assert.equal(s.optimize.algorithms.length, 12);
-    assert.deepEqual(s.optimize.snr.map((x) => [x.layer, x.db]), [['whisper_tiny_encoder_10s_hailo_final/output_layer1', 9.179]]);
-    assert.deepEqual(s.warnings.map((w) => w.text), ['Training cut by the user, proceed at your own peril']);
+    assert.deepEqual(
+      s.optimize.snr.map((x) => [x.layer, x.db]),
+      [['whisper_tiny_encoder_10s_hailo_final/output_layer1', 9.179]],
+    );
+    assert.deepEqual(
+      s.warnings.map((w) => w.text),
+      ['Training cut by the user, proceed at your own peril'],
+    );
     // compile
     assert.equal(s.compile.singleContextFailed, true);
     assert.equal(s.compile.contextMode, 'multi');
@@ -63,7 +76,10 @@ describe('dfcLog: real log samples', () => {
     assert.equal(s.compile.utilization.length, 9);
     const c0 = s.compile.utilization[0]!;
     assert.equal(c0.context, 'whisper_tiny_encoder_10s_hailo_final_context_0');
-    assert.deepEqual(c0.clusters.map((c) => c.cluster), ['cluster_0', 'cluster_1', 'cluster_4', 'cluster_5']);
+    assert.deepEqual(
+      c0.clusters.map((c) => c.cluster),
+      ['cluster_0', 'cluster_1', 'cluster_4', 'cluster_5'],
+    );
     assert.deepEqual(c0.clusters[0], { cluster: 'cluster_0', controlPct: 100, computePct: 40.6, memoryPct: 47.7 });
     assert.deepEqual(c0.total, { controlPct: 57.8, computePct: 27.7, memoryPct: 39.1 });
     assert.equal(s.compile.utilization[8]!.index, 8);
@@ -78,7 +94,14 @@ describe('dfcLog: real log samples', () => {
     const s = sample(this, 'hailomz-compile-hailo8-multicontext-layer-feasibility-DERIVED-stripped.log');
     assert.equal(s.producer, 'model-zoo');
     assert.equal(s.netName, 'yolov8n_seg');
-    assert.deepEqual(s.steps.map((x) => [x.step, x.status]), [['parse', 'succeeded'], ['optimize', 'succeeded'], ['compile', 'succeeded']]);
+    assert.deepEqual(
+      s.steps.map((x) => [x.step, x.status]),
+      [
+        ['parse', 'succeeded'],
+        ['optimize', 'succeeded'],
+        ['compile', 'succeeded'],
+      ],
+    );
     assert.equal(step(s, 'parse')!.attempts, 2);
     assert.equal(step(s, 'parse')!.durationText, '00:00:01.19');
     assert.equal(step(s, 'compile')!.durationSec, 6);
@@ -86,7 +109,10 @@ describe('dfcLog: real log samples', () => {
     assert.deepEqual(s.parse.retriedWithEndNodes, ['/model.23/proto/cv3/act/Mul', '/model.23/Transpose']);
     assert.deepEqual(s.parse.endNodes, ['/model.23/proto/cv3/act/Mul', '/model.23/Transpose']);
     assert.deepEqual(s.parse.startNodes, [{ onnx: 'images', hn: 'yolov8n_seg/input_layer1' }]);
-    assert.deepEqual(s.optimize.optimizationLevelReduced && [s.optimize.optimizationLevelReduced.level, s.optimize.optimizationLevelReduced.reason], [0, "there's less data than the recommended amount (1024), and there's no available GPU"]);
+    assert.deepEqual(s.optimize.optimizationLevelReduced && [s.optimize.optimizationLevelReduced.level, s.optimize.optimizationLevelReduced.reason], [
+      0,
+      "there's less data than the recommended amount (1024), and there's no available GPU",
+    ]);
     assert.equal(s.optimize.calibrationEntries, 64);
     assert.equal(s.optimize.modelScript, '/local/workspace/shared_with_docker/yolov8n_seg_no_nms.alls');
     assert.equal(s.compile.contextMode, 'multi');
@@ -96,29 +122,38 @@ describe('dfcLog: real log samples', () => {
     assert.equal(s.compile.partitionSearch[0]!.contexts, 3);
     // 329 "<layer>: Pass" lines, in log order
     assert.equal(s.compile.feasibility.length, 329);
-    assert.deepEqual(s.compile.feasibility.slice(0, 3).map((f) => f.layer), ['input_layer1', 'conv2_sd2', 'conv2_sd0']);
+    assert.deepEqual(
+      s.compile.feasibility.slice(0, 3).map((f) => f.layer),
+      ['input_layer1', 'conv2_sd2', 'conv2_sd0'],
+    );
     assert.ok(s.compile.feasibility.every((f) => f.result === 'Pass'));
     const conv2 = s.compile.layerGroups.find((g) => g.base === 'conv2')!;
     assert.deepEqual([...conv2.layers].sort(), ['conv2_sd0', 'conv2_sd1', 'conv2_sd2', 'conv2_sd3', 'conv2_sdc', 'conv2_ws']);
     assert.deepEqual([...conv2.kinds].sort(), ['spatial-defuse', 'width-split']);
     // utilisation rows were joined onto one line by the paste; all are still found
-    assert.deepEqual(s.compile.utilization.map((u) => [u.context, u.clusters.length]), [
-      ['yolov8n_seg_context_0', 8],
-      ['yolov8n_seg_context_1', 8],
-      ['yolov8n_seg_context_2', 6],
-      ['yolov8n_seg_context_3', 7],
-    ]);
+    assert.deepEqual(
+      s.compile.utilization.map((u) => [u.context, u.clusters.length]),
+      [
+        ['yolov8n_seg_context_0', 8],
+        ['yolov8n_seg_context_1', 8],
+        ['yolov8n_seg_context_2', 6],
+        ['yolov8n_seg_context_3', 7],
+      ],
+    );
     assert.deepEqual(s.compile.utilization[0]!.clusters[4], { cluster: 'cluster_4', controlPct: 87.5, computePct: 37.5, memoryPct: 41.4 });
     assert.deepEqual(s.compile.utilization[3]!.total, { controlPct: 35.2, computePct: 29.7, memoryPct: 28.5 });
     assert.deepEqual(s.compile.mapping, { status: 'succeeded', durationText: '8m 6s', durationSec: 486, line: s.compile.mapping!.line });
     assert.deepEqual(s.compile.bandwidthMbps, { inputs: 2.34375, outputs: 3.42102, ddr: 0, interContext: 13.4662 });
     // allocator report per context: only context 0 had a revert (inter-cluster connectivity)
-    assert.deepEqual(s.compile.mappingStats.map((m) => [m.context, m.iterations, m.reverts['inter-cluster connectivity']]), [
-      ['yolov8n_seg_context_0', 4, 1],
-      ['yolov8n_seg_context_1', 4, 0],
-      ['yolov8n_seg_context_2', 4, 0],
-      ['yolov8n_seg_context_3', 4, 0],
-    ]);
+    assert.deepEqual(
+      s.compile.mappingStats.map((m) => [m.context, m.iterations, m.reverts['inter-cluster connectivity']]),
+      [
+        ['yolov8n_seg_context_0', 4, 1],
+        ['yolov8n_seg_context_1', 4, 0],
+        ['yolov8n_seg_context_2', 4, 0],
+        ['yolov8n_seg_context_3', 4, 0],
+      ],
+    );
     assert.equal(s.warnings.length, 2);
   });
 
@@ -136,11 +171,14 @@ describe('dfcLog: real log samples', () => {
     const s = sample(this, 'clientrunner-hailo8-single-context-success-calib-not-normalized-warning.log');
     assert.equal(s.netName, 'DualBranchLPRNet_ThaiLP');
     assert.equal(s.outcome, 'succeeded');
-    assert.deepEqual(s.steps.map((x) => [x.step, x.status, x.durationText]), [
-      ['parse', 'succeeded', '00:00:00.51'],
-      ['optimize', 'succeeded', undefined],
-      ['compile', 'succeeded', '5s'],
-    ]);
+    assert.deepEqual(
+      s.steps.map((x) => [x.step, x.status, x.durationText]),
+      [
+        ['parse', 'succeeded', '00:00:00.51'],
+        ['optimize', 'succeeded', undefined],
+        ['compile', 'succeeded', '5s'],
+      ],
+    );
     assert.deepEqual(s.parse.endNodes, ['/model/lpr_head/lpr_head.4/Conv', '/model/province_head/province_head.1/Gemm']);
     assert.equal(s.compile.contextMode, 'single');
     assert.equal(s.compile.contexts, 1);
@@ -158,15 +196,19 @@ describe('dfcLog: real log samples', () => {
     assert.match(s.optimize.calibrationNotNormalized!, /^The calibration set seems to not be normalized, because the values range is \[\(-1\.0, 1\.0\)/);
     assert.equal(s.optimize.calibrationNotNormalized!.split('\n').length, 4);
     assert.match(s.optimize.calibrationNotNormalized!, /Add a normalization layer to the model/);
-    assert.deepEqual(s.optimize.algorithms.filter((a) => a.status === 'done').map((a) => a.name), [
-      'Mixed Precision',
-      'Statistics Collector',
-      'Fix zp_comp Encoding',
-      'MatmulDecomposeFix',
-    ]);
+    assert.deepEqual(
+      s.optimize.algorithms.filter((a) => a.status === 'done').map((a) => a.name),
+      ['Mixed Precision', 'Statistics Collector', 'Fix zp_comp Encoding', 'MatmulDecomposeFix'],
+    );
     assert.deepEqual(s.compile.contextNames, ['DualBranchLPRNet_ThaiLP_context_0']);
     // the live view's revert counters, then the final report with "Iterations: 4"
-    assert.deepEqual(s.compile.mappingStats.map((m) => [m.iterations, Object.keys(m.reverts).length]), [[undefined, 4], [4, 4]]);
+    assert.deepEqual(
+      s.compile.mappingStats.map((m) => [m.iterations, Object.keys(m.reverts).length]),
+      [
+        [undefined, 4],
+        [4, 4],
+      ],
+    );
   });
 
   it('model script error: BackendScriptParserException with the >!< marker, after a chained traceback', function () {
@@ -199,7 +241,10 @@ describe('dfcLog: real log samples', () => {
     assert.deepEqual([perOp[0]!.errorClass, perOp[0]!.node], ['UnsupportedLSTMLayerError', 'LSTM__159']);
     assert.equal(perOp[0]!.message, "activation types ['Sigmoid', 'Tanh', 'Tanh', 'Sigmoid', 'Tanh', 'Tanh'] are not supported");
     assert.deepEqual([perOp[3]!.errorClass, perOp[3]!.node], ['UnsupportedShuffleLayerError', 'stage_4/dense/Tensordot']);
-    assert.deepEqual([perOp[4]!.errorClass, perOp[4]!.node, perOp[4]!.message], ['UnexpectedNodeError', 'Squeeze__77', 'Unexpected node Squeeze__77 (Squeeze)']);
+    assert.deepEqual(
+      [perOp[4]!.errorClass, perOp[4]!.node, perOp[4]!.message],
+      ['UnexpectedNodeError', 'Squeeze__77', 'Unexpected node Squeeze__77 (Squeeze)'],
+    );
     assert.deepEqual([perOp[11]!.errorClass, perOp[11]!.node], ['UnsupportedShuffleLayerError', 'stage_4/dense_1/Tensordot']);
     assert.ok(perOp.every((e) => e.category === 'parser'));
     assert.equal(s.parse.recommendedEndNodes!.form, 'exception');
@@ -298,13 +343,19 @@ describe('dfcLog: real log samples', () => {
     assert.equal(s.producer, 'model-zoo');
     assert.equal(s.parse.nmsStructure, 'yolov5');
     assert.deepEqual(s.parse.endNodes, ['Conv_234', 'Conv_218', 'Conv_202']);
-    assert.deepEqual(s.artifacts.map((a) => a.path), ['/local/shared_with_docker/faceDetect1/yolov5s_personface.har']);
+    assert.deepEqual(
+      s.artifacts.map((a) => a.path),
+      ['/local/shared_with_docker/faceDetect1/yolov5s_personface.har'],
+    );
     assert.equal(s.outcome, 'succeeded');
   });
 
   it('Model Zoo profile: deprecation warning', function () {
     const s = sample(this, 'hailomz-profile-deprecated.log');
-    assert.deepEqual(s.warnings.map((w) => w.text), ["'profile' command is deprecated and will be removed in future release. Please use 'hailo profiler' tool instead."]);
+    assert.deepEqual(
+      s.warnings.map((w) => w.text),
+      ["'profile' command is deprecated and will be removed in future release. Please use 'hailo profiler' tool instead."],
+    );
     assert.equal(step(s, 'parse')!.durationSec, 0.93);
     assert.equal(s.outcome, 'succeeded');
   });
@@ -316,7 +367,10 @@ describe('dfcLog: real log samples', () => {
     assert.equal(s.compile.mapping!.status, 'failed');
     assert.equal(s.compile.mapping!.durationText, '~7m'); // the author's edit: not a real duration
     assert.equal(s.compile.mapping!.durationSec, undefined);
-    assert.deepEqual(s.errors.map((e) => e.errorClass), ['MappingFailed', 'TooManyResources', 'PartitionFailed']);
+    assert.deepEqual(
+      s.errors.map((e) => e.errorClass),
+      ['MappingFailed', 'TooManyResources', 'PartitionFailed'],
+    );
     assert.ok(s.errors.every((e) => e.category === 'compile'));
     assert.equal(step(s, 'compile')!.status, 'failed');
     assert.equal(s.outcome, 'failed');
@@ -324,8 +378,14 @@ describe('dfcLog: real log samples', () => {
 
   it('compiler crash: assertion in the allocator, message spread over two lines', function () {
     const s = sample(this, 'compiler-crash-addshortcut-assertion-multicontext.log');
-    assert.deepEqual(s.errors.map((e) => e.errorClass), ['CompilerAssertion', 'CompilationFailed', 'BackendAllocatorException']);
-    assert.equal(s.errors[0]!.message, "../src/allocator/network_graph_appender.cpp:402: Assertion `src_node.output_format() == (*first_succ)->input_format()' failed.");
+    assert.deepEqual(
+      s.errors.map((e) => e.errorClass),
+      ['CompilerAssertion', 'CompilationFailed', 'BackendAllocatorException'],
+    );
+    assert.equal(
+      s.errors[0]!.message,
+      "../src/allocator/network_graph_appender.cpp:402: Assertion `src_node.output_format() == (*first_succ)->input_format()' failed.",
+    );
     assert.equal(s.errors[2]!.message, 'Compilation failed with unexpected crash');
     assert.equal(s.compile.failureReason, 'Compilation failed with unexpected crash');
     assert.equal(s.outcome, 'failed');
@@ -361,7 +421,10 @@ describe('dfcLog: real log samples', () => {
       assert.deepEqual([s.steps, s.errors, s.outcome], [[], [], 'unknown'], f);
     }
     const refused = sample(this, 'run-refused-hailo10h-hailort5.txt');
-    assert.deepEqual(refused.errors.map((e) => [e.category, e.message]), [['runtime', 'CHECK failed - The "run" command is not supported for this device type! Use "run2" instead.']]);
+    assert.deepEqual(
+      refused.errors.map((e) => [e.category, e.message]),
+      [['runtime', 'CHECK failed - The "run" command is not supported for this device type! Use "run2" instead.']],
+    );
   });
 
   it('every sample parses the same fed one byte at a time', function () {

@@ -56,7 +56,7 @@ describe('export: Python tracebacks', () => {
       '\x1b[31mTraceback (most recent call last):\r\n  File "/p/a.py", line 1, in f\r\nKeyError: 1\r\n\r\n' +
       'During handling of the above exception, another exception occurred:\r\n\r\n' +
       'Traceback (most recent call last):\r\n  File "/p/b.py", line 7, in g\r\n    x()\r\n' +
-      'torch.onnx.errors.UnsupportedOperatorError: Exporting the operator \'aten::fft_rfft\' to ONNX opset version 13 is not supported.\x1b[0m\r\n';
+      "torch.onnx.errors.UnsupportedOperatorError: Exporting the operator 'aten::fft_rfft' to ONNX opset version 13 is not supported.\x1b[0m\r\n";
     const tb = parseTraceback(text)!;
     assert.equal(tb.errorClass, 'torch.onnx.errors.UnsupportedOperatorError');
     assert.match(tb.message, /aten::fft_rfft/);
@@ -77,7 +77,9 @@ SyntaxError: invalid syntax
   });
 
   it('keeps a multi-line message and ignores text before the traceback', () => {
-    const tb = parseTraceback('warning: x\nTraceback (most recent call last):\n  File "/p/a.py", line 2, in f\nRuntimeError: shapes differ\n  mat1: [1, 80]\n')!;
+    const tb = parseTraceback(
+      'warning: x\nTraceback (most recent call last):\n  File "/p/a.py", line 2, in f\nRuntimeError: shapes differ\n  mat1: [1, 80]\n',
+    )!;
     assert.equal(tb.errorClass, 'RuntimeError');
     assert.equal(tb.message, 'shapes differ\n  mat1: [1, 80]');
   });
@@ -121,7 +123,11 @@ describe('export: request', () => {
     assert.deepEqual(parseShape('1,80,3000'), [1, 80, 3000]);
     assert.deepEqual(parseInputSpec('ids:1x448:int64'), { name: 'ids', shape: [1, 448], dtype: 'int64' });
     for (const bad of ['mel', 'mel:', 'mel:1x0', 'mel:1xa', ':1x2', 'mel:1x2:float64', 'a:1:float32:x']) {
-      assert.throws(() => parseInputSpec(bad), (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT'), bad);
+      assert.throws(
+        () => parseInputSpec(bad),
+        (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT'),
+        bad,
+      );
     }
   });
 
@@ -132,8 +138,18 @@ describe('export: request', () => {
     );
     const argv = buildDriverArgv('/ext/dist/python/hailo_export.py', spec);
     assert.deepEqual(argv, [
-      '-u', '/ext/dist/python/hailo_export.py', '--entry', 'asr.enc:build', '--input=mel:1x80x3000', '--output-name=h',
-      '--opset', '13', '--out', path.resolve('/proj/build/enc.onnx'), '--root', path.resolve('/proj'),
+      '-u',
+      '/ext/dist/python/hailo_export.py',
+      '--entry',
+      'asr.enc:build',
+      '--input=mel:1x80x3000',
+      '--output-name=h',
+      '--opset',
+      '13',
+      '--out',
+      path.resolve('/proj/build/enc.onnx'),
+      '--root',
+      path.resolve('/proj'),
     ]);
     const dyn = specFromModel(
       { name: 'enc', entry: 'asr.enc:build', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], onnx: 'e.onnx', dynamicAxes: { mel: { '2': 'frames' } } },
@@ -145,24 +161,58 @@ describe('export: request', () => {
   });
 
   it('keeps hostile names as single argv items and refuses a model without entry', () => {
-    const argv = buildDriverArgv('/d.py', { entry: 'a.b:c', inputs: [{ name: 'x; rm -rf ~', shape: [1] }], outputNames: ['$(id)'], opset: 17, out: '/o/x y.onnx', root: '/r' });
+    const argv = buildDriverArgv('/d.py', {
+      entry: 'a.b:c',
+      inputs: [{ name: 'x; rm -rf ~', shape: [1] }],
+      outputNames: ['$(id)'],
+      opset: 17,
+      out: '/o/x y.onnx',
+      root: '/r',
+    });
     assert.ok(argv.includes('--input=x; rm -rf ~:1'));
     assert.ok(argv.includes('--output-name=$(id)'));
     assert.ok(argv.includes('/o/x y.onnx'));
     // names that look like options stay values of their own option
-    const opt = buildDriverArgv('/d.py', { entry: 'a.b:c', inputs: [{ name: '--root=/tmp', shape: [1] }], outputNames: ['--no-sourcemap', '--dynamic-axes={"x":{"0":"b"}}'], opset: 17, out: '/o/x.onnx', root: '/r' });
+    const opt = buildDriverArgv('/d.py', {
+      entry: 'a.b:c',
+      inputs: [{ name: '--root=/tmp', shape: [1] }],
+      outputNames: ['--no-sourcemap', '--dynamic-axes={"x":{"0":"b"}}'],
+      opset: 17,
+      out: '/o/x.onnx',
+      root: '/r',
+    });
     assert.ok(!opt.includes('--no-sourcemap') && !opt.some((a) => a.startsWith('--dynamic-axes') || a.startsWith('--root=')), JSON.stringify(opt));
-    assert.deepEqual(opt.filter((a) => a.startsWith('--input') || a.startsWith('--output-name')), ['--input=--root=/tmp:1', '--output-name=--no-sourcemap', '--output-name=--dynamic-axes={"x":{"0":"b"}}']);
-    assert.throws(() => buildDriverArgv('/d.py', { entry: 'a.b:c; x', inputs: [{ name: 'x', shape: [1] }], outputNames: [], opset: 17, out: '/o', root: '/r' }), (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT'));
-    assert.throws(() => specFromModel({ name: 'm', inputs: [{ name: 'x', shape: [1] }], onnx: 'm.onnx' }, '/r'), (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT'));
+    assert.deepEqual(
+      opt.filter((a) => a.startsWith('--input') || a.startsWith('--output-name')),
+      ['--input=--root=/tmp:1', '--output-name=--no-sourcemap', '--output-name=--dynamic-axes={"x":{"0":"b"}}'],
+    );
+    assert.throws(
+      () => buildDriverArgv('/d.py', { entry: 'a.b:c; x', inputs: [{ name: 'x', shape: [1] }], outputNames: [], opset: 17, out: '/o', root: '/r' }),
+      (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT'),
+    );
+    assert.throws(
+      () => specFromModel({ name: 'm', inputs: [{ name: 'x', shape: [1] }], onnx: 'm.onnx' }, '/r'),
+      (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT'),
+    );
   });
 });
 
 describe('export: interpreter order', () => {
   it('editor: Python extension, else setting, else python3', async () => {
-    assert.deepEqual(await resolveEditorInterpreter({ pythonExtension: async () => '/venv/bin/python', setting: '/opt/py' }), { path: '/venv/bin/python', source: 'python-extension' });
+    assert.deepEqual(await resolveEditorInterpreter({ pythonExtension: async () => '/venv/bin/python', setting: '/opt/py' }), {
+      path: '/venv/bin/python',
+      source: 'python-extension',
+    });
     assert.deepEqual(await resolveEditorInterpreter({ pythonExtension: async () => undefined, setting: '/opt/py' }), { path: '/opt/py', source: 'setting' });
-    assert.deepEqual(await resolveEditorInterpreter({ pythonExtension: async () => { throw new Error('api'); }, setting: ' ' }), { path: 'python3', source: 'default' });
+    assert.deepEqual(
+      await resolveEditorInterpreter({
+        pythonExtension: async () => {
+          throw new Error('api');
+        },
+        setting: ' ',
+      }),
+      { path: 'python3', source: 'default' },
+    );
     assert.deepEqual(await resolveEditorInterpreter({}), { path: 'python3', source: 'default' });
   });
   it('cli: --python, else HAILO_PYTHON, else python3', () => {
@@ -175,19 +225,38 @@ describe('export: interpreter order', () => {
 describe('export: dynamic axes warning', () => {
   it('says what symbolic dimensions cost, and nothing for static exports', () => {
     assert.deepEqual(dynamicAxesWarnings({ symbolicDims: [], shapeOps: 0, sourceMap: null, onnx: '/p/m.onnx' }), []);
-    const [w] = dynamicAxesWarnings({ symbolicDims: [{ tensor: 'mel', axis: 2, dim: 'frames' }], shapeOps: 5, dynamicAxes: ['mel'], sourceMap: null, onnx: '/p/m.onnx' });
+    const [w] = dynamicAxesWarnings({
+      symbolicDims: [{ tensor: 'mel', axis: 2, dim: 'frames' }],
+      shapeOps: 5,
+      dynamicAxes: ['mel'],
+      sourceMap: null,
+      onnx: '/p/m.onnx',
+    });
     assert.match(w!, /mel\[2\]="frames"/);
     assert.match(w!, /remove "dynamicAxes"/);
     assert.doesNotMatch(w!, /--tensor-shapes/, 'the extension never passes --tensor-shapes');
   });
   it('symbolic dims the export made itself name the operator and the Python line, not the settings', () => {
     const ws = dynamicAxesWarnings({
-      symbolicDims: [{ tensor: '272', axis: 0, dim: 'Conv272_dim_0' }, { tensor: '272', axis: 2, dim: 'Conv272_dim_2' }],
+      symbolicDims: [
+        { tensor: '272', axis: 0, dim: 'Conv272_dim_0' },
+        { tensor: '272', axis: 2, dim: 'Conv272_dim_2' },
+      ],
       shapeOps: 1,
       dynamicAxes: [],
       sourceMap: '/p/models/enc.onnx.sourcemap.json',
       onnx: '/p/models/enc.onnx',
-      symbolicOrigins: [{ node: '/Pad', op: 'Pad', output: '/Pad_output_0', shape: ['unk__5', 'unk__6', 'unk__7'], computedInputs: ['/Cast_1_output_0'], file: '../enc.py', line: 10 }],
+      symbolicOrigins: [
+        {
+          node: '/Pad',
+          op: 'Pad',
+          output: '/Pad_output_0',
+          shape: ['unk__5', 'unk__6', 'unk__7'],
+          computedInputs: ['/Cast_1_output_0'],
+          file: '../enc.py',
+          line: 10,
+        },
+      ],
     });
     assert.equal(ws.length, 1);
     assert.match(ws[0]!, /no dynamic axes were asked for/);
@@ -206,7 +275,11 @@ describe('export: source map sidecar', () => {
     const onnx = path.join(dir, 'm.onnx');
     fs.writeFileSync(
       `${onnx}.sourcemap.json`,
-      JSON.stringify({ version: 1, model: 'm.onnx', nodes: { '/a/MatMul': { file: 'pkg/m.py', line: 4, module: 'a' }, '/b/Add': { file: '/abs/x.py', line: 9 } } }),
+      JSON.stringify({
+        version: 1,
+        model: 'm.onnx',
+        nodes: { '/a/MatMul': { file: 'pkg/m.py', line: 4, module: 'a' }, '/b/Add': { file: '/abs/x.py', line: 9 } },
+      }),
     );
     const sm = (await loadSourceMap(onnx))!;
     assert.equal(sm.size, 2);
@@ -245,7 +318,14 @@ describe('export: source map helpers', () => {
         model: 'm.onnx',
         modelSha256: sha,
         nodes: {
-          '/a/MatMul': { file: 'p/m.py', line: 4, stack: [{ file: 'p/m.py', line: 20, fn: 'forward' }, { file: 'p/m.py', line: 4, fn: 'forward' }] },
+          '/a/MatMul': {
+            file: 'p/m.py',
+            line: 4,
+            stack: [
+              { file: 'p/m.py', line: 20, fn: 'forward' },
+              { file: 'p/m.py', line: 4, fn: 'forward' },
+            ],
+          },
           '/a/Mul': { file: 'p/m.py', line: 4 },
           '/b/Add': { file: 'p/n.py', line: 2 },
         },
@@ -253,7 +333,10 @@ describe('export: source map helpers', () => {
     );
     const sm = (await loadSourceMap(onnx))!;
     assert.deepEqual([...sm.nodesInFile(path.join(dir, 'p', 'm.py'))], [[4, ['/a/MatMul', '/a/Mul']]]);
-    assert.deepEqual(sm.stack('/a/MatMul').map((f) => f.line), [20, 4]);
+    assert.deepEqual(
+      sm.stack('/a/MatMul').map((f) => f.line),
+      [20, 4],
+    );
     assert.deepEqual(sm.stack('/b/Add'), [{ file: path.join(dir, 'p', 'n.py'), line: 2 }]);
     assert.equal(sm.matches(sha), true);
     assert.equal(sm.matches('0'.repeat(64)), false);

@@ -63,7 +63,10 @@ describe('cli: export with torch', function () {
   it('--entry from the package folder: prints where the ONNX went and how many nodes are mapped', async () => {
     const out = path.join(tmp, 'enc.onnx');
     const t = io(FIXTURES, { HAILO_PYTHON: PY });
-    const code = await main(['export', '--entry', 'tinywhisper.encoder:build', '--input', 'mel:1x80x3000', '--opset', '17', '--out', out, '--output-name', 'features'], t.io);
+    const code = await main(
+      ['export', '--entry', 'tinywhisper.encoder:build', '--input', 'mel:1x80x3000', '--opset', '17', '--out', out, '--output-name', 'features'],
+      t.io,
+    );
     assert.equal(code, 0, t.err.join('\n'));
     const m = /^(.+): (\d+) nodes, (\d+) mapped to source lines$/.exec(t.out[0]!);
     assert.ok(m, t.out.join('\n'));
@@ -89,6 +92,9 @@ describe('cli: export with torch', function () {
 
     const t2 = io(proj, { HAILO_PYTHON: PY });
     assert.equal(await main(['export', '--model', 'bad'], t2.io), 1);
-    assert.match(t2.err.join('\n'), new RegExp(`${path.join(proj, 'tinywhisper', 'broken.py').replace(/[.]/g, '\\.')}:\\d+: error: Export of tinywhisper\\.broken:build_raises failed`));
+    assert.match(
+      t2.err.join('\n'),
+      new RegExp(`${path.join(proj, 'tinywhisper', 'broken.py').replace(/[.]/g, '\\.')}:\\d+: error: Export of tinywhisper\\.broken:build_raises failed`),
+    );
   });
 });

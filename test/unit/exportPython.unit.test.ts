@@ -52,14 +52,20 @@ describe('export: Python outline for CodeLenses', () => {
       '    return torch.nn.Identity()',
     ].join('\n');
     const o = outlinePython(text);
-    assert.deepEqual(o.classes.map((c) => [c.name, c.isModule, c.noArgInit]), [
-      ['A', true, true],
-      ['B', true, true],
-      ['C', true, false],
-      ['D', false, true],
-      ['E', true, true],
-    ]);
-    assert.deepEqual(o.functions.map((f) => [f.name, f.noArgs, f.returns]), [['make', true, ['C', 'Identity']]]);
+    assert.deepEqual(
+      o.classes.map((c) => [c.name, c.isModule, c.noArgInit]),
+      [
+        ['A', true, true],
+        ['B', true, true],
+        ['C', true, false],
+        ['D', false, true],
+        ['E', true, true],
+      ],
+    );
+    assert.deepEqual(
+      o.functions.map((f) => [f.name, f.noArgs, f.returns]),
+      [['make', true, ['C', 'Identity']]],
+    );
   });
 
   it('module names from paths', () => {
@@ -87,7 +93,10 @@ describe('export: Python outline for CodeLenses', () => {
     ]);
     // a class named directly as the entry
     const l2 = exportLenses(o, 'tinywhisper.encoder', [{ name: 'c', entry: 'tinywhisper.encoder:ConvOnlyEncoder' }]);
-    assert.deepEqual(l2.find((l) => l.kind === 'export'), { line: at(/^class ConvOnlyEncoder/), kind: 'export', model: 'c' });
+    assert.deepEqual(
+      l2.find((l) => l.kind === 'export'),
+      { line: at(/^class ConvOnlyEncoder/), kind: 'export', model: 'c' },
+    );
     assert.equal(l2.find((l) => l.className === 'AudioEncoder')?.entry, 'tinywhisper.encoder:AudioEncoder');
   });
 
@@ -99,16 +108,25 @@ describe('export: Python outline for CodeLenses', () => {
 });
 
 describe('export: adding a model to hailo.json', () => {
-  const model = { name: 'conv-only', entry: 'tinywhisper.encoder:ConvOnlyEncoder', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], onnx: 'build/conv-only.onnx' };
+  const model = {
+    name: 'conv-only',
+    entry: 'tinywhisper.encoder:ConvOnlyEncoder',
+    inputs: [{ name: 'mel', shape: [1, 80, 3000] }],
+    onnx: 'build/conv-only.onnx',
+  };
 
   it('appends after the last model, keeping comments, and the result is a valid project', () => {
-    const text = '// project\n{\n  // the encoder\n  "models": [\n    { "name": "enc", "entry": "a.b:c", "inputs": [{ "name": "mel", "shape": [1, 80, 3000] }], "onnx": "enc.onnx" } // main\n  ]\n}\n';
+    const text =
+      '// project\n{\n  // the encoder\n  "models": [\n    { "name": "enc", "entry": "a.b:c", "inputs": [{ "name": "mel", "shape": [1, 80, 3000] }], "onnx": "enc.onnx" } // main\n  ]\n}\n';
     const out = jsonc.applyEdits(text, addModelEdits(text, model));
     assert.ok(out.startsWith('// project\n{\n  // the encoder\n'));
     assert.match(out, /"onnx": "enc.onnx" \}, \/\/ main\n/);
     const parsed = parseProjectText(out, 'hailo.json');
     assert.deepEqual(parsed.problems, []);
-    assert.deepEqual(parsed.project?.models.map((m) => m.name), ['enc', 'conv-only']);
+    assert.deepEqual(
+      parsed.project?.models.map((m) => m.name),
+      ['enc', 'conv-only'],
+    );
     assert.deepEqual(parsed.project?.models[1]?.inputs[0]?.shape, [1, 80, 3000]);
   });
 
@@ -121,11 +139,18 @@ describe('export: adding a model to hailo.json', () => {
   });
 
   it('handles an empty list, a missing list and a trailing comma; refuses duplicates and broken files', () => {
-    for (const text of ['{ "models": [] }', '{\n  "targets": []\n}', '{\n  "models": [\n    { "name": "x", "inputs": [{ "name": "i", "shape": [1] }], "onnx": "x.onnx" },\n  ]\n}']) {
+    for (const text of [
+      '{ "models": [] }',
+      '{\n  "targets": []\n}',
+      '{\n  "models": [\n    { "name": "x", "inputs": [{ "name": "i", "shape": [1] }], "onnx": "x.onnx" },\n  ]\n}',
+    ]) {
       const out = jsonc.applyEdits(text, addModelEdits(text, model));
       const parsed = parseProjectText(out, 'hailo.json');
       assert.deepEqual(parsed.problems, [], out);
-      assert.ok(parsed.project?.models.some((m) => m.name === 'conv-only'), out);
+      assert.ok(
+        parsed.project?.models.some((m) => m.name === 'conv-only'),
+        out,
+      );
     }
     assert.throws(() => addModelEdits('{ "models": [{ "name": "conv-only" }] }', model), /already exists/);
     assert.throws(() => addModelEdits('{ "models": [', model), /not a valid JSON object/);

@@ -145,7 +145,10 @@ describe('export: real exports with torch', function () {
   it('a dynamic-axes request exports but reports its symbolic dims and what they cost', async () => {
     const out = path.join(tmp, 'dyn.onnx');
     const r = await exportOk(spec('tinywhisper.encoder:build_conv_only', out, { dynamicAxes: { mel: { '2': 'frames' } } }));
-    assert.ok(r.symbolicDims.some((d) => d.tensor === 'mel' && d.axis === 2 && d.dim === 'frames'), JSON.stringify(r.symbolicDims));
+    assert.ok(
+      r.symbolicDims.some((d) => d.tensor === 'mel' && d.axis === 2 && d.dim === 'frames'),
+      JSON.stringify(r.symbolicDims),
+    );
     assert.equal(r.warnings.length, 1);
     assert.match(r.warnings[0]!, /symbolic dimension.*"dynamicAxes"/s);
   });
@@ -165,7 +168,11 @@ describe('export: real exports with torch', function () {
     const out = path.join(tmp, 'padded.onnx');
     const r = await exportOk(spec('tinywhisper.padded:build', out, { inputs: [{ name: 'mel', shape: [1, 80, 3001] }] }));
     assert.ok(r.symbolicDims.length > 0, 'torch leaves the output shape symbolic here');
-    const padLine = fs.readFileSync(path.join(FIXTURES, 'tinywhisper', 'padded.py'), 'utf8').split('\n').findIndex((l) => l.includes('F.pad(')) + 1;
+    const padLine =
+      fs
+        .readFileSync(path.join(FIXTURES, 'tinywhisper', 'padded.py'), 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('F.pad(')) + 1;
     assert.equal(r.warnings.length, 1);
     assert.match(r.warnings[0]!, /no dynamic axes were asked for/);
     assert.ok(r.warnings[0]!.includes(`padded.py:${padLine}`), r.warnings[0]);
@@ -175,7 +182,12 @@ describe('export: real exports with torch', function () {
     const sidecar = JSON.parse(fs.readFileSync(`${out}.sourcemap.json`, 'utf8'));
     const key = Object.keys(sidecar.sources).find((k) => k.endsWith('padded.py'));
     assert.ok(key, JSON.stringify(sidecar.sources));
-    assert.equal(sidecar.sources[key], createHash('sha256').update(fs.readFileSync(path.join(FIXTURES, 'tinywhisper', 'padded.py'))).digest('hex'));
+    assert.equal(
+      sidecar.sources[key],
+      createHash('sha256')
+        .update(fs.readFileSync(path.join(FIXTURES, 'tinywhisper', 'padded.py')))
+        .digest('hex'),
+    );
   });
 
   it('bad module path: ModuleNotFoundError on the import line of the user module', async () => {
@@ -212,16 +224,24 @@ describe('export: real exports with torch', function () {
     const e = await exportFails(spec('tinywhisper.broken:build_shape_error', path.join(tmp, 'x.onnx')));
     assert.equal(e.detail?.kind, 'export');
     assert.deepEqual(e.location, { file, line: markerLine(file, 'shape') });
-    const e2 = await exportFails(spec('tinywhisper.broken:build_unsupported', path.join(tmp, 'x.onnx'), { opset: 13, inputs: [{ name: 'x', shape: [1, 8, 16] }] }));
+    const e2 = await exportFails(
+      spec('tinywhisper.broken:build_unsupported', path.join(tmp, 'x.onnx'), { opset: 13, inputs: [{ name: 'x', shape: [1, 8, 16] }] }),
+    );
     assert.equal(e2.detail?.errorClass, 'UnsupportedOperatorError');
     assert.deepEqual(e2.location, { file, line: markerLine(file, 'unsupported') });
-    assert.match(diagnosticMessage(e2), /^ONNX export failed at torch op fft_rfft: UnsupportedOperatorError: Exporting the operator 'aten::fft_rfft' to ONNX opset version 13 is not supported\.$/);
+    assert.match(
+      diagnosticMessage(e2),
+      /^ONNX export failed at torch op fft_rfft: UnsupportedOperatorError: Exporting the operator 'aten::fft_rfft' to ONNX opset version 13 is not supported\.$/,
+    );
     assert.match(diagnosticMessage(e), /^ONNX export failed: RuntimeError: /);
   });
 
   it('finds the driver next to the bundle or in the sources', () => {
     assert.equal(findDriver([path.join(ROOT, 'src', 'cli', 'commands')]), DRIVER);
-    assert.throws(() => findDriver([os.tmpdir()]), (e: unknown) => isHailoError(e, 'EXPORT_FAILED'));
+    assert.throws(
+      () => findDriver([os.tmpdir()]),
+      (e: unknown) => isHailoError(e, 'EXPORT_FAILED'),
+    );
   });
 
   it('a failed export never destroys the previous ONNX and leaves no temp files', async () => {
@@ -309,6 +329,10 @@ describe('export: real exports with torch', function () {
     };
     const t0 = Date.now();
     while (alive() && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(alive(), false, `process group ${pgid} still has members: ${spawnSync('ps', ['-o', 'pid,pgid,stat,cmd', '-g', String(pgid)], { encoding: 'utf8' }).stdout}`);
+    assert.equal(
+      alive(),
+      false,
+      `process group ${pgid} still has members: ${spawnSync('ps', ['-o', 'pid,pgid,stat,cmd', '-g', String(pgid)], { encoding: 'utf8' }).stdout}`,
+    );
   });
 });

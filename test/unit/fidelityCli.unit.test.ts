@@ -107,11 +107,20 @@ describe('cli: fidelity on the example encoder', function () {
     const bad = io(dir, { HAILO_PYTHON: PY });
     const out = path.join(dir, 'strict');
     assert.equal(await main(['fidelity', '--model', 'enc', '--format', 'json', '--out', 'strict', '--stages', 'torch,onnx'], bad.io), 1, bad.err.join('\n'));
-    const j = JSON.parse(bad.out.join('\n')) as { ok: boolean; file: string; baseline: unknown; findings: { code: string; severity: string }[]; comparisons: { metrics: { snrDb: number } }[] };
+    const j = JSON.parse(bad.out.join('\n')) as {
+      ok: boolean;
+      file: string;
+      baseline: unknown;
+      findings: { code: string; severity: string }[];
+      comparisons: { metrics: { snrDb: number } }[];
+    };
     assert.equal(j.ok, false);
     assert.equal(j.file, path.join(out, 'fidelity.json'));
     assert.ok(j.baseline, 'compared with the first result');
-    assert.deepEqual(j.findings.map((f) => [f.code, f.severity]), [['FID002', 'error']]);
+    assert.deepEqual(
+      j.findings.map((f) => [f.code, f.severity]),
+      [['FID002', 'error']],
+    );
     assert.ok(j.comparisons[0]!.metrics.snrDb > 60);
 
     // only the torch stage: nothing to compare, nothing fails

@@ -43,7 +43,10 @@ describe('fidelity: comparison maths', () => {
   it('cosine, SNR, max and mean absolute error on known values', () => {
     const ref = [1, 2, 3, 4];
     // half the signal: cosine 1, error energy 1/4 of the signal: SNR 10·log10(4)
-    let m = compareFlat(ref, ref.map((x) => x / 2));
+    let m = compareFlat(
+      ref,
+      ref.map((x) => x / 2),
+    );
     assert.equal(m.cosine, 1);
     assert.ok(Math.abs(m.snrDb! - 10 * Math.log10(4)) < 1e-12);
     assert.equal(m.maxAbs, 2);
@@ -67,7 +70,10 @@ describe('fidelity: comparison maths', () => {
     const sig = Array.from({ length: 1000 }, () => r());
     const noise = Array.from({ length: 1000 }, () => r() * 0.01);
     const want = 10 * Math.log10(sig.reduce((a, x) => a + x * x, 0) / noise.reduce((a, x) => a + x * x, 0));
-    m = compareFlat(sig, sig.map((x, i) => x + noise[i]!));
+    m = compareFlat(
+      sig,
+      sig.map((x, i) => x + noise[i]!),
+    );
     assert.ok(Math.abs(m.snrDb! - want) < 1e-9, `${m.snrDb} vs ${want}`);
     assert.ok(m.cosine > 0.9999 && m.cosine < 1);
   });
@@ -171,7 +177,10 @@ describe('fidelity: comparison maths', () => {
     cmp.add('one', L(a), L(a));
     cmp.add('two', L(a), L(f64([1, 4, 2], (i) => (i + 1) / 2)));
     const r = cmp.result();
-    assert.deepEqual(r.perSample.map((s) => s.sample), ['one', 'two']);
+    assert.deepEqual(
+      r.perSample.map((s) => s.sample),
+      ['one', 'two'],
+    );
     assert.equal(r.perSample[0]!.snrDb, null);
     assert.ok(Math.abs(r.perSample[1]!.snrDb! - 10 * Math.log10(4)) < 1e-9);
     // over both: error energy of the second only: 10·log10(2·Σr² / (Σr²/4)) = 10·log10(8)
@@ -180,14 +189,77 @@ describe('fidelity: comparison maths', () => {
 
   it('shape mismatch, NaN, Inf, integer outputs and no samples are typed errors naming the file', () => {
     const ref = f32([1, 10, 4], (i) => i);
-    expectCode(() => new OutputComparison().add('s', L(ref, 'ref'), L(f32([1, 10, 5], (i) => i), 'test', '/x/t.npy')), 'FIDELITY_SHAPE_MISMATCH', /no layout of ref's \[1, 10, 4\]/, '/x/t.npy');
-    expectCode(() => new OutputComparison().add('s', L(ref, 'ref'), L(f32([1, 10, 4], (i) => (i === 3 ? NaN : i === 7 ? Infinity : i)), 'test', '/x/n.npy')), 'FIDELITY_NOT_FINITE', /2 non-finite value\(s\) \(1 NaN, 1 ±Inf\) of 40, the first at flat index 3/, '/x/n.npy');
-    expectCode(() => new OutputComparison().add('s', L(f32([2], () => -Infinity), 'ref', '/x/r.npy'), L(f32([2], () => 0))), 'FIDELITY_NOT_FINITE', /ref has 2/, '/x/r.npy');
-    expectCode(() => new OutputComparison().add('s', L(ref), L({ dtype: 'int8', shape: [1, 10, 4], data: new Int8Array(40) }, 'device out', '/x/q.npy')), 'FIDELITY_DTYPE', /device out holds int8 values/, '/x/q.npy');
-    expectCode(() => new OutputComparison().add('s', L({ dtype: 'float32', shape: [3, 3], data: new Float32Array(4) }, 'bad'), L(ref)), 'FIDELITY_SHAPE_MISMATCH', /4 values do not fill shape \[3, 3\]/);
+    expectCode(
+      () =>
+        new OutputComparison().add(
+          's',
+          L(ref, 'ref'),
+          L(
+            f32([1, 10, 5], (i) => i),
+            'test',
+            '/x/t.npy',
+          ),
+        ),
+      'FIDELITY_SHAPE_MISMATCH',
+      /no layout of ref's \[1, 10, 4\]/,
+      '/x/t.npy',
+    );
+    expectCode(
+      () =>
+        new OutputComparison().add(
+          's',
+          L(ref, 'ref'),
+          L(
+            f32([1, 10, 4], (i) => (i === 3 ? NaN : i === 7 ? Infinity : i)),
+            'test',
+            '/x/n.npy',
+          ),
+        ),
+      'FIDELITY_NOT_FINITE',
+      /2 non-finite value\(s\) \(1 NaN, 1 ±Inf\) of 40, the first at flat index 3/,
+      '/x/n.npy',
+    );
+    expectCode(
+      () =>
+        new OutputComparison().add(
+          's',
+          L(
+            f32([2], () => -Infinity),
+            'ref',
+            '/x/r.npy',
+          ),
+          L(f32([2], () => 0)),
+        ),
+      'FIDELITY_NOT_FINITE',
+      /ref has 2/,
+      '/x/r.npy',
+    );
+    expectCode(
+      () => new OutputComparison().add('s', L(ref), L({ dtype: 'int8', shape: [1, 10, 4], data: new Int8Array(40) }, 'device out', '/x/q.npy')),
+      'FIDELITY_DTYPE',
+      /device out holds int8 values/,
+      '/x/q.npy',
+    );
+    expectCode(
+      () => new OutputComparison().add('s', L({ dtype: 'float32', shape: [3, 3], data: new Float32Array(4) }, 'bad'), L(ref)),
+      'FIDELITY_SHAPE_MISMATCH',
+      /4 values do not fill shape \[3, 3\]/,
+    );
     const cmp = new OutputComparison();
     cmp.add('a', L(ref), L(ref));
-    expectCode(() => cmp.add('b', L(f32([1, 5, 8], (i) => i), 'second'), L(f32([1, 5, 8], (i) => i))), 'FIDELITY_SHAPE_MISMATCH', /the first sample had \[1, 10, 4\]/);
+    expectCode(
+      () =>
+        cmp.add(
+          'b',
+          L(
+            f32([1, 5, 8], (i) => i),
+            'second',
+          ),
+          L(f32([1, 5, 8], (i) => i)),
+        ),
+      'FIDELITY_SHAPE_MISMATCH',
+      /the first sample had \[1, 10, 4\]/,
+    );
     expectCode(() => new OutputComparison().result(), 'FIDELITY_OUTPUT_MISSING', /no sample/);
     expectCode(() => compareFlat([1, 2], [1]), 'FIDELITY_SHAPE_MISMATCH', /2 values with 1/);
   });
@@ -232,13 +304,22 @@ describe('fidelity: findings and runs', () => {
       stageThresholds: { quantized: { minSnrDb: 15 } },
     });
     const f = fidelityFindings(rec);
-    assert.deepEqual(f.map((x) => [x.code, x.severity]), [['FID001', 'error']]);
+    assert.deepEqual(
+      f.map((x) => [x.code, x.severity]),
+      [['FID001', 'error']],
+    );
     assert.match(f[0]!.message, /quantized \(SDK_QUANTIZED\), output "features": cosine similarity to PyTorch 0\.98000 is below the limit 0\.99/);
     const strict = fidelityFindings({ ...rec, stageThresholds: undefined });
     assert.deepEqual(strict.map((x) => x.code).sort(), ['FID001', 'FID002']);
-    assert.deepEqual(fidelityFindings({ ...rec, thresholds: { maxMeanAbsError: 0.001 } }).map((x) => x.code), ['FID003', 'FID003']);
+    assert.deepEqual(
+      fidelityFindings({ ...rec, thresholds: { maxMeanAbsError: 0.001 } }).map((x) => x.code),
+      ['FID003', 'FID003'],
+    );
     const lines = stageSummaries({ ...rec, stageThresholds: undefined });
-    assert.deepEqual(lines.map((l) => l.ok), [true, true, false]);
+    assert.deepEqual(
+      lines.map((l) => l.ok),
+      [true, true, false],
+    );
     assert.match(lines[2]!.text, /^quantized: cos 0\.9800, SNR 18\.0 dB, max \|e\| 0\.500 \(below limit\)$/);
   });
 
@@ -253,11 +334,20 @@ describe('fidelity: findings and runs', () => {
       ],
       {},
     );
-    rec.stages.push({ stage: 'fp-optimized', status: 'failed', code: 'FIDELITY_NOT_FINITE', message: 'fp-optimized output has 3 non-finite value(s)', file: '/r/fp/s/features.npy' });
+    rec.stages.push({
+      stage: 'fp-optimized',
+      status: 'failed',
+      code: 'FIDELITY_NOT_FINITE',
+      message: 'fp-optimized output has 3 non-finite value(s)',
+      file: '/r/fp/s/features.npy',
+    });
     const f = fidelityFindings(rec);
     const fid4 = f.filter((x) => x.code === 'FID004');
     assert.equal(fid4.length, 1);
-    assert.match(fid4[0]!.message, /quantized \(SDK_QUANTIZED\), output "features" against HAR emulator, full precision \(SDK_FP_OPTIMIZED\): steps 1400–1499 \(0\.0 dB\) of 1500/);
+    assert.match(
+      fid4[0]!.message,
+      /quantized \(SDK_QUANTIZED\), output "features" against HAR emulator, full precision \(SDK_FP_OPTIMIZED\): steps 1400–1499 \(0\.0 dB\) of 1500/,
+    );
     const fid5 = f.find((x) => x.code === 'FID005')!;
     assert.equal(fid5.severity, 'error');
     assert.equal(fid5.related?.[0]?.file, '/r/fp/s/features.npy');
@@ -269,11 +359,17 @@ describe('fidelity: findings and runs', () => {
     assert.deepEqual(compareRecords(prev, same), []);
     const worse = record([comparison('onnx', 60, 1), comparison('quantized', 18, 0.99)]);
     const f = compareRecords(prev, worse);
-    assert.deepEqual(f.map((x) => x.code), ['FID006', 'FID006']);
+    assert.deepEqual(
+      f.map((x) => x.code),
+      ['FID006', 'FID006'],
+    );
     assert.match(f[0]!.message, /ONNX \(onnxruntime\), output "features": SNR to PyTorch dropped from exact to 60\.0 dB since commit abcdef0123/);
     assert.match(f[1]!.message, /from 25\.0 dB to 18\.0 dB/);
     assert.deepEqual(compareRecords(worse, prev), []);
-    assert.deepEqual(compareRecords(prev, worse, { maxDropDb: 10 }).map((x) => x.message.slice(0, 4)), ['ONNX']);
+    assert.deepEqual(
+      compareRecords(prev, worse, { maxDropDb: 10 }).map((x) => x.message.slice(0, 4)),
+      ['ONNX'],
+    );
     const cosOnly = record([comparison('quantized', 24, 0.95)]);
     assert.match(compareRecords(prev, cosOnly)[0]!.message, /cosine similarity to PyTorch dropped from 0\.9950 to 0\.9500/);
   });
@@ -281,14 +377,32 @@ describe('fidelity: findings and runs', () => {
   it('the record round-trips through JSON, and a broken one is a typed error naming the file', () => {
     const rec = record([comparison('onnx', null, 1)]);
     assert.deepEqual(parseFidelityRecord(JSON.stringify(rec), 'f.json'), FidelityRecord.parse(rec));
-    assert.throws(() => parseFidelityRecord('{', '/r/fidelity.json'), (e: unknown) => isHailoError(e, 'FIDELITY_RECORD_INVALID') && e.file === '/r/fidelity.json');
+    assert.throws(
+      () => parseFidelityRecord('{', '/r/fidelity.json'),
+      (e: unknown) => isHailoError(e, 'FIDELITY_RECORD_INVALID') && e.file === '/r/fidelity.json',
+    );
     assert.throws(() => parseFidelityRecord(JSON.stringify({ ...rec, stages: [{ stage: 'gpu', status: 'ok' }] }), 'x.json'), /stages\.0\.stage/);
   });
 
   it('hailo.json: the fidelity section is checked', () => {
     const base = { name: 'enc', entry: 'a.b:c', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], onnx: 'x.onnx' };
     const ok = ProjectFile.safeParse({
-      models: [{ ...base, calibSet: 'calib.npy', fidelity: { inputs: ['a.npy', 'dir'], calibSamples: 4, audio: { files: 'wavs', function: 'audio.mel:load' }, stages: ['torch', 'onnx', 'quantized'], thresholds: { minCosine: 0.99, minSnrDb: 20 }, stageThresholds: { quantized: { minSnrDb: 12 } }, timeAxis: 1, maxDropDb: 2 } }],
+      models: [
+        {
+          ...base,
+          calibSet: 'calib.npy',
+          fidelity: {
+            inputs: ['a.npy', 'dir'],
+            calibSamples: 4,
+            audio: { files: 'wavs', function: 'audio.mel:load' },
+            stages: ['torch', 'onnx', 'quantized'],
+            thresholds: { minCosine: 0.99, minSnrDb: 20 },
+            stageThresholds: { quantized: { minSnrDb: 12 } },
+            timeAxis: 1,
+            maxDropDb: 2,
+          },
+        },
+      ],
     });
     assert.ok(ok.success, JSON.stringify(ok.error?.issues));
     const bad = (fidelity: unknown, re: RegExp, extra = {}) => {

@@ -82,7 +82,10 @@ np.lib.format.write_array(open(d + '/v2.npy', 'wb'), a, version=(2, 0))
     assert.deepEqual([...toFloat64(be8)], want.map(Math.floor));
     const b = parseNpy(fs.readFileSync(path.join(tmp, 'b.npy')), 'b');
     assert.equal(b.dtype, 'bool');
-    assert.deepEqual([...b.data], want.map((v) => (v > 1 ? 1 : 0)));
+    assert.deepEqual(
+      [...b.data],
+      want.map((v) => (v > 1 ? 1 : 0)),
+    );
   });
 
   it('NumPy reads what we write', async function () {
@@ -126,6 +129,9 @@ np.lib.format.write_array(open(d + '/v2.npy', 'wb'), a, version=(2, 0))
   });
 
   it('refuses to encode an array that does not fill its shape', () => {
-    assert.throws(() => encodeNpy({ dtype: 'float32', shape: [2, 3], data: new Float32Array(5) }), (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT'));
+    assert.throws(
+      () => encodeNpy({ dtype: 'float32', shape: [2, 3], data: new Float32Array(5) }),
+      (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT'),
+    );
   });
 });

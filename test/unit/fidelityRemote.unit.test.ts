@@ -38,7 +38,16 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
   const python = ['env', `PYTHONPATH=${STANDINS}`, 'python3'];
   const target = (): Target => ({ name: 'box', host: sshd.alias, workDir: path.join(sshd.dir, 'box') }) as Target;
   const device = (): Device => ({ name: 'pi5', host: sshd.alias, workDir: path.join(sshd.dir, 'pi'), hwArch: 'hailo8l' });
-  const model = (over: Partial<Model> = {}): Model => ({ name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: 'features' }], onnx: 'enc.onnx', hwArch: 'hailo8l', fidelity: { inputs: 'inputs' }, ...over }) as Model;
+  const model = (over: Partial<Model> = {}): Model =>
+    ({
+      name: 'enc',
+      inputs: [{ name: 'mel', shape: [1, 80, 3000] }],
+      outputs: [{ name: 'features' }],
+      onnx: 'enc.onnx',
+      hwArch: 'hailo8l',
+      fidelity: { inputs: 'inputs' },
+      ...over,
+    }) as Model;
   const runsDir = () => path.join(root, '.hailo', 'runs');
   const ctx = (over: Record<string, unknown> = {}) => ({ host, runsDir: runsDir(), pollIntervalMs: 100, ...over });
   const standin = (file: string, spec: Record<string, unknown>) => {
@@ -63,7 +72,10 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
     root = fs.mkdtempSync(path.join(os.tmpdir(), `hwfr-${n++}-`));
     roots.push(root);
     fs.mkdirSync(path.join(root, 'inputs'));
-    for (const [k, seed] of [['a', 1], ['b', 2]] as const) {
+    for (const [k, seed] of [
+      ['a', 1],
+      ['b', 2],
+    ] as const) {
       const data = new Float32Array(80 * 3000);
       for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.013 * seed) + 0.3 * Math.cos(i * 0.0007 + seed);
       await writeNpy(path.join(root, 'inputs', `${k}.npy`), { dtype: 'float32', shape: [1, 80, 3000], data });
@@ -123,7 +135,10 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
     assert.ok(q.metrics.cosine! > 0.9999, String(q.metrics.cosine));
     assert.deepEqual(q.damaged, []);
     const d = r.record.comparisons.find((c) => c.stage === 'device' && c.against === 'reference')!;
-    assert.deepEqual(d.damaged.map((x) => [x.from, x.to]), [[1400, 1499]]);
+    assert.deepEqual(
+      d.damaged.map((x) => [x.from, x.to]),
+      [[1400, 1499]],
+    );
     assert.ok(d.perStep.snrDb[1450]! < 1, String(d.perStep.snrDb[1450]));
     assert.ok(d.perStep.snrDb[700]! > 30, String(d.perStep.snrDb[700]));
     // the device is compared with the stage before it too
@@ -153,11 +168,14 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
   it('a stage whose file does not exist is skipped with the reason; a failing driver fails its stage with its message', async () => {
     const m = model();
     const r = await check(m, ['fp-optimized', 'quantized', 'device'], {});
-    assert.deepEqual(r.record.stages.map((s) => [s.stage, s.status]), [
-      ['fp-optimized', 'skipped'],
-      ['quantized', 'skipped'],
-      ['device', 'skipped'],
-    ]);
+    assert.deepEqual(
+      r.record.stages.map((s) => [s.stage, s.status]),
+      [
+        ['fp-optimized', 'skipped'],
+        ['quantized', 'skipped'],
+        ['device', 'skipped'],
+      ],
+    );
     assert.match(r.record.stages[0]!.message!, /missing\.har does not exist yet/);
     assert.match(r.record.stages[2]!.message!, /missing\.hef does not exist yet \(run Compile first\)/);
     fs.writeFileSync(path.join(root, 'bad.har'), 'not json');
@@ -169,7 +187,17 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
   it('an unchanged HAR and inputs are not sent again (content-addressed)', async () => {
     standin('enc.har', {});
     const run = (): Promise<ReturnType<typeof readRun>> =>
-      runRemoteStages(ctx(), { model: model(), on: { target: target() }, stages: ['fp-optimized'], modelFile: path.join(root, 'enc.har'), driverPath: DRIVER, samples: [{ id: 'a', inputs: { mel: path.join(root, 'inputs', 'a.npy') } }], inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: ['features'], python });
+      runRemoteStages(ctx(), {
+        model: model(),
+        on: { target: target() },
+        stages: ['fp-optimized'],
+        modelFile: path.join(root, 'enc.har'),
+        driverPath: DRIVER,
+        samples: [{ id: 'a', inputs: { mel: path.join(root, 'inputs', 'a.npy') } }],
+        inputs: [{ name: 'mel', shape: [1, 80, 3000] }],
+        outputs: ['features'],
+        python,
+      });
     const first = await run();
     assert.equal(first.status, 'succeeded');
     assert.equal(first.inputs.length, 4, JSON.stringify(first.inputs)); // input, HAR, driver, manifest
@@ -178,8 +206,14 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
     // only the manifest (it names the run's own folder) is new
     const manifest = second.inputs.find((i) => i.role === 'manifest')!;
     assert.equal(second.bytesSent, manifest.size);
-    assert.deepEqual(second.inputs.filter((i) => i.sent).map((i) => i.role), ['manifest']);
-    assert.deepEqual(second.inputs.filter((i) => i.role !== 'manifest').map((i) => i.sha256), first.inputs.filter((i) => i.role !== 'manifest').map((i) => i.sha256));
+    assert.deepEqual(
+      second.inputs.filter((i) => i.sent).map((i) => i.role),
+      ['manifest'],
+    );
+    assert.deepEqual(
+      second.inputs.filter((i) => i.role !== 'manifest').map((i) => i.sha256),
+      first.inputs.filter((i) => i.role !== 'manifest').map((i) => i.sha256),
+    );
   });
 
   it('on a target with a DFC virtual environment, the driver runs in it with its python3 (no override)', async () => {
@@ -187,13 +221,31 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
     const venv = path.join(root, 'dfc_venv');
     fs.mkdirSync(path.join(venv, 'bin'), { recursive: true });
     fs.writeFileSync(path.join(venv, 'bin', 'activate'), `PYTHONPATH=${STANDINS}\nexport PYTHONPATH\n`);
-    const run = await runRemoteStages(ctx(), { model: model(), on: { target: { ...target(), dfc: { kind: 'venv', path: venv } } as Target }, stages: ['quantized'], modelFile: path.join(root, 'enc.har'), driverPath: DRIVER, samples: [{ id: 'a', inputs: { mel: path.join(root, 'inputs', 'a.npy') } }], inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: ['features'] });
+    const run = await runRemoteStages(ctx(), {
+      model: model(),
+      on: { target: { ...target(), dfc: { kind: 'venv', path: venv } } as Target },
+      stages: ['quantized'],
+      modelFile: path.join(root, 'enc.har'),
+      driverPath: DRIVER,
+      samples: [{ id: 'a', inputs: { mel: path.join(root, 'inputs', 'a.npy') } }],
+      inputs: [{ name: 'mel', shape: [1, 80, 3000] }],
+      outputs: ['features'],
+    });
     assert.equal(run.status, 'succeeded', JSON.stringify(run.steps[0]!.error));
     assert.deepEqual(run.steps[0]!.command.slice(0, 3), ['python3', path.posix.join(run.remoteDir, 'hailo_fidelity.py'), '--stage']);
     assert.equal(run.steps[0]!.launch![0], 'sh');
     assert.equal(run.toolVersions.dfc, '3.33.0-standin');
     // without the DFC, the stage fails with the driver's own words
-    const bare = await runRemoteStages(ctx(), { model: model(), on: { target: target() }, stages: ['quantized'], modelFile: path.join(root, 'enc.har'), driverPath: DRIVER, samples: [{ id: 'a', inputs: { mel: path.join(root, 'inputs', 'a.npy') } }], inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: ['features'] });
+    const bare = await runRemoteStages(ctx(), {
+      model: model(),
+      on: { target: target() },
+      stages: ['quantized'],
+      modelFile: path.join(root, 'enc.har'),
+      driverPath: DRIVER,
+      samples: [{ id: 'a', inputs: { mel: path.join(root, 'inputs', 'a.npy') } }],
+      inputs: [{ name: 'mel', shape: [1, 80, 3000] }],
+      outputs: ['features'],
+    });
     assert.equal(bare.status, 'failed');
     assert.equal(bare.steps[0]!.error!.code, 'PYTHON_MISSING_PACKAGE');
     assert.match(bare.steps[0]!.error!.message, /hailo_sdk_client/);
@@ -210,21 +262,42 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
       JSON.stringify({
         version: 1,
         targets: [{ name: 'box', host: sshd.alias, workDir: path.join(sshd.dir, 'box'), dfc: { kind: 'venv', path: venv } }],
-        models: [{ name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: 'features' }], onnx: 'build/enc.onnx', target: 'box', fidelity: { inputs: 'inputs', thresholds: { minSnrDb: 30 } } }],
+        models: [
+          {
+            name: 'enc',
+            inputs: [{ name: 'mel', shape: [1, 80, 3000] }],
+            outputs: [{ name: 'features' }],
+            onnx: 'build/enc.onnx',
+            target: 'box',
+            fidelity: { inputs: 'inputs', thresholds: { minSnrDb: 30 } },
+          },
+        ],
       }),
     );
     const out: string[] = [];
     const err: string[] = [];
     const cli: CliIO = { out: (x) => out.push(x), err: (x) => err.push(x), cwd: root, env: { ...process.env, HAILO_SSH_CONFIG: sshd.clientConfig } };
     const code = await main(['fidelity', '--model', 'enc', '--stages', 'fp-optimized,quantized,device', '--format', 'json'], cli);
-    const j = JSON.parse(out.join('\n')) as { ok: boolean; stages: { stage: string; status: string; message?: string }[]; comparisons: { stage: string; reference: string; metrics: { snrDb: number } }[]; findings: { code: string; stage?: string }[] };
+    const j = JSON.parse(out.join('\n')) as {
+      ok: boolean;
+      stages: { stage: string; status: string; message?: string }[];
+      comparisons: { stage: string; reference: string; metrics: { snrDb: number } }[];
+      findings: { code: string; stage?: string }[];
+    };
     assert.equal(code, 1, err.join('\n'));
-    assert.deepEqual(j.stages.map((s) => `${s.stage}:${s.status}`), ['fp-optimized:ok', 'quantized:ok', 'device:skipped'], JSON.stringify(j.stages));
+    assert.deepEqual(
+      j.stages.map((s) => `${s.stage}:${s.status}`),
+      ['fp-optimized:ok', 'quantized:ok', 'device:skipped'],
+      JSON.stringify(j.stages),
+    );
     assert.match(j.stages[2]!.message!, /enc\.hef does not exist yet/);
     const q = j.comparisons.find((c) => c.stage === 'quantized')!;
     assert.equal(q.reference, 'fp-optimized');
     assert.ok(q.metrics.snrDb < 30, String(q.metrics.snrDb));
-    assert.ok(j.findings.some((f) => f.code === 'FID002' && f.stage === 'quantized'), JSON.stringify(j.findings));
+    assert.ok(
+      j.findings.some((f) => f.code === 'FID002' && f.stage === 'quantized'),
+      JSON.stringify(j.findings),
+    );
     // the run is recorded with its figures for the Runs view
     const run = listRuns(path.join(root, '.hailo', 'runs'))[0]!.run!;
     assert.equal(run.kind, 'fidelity');
@@ -233,7 +306,17 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
 
   it('a dropped SSH connection mid-stage reconnects; a client that went away reattaches; nothing lost', async () => {
     standin('slow.har', { quantize_bits: 8, sleep: 1.5 });
-    const opts = { model: model(), on: { target: target() }, stages: ['fp-optimized', 'quantized'] as ('fp-optimized' | 'quantized')[], modelFile: path.join(root, 'slow.har'), driverPath: DRIVER, samples: [{ id: 'a', inputs: { mel: path.join(root, 'inputs', 'a.npy') } }], inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: ['features'], python };
+    const opts = {
+      model: model(),
+      on: { target: target() },
+      stages: ['fp-optimized', 'quantized'] as ('fp-optimized' | 'quantized')[],
+      modelFile: path.join(root, 'slow.har'),
+      driverPath: DRIVER,
+      samples: [{ id: 'a', inputs: { mel: path.join(root, 'inputs', 'a.npy') } }],
+      inputs: [{ name: 'mel', shape: [1, 80, 3000] }],
+      outputs: ['features'],
+      python,
+    };
     let killed = false;
     const run = await runRemoteStages(
       ctx({
@@ -241,7 +324,17 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
           onLine: (s: string) => {
             if (s === 'fp-optimized' && !killed) {
               killed = true;
-              const c = execFileSync('sh', ['-c', `ssh ${host.baseArgs().map((a) => `'${a}'`).join(' ')} -O check ${sshd.alias} 2>&1 || true`], { encoding: 'utf8' });
+              const c = execFileSync(
+                'sh',
+                [
+                  '-c',
+                  `ssh ${host
+                    .baseArgs()
+                    .map((a) => `'${a}'`)
+                    .join(' ')} -O check ${sshd.alias} 2>&1 || true`,
+                ],
+                { encoding: 'utf8' },
+              );
               const mm = /pid=(\d+)/.exec(c);
               assert.ok(mm, c);
               process.kill(Number(mm[1]), 'SIGKILL');
@@ -255,24 +348,35 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
     assert.equal(run.status, 'succeeded');
     for (const s of ['fp-optimized', 'quantized']) {
       assert.deepEqual(fs.readFileSync(path.join(runsDir(), run.id, `${s}.log`)), fs.readFileSync(path.join(run.remoteDir, 'jobs', s, 'log')));
-      assert.deepEqual(fs.readFileSync(path.join(runsDir(), run.id, s, 'a', 'features.npy')), fs.readFileSync(path.join(run.remoteDir, s, 'a', 'features.npy')));
+      assert.deepEqual(
+        fs.readFileSync(path.join(runsDir(), run.id, s, 'a', 'features.npy')),
+        fs.readFileSync(path.join(run.remoteDir, s, 'a', 'features.npy')),
+      );
     }
     // the client goes away during the first stage; a new one reattaches from run.json
     const detach = new AbortController();
-    const err = await runRemoteStages(ctx({ detach: detach.signal, events: { onLine: (s: string) => s === 'fp-optimized' && detach.abort() } }), opts).catch((e: unknown) => e);
+    const err = await runRemoteStages(ctx({ detach: detach.signal, events: { onLine: (s: string) => s === 'fp-optimized' && detach.abort() } }), opts).catch(
+      (e: unknown) => e,
+    );
     assert.ok(isHailoError(err, 'CANCELLED'), String(err));
     const id = listRuns(runsDir()).find((x) => x.run?.status === 'running')!.run!.id;
     const host2 = new SshHost(sshd.alias, { sshPath: 'ssh', connectTimeout: 5, configFile: sshd.clientConfig, controlDir: sshd.controlDir });
     try {
       const done = await resumeRun({ host: host2, runsDir: runsDir(), pollIntervalMs: 100 }, id);
       assert.equal(done.status, 'succeeded');
-      assert.deepEqual(fs.readFileSync(path.join(runsDir(), id, 'fp-optimized.log')), fs.readFileSync(path.join(done.remoteDir, 'jobs', 'fp-optimized', 'log')));
+      assert.deepEqual(
+        fs.readFileSync(path.join(runsDir(), id, 'fp-optimized.log')),
+        fs.readFileSync(path.join(done.remoteDir, 'jobs', 'fp-optimized', 'log')),
+      );
       const out = path.join(root, 'collected');
       const stages = collectRemoteStages(runsDir(), done, out);
-      assert.deepEqual(stages.map((s) => [s.stage, s.status]), [
-        ['fp-optimized', 'ok'],
-        ['quantized', 'ok'],
-      ]);
+      assert.deepEqual(
+        stages.map((s) => [s.stage, s.status]),
+        [
+          ['fp-optimized', 'ok'],
+          ['quantized', 'ok'],
+        ],
+      );
       assert.ok(fs.existsSync(path.join(out, 'quantized', 'a', 'features.npy')));
     } finally {
       await host2.close();

@@ -44,15 +44,34 @@ describe('fidelity: remote stage plan', function () {
       { local: '/local/build/encoder.har', remote: '/remote/work/runs/r1/fidelity/model.har' },
       { local: DRIVER, remote: '/remote/work/runs/r1/fidelity/hailo_fidelity.py' },
     ]);
-    assert.deepEqual(p.argv, ['/remote/work/runs/r1/fidelity/hailo_fidelity.py', '--stage', 'quantized', '--manifest=/remote/work/runs/r1/fidelity/quantized.manifest.json', '--har=/remote/work/runs/r1/fidelity/model.har']);
-    assert.deepEqual(p.expectedOutputs, [{ remote: '/remote/work/runs/r1/fidelity/quantized/s1/features.npy', local: path.join('/local/.hailo/runs/r1/fidelity', 'quantized', 's1', 'features.npy') }]);
+    assert.deepEqual(p.argv, [
+      '/remote/work/runs/r1/fidelity/hailo_fidelity.py',
+      '--stage',
+      'quantized',
+      '--manifest=/remote/work/runs/r1/fidelity/quantized.manifest.json',
+      '--har=/remote/work/runs/r1/fidelity/model.har',
+    ]);
+    assert.deepEqual(p.expectedOutputs, [
+      {
+        remote: '/remote/work/runs/r1/fidelity/quantized/s1/features.npy',
+        local: path.join('/local/.hailo/runs/r1/fidelity', 'quantized', 's1', 'features.npy'),
+      },
+    ]);
     const d = planRemoteStage(base({ stage: 'device', modelFile: '/local/build/encoder.hef' }));
-    assert.deepEqual(d.argv.slice(1), ['--stage', 'device', '--manifest=/remote/work/runs/r1/fidelity/device.manifest.json', '--hef=/remote/work/runs/r1/fidelity/model.hef']);
+    assert.deepEqual(d.argv.slice(1), [
+      '--stage',
+      'device',
+      '--manifest=/remote/work/runs/r1/fidelity/device.manifest.json',
+      '--hef=/remote/work/runs/r1/fidelity/model.hef',
+    ]);
   });
 
   it('refuses unsafe names and samples without inputs', () => {
     const refuse = (over: Parameters<typeof base>[0], code: string, re: RegExp) =>
-      assert.throws(() => planRemoteStage(base(over)), (e: unknown) => isHailoError(e) && e.code === code && re.test(e.message));
+      assert.throws(
+        () => planRemoteStage(base(over)),
+        (e: unknown) => isHailoError(e) && e.code === code && re.test(e.message),
+      );
     refuse({ samples: [{ id: '../x', inputs: { mel: '/a.npy' } }] }, 'INVALID_ARGUMENT', /not a safe file name/);
     refuse({ outputs: ['a/b'] }, 'INVALID_ARGUMENT', /output name "a\/b"/);
     refuse({ inputs: [{ name: '-x;rm', shape: [1] }], samples: [{ id: 's', inputs: { '-x;rm': '/a.npy' } }] }, 'INVALID_ARGUMENT', /input name/);
@@ -67,7 +86,15 @@ describe('fidelity: remote stage plan', function () {
     const model = path.join(tmp, 'local', 'encoder.har');
     fs.writeFileSync(model, JSON.stringify({ standin: true, net: 'fid' }));
     const remote = path.join(tmp, 'remote');
-    const p = planRemoteStage(base({ remoteDir: remote, localDir: path.join(tmp, 'local', 'result'), modelFile: model, samples: [{ id: 's1', inputs: { mel: input } }], outputs: ['features'] }));
+    const p = planRemoteStage(
+      base({
+        remoteDir: remote,
+        localDir: path.join(tmp, 'local', 'result'),
+        modelFile: model,
+        samples: [{ id: 's1', inputs: { mel: input } }],
+        outputs: ['features'],
+      }),
+    );
     for (const u of p.uploads) {
       fs.mkdirSync(path.dirname(u.remote), { recursive: true });
       fs.copyFileSync(u.local, u.remote);

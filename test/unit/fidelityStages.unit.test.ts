@@ -66,7 +66,8 @@ function writeWav(file: string, seconds: number): void {
   b.writeUInt16LE(16, 34);
   b.write('data', 36);
   b.writeUInt32LE(n * 2, 40);
-  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate) + 4000 * Math.sin((2 * Math.PI * 1234 * i) / rate)), 44 + i * 2);
+  for (let i = 0; i < n; i++)
+    b.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate) + 4000 * Math.sin((2 * Math.PI * 1234 * i) / rate)), 44 + i * 2);
   fs.writeFileSync(file, b);
 }
 
@@ -105,8 +106,18 @@ describe('fidelity: stages', function () {
       commit: 'abc123',
       onProgress: (m) => progress.push(m),
     });
-    assert.deepEqual(r.record.stages.map((s) => [s.stage, s.status]), [['torch', 'ok'], ['onnx', 'ok']], JSON.stringify(r.record.stages));
-    assert.deepEqual(r.record.samples.map((s) => s.id), ['a', 'b']);
+    assert.deepEqual(
+      r.record.stages.map((s) => [s.stage, s.status]),
+      [
+        ['torch', 'ok'],
+        ['onnx', 'ok'],
+      ],
+      JSON.stringify(r.record.stages),
+    );
+    assert.deepEqual(
+      r.record.samples.map((s) => s.id),
+      ['a', 'b'],
+    );
     const c = r.record.comparisons;
     assert.equal(c.length, 1);
     assert.equal(c[0]!.stage, 'onnx');
@@ -128,11 +139,15 @@ describe('fidelity: stages', function () {
     const o = await readNpy(path.join(outDir, 'onnx', 'a', 'features.npy'));
     assert.deepEqual(t.shape, [1, 1500, 64]);
     assert.deepEqual(o.shape, [1, 1500, 64]);
-    for (let i = 0; i < t.data.length; i++) assert.ok(Math.abs(Number(t.data[i]) - Number(o.data[i])) <= 1e-4 + 1e-4 * Math.abs(Number(t.data[i])), `value ${i}`);
+    for (let i = 0; i < t.data.length; i++)
+      assert.ok(Math.abs(Number(t.data[i]) - Number(o.data[i])) <= 1e-4 + 1e-4 * Math.abs(Number(t.data[i])), `value ${i}`);
     // the record on disk is the one returned
     assert.deepEqual(readFidelityRecord(r.file), r.record);
     assert.equal(r.record.commit, 'abc123');
-    assert.ok(progress.some((m) => /onnx: sample b \(2\/2\)/.test(m)), progress.join('\n'));
+    assert.ok(
+      progress.some((m) => /onnx: sample b \(2\/2\)/.test(m)),
+      progress.join('\n'),
+    );
   });
 
   it('the ONNX stage on a worker thread writes the same outputs as on the calling thread, and stops when cancelled', async () => {
@@ -142,7 +157,10 @@ describe('fidelity: stages', function () {
     const wasmDir = findOrtWasmDir([__dirname]);
     // the TypeScript entry under tsx's require hook (the extension runs the bundled dist/fidelityWorker.js)
     const shim = path.join(tmp, 'worker', 'entry.cjs');
-    fs.writeFileSync(shim, `require(${JSON.stringify(require.resolve('tsx/cjs'))});\nrequire(${JSON.stringify(path.join(ROOT, 'src', 'core', 'fidelity', 'onnxWorker.ts'))});\n`);
+    fs.writeFileSync(
+      shim,
+      `require(${JSON.stringify(require.resolve('tsx/cjs'))});\nrequire(${JSON.stringify(path.join(ROOT, 'src', 'core', 'fidelity', 'onnxWorker.ts'))});\n`,
+    );
     const worker = { file: shim };
     const samples = [{ id: 'x', inputs: { mel: input } }];
     const progress: string[] = [];
@@ -164,7 +182,7 @@ describe('fidelity: stages', function () {
     await assert.rejects(p, (e: unknown) => isHailoError(e, 'CANCELLED'));
   });
 
-  it('WAV samples through the user\'s function feed every stage; a stage limit that fails is an error finding', async () => {
+  it("WAV samples through the user's function feed every stage; a stage limit that fails is an error finding", async () => {
     const wavs = path.join(tmp, 'wavs');
     fs.mkdirSync(wavs);
     writeWav(path.join(wavs, 'speech1.wav'), 1.0);
@@ -178,23 +196,57 @@ describe('fidelity: stages', function () {
       fidelity: { audio: { files: wavs, function: 'fidmodel.audio:load' } },
     };
     const outDir = path.join(tmp, 'wav-check');
-    const r = await runHostCheck({ model, root: path.join(FIX, 'py'), outDir, interpreter, chooseHint: '', driverPath: DRIVER, wasmDir: findOrtWasmDir([__dirname]) });
-    assert.deepEqual(r.record.stages.map((s) => [s.stage, s.status]), [['torch', 'ok'], ['onnx', 'skipped']]);
+    const r = await runHostCheck({
+      model,
+      root: path.join(FIX, 'py'),
+      outDir,
+      interpreter,
+      chooseHint: '',
+      driverPath: DRIVER,
+      wasmDir: findOrtWasmDir([__dirname]),
+    });
+    assert.deepEqual(
+      r.record.stages.map((s) => [s.stage, s.status]),
+      [
+        ['torch', 'ok'],
+        ['onnx', 'skipped'],
+      ],
+    );
     assert.match(r.record.stages[1]!.message!, /missing\.onnx does not exist yet/);
     const inputs = await readNpy(path.join(outDir, 'inputs', 'speech1', 'mel.npy'));
     assert.deepEqual(inputs.shape, [1, 80, 3000]);
-    assert.deepEqual(r.samples.map((s) => Object.keys(s.inputs ?? {})), [['mel'], ['mel']]);
+    assert.deepEqual(
+      r.samples.map((s) => Object.keys(s.inputs ?? {})),
+      [['mel'], ['mel']],
+    );
 
     // the emulator stage on the inputs the audio function made, with a stand-in that quantizes
     const har = path.join(tmp, 'wav.har');
     fs.writeFileSync(har, JSON.stringify({ standin: true, net: 'fid', quantize_bits: 4 }));
-    const manifest: Manifest = { samples: r.samples.map((s) => ({ id: s.id, inputs: s.inputs! })), inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: ['features'], outDir: path.join(outDir, 'quantized') };
+    const manifest: Manifest = {
+      samples: r.samples.map((s) => ({ id: s.id, inputs: s.inputs! })),
+      inputs: [{ name: 'mel', shape: [1, 80, 3000] }],
+      outputs: ['features'],
+      outDir: path.join(outDir, 'quantized'),
+    };
     await runStandin(path.join(outDir, 'q.json'), manifest, { stage: 'quantized', har });
-    const stages: StageRecord[] = [{ stage: 'torch', status: 'ok' }, { stage: 'quantized', status: 'ok' }];
+    const stages: StageRecord[] = [
+      { stage: 'torch', status: 'ok' },
+      { stage: 'quantized', status: 'ok' },
+    ];
     const cmp = await compareStageOutputs({ dir: outDir, stages, samples: r.samples, outputs: ['features'] });
     const q = cmp.comparisons.find((c) => c.stage === 'quantized')!;
     assert.ok(q.metrics.snrDb! > 10 && q.metrics.snrDb! < 40, `4-bit SNR ${q.metrics.snrDb}`);
-    const findings = fidelityFindings({ version: 1, model: 'fid', createdAt: '', samples: [], outputs: ['features'], stages: cmp.stages, comparisons: cmp.comparisons, thresholds: { minSnrDb: 45 } });
+    const findings = fidelityFindings({
+      version: 1,
+      model: 'fid',
+      createdAt: '',
+      samples: [],
+      outputs: ['features'],
+      stages: cmp.stages,
+      comparisons: cmp.comparisons,
+      thresholds: { minSnrDb: 45 },
+    });
     assert.ok(hasErrors(findings));
     assert.equal(findings[0]!.code, 'FID002');
   });
@@ -210,14 +262,25 @@ describe('fidelity: stages', function () {
     await melSample(path.join(dir, 'in', 's1.npy'), 11);
     await melSample(path.join(dir, 'in', 's2.npy'), 12);
     const samples = ['s1', 's2'].map((id) => ({ id, inputs: { mel: path.join(dir, 'in', `${id}.npy`) } }));
-    const manifest = (stage: string): Manifest => ({ samples, inputs: [{ name: 'mel', shape: [1, 80, 3000], dtype: 'float32' }], outputs: ['features'], outDir: path.join(dir, stage) });
+    const manifest = (stage: string): Manifest => ({
+      samples,
+      inputs: [{ name: 'mel', shape: [1, 80, 3000], dtype: 'float32' }],
+      outputs: ['features'],
+      outDir: path.join(dir, stage),
+    });
     const har = path.join(dir, 'model.har');
     fs.writeFileSync(har, JSON.stringify({ standin: true, net: 'fid', quantize_bits: 8 }));
     const hef = path.join(dir, 'model.hef');
     fs.writeFileSync(hef, JSON.stringify({ standin: true, net: 'fid', quantize_bits: 8, zero_last: 100 }));
 
     fs.writeFileSync(path.join(dir, 'torch.json'), JSON.stringify(manifest('torch')));
-    const torch = await runFidelityDriver({ interpreter, driverPath: DRIVER, manifestPath: path.join(dir, 'torch.json'), args: { stage: 'torch', entry: 'fidmodel.model:build', root: path.join(FIX, 'py') }, chooseHint: '' });
+    const torch = await runFidelityDriver({
+      interpreter,
+      driverPath: DRIVER,
+      manifestPath: path.join(dir, 'torch.json'),
+      args: { stage: 'torch', entry: 'fidmodel.model:build', root: path.join(FIX, 'py') },
+      chooseHint: '',
+    });
     assert.deepEqual(torch.samples.s1!.features!.shape, [1, 1500, 16]);
     const fp = await runStandin(path.join(dir, 'fp.json'), manifest('fp-optimized'), { stage: 'fp-optimized', har });
     assert.equal(fp.versions?.context, 'fp-optimized');
@@ -229,7 +292,10 @@ describe('fidelity: stages', function () {
 
     const stages: StageRecord[] = (['torch', 'fp-optimized', 'quantized', 'device'] as const).map((stage) => ({ stage, status: 'ok' }));
     const r = await compareStageOutputs({ dir, stages, samples, outputs: ['features'] });
-    assert.ok(r.stages.every((s) => s.status === 'ok'), JSON.stringify(r.stages));
+    assert.ok(
+      r.stages.every((s) => s.status === 'ok'),
+      JSON.stringify(r.stages),
+    );
     const get = (stage: string, against: string) => r.comparisons.find((c) => c.stage === stage && c.against === against)!;
     // FP emulation computes the same function: float rounding only
     const fpRef = get('fp-optimized', 'reference');
@@ -244,12 +310,24 @@ describe('fidelity: stages', function () {
     assert.ok(Math.min(...qSteps) > 20, `worst quantized step ${Math.min(...qSteps)} dB`);
     // the device zeroes the last 100 steps: found against the reference and against the stage before
     for (const d of [get('device', 'reference'), get('device', 'previous')]) {
-      assert.deepEqual(d.damaged.map((x) => [x.from, x.to]), [[1400, 1499]], `${d.against}: ${JSON.stringify(d.damaged)}`);
+      assert.deepEqual(
+        d.damaged.map((x) => [x.from, x.to]),
+        [[1400, 1499]],
+        `${d.against}: ${JSON.stringify(d.damaged)}`,
+      );
       assert.equal(d.perStep.snrDb.length, 1500);
     }
     assert.equal(get('device', 'previous').reference, 'quantized');
     assert.ok(get('device', 'reference').perStep.snrDb[1450]! < 0.01);
-    const findings = fidelityFindings({ version: 1, model: 'fid', createdAt: '', samples: [], outputs: ['features'], stages: r.stages, comparisons: r.comparisons });
+    const findings = fidelityFindings({
+      version: 1,
+      model: 'fid',
+      createdAt: '',
+      samples: [],
+      outputs: ['features'],
+      stages: r.stages,
+      comparisons: r.comparisons,
+    });
     const damage = findings.filter((f) => f.code === 'FID004');
     assert.equal(damage.length, 1);
     assert.match(damage[0]!.message, /HEF on the device \(HailoRT\), output "features" against HAR emulator, quantized \(SDK_QUANTIZED\): steps 1400–1499/);
@@ -269,7 +347,12 @@ describe('fidelity: stages', function () {
     await melSample(path.join(dir, 's.npy'), 5);
     const bad = path.join(dir, 'bad.npy');
     await writeNpy(bad, { dtype: 'float32', shape: [1, 80, 10], data: new Float32Array(800) });
-    const m = (file: string, outputs = ['features']): Manifest => ({ samples: [{ id: 's', inputs: { mel: file } }], inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs, outDir: path.join(dir, 'out') });
+    const m = (file: string, outputs = ['features']): Manifest => ({
+      samples: [{ id: 's', inputs: { mel: file } }],
+      inputs: [{ name: 'mel', shape: [1, 80, 3000] }],
+      outputs,
+      outDir: path.join(dir, 'out'),
+    });
     const run = async (manifest: Manifest, args: DriverStageArgs, env?: NodeJS.ProcessEnv) => {
       const mp = path.join(dir, 'm.json');
       fs.writeFileSync(mp, JSON.stringify(manifest));
@@ -285,15 +368,36 @@ describe('fidelity: stages', function () {
         assert.match(e.message, re);
         return true;
       });
-    await expect(run(m(s), torchArgs('fidmodel.model:broken')), 'FIDELITY_STAGE_FAILED', 'factory', /the model factory fidmodel\.model:broken failed: RuntimeError: weights file is missing/);
+    await expect(
+      run(m(s), torchArgs('fidmodel.model:broken')),
+      'FIDELITY_STAGE_FAILED',
+      'factory',
+      /the model factory fidmodel\.model:broken failed: RuntimeError: weights file is missing/,
+    );
     await expect(run(m(s), torchArgs('fidmodel.model:not_a_module')), 'FIDELITY_STAGE_FAILED', 'factory', /returned NotAModule, not a torch\.nn\.Module/);
     await expect(run(m(s), torchArgs('fidmodel.model:nothing')), 'FIDELITY_STAGE_FAILED', 'entry-not-found', /has no callable nothing/);
     await expect(run(m(s), torchArgs('fidmodel.model:two_outputs')), 'FIDELITY_STAGE_FAILED', 'output', /gave 2 output\(s\); expected 1/);
-    await expect(run(m(bad), torchArgs('fidmodel.model:build')), 'FIDELITY_STAGE_FAILED', 'input', /bad\.npy has shape \[1, 80, 10\], the model input mel needs \[1, 80, 3000\]/);
+    await expect(
+      run(m(bad), torchArgs('fidmodel.model:build')),
+      'FIDELITY_STAGE_FAILED',
+      'input',
+      /bad\.npy has shape \[1, 80, 10\], the model input mel needs \[1, 80, 3000\]/,
+    );
     // no stand-ins on the path: the DFC is missing
-    await expect(run(m(s), { stage: 'quantized', har: path.join(dir, 'x.har') }, { ...process.env, PYTHONPATH: '' }), 'PYTHON_MISSING_PACKAGE', 'missing-package', /cannot import hailo_sdk_client for the quantized stage.*Pick another\./);
+    await expect(
+      run(m(s), { stage: 'quantized', har: path.join(dir, 'x.har') }, { ...process.env, PYTHONPATH: '' }),
+      'PYTHON_MISSING_PACKAGE',
+      'missing-package',
+      /cannot import hailo_sdk_client for the quantized stage.*Pick another\./,
+    );
     await assert.rejects(
-      runFidelityDriver({ interpreter: { path: '/nonexistent/python3', source: 'cli-option' }, driverPath: DRIVER, manifestPath: path.join(dir, 'm.json'), args: torchArgs('x:y'), chooseHint: 'Pick another.' }),
+      runFidelityDriver({
+        interpreter: { path: '/nonexistent/python3', source: 'cli-option' },
+        driverPath: DRIVER,
+        manifestPath: path.join(dir, 'm.json'),
+        args: torchArgs('x:y'),
+        chooseHint: 'Pick another.',
+      }),
       (e: unknown) => isHailoError(e, 'PYTHON_NOT_FOUND') && /was not found\. Pick another\./.test(e.message),
     );
   });

@@ -32,7 +32,11 @@ describe('fuzz: hostile inputs through the CLI end in a result or a typed error 
 
   it('the minimal reproducers of every issue-12 class (generated)', async () => {
     const all = await writeReproducers(path.join(root, 'repro'), bases);
-    const results = await runAll(all.map((c) => ({ c, dir: path.join(root, 'repro', c.mutation) })), LIMITS, 2);
+    const results = await runAll(
+      all.map((c) => ({ c, dir: path.join(root, 'repro', c.mutation) })),
+      LIMITS,
+      2,
+    );
     check(results);
     const by = (m: string) => results.find((r) => r.c.mutation === m)!;
     assert.equal(by('har-gzip-symlink').outcome, 'typed-error');

@@ -57,7 +57,10 @@ describe('graph view: scopes, edges, repeated blocks', () => {
     const top = v.groups[0]!.groups.map((c) => v.groups[c]!.id);
     for (let i = 0; i < 4; i++) assert.ok(top.includes(`blocks.${i}`), `blocks.${i} at the top: ${top.join(', ')}`);
     // conv1 holds a single Conv: no group of its own
-    assert.equal(v.groups.some((x) => x.id === 'conv1'), false);
+    assert.equal(
+      v.groups.some((x) => x.id === 'conv1'),
+      false,
+    );
     assert.equal(v.nodes.find((n) => n.id === '/conv1/Conv')!.group, 0);
     const b0 = v.groups[group(v, 'blocks.0')]!;
     assert.equal(b0.size, v.nodes.filter((n) => n.id.startsWith('/blocks.0/')).length);
@@ -66,12 +69,21 @@ describe('graph view: scopes, edges, repeated blocks', () => {
 
   it('recognises the repeated blocks and maps a node to its counterparts in each', () => {
     const ids = [0, 1, 2, 3].map((i) => group(v, `blocks.${i}`));
-    assert.deepEqual(ids.map((i) => v.groups[i]!.repeats), [4, 4, 4, 4]);
+    assert.deepEqual(
+      ids.map((i) => v.groups[i]!.repeats),
+      [4, 4, 4, 4],
+    );
     assert.equal(v.groups[ids[0]!]!.repeatOf, undefined);
-    assert.deepEqual(ids.slice(1).map((i) => v.groups[i]!.repeatOf), [ids[0], ids[0], ids[0]]);
+    assert.deepEqual(
+      ids.slice(1).map((i) => v.groups[i]!.repeatOf),
+      [ids[0], ids[0], ids[0]],
+    );
     const soft = v.nodes.findIndex((n) => n.id === '/blocks.2/attn/Softmax');
     const all = counterparts(v, soft).map((n) => v.nodes[n]!.id);
-    assert.deepEqual(all, [0, 1, 2, 3].map((i) => `/blocks.${i}/attn/Softmax`));
+    assert.deepEqual(
+      all,
+      [0, 1, 2, 3].map((i) => `/blocks.${i}/attn/Softmax`),
+    );
     assert.deepEqual(counterparts(v, 0), [0]);
   });
 
@@ -100,7 +112,10 @@ describe('graph view: scopes, edges, repeated blocks', () => {
     assert.equal(d.op, 'Conv');
     assert.equal(d.scope, 'conv1');
     assert.deepEqual(d.source, { file: '/src/enc.py', line: 12 });
-    assert.deepEqual(d.attrs.find((a) => a.name === 'strides'), { name: 'strides', value: '[1]' });
+    assert.deepEqual(
+      d.attrs.find((a) => a.name === 'strides'),
+      { name: 'strides', value: '[1]' },
+    );
     const w = d.inputs.find((i) => i.name === 'conv1.weight')!;
     assert.deepEqual(w, { name: 'conv1.weight', shape: '384×80×3', dtype: 'float32', initializer: true, bytes: 384 * 80 * 3 * 4 });
     assert.equal(d.inputs[0]!.initializer, false);
@@ -125,11 +140,19 @@ describe('graph layout: the expanded part, one level at a time', () => {
     // a box lies inside the open box of its group and overlaps no other closed box
     for (const b of closed) {
       const gi = b.kind === 'node' ? v.nodes[b.index]!.group : v.groups[b.index]!.parent;
-      if (gi > 0 && open.length) assert.ok(inside(b, open.find((o) => o.index === gi)!), `box inside its group ${v.groups[gi]!.id}`);
+      if (gi > 0 && open.length)
+        assert.ok(
+          inside(
+            b,
+            open.find((o) => o.index === gi)!,
+          ),
+          `box inside its group ${v.groups[gi]!.id}`,
+        );
     }
     const sorted = [...closed].sort((a, b) => a.y - b.y);
     for (let i = 0; i < sorted.length; i++) {
-      for (let j = i + 1; j < sorted.length && sorted[j]!.y < sorted[i]!.y + sorted[i]!.h; j++) assert.ok(!overlap(sorted[i]!, sorted[j]!), 'boxes do not overlap');
+      for (let j = i + 1; j < sorted.length && sorted[j]!.y < sorted[i]!.y + sorted[i]!.h; j++)
+        assert.ok(!overlap(sorted[i]!, sorted[j]!), 'boxes do not overlap');
     }
     for (const e of l.edges) assert.ok(e.points.length >= 4 && e.count >= e.edges.length && e.edges.length > 0);
   };
@@ -142,7 +165,8 @@ describe('graph layout: the expanded part, one level at a time', () => {
     assert.ok(blocks.every((b) => !b.open));
     assert.ok(l.boxes.length < 60, `${l.boxes.length} boxes`);
     // blocks follow each other down the page, in order
-    for (let i = 1; i < 12; i++) assert.ok(blocks.find((b) => v.groups[b.index]!.id === `blocks.${i}`)!.y > blocks.find((b) => v.groups[b.index]!.id === `blocks.${i - 1}`)!.y);
+    for (let i = 1; i < 12; i++)
+      assert.ok(blocks.find((b) => v.groups[b.index]!.id === `blocks.${i}`)!.y > blocks.find((b) => v.groups[b.index]!.id === `blocks.${i - 1}`)!.y);
     check(l);
   });
 
@@ -167,7 +191,10 @@ describe('graph layout: the expanded part, one level at a time', () => {
   it('a flat layout draws every node in one level, edges from producer to consumer', () => {
     const l = new GraphLayout(v).layout([], { flat: true })!;
     assert.equal(l.boxes.length, v.nodes.length);
-    assert.equal(l.boxes.every((b) => b.kind === 'node'), true);
+    assert.equal(
+      l.boxes.every((b) => b.kind === 'node'),
+      true,
+    );
     check(l);
     const at = new Map(l.boxes.map((b) => [b.index, b]));
     for (const e of l.edges) {
@@ -181,7 +208,10 @@ describe('graph layout: the expanded part, one level at a time', () => {
 
   it('stops between levels when asked', () => {
     let polls = 0;
-    const r = new GraphLayout(v).layout(v.groups.map((_, i) => i), { shouldStop: () => ++polls > 3 });
+    const r = new GraphLayout(v).layout(
+      v.groups.map((_, i) => i),
+      { shouldStop: () => ++polls > 3 },
+    );
     assert.equal(r, undefined);
   });
 });

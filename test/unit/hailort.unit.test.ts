@@ -1,7 +1,19 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { detectHailortOutput, formatFigure, isMeasured, mergeCsv, parseBenchmark, parseFiguresCsv, parseHailortOutput, parseParseHef, parseRun, parseRun2, type Figure } from '../../src/core/hailo/hailort';
+import {
+  detectHailortOutput,
+  formatFigure,
+  isMeasured,
+  mergeCsv,
+  parseBenchmark,
+  parseFiguresCsv,
+  parseHailortOutput,
+  parseParseHef,
+  parseRun,
+  parseRun2,
+  type Figure,
+} from '../../src/core/hailo/hailort';
 import { parseIdentify, parseScan } from '../../src/core/hailo/versions';
 import { REFERENCE_DIR } from '../reference';
 
@@ -50,7 +62,14 @@ describe('hailortcli output: real captures', function () {
     assert.equal(hef.groups[0]!.multiContext, false);
     assert.equal(hef.inputs, 1);
     assert.equal(hef.outputs, 6);
-    assert.deepEqual(hef.groups[0]!.networks[0]!.streams[6]!, { direction: 'output', name: 'yolov8n/conv63', type: 'UINT8', order: 'FCR', shape: [20, 20, 80], detail: '20x20x80' });
+    assert.deepEqual(hef.groups[0]!.networks[0]!.streams[6]!, {
+      direction: 'output',
+      name: 'yolov8n/conv63',
+      type: 'UINT8',
+      order: 'FCR',
+      shape: [20, 20, 80],
+      detail: '20x20x80',
+    });
   });
 
   it('benchmark on HailoRT 5.1 (Hailo-10H): one FPS, temperature, no power, no latency phase', function () {

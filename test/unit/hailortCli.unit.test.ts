@@ -48,7 +48,10 @@ describe('cli: parse-log on hailortcli output', () => {
     const o = io(SAMPLES);
     assert.equal(await main(['parse-log', '--format', 'json', file], o), 0);
     const j = JSON.parse(o.stdout.join(''));
-    assert.deepEqual(j.outputs.map((p: { command: string }) => p.command), ['hailortcli parse-hef yolov8n.hef', 'hailortcli benchmark yolov8n.hef']);
+    assert.deepEqual(
+      j.outputs.map((p: { command: string }) => p.command),
+      ['hailortcli parse-hef yolov8n.hef', 'hailortcli benchmark yolov8n.hef'],
+    );
     assert.equal(j.outputs[0].output.hef.outputs, 6);
     assert.equal(j.outputs[1].output.figures.hwLatencyMs.value, 6.50882);
   });

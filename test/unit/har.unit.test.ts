@@ -8,7 +8,14 @@ import { isHailoError, type ErrorCode } from '../../src/core/errors';
 import { makeTar, tarHeaderOnly } from '../fixtures/hailo/tarball';
 
 const FIX = path.resolve(__dirname, '..', 'fixtures', 'hailo');
-const HN = JSON.stringify({ name: 'net', net_params: { version: '1.0', stage: 'HN' }, layers: { 'net/input_layer1': { type: 'input_layer', output: ['net/conv1'], output_shapes: [[-1, 1, 4, 3]], original_names: ['x'] }, 'net/conv1': { type: 'conv', input: ['net/input_layer1'], output_shapes: [[-1, 1, 4, 8]], original_names: ['/c/Conv'] } } });
+const HN = JSON.stringify({
+  name: 'net',
+  net_params: { version: '1.0', stage: 'HN' },
+  layers: {
+    'net/input_layer1': { type: 'input_layer', output: ['net/conv1'], output_shapes: [[-1, 1, 4, 3]], original_names: ['x'] },
+    'net/conv1': { type: 'conv', input: ['net/input_layer1'], output_shapes: [[-1, 1, 4, 8]], original_names: ['/c/Conv'] },
+  },
+});
 
 async function expectCode(p: Promise<unknown>, code: ErrorCode, fileName?: string): Promise<void> {
   await assert.rejects(p, (e: unknown) => {
@@ -57,12 +64,26 @@ describe('har reader', () => {
   });
 
   it('an optimized HAR (HN variants, no script) is "optimized"', async () => {
-    const f = write('opt.har', await makeTar([{ name: 'net.hn', data: HN }, { name: 'net.fp.hn', data: HN }, { name: 'net.npz', data: Buffer.alloc(10) }]));
+    const f = write(
+      'opt.har',
+      await makeTar([
+        { name: 'net.hn', data: HN },
+        { name: 'net.fp.hn', data: HN },
+        { name: 'net.npz', data: Buffer.alloc(10) },
+      ]),
+    );
     assert.equal((await readHar(f)).state, 'optimized');
   });
 
   it('finds the HN by content when no member is named *.hn, and tolerates ./ prefixes and directories', async () => {
-    const f = write('content.har', await makeTar([{ name: './', type: 'directory' }, { name: './network_description', data: HN }, { name: './weights.npz', data: Buffer.alloc(4) }]));
+    const f = write(
+      'content.har',
+      await makeTar([
+        { name: './', type: 'directory' },
+        { name: './network_description', data: HN },
+        { name: './weights.npz', data: Buffer.alloc(4) },
+      ]),
+    );
     const har = await readHar(f);
     assert.equal(har.hn.member, 'network_description');
   });
@@ -78,11 +99,23 @@ describe('har reader', () => {
 
   describe('hostile and broken archives end in typed errors', () => {
     it("'..' member name", async () => {
-      const f = write('trav.har', await makeTar([{ name: 'net.hn', data: HN }, { name: '../../evil.sh', data: 'x' }]));
+      const f = write(
+        'trav.har',
+        await makeTar([
+          { name: 'net.hn', data: HN },
+          { name: '../../evil.sh', data: 'x' },
+        ]),
+      );
       await expectCode(readHar(f), 'HAR_UNSAFE_MEMBER', 'trav.har');
     });
     it('absolute member name', async () => {
-      const f = write('abs.har', await makeTar([{ name: '/etc/cron.d/evil', data: 'x' }, { name: 'net.hn', data: HN }]));
+      const f = write(
+        'abs.har',
+        await makeTar([
+          { name: '/etc/cron.d/evil', data: 'x' },
+          { name: 'net.hn', data: HN },
+        ]),
+      );
       await expectCode(readHar(f), 'HAR_UNSAFE_MEMBER', 'abs.har');
     });
     it('symbolic link', async () => {
@@ -90,11 +123,23 @@ describe('har reader', () => {
       await expectCode(readHar(f), 'HAR_UNSAFE_MEMBER', 'sym.har');
     });
     it('hard link', async () => {
-      const f = write('hard.har', await makeTar([{ name: 'a.hn', data: HN }, { name: 'b.hn', type: 'link', linkname: 'a.hn' }]));
+      const f = write(
+        'hard.har',
+        await makeTar([
+          { name: 'a.hn', data: HN },
+          { name: 'b.hn', type: 'link', linkname: 'a.hn' },
+        ]),
+      );
       await expectCode(readHar(f), 'HAR_UNSAFE_MEMBER');
     });
     it('device file', async () => {
-      const f = write('dev.har', await makeTar([{ name: 'null', type: 'character-device' }, { name: 'net.hn', data: HN }]));
+      const f = write(
+        'dev.har',
+        await makeTar([
+          { name: 'null', type: 'character-device' },
+          { name: 'net.hn', data: HN },
+        ]),
+      );
       await expectCode(readHar(f), 'HAR_UNSAFE_MEMBER');
     });
     it('a member declaring a huge size is refused from its header', async () => {
@@ -105,7 +150,13 @@ describe('har reader', () => {
       const f = write('big.har', await makeTar([{ name: 'net.hn', data: HN + ' '.repeat(5000) }]));
       await expectCode(readHar(f, { maxMemberBytes: 4096 }), 'HAR_MEMBER_TOO_LARGE');
       // weights are never read, so the read limit does not apply to them
-      const g = write('bigparams.har', await makeTar([{ name: 'net.hn', data: HN }, { name: 'net.npz', data: Buffer.alloc(20000) }]));
+      const g = write(
+        'bigparams.har',
+        await makeTar([
+          { name: 'net.hn', data: HN },
+          { name: 'net.npz', data: Buffer.alloc(20000) },
+        ]),
+      );
       assert.equal((await readHar(g, { maxMemberBytes: 4096 })).paramsBytes, 20000);
     });
     it('truncated tar', async () => {

@@ -16,7 +16,10 @@ describe('hn model', () => {
     const g = hn.graph;
     assert.equal(g.kind, 'hn');
     assert.equal(g.nodes.length, hn.layers.length);
-    assert.deepEqual(g.inputs.map((i) => [i.name, i.shape]), [['whisper_toy_op17/input_layer1', [-1, 1, 200, 80]]]);
+    assert.deepEqual(
+      g.inputs.map((i) => [i.name, i.shape]),
+      [['whisper_toy_op17/input_layer1', [-1, 1, 200, 80]]],
+    );
     assert.equal(g.outputs.length, 1);
     const conv1 = g.nodes.find((n) => n.id === 'whisper_toy_op17/conv1')!;
     assert.deepEqual(conv1.inputs, ['whisper_toy_op17/format_conversion1']);
@@ -35,7 +38,12 @@ describe('hn model', () => {
       {
         layers: {
           'n/in': { type: 'input_layer', output_shapes: [-1, 8, 8, 3], brand_new_field: { x: 1 } },
-          'n/c': { input: ['in'], params: { kernel_shape: [3, 3, 3, 8], big: new Array(1000).fill(0) }, original_names: '/c/Conv', output_shapes: [[-1, 8, 8, 8]] },
+          'n/c': {
+            input: ['in'],
+            params: { kernel_shape: [3, 3, 3, 8], big: new Array(1000).fill(0) },
+            original_names: '/c/Conv',
+            output_shapes: [[-1, 8, 8, 8]],
+          },
           'n/x': 'not an object',
           'n/o': { type: 'output_layer', input: ['n/c', 'n/ghost'] },
         },
@@ -59,14 +67,23 @@ describe('hn model', () => {
   });
 
   it('layers given as a list of named objects', () => {
-    const hn = parseHn({ name: 'm', layers: [{ name: 'm/a', type: 'input_layer' }, { name: 'm/b', type: 'conv', input: ['m/a'] }, { type: 'nameless' }] }, 'l.hn');
-    assert.deepEqual(hn.graph.nodes.map((n) => n.id), ['m/a', 'm/b']);
+    const hn = parseHn(
+      { name: 'm', layers: [{ name: 'm/a', type: 'input_layer' }, { name: 'm/b', type: 'conv', input: ['m/a'] }, { type: 'nameless' }] },
+      'l.hn',
+    );
+    assert.deepEqual(
+      hn.graph.nodes.map((n) => n.id),
+      ['m/a', 'm/b'],
+    );
     assert.ok(hn.warnings.some((w) => w.includes('layers[2]')));
   });
 
   it('rejects what is not an HN with HN_INVALID naming the file', () => {
     for (const bad of ['{"layers": [', '[1,2]', '{"name": "x"}', 'null']) {
-      assert.throws(() => parseHn(bad, 'bad.hn'), (e: unknown) => isHailoError(e, 'HN_INVALID') && (e as Error).message.startsWith('bad.hn'));
+      assert.throws(
+        () => parseHn(bad, 'bad.hn'),
+        (e: unknown) => isHailoError(e, 'HN_INVALID') && (e as Error).message.startsWith('bad.hn'),
+      );
     }
   });
 });

@@ -84,7 +84,21 @@ describe('hn generated names', () => {
         assert.ok(g.base && /^[a-z_]+\d+$/.test(g.base), `${l.name}: base ${g.base}`);
       }
     }
-    for (const k of ['spatial-defuse', 'defuse', 'width-splitter', 'feature-splitter', 'defuse-primitive', 'auto-reshape', 'shortcut', 'concat', 'mux', 'demux', 'softmax-part', 'context-boundary', 'layout']) {
+    for (const k of [
+      'spatial-defuse',
+      'defuse',
+      'width-splitter',
+      'feature-splitter',
+      'defuse-primitive',
+      'auto-reshape',
+      'shortcut',
+      'concat',
+      'mux',
+      'demux',
+      'softmax-part',
+      'context-boundary',
+      'layout',
+    ]) {
       assert.ok(kinds.get(k), `no ${k} in the real log`);
     }
     const boundaries = s.layers.map((l) => interpretLayerName(l.name)).filter((g) => g.kind === 'context-boundary');
@@ -99,8 +113,14 @@ describe('hn generated names', () => {
     needRef(this, file);
     const text = fs.readFileSync(file, 'utf8');
     const p = summarizeParseLog(text);
-    assert.deepEqual(p.startNodes.map((s) => [s.onnx, s.hn]), [['x.1', 'whisper_tiny_encoder_10s_hailo_final/input_layer1']]);
-    assert.deepEqual(p.endNodes.map((e) => e.onnx), ['/layer_norm/LayerNormalization']);
+    assert.deepEqual(
+      p.startNodes.map((s) => [s.onnx, s.hn]),
+      [['x.1', 'whisper_tiny_encoder_10s_hailo_final/input_layer1']],
+    );
+    assert.deepEqual(
+      p.endNodes.map((e) => e.onnx),
+      ['/layer_norm/LayerNormalization'],
+    );
     assert.equal(p.netName, 'whisper_tiny_encoder_10s_hailo_final');
     const c = summarizeCompileLog(text);
     assert.equal(c.contexts, 9);
@@ -120,7 +140,10 @@ describe('hn generated names', () => {
   });
 
   it('the ledger reads the mappings, layers and contexts the DFC log parser found in the real logs, with their lines', function () {
-    const files = ['hailomz-compile-hailo8-multicontext-layer-feasibility-DERIVED-stripped.log', 'clientrunner-parse-optimize-compile-whisper-encoder-hailo8l-multicontext.log'].map((f) => path.join(LOGS, f));
+    const files = [
+      'hailomz-compile-hailo8-multicontext-layer-feasibility-DERIVED-stripped.log',
+      'clientrunner-parse-optimize-compile-whisper-encoder-hailo8l-multicontext.log',
+    ].map((f) => path.join(LOGS, f));
     needRef(this, files[0]!);
     for (const f of files) {
       const text = fs.readFileSync(f, 'utf8');
@@ -128,20 +151,36 @@ describe('hn generated names', () => {
       const s = parseDfcLog(text);
       const parse = parseLogFacts(s);
       const compile = compileLogFacts(s);
-      assert.deepEqual(parse.startNodes.map((x) => [x.onnx, x.hn]), s.parse.startNodes.map((x) => [x.onnx, x.hn]), f);
+      assert.deepEqual(
+        parse.startNodes.map((x) => [x.onnx, x.hn]),
+        s.parse.startNodes.map((x) => [x.onnx, x.hn]),
+        f,
+      );
       for (const x of parse.startNodes) assert.match(lines[x.line - 1]!, /Start nodes mapped from original model/, `${f}:${x.line}`);
-      assert.deepEqual(parse.endNodes.map((x) => x.onnx), s.parse.endNodes, f);
+      assert.deepEqual(
+        parse.endNodes.map((x) => x.onnx),
+        s.parse.endNodes,
+        f,
+      );
       for (const x of parse.endNodes) assert.match(lines[x.line - 1]!, /End nodes mapped from original model/, `${f}:${x.line}`);
-      assert.deepEqual(compile.layers.map((l) => l.status), s.compile.feasibility.map((x) => x.result), f);
+      assert.deepEqual(
+        compile.layers.map((l) => l.status),
+        s.compile.feasibility.map((x) => x.result),
+        f,
+      );
       for (const l of compile.layers) assert.ok(lines[l.line - 1]!.includes(`${l.name}: ${l.status}`), `${f}:${l.line} ${l.name}`);
       assert.equal(compile.contexts, s.compile.contexts, f);
     }
   });
 
   it('strips ANSI colour and splits \\r redraws, keeping editor line numbers', () => {
-    const text = '[\x1b[32minfo\x1b[0m] Start nodes mapped from original model: \'mel\': \'n/input_layer1\'.\nCalibration: 10%\rCalibration: 100%\r\n[info] End nodes mapped from original model: \'/a/B\', \'/c/D\'.\n';
+    const text =
+      "[\x1b[32minfo\x1b[0m] Start nodes mapped from original model: 'mel': 'n/input_layer1'.\nCalibration: 10%\rCalibration: 100%\r\n[info] End nodes mapped from original model: '/a/B', '/c/D'.\n";
     const p = summarizeParseLog(text);
     assert.deepEqual(p.startNodes, [{ onnx: 'mel', hn: 'n/input_layer1', line: 1 }]);
-    assert.deepEqual(p.endNodes, [{ onnx: '/a/B', line: 3 }, { onnx: '/c/D', line: 3 }]);
+    assert.deepEqual(p.endNodes, [
+      { onnx: '/a/B', line: 3 },
+      { onnx: '/c/D', line: 3 },
+    ]);
   });
 });

@@ -14,14 +14,16 @@ import { openOnnx } from '../../src/core/onnx';
 import { loadSourceMap } from '../../src/core/analysis/sourceMap';
 import { makeTar } from '../fixtures/hailo/tarball';
 
-
 describe('hostile inputs: readers refuse them with a typed error', () => {
   let dir: string;
   before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-'))));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('a refused member of a gzip HAR whose source is still open settles (no read left pending)', async () => {
-    const tarBytes = await makeTar([{ name: 'net.hn', type: 'symlink', linkname: '/etc/passwd' }, { name: 'w.npz', data: Buffer.alloc(64 * 1024, 1) }]);
+    const tarBytes = await makeTar([
+      { name: 'net.hn', type: 'symlink', linkname: '/etc/passwd' },
+      { name: 'w.npz', data: Buffer.alloc(64 * 1024, 1) },
+    ]);
     const gz = zlib.gzipSync(tarBytes);
     // the source gives the first half and then stays open, like a slow disk or pipe
     const source = new PassThrough();
@@ -41,27 +43,47 @@ describe('hostile inputs: readers refuse them with a typed error', () => {
     spawnSync('mkfifo', [fifo]);
     await assert.rejects(readHar(fifo), (e: HailoError) => e.code === 'MODEL_READ_FAILED' && /named pipe \(FIFO\)/.test(e.message) && e.message.includes(fifo));
     await assert.rejects(readHnFile(fifo), /only regular files are read/);
-    await assert.rejects(openOnnx(fifo), (e: HailoError) => e.code === 'MODEL_READ_FAILED' && /is a named pipe \(FIFO\); only regular files are read/.test(e.message));
+    await assert.rejects(
+      openOnnx(fifo),
+      (e: HailoError) => e.code === 'MODEL_READ_FAILED' && /is a named pipe \(FIFO\); only regular files are read/.test(e.message),
+    );
     await assert.rejects(loadProjectFile(fifo), (e: HailoError) => e.code === 'PROJECT_INVALID' && /named pipe/.test(e.message));
     fs.renameSync(fifo, path.join(dir, 'm.onnx.sourcemap.json'));
     await assert.rejects(loadSourceMap(path.join(dir, 'm.onnx')), /named pipe/);
   });
 
   it('a gzip bomb is refused by the compression ratio, a large tar by the inflated-bytes limit', async () => {
-    const tarBytes = await makeTar([{ name: 'net.hn', data: '{"layers":{}}' }, { name: 'w.npz', data: Buffer.alloc(80 * 1024 * 1024) }]);
+    const tarBytes = await makeTar([
+      { name: 'net.hn', data: '{"layers":{}}' },
+      { name: 'w.npz', data: Buffer.alloc(80 * 1024 * 1024) },
+    ]);
     const f = path.join(dir, 'bomb.har');
     fs.writeFileSync(f, zlib.gzipSync(tarBytes));
     await assert.rejects(readHar(f), (e: HailoError) => e.code === 'HAR_INVALID' && /decompression bomb/.test(e.message));
     const g = path.join(dir, 'big.har');
     fs.writeFileSync(g, tarBytes);
-    await assert.rejects(readHar(g, { maxInflatedBytes: 1024 * 1024 }), (e: HailoError) => e.code === 'HAR_MEMBER_TOO_LARGE' && /more than 1 MiB/.test(e.message));
+    await assert.rejects(
+      readHar(g, { maxInflatedBytes: 1024 * 1024 }),
+      (e: HailoError) => e.code === 'HAR_MEMBER_TOO_LARGE' && /more than 1 MiB/.test(e.message),
+    );
   });
 
   it('members read into memory are capped in total, not only each', async () => {
     const pad = (n: number) => `{"p":"${' '.repeat(n)}"}`;
     const f = path.join(dir, 'json.har');
-    fs.writeFileSync(f, await makeTar([{ name: 'net.hn', data: '{"layers":{}}' }, { name: 'a.json', data: pad(3500) }, { name: 'b.json', data: pad(3500) }, { name: 'c.json', data: pad(3500) }]));
-    await assert.rejects(readHar(f, { maxMemberBytes: 4096 }), (e: HailoError) => e.code === 'HAR_MEMBER_TOO_LARGE' && /add up to more than 8192 bytes at member "c.json"/.test(e.message));
+    fs.writeFileSync(
+      f,
+      await makeTar([
+        { name: 'net.hn', data: '{"layers":{}}' },
+        { name: 'a.json', data: pad(3500) },
+        { name: 'b.json', data: pad(3500) },
+        { name: 'c.json', data: pad(3500) },
+      ]),
+    );
+    await assert.rejects(
+      readHar(f, { maxMemberBytes: 4096 }),
+      (e: HailoError) => e.code === 'HAR_MEMBER_TOO_LARGE' && /add up to more than 8192 bytes at member "c.json"/.test(e.message),
+    );
   });
 
   it('JSON nesting and value counts are measured before parsing (HN, hailo.json)', () => {
@@ -70,7 +92,10 @@ describe('hostile inputs: readers refuse them with a typed error', () => {
     assert.equal(checkJsonShape('['.repeat(MAX_JSON_DEPTH + 1))?.offset, MAX_JSON_DEPTH);
     assert.match(checkJsonShape('[' + '0,'.repeat(100) + '0]', { maxValues: 50 })!.message, /more than 50 JSON values/);
     assert.equal(checkJsonShape('// [[[[\n/* {{{{ */ {}', { comments: true, maxDepth: 1 }), undefined);
-    assert.throws(() => parseHn('['.repeat(1_000_000), 'x.hn'), (e: HailoError) => e.code === 'HN_INVALID' && /x\.hn: nested deeper than 256 levels/.test(e.message));
+    assert.throws(
+      () => parseHn('['.repeat(1_000_000), 'x.hn'),
+      (e: HailoError) => e.code === 'HN_INVALID' && /x\.hn: nested deeper than 256 levels/.test(e.message),
+    );
     const p = parseProjectText(`{"models":${'['.repeat(100_000)}}`, 'hailo.json');
     assert.equal(p.project, undefined);
     assert.match(p.problems[0]!.message, /nested deeper than 256 levels/);
@@ -78,7 +103,10 @@ describe('hostile inputs: readers refuse them with a typed error', () => {
 
   it('line and column of many offsets come from a line index', () => {
     const text = 'a\nbc\n\nd';
-    assert.deepEqual([0, 1, 2, 3, 5, 6, 7, 99].map((o) => lineOf(text, o)), ['1:1', '1:2', '2:1', '2:2', '3:1', '4:1', '4:2', '4:2']);
+    assert.deepEqual(
+      [0, 1, 2, 3, 5, 6, 7, 99].map((o) => lineOf(text, o)),
+      ['1:1', '1:2', '2:1', '2:2', '3:1', '4:1', '4:2', '4:2'],
+    );
   });
 });
 
@@ -87,7 +115,8 @@ describe('cli process: exit 0 only after the result is written', function () {
   // The CLI's process entry (src/cli/main.ts runProcess, what dist/cli/main.mjs runs), loaded
   // through tsx so a test command can be added to its table.
   const MAIN = path.resolve(__dirname, '../../src/cli/main.ts');
-  const node = (script: string) => spawn(process.execPath, ['--import', 'tsx', '-e', `const m = require(${JSON.stringify(MAIN)});\n${script}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const node = (script: string) =>
+    spawn(process.execPath, ['--import', 'tsx', '-e', `const m = require(${JSON.stringify(MAIN)});\n${script}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   const run = (script: string) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const p = node(script);
@@ -116,14 +145,18 @@ describe('cli process: exit 0 only after the result is written', function () {
     const raw = await run(command('raw', 'null.x; return 0;'));
     assert.equal(raw.code, 2);
     assert.match(raw.stderr, /hailo-workbench raw: internal error: Cannot read properties of null/);
-    const typed = await run(`${command('typed', "const e = new Error('f.har: truncated'); e.name = 'HailoError'; throw Object.assign(e, { code: 'HAR_INVALID' });")}`);
+    const typed = await run(
+      `${command('typed', "const e = new Error('f.har: truncated'); e.name = 'HailoError'; throw Object.assign(e, { code: 'HAR_INVALID' });")}`,
+    );
     assert.equal(typed.code, 2);
     assert.match(typed.stderr, /^hailo-workbench typed: f\.har: truncated\n$/);
   });
 
   it('a closed stdout pipe ends the process quietly with 0', async () => {
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const p = node(`${command('flood', "for (let i = 0; i < 20000; i++) io.out('line ' + i + ' ' + 'x'.repeat(200)); await new Promise((res) => setTimeout(res, 500)); return 0;")}`);
+      const p = node(
+        `${command('flood', "for (let i = 0; i < 20000; i++) io.out('line ' + i + ' ' + 'x'.repeat(200)); await new Promise((res) => setTimeout(res, 500)); return 0;")}`,
+      );
       let stderr = '';
       p.stderr.on('data', (d) => (stderr += d));
       p.stdout.once('data', () => p.stdout.destroy());

@@ -35,7 +35,10 @@ function everythingClassifiedOnce(l: Ledger, onnx: GraphModel, hn: GraphModel): 
   }
   for (const n of onnx.nodes) assert.equal(seenO.get(n.id), 1, `ONNX node ${n.id}`);
   for (const h of hn.nodes) assert.equal(seenH.get(h.id), 1, `HN layer ${h.id}`);
-  assert.equal(l.entries.reduce((a, e) => a + e.onnxNodes.length, 0), onnx.nodes.length);
+  assert.equal(
+    l.entries.reduce((a, e) => a + e.onnxNodes.length, 0),
+    onnx.nodes.length,
+  );
   assert.deepEqual(l.warnings, []);
 }
 
@@ -81,7 +84,10 @@ describe('ledger', () => {
     it('Softmax -> five layers: decomposed', () => {
       const e = entryOf(l, '/blocks.1/attn/Softmax');
       assert.equal(e.kind, 'decomposed');
-      assert.deepEqual(e.hnLayers.map((h) => h.split('/')[1]), ['reduce_max_softmax2', 'ew_sub_softmax2', 'activation2', 'reduce_sum_softmax2', 'ew_mult_softmax2']);
+      assert.deepEqual(
+        e.hnLayers.map((h) => h.split('/')[1]),
+        ['reduce_max_softmax2', 'ew_sub_softmax2', 'activation2', 'reduce_sum_softmax2', 'ew_mult_softmax2'],
+      );
     });
 
     it('Linear (MatMul + Add) -> one conv: fused; MatMul without bias and Q·K MatMul: kept', () => {
@@ -119,14 +125,20 @@ describe('ledger', () => {
     it('graph input rank 3 -> 4 and channels moved last: layout', () => {
       const e = l.entries.find((x) => x.onnxTensors.includes('mel'))!;
       assert.equal(e.kind, 'layout');
-      assert.deepEqual(e.changes.map((c) => c.kind), ['rank', 'permute']);
+      assert.deepEqual(
+        e.changes.map((c) => c.kind),
+        ['rank', 'permute'],
+      );
       assert.ok(e.changes.every((c) => c.canonical));
     });
 
     it('counts add up and nothing is host or unmatched', () => {
       assert.equal(l.counts.host, 0);
       assert.equal(l.counts.unmatched, 0);
-      assert.equal(Object.values(l.counts).reduce((a, b) => a + b, 0), l.entries.length);
+      assert.equal(
+        Object.values(l.counts).reduce((a, b) => a + b, 0),
+        l.entries.length,
+      );
     });
 
     it('findings: LayerNorm is a warning with the 8-bit note, kept layers say nothing', () => {
@@ -134,9 +146,18 @@ describe('ledger', () => {
       const ln = f.filter((x) => x.code === 'RW001');
       assert.equal(ln.length, 5);
       assert.equal(ln[0]!.severity, 'warning');
-      assert.match(ln[0]!.message, /This LayerNormalization became normalization1 plus two reshapes in the parsed HAR \(DFC 3\.33\.0\); its 8-bit behaviour will differ from PyTorch/);
-      assert.deepEqual(ln[0]!.related!.map((r) => r.node), ['whisper_toy_op17/format_conversion2', 'whisper_toy_op17/normalization1', 'whisper_toy_op17/format_conversion3']);
-      assert.ok(f.every((x) => !x.nodes.includes('/blocks.0/attn/key/MatMul')), 'kept -> no finding');
+      assert.match(
+        ln[0]!.message,
+        /This LayerNormalization became normalization1 plus two reshapes in the parsed HAR \(DFC 3\.33\.0\); its 8-bit behaviour will differ from PyTorch/,
+      );
+      assert.deepEqual(
+        ln[0]!.related!.map((r) => r.node),
+        ['whisper_toy_op17/format_conversion2', 'whisper_toy_op17/normalization1', 'whisper_toy_op17/format_conversion3'],
+      );
+      assert.ok(
+        f.every((x) => !x.nodes.includes('/blocks.0/attn/key/MatMul')),
+        'kept -> no finding',
+      );
       assert.equal(f.filter((x) => x.code === 'RW002').length, 2);
       // the removed q scale (a Mul) is arithmetic: a warning, with where it presumably went
       const mul = f.find((x) => x.code === 'RW005' && x.nodes.includes('/blocks.0/attn/Mul'))!;
@@ -147,7 +168,9 @@ describe('ledger', () => {
     });
 
     it('findings carry the source line from the source map', () => {
-      const map = { lookup: (n: string) => (n === '/blocks.0/attn_ln/LayerNormalization' ? { file: '/src/model.py', line: 42, module: 'blocks.0.attn_ln' } : undefined) };
+      const map = {
+        lookup: (n: string) => (n === '/blocks.0/attn_ln/LayerNormalization' ? { file: '/src/model.py', line: 42, module: 'blocks.0.attn_ln' } : undefined),
+      };
       const l2 = computeLedger(onnx, hn, { stage: 'parse', parseLog, sourceMap: map });
       const f = ledgerFindings(l2).find((x) => x.nodes.includes('/blocks.0/attn_ln/LayerNormalization'))!;
       assert.deepEqual(f.source, { file: '/src/model.py', line: 42, module: 'blocks.0.attn_ln' });
@@ -175,7 +198,10 @@ describe('ledger', () => {
     everythingClassifiedOnce(l, onnx, hn);
     const e = entryOf(l, '/pad/Pad');
     assert.equal(e.kind, 'removed');
-    assert.deepEqual(e.changes.map((c) => [c.kind, c.canonical]), [['padding', true]]);
+    assert.deepEqual(
+      e.changes.map((c) => [c.kind, c.canonical]),
+      [['padding', true]],
+    );
     assert.equal(ledgerFindings(l).find((f) => f.nodes.includes('/pad/Pad'))!.severity, 'hint');
   });
 
@@ -216,17 +242,30 @@ describe('ledger', () => {
     everythingClassifiedOnce(l, onnx, hn);
     const conv1 = entryOf(l, '/conv1/Conv');
     assert.equal(conv1.kind, 'decomposed');
-    assert.deepEqual(conv1.compilerLayers.map((p) => [p.name, p.kind]), [['conv1_sd0', 'spatial-defuse'], ['conv1_sd1', 'spatial-defuse'], ['conv1_sdc', 'spatial-defuse']]);
+    assert.deepEqual(
+      conv1.compilerLayers.map((p) => [p.name, p.kind]),
+      [
+        ['conv1_sd0', 'spatial-defuse'],
+        ['conv1_sd1', 'spatial-defuse'],
+        ['conv1_sdc', 'spatial-defuse'],
+      ],
+    );
     assert.ok(conv1.compilerLayers.every((p) => p.line && compileLog!.split('\n')[p.line - 1]!.includes(p.name)));
     const input = l.entries.find((e) => e.onnxTensors.includes('mel'))!;
-    assert.deepEqual(input.compilerLayers.map((p) => p.kind), ['auto-reshape']);
+    assert.deepEqual(
+      input.compilerLayers.map((p) => p.kind),
+      ['auto-reshape'],
+    );
     assert.equal(l.contexts!.count, 2);
     assert.equal(l.contexts!.boundaries.length, 1);
     assert.deepEqual(l.contexts!.boundaries[0]!.from, 0);
     assert.deepEqual(l.unattributedCompilerLayers, []);
     assert.deepEqual(entryOf(l, '/blocks.0/attn/MatMul').contexts, [0]);
     assert.deepEqual(entryOf(l, '/ln_post/LayerNormalization').contexts, [1]);
-    assert.ok(l.entries.filter((e) => e.hnLayers.length).every((e) => e.contexts.length > 0), 'every layer has a context');
+    assert.ok(
+      l.entries.filter((e) => e.hnLayers.length).every((e) => e.contexts.length > 0),
+      'every layer has a context',
+    );
     const f = ledgerFindings(l, { compileLog: 'c.log' }).find((x) => x.code === 'RW003' && x.nodes.includes('/conv1/Conv'))!;
     assert.ok(f.related!.some((r) => r.file === 'c.log' && r.line));
   });
@@ -280,12 +319,33 @@ describe('ledger', () => {
   });
 
   it('compareShapes: canonical moves vs real changes', () => {
-    assert.deepEqual(compareShapes([1, 100, 64], [-1, 1, 100, 64]).map((c) => [c.kind, c.canonical]), [['rank', true]]);
-    assert.deepEqual(compareShapes([1, 3, 8, 8], [-1, 8, 8, 3]).map((c) => [c.kind, c.canonical]), [['permute', true]]);
-    assert.deepEqual(compareShapes([1, 24, 3024], [-1, 1, 24, 3024]).map((c) => c.kind), ['rank']);
-    assert.deepEqual(compareShapes([1, 3024, 24], [-1, 1, 24, 3024]).map((c) => [c.kind, c.canonical]), [['rank', true], ['permute', true]]);
-    assert.deepEqual(compareShapes([1, 4, 6, 8], [-1, 8, 4, 6]).map((c) => [c.kind, c.canonical]), [['permute', false]]);
-    assert.deepEqual(compareShapes([1, 80, 202], [-1, 1, 200, 80]).map((c) => c.kind), ['elements']);
+    assert.deepEqual(
+      compareShapes([1, 100, 64], [-1, 1, 100, 64]).map((c) => [c.kind, c.canonical]),
+      [['rank', true]],
+    );
+    assert.deepEqual(
+      compareShapes([1, 3, 8, 8], [-1, 8, 8, 3]).map((c) => [c.kind, c.canonical]),
+      [['permute', true]],
+    );
+    assert.deepEqual(
+      compareShapes([1, 24, 3024], [-1, 1, 24, 3024]).map((c) => c.kind),
+      ['rank'],
+    );
+    assert.deepEqual(
+      compareShapes([1, 3024, 24], [-1, 1, 24, 3024]).map((c) => [c.kind, c.canonical]),
+      [
+        ['rank', true],
+        ['permute', true],
+      ],
+    );
+    assert.deepEqual(
+      compareShapes([1, 4, 6, 8], [-1, 8, 4, 6]).map((c) => [c.kind, c.canonical]),
+      [['permute', false]],
+    );
+    assert.deepEqual(
+      compareShapes([1, 80, 202], [-1, 1, 200, 80]).map((c) => c.kind),
+      ['elements'],
+    );
   });
 
   it('every catalogue variant yields a ledger with no warnings', () => {
@@ -338,7 +398,13 @@ describe('ledger host split', () => {
         name: 'm',
         layers: {
           'm/input_layer1': { type: 'input_layer', output: ['m/activation1'], output_shapes: [[-1, 1, 4, 8]], original_names: ['x'] },
-          'm/activation1': { type: 'activation', input: ['m/input_layer1'], output: ['m/output_layer1'], output_shapes: [[-1, 1, 4, 8]], original_names: ['/Relu'] },
+          'm/activation1': {
+            type: 'activation',
+            input: ['m/input_layer1'],
+            output: ['m/output_layer1'],
+            output_shapes: [[-1, 1, 4, 8]],
+            original_names: ['/Relu'],
+          },
           'm/output_layer1': { type: 'output_layer', input: ['m/activation1'], output_shapes: [[-1, 1, 4, 8]], original_names: ['y'] },
         },
       },

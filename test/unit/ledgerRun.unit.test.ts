@@ -39,7 +39,10 @@ describe('ledger runs and summaries', () => {
     writeRun(dir, r);
     return path.join(dir, id);
   }
-  const step = (s: 'parse' | 'optimize' | 'compile', artifacts: { kind: 'har' | 'quantized-har' | 'compiled-har' | 'hef' | 'log'; local: string }[]): RunRecord['steps'][number] => ({
+  const step = (
+    s: 'parse' | 'optimize' | 'compile',
+    artifacts: { kind: 'har' | 'quantized-har' | 'compiled-har' | 'hef' | 'log'; local: string }[],
+  ): RunRecord['steps'][number] => ({
     step: s,
     status: 'succeeded',
     command: ['hailo'],
@@ -49,7 +52,10 @@ describe('ledger runs and summaries', () => {
   });
 
   it('finds the HAR, logs and ONNX of a run folder after a step, and the ledger runs on them', async () => {
-    const rd = run('20260101-000000-enc-aaaaaa', [step('parse', [{ kind: 'har', local: 'enc.har' }]), step('optimize', [{ kind: 'quantized-har', local: 'enc_optimized.har' }])]);
+    const rd = run('20260101-000000-enc-aaaaaa', [
+      step('parse', [{ kind: 'har', local: 'enc.har' }]),
+      step('optimize', [{ kind: 'quantized-har', local: 'enc_optimized.har' }]),
+    ]);
     fs.copyFileSync(path.join(FIX, 'gen-whisper-toy-op17.har'), path.join(rd, 'enc.har'));
     fs.copyFileSync(path.join(FIX, 'gen-whisper-toy-op17.parse.log'), path.join(rd, 'parse.log'));
     const after = await ledgerInputsFromRun(rd, 'parse');

@@ -12,7 +12,13 @@ const only = (f: Finding[], code: string) => f.filter((x) => x.code === code);
 function cleanConv(): GraphBuilder {
   const b = new GraphBuilder();
   b.input('x', [1, 3, 32, 32]);
-  const c = b.node('Conv', ['x', b.init('w', [8, 3, 3, 3]), b.init('b', [8])], [1, 8, 32, 32], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, '/backbone/conv1/Conv');
+  const c = b.node(
+    'Conv',
+    ['x', b.init('w', [8, 3, 3, 3]), b.init('b', [8])],
+    [1, 8, 32, 32],
+    { kernel_shape: [3, 3], pads: [1, 1, 1, 1] },
+    '/backbone/conv1/Conv',
+  );
   const r = b.node('Relu', [c], [1, 8, 32, 32], {}, '/backbone/act/Relu');
   b.output(r);
   return b;
@@ -44,17 +50,32 @@ describe('lint: an NPU-friendly encoder', () => {
     const C = 64;
     const T = 1500;
     b.input('mel', [1, 80, 1, 3000]);
-    let x = b.node('Conv', ['mel', b.init('stem.w', [C, 80, 1, 3]), b.init('stem.b', [C])], [1, C, 1, T], { kernel_shape: [1, 3], pads: [0, 1, 0, 1], strides: [1, 2] }, '/stem/Conv');
+    let x = b.node(
+      'Conv',
+      ['mel', b.init('stem.w', [C, 80, 1, 3]), b.init('stem.b', [C])],
+      [1, C, 1, T],
+      { kernel_shape: [1, 3], pads: [0, 1, 0, 1], strides: [1, 2] },
+      '/stem/Conv',
+    );
     for (let i = 0; i < 6; i++) {
       const p = `/blocks.${i}`;
       const dw = b.node('Conv', [x, b.init(`${p}.dw`, [C, 1, 1, 5])], [1, C, 1, T], { kernel_shape: [1, 5], pads: [0, 2, 0, 2], group: C }, `${p}/dw/Conv`);
-      const bn = b.node('BatchNormalization', [dw, b.init(`${p}.g`, [C]), b.init(`${p}.be`, [C]), b.init(`${p}.m`, [C]), b.init(`${p}.v`, [C])], [1, C, 1, T], {}, `${p}/bn/BatchNormalization`);
+      const bn = b.node(
+        'BatchNormalization',
+        [dw, b.init(`${p}.g`, [C]), b.init(`${p}.be`, [C]), b.init(`${p}.m`, [C]), b.init(`${p}.v`, [C])],
+        [1, C, 1, T],
+        {},
+        `${p}/bn/BatchNormalization`,
+      );
       const r = b.node('Relu', [bn], [1, C, 1, T], {}, `${p}/act/Relu`);
       const pw = b.node('Conv', [r, b.init(`${p}.pw`, [C, C, 1, 1])], [1, C, 1, T], { kernel_shape: [1, 1] }, `${p}/pw/Conv`);
       x = b.node('Add', [x, pw], [1, C, 1, T], {}, `${p}/Add`);
     }
     b.output(x);
-    const f = lintModel(b.model(), { hwArch: 'hailo8l', expected: { inputs: [{ name: 'mel', shape: [1, 80, 1, 3000] }], outputs: [{ name: x, shape: [1, C, 1, T] }] } });
+    const f = lintModel(b.model(), {
+      hwArch: 'hailo8l',
+      expected: { inputs: [{ name: 'mel', shape: [1, 80, 1, 3000] }], outputs: [{ name: x, shape: [1, C, 1, T] }] },
+    });
     assert.deepEqual(codes(f), ['HW030'], f.map((x) => `${x.code} ${x.message}`).join('\n'));
     assert.match(f[0]!.message, /Forecast: single-context/);
   });
@@ -122,7 +143,13 @@ describe('lint: HW003 rank > 4', () => {
     const r = b.node('Reshape', ['x', b.init('s', [5])], [1, 4, 16, 1500, 1], {}, '/enc/Reshape');
     b.output(b.node('Relu', [r], [1, 4, 16, 1500, 1], {}, '/enc/Relu'));
     const f = only(lintModel(b.model(), opts), 'HW003');
-    assert.deepEqual(f.map((x) => x.nodes).flat().sort(), ['/enc/Relu', '/enc/Reshape']);
+    assert.deepEqual(
+      f
+        .map((x) => x.nodes)
+        .flat()
+        .sort(),
+      ['/enc/Relu', '/enc/Reshape'],
+    );
     assert.equal(only(lintModel(cleanConv().model(), opts), 'HW003').length, 0);
   });
 });
@@ -176,7 +203,12 @@ describe('lint: HW006 shape-driven, HW007 opset', () => {
     assert.ok(!f.some((x) => x.nodes.includes('/Reshape')));
   });
   it('opset 9 and 18 warn; 13 and 17 do not', () => {
-    for (const [v, n] of [[9, 1], [13, 0], [17, 0], [18, 1]] as const) {
+    for (const [v, n] of [
+      [9, 1],
+      [13, 0],
+      [17, 0],
+      [18, 1],
+    ] as const) {
       const b = cleanConv();
       b.opset = v;
       assert.equal(only(lintModel(b.model(), opts), 'HW007').length, n, `opset ${v}`);
@@ -209,19 +241,32 @@ describe('lint: transformer rules on a Whisper-style encoder', () => {
 
   it('the front-end transpose is HW014 but the attention head split/merge is not; the Conv1d front end is HW019; Erf GELU is an HW017 note', () => {
     const t = only(f, 'HW014');
-    assert.deepEqual(t.flatMap((x) => x.nodes), ['/Transpose'], t.map((x) => x.message).join('\n'));
+    assert.deepEqual(
+      t.flatMap((x) => x.nodes),
+      ['/Transpose'],
+      t.map((x) => x.message).join('\n'),
+    );
     const c1 = only(f, 'HW019');
     assert.equal(c1.length, 2);
     assert.match(c1[0]!.fix!, /kernel_size=\(1, k\)/);
     const g = only(f, 'HW017');
     assert.ok(g.every((x) => x.severity === 'info'));
     assert.ok(g.some((x) => /in 12 blocks/.test(x.message)));
-    assert.ok(g.every((x) => !x.fix && !/rather than a hand-written/.test(x.message)), 'the erf form is how torch exports nn.GELU: nothing to change');
+    assert.ok(
+      g.every((x) => !x.fix && !/rather than a hand-written/.test(x.message)),
+      'the erf form is how torch exports nn.GELU: nothing to change',
+    );
   });
 
   it('no false positives: no broadcast, reduction, gather, pad, rank or dynamic findings', () => {
     for (const c of ['HW001', 'HW002', 'HW003', 'HW004', 'HW005', 'HW006', 'HW015', 'HW016', 'HW018', 'HW020']) {
-      assert.equal(only(f, c).length, 0, `${c}: ${only(f, c).map((x) => x.message).join(' | ')}`);
+      assert.equal(
+        only(f, c).length,
+        0,
+        `${c}: ${only(f, c)
+          .map((x) => x.message)
+          .join(' | ')}`,
+      );
     }
   });
 
@@ -229,7 +274,10 @@ describe('lint: transformer rules on a Whisper-style encoder', () => {
     const d = lintModel(toyEncoder({ blocks: 3, layerNorm: 'decomposed' }).model(), opts);
     const h = only(d, 'HW011');
     assert.equal(h.length, 2, 'one per scope pattern: attn_ln and mlp_ln');
-    assert.ok(h.every((x) => /3 LayerNorms written out as .*in 3 blocks/.test(x.message) && x.severity === 'info'), h.map((x) => x.message).join('\n'));
+    assert.ok(
+      h.every((x) => /3 LayerNorms written out as .*in 3 blocks/.test(x.message) && x.severity === 'info'),
+      h.map((x) => x.message).join('\n'),
+    );
     assert.match(h[0]!.fix!, /nn\.LayerNorm/);
     assert.ok(h[0]!.nodes.some((n) => n.endsWith('/Sqrt')));
     assert.equal(only(d, 'HW015').length, 0, 'the Sub/Div broadcasts belong to the pattern');
@@ -295,7 +343,10 @@ describe('lint: HW012 softmax axis, HW015 broadcast, HW016 reductions', () => {
     const ch = b.node('ReduceMean', [mm], [1, 300, 1], { axes: [-1], keepdims: 1 }, '/stat/ReduceMean');
     b.output(t).output(ch);
     const f = only(lintModel(b.model(), opts), 'HW016');
-    assert.deepEqual(f.map((x) => x.nodes[0]), ['/pool/ReduceMean']);
+    assert.deepEqual(
+      f.map((x) => x.nodes[0]),
+      ['/pool/ReduceMean'],
+    );
     assert.match(f[0]!.message, /channel axis: 1/);
   });
 
@@ -345,7 +396,10 @@ describe('lint: HW018 gather, HW020 pad', () => {
     const sh = b.node('Concat', ['x', 'x'], [1, 16, 1, 100], { axis: 1 }, '/front/Concat');
     const p3 = b.node('Pad', ['x', sh], [1, 8, 1, 102], { mode: 'reflect' }, '/front/Pad_2');
     b.output(p1).output(p2).output(p3);
-    const constants = new Map([['pads1', [0, 0, 0, 1, 0, 0, 0, 2]], ['pads2', [0, 0, 0, 1, 0, 0, 0, 1]]]);
+    const constants = new Map([
+      ['pads1', [0, 0, 0, 1, 0, 0, 0, 2]],
+      ['pads2', [0, 0, 0, 1, 0, 0, 0, 1]],
+    ]);
     const f = only(lintModel(b.model(), { ...opts, constants }), 'HW020');
     assert.ok(f.some((x) => x.nodes.includes('/front/Pad') && /asymmetric/.test(x.message) && /0, 0, 0, 1, 0, 0, 0, 2/.test(x.message)));
     assert.ok(!f.some((x) => x.nodes.includes('/front/Pad_1')));
@@ -354,13 +408,37 @@ describe('lint: HW018 gather, HW020 pad', () => {
   it("torch's F.pad chain (ConstantOfShape, Concat, Reshape, Slice step -1, Transpose, Cast) is folded", () => {
     const padChain = (b: GraphBuilder, p: string, pads: number[]) => {
       // what torch.onnx.export writes for F.pad(x, pads) on a rank-4 input
-      const zeros = b.node('ConstantOfShape', [b.node('Constant', [], [1], { value: { tensor: true, dtype: 'int64', dims: [1], values: [8 - pads.length] } }, `${p}/Constant`)], [8 - pads.length], { value: { tensor: true, dtype: 'int64', dims: [1], values: [0] } }, `${p}/ConstantOfShape`);
-      const cat = b.node('Concat', [b.node('Constant', [], [pads.length], { value: { tensor: true, dtype: 'int64', dims: [pads.length], values: pads } }, `${p}/Constant_1`), zeros], [8], { axis: 0 }, `${p}/Concat`);
-      const r = b.node('Reshape', [cat, b.node('Constant', [], [2], { value: { tensor: true, dtype: 'int64', dims: [2], values: [-1, 2] } }, `${p}/Constant_2`)], [4, 2], {}, `${p}/Reshape`);
+      const zeros = b.node(
+        'ConstantOfShape',
+        [b.node('Constant', [], [1], { value: { tensor: true, dtype: 'int64', dims: [1], values: [8 - pads.length] } }, `${p}/Constant`)],
+        [8 - pads.length],
+        { value: { tensor: true, dtype: 'int64', dims: [1], values: [0] } },
+        `${p}/ConstantOfShape`,
+      );
+      const cat = b.node(
+        'Concat',
+        [b.node('Constant', [], [pads.length], { value: { tensor: true, dtype: 'int64', dims: [pads.length], values: pads } }, `${p}/Constant_1`), zeros],
+        [8],
+        { axis: 0 },
+        `${p}/Concat`,
+      );
+      const r = b.node(
+        'Reshape',
+        [cat, b.node('Constant', [], [2], { value: { tensor: true, dtype: 'int64', dims: [2], values: [-1, 2] } }, `${p}/Constant_2`)],
+        [4, 2],
+        {},
+        `${p}/Reshape`,
+      );
       const c = (name: string, v: number) => b.node('Constant', [], [1], { value: { tensor: true, dtype: 'int64', dims: [1], values: [v] } }, `${p}/${name}`);
       const sl = b.node('Slice', [r, c('s', -1), c('e', Number.MIN_SAFE_INTEGER), c('a', 0), c('st', -1)], [4, 2], {}, `${p}/Slice`);
       const t = b.node('Transpose', [sl], [2, 4], { perm: [1, 0] }, `${p}/Transpose`);
-      const flat = b.node('Reshape', [t, b.node('Constant', [], [1], { value: { tensor: true, dtype: 'int64', dims: [1], values: [-1] } }, `${p}/Constant_3`)], [8], {}, `${p}/Reshape_1`);
+      const flat = b.node(
+        'Reshape',
+        [t, b.node('Constant', [], [1], { value: { tensor: true, dtype: 'int64', dims: [1], values: [-1] } }, `${p}/Constant_3`)],
+        [8],
+        {},
+        `${p}/Reshape_1`,
+      );
       return b.node('Cast', [flat], [8], { to: 7 }, `${p}/Cast`);
     };
     const b = new GraphBuilder();
@@ -399,7 +477,11 @@ describe('lint: HW021 contract', () => {
   it('a 500-step output against the 1500-step contract is an error pointing at hailo.json', () => {
     const text = `{\n  "models": [\n    {\n      "name": "enc",\n      "inputs": [{ "name": "mel", "shape": [1, 80, 1000] }],\n      "outputs": [\n        { "name": "${outName}", "shape": [1, 1500, 32] }\n      ],\n      "onnx": "enc.onnx"\n    }\n  ]\n}\n`;
     const f = only(
-      lintModel(enc.model(), { ...opts, expected: { name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 1000] }], outputs: [{ name: outName, shape: [1, 1500, 32] }] }, projectFile: { file: '/p/hailo.json', text } }),
+      lintModel(enc.model(), {
+        ...opts,
+        expected: { name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 1000] }], outputs: [{ name: outName, shape: [1, 1500, 32] }] },
+        projectFile: { file: '/p/hailo.json', text },
+      }),
       'HW021',
     );
     assert.equal(f.length, 1);
@@ -407,7 +489,10 @@ describe('lint: HW021 contract', () => {
     assert.deepEqual(f[0]!.related, [{ message: 'expected output in enc', file: '/p/hailo.json', line: 7 }]);
   });
   it('matching shapes are silent; missing names are errors', () => {
-    const ok = lintModel(enc.model(), { ...opts, expected: { inputs: [{ name: 'mel', shape: [1, 80, 1000] }], outputs: [{ name: outName, shape: [1, 500, 32] }] } });
+    const ok = lintModel(enc.model(), {
+      ...opts,
+      expected: { inputs: [{ name: 'mel', shape: [1, 80, 1000] }], outputs: [{ name: outName, shape: [1, 500, 32] }] },
+    });
     assert.equal(only(ok, 'HW021').length, 0);
     const bad = only(lintModel(enc.model(), { ...opts, expected: { inputs: [{ name: 'audio', shape: [1, 80, 1000] }] } }), 'HW021');
     assert.match(bad[0]!.message, /expects input "audio" but the model has no such input \(it has "mel"\)/);
@@ -450,9 +535,14 @@ describe('lint: HW030 memory estimate', () => {
 describe('lint: source map', () => {
   it('findings carry the source of their first mapped node and the rest as related', () => {
     const enc = toyEncoder({ blocks: 3 });
-    const sourceMap = { lookup: (n: string) => (n.endsWith('/attn/Softmax') ? { file: '/src/model.py', line: 40 + Number(/blocks\.(\d+)/.exec(n)![1]) } : undefined) };
+    const sourceMap = {
+      lookup: (n: string) => (n.endsWith('/attn/Softmax') ? { file: '/src/model.py', line: 40 + Number(/blocks\.(\d+)/.exec(n)![1]) } : undefined),
+    };
     const f = only(lintModel(enc.model(), { ...opts, sourceMap }), 'HW012')[0]!;
     assert.deepEqual(f.source, { file: '/src/model.py', line: 40 });
-    assert.deepEqual(f.related?.map((r) => r.line), [41, 42]);
+    assert.deepEqual(
+      f.related?.map((r) => r.line),
+      [41, 42],
+    );
   });
 });

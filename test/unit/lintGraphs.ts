@@ -53,22 +53,45 @@ export class GraphBuilder {
  * A Whisper-style toy encoder: two Conv1d front-end layers (the second with stride 2), then
  * `blocks` pre-norm transformer blocks with eager attention and an Erf GELU MLP.
  */
-export function toyEncoder(opts: { blocks?: number; steps?: number; width?: number; heads?: number; mels?: number; layerNorm?: 'native' | 'decomposed'; batch?: Dim } = {}): GraphBuilder {
+export function toyEncoder(
+  opts: { blocks?: number; steps?: number; width?: number; heads?: number; mels?: number; layerNorm?: 'native' | 'decomposed'; batch?: Dim } = {},
+): GraphBuilder {
   const { blocks = 2, steps = 1500, width = 64, heads = 4, mels = 80, layerNorm = 'native', batch = 1 } = opts;
   const b = new GraphBuilder();
   const T = steps * 2;
   const d = width / heads;
   b.input('mel', [batch, mels, T]);
-  let x = b.node('Conv', ['mel', b.init('conv1.weight', [width, mels, 3]), b.init('conv1.bias', [width])], [batch, width, T], { kernel_shape: [3], pads: [1, 1] }, '/conv1/Conv');
+  let x = b.node(
+    'Conv',
+    ['mel', b.init('conv1.weight', [width, mels, 3]), b.init('conv1.bias', [width])],
+    [batch, width, T],
+    { kernel_shape: [3], pads: [1, 1] },
+    '/conv1/Conv',
+  );
   x = gelu(b, x, [batch, width, T], '/gelu1');
-  x = b.node('Conv', [x, b.init('conv2.weight', [width, width, 3]), b.init('conv2.bias', [width])], [batch, width, steps], { kernel_shape: [3], pads: [1, 1], strides: [2] }, '/conv2/Conv');
+  x = b.node(
+    'Conv',
+    [x, b.init('conv2.weight', [width, width, 3]), b.init('conv2.bias', [width])],
+    [batch, width, steps],
+    { kernel_shape: [3], pads: [1, 1], strides: [2] },
+    '/conv2/Conv',
+  );
   x = gelu(b, x, [batch, width, steps], '/gelu2');
   x = b.node('Transpose', [x], [batch, steps, width], { perm: [0, 2, 1] }, '/Transpose');
   x = b.node('Add', [x, b.init('positional_embedding', [steps, width])], [batch, steps, width], {}, '/Add');
   const S: Dim[] = [batch, steps, width];
   for (let i = 0; i < blocks; i++) {
     const p = `/blocks.${i}`;
-    const ln = (y: string, name: string) => (layerNorm === 'native' ? b.node('LayerNormalization', [y, b.init(`${name}.w`, [width]), b.init(`${name}.b`, [width])], S, { axis: -1, epsilon: 1e-5 }, `${p}/${name}/LayerNormalization`) : handLayerNorm(b, y, S, `${p}/${name}`));
+    const ln = (y: string, name: string) =>
+      layerNorm === 'native'
+        ? b.node(
+            'LayerNormalization',
+            [y, b.init(`${name}.w`, [width]), b.init(`${name}.b`, [width])],
+            S,
+            { axis: -1, epsilon: 1e-5 },
+            `${p}/${name}/LayerNormalization`,
+          )
+        : handLayerNorm(b, y, S, `${p}/${name}`);
     const h = ln(x, 'attn_ln');
     const q = b.node('MatMul', [h, b.init(`${p}.q`, [width, width])], S, {}, `${p}/attn/query/MatMul`);
     const k = b.node('MatMul', [h, b.init(`${p}.k`, [width, width])], S, {}, `${p}/attn/key/MatMul`);

@@ -57,8 +57,22 @@ describe('lint on generated ONNX models', () => {
 
   it('the 1500-step contract from hailo.json; source map lines on findings', async () => {
     const proj = path.join(dir, 'hailo.json');
-    fs.writeFileSync(proj, JSON.stringify({ models: [{ name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: 'output', shape: [1, 1500, 64] }], onnx: 'enc17.onnx' }] }, null, 2));
-    fs.writeFileSync(`${w17}.sourcemap.json`, JSON.stringify({ version: 1, model: 'enc17.onnx', nodes: { '/blocks.0/attn/Softmax': { file: 'model.py', line: 88 }, '/conv1/Conv': { file: 'model.py', line: 12 } } }));
+    fs.writeFileSync(
+      proj,
+      JSON.stringify(
+        { models: [{ name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: 'output', shape: [1, 1500, 64] }], onnx: 'enc17.onnx' }] },
+        null,
+        2,
+      ),
+    );
+    fs.writeFileSync(
+      `${w17}.sourcemap.json`,
+      JSON.stringify({
+        version: 1,
+        model: 'enc17.onnx',
+        nodes: { '/blocks.0/attn/Softmax': { file: 'model.py', line: 88 }, '/conv1/Conv': { file: 'model.py', line: 12 } },
+      }),
+    );
     try {
       const r = await lintOnnxFile(w17, { projectFile: proj });
       const c = r.findings.find((f) => f.code === 'HW021')!;
@@ -137,8 +151,16 @@ describe('lint CLI', () => {
 
   it('json: each finding has code, severity, message, nodes, fix and source; exit 1 on a contract error', async () => {
     const proj = path.join(dir, 'contract.json');
-    fs.writeFileSync(proj, JSON.stringify({ models: [{ name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: 'output', shape: [1, 500, 32] }], onnx: 'enc13.onnx' }] }));
-    fs.writeFileSync(`${w13}.sourcemap.json`, JSON.stringify({ version: 1, model: 'enc13.onnx', nodes: { '/blocks.1/attn/Softmax': { file: 'enc.py', line: 7 } } }));
+    fs.writeFileSync(
+      proj,
+      JSON.stringify({
+        models: [{ name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: 'output', shape: [1, 500, 32] }], onnx: 'enc13.onnx' }],
+      }),
+    );
+    fs.writeFileSync(
+      `${w13}.sourcemap.json`,
+      JSON.stringify({ version: 1, model: 'enc13.onnx', nodes: { '/blocks.1/attn/Softmax': { file: 'enc.py', line: 7 } } }),
+    );
     try {
       const x = io(dir);
       assert.equal(await main(['lint', 'enc13.onnx', '--config', proj, '--model', 'enc', '--format', 'json'], x), 1);
@@ -187,7 +209,10 @@ describe('lint CLI', () => {
   });
 
   it('sarif: results on the Python line when the source map knows the node, related to the model', async () => {
-    fs.writeFileSync(`${w17}.sourcemap.json`, JSON.stringify({ version: 1, model: 'enc17.onnx', nodes: { '/blocks.1/attn/Softmax': { file: 'src/enc.py', line: 31 } } }));
+    fs.writeFileSync(
+      `${w17}.sourcemap.json`,
+      JSON.stringify({ version: 1, model: 'enc17.onnx', nodes: { '/blocks.1/attn/Softmax': { file: 'src/enc.py', line: 31 } } }),
+    );
     try {
       const x = io(dir);
       assert.equal(await main(['lint', 'enc17.onnx', '--format', 'sarif'], x), 0);
@@ -213,7 +238,12 @@ describe('lint CLI', () => {
 
   it('./hailo.json is used when it lists the model; a broken one is a note, unless asked for with --config', async () => {
     const proj = path.join(dir, 'hailo.json');
-    fs.writeFileSync(proj, JSON.stringify({ models: [{ name: 'e', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: 'output', shape: [1, 1500, 99] }], onnx: 'enc17.onnx' }] }));
+    fs.writeFileSync(
+      proj,
+      JSON.stringify({
+        models: [{ name: 'e', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: 'output', shape: [1, 1500, 99] }], onnx: 'enc17.onnx' }],
+      }),
+    );
     try {
       const x = io(dir);
       assert.equal(await main(['lint', 'enc17.onnx', '--format', 'json'], x), 1);
@@ -259,7 +289,14 @@ describe('model editor summary and protocol', () => {
 
   it('a contract finding without a Python line links to its hailo.json line', async () => {
     const proj = path.join(dir, 'contract2.json');
-    fs.writeFileSync(proj, JSON.stringify({ models: [{ name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: 'output', shape: [1, 1500, 64] }], onnx: 'enc17.onnx' }] }, null, 2));
+    fs.writeFileSync(
+      proj,
+      JSON.stringify(
+        { models: [{ name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: 'output', shape: [1, 1500, 64] }], onnx: 'enc17.onnx' }] },
+        null,
+        2,
+      ),
+    );
     try {
       const { summary, findings } = await summarize(w17, { projectFile: proj });
       const view = summary.findings.error.find((f) => f.code === 'HW021')!;
@@ -328,7 +365,10 @@ describe('README pictures', () => {
   it('every picture exists and is written by an e2e test at a checked step', () => {
     const pics = [...readme.matchAll(/!\[[^\]]*\]\((media\/readme\/([\w-]+)\.png)\)/g)];
     assert.ok(pics.length >= 4, 'the README shows the Problems panel, the quick fix, the model editor and the Rewrites view');
-    const e2e = fs.readdirSync(path.join(root, 'test', 'e2e')).map((f) => fs.readFileSync(path.join(root, 'test', 'e2e', f), 'utf8')).join('\n');
+    const e2e = fs
+      .readdirSync(path.join(root, 'test', 'e2e'))
+      .map((f) => fs.readFileSync(path.join(root, 'test', 'e2e', f), 'utf8'))
+      .join('\n');
     for (const [, file, name] of pics) {
       assert.ok(fs.existsSync(path.join(root, file!)), `${file} is missing`);
       assert.ok(e2e.includes(`readmePicture(wb.page, '${name}')`) || e2e.includes(`readmePicture(page, '${name}')`), `no e2e test writes ${file}`);

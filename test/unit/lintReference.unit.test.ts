@@ -23,7 +23,10 @@ function readAll(dir: string): string {
 
 function ruleSources(): string {
   const dir = path.join(root, 'src', 'core', 'analysis', 'rules');
-  return fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
+  return fs
+    .readdirSync(dir)
+    .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+    .join('\n');
 }
 
 describe('lint: grounded in the Hailo reference', function () {

@@ -20,7 +20,13 @@ interface Case {
 }
 
 function conv(b: GraphBuilder, x: string, cin: number, cout: number, shape: number[], name: string, k: number[] = [3, 3]): string {
-  return b.node('Conv', [x, b.init(`${name}.w`, [cout, cin, ...k])], shape, { kernel_shape: k, pads: [...k.map((d) => (d - 1) / 2), ...k.map((d) => (d - 1) / 2)] }, name);
+  return b.node(
+    'Conv',
+    [x, b.init(`${name}.w`, [cout, cin, ...k])],
+    shape,
+    { kernel_shape: k, pads: [...k.map((d) => (d - 1) / 2), ...k.map((d) => (d - 1) / 2)] },
+    name,
+  );
 }
 
 function img(): GraphBuilder {
@@ -44,21 +50,45 @@ function attention(b: GraphBuilder, x: string, S: number, C: number, H: number):
 
 const CASES: Record<string, Case> = {
   HW001: {
-    supported: () => { const b = img(); b.output(b.node('Relu', ['x'], [1, 3, 32, 32])); return { b }; },
+    supported: () => {
+      const b = img();
+      b.output(b.node('Relu', ['x'], [1, 3, 32, 32]));
+      return { b };
+    },
     supportedAtMost: 'nothing',
-    unsupported: () => { const b = new GraphBuilder().input('x', ['batch', 3, 32, 32]); b.output(b.node('Relu', ['x'], ['batch', 3, 32, 32])); return { b }; },
+    unsupported: () => {
+      const b = new GraphBuilder().input('x', ['batch', 3, 32, 32]);
+      b.output(b.node('Relu', ['x'], ['batch', 3, 32, 32]));
+      return { b };
+    },
     fires: 'error',
   },
   HW002: {
-    supported: () => { const b = img(); b.output(b.node('Relu', ['x'], [1, 3, 32, 32])); return { b }; },
+    supported: () => {
+      const b = img();
+      b.output(b.node('Relu', ['x'], [1, 3, 32, 32]));
+      return { b };
+    },
     supportedAtMost: 'nothing',
-    unsupported: () => { const b = new GraphBuilder().input('x', [4, 3, 32, 32]); b.output(b.node('Relu', ['x'], [4, 3, 32, 32])); return { b }; },
+    unsupported: () => {
+      const b = new GraphBuilder().input('x', [4, 3, 32, 32]);
+      b.output(b.node('Relu', ['x'], [4, 3, 32, 32]));
+      return { b };
+    },
     fires: 'error',
   },
   HW003: {
-    supported: () => { const b = new GraphBuilder().input('x', [1, 1500, 64]); b.output(b.node('Reshape', ['x', b.init('s', [4])], [1, 1500, 4, 16])); return { b }; },
+    supported: () => {
+      const b = new GraphBuilder().input('x', [1, 1500, 64]);
+      b.output(b.node('Reshape', ['x', b.init('s', [4])], [1, 1500, 4, 16]));
+      return { b };
+    },
     supportedAtMost: 'nothing',
-    unsupported: () => { const b = new GraphBuilder().input('x', [1, 1500, 64]); b.output(b.node('Reshape', ['x', b.init('s', [5])], [1, 1500, 4, 4, 4])); return { b }; },
+    unsupported: () => {
+      const b = new GraphBuilder().input('x', [1, 1500, 64]);
+      b.output(b.node('Reshape', ['x', b.init('s', [5])], [1, 1500, 4, 4, 4]));
+      return { b };
+    },
     fires: 'error',
   },
   HW004: {
@@ -71,13 +101,25 @@ const CASES: Record<string, Case> = {
       return { b };
     },
     supportedAtMost: 'nothing',
-    unsupported: () => { const b = new GraphBuilder().input('x', [1, 80]); b.output(b.node('TopK', ['x', b.init('k', [1])], [1, 5], {}, '/head/TopK')); return { b }; },
+    unsupported: () => {
+      const b = new GraphBuilder().input('x', [1, 80]);
+      b.output(b.node('TopK', ['x', b.init('k', [1])], [1, 5], {}, '/head/TopK'));
+      return { b };
+    },
     fires: 'error',
   },
   HW005: {
-    supported: () => { const b = img(); b.output(b.node('Relu', [conv(b, 'x', 3, 8, [1, 8, 32, 32], '/c/Conv')], [1, 8, 32, 32])); return { b }; },
+    supported: () => {
+      const b = img();
+      b.output(b.node('Relu', [conv(b, 'x', 3, 8, [1, 8, 32, 32], '/c/Conv')], [1, 8, 32, 32]));
+      return { b };
+    },
     supportedAtMost: 'nothing',
-    unsupported: () => { const b = img(); b.output(b.node('Softplus', ['x'], [1, 3, 32, 32])); return { b }; },
+    unsupported: () => {
+      const b = img();
+      b.output(b.node('Softplus', ['x'], [1, 3, 32, 32]));
+      return { b };
+    },
     fires: 'warning',
   },
   HW006: {
@@ -100,44 +142,98 @@ const CASES: Record<string, Case> = {
     fires: 'warning',
   },
   HW007: {
-    supported: () => { const b = img(); b.output(b.node('Relu', ['x'], [1, 3, 32, 32])); return { b }; },
+    supported: () => {
+      const b = img();
+      b.output(b.node('Relu', ['x'], [1, 3, 32, 32]));
+      return { b };
+    },
     supportedAtMost: 'nothing',
-    unsupported: () => { const b = img(); b.opset = 9; b.output(b.node('Relu', ['x'], [1, 3, 32, 32])); return { b }; },
+    unsupported: () => {
+      const b = img();
+      b.opset = 9;
+      b.output(b.node('Relu', ['x'], [1, 3, 32, 32]));
+      return { b };
+    },
     fires: 'warning',
   },
   HW010: {
-    supported: () => { const b = new GraphBuilder().input('x', [1, 1500, 64]); b.output(b.node('LayerNormalization', ['x', b.init('g', [64]), b.init('be', [64])], [1, 1500, 64], { axis: -1 })); return { b }; },
+    supported: () => {
+      const b = new GraphBuilder().input('x', [1, 1500, 64]);
+      b.output(b.node('LayerNormalization', ['x', b.init('g', [64]), b.init('be', [64])], [1, 1500, 64], { axis: -1 }));
+      return { b };
+    },
     supportedAtMost: 'info',
-    unsupported: () => { const b = new GraphBuilder().input('x', [1, 1500, 64]); b.output(b.node('LayerNormalization', ['x', b.init('g', [1500, 64]), b.init('be', [1500, 64])], [1, 1500, 64], { axis: 1 })); return { b }; },
+    unsupported: () => {
+      const b = new GraphBuilder().input('x', [1, 1500, 64]);
+      b.output(b.node('LayerNormalization', ['x', b.init('g', [1500, 64]), b.init('be', [1500, 64])], [1, 1500, 64], { axis: 1 }));
+      return { b };
+    },
     fires: 'warning',
   },
   HW011: {
-    supported: () => { const b = new GraphBuilder().input('x', [1, 1500, 64]); b.output(b.node('LayerNormalization', ['x', b.init('g', [64]), b.init('be', [64])], [1, 1500, 64], { axis: -1 })); return { b }; },
+    supported: () => {
+      const b = new GraphBuilder().input('x', [1, 1500, 64]);
+      b.output(b.node('LayerNormalization', ['x', b.init('g', [64]), b.init('be', [64])], [1, 1500, 64], { axis: -1 }));
+      return { b };
+    },
     supportedAtMost: 'nothing',
-    unsupported: () => { const b = new GraphBuilder().input('x', [1, 1500, 64]); b.opset = 13; b.output(handLayerNorm(b, 'x', [1, 1500, 64], '/ln')); return { b }; },
+    unsupported: () => {
+      const b = new GraphBuilder().input('x', [1, 1500, 64]);
+      b.opset = 13;
+      b.output(handLayerNorm(b, 'x', [1, 1500, 64], '/ln'));
+      return { b };
+    },
     fires: 'info',
   },
   HW012: {
-    supported: () => { const b = new GraphBuilder().input('x', [1, 4, 100, 100]); b.output(b.node('Softmax', ['x'], [1, 4, 100, 100], { axis: -1 })); return { b }; },
+    supported: () => {
+      const b = new GraphBuilder().input('x', [1, 4, 100, 100]);
+      b.output(b.node('Softmax', ['x'], [1, 4, 100, 100], { axis: -1 }));
+      return { b };
+    },
     supportedAtMost: 'info',
-    unsupported: () => { const b = new GraphBuilder().input('x', [1, 4, 100, 100]); b.output(b.node('Softmax', ['x'], [1, 4, 100, 100], { axis: 1 })); return { b }; },
+    unsupported: () => {
+      const b = new GraphBuilder().input('x', [1, 4, 100, 100]);
+      b.output(b.node('Softmax', ['x'], [1, 4, 100, 100], { axis: 1 }));
+      return { b };
+    },
     fires: 'warning',
   },
   HW013: {
-    supported: () => { const b = new GraphBuilder().input('x', [1, 1500, 64]); b.output(b.node('MatMul', ['x', b.init('w', [64, 64])], [1, 1500, 64])); return { b }; },
+    supported: () => {
+      const b = new GraphBuilder().input('x', [1, 1500, 64]);
+      b.output(b.node('MatMul', ['x', b.init('w', [64, 64])], [1, 1500, 64]));
+      return { b };
+    },
     supportedAtMost: 'nothing',
-    unsupported: () => { const b = new GraphBuilder().input('x', [1, 1500, 64]); b.output(attention(b, 'x', 1500, 64, 2)); return { b }; },
+    unsupported: () => {
+      const b = new GraphBuilder().input('x', [1, 1500, 64]);
+      b.output(attention(b, 'x', 1500, 64, 2));
+      return { b };
+    },
     fires: 'info',
   },
   HW014: {
     // the standard attention head split/merge ([1, 1500, 64] -> [1, 1500, 2, 32] and back)
-    supported: () => { const b = new GraphBuilder().input('x', [1, 1500, 64]); b.output(attention(b, 'x', 1500, 64, 2)); return { b }; },
+    supported: () => {
+      const b = new GraphBuilder().input('x', [1, 1500, 64]);
+      b.output(attention(b, 'x', 1500, 64, 2));
+      return { b };
+    },
     supportedAtMost: 'nothing',
-    unsupported: () => { const b = new GraphBuilder().input('x', [1, 64, 1500]); b.output(b.node('Reshape', ['x', b.init('s', [3])], [1, 1500, 64], {}, '/Reshape')); return { b }; },
+    unsupported: () => {
+      const b = new GraphBuilder().input('x', [1, 64, 1500]);
+      b.output(b.node('Reshape', ['x', b.init('s', [3])], [1, 1500, 64], {}, '/Reshape'));
+      return { b };
+    },
     fires: 'warning',
   },
   HW015: {
-    supported: () => { const b = new GraphBuilder().input('x', [1, 1500, 64]); b.output(b.node('Add', ['x', b.init('bias', [64])], [1, 1500, 64])); return { b }; },
+    supported: () => {
+      const b = new GraphBuilder().input('x', [1, 1500, 64]);
+      b.output(b.node('Add', ['x', b.init('bias', [64])], [1, 1500, 64]));
+      return { b };
+    },
     supportedAtMost: 'nothing',
     unsupported: () => {
       const b = new GraphBuilder().input('x', [1, 1500, 64]);
@@ -148,53 +244,120 @@ const CASES: Record<string, Case> = {
     fires: 'warning',
   },
   HW016: {
-    supported: () => { const b = new GraphBuilder().input('x', [1, 1500, 64]); b.output(b.node('ReduceMax', ['x'], [1, 1500, 1], { axes: [-1], keepdims: 1 })); return { b }; },
+    supported: () => {
+      const b = new GraphBuilder().input('x', [1, 1500, 64]);
+      b.output(b.node('ReduceMax', ['x'], [1, 1500, 1], { axes: [-1], keepdims: 1 }));
+      return { b };
+    },
     supportedAtMost: 'nothing',
-    unsupported: () => { const b = new GraphBuilder().input('x', [1, 1500, 64]); b.output(b.node('ReduceMax', ['x'], [1, 1, 64], { axes: [1], keepdims: 1 })); return { b }; },
+    unsupported: () => {
+      const b = new GraphBuilder().input('x', [1, 1500, 64]);
+      b.output(b.node('ReduceMax', ['x'], [1, 1, 64], { axes: [1], keepdims: 1 }));
+      return { b };
+    },
     fires: 'error',
   },
   HW017: {
     // nn.GELU exported below opset 20: the erf form, which parses; a note without advice to change it
-    supported: () => { const b = new GraphBuilder().input('x', [1, 1500, 64]); b.output(gelu(b, 'x', [1, 1500, 64], '/mlp/gelu')); return { b }; },
+    supported: () => {
+      const b = new GraphBuilder().input('x', [1, 1500, 64]);
+      b.output(gelu(b, 'x', [1, 1500, 64], '/mlp/gelu'));
+      return { b };
+    },
     supportedAtMost: 'info',
-    unsupported: () => { const b = new GraphBuilder().input('x', [1, 1500, 64]); b.output(b.node('Erf', ['x'], [1, 1500, 64])); return { b }; },
+    unsupported: () => {
+      const b = new GraphBuilder().input('x', [1, 1500, 64]);
+      b.output(b.node('Erf', ['x'], [1, 1500, 64]));
+      return { b };
+    },
     fires: 'warning',
   },
   HW018: {
-    supported: () => { const b = new GraphBuilder().input('x', [1, 1500, 64]); b.node('Gather', [b.init('tbl', [10, 4]), b.init('i', [])], [4], { axis: 0 }); b.output(b.node('Relu', ['x'], [1, 1500, 64])); return { b }; },
+    supported: () => {
+      const b = new GraphBuilder().input('x', [1, 1500, 64]);
+      b.node('Gather', [b.init('tbl', [10, 4]), b.init('i', [])], [4], { axis: 0 });
+      b.output(b.node('Relu', ['x'], [1, 1500, 64]));
+      return { b };
+    },
     supportedAtMost: 'nothing',
-    unsupported: () => { const b = new GraphBuilder().input('tokens', [1, 448]); b.output(b.node('Gather', [b.init('embed', [51865, 384]), 'tokens'], [1, 448, 384], { axis: 0 }, '/embed/Gather')); return { b }; },
+    unsupported: () => {
+      const b = new GraphBuilder().input('tokens', [1, 448]);
+      b.output(b.node('Gather', [b.init('embed', [51865, 384]), 'tokens'], [1, 448, 384], { axis: 0 }, '/embed/Gather'));
+      return { b };
+    },
     fires: 'error',
   },
   HW019: {
-    supported: () => { const b = new GraphBuilder().input('x', [1, 80, 1, 3000]); b.output(conv(b, 'x', 80, 64, [1, 64, 1, 3000], '/stem/Conv', [1, 3])); return { b }; },
+    supported: () => {
+      const b = new GraphBuilder().input('x', [1, 80, 1, 3000]);
+      b.output(conv(b, 'x', 80, 64, [1, 64, 1, 3000], '/stem/Conv', [1, 3]));
+      return { b };
+    },
     supportedAtMost: 'nothing',
-    unsupported: () => { const b = new GraphBuilder().input('x', [1, 80, 3000]); b.output(conv(b, 'x', 80, 64, [1, 64, 3000], '/conv1/Conv', [3])); return { b }; },
+    unsupported: () => {
+      const b = new GraphBuilder().input('x', [1, 80, 3000]);
+      b.output(conv(b, 'x', 80, 64, [1, 64, 3000], '/conv1/Conv', [3]));
+      return { b };
+    },
     fires: 'warning',
   },
   HW020: {
-    supported: () => { const b = img(); b.output(b.node('Pad', ['x', b.init('pads', [8])], [1, 3, 34, 34], { mode: 'constant' }, '/Pad')); return { b, o: { constants: new Map([['pads', [0, 0, 1, 1, 0, 0, 1, 1]]]) } }; },
+    supported: () => {
+      const b = img();
+      b.output(b.node('Pad', ['x', b.init('pads', [8])], [1, 3, 34, 34], { mode: 'constant' }, '/Pad'));
+      return { b, o: { constants: new Map([['pads', [0, 0, 1, 1, 0, 0, 1, 1]]]) } };
+    },
     supportedAtMost: 'nothing',
-    unsupported: () => { const b = img(); b.output(b.node('Pad', ['x', b.init('pads', [8])], [1, 3, 32, 33], { mode: 'constant' }, '/Pad')); return { b, o: { constants: new Map([['pads', [0, 0, 0, 0, 0, 0, 0, 1]]]) } }; },
+    unsupported: () => {
+      const b = img();
+      b.output(b.node('Pad', ['x', b.init('pads', [8])], [1, 3, 32, 33], { mode: 'constant' }, '/Pad'));
+      return { b, o: { constants: new Map([['pads', [0, 0, 0, 0, 0, 0, 0, 1]]]) } };
+    },
     fires: 'warning',
   },
   HW021: {
-    supported: () => { const b = new GraphBuilder().input('mel', [1, 80, 3000]); const o = b.node('Relu', ['mel'], [1, 80, 3000], {}, '/Relu'); b.output(o); return { b, o: { expected: { name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: o, shape: [1, 80, 3000] }] } } }; },
+    supported: () => {
+      const b = new GraphBuilder().input('mel', [1, 80, 3000]);
+      const o = b.node('Relu', ['mel'], [1, 80, 3000], {}, '/Relu');
+      b.output(o);
+      return { b, o: { expected: { name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], outputs: [{ name: o, shape: [1, 80, 3000] }] } } };
+    },
     supportedAtMost: 'nothing',
-    unsupported: () => { const b = new GraphBuilder().input('mel', [1, 80, 3000]); const o = b.node('Relu', ['mel'], [1, 80, 3000], {}, '/Relu'); b.output(o); return { b, o: { expected: { name: 'enc', outputs: [{ name: o, shape: [1, 80, 1500] }] } } }; },
+    unsupported: () => {
+      const b = new GraphBuilder().input('mel', [1, 80, 3000]);
+      const o = b.node('Relu', ['mel'], [1, 80, 3000], {}, '/Relu');
+      b.output(o);
+      return { b, o: { expected: { name: 'enc', outputs: [{ name: o, shape: [1, 80, 1500] }] } } };
+    },
     fires: 'error',
   },
   HW022: {
-    supported: () => { const b = new GraphBuilder().input('h', [1, 448, 384]); b.output(b.node('MatMul', ['h', b.init('fc', [384, 384])], [1, 448, 384])); return { b }; },
+    supported: () => {
+      const b = new GraphBuilder().input('h', [1, 448, 384]);
+      b.output(b.node('MatMul', ['h', b.init('fc', [384, 384])], [1, 448, 384]));
+      return { b };
+    },
     supportedAtMost: 'nothing',
-    unsupported: () => { const b = new GraphBuilder().input('h', [1, 448, 384]); b.output(b.node('MatMul', ['h', b.init('vocab', [384, 51865])], [1, 448, 51865], {}, '/lm_head/MatMul')); return { b }; },
+    unsupported: () => {
+      const b = new GraphBuilder().input('h', [1, 448, 384]);
+      b.output(b.node('MatMul', ['h', b.init('vocab', [384, 51865])], [1, 448, 51865], {}, '/lm_head/MatMul'));
+      return { b };
+    },
     fires: 'warning',
   },
   HW030: {
     // the estimate is always there; only an activation larger than the whole chip is a warning
-    supported: () => { const b = img(); b.output(conv(b, 'x', 3, 8, [1, 8, 32, 32], '/c/Conv')); return { b }; },
+    supported: () => {
+      const b = img();
+      b.output(conv(b, 'x', 3, 8, [1, 8, 32, 32], '/c/Conv'));
+      return { b };
+    },
     supportedAtMost: 'info',
-    unsupported: () => { const b = new GraphBuilder().input('x', [1, 1500, 768]); b.output(attention(b, 'x', 1500, 768, 12)); return { b }; },
+    unsupported: () => {
+      const b = new GraphBuilder().input('x', [1, 1500, 768]);
+      b.output(attention(b, 'x', 1500, 768, 12));
+      return { b };
+    },
     fires: 'warning',
   },
 };
@@ -211,11 +374,18 @@ describe('lint: one supported and one unsupported case per rule', () => {
       const f = run(c.supported());
       const say = f.map((x) => `${x.severity}: ${x.message}`).join('\n');
       if (c.supportedAtMost === 'nothing') assert.equal(f.length, 0, say);
-      else assert.ok(f.every((x) => RANK[x.severity] <= RANK.info), say);
+      else
+        assert.ok(
+          f.every((x) => RANK[x.severity] <= RANK.info),
+          say,
+        );
     });
     it(`${code}: the unsupported pattern fires as ${c.fires}`, () => {
       const f = run(c.unsupported());
-      assert.ok(f.some((x) => x.severity === c.fires), `expected a ${c.fires}, got ${f.map((x) => `${x.severity}: ${x.message}`).join('\n') || 'nothing'}`);
+      assert.ok(
+        f.some((x) => x.severity === c.fires),
+        `expected a ${c.fires}, got ${f.map((x) => `${x.severity}: ${x.message}`).join('\n') || 'nothing'}`,
+      );
     });
   }
   it('no message suggests a parser option the extension never passes (--tensor-shapes)', () => {

@@ -39,7 +39,9 @@ describe('openOnnx: fixture catalogue', () => {
 
   for (const e of catalogue.fixtures as Entry[]) {
     it(`${e.name}: ${e.error ? `fails with ${e.error}` : 'reads as catalogued'}`, async () => {
-      const file = e.whisper ? writeWhisper(path.join(dir, `${e.name}.onnx`), { ...WHISPER_SIZES[e.whisper.size], ...e.whisper }).file : writeFixture(e.kind as FixtureKind, dir);
+      const file = e.whisper
+        ? writeWhisper(path.join(dir, `${e.name}.onnx`), { ...WHISPER_SIZES[e.whisper.size], ...e.whisper }).file
+        : writeFixture(e.kind as FixtureKind, dir);
       if (e.error) {
         await assert.rejects(openOnnx(file), (err: unknown) => {
           assert.ok(isHailoError(err), `expected a HailoError, got ${String(err)}`);
@@ -57,11 +59,19 @@ describe('openOnnx: fixture catalogue', () => {
       for (const i of x.inputs ?? []) assert.deepEqual(m.graph.inputs.find((v) => v.name === i.name)?.shape, i.shape);
       for (const o of x.outputs ?? []) assert.deepEqual(m.graph.outputs.find((v) => v.name === o.name)?.shape, o.shape);
       if (x.warnings !== undefined) assert.deepEqual(m.warnings, []);
-      for (const w of x.warningsMatch ?? []) assert.ok(m.warnings.some((s) => s.includes(w)), `a warning mentions '${w}': ${m.warnings.join(' | ')}`);
+      for (const w of x.warningsMatch ?? [])
+        assert.ok(
+          m.warnings.some((s) => s.includes(w)),
+          `a warning mentions '${w}': ${m.warnings.join(' | ')}`,
+        );
       if (x.subgraphs !== undefined) assert.equal(m.subgraphs.length, x.subgraphs);
       if (x.unknownDomains) assert.deepEqual(m.unknownDomains, x.unknownDomains);
       if (x.externalDataFiles !== undefined) assert.equal(m.externalDataFiles.length, x.externalDataFiles);
-      if (x.inputNames) assert.deepEqual(m.graph.inputs.map((i) => i.name), x.inputNames);
+      if (x.inputNames)
+        assert.deepEqual(
+          m.graph.inputs.map((i) => i.name),
+          x.inputNames,
+        );
       for (const [id, attrs] of Object.entries(x.attrs ?? {})) {
         const n = m.graph.nodes.find((nn) => nn.id === id);
         for (const [k, v] of Object.entries(attrs)) assert.deepEqual(n?.attrs[k], v, `${id}.${k}`);
@@ -86,11 +96,19 @@ describe('openOnnx: the Whisper encoder', () => {
     assert.equal(byId.get('/conv1/Conv')?.scope, 'conv1');
     assert.deepEqual(byId.get('/conv2/Conv')?.attrs.strides, [2]);
     assert.deepEqual(byId.get('/blocks.0/attn_ln/ReduceMean')?.attrs.axes, [-1]);
-    assert.deepEqual(m.graph.inputs.map((i) => i.name), ['mel']);
+    assert.deepEqual(
+      m.graph.inputs.map((i) => i.name),
+      ['mel'],
+    );
     assert.equal(m.graph.values['conv1.weight']?.initializer, true);
     assert.equal(m.graph.values['/conv1/Conv_output_0']?.initializer, undefined);
     // every activation has a fully static shape
-    for (const n of m.graph.nodes) for (const o of n.outputs) assert.ok(m.graph.values[o]?.shape?.every((d) => typeof d === 'number'), `${o} has a static shape`);
+    for (const n of m.graph.nodes)
+      for (const o of n.outputs)
+        assert.ok(
+          m.graph.values[o]?.shape?.every((d) => typeof d === 'number'),
+          `${o} has a static shape`,
+        );
     assert.deepEqual(m.graph.values['/blocks.0/attn/Concat_output_0']?.shape, [4]);
     assert.deepEqual(m.graph.values['/blocks.0/attn/Reshape_output_0']?.shape, [1, 1500, 2, 16]);
     assert.deepEqual(m.graph.values['/blocks.0/attn/MatMul_output_0']?.shape, [1, 2, 1500, 1500]);
@@ -167,7 +185,12 @@ describe('openOnnx: the Whisper encoder', () => {
       ...inner,
       async open(f: string) {
         const h = await inner.open(f);
-        return { ...h, size: h.size, read: (into: Uint8Array, pos: number, len: number) => (++reads === 2 && ac.abort(), h.read(into, pos, len)), close: () => h.close() };
+        return {
+          ...h,
+          size: h.size,
+          read: (into: Uint8Array, pos: number, len: number) => (++reads === 2 && ac.abort(), h.read(into, pos, len)),
+          close: () => h.close(),
+        };
       },
     };
     await assert.rejects(openOnnx(g.file, { fs: fsys, signal: ac.signal }), (e: unknown) => isHailoError(e, 'CANCELLED'));

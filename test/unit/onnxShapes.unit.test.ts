@@ -111,9 +111,15 @@ describe('ONNX static shape inference', () => {
     assert.equal(m.graph.values.c?.shape, undefined);
     assert.equal(m.graph.values.y?.shape, undefined);
     assert.deepEqual(m.graph.values.s?.shape, [1, 4]);
-    assert.ok(m.warnings.some((w) => w.includes('NoSuchOp') && w.includes('/Other')), m.warnings.join('\n'));
+    assert.ok(
+      m.warnings.some((w) => w.includes('NoSuchOp') && w.includes('/Other')),
+      m.warnings.join('\n'),
+    );
     assert.ok(!m.warnings.some((w) => w.includes('FancyOp')), 'declared by value_info: not a gap');
-    assert.ok(m.warnings.some((w) => w.includes('/Sig') && w.includes('declared as [1, 5]')), m.warnings.join('\n'));
+    assert.ok(
+      m.warnings.some((w) => w.includes('/Sig') && w.includes('declared as [1, 5]')),
+      m.warnings.join('\n'),
+    );
   });
 
   it('reports impossible shapes with the node, never a wrong shape', async () => {
@@ -135,21 +141,40 @@ describe('ONNX static shape inference', () => {
     });
     const m = await openOnnx(file);
     for (const v of ['a', 'b', 'c', 'd', 'y']) assert.equal(m.graph.values[v]?.shape, undefined, v);
-    for (const n of ['/Add', '/MatMul', '/Reshape', '/Transpose']) assert.ok(m.warnings.some((w) => w.startsWith(`${n} (`)), `${n} reported: ${m.warnings.join('\n')}`);
+    for (const n of ['/Add', '/MatMul', '/Reshape', '/Transpose'])
+      assert.ok(
+        m.warnings.some((w) => w.startsWith(`${n} (`)),
+        `${n} reported: ${m.warnings.join('\n')}`,
+      );
     assert.ok(!m.warnings.some((w) => w.startsWith('/Softmax')), 'downstream of an unknown shape: reported once, upstream');
   });
 
   it('broadcasts like numpy, keeping symbols', () => {
     assert.deepEqual(broadcastShapes([[1, 1500, 384], [384]]), [1, 1500, 384]);
-    assert.deepEqual(broadcastShapes([['b', 1, 4], [3, 1]]), ['b', 3, 4]);
-    assert.deepEqual(broadcastShapes([['b', 4], [1, 4]]), ['b', 4]);
+    assert.deepEqual(
+      broadcastShapes([
+        ['b', 1, 4],
+        [3, 1],
+      ]),
+      ['b', 3, 4],
+    );
+    assert.deepEqual(
+      broadcastShapes([
+        ['b', 4],
+        [1, 4],
+      ]),
+      ['b', 4],
+    );
     assert.deepEqual(broadcastShapes([[], [2]]), [2]);
     assert.throws(() => broadcastShapes([[2], [3]]));
   });
 });
 
 describe('ONNX shape inference on malformed nodes', () => {
-  const run = (nodes: { op: string; inputs: string[]; outputs?: string[]; attrs?: Record<string, unknown> }[], consts: [string, { dtype: string; dims: number[]; data: number[] }][] = []) => {
+  const run = (
+    nodes: { op: string; inputs: string[]; outputs?: string[]; attrs?: Record<string, unknown> }[],
+    consts: [string, { dtype: string; dims: number[]; data: number[] }][] = [],
+  ) => {
     const values: Record<string, { name: string; shape: (number | string)[]; dtype: string }> = { x: { name: 'x', shape: [1, 4], dtype: 'float32' } };
     for (const [n, c] of consts) values[n] = { name: n, shape: c.dims, dtype: c.dtype };
     const gn = nodes.map((n, i) => ({ id: `n${i}`, op: n.op, scope: '', inputs: n.inputs, outputs: n.outputs ?? [`y${i}`], attrs: n.attrs ?? {} }));
@@ -157,7 +182,13 @@ describe('ONNX shape inference on malformed nodes', () => {
   };
 
   it('reports too few inputs on the node and goes on with the next nodes', () => {
-    const w = run([{ op: 'Add', inputs: [] }, { op: 'Where', inputs: [] }, { op: 'Concat', inputs: [], attrs: { axis: 0 } }, { op: 'Max', inputs: [] }, { op: 'Relu', inputs: ['x'] }]);
+    const w = run([
+      { op: 'Add', inputs: [] },
+      { op: 'Where', inputs: [] },
+      { op: 'Concat', inputs: [], attrs: { axis: 0 } },
+      { op: 'Max', inputs: [] },
+      { op: 'Relu', inputs: ['x'] },
+    ]);
     assert.ok(w.includes('n0 (Add): Add has 0 inputs, needs 2'), w.join('\n'));
     assert.ok(w.includes('n1 (Where): Where has 0 inputs, needs 3'));
     assert.ok(w.includes('n2 (Concat): Concat has 0 inputs, needs 1'));
@@ -166,7 +197,13 @@ describe('ONNX shape inference on malformed nodes', () => {
   });
 
   it('ConstantOfShape with a negative dimension is a finding, not an exception', () => {
-    const w = run([{ op: 'ConstantOfShape', inputs: ['s'], attrs: { value: { dtype: 'int64', values: [0] } } }], [['s', { dtype: 'int64', dims: [2], data: [-3, 2] }]]);
-    assert.ok(w.some((m) => /n0 \(ConstantOfShape\): shape \[-3, 2\] has a negative/.test(m)), w.join('\n'));
+    const w = run(
+      [{ op: 'ConstantOfShape', inputs: ['s'], attrs: { value: { dtype: 'int64', values: [0] } } }],
+      [['s', { dtype: 'int64', dims: [2], data: [-3, 2] }]],
+    );
+    assert.ok(
+      w.some((m) => /n0 \(ConstantOfShape\): shape \[-3, 2\] has a negative/.test(m)),
+      w.join('\n'),
+    );
   });
 });

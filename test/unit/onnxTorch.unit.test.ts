@@ -70,7 +70,8 @@ describe('ONNX reader on real torch.onnx.export output', function () {
       const diffs: string[] = [];
       for (const [v, s] of Object.entries(reference[file]!)) {
         if (s.some((d) => typeof d === 'string')) continue; // onnx could not infer it (unk__N) or kept a symbol
-        if (JSON.stringify(m.graph.values[v]?.shape) !== JSON.stringify(s)) diffs.push(`${v}: ours [${m.graph.values[v]?.shape?.join(', ')}], onnx [${s.join(', ')}]`);
+        if (JSON.stringify(m.graph.values[v]?.shape) !== JSON.stringify(s))
+          diffs.push(`${v}: ours [${m.graph.values[v]?.shape?.join(', ')}], onnx [${s.join(', ')}]`);
       }
       assert.deepEqual(diffs, []);
     });

@@ -21,11 +21,26 @@ describe('placement of findings', () => {
       ],
     };
     const p = placeLintFinding(f, model);
-    assert.deepEqual(p.map((x) => [x.target, x.file, x.line]), [['onnx', model, 0], ['source', '/w/model.py', 19], ['source', '/w/other.py', 6], ['project', '/w/hailo.json', 11]]);
+    assert.deepEqual(
+      p.map((x) => [x.target, x.file, x.line]),
+      [
+        ['onnx', model, 0],
+        ['source', '/w/model.py', 19],
+        ['source', '/w/other.py', 6],
+        ['project', '/w/hailo.json', 11],
+      ],
+    );
     const [onModel, onPy, onOther, onProject] = p;
     assert.equal(onModel!.message, 'Softmax on the wrong axis. Fix: Use dim=-1. [/a/Softmax, /b/Softmax]');
     assert.deepEqual([onModel!.column, onModel!.endColumn], [0, 0], 'the model gets its first character');
-    assert.deepEqual(onModel!.related.map((r) => [r.file, r.line, r.message]), [['/w/model.py', 19, 'PyTorch source of /a/Softmax'], ['/w/other.py', 6, 'PyTorch source of /b/Softmax'], ['/w/hailo.json', 11, 'expected shape [1, 80, 3000]']]);
+    assert.deepEqual(
+      onModel!.related.map((r) => [r.file, r.line, r.message]),
+      [
+        ['/w/model.py', 19, 'PyTorch source of /a/Softmax'],
+        ['/w/other.py', 6, 'PyTorch source of /b/Softmax'],
+        ['/w/hailo.json', 11, 'expected shape [1, 80, 3000]'],
+      ],
+    );
     assert.equal(onPy!.column, undefined, 'a source line is marked whole');
     assert.equal(onPy!.message, 'Softmax on the wrong axis. Fix: Use dim=-1.');
     assert.deepEqual(onPy!.related, [{ file: model, line: 0, message: 'ONNX node /a/Softmax in enc.onnx' }]);
@@ -36,15 +51,38 @@ describe('placement of findings', () => {
 
   it('a lint finding without source map or related places goes on the model alone', () => {
     const p = placeLintFinding({ code: 'HW010', severity: 'info', message: 'Note.', nodes: [] }, model);
-    assert.deepEqual(p.map((x) => [x.target, x.message]), [['onnx', 'Note.']]);
+    assert.deepEqual(
+      p.map((x) => [x.target, x.message]),
+      [['onnx', 'Note.']],
+    );
   });
 
   it('a ledger finding: on its PyTorch line and on the model, pointing at the HN layer and the ONNX nodes', () => {
-    const f: Finding = { code: 'RW002', severity: 'warning', message: 'LayerNorm decomposed.', nodes: ['/ln/LayerNormalization'], source: { file: '/w/model.py', line: 5 }, related: [{ message: 'HN layer normalization1', file: '/w/enc.har' }] };
+    const f: Finding = {
+      code: 'RW002',
+      severity: 'warning',
+      message: 'LayerNorm decomposed.',
+      nodes: ['/ln/LayerNormalization'],
+      source: { file: '/w/model.py', line: 5 },
+      related: [{ message: 'HN layer normalization1', file: '/w/enc.har' }],
+    };
     const p = placeLedgerFinding(f, model);
-    assert.deepEqual(p.map((x) => [x.target, x.file, x.line, x.column]), [['source', '/w/model.py', 4, undefined], ['onnx', model, 0, 0]]);
-    assert.deepEqual(p[0]!.related, [{ file: '/w/enc.har', line: 0, message: 'HN layer normalization1' }, { file: model, line: 0, message: 'ONNX node(s): /ln/LayerNormalization' }]);
-    assert.deepEqual(placeLedgerFinding(f, undefined).map((x) => x.target), ['source'], 'without the model file only the source line');
+    assert.deepEqual(
+      p.map((x) => [x.target, x.file, x.line, x.column]),
+      [
+        ['source', '/w/model.py', 4, undefined],
+        ['onnx', model, 0, 0],
+      ],
+    );
+    assert.deepEqual(p[0]!.related, [
+      { file: '/w/enc.har', line: 0, message: 'HN layer normalization1' },
+      { file: model, line: 0, message: 'ONNX node(s): /ln/LayerNormalization' },
+    ]);
+    assert.deepEqual(
+      placeLedgerFinding(f, undefined).map((x) => x.target),
+      ['source'],
+      'without the model file only the source line',
+    );
   });
 
   it('.alls findings on their spans, across lines and CRLF, a "did you mean" message not repeating its fix', () => {
@@ -56,13 +94,34 @@ describe('placement of findings', () => {
       { code: 'ALLS030', severity: 'hint' as const, message: 'Spans two lines.', nodes: [], span: { start: 4, end: text.indexOf('(') } },
     ];
     const p = placeAllsFindings(findings, '/w/enc.alls', text);
-    assert.deepEqual(p.map((x) => [x.line, x.column, x.endLine, x.endColumn]), [[1, 26, 1, 29], [0, 2, 0, 3], [0, 4, 1, 18]]);
-    assert.deepEqual(p.map((x) => x.message), ['Unknown value bad. Use one of: x, y.', 'Did you mean conv2?', 'Spans two lines.']);
+    assert.deepEqual(
+      p.map((x) => [x.line, x.column, x.endLine, x.endColumn]),
+      [
+        [1, 26, 1, 29],
+        [0, 2, 0, 3],
+        [0, 4, 1, 18],
+      ],
+    );
+    assert.deepEqual(
+      p.map((x) => x.message),
+      ['Unknown value bad. Use one of: x, y.', 'Did you mean conv2?', 'Spans two lines.'],
+    );
     assert.ok(p.every((x) => x.target === 'alls' && x.file === '/w/enc.alls'));
   });
 
   it('lineIndex: 0-based line and column of any offset, clamped to the text', () => {
     const at = lineIndex('ab\ncd\n\nef');
-    assert.deepEqual([0, 2, 3, 6, 7, 9, 100].map((o) => at(o)), [{ line: 0, column: 0 }, { line: 0, column: 2 }, { line: 1, column: 0 }, { line: 2, column: 0 }, { line: 3, column: 0 }, { line: 3, column: 2 }, { line: 3, column: 2 }]);
+    assert.deepEqual(
+      [0, 2, 3, 6, 7, 9, 100].map((o) => at(o)),
+      [
+        { line: 0, column: 0 },
+        { line: 0, column: 2 },
+        { line: 1, column: 0 },
+        { line: 2, column: 0 },
+        { line: 3, column: 0 },
+        { line: 3, column: 2 },
+        { line: 3, column: 2 },
+      ],
+    );
   });
 });

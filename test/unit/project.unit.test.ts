@@ -98,7 +98,15 @@ describe('project file', () => {
     const past = new Date(Date.now() - 60_000);
     fs.utimesSync(onnx, past, past);
     let s = await artifactStates(model, dir);
-    assert.deepEqual(s.map((x) => [x.kind, x.state]), [['source', 'present'], ['onnx', 'present'], ['har', 'missing'], ['hef', 'missing']]);
+    assert.deepEqual(
+      s.map((x) => [x.kind, x.state]),
+      [
+        ['source', 'present'],
+        ['onnx', 'present'],
+        ['har', 'missing'],
+        ['hef', 'missing'],
+      ],
+    );
     assert.equal(s[1]!.freshness, 'unknown');
     // the export recorded what it ran: same content, whatever the times say
     const sha = createHash('sha256').update('x = 1\n').digest('hex');
@@ -114,5 +122,4 @@ describe('project file', () => {
     assert.equal(s[1]!.state, 'stale');
     assert.equal(s[1]!.staleBecause, py);
   });
-
 });

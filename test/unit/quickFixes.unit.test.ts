@@ -44,7 +44,10 @@ describe('quick fixes: hailo.json edits', () => {
 describe('quick fixes: which finding offers what', () => {
   const model = { name: 'enc', opset: 13, dynamicAxes: { mel: { '2': 'frames' } }, onnx: 'out/enc.onnx' };
   it('opset 17 for an exporter-decomposed LayerNorm; not when the model is already at 17', () => {
-    assert.deepEqual(fixesFor('HW011', 'x', model).map((f) => f.kind === 'project' && f.change), [{ kind: 'opset', opset: 17 }]);
+    assert.deepEqual(
+      fixesFor('HW011', 'x', model).map((f) => f.kind === 'project' && f.change),
+      [{ kind: 'opset', opset: 17 }],
+    );
     assert.deepEqual(fixesFor('HW011', 'x', { ...model, opset: 17 }), []);
   });
   it('remove dynamicAxes for a symbolic input, not for an output made symbolic by the export', () => {
@@ -73,10 +76,14 @@ describe('quick fixes: .alls insertion', () => {
 });
 
 describe('quick fixes: one-line Python rewrites', () => {
-  const msg = 'ReduceMean /pool/ReduceMean over axes [2, 3] of a rank-4 tensor (channel axis: 1): ... This is a spatial mean: export it as a GlobalAveragePool, which parses.';
+  const msg =
+    'ReduceMean /pool/ReduceMean over axes [2, 3] of a rank-4 tensor (channel axis: 1): ... This is a spatial mean: export it as a GlobalAveragePool, which parses.';
   it('a spatial mean with keepdim becomes adaptive_avg_pool2d(x, 1), the rest of the line kept', async () => {
     const { pythonLineFix } = await import('../../src/core/analysis/quickFixes');
-    assert.equal(pythonLineFix('HW016', msg, '        y = self.act(x).mean(dim=(2, 3), keepdim=True) * 2')?.text, '        y = torch.nn.functional.adaptive_avg_pool2d(self.act(x), 1) * 2');
+    assert.equal(
+      pythonLineFix('HW016', msg, '        y = self.act(x).mean(dim=(2, 3), keepdim=True) * 2')?.text,
+      '        y = torch.nn.functional.adaptive_avg_pool2d(self.act(x), 1) * 2',
+    );
     assert.equal(pythonLineFix('HW016', msg, 'y = x.mean((-2, -1), keepdim=True)')?.text, 'y = torch.nn.functional.adaptive_avg_pool2d(x, 1)');
   });
   it('nothing when the meaning would change or the message is another HW016', async () => {

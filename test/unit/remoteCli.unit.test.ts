@@ -14,7 +14,14 @@ describe('remote: CLI (hailo-workbench remote) against a real sshd', function ()
   const io = () => {
     const out: string[] = [];
     const err: string[] = [];
-    const x: CliIO & { out_: string[]; err_: string[] } = { out: (s) => out.push(s), err: (s) => err.push(s), cwd: root, env: { HAILO_SSH_CONFIG: sshd.clientConfig }, out_: out, err_: err };
+    const x: CliIO & { out_: string[]; err_: string[] } = {
+      out: (s) => out.push(s),
+      err: (s) => err.push(s),
+      cwd: root,
+      env: { HAILO_SSH_CONFIG: sshd.clientConfig },
+      out_: out,
+      err_: err,
+    };
     return x;
   };
 
@@ -75,7 +82,10 @@ describe('remote: CLI (hailo-workbench remote) against a real sshd', function ()
   it('run: streams the log, writes the run, lists it', async () => {
     const a = io();
     assert.equal(await main(['remote', 'run', '--step', 'parse'], a), 0, a.err_.join('\n'));
-    assert.ok(a.out_.some((l) => l.includes('Translation completed')), a.out_.slice(0, 5).join('\n'));
+    assert.ok(
+      a.out_.some((l) => l.includes('Translation completed')),
+      a.out_.slice(0, 5).join('\n'),
+    );
     const b = io();
     assert.equal(await main(['remote', 'runs'], b), 0);
     assert.match(b.out_.join('\n'), /succeeded\s+enc on box: parse succeeded/);

@@ -42,8 +42,17 @@ describe('remote: devices through a real sshd with a stand-in hailortcli', funct
   const roots: string[] = [];
 
   const control = (c: Record<string, unknown>) =>
-    fs.writeFileSync(sshd.controlFile, JSON.stringify({ ...(fs.existsSync(REFERENCE_DIR) ? { referenceDir: REFERENCE_DIR } : {}), hailortcli: { delay: 0.001, ...c } }));
-  const model = (over: Partial<Model> = {}): Model => ({ name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], onnx: 'model.onnx', hwArch: 'hailo8l', ...over });
+    fs.writeFileSync(
+      sshd.controlFile,
+      JSON.stringify({ ...(fs.existsSync(REFERENCE_DIR) ? { referenceDir: REFERENCE_DIR } : {}), hailortcli: { delay: 0.001, ...c } }),
+    );
+  const model = (over: Partial<Model> = {}): Model => ({
+    name: 'enc',
+    inputs: [{ name: 'mel', shape: [1, 80, 3000] }],
+    onnx: 'model.onnx',
+    hwArch: 'hailo8l',
+    ...over,
+  });
   const device = (over: Partial<Device> = {}): Device => ({ name: 'pi5', host: sshd.alias, workDir: path.join(sshd.dir, 'pi'), hwArch: 'hailo8l', ...over });
   const runsDir = () => path.join(root, '.hailo', 'runs');
   const ctx = (over: Record<string, unknown> = {}) => ({ host, runsDir: runsDir(), pollIntervalMs: 100, ...over });
@@ -85,7 +94,10 @@ describe('remote: devices through a real sshd with a stand-in hailortcli', funct
     assert.equal(c.platform, 'Raspberry Pi 5 Model B Rev 1.0');
     assert.equal(c.pcie?.gen, 2);
     assert.equal(c.pcie?.width, 1);
-    assert.deepEqual(c.problems.map((p) => p.code), ['PCIE_GEN2']);
+    assert.deepEqual(
+      c.problems.map((p) => p.code),
+      ['PCIE_GEN2'],
+    );
     assert.match(c.problems[0]!.fix, /dtparam=pciex1_gen=3/);
     writeSysfs(sshd.sysfs, '8.0 GT/s PCIe');
     const g3 = await checkDevice(host, device());
@@ -97,12 +109,18 @@ describe('remote: devices through a real sshd with a stand-in hailortcli', funct
     control({ device: 'none' });
     writeSysfs(sshd.sysfs, '5.0 GT/s PCIe', '4.23.0', false);
     const none = await checkDevice(host, device());
-    assert.deepEqual(none.problems.map((p) => p.code), ['NO_DEVICE']);
+    assert.deepEqual(
+      none.problems.map((p) => p.code),
+      ['NO_DEVICE'],
+    );
     assert.match(none.problems[0]!.fix, /ribbon cable|lspci/);
     control({ device: 'busy' });
     writeSysfs(sshd.sysfs, '5.0 GT/s PCIe');
     const busy = await checkDevice(host, device());
-    assert.ok(busy.problems.some((p) => p.code === 'DEVICE_BUSY'), JSON.stringify(busy.problems));
+    assert.ok(
+      busy.problems.some((p) => p.code === 'DEVICE_BUSY'),
+      JSON.stringify(busy.problems),
+    );
     control({ device: 'fw-mismatch' });
     const mm = await checkDevice(host, device());
     const v = mm.problems.find((p) => p.code === 'VERSION_MISMATCH');
@@ -120,14 +138,26 @@ describe('remote: devices through a real sshd with a stand-in hailortcli', funct
     control({ device: 'hailo8l' });
     const file = hef('hailo8l');
     const lines: string[] = [];
-    const run = await startDeploy(ctx({ events: { onLine: (_s: string, l: string) => lines.push(l) } }), { model: model(), device: device(), hef: file, seconds: 1, commit: 'abc1234' });
+    const run = await startDeploy(ctx({ events: { onLine: (_s: string, l: string) => lines.push(l) } }), {
+      model: model(),
+      device: device(),
+      hef: file,
+      seconds: 1,
+      commit: 'abc1234',
+    });
     assert.equal(run.status, 'succeeded', JSON.stringify(run.steps.map((s) => s.error)));
     assert.equal(run.kind, 'device');
-    assert.deepEqual(run.steps.map((s) => s.step), ['parse-hef', 'benchmark']);
+    assert.deepEqual(
+      run.steps.map((s) => s.step),
+      ['parse-hef', 'benchmark'],
+    );
     assert.equal(run.device?.architecture, 'HAILO8L');
     assert.equal(run.device?.pcie, 'Gen 2 x1');
     assert.ok(run.steps[1]!.command.includes('--csv'));
-    assert.ok(lines.some((l) => l.includes('Measuring HW Latency')), 'benchmark output streamed');
+    assert.ok(
+      lines.some((l) => l.includes('Measuring HW Latency')),
+      'benchmark output streamed',
+    );
     assert.ok(run.bytesSent > 0);
     const res = JSON.parse(fs.readFileSync(path.join(runsDir(), run.id, RESULTS_FILE), 'utf8'));
     // the CSV (full precision) and the summary agree on the replayed capture (the real Pi 5 capture, or our own M.2 one)
@@ -166,7 +196,13 @@ describe('remote: devices through a real sshd with a stand-in hailortcli', funct
     const run = await startDeploy(ctx(), { model: model(), device: device({ hwArch: 'hailo8' }), hef: hef('hailo10h'), seconds: 1 });
     assert.equal(run.status, 'failed');
     assert.match(run.steps[0]!.error!.message, /needs HailoRT 5\.x; the device runs HailoRT 4\.23\.0/);
-    const run2 = await startDeploy(ctx(), { model: model(), device: device({ hwArch: 'hailo8' }), hef: hef('hailo8', 'dfc5\n'), seconds: 1, dfcVersion: '5.1.0' });
+    const run2 = await startDeploy(ctx(), {
+      model: model(),
+      device: device({ hwArch: 'hailo8' }),
+      hef: hef('hailo8', 'dfc5\n'),
+      seconds: 1,
+      dfcVersion: '5.1.0',
+    });
     assert.match(run2.steps[0]!.error!.message, /DFC 5\.1\.0, which does not pair with HailoRT 4\.23\.0/);
   });
 
@@ -214,7 +250,10 @@ describe('remote: devices through a real sshd with a stand-in hailortcli', funct
     control({ device: 'hailo8l', benchmark: 'power' });
     const run = await startDeploy(ctx(), { model: model(), device: device(), hef: hef('hailo8l'), seconds: 1, measureRun: true });
     assert.equal(run.status, 'succeeded', JSON.stringify(run.steps.map((s) => s.error)));
-    assert.deepEqual(run.steps.map((s) => s.step), ['parse-hef', 'benchmark', 'run']);
+    assert.deepEqual(
+      run.steps.map((s) => s.step),
+      ['parse-hef', 'benchmark', 'run'],
+    );
     const r = deviceResultOf(run)!;
     assert.ok(isMeasured(r.figures.powerAvgW));
     assert.equal(isMeasured(r.figures.overallLatencyMs) && r.figures.overallLatencyMs.value, 131.42);
@@ -225,7 +264,10 @@ describe('remote: devices through a real sshd with a stand-in hailortcli', funct
     writeSysfs(sshd.sysfs, '8.0 GT/s PCIe', '5.1.1');
     const run = await startDeploy(ctx(), { model: model(), device: device({ hwArch: 'hailo10h' }), hef: hef('hailo10h'), seconds: 1, measureRun: true });
     assert.equal(run.status, 'succeeded', JSON.stringify(run.steps.map((s) => s.error)));
-    assert.deepEqual(run.steps.map((s) => s.step), ['parse-hef', 'benchmark', 'run2']);
+    assert.deepEqual(
+      run.steps.map((s) => s.step),
+      ['parse-hef', 'benchmark', 'run2'],
+    );
     assert.ok(!run.steps[1]!.command.includes('--csv'));
     const r = deviceResultOf(run)!;
     assert.ok(isMeasured(r.figures.fpsStreaming));
@@ -241,7 +283,17 @@ describe('remote: devices through a real sshd with a stand-in hailortcli', funct
           onLine: (s: string) => {
             if (s === 'benchmark' && !killed) {
               killed = true;
-              const check = execFileSync('sh', ['-c', `ssh ${host.baseArgs().map((a) => `'${a}'`).join(' ')} -O check ${sshd.alias} 2>&1 || true`], { encoding: 'utf8' });
+              const check = execFileSync(
+                'sh',
+                [
+                  '-c',
+                  `ssh ${host
+                    .baseArgs()
+                    .map((a) => `'${a}'`)
+                    .join(' ')} -O check ${sshd.alias} 2>&1 || true`,
+                ],
+                { encoding: 'utf8' },
+              );
               const m = /pid=(\d+)/.exec(check);
               assert.ok(m, check);
               process.kill(Number(m[1]), 'SIGKILL');
@@ -256,7 +308,12 @@ describe('remote: devices through a real sshd with a stand-in hailortcli', funct
     assert.deepEqual(fs.readFileSync(path.join(runsDir(), run.id, 'benchmark.log')), fs.readFileSync(path.join(run.remoteDir, 'jobs', 'benchmark', 'log')));
     // the client goes away during the benchmark; a new one reattaches from run.json
     const detach = new AbortController();
-    const err = await startDeploy(ctx({ detach: detach.signal, events: { onLine: (s: string) => s === 'benchmark' && detach.abort() } }), { model: model(), device: device(), hef: hef('hailo8l', 'b'), seconds: 1 }).catch((e: unknown) => e);
+    const err = await startDeploy(ctx({ detach: detach.signal, events: { onLine: (s: string) => s === 'benchmark' && detach.abort() } }), {
+      model: model(),
+      device: device(),
+      hef: hef('hailo8l', 'b'),
+      seconds: 1,
+    }).catch((e: unknown) => e);
     assert.ok(isHailoError(err, 'CANCELLED'), String(err));
     const id = listRuns(runsDir()).find((r) => r.run?.status === 'running')!.run!.id;
     const host2 = new SshHost(sshd.alias, { sshPath: 'ssh', connectTimeout: 5, configFile: sshd.clientConfig, controlDir: sshd.controlDir });
@@ -270,8 +327,13 @@ describe('remote: devices through a real sshd with a stand-in hailortcli', funct
   it('cancel stops the benchmark on the device and keeps what it printed', async () => {
     control({ device: 'hailo8l', holdSeconds: 30 });
     const ac = new AbortController();
-    const run = await startDeploy(ctx({ signal: ac.signal, events: { onLine: (_s: string, l: string) => l.startsWith('Measuring FPS (and Power') && ac.abort() } }), { model: model(), device: device(), hef: hef('hailo8l'), seconds: 1 }).catch((e: unknown) => e);
-    const rec = (run as { status?: string }).status ? (run as ReturnType<typeof readRun>) : readRun(path.join(runsDir(), listRuns(runsDir())[0]!.run!.id, 'run.json'));
+    const run = await startDeploy(
+      ctx({ signal: ac.signal, events: { onLine: (_s: string, l: string) => l.startsWith('Measuring FPS (and Power') && ac.abort() } }),
+      { model: model(), device: device(), hef: hef('hailo8l'), seconds: 1 },
+    ).catch((e: unknown) => e);
+    const rec = (run as { status?: string }).status
+      ? (run as ReturnType<typeof readRun>)
+      : readRun(path.join(runsDir(), listRuns(runsDir())[0]!.run!.id, 'run.json'));
     assert.equal(rec.status, 'cancelled');
     const f = rec.steps[1]!.summary as HailortFigures;
     assert.equal(isMeasured(f.fpsHwOnly) && f.fpsHwOnly.value, fs.existsSync(REFERENCE_DIR) ? 309.77 : 326.57);
@@ -280,7 +342,15 @@ describe('remote: devices through a real sshd with a stand-in hailortcli', funct
   it('regression against the previous comparable run, beyond the noise', () => {
     const base = deviceHistory(runsDir());
     assert.equal(base.length, 0);
-    const mk = (id: string, t: string, ms: number, dev = 'pi5') => ({ runId: id, createdAt: t, model: 'enc', device: dev, status: 'succeeded' as const, partial: false, figures: { hwLatencyMs: { value: ms, unit: 'ms', source: 'summary' as const } } as never });
+    const mk = (id: string, t: string, ms: number, dev = 'pi5') => ({
+      runId: id,
+      createdAt: t,
+      model: 'enc',
+      device: dev,
+      status: 'succeeded' as const,
+      partial: false,
+      figures: { hwLatencyMs: { value: ms, unit: 'ms', source: 'summary' as const } } as never,
+    });
     const h = [mk('a', '1', 100), mk('b', '2', 101), mk('c', '3', 99.5), mk('d', '4', 100.4)];
     assert.equal(regressionOf(h, h[3]!)!.regressed, false);
     const slow = mk('e', '5', 112);

@@ -13,7 +13,6 @@ import type { Model, Target } from '../../src/core/project/schema';
 import { startSshd, sshdUnavailableReason, type TestSshd } from '../harness/sshd';
 import { REFERENCE_DIR } from '../reference';
 
-
 describe('remote: pipeline through a real sshd with stand-in DFC tools', function () {
   this.timeout(120000);
   let sshd: TestSshd;
@@ -34,7 +33,13 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
     endNodes: ['/ln_post/LayerNormalization'],
     ...over,
   });
-  const target = (over: Partial<Target> = {}): Target => ({ name: 'box', host: sshd.alias, workDir: path.join(sshd.dir, 'work'), dfc: { kind: 'venv', path: sshd.venv }, ...over });
+  const target = (over: Partial<Target> = {}): Target => ({
+    name: 'box',
+    host: sshd.alias,
+    workDir: path.join(sshd.dir, 'work'),
+    dfc: { kind: 'venv', path: sshd.venv },
+    ...over,
+  });
   const runsDir = () => path.join(root, '.hailo', 'runs');
   const ctx = (over: Record<string, unknown> = {}) => ({ host, runsDir: runsDir(), pollIntervalMs: 100, ...over });
 
@@ -50,7 +55,10 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
   });
   beforeEach(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), `hwp-${n++}-`));
-    fs.writeFileSync(path.join(root, 'model.onnx'), Buffer.concat([Buffer.from('\x08\x07\x12\x04onnx'), Buffer.from(`${process.pid}-${Date.now()}-${n}`), Buffer.alloc(200_000, 7)]));
+    fs.writeFileSync(
+      path.join(root, 'model.onnx'),
+      Buffer.concat([Buffer.from('\x08\x07\x12\x04onnx'), Buffer.from(`${process.pid}-${Date.now()}-${n}`), Buffer.alloc(200_000, 7)]),
+    );
     fs.writeFileSync(path.join(root, 'calib.npy'), Buffer.alloc(50_000, 3));
     fs.writeFileSync(path.join(root, 'enc.alls'), 'model_optimization_flavor(optimization_level=0)\n');
   });
@@ -65,16 +73,20 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
   it('runs parse → optimize → compile, brings back artifacts and records run.json', async () => {
     control({});
     const finished: string[] = [];
-    const run = await startRun(ctx({ events: { onStepFinished: (_r: unknown, s: { step: string; status: string }) => finished.push(`${s.step}:${s.status}`) } }), {
-      projectRoot: root,
-      model: model(),
-      target: target(),
-      steps: ['parse', 'optimize', 'compile'],
-    });
+    const run = await startRun(
+      ctx({ events: { onStepFinished: (_r: unknown, s: { step: string; status: string }) => finished.push(`${s.step}:${s.status}`) } }),
+      {
+        projectRoot: root,
+        model: model(),
+        target: target(),
+        steps: ['parse', 'optimize', 'compile'],
+      },
+    );
     assert.equal(run.status, 'succeeded', JSON.stringify(run.steps.map((s) => s.error)));
     assert.deepEqual(finished, ['parse:succeeded', 'optimize:succeeded', 'compile:succeeded']);
     const dir = path.join(runsDir(), run.id);
-    for (const f of ['enc.har', 'enc_optimized.har', 'enc.hef', 'enc_compiled.har', 'parse.log', 'optimize.log', 'compile.log']) assert.ok(fs.existsSync(path.join(dir, f)), f);
+    for (const f of ['enc.har', 'enc_optimized.har', 'enc.hef', 'enc_compiled.har', 'parse.log', 'optimize.log', 'compile.log'])
+      assert.ok(fs.existsSync(path.join(dir, f)), f);
     // the model's own paths were updated
     assert.ok(fs.existsSync(path.join(root, 'model.har')));
     assert.ok(fs.existsSync(path.join(root, 'model.hef')));
@@ -137,7 +149,10 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
     assert.equal(rec.status, 'cancelled');
     assert.equal(rec.steps[0]!.status, 'cancelled');
     assert.equal(rec.steps[1]!.status, 'skipped');
-    const ps = (await host.exec(['ps', '-A', '-o', 'pgid='])).stdout.toString().split('\n').map((s) => Number(s.trim()));
+    const ps = (await host.exec(['ps', '-A', '-o', 'pgid='])).stdout
+      .toString()
+      .split('\n')
+      .map((s) => Number(s.trim()));
     assert.ok(!ps.includes(pgid), `processes of group ${pgid} still running`);
   });
 
@@ -155,7 +170,17 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
             if (lines.length === 10 && !killed) {
               killed = true;
               // ssh -O check prints "Master running (pid=N)" on stderr: kill that master outright
-              const check = execFileSync('sh', ['-c', `ssh ${host.baseArgs().map((a) => `'${a}'`).join(' ')} -O check ${sshd.alias} 2>&1 || true`], { encoding: 'utf8' });
+              const check = execFileSync(
+                'sh',
+                [
+                  '-c',
+                  `ssh ${host
+                    .baseArgs()
+                    .map((a) => `'${a}'`)
+                    .join(' ')} -O check ${sshd.alias} 2>&1 || true`,
+                ],
+                { encoding: 'utf8' },
+              );
               const m = /pid=(\d+)/.exec(check);
               assert.ok(m, check);
               process.kill(Number(m[1]), 'SIGKILL');
@@ -202,31 +227,50 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
     control({ delay: 0.05, holdSeconds: 60, child: true });
     const detach = new AbortController();
     let pgid = 0;
-    await startRun(ctx({ detach: detach.signal, events: { onStepStarted: (_r: unknown, s: { pgid?: number }) => (pgid = s.pgid ?? 0), onLine: () => detach.abort() } }), {
-      projectRoot: root,
-      model: model(),
-      target: target(),
-      steps: ['parse', 'optimize'],
-    }).catch(() => undefined);
+    await startRun(
+      ctx({ detach: detach.signal, events: { onStepStarted: (_r: unknown, s: { pgid?: number }) => (pgid = s.pgid ?? 0), onLine: () => detach.abort() } }),
+      {
+        projectRoot: root,
+        model: model(),
+        target: target(),
+        steps: ['parse', 'optimize'],
+      },
+    ).catch(() => undefined);
     const id = listRuns(runsDir())[0]!.run!.id;
-    const alive = (await host.exec(['ps', '-A', '-o', 'pgid='])).stdout.toString().split('\n').map((s) => Number(s.trim()));
+    const alive = (await host.exec(['ps', '-A', '-o', 'pgid='])).stdout
+      .toString()
+      .split('\n')
+      .map((s) => Number(s.trim()));
     assert.ok(alive.includes(pgid), 'the step kept running after the client went away');
     const rec = await cancelDetachedRun(ctx(), id);
     assert.equal(rec.status, 'cancelled');
-    assert.deepEqual(rec.steps.map((s) => s.status), ['cancelled', 'skipped']);
-    const ps = (await host.exec(['ps', '-A', '-o', 'pgid='])).stdout.toString().split('\n').map((s) => Number(s.trim()));
+    assert.deepEqual(
+      rec.steps.map((s) => s.status),
+      ['cancelled', 'skipped'],
+    );
+    const ps = (await host.exec(['ps', '-A', '-o', 'pgid='])).stdout
+      .toString()
+      .split('\n')
+      .map((s) => Number(s.trim()));
     assert.ok(!ps.includes(pgid), `processes of group ${pgid} still running`);
   });
 
   it('stops a step that goes over the memory limit, with advice', async () => {
     control({ delay: 0.01, allocMB: 160, holdSeconds: 20 });
-    const run = await startRun(ctx(), { projectRoot: root, model: model(), target: target({ memoryLimitGB: 0.08 }), steps: ['optimize'] }).catch((e: unknown) => e);
+    const run = await startRun(ctx(), { projectRoot: root, model: model(), target: target({ memoryLimitGB: 0.08 }), steps: ['optimize'] }).catch(
+      (e: unknown) => e,
+    );
     // optimize needs a HAR: make one first
     assert.ok(isHailoError(run, 'INVALID_ARGUMENT'));
     fs.writeFileSync(path.join(root, 'model.har'), 'har');
     const t0 = Date.now();
     const avail: (number | undefined)[] = [];
-    const rec = await startRun(ctx({ events: { onMemory: (_s: string, _r: number, _p: number, a?: number) => avail.push(a) } }), { projectRoot: root, model: model(), target: target({ memoryLimitGB: 0.08 }), steps: ['optimize'] });
+    const rec = await startRun(ctx({ events: { onMemory: (_s: string, _r: number, _p: number, a?: number) => avail.push(a) } }), {
+      projectRoot: root,
+      model: model(),
+      target: target({ memoryLimitGB: 0.08 }),
+      steps: ['optimize'],
+    });
     assert.equal(rec.status, 'memory-limit');
     assert.ok(avail.length > 0 && avail.every((a) => a === undefined || a > 0), 'machine memory sampled');
     const s = rec.steps[0]!;
@@ -265,7 +309,12 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
     const hostile = `we'ird $(cd;touch ${tag}) \`cd;touch ${tag}\` ; touch ${tag}\nline`;
     fs.mkdirSync(path.join(root, hostile));
     fs.renameSync(path.join(root, 'model.onnx'), path.join(root, hostile, `${hostile}.onnx`));
-    const m = model({ onnx: `${hostile}/${hostile}.onnx`, calibSet: undefined, modelScript: undefined, endNodes: [`/a b/$(cd;touch ${tag})`, "x'y", 'a -rf', 'ünï\ncode'] });
+    const m = model({
+      onnx: `${hostile}/${hostile}.onnx`,
+      calibSet: undefined,
+      modelScript: undefined,
+      endNodes: [`/a b/$(cd;touch ${tag})`, "x'y", 'a -rf', 'ünï\ncode'],
+    });
     const t = target({ workDir: path.join(sshd.dir, `work ${hostile}`) });
     const run = await startRun(ctx(), { projectRoot: root, model: m, target: t, steps: ['parse', 'optimize'] });
     assert.equal(run.status, 'succeeded', JSON.stringify(run.steps.map((s) => s.error)));
@@ -275,8 +324,15 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
     }
     assert.ok(fs.existsSync(path.join(root, hostile, `${hostile}.har`)));
     // the remote tool received exactly the argv we built, byte for byte
-    const got = fs.readFileSync(argvFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
-    assert.deepEqual(got, run.steps.map((s) => s.command.slice(1)));
+    const got = fs
+      .readFileSync(argvFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[]);
+    assert.deepEqual(
+      got,
+      run.steps.map((s) => s.command.slice(1)),
+    );
   });
 
   it('docker targets: steps run through docker exec with the work dir mapped into the container; cancel reaches them', async () => {
@@ -295,14 +351,20 @@ describe('remote: pipeline through a real sshd with stand-in DFC tools', functio
     control({ delay: 0.05, holdSeconds: 60, child: true });
     const ac = new AbortController();
     let pgid = 0;
-    const cancelled = await startRun(ctx({ signal: ac.signal, events: { onStepStarted: (_r: unknown, s: { pgid?: number }) => (pgid = s.pgid ?? 0), onLine: () => ac.abort() } }), {
-      projectRoot: root,
-      model: model(),
-      target: t,
-      steps: ['parse'],
-    });
+    const cancelled = await startRun(
+      ctx({ signal: ac.signal, events: { onStepStarted: (_r: unknown, s: { pgid?: number }) => (pgid = s.pgid ?? 0), onLine: () => ac.abort() } }),
+      {
+        projectRoot: root,
+        model: model(),
+        target: t,
+        steps: ['parse'],
+      },
+    );
     assert.equal(cancelled.status, 'cancelled');
-    const ps = (await host.exec(['ps', '-A', '-o', 'pgid='])).stdout.toString().split('\n').map((s) => Number(s.trim()));
+    const ps = (await host.exec(['ps', '-A', '-o', 'pgid='])).stdout
+      .toString()
+      .split('\n')
+      .map((s) => Number(s.trim()));
     assert.ok(pgid > 1 && !ps.includes(pgid), `processes of group ${pgid} still running`);
   });
 

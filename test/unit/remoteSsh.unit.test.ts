@@ -21,7 +21,11 @@ describe('remote: quoting', () => {
 
 describe('remote: ssh failure classification', () => {
   it('unknown host key', () => {
-    const e = classifySshFailure('h', 255, 'No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\r\nHost key verification failed.\r\n');
+    const e = classifySshFailure(
+      'h',
+      255,
+      'No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\r\nHost key verification failed.\r\n',
+    );
     assert.equal(e?.code, 'SSH_HOST_KEY_UNKNOWN');
   });
   it('changed host key', () => {
@@ -84,8 +88,32 @@ describe('remote: against a real sshd', function () {
   it('round-trips hostile arguments byte for byte and executes nothing', async () => {
     const canary = path.join(sshd.dir, 'canary');
     const hostile = [
-      'a b', "it's", '"dq"', `$(touch ${canary})`, `\`touch ${canary}\``, `x\ntouch ${canary}`, '-rf', '--', `; touch ${canary}`, `| touch ${canary}`, `&& touch ${canary}`,
-      '*', '~', '$HOME', '\\', 'ünïcödé ✓ 中文', '', ' ', '\t', "'", "''", `'$(touch ${canary})'`, '>x', '<y', '!!', '#c',
+      'a b',
+      "it's",
+      '"dq"',
+      `$(touch ${canary})`,
+      `\`touch ${canary}\``,
+      `x\ntouch ${canary}`,
+      '-rf',
+      '--',
+      `; touch ${canary}`,
+      `| touch ${canary}`,
+      `&& touch ${canary}`,
+      '*',
+      '~',
+      '$HOME',
+      '\\',
+      'ünïcödé ✓ 中文',
+      '',
+      ' ',
+      '\t',
+      "'",
+      "''",
+      `'$(touch ${canary})'`,
+      '>x',
+      '<y',
+      '!!',
+      '#c',
     ];
     const r = await host.exec(['printf', '%s\\0', ...hostile]);
     const got = r.stdout.toString('utf8').split('\0').slice(0, -1);
@@ -121,18 +149,29 @@ describe('remote: against a real sshd', function () {
     await host.upload(local, path.join(sshd.dir, 'big-remote.bin'), undefined, (sent) => seen.push(sent));
     assert.equal(seen[seen.length - 1], 3 * 1024 * 1024);
     assert.deepEqual(fs.readFileSync(path.join(sshd.dir, 'big-remote.bin')), fs.readFileSync(local));
-    await assert.rejects(host.upload(local, '/proc/hwb-nope/x.bin', undefined, () => {}), (e: unknown) => isHailoError(e, 'REMOTE_STEP_FAILED'));
+    await assert.rejects(
+      host.upload(local, '/proc/hwb-nope/x.bin', undefined, () => {}),
+      (e: unknown) => isHailoError(e, 'REMOTE_STEP_FAILED'),
+    );
   });
 
   it('a missing ssh binary and a closed port become typed errors', async () => {
-    const noSsh = new SshHost(sshd.alias, { sshPath: path.join(sshd.dir, 'no-such-ssh'), connectTimeout: 5, configFile: sshd.clientConfig, controlDir: path.join(sshd.dir, 'cn') });
+    const noSsh = new SshHost(sshd.alias, {
+      sshPath: path.join(sshd.dir, 'no-such-ssh'),
+      connectTimeout: 5,
+      configFile: sshd.clientConfig,
+      controlDir: path.join(sshd.dir, 'cn'),
+    });
     await assert.rejects(noSsh.exec(['true']), (e: unknown) => isHailoError(e, 'SSH_FAILED') && /hailo\.ssh\.path/.test((e as Error).message));
     const cfg = path.join(sshd.dir, 'closed_config');
     // port 1 on 127.0.0.1: nothing listens there
     fs.writeFileSync(cfg, `Host closed\n  HostName 127.0.0.1\n  Port 1\n  UserKnownHostsFile ${sshd.knownHosts}\n`);
     const closed = new SshHost('closed', { sshPath: 'ssh', connectTimeout: 3, configFile: cfg, controlDir: path.join(sshd.dir, 'cx') });
     await assert.rejects(closed.exec(['true']), (e: unknown) => isHailoError(e, 'SSH_UNREACHABLE'));
-    assert.throws(() => new SshHost('-oProxyCommand=touch x', { sshPath: 'ssh', connectTimeout: 3 }), (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT'));
+    assert.throws(
+      () => new SshHost('-oProxyCommand=touch x', { sshPath: 'ssh', connectTimeout: 3 }),
+      (e: unknown) => isHailoError(e, 'INVALID_ARGUMENT'),
+    );
   });
 
   it('reports a non-zero remote exit code', async () => {

@@ -5,7 +5,17 @@ import * as path from 'node:path';
 import { parseDfcLog } from '../../src/core/hailo/dfcLog';
 import { parseBenchmark } from '../../src/core/hailo/hailort';
 import { RunRecord, type RunStep } from '../../src/core/remote/run';
-import { compareRunFacts, comparisonMarkdown, fidelityOfRun, readRunRewrites, runFacts, stepFacts, stepFactsText, writeRunRewrites, REWRITES_FILE } from '../../src/core/remote/runCompare';
+import {
+  compareRunFacts,
+  comparisonMarkdown,
+  fidelityOfRun,
+  readRunRewrites,
+  runFacts,
+  stepFacts,
+  stepFactsText,
+  writeRunRewrites,
+  REWRITES_FILE,
+} from '../../src/core/remote/runCompare';
 import type { FidelityRecord } from '../../src/core/fidelity/record';
 import { readFidelityRecord, writeFidelityRecord } from '../../src/core/fidelity/record';
 import { REFERENCE_DIR, REPO_ROOT } from '../reference';
@@ -55,12 +65,19 @@ describe('run facts and Compare Runs', () => {
     assert.equal(stepFactsText(f), '1 context · compute 72.5 %');
     assert.equal(stepFactsText(stepFacts({ step: 'parse', status: 'succeeded', command: [], logOffset: 0, artifacts: [] })), undefined);
     // a summary of the wrong shape (a hand-edited run.json) is ignored, not thrown on
-    assert.equal(stepFactsText(stepFacts({ step: 'compile', status: 'failed', command: [], logOffset: 0, artifacts: [], summary: { compile: 'x', optimize: 3 } })), undefined);
+    assert.equal(
+      stepFactsText(stepFacts({ step: 'compile', status: 'failed', command: [], logOffset: 0, artifacts: [], summary: { compile: 'x', optimize: 3 } })),
+      undefined,
+    );
   });
 
   it('rewrites by kind: written per stage beside run.json, shown on the step of that stage', () => {
     writeRunRewrites(tmp, { stage: 'parse', counts: { kept: 40, fused: 3, decomposed: 2, removed: 0, added: 0, layout: 1, host: 0, unmatched: 0 } });
-    writeRunRewrites(tmp, { stage: 'compile', counts: { kept: 40, fused: 5, decomposed: 2, removed: 1, added: 0, layout: 1, host: 0, unmatched: 0 }, contexts: { count: 3, boundaries: [], assigned: 0 } });
+    writeRunRewrites(tmp, {
+      stage: 'compile',
+      counts: { kept: 40, fused: 5, decomposed: 2, removed: 1, added: 0, layout: 1, host: 0, unmatched: 0 },
+      contexts: { count: 3, boundaries: [], assigned: 0 },
+    });
     const rec = readRunRewrites(tmp)!;
     assert.deepEqual(rec.stages.parse, { counts: { kept: 40, fused: 3, decomposed: 2, layout: 1 } });
     assert.equal(rec.stages.compile?.contexts, 3);
@@ -82,10 +99,14 @@ describe('run facts and Compare Runs', () => {
       { step: 'parse', durationMs: 10_000, peakRssKB: 2 * 1024 * 1024 },
       { step: 'compile', durationMs: 100_000, peakRssKB: 6 * 1024 * 1024, summary: multi },
     ]);
-    const b = run('r2-b', [
-      { step: 'parse', durationMs: 10_000, peakRssKB: 2 * 1024 * 1024 },
-      { step: 'compile', durationMs: 150_000, peakRssKB: 5 * 1024 * 1024, summary: four, status: 'failed', exitCode: 1 },
-    ], { status: 'failed' });
+    const b = run(
+      'r2-b',
+      [
+        { step: 'parse', durationMs: 10_000, peakRssKB: 2 * 1024 * 1024 },
+        { step: 'compile', durationMs: 150_000, peakRssKB: 5 * 1024 * 1024, summary: four, status: 'failed', exitCode: 1 },
+      ],
+      { status: 'failed' },
+    );
     const fa = runFacts(a, { rewrites: { version: 1, stages: { compile: { counts: { fused: 3 } } } } });
     const fb = runFacts(b, { rewrites: { version: 1, stages: { compile: { counts: { fused: 5 } } } } });
     const rows = compareRunFacts(fa, fb);
@@ -104,9 +125,15 @@ describe('run facts and Compare Runs', () => {
     // the failed compile's rewrites are not its products
     assert.deepEqual(row('Rewrites'), { label: 'Rewrites', a: '3 fused (compile)', b: '—' });
     const rows2 = compareRunFacts(fa, runFacts(a, { rewrites: { version: 1, stages: { compile: { counts: { fused: 5, host: 1 } } } } }));
-    assert.deepEqual(rows2.find((r) => r.label === 'Rewrites'), { label: 'Rewrites', a: '3 fused (compile)', b: '5 fused, 1 host (compile)' });
+    assert.deepEqual(
+      rows2.find((r) => r.label === 'Rewrites'),
+      { label: 'Rewrites', a: '3 fused (compile)', b: '5 fused, 1 host (compile)' },
+    );
     assert.equal(rows2.find((r) => r.label === 'Rewrites: fused')?.change, '+66.7 %');
-    assert.deepEqual(rows2.find((r) => r.label === 'Rewrites: host'), { label: 'Rewrites: host', a: '0', b: '1', change: '+1.0' });
+    assert.deepEqual(
+      rows2.find((r) => r.label === 'Rewrites: host'),
+      { label: 'Rewrites: host', a: '0', b: '1', change: '+1.0' },
+    );
     assert.equal(row('Latency'), undefined, 'compile runs have no latency row');
     const md = comparisonMarkdown(fa, fb, rows);
     assert.match(md, /^\| compile: time \| 100\.0 s \| 150\.0 s \| ⚠ \+50\.0 % \|$/m);
@@ -130,30 +157,74 @@ describe('run facts and Compare Runs', () => {
     assert.equal(fa.hailort, '4.23.0');
     const rows = compareRunFacts(fa, fb);
     assert.ok(!rows.some((r) => /peak memory/i.test(r.label)));
-    assert.deepEqual(rows.find((r) => r.label === 'FPS (streaming)'), { label: 'FPS (streaming)', a: '324.7', b: '49.4', change: '-84.8 %', worse: true });
-    assert.deepEqual(rows.find((r) => r.label === 'Latency'), { label: 'Latency', a: '7.50 ms', b: '—' });
-    assert.deepEqual(rows.find((r) => r.label === 'benchmark: time'), { label: 'benchmark: time', a: '20.0 s', b: '21.0 s', change: '+5.0 %', worse: true });
+    assert.deepEqual(
+      rows.find((r) => r.label === 'FPS (streaming)'),
+      { label: 'FPS (streaming)', a: '324.7', b: '49.4', change: '-84.8 %', worse: true },
+    );
+    assert.deepEqual(
+      rows.find((r) => r.label === 'Latency'),
+      { label: 'Latency', a: '7.50 ms', b: '—' },
+    );
+    assert.deepEqual(
+      rows.find((r) => r.label === 'benchmark: time'),
+      { label: 'benchmark: time', a: '20.0 s', b: '21.0 s', change: '+5.0 %', worse: true },
+    );
   });
 
   it('fidelity of the run: the record that names the run, worst output per stage against the reference', () => {
     const fidDir = path.join(tmp, 'fidelity');
     const cmp = (stage: 'onnx' | 'quantized', output: string, snrDb: number | null, cosine: number, against: 'reference' | 'previous' = 'reference') => ({
-      reference: 'torch' as const, stage, against, output, shape: [1, 4], timeAxis: null, steps: 1, channels: 4,
-      metrics: { cosine, snrDb, maxAbs: 0, meanAbs: 0 }, perSample: [], perStep: { cosine: [], snrDb: [], maxAbs: [], meanAbs: [] }, damaged: [], transposed: false,
+      reference: 'torch' as const,
+      stage,
+      against,
+      output,
+      shape: [1, 4],
+      timeAxis: null,
+      steps: 1,
+      channels: 4,
+      metrics: { cosine, snrDb, maxAbs: 0, meanAbs: 0 },
+      perSample: [],
+      perStep: { cosine: [], snrDb: [], maxAbs: [], meanAbs: [] },
+      damaged: [],
+      transposed: false,
     });
-    const rec = (runId: string | undefined, comparisons: FidelityRecord['comparisons']): FidelityRecord => ({ version: 1, model: 'whisper_tiny_encoder', createdAt: '2026-12-01T10:00:00Z', ...(runId ? { runId } : {}), samples: [], outputs: ['a', 'b'], stages: [], comparisons });
-    writeFidelityRecord(path.join(fidDir, '20261201-100000-m'), rec('r1-a', [cmp('onnx', 'a', null, 1), cmp('quantized', 'a', 20, 0.99), cmp('quantized', 'b', 14, 0.995), cmp('quantized', 'b', 3, 0.5, 'previous')]));
+    const rec = (runId: string | undefined, comparisons: FidelityRecord['comparisons']): FidelityRecord => ({
+      version: 1,
+      model: 'whisper_tiny_encoder',
+      createdAt: '2026-12-01T10:00:00Z',
+      ...(runId ? { runId } : {}),
+      samples: [],
+      outputs: ['a', 'b'],
+      stages: [],
+      comparisons,
+    });
+    writeFidelityRecord(
+      path.join(fidDir, '20261201-100000-m'),
+      rec('r1-a', [cmp('onnx', 'a', null, 1), cmp('quantized', 'a', 20, 0.99), cmp('quantized', 'b', 14, 0.995), cmp('quantized', 'b', 3, 0.5, 'previous')]),
+    );
     writeFidelityRecord(path.join(fidDir, '20261201-110000-m'), rec('other', [cmp('quantized', 'a', 1, 0.1)]));
     fs.mkdirSync(path.join(fidDir, '20261201-120000-m'));
     fs.writeFileSync(path.join(fidDir, '20261201-120000-m', 'fidelity.json'), 'not json');
     const f = fidelityOfRun(fidDir, 'r1-a', readFidelityRecord)!;
-    assert.deepEqual(f, { id: '20261201-100000-m', stages: [{ stage: 'onnx', snrDb: null, cosine: 1 }, { stage: 'quantized', snrDb: 14, cosine: 0.99 }] });
+    assert.deepEqual(f, {
+      id: '20261201-100000-m',
+      stages: [
+        { stage: 'onnx', snrDb: null, cosine: 1 },
+        { stage: 'quantized', snrDb: 14, cosine: 0.99 },
+      ],
+    });
     assert.equal(fidelityOfRun(fidDir, 'nope', readFidelityRecord), undefined);
     assert.equal(fidelityOfRun(path.join(tmp, 'absent'), 'r1-a', readFidelityRecord), undefined);
     const fa = runFacts(run('r1-a', [{ step: 'parse' }]), { fidelity: f });
     const fb = runFacts(run('r2-b', [{ step: 'parse' }]));
     const rows = compareRunFacts(fa, fb);
-    assert.deepEqual(rows.find((r) => r.label === 'Fidelity onnx: SNR'), { label: 'Fidelity onnx: SNR', a: 'exact', b: '—' });
-    assert.deepEqual(rows.find((r) => r.label === 'Fidelity quantized: SNR'), { label: 'Fidelity quantized: SNR', a: '14.0 dB', b: '—' });
+    assert.deepEqual(
+      rows.find((r) => r.label === 'Fidelity onnx: SNR'),
+      { label: 'Fidelity onnx: SNR', a: 'exact', b: '—' },
+    );
+    assert.deepEqual(
+      rows.find((r) => r.label === 'Fidelity quantized: SNR'),
+      { label: 'Fidelity quantized: SNR', a: '14.0 dB', b: '—' },
+    );
   });
 });

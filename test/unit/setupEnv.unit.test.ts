@@ -64,7 +64,7 @@ describe('test setup: environment from a parent npm', () => {
     for (const k of Object.keys(PARENT_NPM_ENV)) assert.equal(k in cleaned, false, `${k} survived`);
   });
 
-  it('keeps the user\'s registry, scoped registry, proxy and certificate settings and everything not npm', () => {
+  it("keeps the user's registry, scoped registry, proxy and certificate settings and everything not npm", () => {
     const cleaned = cleanNpmEnv(polluted);
     for (const [k, v] of Object.entries(USER_ENV)) assert.equal(cleaned[k], v, k);
   });
@@ -75,7 +75,7 @@ describe('test setup: environment from a parent npm', () => {
     for (const k of Object.keys(polluted)) assert.equal(k in bash, k in ts, `${k}: bash ${k in bash}, ts ${k in ts}`);
   });
 
-  it('a nested npm under the cleaned environment reports its own Node, not the parent\'s user agent', function () {
+  it("a nested npm under the cleaned environment reports its own Node, not the parent's user agent", function () {
     this.timeout(30_000);
     const npm = spawnSync('bash', ['-c', 'command -v npm'], { encoding: 'utf8' }).stdout.trim();
     if (!npm) this.skip();
@@ -104,8 +104,10 @@ describe('test setup: a failed install step names its cause in one line', () => 
     }
   };
 
-  it('code-server refusing the Node version (the parent npm\'s user agent)', () => {
-    const c = cause('> code-server@4.139.1 postinstall\n> sh ./postinstall.sh\n\nERROR: code-server currently requires node v24.\nWe have detected that you are on node v20\n');
+  it("code-server refusing the Node version (the parent npm's user agent)", () => {
+    const c = cause(
+      '> code-server@4.139.1 postinstall\n> sh ./postinstall.sh\n\nERROR: code-server currently requires node v24.\nWe have detected that you are on node v20\n',
+    );
     assert.match(c, /^requires node v24, but saw another Node \(a parent npm's npm_config_user_agent/);
     assert.equal(c.includes('\n'), false);
   });
@@ -119,8 +121,14 @@ describe('test setup: a failed install step names its cause in one line', () => 
   });
 
   it('a full disk, a compile error and an unknown failure', () => {
-    assert.match(cause('npm error code ENOSPC\nnpm error syscall write\nnpm error errno -28\nnpm error nospc ENOSPC: no space left on device, write\n'), /^ENOSPC/);
-    assert.match(cause('make: *** [obj.target/pty.node] Error 1\ngyp ERR! build error\ngyp ERR! stack Error: `make` failed with exit code: 2\n'), /^gyp ERR! stack Error: `make` failed/);
+    assert.match(
+      cause('npm error code ENOSPC\nnpm error syscall write\nnpm error errno -28\nnpm error nospc ENOSPC: no space left on device, write\n'),
+      /^ENOSPC/,
+    );
+    assert.match(
+      cause('make: *** [obj.target/pty.node] Error 1\ngyp ERR! build error\ngyp ERR! stack Error: `make` failed with exit code: 2\n'),
+      /^gyp ERR! stack Error: `make` failed/,
+    );
     assert.equal(cause('something odd\nthe last line\n'), 'non-zero exit; last line: the last line');
   });
 

@@ -102,13 +102,29 @@ describe('slurm: squeue --json (captured 22.05)', () => {
           start_time: { set: true, infinite: false, number: 1000 },
           end_time: { set: true, infinite: false, number: 4600 },
           time_limit: { set: true, infinite: false, number: 60 },
-          exit_code: { status: ['SUCCESS'], return_code: { set: true, infinite: false, number: 0 }, signal: { id: { set: false, infinite: false, number: 0 }, name: '' } },
+          exit_code: {
+            status: ['SUCCESS'],
+            return_code: { set: true, infinite: false, number: 0 },
+            signal: { id: { set: false, infinite: false, number: 0 }, name: '' },
+          },
         },
-        { job_id: 78, job_state: ['OUT_OF_MEMORY'], state_reason: 'OutOfMemory', nodes: 'gpu02', start_time: { set: true, number: 10 }, end_time: { set: true, number: 70 }, exit_code: { status: ['SIGNALED'], return_code: { set: true, number: 0 }, signal: { id: { set: true, number: 9 }, name: 'KILL' } }, time_limit: { set: false, infinite: true, number: 0 } },
+        {
+          job_id: 78,
+          job_state: ['OUT_OF_MEMORY'],
+          state_reason: 'OutOfMemory',
+          nodes: 'gpu02',
+          start_time: { set: true, number: 10 },
+          end_time: { set: true, number: 70 },
+          exit_code: { status: ['SIGNALED'], return_code: { set: true, number: 0 }, signal: { id: { set: true, number: 9 }, name: 'KILL' } },
+          time_limit: { set: false, infinite: true, number: 0 },
+        },
       ],
     };
     const [a, b] = parseSqueueJson(JSON.stringify(doc), 1100);
-    assert.deepEqual([a!.jobId, a!.state, a!.flags, a!.phase, a!.elapsedSeconds, a!.timeLimitMinutes], ['77', 'RUNNING', ['COMPLETING'], 'completing', 100, 60]);
+    assert.deepEqual(
+      [a!.jobId, a!.state, a!.flags, a!.phase, a!.elapsedSeconds, a!.timeLimitMinutes],
+      ['77', 'RUNNING', ['COMPLETING'], 'completing', 100, 60],
+    );
     assert.match(describeState(a!), /^completing on gpu01/);
     assert.deepEqual([b!.state, b!.signal, b!.elapsedSeconds, b!.timeLimitMinutes], ['OUT_OF_MEMORY', 9, 60, undefined]);
   });
@@ -164,14 +180,24 @@ describe('slurm: sacct', () => {
     assert.ok(sacctDisabled(r.stderr + r.stdout));
   });
   it('folds job steps into their job (--parsable2 format; no accounting on the test cluster)', () => {
-    const text = ['12|hwb-optimize|gpu|FAILED|0:9|00:41:02|gpu07|None|02:00:00', '12.batch|batch||OUT_OF_MEMORY|0:125|00:41:02|gpu07||', '13|hwb-parse|gpu|CANCELLED by 1000|0:15|00:00:03|gpu01|None|01:00:00', '14_2|hwb-sweep|gpu|TIMEOUT|0:0|01:00:01|gpu03|TimeLimit|01:00:00', '15_[3-7%2]|hwb-sweep|gpu|PENDING|0:0|00:00:00|None assigned|JobArrayTaskLimit|01:00:00', ''].join('\n');
+    const text = [
+      '12|hwb-optimize|gpu|FAILED|0:9|00:41:02|gpu07|None|02:00:00',
+      '12.batch|batch||OUT_OF_MEMORY|0:125|00:41:02|gpu07||',
+      '13|hwb-parse|gpu|CANCELLED by 1000|0:15|00:00:03|gpu01|None|01:00:00',
+      '14_2|hwb-sweep|gpu|TIMEOUT|0:0|01:00:01|gpu03|TimeLimit|01:00:00',
+      '15_[3-7%2]|hwb-sweep|gpu|PENDING|0:0|00:00:00|None assigned|JobArrayTaskLimit|01:00:00',
+      '',
+    ].join('\n');
     const j = parseSacct(text);
-    assert.deepEqual(j.map((x) => [x.jobId, x.state, x.exitCode, x.signal, x.elapsedSeconds, x.nodes]), [
-      ['12', 'OUT_OF_MEMORY', 0, 9, 2462, 'gpu07'],
-      ['13', 'CANCELLED', 0, 15, 3, 'gpu01'],
-      ['14_2', 'TIMEOUT', 0, 0, 3601, 'gpu03'],
-      ['15', 'PENDING', undefined, undefined, undefined, undefined],
-    ]);
+    assert.deepEqual(
+      j.map((x) => [x.jobId, x.state, x.exitCode, x.signal, x.elapsedSeconds, x.nodes]),
+      [
+        ['12', 'OUT_OF_MEMORY', 0, 9, 2462, 'gpu07'],
+        ['13', 'CANCELLED', 0, 15, 3, 'gpu01'],
+        ['14_2', 'TIMEOUT', 0, 0, 3601, 'gpu03'],
+        ['15', 'PENDING', undefined, undefined, undefined, undefined],
+      ],
+    );
     assert.equal(j[3]!.arrayPending, '3-7%2');
     assert.equal(describeState(j[3]!), "queued: waiting: the sweep's concurrency limit is reached (the other variants run first) (elements 3-7%2)");
   });
@@ -203,7 +229,11 @@ describe('slurm: verdicts', () => {
     assert.match(t.change!, /Raise "slurm\.timeLimit" in hailo\.json \(now "2:00:00"\)/);
     // the script exited on the signal before the controller marked the limit: slurmstepd's line decides
     const failedAtLimit = { ...one(fin, jobs.timeout!), state: 'FAILED' as const, exitCode: 143 };
-    assert.equal(explainVerdict(failedAtLimit, { request: req, logTail: 'slurmstepd: error: *** JOB 7 ON node1 CANCELLED AT 2026-12-06T12:00:00 DUE TO TIME LIMIT ***' }).kind, 'timeout');
+    assert.equal(
+      explainVerdict(failedAtLimit, { request: req, logTail: 'slurmstepd: error: *** JOB 7 ON node1 CANCELLED AT 2026-12-06T12:00:00 DUE TO TIME LIMIT ***' })
+        .kind,
+      'timeout',
+    );
     assert.equal(explainVerdict(failedAtLimit, { request: req, logTail: 'Traceback ...' }).kind, 'failed');
     assert.equal(explainVerdict(one(fin, jobs.resources!)).title, 'Failed with exit code 3');
     const p = explainVerdict(one(fin, jobs.partitionLimit!));
@@ -222,13 +252,40 @@ describe('slurm: verdicts', () => {
 });
 
 describe('slurm: sbatch', () => {
-  const opts = { partition: 'gpu', cpus: 16, memory: '64G', timeLimit: '4:00:00', gpus: 1, gpuType: 'a100', account: 'ml', dfc: { kind: 'venv' as const, path: '~/hailo venv' } };
-  const spec = (dir: string): SlurmJobSpec => ({ name: 'hwb-run1-parse', scriptPath: `${dir}/parse.sbatch.sh`, output: `${dir}/parse.log`, chdir: dir, tasks: [{ dir, commands: [['hailo', 'parser', 'onnx', `${dir}/m.onnx`, '--net-name', "it's $(x)"]] }] });
+  const opts = {
+    partition: 'gpu',
+    cpus: 16,
+    memory: '64G',
+    timeLimit: '4:00:00',
+    gpus: 1,
+    gpuType: 'a100',
+    account: 'ml',
+    dfc: { kind: 'venv' as const, path: '~/hailo venv' },
+  };
+  const spec = (dir: string): SlurmJobSpec => ({
+    name: 'hwb-run1-parse',
+    scriptPath: `${dir}/parse.sbatch.sh`,
+    output: `${dir}/parse.log`,
+    chdir: dir,
+    tasks: [{ dir, commands: [['hailo', 'parser', 'onnx', `${dir}/m.onnx`, '--net-name', "it's $(x)"]] }],
+  });
 
   it('builds the argv with every resource and --parsable', () => {
     assert.deepEqual(sbatchArgv({ ...opts, sbatchArgs: ['--constraint=x86'] }, spec('/w/run 1')), [
-      'sbatch', '--parsable', '--job-name=hwb-run1-parse', '--partition=gpu', '--cpus-per-task=16', '--mem=64G', '--time=4:00:00',
-      '--output=/w/run 1/parse.log', '--chdir=/w/run 1', '--no-requeue', '--gres=gpu:a100:1', '--account=ml', '--constraint=x86', '/w/run 1/parse.sbatch.sh',
+      'sbatch',
+      '--parsable',
+      '--job-name=hwb-run1-parse',
+      '--partition=gpu',
+      '--cpus-per-task=16',
+      '--mem=64G',
+      '--time=4:00:00',
+      '--output=/w/run 1/parse.log',
+      '--chdir=/w/run 1',
+      '--no-requeue',
+      '--gres=gpu:a100:1',
+      '--account=ml',
+      '--constraint=x86',
+      '/w/run 1/parse.sbatch.sh',
     ]);
     assert.throws(() => sbatchArgv(opts, { ...spec('/w'), name: 'a;b' }), /job name/);
   });
@@ -274,13 +331,22 @@ describe('slurm: sbatch', () => {
     assert.equal(parseSbatchParsable('12;cluster2\n'), '12');
     assert.equal(parseSbatchParsable('Submitted batch job 12'), undefined);
     const bad = { partition: 'nosuchpartition', memory: '100G', timeLimit: '5', cpus: 1 };
-    assert.match(explainSbatchError(cmd('sbatch-bad-partition.txt').stderr, bad), /^Slurm has no partition "nosuchpartition" \(Invalid partition name specified\)\. Set "slurm\.partition"/);
-    assert.match(explainSbatchError(cmd('sbatch-too-much-memory.txt').stderr, bad), /^No node in partition "nosuchpartition" has what the job asks for: 1 CPUs, 100G memory/);
+    assert.match(
+      explainSbatchError(cmd('sbatch-bad-partition.txt').stderr, bad),
+      /^Slurm has no partition "nosuchpartition" \(Invalid partition name specified\)\. Set "slurm\.partition"/,
+    );
+    assert.match(
+      explainSbatchError(cmd('sbatch-too-much-memory.txt').stderr, bad),
+      /^No node in partition "nosuchpartition" has what the job asks for: 1 CPUs, 100G memory/,
+    );
   });
 
   it('writes array ranges with a concurrency limit', () => {
     assert.equal(compressIndices([5, 0, 1, 2, 3, 7, 8, 9]), '0-3,5,7-9');
-    const variants = expandSweep({ name: 's', model: 'm', matrix: { kwargs: { w: [1, 2, 3] } } }, { name: 'm', onnx: 'm.onnx', inputs: [{ name: 'x', shape: [1, 3] }] });
+    const variants = expandSweep(
+      { name: 's', model: 'm', matrix: { kwargs: { w: [1, 2, 3] } } },
+      { name: 'm', onnx: 'm.onnx', inputs: [{ name: 'x', shape: [1, 3] }] },
+    );
     const all = sweepArraySpec({ sweepName: 's', runDir: '/r', variants, limit: 2, commands: (_v, d) => [['hailo', 'parser', 'onnx', `${d}/m.onnx`]] });
     assert.ok(sbatchArgv(opts, all).includes('--array=0-2%2'));
     const some = sweepArraySpec({ sweepName: 's', runDir: '/r', variants, limit: 2, only: [variants[2]!.id], commands: () => [['true']] });
@@ -293,7 +359,13 @@ describe('slurm: Check Target parsing and limits (captured)', () => {
   const parts = parsePartitions(read('scontrol-partition.txt'));
   const nodes = parseSinfoNodes(read('sinfo-nodes.txt'));
   it('reads partitions and nodes', () => {
-    assert.deepEqual(parts.map((p) => [p.name, p.state, p.maxTimeMinutes, p.maxCpusPerNode, p.maxMemPerNodeMB]), [['debug', 'UP', 10, undefined, undefined], ['tiny', 'UP', 1, 1, 500]]);
+    assert.deepEqual(
+      parts.map((p) => [p.name, p.state, p.maxTimeMinutes, p.maxCpusPerNode, p.maxMemPerNodeMB]),
+      [
+        ['debug', 'UP', 10, undefined, undefined],
+        ['tiny', 'UP', 1, 1, 500],
+      ],
+    );
     assert.deepEqual(nodes, [{ name: jobs.node, cpus: 8, memoryMB: 2000, gpus: 0, state: 'idle' }]);
     assert.deepEqual(parseSinfoNodes('g1|64|512000|gpu:a100:4(S:0-1),shard:8|mix\n'), [{ name: 'g1', cpus: 64, memoryMB: 512000, gpus: 4, state: 'mix' }]);
     assert.ok(/UP/.test(read('scontrol-ping.txt')));
@@ -317,7 +389,16 @@ describe('slurm: Check Target parsing and limits (captured)', () => {
 
 describe('slurm: sweeps', () => {
   const model = { name: 'enc', onnx: 'enc.onnx', inputs: [{ name: 'mel', shape: [1, 80, 3000] }] };
-  const sweep = { name: 's', model: 'enc', matrix: { kwargs: { width: [256, 384], attention: ['conv', 'linear'] }, inputShapes: { mel: [[1, 80, 1000]] }, modelScripts: [null, 'a.alls'], hwArch: ['hailo8l' as const] } };
+  const sweep = {
+    name: 's',
+    model: 'enc',
+    matrix: {
+      kwargs: { width: [256, 384], attention: ['conv', 'linear'] },
+      inputShapes: { mel: [[1, 80, 1000]] },
+      modelScripts: [null, 'a.alls'],
+      hwArch: ['hailo8l' as const],
+    },
+  };
 
   it('expands every combination with readable labels and unique ids', () => {
     const v = expandSweep(sweep, model);
@@ -333,7 +414,18 @@ describe('slurm: sweeps', () => {
 
   it('keeps ids when axes are reordered or a value is added', () => {
     const a = expandSweep(sweep, model);
-    const b = expandSweep({ ...sweep, matrix: { hwArch: ['hailo8l'], modelScripts: [null, 'a.alls'], inputShapes: { mel: [[1, 80, 1000]] }, kwargs: { attention: ['conv', 'linear', 'none'], width: [256, 384] } } }, model);
+    const b = expandSweep(
+      {
+        ...sweep,
+        matrix: {
+          hwArch: ['hailo8l'],
+          modelScripts: [null, 'a.alls'],
+          inputShapes: { mel: [[1, 80, 1000]] },
+          kwargs: { attention: ['conv', 'linear', 'none'], width: [256, 384] },
+        },
+      },
+      model,
+    );
     assert.equal(b.length, 12);
     const ids = new Map(b.map((x) => [x.id, x]));
     for (const x of a) assert.deepEqual(ids.get(x.id)?.kwargs, x.kwargs);
@@ -342,7 +434,14 @@ describe('slurm: sweeps', () => {
   it('refuses duplicates, unknown inputs and too many variants', () => {
     assert.throws(() => expandSweep({ name: 's', model: 'enc', matrix: { kwargs: { w: [1, 1] } } }, model), /lists the same value twice/);
     assert.throws(() => expandSweep({ name: 's', model: 'enc', matrix: { inputShapes: { nope: [[1]] } } }, model), /no input named "nope"/);
-    assert.throws(() => expandSweep({ name: 's', model: 'enc', matrix: { kwargs: { a: Array.from({ length: 40 }, (_, i) => i), b: Array.from({ length: 40 }, (_, i) => i) } } }, model), /1600 variants/);
+    assert.throws(
+      () =>
+        expandSweep(
+          { name: 's', model: 'enc', matrix: { kwargs: { a: Array.from({ length: 40 }, (_, i) => i), b: Array.from({ length: 40 }, (_, i) => i) } } },
+          model,
+        ),
+      /1600 variants/,
+    );
   });
 
   it('picks the best variant within the budget, marks it, sorts and exports CSV', () => {
@@ -356,15 +455,38 @@ describe('slurm: sweeps', () => {
     ];
     assert.equal(bestVariant(results, 30)!.variant.id, v[1]!.id);
     assert.equal(bestVariant(results, 10), undefined);
-    assert.equal(bestVariant(results.map((r, i) => ({ ...r, fidelity: [30, 20, 0, 40][i] })), 30)!.variant.id, v[3]!.id);
+    assert.equal(
+      bestVariant(
+        results.map((r, i) => ({ ...r, fidelity: [30, 20, 0, 40][i] })),
+        30,
+      )!.variant.id,
+      v[3]!.id,
+    );
     const rows = sweepRows(results, 30);
-    assert.deepEqual(rows.map((r) => [r.meetsBudget, r.best, r.compile]), [['no', false, 'succeeded'], ['yes', true, 'succeeded'], ['no', false, 'not-run'], ['yes', false, 'succeeded']]);
+    assert.deepEqual(
+      rows.map((r) => [r.meetsBudget, r.best, r.compile]),
+      [
+        ['no', false, 'succeeded'],
+        ['yes', true, 'succeeded'],
+        ['no', false, 'not-run'],
+        ['yes', false, 'succeeded'],
+      ],
+    );
     assert.equal(rows[0]!.rewrites, 'fused 3');
-    assert.deepEqual(sortRows(rows, 'latencyMs').map((r) => r.latencyMs), [25, 31, '', '']);
-    assert.deepEqual(sortRows(rows, 'lintErrors', 'desc').map((r) => r.lintErrors), [2, 0, '', '']);
+    assert.deepEqual(
+      sortRows(rows, 'latencyMs').map((r) => r.latencyMs),
+      [25, 31, '', ''],
+    );
+    assert.deepEqual(
+      sortRows(rows, 'lintErrors', 'desc').map((r) => r.lintErrors),
+      [2, 0, '', ''],
+    );
     const csv = sweepCsv(rows);
     const lines = csv.split('\r\n');
-    assert.equal(lines[0], 'Variant,Values,Lint errors,Rewrites,Parse,Optimize,Compile,First error,Contexts,Estimated FPS,Estimated latency (ms),Latency (ms),Fidelity,Meets budget,Best,Slurm job');
+    assert.equal(
+      lines[0],
+      'Variant,Values,Lint errors,Rewrites,Parse,Optimize,Compile,First error,Contexts,Estimated FPS,Estimated latency (ms),Latency (ms),Fidelity,Meets budget,Best,Slurm job',
+    );
     assert.equal(lines[2], `${v[1]!.id},w=2,2,,succeeded,succeeded,succeeded,,3,55,18,,,yes,yes,`);
     assert.ok(lines[3]!.includes(`,"'=cmd|"" /C calc""!A0, ""quoted""",`), lines[3]);
     assert.equal(lines.length, 6);
@@ -373,21 +495,44 @@ describe('slurm: sweeps', () => {
 
 describe('slurm: hailo.json', () => {
   const base = { models: [{ name: 'enc', onnx: 'enc.onnx', inputs: [{ name: 'mel', shape: [1, 80, 3000] }] }] };
-  const slurmTarget = { name: 'cluster', kind: 'slurm', host: 'login', slurm: { partition: 'gpu', memory: '64G', timeLimit: '4:00:00', gpus: 1, dfc: { kind: 'venv', path: '/shared/venv' } } };
+  const slurmTarget = {
+    name: 'cluster',
+    kind: 'slurm',
+    host: 'login',
+    slurm: { partition: 'gpu', memory: '64G', timeLimit: '4:00:00', gpus: 1, dfc: { kind: 'venv', path: '/shared/venv' } },
+  };
   it('accepts a slurm target and a sweep', () => {
-    const r = ProjectFile.safeParse({ ...base, targets: [slurmTarget], sweeps: [{ name: 'w', model: 'enc', target: 'cluster', matrix: { kwargs: { width: [1, 2] }, inputShapes: { mel: [[1, 80, 1000]] } }, latencyBudgetMs: 40 }] });
+    const r = ProjectFile.safeParse({
+      ...base,
+      targets: [slurmTarget],
+      sweeps: [
+        { name: 'w', model: 'enc', target: 'cluster', matrix: { kwargs: { width: [1, 2] }, inputShapes: { mel: [[1, 80, 1000]] } }, latencyBudgetMs: 40 },
+      ],
+    });
     assert.ok(r.success, JSON.stringify(r.error?.issues));
     assert.ok(Target.safeParse({ name: 'plain', host: 'box' }).success, 'ssh targets unchanged');
   });
   it('says what is wrong with a slurm target or a sweep', () => {
     const issues = (p: unknown) => (ProjectFile.safeParse(p).error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`);
-    assert.deepEqual(issues({ ...base, targets: [{ name: 'c', kind: 'slurm', host: 'h' }] }), ['targets.0.slurm: a "slurm" target needs a "slurm" object (partition, memory, timeLimit, ...)']);
-    assert.deepEqual(issues({ ...base, targets: [{ ...slurmTarget, dfc: { kind: 'venv', path: '/v' }, memoryLimitGB: 8 }] }).map((s) => s.split(':')[0]), ['targets.0.dfc', 'targets.0.memoryLimitGB']);
-    assert.deepEqual(issues({ ...base, targets: [{ name: 'c', host: 'h', slurm: slurmTarget.slurm }] }), ['targets.0.slurm: "slurm" settings need "kind": "slurm"']);
+    assert.deepEqual(issues({ ...base, targets: [{ name: 'c', kind: 'slurm', host: 'h' }] }), [
+      'targets.0.slurm: a "slurm" target needs a "slurm" object (partition, memory, timeLimit, ...)',
+    ]);
+    assert.deepEqual(
+      issues({ ...base, targets: [{ ...slurmTarget, dfc: { kind: 'venv', path: '/v' }, memoryLimitGB: 8 }] }).map((s) => s.split(':')[0]),
+      ['targets.0.dfc', 'targets.0.memoryLimitGB'],
+    );
+    assert.deepEqual(issues({ ...base, targets: [{ name: 'c', host: 'h', slurm: slurmTarget.slurm }] }), [
+      'targets.0.slurm: "slurm" settings need "kind": "slurm"',
+    ]);
     assert.match(issues({ ...base, targets: [{ ...slurmTarget, slurm: { ...slurmTarget.slurm, memory: '64GB' } }] })[0]!, /memory: a size like "64G"/);
     assert.match(issues({ ...base, targets: [{ ...slurmTarget, slurm: { ...slurmTarget.slurm, timeLimit: '4h' } }] })[0]!, /timeLimit: a Slurm time/);
     assert.match(issues({ ...base, targets: [{ ...slurmTarget, slurm: { ...slurmTarget.slurm, partition: '-x' } }] })[0]!, /partition/);
-    assert.deepEqual(issues({ ...base, sweeps: [{ name: 'w', model: 'nope', target: 'none', matrix: {} }] }), ['sweeps.0.model: no model named "nope" in "models"', 'sweeps.0.target: no target named "none" in "targets"']);
-    assert.deepEqual(issues({ ...base, sweeps: [{ name: 'w', model: 'enc', matrix: { inputShapes: { x: [[1]] } } }] }), ['sweeps.0.matrix.inputShapes.x: model "enc" has no input named "x"']);
+    assert.deepEqual(issues({ ...base, sweeps: [{ name: 'w', model: 'nope', target: 'none', matrix: {} }] }), [
+      'sweeps.0.model: no model named "nope" in "models"',
+      'sweeps.0.target: no target named "none" in "targets"',
+    ]);
+    assert.deepEqual(issues({ ...base, sweeps: [{ name: 'w', model: 'enc', matrix: { inputShapes: { x: [[1]] } } }] }), [
+      'sweeps.0.matrix.inputShapes.x: model "enc" has no input named "x"',
+    ]);
   });
 });

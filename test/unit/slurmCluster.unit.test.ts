@@ -35,7 +35,10 @@ describe('slurm: jobs on a real one-node cluster through sshd', function () {
     fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
     const controlFile = path.join(dir, 'control.json');
     fs.writeFileSync(controlFile, JSON.stringify({ delay: 0.001, ...control }));
-    fs.writeFileSync(path.join(dir, 'bin', 'activate'), `PATH=${STANDIN_DIR}:$PATH\nexport PATH\nHAILO_STANDIN_CONTROL=${controlFile}\nexport HAILO_STANDIN_CONTROL\n`);
+    fs.writeFileSync(
+      path.join(dir, 'bin', 'activate'),
+      `PATH=${STANDIN_DIR}:$PATH\nexport PATH\nHAILO_STANDIN_CONTROL=${controlFile}\nexport HAILO_STANDIN_CONTROL\n`,
+    );
     return dir;
   };
   const target = (over: Partial<SlurmOptions> & { venv: string }): SlurmOptions => {
@@ -47,8 +50,26 @@ describe('slurm: jobs on a real one-node cluster through sshd', function () {
     fs.writeFileSync(path.join(dir, 'model.onnx'), Buffer.from('onnx stand-in bytes for the hailo stand-in'));
     return path.join(dir, 'model.onnx');
   };
-  const parseCmd = (dir: string, net = 'net') => ['hailo', 'parser', 'onnx', path.join(dir, 'model.onnx'), '--net-name', net, '--hw-arch', 'hailo8l', '--har-path', path.join(dir, `${net}.har`), '-y'];
-  const spec = (name: string, dir: string, commands: string[][]): SlurmJobSpec => ({ name, scriptPath: path.join(dir, 'job.sbatch.sh'), output: path.join(dir, 'job.log'), chdir: dir, tasks: [{ dir, commands }] });
+  const parseCmd = (dir: string, net = 'net') => [
+    'hailo',
+    'parser',
+    'onnx',
+    path.join(dir, 'model.onnx'),
+    '--net-name',
+    net,
+    '--hw-arch',
+    'hailo8l',
+    '--har-path',
+    path.join(dir, `${net}.har`),
+    '-y',
+  ];
+  const spec = (name: string, dir: string, commands: string[][]): SlurmJobSpec => ({
+    name,
+    scriptPath: path.join(dir, 'job.sbatch.sh'),
+    output: path.join(dir, 'job.log'),
+    chdir: dir,
+    tasks: [{ dir, commands }],
+  });
   const waitFor = (jobId: string, done: (s: SlurmJobState[]) => boolean, timeoutMs = 30000, onState?: (s: SlurmJobState[]) => void) =>
     client.wait(jobId, { intervalMs: 250, timeoutMs, done, onState });
   const finished = (s: SlurmJobState[]) => s.length > 0 && s.every((j) => j.phase === 'finished');
@@ -93,7 +114,10 @@ describe('slurm: jobs on a real one-node cluster through sshd', function () {
       assert.match(e.message, /^Slurm has no partition "nope" \(Invalid partition name specified\)\. Set "slurm\.partition" in hailo\.json/);
       return true;
     });
-    await assert.rejects(client.submit(target({ venv: v, memory: '100G' }), spec('hwb-refused', dir, [['true']])), /^HailoError: No node in partition "debug" has what the job asks for: 1 CPUs, 100G memory/);
+    await assert.rejects(
+      client.submit(target({ venv: v, memory: '100G' }), spec('hwb-refused', dir, [['true']])),
+      /^HailoError: No node in partition "debug" has what the job asks for: 1 CPUs, 100G memory/,
+    );
   });
 
   it('runs a parse step as a batch job with the stand-in hailo, its log followed by byte offset', async () => {
@@ -128,7 +152,10 @@ describe('slurm: jobs on a real one-node cluster through sshd', function () {
     assert.equal(fs.readFileSync(path.join(dir, EXIT_FILE), 'utf8').trim(), '0');
     assert.equal(explainVerdict(states[0]!).kind, 'succeeded');
     const summary = parseDfcLog(text);
-    assert.ok(summary.steps.some((s) => s.step === 'parse' && s.status === 'succeeded'), JSON.stringify(summary.steps));
+    assert.ok(
+      summary.steps.some((s) => s.step === 'parse' && s.status === 'succeeded'),
+      JSON.stringify(summary.steps),
+    );
   });
 
   it('shows a job pending on resources, cancels it while pending and the blocker while running', async () => {
@@ -137,7 +164,11 @@ describe('slurm: jobs on a real one-node cluster through sshd', function () {
     onnx(bdir);
     // the node has 2000 MB: 1500 M running leaves too little for 1000 M
     const blocker = await client.submit(target({ venv: hold, memory: '1500M' }), spec('hwb-blocker', bdir, [parseCmd(bdir)]));
-    const running = await waitFor(blocker.jobId, (s) => s[0]?.phase === 'running' && fs.existsSync(path.join(bdir, 'job.log')) && fs.readFileSync(path.join(bdir, 'job.log'), 'utf8').includes('still working'));
+    const running = await waitFor(
+      blocker.jobId,
+      (s) =>
+        s[0]?.phase === 'running' && fs.existsSync(path.join(bdir, 'job.log')) && fs.readFileSync(path.join(bdir, 'job.log'), 'utf8').includes('still working'),
+    );
     assert.equal(running[0]!.nodes, slurm!.node);
     assert.match(describeState(running[0]!), new RegExp(`^running on ${slurm!.node}, \\d+:\\d\\d$`));
     const pdir = path.join(work, 'pending');
@@ -193,7 +224,12 @@ describe('slurm: jobs on a real one-node cluster through sshd', function () {
     assert.equal(before!.states[0]!.phase, 'running', 'the job runs while the connection drops');
     // the connection drops (the server restarts, the master connection dies), then a new window reattaches
     await sshd!.restart();
-    const host2 = new SshHost(sshd!.alias, { sshPath: 'ssh', connectTimeout: 5, configFile: slurm!.sshClientConfig(sshd!.clientConfig), controlDir: sshd!.controlDir });
+    const host2 = new SshHost(sshd!.alias, {
+      sshPath: 'ssh',
+      connectTimeout: 5,
+      configFile: slurm!.sshClientConfig(sshd!.clientConfig),
+      controlDir: sshd!.controlDir,
+    });
     const client2 = new SlurmClient(host2);
     const saved = JSON.parse(JSON.stringify(rec)) as typeof rec; // as stored in the run record
     let last;
@@ -253,16 +289,40 @@ describe('slurm: jobs on a real one-node cluster through sshd', function () {
       limit: 2,
       commands: (x, dir) => [
         ['hailo', 'parser', 'onnx', path.join(dir, 'model.onnx'), '--net-name', 'enc', '--hw-arch', x.hwArch!, '--har-path', path.join(dir, 'enc.har'), '-y'],
-        ['hailo', 'optimize', path.join(dir, 'enc.har'), '--hw-arch', x.hwArch!, '--use-random-calib-set', '--output-har-path', path.join(dir, 'enc_optimized.har')],
-        ['hailo', 'compiler', path.join(dir, 'enc_optimized.har'), '--hw-arch', x.hwArch!, '--output-dir', dir, '--output-har-path', path.join(dir, 'enc_compiled.har')],
+        [
+          'hailo',
+          'optimize',
+          path.join(dir, 'enc.har'),
+          '--hw-arch',
+          x.hwArch!,
+          '--use-random-calib-set',
+          '--output-har-path',
+          path.join(dir, 'enc_optimized.har'),
+        ],
+        [
+          'hailo',
+          'compiler',
+          path.join(dir, 'enc_optimized.har'),
+          '--hw-arch',
+          x.hwArch!,
+          '--output-dir',
+          dir,
+          '--output-har-path',
+          path.join(dir, 'enc_compiled.har'),
+        ],
       ],
     });
     const sub = await client.submit(target({ venv: v }), spec);
     assert.ok(sub.argv.includes('--array=0-3%2'), sub.argv.join(' '));
     let maxRunning = 0;
-    const states = await waitFor(sub.jobId, (s) => s.length === 4 && s.every((j) => j.phase === 'finished'), 90000, (s) => {
-      maxRunning = Math.max(maxRunning, s.filter((j) => j.phase === 'running').length);
-    });
+    const states = await waitFor(
+      sub.jobId,
+      (s) => s.length === 4 && s.every((j) => j.phase === 'finished'),
+      90000,
+      (s) => {
+        maxRunning = Math.max(maxRunning, s.filter((j) => j.phase === 'running').length);
+      },
+    );
     assert.ok(maxRunning <= 2, `at most 2 elements ran at once (saw ${maxRunning})`);
     const byTask = new Map(states.map((j) => [j.arrayTaskId!, j]));
     assert.deepEqual([...byTask.keys()].sort(), [0, 1, 2, 3]);
@@ -285,7 +345,10 @@ describe('slurm: jobs on a real one-node cluster through sshd', function () {
       return resultFromDfcLog(x, parseDfcLog(log), { slurm: { jobId: j.jobId, state: j.state } });
     });
     const rows = sweepRows(results);
-    assert.deepEqual(rows.map((r) => r.compile), variants.map((x) => (x === failing ? 'not-run' : 'succeeded')));
+    assert.deepEqual(
+      rows.map((r) => r.compile),
+      variants.map((x) => (x === failing ? 'not-run' : 'succeeded')),
+    );
     assert.equal(rows[2]!.parse, 'failed');
     assert.match(rows[2]!.firstError, /No such file or directory/);
     const csv = sweepCsv(rows);
@@ -297,14 +360,24 @@ describe('slurm: jobs on a real one-node cluster through sshd', function () {
     const ok = await checkSlurmTarget(host, target({ venv: v }), { workDir: work, pollMs: 250, jobTimeoutMs: 60000 });
     assert.deepEqual(
       ok.map((i) => [i.id, i.level]),
-      [['slurm', 'ok'], ['controller', 'ok'], ['partition', 'ok'], ['limits', 'ok'], ['shared-storage', 'ok'], ['dfc', 'ok']],
+      [
+        ['slurm', 'ok'],
+        ['controller', 'ok'],
+        ['partition', 'ok'],
+        ['limits', 'ok'],
+        ['shared-storage', 'ok'],
+        ['dfc', 'ok'],
+      ],
       JSON.stringify(ok, null, 1),
     );
     assert.equal(ok.find((i) => i.id === 'dfc')!.title, `DFC 3.33.0 on ${slurm!.node}`);
     const noPart = await checkSlurmTarget(host, target({ venv: v, partition: 'nope' }), { workDir: work, noTestJob: true });
     assert.equal(noPart.at(-1)!.level, 'error');
     assert.match(noPart.at(-1)!.detail, /debug, tiny/);
-    const tooBig = await checkSlurmTarget(host, target({ venv: v, partition: 'tiny', cpus: 2, memory: '4G', timeLimit: '10' }), { workDir: work, noTestJob: true });
+    const tooBig = await checkSlurmTarget(host, target({ venv: v, partition: 'tiny', cpus: 2, memory: '4G', timeLimit: '10' }), {
+      workDir: work,
+      noTestJob: true,
+    });
     const lim = tooBig.find((i) => i.id === 'limits')!;
     assert.equal(lim.level, 'error');
     assert.match(lim.detail, /MaxTime of 1 min/);

@@ -38,7 +38,10 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
     fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
     const controlFile = path.join(dir, 'control.json');
     fs.writeFileSync(controlFile, JSON.stringify({ delay: 0.001, ...(fs.existsSync(REFERENCE_DIR) ? { referenceDir: REFERENCE_DIR } : {}), ...control }));
-    fs.writeFileSync(path.join(dir, 'bin', 'activate'), `PATH=${STANDIN_DIR}:$PATH\nexport PATH\nHAILO_STANDIN_CONTROL=${controlFile}\nexport HAILO_STANDIN_CONTROL\n`);
+    fs.writeFileSync(
+      path.join(dir, 'bin', 'activate'),
+      `PATH=${STANDIN_DIR}:$PATH\nexport PATH\nHAILO_STANDIN_CONTROL=${controlFile}\nexport HAILO_STANDIN_CONTROL\n`,
+    );
     return dir;
   };
   const model = (): Model => ({
@@ -71,7 +74,10 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
   });
   beforeEach(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), `hwsr-${n++}-`));
-    fs.writeFileSync(path.join(root, 'model.onnx'), Buffer.concat([Buffer.from('\x08\x07\x12\x04onnx'), Buffer.from(`${process.pid}-${Date.now()}-${n}`), Buffer.alloc(20_000, 7)]));
+    fs.writeFileSync(
+      path.join(root, 'model.onnx'),
+      Buffer.concat([Buffer.from('\x08\x07\x12\x04onnx'), Buffer.from(`${process.pid}-${Date.now()}-${n}`), Buffer.alloc(20_000, 7)]),
+    );
     fs.writeFileSync(path.join(root, 'calib.npy'), Buffer.alloc(5_000, 3));
     fs.writeFileSync(path.join(root, 'enc.alls'), 'model_optimization_flavor(optimization_level=0)\n');
   });
@@ -90,7 +96,13 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
         host,
         runsDir: runsDir(),
         pollIntervalMs: 250,
-        events: { onLine: (_s, l) => lines.push(l), onProgress: (m) => { const p = /Slurm job \d+ (\w+)/.exec(m); if (p) phases.add(p[1]!); } },
+        events: {
+          onLine: (_s, l) => lines.push(l),
+          onProgress: (m) => {
+            const p = /Slurm job \d+ (\w+)/.exec(m);
+            if (p) phases.add(p[1]!);
+          },
+        },
       },
       { projectRoot: root, model: model(), target: target(v), steps: ['parse', 'optimize', 'compile'] },
     );
@@ -117,7 +129,10 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
     }
     assert.equal(ids.size, 3, 'one job per step');
     assert.ok(phases.has('running') || phases.has('queued'), [...phases].join(','));
-    assert.ok(lines.some((l) => /hailo compiler/.test(l)), 'log lines reached the events');
+    assert.ok(
+      lines.some((l) => /hailo compiler/.test(l)),
+      'log lines reached the events',
+    );
     const hef = run.steps[2]!.artifacts.find((a) => a.kind === 'hef');
     assert.ok(hef?.local && fs.existsSync(path.join(dir, hef.local)), 'the HEF came back');
     assert.ok(fs.existsSync(path.join(root, 'enc.hef')) || fs.readdirSync(root).some((f) => f.endsWith('.hef')), 'the HEF was copied to the model path');
@@ -140,9 +155,12 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
     assert.equal(q.stdout.toString('utf8').trim(), '', 'the job is gone from the queue');
   });
 
-  it('a step Slurm kills for memory ends as memory-limit with Slurm\'s verdict and what to change', async () => {
+  it("a step Slurm kills for memory ends as memory-limit with Slurm's verdict and what to change", async () => {
     const v = venv('oom', { allocMB: 400, holdSeconds: 30 });
-    const run = await startRun({ host, runsDir: runsDir(), pollIntervalMs: 250 }, { projectRoot: root, model: model(), target: target(v, { memory: '60M' }), steps: ['parse', 'optimize'] });
+    const run = await startRun(
+      { host, runsDir: runsDir(), pollIntervalMs: 250 },
+      { projectRoot: root, model: model(), target: target(v, { memory: '60M' }), steps: ['parse', 'optimize'] },
+    );
     assert.equal(run.status, 'memory-limit');
     const s = run.steps[0]!;
     assert.equal(s.status, 'memory-limit');
@@ -189,7 +207,12 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
     assert.ok(mid.steps[0]!.slurm?.jobId);
     assert.ok(mid.steps[0]!.logOffset > 0);
     // a new window: a new connection, only run.json to go on
-    const host2 = new SshHost(sshd!.alias, { sshPath: 'ssh', connectTimeout: 5, configFile: slurm!.sshClientConfig(sshd!.clientConfig), controlDir: sshd!.controlDir });
+    const host2 = new SshHost(sshd!.alias, {
+      sshPath: 'ssh',
+      connectTimeout: 5,
+      configFile: slurm!.sshClientConfig(sshd!.clientConfig),
+      controlDir: sshd!.controlDir,
+    });
     try {
       const done = await resumeRun({ host: host2, runsDir: runsDir(), pollIntervalMs: 250 }, id, { projectRoot: root, model: model() });
       assert.equal(done.status, 'succeeded');
@@ -228,7 +251,14 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
     }
     const repo = path.resolve(__dirname, '..', '..');
     const v = venv('sweep', {});
-    const m: Model = { name: 'stack', entry: 'tinywhisper.sweep:build', inputs: [{ name: 'mel', shape: [1, 80, 100] }], onnx: 'stack.onnx', calibSet: 'calib.npy', hwArch: 'hailo8l' };
+    const m: Model = {
+      name: 'stack',
+      entry: 'tinywhisper.sweep:build',
+      inputs: [{ name: 'mel', shape: [1, 80, 100] }],
+      onnx: 'stack.onnx',
+      calibSet: 'calib.npy',
+      hwArch: 'hailo8l',
+    };
     const sweep = { name: 'widths', model: 'stack', matrix: { kwargs: { width: [8, 12, 16, 32] } }, concurrency: 2, latencyBudgetMs: 50 };
     const sweepsDir = path.join(root, '.hailo', 'sweeps');
     const updates: string[] = [];
@@ -241,7 +271,12 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
         model: m,
         target: target(v),
         exportVariant: async (spec) => {
-          await runExport({ interpreter: { path: py, source: 'cli-option' }, driverPath: path.join(repo, 'src', 'python', 'hailo_export.py'), spec: { ...spec, root: path.join(repo, 'test', 'fixtures', 'py') }, chooseHint: '' });
+          await runExport({
+            interpreter: { path: py, source: 'cli-option' },
+            driverPath: path.join(repo, 'src', 'python', 'hailo_export.py'),
+            spec: { ...spec, root: path.join(repo, 'test', 'fixtures', 'py') },
+            chooseHint: '',
+          });
         },
       },
     );
@@ -261,7 +296,10 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
       assert.ok(fs.existsSync(path.join(sweepsDir, rec.id, r.variant.id, 'dfc.log')), 'the element log came back');
     }
     assert.equal(rec.status, 'succeeded');
-    assert.ok(updates.some((u) => /RUNNING|PENDING/.test(u)), 'the record was updated while the array ran');
+    assert.ok(
+      updates.some((u) => /RUNNING|PENDING/.test(u)),
+      'the record was updated while the array ran',
+    );
     // the record on disk is what the panel shows: rows, CSV
     const again = readSweep(path.join(sweepsDir, rec.id, 'sweep.json'));
     const rows = sweepRows(variantResults(again), again.latencyBudgetMs);
@@ -271,7 +309,18 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
     assert.equal(csv.length, 6, 'header, 4 rows, final newline');
     assert.match(csv[0]!, /^Variant,Values,Lint errors/);
     // the panel's message is what the webview accepts
-    const msg = HostMessage.safeParse({ type: 'sweep', id: again.id, name: again.name, model: again.model, target: again.target.name, status: again.status, jobId: again.jobId, budgetMs: 50, columns: SWEEP_COLUMNS, rows });
+    const msg = HostMessage.safeParse({
+      type: 'sweep',
+      id: again.id,
+      name: again.name,
+      model: again.model,
+      target: again.target.name,
+      status: again.status,
+      jobId: again.jobId,
+      budgetMs: 50,
+      columns: SWEEP_COLUMNS,
+      rows,
+    });
     assert.ok(msg.success, msg.success ? '' : JSON.stringify(msg.error.issues[0]));
   });
 
@@ -283,11 +332,25 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
     }
     const repo = path.resolve(__dirname, '..', '..');
     const v = venv('sweep-cancel', { holdSeconds: 600 });
-    const m: Model = { name: 'stack', entry: 'tinywhisper.sweep:build', inputs: [{ name: 'mel', shape: [1, 80, 100] }], onnx: 'stack.onnx', calibSet: 'calib.npy', hwArch: 'hailo8l' };
+    const m: Model = {
+      name: 'stack',
+      entry: 'tinywhisper.sweep:build',
+      inputs: [{ name: 'mel', shape: [1, 80, 100] }],
+      onnx: 'stack.onnx',
+      calibSet: 'calib.npy',
+      hwArch: 'hailo8l',
+    };
     const ac = new AbortController();
     const sweepsDir = path.join(root, '.hailo', 'sweeps');
     const err = await runSweep(
-      { host, sweepsDir, runsDir: runsDir(), pollIntervalMs: 250, signal: ac.signal, onUpdate: (r) => r.results.some((x) => x.slurm?.state === 'RUNNING') && ac.abort() },
+      {
+        host,
+        sweepsDir,
+        runsDir: runsDir(),
+        pollIntervalMs: 250,
+        signal: ac.signal,
+        onUpdate: (r) => r.results.some((x) => x.slurm?.state === 'RUNNING') && ac.abort(),
+      },
       {
         projectRoot: root,
         projectFile: path.join(root, 'hailo.json'),
@@ -295,7 +358,12 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
         model: m,
         target: target(v),
         exportVariant: async (spec) => {
-          await runExport({ interpreter: { path: py, source: 'cli-option' }, driverPath: path.join(repo, 'src', 'python', 'hailo_export.py'), spec: { ...spec, root: path.join(repo, 'test', 'fixtures', 'py') }, chooseHint: '' });
+          await runExport({
+            interpreter: { path: py, source: 'cli-option' },
+            driverPath: path.join(repo, 'src', 'python', 'hailo_export.py'),
+            spec: { ...spec, root: path.join(repo, 'test', 'fixtures', 'py') },
+            chooseHint: '',
+          });
         },
       },
     ).catch((e: unknown) => e);
@@ -303,8 +371,14 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
     const id = fs.readdirSync(sweepsDir)[0]!;
     const rec = readSweep(path.join(sweepsDir, id, 'sweep.json'));
     assert.equal(rec.status, 'cancelled');
-    assert.ok(rec.results.every((r) => r.steps.compile !== 'succeeded' && r.steps.compile !== 'running'), JSON.stringify(rec.results.map((r) => r.steps)));
-    assert.ok(rec.results.some((r) => /Cancelled/.test(r.firstError ?? '')), JSON.stringify(rec.results.map((r) => r.firstError)));
+    assert.ok(
+      rec.results.every((r) => r.steps.compile !== 'succeeded' && r.steps.compile !== 'running'),
+      JSON.stringify(rec.results.map((r) => r.steps)),
+    );
+    assert.ok(
+      rec.results.some((r) => /Cancelled/.test(r.firstError ?? '')),
+      JSON.stringify(rec.results.map((r) => r.firstError)),
+    );
     const q = await host.exec(['squeue', '-h', '-j', rec.jobId!, '-o', '%T'], { check: false });
     assert.doesNotMatch(q.stdout.toString('utf8'), /PENDING|RUNNING/, 'nothing of the array is left in the queue');
   });
@@ -317,7 +391,14 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
     }
     const repo = path.resolve(__dirname, '..', '..');
     const v = venv('ssh-sweep', {});
-    const m: Model = { name: 'stack', entry: 'tinywhisper.sweep:build', inputs: [{ name: 'mel', shape: [1, 80, 100] }], onnx: 'stack.onnx', calibSet: 'calib.npy', hwArch: 'hailo8l' };
+    const m: Model = {
+      name: 'stack',
+      entry: 'tinywhisper.sweep:build',
+      inputs: [{ name: 'mel', shape: [1, 80, 100] }],
+      onnx: 'stack.onnx',
+      calibSet: 'calib.npy',
+      hwArch: 'hailo8l',
+    };
     const box: Target = { name: 'box', host: sshd!.alias, workDir: path.join(sshd!.dir, 'work'), dfc: { kind: 'venv', path: v } };
     const rec = await runSweep(
       { host, sweepsDir: path.join(root, '.hailo', 'sweeps'), runsDir: runsDir(), pollIntervalMs: 100 },
@@ -328,7 +409,12 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
         model: m,
         target: box,
         exportVariant: async (spec) => {
-          await runExport({ interpreter: { path: py, source: 'cli-option' }, driverPath: path.join(repo, 'src', 'python', 'hailo_export.py'), spec: { ...spec, root: path.join(repo, 'test', 'fixtures', 'py') }, chooseHint: '' });
+          await runExport({
+            interpreter: { path: py, source: 'cli-option' },
+            driverPath: path.join(repo, 'src', 'python', 'hailo_export.py'),
+            spec: { ...spec, root: path.join(repo, 'test', 'fixtures', 'py') },
+            chooseHint: '',
+          });
         },
       },
     );
@@ -347,7 +433,7 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
     const a = readRun(path.join(runsDir(), w8!.runId!, 'run.json'));
     const b = readRun(path.join(runsDir(), w16!.runId!, 'run.json'));
     assert.ok(Date.parse(b.createdAt) >= Date.parse(a.endedAt!) - 1000);
-    assert.ok(!fs.existsSync(path.join(root, 'stack.hef')), 'a sweep does not replace the model\'s own HEF');
+    assert.ok(!fs.existsSync(path.join(root, 'stack.hef')), "a sweep does not replace the model's own HEF");
   });
 
   it('hailo-workbench sweep runs a sweep from hailo.json on the Slurm target and prints JSON; remote check runs the Slurm probes', async function () {
@@ -358,32 +444,60 @@ describe('slurm: pipeline runs through the run engine on a real one-node cluster
     }
     const repo = path.resolve(__dirname, '..', '..');
     // the fixture package beside hailo.json, as a user's project has its model code
-    fs.cpSync(path.join(repo, 'test', 'fixtures', 'py', 'tinywhisper'), path.join(root, 'tinywhisper'), { recursive: true, filter: (f) => !f.includes('__pycache__') });
+    fs.cpSync(path.join(repo, 'test', 'fixtures', 'py', 'tinywhisper'), path.join(root, 'tinywhisper'), {
+      recursive: true,
+      filter: (f) => !f.includes('__pycache__'),
+    });
     const v = venv('cli', {});
     const t = target(v);
     fs.writeFileSync(
       path.join(root, 'hailo.json'),
       JSON.stringify({
         version: 1,
-        models: [{ name: 'stack', entry: 'tinywhisper.sweep:build', inputs: [{ name: 'mel', shape: [1, 80, 100] }], onnx: 'stack.onnx', calibSet: 'calib.npy', hwArch: 'hailo8l', target: 'cluster' }],
+        models: [
+          {
+            name: 'stack',
+            entry: 'tinywhisper.sweep:build',
+            inputs: [{ name: 'mel', shape: [1, 80, 100] }],
+            onnx: 'stack.onnx',
+            calibSet: 'calib.npy',
+            hwArch: 'hailo8l',
+            target: 'cluster',
+          },
+        ],
         targets: [{ name: t.name, host: t.host, workDir: t.workDir, kind: 'slurm', slurm: t.slurm }],
         sweeps: [{ name: 'depths', model: 'stack', matrix: { kwargs: { depth: [1, 2] } } }],
       }),
     );
     const out: string[] = [];
     const err: string[] = [];
-    const io: CliIO = { out: (x) => out.push(x), err: (x) => err.push(x), cwd: root, env: { ...process.env, HAILO_SSH_CONFIG: slurm!.sshClientConfig(sshd!.clientConfig), HAILO_PYTHON: py } };
+    const io: CliIO = {
+      out: (x) => out.push(x),
+      err: (x) => err.push(x),
+      cwd: root,
+      env: { ...process.env, HAILO_SSH_CONFIG: slurm!.sshClientConfig(sshd!.clientConfig), HAILO_PYTHON: py },
+    };
     const code = await main(['sweep', '--config', 'hailo.json', '--name', 'depths', '--format', 'json'], io);
     assert.equal(code, 0, err.join('\n'));
     const rec = JSON.parse(out.join('\n')) as { jobId: string; results: { steps: Record<string, string> }[]; rows: { compile: string }[] };
     assert.match(rec.jobId, /^\d+$/);
     assert.equal(rec.rows.length, 2);
-    assert.ok(rec.rows.every((r) => r.compile === 'succeeded'), JSON.stringify(rec.results));
+    assert.ok(
+      rec.rows.every((r) => r.compile === 'succeeded'),
+      JSON.stringify(rec.results),
+    );
 
     const c = await checkTarget(host, t);
     assert.ok(c.slurm, 'the Slurm probes ran');
-    assert.deepEqual(c.slurm.map((i) => `${i.id}:${i.level}`).filter((x) => !x.endsWith(':ok')), [], c.output);
-    assert.ok(c.slurm.some((i) => i.id === 'shared-storage'), c.output);
+    assert.deepEqual(
+      c.slurm.map((i) => `${i.id}:${i.level}`).filter((x) => !x.endsWith(':ok')),
+      [],
+      c.output,
+    );
+    assert.ok(
+      c.slurm.some((i) => i.id === 'shared-storage'),
+      c.output,
+    );
     assert.match(c.dfc ?? '', /^\d+\.\d+/, c.output);
     assert.equal(c.problem, undefined);
   });

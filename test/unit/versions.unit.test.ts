@@ -93,7 +93,8 @@ describe('versions: real samples', () => {
 
 describe('versions: own fixtures', () => {
   it('parses a coloured header with CRLF line ends', () => {
-    const text = '\x1b[0m[\x1b[32minfo\x1b[0m] Hailo DFC Version: 3.33.0\r\n[\x1b[32minfo\x1b[0m] HailoRT Version: 4.23.0\r\n[\x1b[32minfo\x1b[0m] Running `hailo --version`\r\n';
+    const text =
+      '\x1b[0m[\x1b[32minfo\x1b[0m] Hailo DFC Version: 3.33.0\r\n[\x1b[32minfo\x1b[0m] HailoRT Version: 4.23.0\r\n[\x1b[32minfo\x1b[0m] Running `hailo --version`\r\n';
     const h = parseSystemHeader(text);
     assert.deepEqual([h.dfcVersion, h.hailortVersion, h.command], ['3.33.0', '4.23.0', 'hailo --version']);
     assert.deepEqual(parseToolVersions(text), { dfc: '3.33.0', hailort: '4.23.0', problems: [] });
@@ -120,14 +121,23 @@ describe('versions: own fixtures', () => {
   });
 
   it('identify: two devices in one output', () => {
-    const one = 'Executing on device: 0000:01:00.0\nIdentifying board\nControl Protocol Version: 2\nFirmware Version: 4.23.0 (release,app)\nDevice Architecture: HAILO8L\n\n';
+    const one =
+      'Executing on device: 0000:01:00.0\nIdentifying board\nControl Protocol Version: 2\nFirmware Version: 4.23.0 (release,app)\nDevice Architecture: HAILO8L\n\n';
     const two = one.replace('0000:01', '0000:02').replace('HAILO8L', 'HAILO8');
     const ds = parseIdentify(one + two);
-    assert.deepEqual(ds.map((d) => [d.deviceId, d.hwArch]), [['0000:01:00.0', 'hailo8l'], ['0000:02:00.0', 'hailo8']]);
+    assert.deepEqual(
+      ds.map((d) => [d.deviceId, d.hwArch]),
+      [
+        ['0000:01:00.0', 'hailo8l'],
+        ['0000:02:00.0', 'hailo8'],
+      ],
+    );
   });
 
   it('identify --extended: clock rate and the other fields', () => {
-    const [d] = parseIdentify('Executing on device: 0001:01:00.0\nIdentifying board\nControl Protocol Version: 2\nFirmware Version: 4.23.0 (release,app,extended context switch buffer)\nLogger Version: 0\nBoard Name: Hailo-8\nDevice Architecture: HAILO8L\nBoot source: PCIE\nNeural Network Core Clock Rate: 300MHz\nLCS: 3\n');
+    const [d] = parseIdentify(
+      'Executing on device: 0001:01:00.0\nIdentifying board\nControl Protocol Version: 2\nFirmware Version: 4.23.0 (release,app,extended context switch buffer)\nLogger Version: 0\nBoard Name: Hailo-8\nDevice Architecture: HAILO8L\nBoot source: PCIE\nNeural Network Core Clock Rate: 300MHz\nLCS: 3\n',
+    );
     assert.equal(d!.coreClockMHz, 300);
     assert.deepEqual(d!.other, { 'Boot source': 'PCIE', LCS: '3' });
   });

@@ -30,7 +30,13 @@ function fig(f: FigureView): HTMLElement {
 }
 
 function card(label: string, value: Child, detail?: string, cls = ''): HTMLElement {
-  return el('div', { class: `card ${cls}` }, el('div', { class: 'label' }, label), el('div', { class: 'big' }, value), detail ? el('div', { class: 'detail' }, detail) : null);
+  return el(
+    'div',
+    { class: `card ${cls}` },
+    el('div', { class: 'label' }, label),
+    el('div', { class: 'big' }, value),
+    detail ? el('div', { class: 'detail' }, detail) : null,
+  );
 }
 
 let chart: uPlot | undefined;
@@ -95,7 +101,13 @@ function drawChart(host: HTMLElement, m: ResultsMessage): void {
 }
 
 function historyTable(m: ResultsMessage): HTMLElement {
-  const head = el('tr', {}, ...['#', 'run', 'commit', 'device', 'status', 'HW latency', 'overall latency', 'FPS streaming', 'FPS HW-only', 'power', 'budget', 'RTF', 'vs previous'].map((h) => el('th', {}, h)));
+  const head = el(
+    'tr',
+    {},
+    ...['#', 'run', 'commit', 'device', 'status', 'HW latency', 'overall latency', 'FPS streaming', 'FPS HW-only', 'power', 'budget', 'RTF', 'vs previous'].map(
+      (h) => el('th', {}, h),
+    ),
+  );
   const body = m.rows.map((r, i) => {
     const reg = r.regression;
     const runLink = el('a', { href: '#', title: r.runId }, new Date(r.createdAt).toLocaleString());
@@ -116,9 +128,19 @@ function historyTable(m: ResultsMessage): HTMLElement {
       el('td', {}, fig(r.fpsStreaming)),
       el('td', {}, fig(r.fpsHwOnly)),
       el('td', {}, fig(r.powerAvgW)),
-      el('td', { class: `budget-${r.budget}` }, r.budget === 'within' ? 'within' : r.budget === 'over' ? 'OVER' : r.budget === 'not-measured' ? 'not measured' : '—'),
+      el(
+        'td',
+        { class: `budget-${r.budget}` },
+        r.budget === 'within' ? 'within' : r.budget === 'over' ? 'OVER' : r.budget === 'not-measured' ? 'not measured' : '—',
+      ),
       el('td', {}, r.rtf !== undefined ? r.rtf.toFixed(4) : '—'),
-      el('td', { title: reg ? `noise band ±${(reg.noise * 100).toFixed(1)} %` : '' }, reg ? `${reg.regressed ? '⚠ regressed ' : ''}${reg.change >= 0 ? '+' : ''}${(reg.change * 100).toFixed(1)} % ${reg.metric === 'latency' ? 'latency' : 'FPS drop'}` : '—'),
+      el(
+        'td',
+        { title: reg ? `noise band ±${(reg.noise * 100).toFixed(1)} %` : '' },
+        reg
+          ? `${reg.regressed ? '⚠ regressed ' : ''}${reg.change >= 0 ? '+' : ''}${(reg.change * 100).toFixed(1)} % ${reg.metric === 'latency' ? 'latency' : 'FPS drop'}`
+          : '—',
+      ),
     );
   });
   return el('table', { class: 'history' }, el('thead', {}, head), el('tbody', {}, ...body));
@@ -136,23 +158,63 @@ function render(m: ResultsMessage): void {
   }
   const cards = el('section', { class: 'cards' });
   const items: Child[] = [
-    card('Latency', last.latencyMs !== undefined ? `${n2(last.latencyMs)} ms` : 'not measured', last.latencyMs !== undefined ? (last.latencyKind === 'hw' ? 'HW latency' : 'overall latency') : 'notMeasured' in last.hwLatencyMs ? last.hwLatencyMs.notMeasured : undefined, last.budget === 'over' ? 'bad' : last.budget === 'within' ? 'good' : ''),
-    card('Budget', m.budgetMs ? `${n2(m.budgetMs)} ms` : 'none', m.budgetMs ? (last.budget === 'within' ? 'met' : last.budget === 'over' ? 'EXCEEDED' : 'latency not measured') : 'set latencyBudgetMs for the model in hailo.json'),
+    card(
+      'Latency',
+      last.latencyMs !== undefined ? `${n2(last.latencyMs)} ms` : 'not measured',
+      last.latencyMs !== undefined
+        ? last.latencyKind === 'hw'
+          ? 'HW latency'
+          : 'overall latency'
+        : 'notMeasured' in last.hwLatencyMs
+          ? last.hwLatencyMs.notMeasured
+          : undefined,
+      last.budget === 'over' ? 'bad' : last.budget === 'within' ? 'good' : '',
+    ),
+    card(
+      'Budget',
+      m.budgetMs ? `${n2(m.budgetMs)} ms` : 'none',
+      m.budgetMs
+        ? last.budget === 'within'
+          ? 'met'
+          : last.budget === 'over'
+            ? 'EXCEEDED'
+            : 'latency not measured'
+        : 'set latencyBudgetMs for the model in hailo.json',
+    ),
     card('FPS (streaming)', fig(last.fpsStreaming), 'value' in last.fpsHwOnly ? `HW-only ${n2(last.fpsHwOnly.value)}` : undefined),
-    m.windowSeconds ? card('Real-time factor', last.rtf !== undefined ? last.rtf.toFixed(4) : 'not measured', `${m.windowSeconds} s of audio per inference${last.rtf ? `: ${(1 / last.rtf).toFixed(0)}× faster than real time` : ''}`, last.rtf !== undefined && last.rtf < 1 ? 'good' : '') : null,
+    m.windowSeconds
+      ? card(
+          'Real-time factor',
+          last.rtf !== undefined ? last.rtf.toFixed(4) : 'not measured',
+          `${m.windowSeconds} s of audio per inference${last.rtf ? `: ${(1 / last.rtf).toFixed(0)}× faster than real time` : ''}`,
+          last.rtf !== undefined && last.rtf < 1 ? 'good' : '',
+        )
+      : null,
     card('Power', fig(last.powerAvgW), 'notMeasured' in last.powerAvgW ? last.powerAvgW.notMeasured : 'average, streaming'),
   ];
   for (const c of items) if (c) cards.append(c);
   root.append(cards);
   if (last.regression?.regressed) {
     const r = last.regression;
-    root.append(el('p', { class: 'warning', role: 'alert' }, `⚠ ${r.metric === 'latency' ? 'Latency' : 'FPS'} regressed by ${(r.change * 100).toFixed(1)} % against the previous comparable run (${n2(r.before)} → ${n2(r.after)}), beyond the noise band of ±${(r.noise * 100).toFixed(1)} %.`));
+    root.append(
+      el(
+        'p',
+        { class: 'warning', role: 'alert' },
+        `⚠ ${r.metric === 'latency' ? 'Latency' : 'FPS'} regressed by ${(r.change * 100).toFixed(1)} % against the previous comparable run (${n2(r.before)} → ${n2(r.after)}), beyond the noise band of ±${(r.noise * 100).toFixed(1)} %.`,
+      ),
+    );
   }
   if (last.partial) root.append(el('p', { class: 'hint' }, 'The last run failed part-way; the figures it printed before failing are kept.'));
   const est = el('section', { class: 'estimate' }, el('h2', {}, 'Estimate vs measurement'));
   if (m.estimate) {
     const e = m.estimate;
-    est.append(el('p', {}, `Compiler estimate (${e.source}): ${e.fps !== undefined ? `${n2(e.fps)} FPS` : ''}${e.latencyMs !== undefined ? ` ${n2(e.latencyMs)} ms` : ''}; measured: ${'value' in last.fpsStreaming ? `${n2(last.fpsStreaming.value)} FPS` : 'not measured'}${e.fps && 'value' in last.fpsStreaming ? ` (ratio ${(last.fpsStreaming.value / e.fps).toFixed(2)})` : ''}`));
+    est.append(
+      el(
+        'p',
+        {},
+        `Compiler estimate (${e.source}): ${e.fps !== undefined ? `${n2(e.fps)} FPS` : ''}${e.latencyMs !== undefined ? ` ${n2(e.latencyMs)} ms` : ''}; measured: ${'value' in last.fpsStreaming ? `${n2(last.fpsStreaming.value)} FPS` : 'not measured'}${e.fps && 'value' in last.fpsStreaming ? ` (ratio ${(last.fpsStreaming.value / e.fps).toFixed(2)})` : ''}`,
+      ),
+    );
   } else est.append(el('p', { class: 'hint' }, `No estimate to compare with: ${m.estimateMissing ?? 'none found'}.`));
   const chartSec = el('section', {}, el('h2', {}, 'Latency and FPS over runs'));
   root.append(chartSec);

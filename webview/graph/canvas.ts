@@ -423,7 +423,7 @@ export class GraphCanvas {
     const { s, tx, ty } = this.vp;
     ctx.strokeStyle = this.theme.selection;
     ctx.lineWidth = 1.5 * dpr;
-    ctx.strokeRect((-tx / s) * k, (-ty / s) * k, ((this.canvas.width / dpr) / s) * k, ((this.canvas.height / dpr) / s) * k);
+    ctx.strokeRect((-tx / s) * k, (-ty / s) * k, (this.canvas.width / dpr / s) * k, (this.canvas.height / dpr / s) * k);
     this.minimap.hidden = l.width * this.vp.s < this.canvas.clientWidth && l.height * this.vp.s < this.canvas.clientHeight;
   }
 
@@ -579,7 +579,9 @@ export class GraphCanvas {
       if (l.boxes[o] !== KIND_OPEN) continue;
       const gi = l.boxes[o + 1]!;
       const [x, y, w, h] = [l.boxes[o + 2]!, l.boxes[o + 3]!, l.boxes[o + 4]!, l.boxes[o + 5]!];
-      out.push(`<g><rect x="${x}" y="${y}" width="${w}" height="${h}" fill="${esc(t.groupFill[l.boxes[o + 6]! % t.groupFill.length]!)}" stroke="${esc(this.marks.group[gi]?.stroke ?? t.groupStroke)}"/><text x="${x + 6}" y="${y + 16}" fill="${esc(t.muted)}">${esc(v.groups[gi]!.label)}</text></g>`);
+      out.push(
+        `<g><rect x="${x}" y="${y}" width="${w}" height="${h}" fill="${esc(t.groupFill[l.boxes[o + 6]! % t.groupFill.length]!)}" stroke="${esc(this.marks.group[gi]?.stroke ?? t.groupStroke)}"/><text x="${x + 6}" y="${y + 16}" fill="${esc(t.muted)}">${esc(v.groups[gi]!.label)}</text></g>`,
+      );
     }
     const paths: string[] = [];
     for (let e = 0; e < l.edgeCount.length; e++) {

@@ -61,7 +61,14 @@ const SEV_VAR: Record<string, [string, string]> = {
 };
 const SEV_RANK: Record<string, number> = { error: 0, warning: 1, info: 2, hint: 3 };
 const KIND_RANK = ['unmatched', 'removed', 'decomposed', 'fused', 'host', 'added', 'layout', 'kept'];
-const CONTEXT_VARS = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-yellow', '--vscode-charts-red'];
+const CONTEXT_VARS = [
+  '--vscode-charts-blue',
+  '--vscode-charts-orange',
+  '--vscode-charts-green',
+  '--vscode-charts-purple',
+  '--vscode-charts-yellow',
+  '--vscode-charts-red',
+];
 const CONTEXT_FALLBACK = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#cca700', '#f14c4c'];
 
 function cssVar(name: string, fallback: string): string {
@@ -132,7 +139,11 @@ export class GraphPanel {
   ) {
     const st = api.loadState();
     if (st?.overlay) this.overlay = st.overlay;
-    this.searchBox = el('vscode-textfield', { placeholder: 'Search name, op or module', 'aria-label': 'Search the graph', class: 'graph-search' }) as unknown as HTMLInputElement & { value: string };
+    this.searchBox = el('vscode-textfield', {
+      placeholder: 'Search name, op or module',
+      'aria-label': 'Search the graph',
+      class: 'graph-search',
+    }) as unknown as HTMLInputElement & { value: string };
     this.searchCount = el('span', { class: 'graph-search-count', 'aria-live': 'polite' });
     const btn = (text: string, title: string) => el('vscode-button', { secondary: '', title, 'aria-label': title }, text);
     const prev = btn('↑', 'Previous match (Shift+Enter)');
@@ -150,7 +161,11 @@ export class GraphPanel {
       el('vscode-option', { value: 'contexts' }, 'Hailo contexts'),
       el('vscode-option', { value: 'none' }, 'No overlay'),
     ) as unknown as HTMLElement & { value: string };
-    this.diffButton = el('vscode-button', { secondary: '', title: 'Compare this model with the HN of a HAR (parsed, optimized or compiled)' }, 'Compare with HAR…');
+    this.diffButton = el(
+      'vscode-button',
+      { secondary: '', title: 'Compare this model with the HN of a HAR (parsed, optimized or compiled)' },
+      'Compare with HAR…',
+    );
     this.nextChange = el('vscode-button', { secondary: '', hidden: '', title: 'Next difference in graph order (N)' }, 'Next change');
     const svg = btn('SVG', 'Export the current view as SVG');
     const png = btn('PNG', 'Export the current view as PNG');
@@ -176,12 +191,24 @@ export class GraphPanel {
       png,
     );
     this.stage = el('div', { class: 'graph-stage' });
-    this.details = el('aside', { class: 'graph-details', 'aria-label': 'Details' }, el('p', { class: 'muted' }, 'Select a node to see its attributes, shapes and Python line.'));
+    this.details = el(
+      'aside',
+      { class: 'graph-details', 'aria-label': 'Details' },
+      el('p', { class: 'muted' }, 'Select a node to see its attributes, shapes and Python line.'),
+    );
     this.legend = el('div', { class: 'graph-legend', 'aria-label': 'Legend' });
     this.status = el('div', { class: 'graph-status', 'aria-live': 'polite' });
     this.progress = el('div', { class: 'graph-progress', hidden: '' });
     this.tooltip = el('div', { class: 'graph-tooltip', hidden: '', role: 'tooltip' });
-    this.root = el('div', { class: 'graph-panel' }, toolbar, el('div', { class: 'graph-body' }, this.stage, this.details), this.status, this.progress, this.tooltip);
+    this.root = el(
+      'div',
+      { class: 'graph-panel' },
+      toolbar,
+      el('div', { class: 'graph-body' }, this.stage, this.details),
+      this.status,
+      this.progress,
+      this.tooltip,
+    );
     this.stage.append(this.legend);
     this.addSide('model', st);
 
@@ -684,11 +711,14 @@ export class GraphPanel {
     const query = q.trim().toLowerCase();
     if (v && query) {
       v.nodes.forEach((n, i) => {
-        if (n.id.toLowerCase().includes(query) || n.op.toLowerCase().includes(query) || v.groups[n.group]!.id.toLowerCase().includes(query)) this.searchHits.push(i);
+        if (n.id.toLowerCase().includes(query) || n.op.toLowerCase().includes(query) || v.groups[n.group]!.id.toLowerCase().includes(query))
+          this.searchHits.push(i);
       });
       for (const i of this.searchHits) s.canvas.matches.add(i);
     }
-    this.searchCount.textContent = query ? `${this.searchHits.length ? '' : 'No results'}${this.searchHits.length ? `${this.searchHits.length} found` : ''}` : '';
+    this.searchCount.textContent = query
+      ? `${this.searchHits.length ? '' : 'No results'}${this.searchHits.length ? `${this.searchHits.length} found` : ''}`
+      : '';
     s.canvas.redraw();
   }
 
@@ -724,7 +754,19 @@ export class GraphPanel {
             'section',
             {},
             el('h3', {}, title),
-            el('ul', { class: 'tensors' }, ...list.map((t) => el('li', {}, el('code', {}, t.name), ` ${t.shape || '?'} ${t.dtype}`, t.initializer ? el('span', { class: 'muted' }, ` · weight${t.bytes !== undefined ? `, ${formatBytes(t.bytes)}` : ''}`) : null))),
+            el(
+              'ul',
+              { class: 'tensors' },
+              ...list.map((t) =>
+                el(
+                  'li',
+                  {},
+                  el('code', {}, t.name),
+                  ` ${t.shape || '?'} ${t.dtype}`,
+                  t.initializer ? el('span', { class: 'muted' }, ` · weight${t.bytes !== undefined ? `, ${formatBytes(t.bytes)}` : ''}`) : null,
+                ),
+              ),
+            ),
           )
         : null;
     const ins = tensors('Inputs', d.inputs);
@@ -734,10 +776,31 @@ export class GraphPanel {
     if (d.attrs.length) parts.push(el('section', {}, el('h3', {}, 'Attributes'), rows(d.attrs.map((a) => [a.name, el('code', {}, a.value)]))));
     if (side === 'model') {
       const fs = this.findings.filter((f) => f.nodes.includes(d.id));
-      if (fs.length) parts.push(el('section', {}, el('h3', {}, 'Lint'), el('ul', {}, ...fs.map((f) => el('li', { class: `sev-${f.severity}` }, el('strong', {}, f.code), ` ${f.message}`)))));
+      if (fs.length)
+        parts.push(
+          el(
+            'section',
+            {},
+            el('h3', {}, 'Lint'),
+            el('ul', {}, ...fs.map((f) => el('li', { class: `sev-${f.severity}` }, el('strong', {}, f.code), ` ${f.message}`))),
+          ),
+        );
     }
     const e = this.entryOf(side, d.id);
-    if (e) parts.push(el('section', {}, el('h3', {}, `Compiler: ${e.kind}`), el('p', {}, e.note), el('p', { class: 'muted' }, `${e.onnxNodes.length} ONNX node(s) → ${e.hnLayers.length} HN layer(s)${e.contexts.length ? ` · context ${e.contexts.join(', ')}` : ''}`)));
+    if (e)
+      parts.push(
+        el(
+          'section',
+          {},
+          el('h3', {}, `Compiler: ${e.kind}`),
+          el('p', {}, e.note),
+          el(
+            'p',
+            { class: 'muted' },
+            `${e.onnxNodes.length} ONNX node(s) → ${e.hnLayers.length} HN layer(s)${e.contexts.length ? ` · context ${e.contexts.join(', ')}` : ''}`,
+          ),
+        ),
+      );
     if (idx !== undefined && s.view) {
       const block = repeatedAncestor(s.view, idx);
       if (block >= 0) {
@@ -757,9 +820,20 @@ export class GraphPanel {
     const g = s.view!.groups[gi]!;
     const parts: Node[] = [el('h2', {}, g.label), el('p', { class: 'node-id' }, g.id)];
     parts.push(el('dl', {}, el('dt', {}, 'Nodes'), el('dd', {}, String(g.size)), el('dt', {}, 'Groups inside'), el('dd', {}, String(g.groups.length))));
-    if (g.repeats > 1) parts.push(el('p', {}, `One of ${g.repeats} blocks with the same structure${g.repeatOf !== undefined ? ` (first: ${s.view!.groups[g.repeatOf]!.id})` : ''}.`));
+    if (g.repeats > 1)
+      parts.push(
+        el('p', {}, `One of ${g.repeats} blocks with the same structure${g.repeatOf !== undefined ? ` (first: ${s.view!.groups[g.repeatOf]!.id})` : ''}.`),
+      );
     const fs = this.findingsIn(s, gi);
-    if (fs.length) parts.push(el('section', {}, el('h3', {}, `Lint (${fs.length})`), el('ul', {}, ...fs.slice(0, 30).map((f) => el('li', { class: `sev-${f.severity}` }, el('strong', {}, f.code), ` ${f.title}`)))));
+    if (fs.length)
+      parts.push(
+        el(
+          'section',
+          {},
+          el('h3', {}, `Lint (${fs.length})`),
+          el('ul', {}, ...fs.slice(0, 30).map((f) => el('li', { class: `sev-${f.severity}` }, el('strong', {}, f.code), ` ${f.title}`))),
+        ),
+      );
     parts.push(el('p', { class: 'muted' }, s.expanded.has(gi) ? 'Enter or a click on its header collapses it.' : 'Enter or a click expands it.'));
     this.details.replaceChildren(...parts);
   }
@@ -803,7 +877,8 @@ export class GraphPanel {
           const n = s.byId.get(id);
           if (n === undefined) continue;
           const prev = marks.node[n];
-          if (!prev || SEV_RANK[f.severity]! < SEV_RANK[prev.badge ? (this.findings.find((x) => x.code === prev.badge)?.severity ?? 'hint') : 'hint']!) marks.node[n] = { stroke: color, badge: f.code };
+          if (!prev || SEV_RANK[f.severity]! < SEV_RANK[prev.badge ? (this.findings.find((x) => x.code === prev.badge)?.severity ?? 'hint') : 'hint']!)
+            marks.node[n] = { stroke: color, badge: f.code };
           up(n, (g) => {
             (seen[g] ??= new Set()).add(f);
             if (!worst[g] || SEV_RANK[f.severity]! < SEV_RANK[worst[g]!]!) worst[g] = f.severity;
@@ -845,7 +920,11 @@ export class GraphPanel {
         });
       } else {
         groupCtx.forEach((c, g) => {
-          if (c !== undefined) marks.group[g] = { tint: tint(cssVar(CONTEXT_VARS[c % CONTEXT_VARS.length]!, CONTEXT_FALLBACK[c % CONTEXT_FALLBACK.length]!), '40'), badge: `ctx ${c}` };
+          if (c !== undefined)
+            marks.group[g] = {
+              tint: tint(cssVar(CONTEXT_VARS[c % CONTEXT_VARS.length]!, CONTEXT_FALLBACK[c % CONTEXT_FALLBACK.length]!), '40'),
+              badge: `ctx ${c}`,
+            };
         });
       }
     }
@@ -877,7 +956,8 @@ export class GraphPanel {
       if (!ctx.size) items.push(el('span', {}, 'Contexts: known after a compile (compile log or compiled HAR)'));
       else {
         items.push(el('strong', {}, 'Contexts'));
-        for (const c of [...ctx].sort((a, b) => a - b)) items.push(item(cssVar(CONTEXT_VARS[c % CONTEXT_VARS.length]!, CONTEXT_FALLBACK[c % CONTEXT_FALLBACK.length]!), `context ${c}`));
+        for (const c of [...ctx].sort((a, b) => a - b))
+          items.push(item(cssVar(CONTEXT_VARS[c % CONTEXT_VARS.length]!, CONTEXT_FALLBACK[c % CONTEXT_FALLBACK.length]!), `context ${c}`));
       }
     }
     this.legend.replaceChildren(...items);

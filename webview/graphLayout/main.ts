@@ -11,7 +11,8 @@ import { packLayout, type FromWorker, type ToWorker } from '../graph/packed';
  */
 
 const layouts = new Map<string, GraphLayout>();
-const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as { postMessage(m: unknown, t: Transferable[]): void }).postMessage(m, transfer);
+const post = (m: FromWorker, transfer: Transferable[] = []) =>
+  (self as unknown as { postMessage(m: unknown, t: Transferable[]): void }).postMessage(m, transfer);
 
 self.onmessage = (ev: MessageEvent<ToWorker>) => {
   const m = ev.data;

@@ -129,7 +129,9 @@ function findingCard(f: FindingView): HTMLElement {
       });
       return c;
     };
-    card.append(el('div', { class: 'nodes' }, ...shown.map(chip), f.nodes.length > shown.length ? el('span', {}, ` … ${f.nodes.length - shown.length} more`) : null));
+    card.append(
+      el('div', { class: 'nodes' }, ...shown.map(chip), f.nodes.length > shown.length ? el('span', {}, ` … ${f.nodes.length - shown.length} more`) : null),
+    );
   }
   const activate = (ev: Event) => {
     if ((ev.target as HTMLElement).closest('a')) return;
@@ -155,14 +157,25 @@ function renderSummary(s: ModelSummary): void {
     {},
     el('h1', {}, s.title, ' ', el('vscode-badge', { variant: 'counter' }, s.kind.toUpperCase())),
     el('p', { class: 'file' }, s.file),
-    el('p', { class: 'counts' }, counts.filter(([, n]) => n > 0).map(([k, n]) => `${n} ${SEVERITY_TITLE[k].toLowerCase()}`).join(' · ') || 'No findings'),
+    el(
+      'p',
+      { class: 'counts' },
+      counts
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${n} ${SEVERITY_TITLE[k].toLowerCase()}`)
+        .join(' · ') || 'No findings',
+    ),
   );
   const facts = el('dl', { class: 'facts' }, ...s.facts.flatMap((f) => [el('dt', {}, f.key), el('dd', {}, f.value)]));
   const io = el(
     'section',
     {},
     el('h2', {}, 'Inputs and outputs'),
-    table(['', 'Name', 'Shape', 'Type'], [...s.inputs.map((t) => ['input', t.name, shapeText(t), t.dtype ?? '?']), ...s.outputs.map((t) => ['output', t.name, shapeText(t), t.dtype ?? '?'])], ['12%', '38%', '35%', '15%']),
+    table(
+      ['', 'Name', 'Shape', 'Type'],
+      [...s.inputs.map((t) => ['input', t.name, shapeText(t), t.dtype ?? '?']), ...s.outputs.map((t) => ['output', t.name, shapeText(t), t.dtype ?? '?'])],
+      ['12%', '38%', '35%', '15%'],
+    ),
   );
   const problems = el('a', { href: '#', class: 'problems-link' }, 'Show in Problems panel');
   problems.addEventListener('click', (ev) => {
@@ -177,14 +190,32 @@ function renderSummary(s: ModelSummary): void {
     findings.append(c);
   }
   if (counts.every(([, n]) => n === 0)) findings.append(el('p', {}, 'Nothing the Hailo toolchain is known to reject or rewrite.'));
-  const ops = el('section', {}, el('h2', {}, `Operators (${s.ops.reduce((a, o) => a + o.count, 0)} nodes)`), table(['Operator', 'Count'], s.ops.map((o) => [o.op, String(o.count)]), ['70%', '30%']));
-  const warnings = s.warnings.length ? el('section', { class: 'warnings' }, el('h2', {}, 'Reader notes'), el('ul', {}, ...s.warnings.map((w) => el('li', {}, w)))) : null;
+  const ops = el(
+    'section',
+    {},
+    el('h2', {}, `Operators (${s.ops.reduce((a, o) => a + o.count, 0)} nodes)`),
+    table(
+      ['Operator', 'Count'],
+      s.ops.map((o) => [o.op, String(o.count)]),
+      ['70%', '30%'],
+    ),
+  );
+  const warnings = s.warnings.length
+    ? el('section', { class: 'warnings' }, el('h2', {}, 'Reader notes'), el('ul', {}, ...s.warnings.map((w) => el('li', {}, w))))
+    : null;
   root.replaceChildren(head, facts, io, findings, ops, ...(warnings ? [warnings] : []));
 }
 
 function renderFailed(file: string, code: string, message: string): void {
   root.replaceChildren(
-    el('div', { class: 'failed', role: 'alert' }, el('h1', {}, 'Cannot read this model'), el('p', { class: 'file' }, file), el('p', {}, message), el('p', { class: 'code' }, `Reason: ${code}`)),
+    el(
+      'div',
+      { class: 'failed', role: 'alert' },
+      el('h1', {}, 'Cannot read this model'),
+      el('p', { class: 'file' }, file),
+      el('p', {}, message),
+      el('p', { class: 'code' }, `Reason: ${code}`),
+    ),
   );
 }
 

@@ -40,7 +40,23 @@ function sorted(rows: readonly SweepRowView[]): SweepRowView[] {
   });
 }
 
-const VISIBLE: (keyof SweepRowView)[] = ['best', 'label', 'lintErrors', 'parse', 'optimize', 'compile', 'firstError', 'contexts', 'estimatedFps', 'estimatedLatencyMs', 'latencyMs', 'fidelity', 'meetsBudget', 'slurmJob', 'rewrites'];
+const VISIBLE: (keyof SweepRowView)[] = [
+  'best',
+  'label',
+  'lintErrors',
+  'parse',
+  'optimize',
+  'compile',
+  'firstError',
+  'contexts',
+  'estimatedFps',
+  'estimatedLatencyMs',
+  'latencyMs',
+  'fidelity',
+  'meetsBudget',
+  'slurmJob',
+  'rewrites',
+];
 
 function cell(r: SweepRowView, k: keyof SweepRowView): HTMLElement {
   const v = r[k];
@@ -60,10 +76,17 @@ function cell(r: SweepRowView, k: keyof SweepRowView): HTMLElement {
 
 function render(m: SweepMessage): void {
   last = m;
-  const cols = VISIBLE.map((k) => ({ key: k, title: m.columns.find((c) => c.key === k)?.title ?? k })).filter((c) => c.key !== 'slurmJob' || m.rows.some((r) => r.slurmJob)).filter((c) => !['latencyMs', 'fidelity', 'estimatedFps', 'estimatedLatencyMs', 'rewrites'].includes(c.key) || m.rows.some((r) => r[c.key] !== ''));
+  const cols = VISIBLE.map((k) => ({ key: k, title: m.columns.find((c) => c.key === k)?.title ?? k }))
+    .filter((c) => c.key !== 'slurmJob' || m.rows.some((r) => r.slurmJob))
+    .filter((c) => !['latencyMs', 'fidelity', 'estimatedFps', 'estimatedLatencyMs', 'rewrites'].includes(c.key) || m.rows.some((r) => r[c.key] !== ''));
   const head = el('tr');
   for (const c of cols) {
-    const th = el('th', { scope: 'col', role: 'button', tabindex: '0', 'aria-sort': sortKey === c.key ? (sortDir === 1 ? 'ascending' : 'descending') : 'none' }, c.title, sortKey === c.key ? (sortDir === 1 ? ' ▲' : ' ▼') : '');
+    const th = el(
+      'th',
+      { scope: 'col', role: 'button', tabindex: '0', 'aria-sort': sortKey === c.key ? (sortDir === 1 ? 'ascending' : 'descending') : 'none' },
+      c.title,
+      sortKey === c.key ? (sortDir === 1 ? ' ▲' : ' ▼') : '',
+    );
     const sort = () => {
       if (sortKey === c.key) sortDir = sortDir === 1 ? -1 : 1;
       else {
@@ -88,8 +111,20 @@ function render(m: SweepMessage): void {
   csv.addEventListener('click', () => vscode.postMessage({ type: 'exportCsv' }));
   root.replaceChildren(
     el('h1', {}, `Sweep ${m.name}: ${m.model} on ${m.target}`),
-    el('p', {}, `${m.status} · ${m.rows.length} variants, ${compiled} compiled${m.jobId ? ` · Slurm job array ${m.jobId}` : ''}${m.budgetMs !== undefined ? ` · budget ${m.budgetMs} ms` : ''}`),
-    el('p', { class: 'best-line' }, best ? `Best within the budget: ${best.label || best.id}` : m.budgetMs !== undefined ? 'No variant meets the budget (or none has a latency yet).' : 'No latency budget: set latencyBudgetMs on the sweep to mark the best variant.'),
+    el(
+      'p',
+      {},
+      `${m.status} · ${m.rows.length} variants, ${compiled} compiled${m.jobId ? ` · Slurm job array ${m.jobId}` : ''}${m.budgetMs !== undefined ? ` · budget ${m.budgetMs} ms` : ''}`,
+    ),
+    el(
+      'p',
+      { class: 'best-line' },
+      best
+        ? `Best within the budget: ${best.label || best.id}`
+        : m.budgetMs !== undefined
+          ? 'No variant meets the budget (or none has a latency yet).'
+          : 'No latency budget: set latencyBudgetMs on the sweep to mark the best variant.',
+    ),
     csv,
     el('table', {}, el('thead', {}, head), body),
   );

@@ -43,7 +43,11 @@ read.`,
       const key = `${har}|${onnx ?? ''}`;
       let c = catalogs.get(key);
       if (!c) {
-        const catalog = await loadLayerCatalog(har, { ...(onnx ? { onnxFile: onnx } : {}), ...(io.signal ? { signal: io.signal } : {}), warn: (m) => io.err(m) });
+        const catalog = await loadLayerCatalog(har, {
+          ...(onnx ? { onnxFile: onnx } : {}),
+          ...(io.signal ? { signal: io.signal } : {}),
+          warn: (m) => io.err(m),
+        });
         c = { catalog, index: new LayerIndex(catalog) };
         catalogs.set(key, c);
       }
@@ -69,7 +73,11 @@ read.`,
       }
       const c = har ? await loadCatalog(har, onnx) : undefined;
       const dfcVersion = args.values['dfc-version'];
-      const { findings } = validateText(text, { ...(c ? { catalog: c.catalog, index: c.index } : {}), ...(netName ? { netName } : {}), ...(dfcVersion ? { dfcVersion } : {}) });
+      const { findings } = validateText(text, {
+        ...(c ? { catalog: c.catalog, index: c.index } : {}),
+        ...(netName ? { netName } : {}),
+        ...(dfcVersion ? { dfcVersion } : {}),
+      });
       results.push({ file, text, har, layers: c?.catalog.layers.length, findings });
     }
 
@@ -152,7 +160,8 @@ async function readScript(file: string): Promise<string> {
     const code = (e as NodeJS.ErrnoException).code;
     throw new HailoError('ALLS_INVALID', `${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(e)})`}`, { file, cause: e });
   }
-  if (size > MAX_SCRIPT_BYTES) throw new HailoError('ALLS_INVALID', `${file}: ${size} bytes is too large for a model script (limit ${MAX_SCRIPT_BYTES})`, { file });
+  if (size > MAX_SCRIPT_BYTES)
+    throw new HailoError('ALLS_INVALID', `${file}: ${size} bytes is too large for a model script (limit ${MAX_SCRIPT_BYTES})`, { file });
   const buf = await fs.readFile(file);
   if (buf.includes(0)) throw new HailoError('ALLS_INVALID', `${file}: binary data, not a model script`, { file });
   return new TextDecoder('utf-8').decode(buf);

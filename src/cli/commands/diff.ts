@@ -49,8 +49,15 @@ Exit code 0 when every item is matched, 1 when some are unmatched or a finding i
       return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : f;
     };
     io.out(`${rel(r.files.onnx)} vs ${rel(r.files.hn)} (${l.stage}${l.dfcVersion ? `, DFC ${l.dfcVersion}` : ''}${r.har ? `, HAR ${r.har.state}` : ''})`);
-    io.out(`${l.stats.onnxNodes} ONNX nodes, ${l.stats.hnLayers} HN layers: ${LEDGER_KINDS.filter((k) => l.counts[k]).map((k) => `${l.counts[k]} ${k}`).join(', ')}`);
-    if (l.contexts) io.out(`contexts: ${l.contexts.count ?? '?'}${l.contexts.boundaries.length ? `, ${l.contexts.boundaries.length} boundary tensor(s)` : ''}${l.contexts.assigned ? `, ${l.contexts.assigned} layer(s) assigned` : ''}`);
+    io.out(
+      `${l.stats.onnxNodes} ONNX nodes, ${l.stats.hnLayers} HN layers: ${LEDGER_KINDS.filter((k) => l.counts[k])
+        .map((k) => `${l.counts[k]} ${k}`)
+        .join(', ')}`,
+    );
+    if (l.contexts)
+      io.out(
+        `contexts: ${l.contexts.count ?? '?'}${l.contexts.boundaries.length ? `, ${l.contexts.boundaries.length} boundary tensor(s)` : ''}${l.contexts.assigned ? `, ${l.contexts.assigned} layer(s) assigned` : ''}`,
+      );
     if (l.stats.structuralMatches) io.out(`${l.stats.structuralMatches} match(es) by graph structure only (flagged)`);
     io.out('');
     for (const kind of LEDGER_KINDS) {

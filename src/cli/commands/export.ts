@@ -45,11 +45,14 @@ Exit code 0 when exported, 1 when the export failed, 2 on bad arguments or a mis
       if (!inputs.length) throw new HailoError('INVALID_ARGUMENT', '--entry needs at least one --input NAME:SHAPE (e.g. mel:1x80x3000)');
       if (!v.out) throw new HailoError('INVALID_ARGUMENT', '--entry needs --out FILE');
       const opset = v.opset === undefined ? 17 : Number(v.opset);
-      if (!Number.isInteger(opset) || opset < 7 || opset > 21) throw new HailoError('INVALID_ARGUMENT', `--opset must be an integer from 7 to 21 (got "${v.opset}")`);
+      if (!Number.isInteger(opset) || opset < 7 || opset > 21)
+        throw new HailoError('INVALID_ARGUMENT', `--opset must be an integer from 7 to 21 (got "${v.opset}")`);
       spec = { entry: checkEntry(v.entry), inputs, outputNames: args.lists['output-name'] ?? [], opset, out: path.resolve(io.cwd, v.out), root: io.cwd };
     } else {
-      for (const k of ['input', 'output-name'] as const) if (args.lists[k]?.length) throw new HailoError('INVALID_ARGUMENT', `--${k} needs --entry (with a project file, the model entry defines it)`);
-      if (v.opset !== undefined || v.out !== undefined) throw new HailoError('INVALID_ARGUMENT', '--opset and --out need --entry (with a project file, the model entry defines them)');
+      for (const k of ['input', 'output-name'] as const)
+        if (args.lists[k]?.length) throw new HailoError('INVALID_ARGUMENT', `--${k} needs --entry (with a project file, the model entry defines it)`);
+      if (v.opset !== undefined || v.out !== undefined)
+        throw new HailoError('INVALID_ARGUMENT', '--opset and --out need --entry (with a project file, the model entry defines them)');
       const file = path.resolve(io.cwd, v.config ?? PROJECT_FILE_NAME);
       const { project, root } = await requireProject(file);
       spec = specFromModel(findModel(project, v.model), root);
@@ -69,7 +72,22 @@ Exit code 0 when exported, 1 when the export failed, 2 on bad arguments or a mis
         onOutput: (line) => io.err(line),
       });
       if (json) {
-        io.out(JSON.stringify({ ok: true, onnx: r.onnx, sourceMap: r.sourceMap, nodes: r.nodes, mapped: r.mapped, outputs: r.outputs, warnings: r.warnings, python: interpreter.path }, null, 2));
+        io.out(
+          JSON.stringify(
+            {
+              ok: true,
+              onnx: r.onnx,
+              sourceMap: r.sourceMap,
+              nodes: r.nodes,
+              mapped: r.mapped,
+              outputs: r.outputs,
+              warnings: r.warnings,
+              python: interpreter.path,
+            },
+            null,
+            2,
+          ),
+        );
       } else {
         for (const w of r.warnings) io.err(`warning: ${w}`);
         io.out(`${r.onnx}: ${r.nodes} nodes, ${r.mapped} mapped to source lines`);
@@ -83,7 +101,10 @@ Exit code 0 when exported, 1 when the export failed, 2 on bad arguments or a mis
       }
       if (e instanceof ExportFailedError) {
         const loc = e.location ? `${e.location.file}:${e.location.line}: ` : '';
-        if (json) io.out(JSON.stringify({ ok: false, code: e.code, message: e.message, location: e.location ?? null, errorClass: e.detail?.errorClass ?? null }, null, 2));
+        if (json)
+          io.out(
+            JSON.stringify({ ok: false, code: e.code, message: e.message, location: e.location ?? null, errorClass: e.detail?.errorClass ?? null }, null, 2),
+          );
         else io.err(`${loc}error: ${e.message}`);
         return 1;
       }

@@ -54,7 +54,10 @@ fidelity.thresholds / fidelity.stageThresholds, 2 on bad arguments or a project 
     const v = args.values;
     let stages: Stage[] | undefined;
     if (v.stages !== undefined) {
-      const list = v.stages.split(',').map((s) => s.trim()).filter(Boolean);
+      const list = v.stages
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       for (const s of list) {
         if (!(ALL as readonly string[]).includes(s)) throw new HailoError('INVALID_ARGUMENT', `--stages: "${s}" is not a stage (${ALL.join(', ')})`);
       }
@@ -81,7 +84,10 @@ fidelity.thresholds / fidelity.stageThresholds, 2 on bad arguments or a project 
 
     const resultsDir = path.join(root, '.hailo', 'fidelity');
     const outDir = v.out !== undefined ? path.resolve(io.cwd, v.out) : path.join(resultsDir, fidelityRunId(model.name));
-    const baseline = v.baseline !== undefined ? readFidelityRecord(path.resolve(io.cwd, v.baseline)) : listFidelityRecords(resultsDir, model.name).find((r) => path.resolve(r.dir) !== outDir)?.record;
+    const baseline =
+      v.baseline !== undefined
+        ? readFidelityRecord(path.resolve(io.cwd, v.baseline))
+        : listFidelityRecords(resultsDir, model.name).find((r) => path.resolve(r.dir) !== outDir)?.record;
     const json = v.format === 'json';
     let r;
     const hosts = new Map<string, InstanceType<typeof SshHost>>();
@@ -110,8 +116,21 @@ fidelity.thresholds / fidelity.stageThresholds, 2 on bad arguments or a project 
                 ...(commit ? { commit } : {}),
                 contextFor: (where) => {
                   let host = hosts.get(where.host);
-                  if (!host) hosts.set(where.host, (host = new SshHost(where.host, { sshPath: io.env.HAILO_SSH ?? 'ssh', connectTimeout: 15, ...(sshConfig ? { configFile: path.resolve(io.cwd, sshConfig) } : {}) })));
-                  return { host, runsDir: path.join(root, '.hailo', 'runs'), signal: io.signal, events: { onProgress: (m: string) => !json && io.err(`[fidelity] ${m}`) } };
+                  if (!host)
+                    hosts.set(
+                      where.host,
+                      (host = new SshHost(where.host, {
+                        sshPath: io.env.HAILO_SSH ?? 'ssh',
+                        connectTimeout: 15,
+                        ...(sshConfig ? { configFile: path.resolve(io.cwd, sshConfig) } : {}),
+                      })),
+                    );
+                  return {
+                    host,
+                    runsDir: path.join(root, '.hailo', 'runs'),
+                    signal: io.signal,
+                    events: { onProgress: (m: string) => !json && io.err(`[fidelity] ${m}`) },
+                  };
                 },
                 onRun: (run) => {
                   remoteRuns.push(run);
@@ -141,7 +160,9 @@ fidelity.thresholds / fidelity.stageThresholds, 2 on bad arguments or a project 
     }
     if (remoteRuns.length) (await import('../../core/fidelity/remoteRun')).annotateFidelityRuns(path.join(root, '.hailo', 'runs'), remoteRuns, r.record);
     const findings = [...r.findings, ...(baseline ? compareRecords(baseline, r.record, { maxDropDb: model.fidelity?.maxDropDb }) : [])];
-    await (await import('../../core/fidelity/rewriteLinks')).linkRewrites(findings, { onnx: files.onnx, har: files.har, quantizedHar: optimizedHarPath(files.har) });
+    await (
+      await import('../../core/fidelity/rewriteLinks')
+    ).linkRewrites(findings, { onnx: files.onnx, har: files.har, quantizedHar: optimizedHarPath(files.har) });
     const failed = hasErrors(findings);
     if (json) {
       io.out(
@@ -153,7 +174,17 @@ fidelity.thresholds / fidelity.stageThresholds, 2 on bad arguments or a project 
             baseline: baseline ? { createdAt: baseline.createdAt, commit: baseline.commit ?? null } : null,
             samples: r.record.samples,
             stages: r.record.stages,
-            comparisons: r.record.comparisons.map((c) => ({ stage: c.stage, reference: c.reference, against: c.against, output: c.output, shape: c.shape, timeAxis: c.timeAxis, steps: c.steps, metrics: c.metrics, damaged: c.damaged })),
+            comparisons: r.record.comparisons.map((c) => ({
+              stage: c.stage,
+              reference: c.reference,
+              against: c.against,
+              output: c.output,
+              shape: c.shape,
+              timeAxis: c.timeAxis,
+              steps: c.steps,
+              metrics: c.metrics,
+              damaged: c.damaged,
+            })),
             findings,
           },
           null,

@@ -49,7 +49,9 @@ project file cannot be read.`,
     const version = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';
     const format = args.values.format ?? 'text';
     if (format === 'json') {
-      io.out(JSON.stringify(toJson(r.file, r.findings, { hwArch: r.hwArch, model: r.projectModel?.name ?? null, sourceMap: r.sourceMap?.file ?? null }), null, 2));
+      io.out(
+        JSON.stringify(toJson(r.file, r.findings, { hwArch: r.hwArch, model: r.projectModel?.name ?? null, sourceMap: r.sourceMap?.file ?? null }), null, 2),
+      );
     } else if (format === 'sarif') {
       io.out(JSON.stringify(toSarif(r.file, r.findings, { version, cwd: io.cwd }), null, 2));
     } else {

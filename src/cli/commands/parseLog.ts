@@ -32,10 +32,16 @@ Exit code 0 when the log shows no failure, 1 when it shows errors or a failed st
     const head = await readHead(file);
     if (head !== undefined && detectHailortOutput(head)) {
       const st = fs.statSync(file);
-      if (st.size > HAILORT_MAX) throw new HailoError('INVALID_ARGUMENT', `${file}: ${st.size} bytes is more than a hailortcli capture can be (${HAILORT_MAX} bytes)`, { file });
+      if (st.size > HAILORT_MAX)
+        throw new HailoError('INVALID_ARGUMENT', `${file}: ${st.size} bytes is more than a hailortcli capture can be (${HAILORT_MAX} bytes)`, { file });
       const parts = parseHailortSession(fs.readFileSync(file, 'utf8'));
       if (args.values.format === 'json') io.out(JSON.stringify({ tool: 'hailortcli', file, outputs: parts }, null, 2));
-      else io.out([`${file}: hailortcli output`, ...parts.map((p) => `${p.command ? `$ ${p.command}  (line ${p.line})\n` : ''}${formatHailortOutput(p.output)}`)].join('\n'));
+      else
+        io.out(
+          [`${file}: hailortcli output`, ...parts.map((p) => `${p.command ? `$ ${p.command}  (line ${p.line})\n` : ''}${formatHailortOutput(p.output)}`)].join(
+            '\n',
+          ),
+        );
       return parts.some((p) => hailortFailed(p.output)) ? 1 : 0;
     }
     const summary = await parseDfcLogFile(file, io.signal);

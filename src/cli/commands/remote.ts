@@ -13,7 +13,11 @@ function sshSettings(args: ParsedArgs, io: CliIO): SshSettings {
   const timeout = Number(args.values['connect-timeout'] ?? 15);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new HailoError('INVALID_ARGUMENT', '--connect-timeout must be a positive number of seconds');
   const configFile = args.values['ssh-config'] ?? io.env.HAILO_SSH_CONFIG;
-  return { sshPath: args.values.ssh ?? io.env.HAILO_SSH ?? 'ssh', connectTimeout: timeout, ...(configFile ? { configFile: path.resolve(io.cwd, configFile) } : {}) };
+  return {
+    sshPath: args.values.ssh ?? io.env.HAILO_SSH ?? 'ssh',
+    connectTimeout: timeout,
+    ...(configFile ? { configFile: path.resolve(io.cwd, configFile) } : {}),
+  };
 }
 
 export const remoteCommand: CliCommand = {
@@ -54,9 +58,22 @@ Exit codes: 0 ok, 1 a step failed, was cancelled or the DFC is missing, 2 cannot
 
     if (action === 'runs') {
       const runs = listRuns(runsDir);
-      if (json) io.out(JSON.stringify(runs.map((r) => r.run ?? { dir: r.dir, error: r.error }), null, 2));
+      if (json)
+        io.out(
+          JSON.stringify(
+            runs.map((r) => r.run ?? { dir: r.dir, error: r.error }),
+            null,
+            2,
+          ),
+        );
       else if (!runs.length) io.out(`no runs under ${runsDir}`);
-      else for (const r of runs) io.out(r.run ? `${r.run.id}  ${r.run.status.padEnd(12)} ${r.run.model} on ${r.run.target.name}: ${r.run.steps.map((s) => `${s.step} ${s.status}`).join(', ')}` : `${path.basename(r.dir)}  unreadable: ${r.error}`);
+      else
+        for (const r of runs)
+          io.out(
+            r.run
+              ? `${r.run.id}  ${r.run.status.padEnd(12)} ${r.run.model} on ${r.run.target.name}: ${r.run.steps.map((s) => `${s.step} ${s.status}`).join(', ')}`
+              : `${path.basename(r.dir)}  unreadable: ${r.error}`,
+          );
       return 0;
     }
 
@@ -67,7 +84,12 @@ Exit codes: 0 ok, 1 a step failed, was cancelled or the DFC is missing, 2 cannot
         const c = await checkTarget(host, target, io.signal);
         if (json) io.out(JSON.stringify({ target: target.name, host: target.host, ...c, output: undefined }, null, 2));
         else if (c.slurm) io.out(`${target.name} (${target.host}, Slurm partition ${target.slurm?.partition ?? '?'}):\n${c.output}`);
-        else io.out(c.problem ? `${target.name} (${target.host}): reachable, but ${c.problem}` : `${target.name} (${target.host}): DFC ${c.dfc}${c.hailort ? `, HailoRT ${c.hailort}` : ''}`);
+        else
+          io.out(
+            c.problem
+              ? `${target.name} (${target.host}): reachable, but ${c.problem}`
+              : `${target.name} (${target.host}): DFC ${c.dfc}${c.hailort ? `, HailoRT ${c.hailort}` : ''}`,
+          );
         return c.problem ? 1 : 0;
       } finally {
         await host.close();
@@ -89,7 +111,11 @@ Exit codes: 0 ok, 1 a step failed, was cancelled or the DFC is missing, 2 cannot
             onProgress: (m) => !json && io.err(`hailo-workbench: ${m}`),
             onLine: (_s, l) => !json && io.out(displayLine(l)),
             onConnection: (s) => io.err(`hailo-workbench: ${s === 'lost' ? 'connection lost, reconnecting (the step keeps running)' : 'reconnected'}`),
-            onStepFinished: (_r, s) => !json && io.err(`hailo-workbench: ${s.step} ${s.status}${s.exitCode !== undefined ? ` (exit ${s.exitCode})` : ''}${s.error ? `: ${s.error.message}` : ''}`),
+            onStepFinished: (_r, s) =>
+              !json &&
+              io.err(
+                `hailo-workbench: ${s.step} ${s.status}${s.exitCode !== undefined ? ` (exit ${s.exitCode})` : ''}${s.error ? `: ${s.error.message}` : ''}`,
+              ),
           },
         },
         { projectRoot: root, model, target, steps },

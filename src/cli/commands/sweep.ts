@@ -42,19 +42,35 @@ Exit codes: 0 at least one variant compiled, 1 none did or the sweep was cancell
     const sweeps = project.sweeps ?? [];
     if (!sweeps.length) throw new HailoError('INVALID_ARGUMENT', `${file}: no "sweeps"; add one (name, model, matrix)`);
     const sweep = v.name ? sweeps.find((s) => s.name === v.name) : sweeps.length === 1 ? sweeps[0] : undefined;
-    if (!sweep) throw new HailoError('INVALID_ARGUMENT', v.name ? `${file}: no sweep named "${v.name}" (there are: ${sweeps.map((s) => s.name).join(', ')})` : `${file} has ${sweeps.length} sweeps: choose one with --name (${sweeps.map((s) => s.name).join(', ')})`);
+    if (!sweep)
+      throw new HailoError(
+        'INVALID_ARGUMENT',
+        v.name
+          ? `${file}: no sweep named "${v.name}" (there are: ${sweeps.map((s) => s.name).join(', ')})`
+          : `${file} has ${sweeps.length} sweeps: choose one with --name (${sweeps.map((s) => s.name).join(', ')})`,
+      );
     const model = findModel(project, sweep.model);
     const target = requireTarget(project.targets, v.target ?? sweep.target ?? model.target);
     const timeout = Number(v['connect-timeout'] ?? 15);
     if (!Number.isFinite(timeout) || timeout <= 0) throw new HailoError('INVALID_ARGUMENT', '--connect-timeout must be a positive number of seconds');
     const configFile = v['ssh-config'] ?? io.env.HAILO_SSH_CONFIG;
-    const host = new SshHost(target.host, { sshPath: v.ssh ?? io.env.HAILO_SSH ?? 'ssh', connectTimeout: timeout, ...(configFile ? { configFile: path.resolve(io.cwd, configFile) } : {}) });
+    const host = new SshHost(target.host, {
+      sshPath: v.ssh ?? io.env.HAILO_SSH ?? 'ssh',
+      connectTimeout: timeout,
+      ...(configFile ? { configFile: path.resolve(io.cwd, configFile) } : {}),
+    });
     const interpreter = resolveCliInterpreter(v.python, io.env);
     const driverPath = findDriver([__dirname]);
     const json = v.format === 'json';
     try {
       const rec = await runSweep(
-        { host, sweepsDir: path.join(root, '.hailo', 'sweeps'), runsDir: path.join(root, '.hailo', 'runs'), signal: io.signal, onProgress: (m) => !json && io.err(`hailo-workbench: ${m}`) },
+        {
+          host,
+          sweepsDir: path.join(root, '.hailo', 'sweeps'),
+          runsDir: path.join(root, '.hailo', 'runs'),
+          signal: io.signal,
+          onProgress: (m) => !json && io.err(`hailo-workbench: ${m}`),
+        },
         {
           projectRoot: root,
           projectFile: file,
@@ -72,7 +88,9 @@ Exit codes: 0 at least one variant compiled, 1 none did or the sweep was cancell
         const keys = ['id', 'label', 'lintErrors', 'parse', 'optimize', 'compile', 'contexts', 'best', 'firstError'] as const;
         io.out(keys.map((k) => SWEEP_COLUMNS.find((c) => c.key === k)!.title).join('\t'));
         for (const r of rows) io.out(keys.map((k) => (k === 'best' ? (r.best ? 'best' : '') : String(r[k]))).join('\t'));
-        io.err(`hailo-workbench: sweep ${rec.id} ${rec.status}${rec.jobId ? ` (Slurm job array ${rec.jobId})` : ''} → ${path.join(root, '.hailo', 'sweeps', rec.id)}`);
+        io.err(
+          `hailo-workbench: sweep ${rec.id} ${rec.status}${rec.jobId ? ` (Slurm job array ${rec.jobId})` : ''} → ${path.join(root, '.hailo', 'sweeps', rec.id)}`,
+        );
       }
       return rec.results.some((r) => r.steps.compile === 'succeeded') ? 0 : 1;
     } finally {

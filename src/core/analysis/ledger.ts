@@ -106,9 +106,35 @@ export interface LedgerOptions {
 }
 
 /** ONNX ops that only move or reinterpret data; their removal is a layout matter, not a numeric one. */
-const LAYOUT_OPS = new Set(['Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Cast', 'Dropout', 'Expand', 'Shape', 'Gather', 'Constant', 'ConstantOfShape', 'Slice', 'Concat']);
+const LAYOUT_OPS = new Set([
+  'Reshape',
+  'Transpose',
+  'Flatten',
+  'Squeeze',
+  'Unsqueeze',
+  'Identity',
+  'Cast',
+  'Dropout',
+  'Expand',
+  'Shape',
+  'Gather',
+  'Constant',
+  'ConstantOfShape',
+  'Slice',
+  'Concat',
+]);
 /** HN layer types the parser creates for layout and constants. */
-const HN_LAYOUT_TYPES = new Set(['format_conversion', 'reshape', 'const_input', 'feature_splitter', 'shortcut', 'portal', 'transpose', 'space_to_depth', 'depth_to_space']);
+const HN_LAYOUT_TYPES = new Set([
+  'format_conversion',
+  'reshape',
+  'const_input',
+  'feature_splitter',
+  'shortcut',
+  'portal',
+  'transpose',
+  'space_to_depth',
+  'depth_to_space',
+]);
 
 /** Unlinked HN layers the structural fallback walks through to find a layer's linked neighbours. */
 export const MAX_STRUCTURAL_WALK = 32;
@@ -152,7 +178,7 @@ class UnionFind {
     for (let p = this.parent.get(root); p !== undefined && p !== root; p = this.parent.get(root)) root = p;
     if (!this.parent.has(x)) this.parent.set(x, x);
     // path compression
-    for (let cur = x; cur !== root; ) {
+    for (let cur = x; cur !== root;) {
       const next: string = this.parent.get(cur)!;
       this.parent.set(cur, root);
       cur = next;
@@ -175,7 +201,8 @@ interface Run {
   downHn: Set<string>;
 }
 
-type NewEntry = Omit<LedgerEntry, 'id' | 'compilerLayers' | 'changes' | 'contexts' | 'scope' | 'onnxOps' | 'hnTypes' | 'onnxTensors'> & Partial<Pick<LedgerEntry, 'changes' | 'onnxTensors'>>;
+type NewEntry = Omit<LedgerEntry, 'id' | 'compilerLayers' | 'changes' | 'contexts' | 'scope' | 'onnxOps' | 'hnTypes' | 'onnxTensors'> &
+  Partial<Pick<LedgerEntry, 'changes' | 'onnxTensors'>>;
 
 /**
  * What the phases of computeLedger share: the two graphs and their indexes, what the logs say, the
@@ -348,7 +375,8 @@ function linkOriginalNames(b: LedgerBuilder): void {
       }
     }
   }
-  if (unresolvedNames.length) warnings.push(`${unresolvedNames.length} original name(s) not found in the ONNX graph (e.g. ${unresolvedNames.slice(0, 3).join('; ')})`);
+  if (unresolvedNames.length)
+    warnings.push(`${unresolvedNames.length} original name(s) not found in the ONNX graph (e.g. ${unresolvedNames.slice(0, 3).join('; ')})`);
   for (const s of parse?.startNodes ?? []) {
     const layer = hn.nodes.find((l) => l.id === s.hn) ?? hnNames.get(unscoped(s.hn));
     if (!layer) {
@@ -391,7 +419,10 @@ function hefRegion(b: LedgerBuilder): void {
   let endNodes: string[] = [];
   let regionFrom: LedgerBuilder['regionFrom'];
   if (parse?.endNodes.length) {
-    endNodes = parse.endNodes.map((e) => e.onnx).filter((n) => oi.byId.has(n) || oi.producer.has(n)).map((n) => (oi.byId.has(n) ? n : oi.producer.get(n)!.id));
+    endNodes = parse.endNodes
+      .map((e) => e.onnx)
+      .filter((n) => oi.byId.has(n) || oi.producer.has(n))
+      .map((n) => (oi.byId.has(n) ? n : oi.producer.get(n)!.id));
     const missing = parse.endNodes.filter((e) => !oi.byId.has(e.onnx) && !oi.producer.has(e.onnx));
     if (missing.length) warnings.push(`parse log end node(s) not in the ONNX graph: ${missing.map((m) => m.onnx).join(', ')}`);
     regionFrom = 'parse_log';
@@ -407,7 +438,9 @@ function hefRegion(b: LedgerBuilder): void {
     }
     if (endNodes.length) regionFrom = 'hn_outputs';
   }
-  const startTensors = parse?.startNodes.length ? parse.startNodes.map((s) => s.onnx) : [...ioTensors.entries()].filter(([id]) => hi.byId.get(id)?.op === 'input_layer').flatMap(([, t]) => t);
+  const startTensors = parse?.startNodes.length
+    ? parse.startNodes.map((s) => s.onnx)
+    : [...ioTensors.entries()].filter(([id]) => hi.byId.get(id)?.op === 'input_layer').flatMap(([, t]) => t);
   if (endNodes.length) {
     // ancestors of the end nodes ...
     const up = new Set<string>();
@@ -438,7 +471,10 @@ function hefRegion(b: LedgerBuilder): void {
       const id = n.id;
       if (!up.has(id)) continue;
       const fromActivation = down.has(id);
-      const constantFeeder = !fromActivation && n.inputs.every((i) => !i || !oi.producer.has(i) || inRegion.has(oi.producer.get(i)!.id)) && n.outputs.some((o) => (oi.consumers.get(o) ?? []).some((c) => down.has(c.id)));
+      const constantFeeder =
+        !fromActivation &&
+        n.inputs.every((i) => !i || !oi.producer.has(i) || inRegion.has(oi.producer.get(i)!.id)) &&
+        n.outputs.some((o) => (oi.consumers.get(o) ?? []).some((c) => down.has(c.id)));
       if (fromActivation || constantFeeder || n.op === 'Constant') inRegion.add(id);
     }
   }
@@ -494,7 +530,9 @@ function unlinkedRuns(b: LedgerBuilder): void {
 /** 4b. An unlinked HN compute layer between the same neighbours as a run, with a compatible type, is linked by structure (flagged). */
 function structuralFallback(b: LedgerBuilder): void {
   const { hn, hi, uf, linkedHn, linkedOnnx, genOf, runList } = b;
-  const unlinkedCompute = hn.nodes.filter((l) => !linkedHn.has(l.id) && !b.isIoLayer(l) && !HN_LAYOUT_TYPES.has(l.op) && !isCompilerGenerated(genOf.get(l.id)!.kind));
+  const unlinkedCompute = hn.nodes.filter(
+    (l) => !linkedHn.has(l.id) && !b.isIoLayer(l) && !HN_LAYOUT_TYPES.has(l.op) && !isCompilerGenerated(genOf.get(l.id)!.kind),
+  );
   const nearLinked = (start: string, dir: 'up' | 'down'): Set<string> => {
     // nearest linked (or io) layers, walking through at most MAX_STRUCTURAL_WALK unlinked layers:
     // a neighbour further away is no evidence, and the bound keeps long unlinked chains linear
@@ -584,8 +622,14 @@ function linkedEntries(b: LedgerBuilder): void {
   const hnOrder = new Map(hn.nodes.map((n, i) => [n.id, i]));
 
   for (const items of [...entryItems.values()].sort((a, b) => firstIndex(a, topo, hnOrder) - firstIndex(b, topo, hnOrder))) {
-    const onnxNodes = items.filter((x) => x.startsWith('o:')).map((x) => x.slice(2)).sort((a, b) => topo.get(a)! - topo.get(b)!);
-    const hnLayers = items.filter((x) => x.startsWith('h:')).map((x) => x.slice(2)).sort((a, b) => hnOrder.get(a)! - hnOrder.get(b)!);
+    const onnxNodes = items
+      .filter((x) => x.startsWith('o:'))
+      .map((x) => x.slice(2))
+      .sort((a, b) => topo.get(a)! - topo.get(b)!);
+    const hnLayers = items
+      .filter((x) => x.startsWith('h:'))
+      .map((x) => x.slice(2))
+      .sort((a, b) => hnOrder.get(a)! - hnOrder.get(b)!);
     const ev = b.evidenceOf(items);
     const structural = ev.length > 0 && ev.every((e) => e === 'structural');
     let kind: LedgerKind;
@@ -607,7 +651,15 @@ function ioEntries(b: LedgerBuilder): void {
     if (!b.isIoLayer(l)) continue;
     const tensors = ioTensors.get(l.id) ?? [];
     const ev = b.evidenceOf([H(l.id)]);
-    const entry = b.newEntry({ kind: tensors.length ? 'kept' : 'unmatched', onnxNodes: [], hnLayers: [l.id], onnxTensors: tensors, evidence: tensors.length ? ev : [], structural: false, note: '' });
+    const entry = b.newEntry({
+      kind: tensors.length ? 'kept' : 'unmatched',
+      onnxNodes: [],
+      hnLayers: [l.id],
+      onnxTensors: tensors,
+      evidence: tensors.length ? ev : [],
+      structural: false,
+      note: '',
+    });
     if (tensors.length) {
       const t = tensors[0]!;
       const os = onnx.values[t]?.shape ?? onnx.inputs.find((x) => x.name === t)?.shape ?? onnx.outputs.find((x) => x.name === t)?.shape;
@@ -633,10 +685,18 @@ function unlinkedLayerEntries(b: LedgerBuilder): void {
     const g = genOf.get(l.id)!;
     // layout and constant layers, and generated names, are the DFC's own; an unlinked compute layer is not guessed
     const added = HN_LAYOUT_TYPES.has(l.op) || isCompilerGenerated(g.kind);
-    const entry = b.newEntry({ kind: added ? 'added' : 'unmatched', onnxNodes: [], hnLayers: [l.id], evidence: g.kind !== 'layer' ? ['generated_name'] : [], structural: false, note: '' });
+    const entry = b.newEntry({
+      kind: added ? 'added' : 'unmatched',
+      onnxNodes: [],
+      hnLayers: [l.id],
+      evidence: g.kind !== 'layer' ? ['generated_name'] : [],
+      structural: false,
+      note: '',
+    });
     // point an added layer at a neighbour the user knows
     const base = g.base ? hnNames.get(g.base) : undefined;
-    const neighbour = base ?? (hi.consumers.get(l.id) ?? []).find((c) => linkedHn.has(c.id)) ?? l.inputs.map((i) => hi.byId.get(i)).find((p) => p && linkedHn.has(p.id));
+    const neighbour =
+      base ?? (hi.consumers.get(l.id) ?? []).find((c) => linkedHn.has(c.id)) ?? l.inputs.map((i) => hi.byId.get(i)).find((p) => p && linkedHn.has(p.id));
     if (neighbour) {
       const nEntry = hnIndex[neighbour.id];
       if (nEntry) {
@@ -654,7 +714,14 @@ function remainingOnnxEntries(b: LedgerBuilder): void {
   const { onnx, oi, hi, graphInputs, linkedHn, genOf, runList, onnxIndex, hnIndex, regionFrom } = b;
   for (const n of onnx.nodes) {
     if (onnxIndex[n.id] || !b.isHost(n.id)) continue;
-    b.newEntry({ kind: 'host', onnxNodes: [n.id], hnLayers: [], evidence: regionFrom === 'parse_log' ? ['parse_log'] : ['graph_io'], structural: false, note: '' });
+    b.newEntry({
+      kind: 'host',
+      onnxNodes: [n.id],
+      hnLayers: [],
+      evidence: regionFrom === 'parse_log' ? ['parse_log'] : ['graph_io'],
+      structural: false,
+      note: '',
+    });
   }
   const folded: GraphNode[] = [];
   for (const run of runList) {
@@ -664,13 +731,23 @@ function remainingOnnxEntries(b: LedgerBuilder): void {
       folded.push(...nodes);
       continue;
     }
-    const passable = (id: string) => !linkedHn.has(id) && (HN_LAYOUT_TYPES.has(hi.byId.get(id)?.op ?? '') || isCompilerGenerated(genOf.get(id)?.kind ?? 'layer'));
+    const passable = (id: string) =>
+      !linkedHn.has(id) && (HN_LAYOUT_TYPES.has(hi.byId.get(id)?.op ?? '') || isCompilerGenerated(genOf.get(id)?.kind ?? 'layer'));
     const joined = hnJoins(run.upHn, run.downHn, hi, passable);
-    const allConst = nodes.every((n) => n.op === 'Constant' || n.inputs.every((i) => !i || onnx.values[i]?.initializer || !oi.producer.has(i) && !graphInputs.has(i)));
+    const allConst = nodes.every(
+      (n) => n.op === 'Constant' || n.inputs.every((i) => !i || onnx.values[i]?.initializer || (!oi.producer.has(i) && !graphInputs.has(i))),
+    );
     const kind: LedgerKind = joined || allConst ? 'removed' : 'unmatched';
     // "removed" is not a match: no original name mentions these nodes (a fact of the HN); the graph
     // structure only confirms that the HN joins their neighbours
-    const entry = b.newEntry({ kind, onnxNodes: nodes.map((n) => n.id), hnLayers: [], evidence: kind === 'removed' ? ['structural'] : [], structural: false, note: '' });
+    const entry = b.newEntry({
+      kind,
+      onnxNodes: nodes.map((n) => n.id),
+      hnLayers: [],
+      evidence: kind === 'removed' ? ['structural'] : [],
+      structural: false,
+      note: '',
+    });
     if (kind === 'removed') {
       const down = [...run.downHn].map((h) => hi.byId.get(h)!).filter(Boolean);
       const pad = nodes.find((x) => x.op === 'Pad');
@@ -695,7 +772,13 @@ function compilerLayersAndResult(b: LedgerBuilder, now: () => number, t0: number
     for (const cl of compile.layers) {
       const g = interpretLayerName(cl.name, known);
       const ctx = contextOf.get(cl.name);
-      const piece: CompilerPiece = { name: cl.name, kind: g.kind, ...(g.part ? { part: g.part } : {}), line: cl.line, ...(ctx !== undefined ? { context: ctx } : {}) };
+      const piece: CompilerPiece = {
+        name: cl.name,
+        kind: g.kind,
+        ...(g.part ? { part: g.part } : {}),
+        line: cl.line,
+        ...(ctx !== undefined ? { context: ctx } : {}),
+      };
       if (g.kind === 'context-boundary' && g.context) {
         boundaries.push({ from: g.context.from, to: g.context.to, name: cl.name, line: cl.line });
         continue;
@@ -719,9 +802,12 @@ function compilerLayersAndResult(b: LedgerBuilder, now: () => number, t0: number
     // an HN layer the compiler replaced by pieces (conv1 -> conv1_sd0.. conv1_sdc) is decomposed
     for (const e of entries) {
       if (!e.compilerLayers.length) continue;
-      const replaced = e.hnLayers.some((h) => !compiledNames.has(unscoped(h)) && e.compilerLayers.some((p) => interpretLayerName(p.name, known).base === unscoped(h)));
+      const replaced = e.hnLayers.some(
+        (h) => !compiledNames.has(unscoped(h)) && e.compilerLayers.some((p) => interpretLayerName(p.name, known).base === unscoped(h)),
+      );
       if (e.kind === 'kept' || e.kind === 'layout' || (e.kind === 'fused' && replaced)) {
-        if (replaced || e.compilerLayers.some((p) => p.kind === 'spatial-defuse' || p.kind === 'defuse' || p.kind === 'defuse-primitive')) e.kind = 'decomposed';
+        if (replaced || e.compilerLayers.some((p) => p.kind === 'spatial-defuse' || p.kind === 'defuse' || p.kind === 'defuse-primitive'))
+          e.kind = 'decomposed';
       }
     }
   }
@@ -733,7 +819,12 @@ function compilerLayersAndResult(b: LedgerBuilder, now: () => number, t0: number
     for (const p of e.compilerLayers) if (p.context !== undefined) e.contexts.push(p.context);
     e.contexts = uniq(e.contexts).sort((a, b) => a - b);
   }
-  if (contextOf.size) addAll(entries.filter((e) => e.contexts.length), 'model_script', opts.modelScript !== undefined);
+  if (contextOf.size)
+    addAll(
+      entries.filter((e) => e.contexts.length),
+      'model_script',
+      opts.modelScript !== undefined,
+    );
 
   for (const e of entries) e.note = describe(e, hi.byId, entryById);
 
@@ -741,7 +832,8 @@ function compilerLayersAndResult(b: LedgerBuilder, now: () => number, t0: number
   for (const e of entries) counts[e.kind]++;
   const missingOnnx = onnx.nodes.filter((n) => !onnxIndex[n.id]);
   const missingHn = hn.nodes.filter((l) => !hnIndex[l.id]);
-  if (missingOnnx.length || missingHn.length) warnings.push(`internal: ${missingOnnx.length} ONNX node(s) and ${missingHn.length} HN layer(s) left unclassified`);
+  if (missingOnnx.length || missingHn.length)
+    warnings.push(`internal: ${missingOnnx.length} ONNX node(s) and ${missingHn.length} HN layer(s) left unclassified`);
 
   const dfcVersion = opts.dfcVersion ?? compile?.dfcVersion ?? parse?.dfcVersion;
   const contextCount = compile?.contexts ?? (contextOf.size ? Math.max(...contextOf.values()) + 1 : undefined);
@@ -755,7 +847,9 @@ function compilerLayersAndResult(b: LedgerBuilder, now: () => number, t0: number
     counts,
     onnxIndex,
     hnIndex,
-    ...(compile || contextOf.size ? { contexts: { ...(contextCount !== undefined ? { count: contextCount } : {}), boundaries, assigned: contextOf.size } } : {}),
+    ...(compile || contextOf.size
+      ? { contexts: { ...(contextCount !== undefined ? { count: contextCount } : {}), boundaries, assigned: contextOf.size } }
+      : {}),
     unattributedCompilerLayers: unattributed,
     ...(endNodes.length ? { hefRegion: { endNodes: uniq(endNodes), startTensors: uniq(startTensors), from: regionFrom! } } : {}),
     warnings,
@@ -858,18 +952,38 @@ export function compareShapes(onnxShape: Dim[], hnShape: Dim[]): ShapeChange[] {
   const po = product(os);
   const ph = product(hs);
   if (po !== undefined && ph !== undefined && po !== ph) {
-    out.push({ kind: 'elements', from: onnxShape, to: hnShape, canonical: false, message: `shape ${fmt(onnxShape)} became ${fmt(hnShape)} (${po} vs ${ph} elements)` });
+    out.push({
+      kind: 'elements',
+      from: onnxShape,
+      to: hnShape,
+      canonical: false,
+      message: `shape ${fmt(onnxShape)} became ${fmt(hnShape)} (${po} vs ${ph} elements)`,
+    });
     return out;
   }
   const no1o = os.filter((d) => d !== 1);
   const no1h = hs.filter((d) => d !== 1);
   const sameOrder = no1o.length === no1h.length && no1o.every((d, i) => d === no1h[i]);
   if (os.length !== hs.length) {
-    out.push({ kind: 'rank', from: onnxShape, to: hnShape, canonical: sameOrder || isChannelsLast(os, hs), message: `rank ${onnxShape.length} -> ${hnShape.length}: ${fmt(onnxShape)} is carried as ${fmt(hnShape)}` });
+    out.push({
+      kind: 'rank',
+      from: onnxShape,
+      to: hnShape,
+      canonical: sameOrder || isChannelsLast(os, hs),
+      message: `rank ${onnxShape.length} -> ${hnShape.length}: ${fmt(onnxShape)} is carried as ${fmt(hnShape)}`,
+    });
   }
   if (!sameOrder) {
     const canonical = isChannelsLast(os, hs);
-    out.push({ kind: 'permute', from: onnxShape, to: hnShape, canonical, message: canonical ? `channels moved last: ${fmt(onnxShape)} -> ${fmt(hnShape)} (NHWC)` : `axes permuted: ${fmt(onnxShape)} -> ${fmt(hnShape)}; do not assume which ONNX axis is which in the HEF` });
+    out.push({
+      kind: 'permute',
+      from: onnxShape,
+      to: hnShape,
+      canonical,
+      message: canonical
+        ? `channels moved last: ${fmt(onnxShape)} -> ${fmt(hnShape)} (NHWC)`
+        : `axes permuted: ${fmt(onnxShape)} -> ${fmt(hnShape)}; do not assume which ONNX axis is which in the HEF`,
+    });
   }
   return out;
 }
@@ -911,7 +1025,13 @@ function shapeChanges(e: LedgerEntry, onnx: GraphModel, hn: GraphModel, byId: Ma
     const layer = e.hnLayers.map((h) => hi.byId.get(h)!).find((l) => l.op === 'conv' || l.op === 'dw');
     const hk = layer?.attrs.kernel_shape;
     if (Array.isArray(ks) && ks.length === 1 && Array.isArray(hk)) {
-      out.push({ kind: 'kernel', from: `Conv1d k=${String(ks[0])}`, to: `conv (${String(hk[0])}, ${String(hk[1])})`, canonical: true, message: `Conv1d (kernel ${String(ks[0])}) became a 2-D conv with a (${String(hk[0])}, ${String(hk[1])}) kernel; its tensors are carried as [1, 1, T, C]` });
+      out.push({
+        kind: 'kernel',
+        from: `Conv1d k=${String(ks[0])}`,
+        to: `conv (${String(hk[0])}, ${String(hk[1])})`,
+        canonical: true,
+        message: `Conv1d (kernel ${String(ks[0])}) became a 2-D conv with a (${String(hk[0])}, ${String(hk[1])}) kernel; its tensors are carried as [1, 1, T, C]`,
+      });
     }
   }
   return out;
@@ -925,8 +1045,20 @@ function padChange(pad: GraphNode, consumer: GraphNode, onnx: GraphModel): Shape
   const from = outShape ?? 'padded';
   const to = inShape ?? 'unpadded';
   return dropped
-    ? { kind: 'padding', from, to, canonical: false, message: `the padding of ${pad.id} was dropped: ${unscoped(consumer.id)} uses VALID padding on the unpadded input` }
-    : { kind: 'padding', from, to, canonical: true, message: `the padding of ${pad.id} was merged into ${unscoped(consumer.id)}${padding ? ` (padding ${padding})` : ''}` };
+    ? {
+        kind: 'padding',
+        from,
+        to,
+        canonical: false,
+        message: `the padding of ${pad.id} was dropped: ${unscoped(consumer.id)} uses VALID padding on the unpadded input`,
+      }
+    : {
+        kind: 'padding',
+        from,
+        to,
+        canonical: true,
+        message: `the padding of ${pad.id} was merged into ${unscoped(consumer.id)}${padding ? ` (padding ${padding})` : ''}`,
+      };
 }
 
 // ---- words
@@ -947,7 +1079,8 @@ function describe(e: LedgerEntry, hnById: Map<string, GraphNode>, entryById: Map
   switch (e.kind) {
     case 'kept':
     case 'layout':
-      if (e.onnxTensors.length) return `${hnById.get(e.hnLayers[0]!)!.op === 'input_layer' ? 'input' : 'output'} ${e.onnxTensors.join(', ')} is HN layer ${layers[0]}${ch}${pieces.replace('split it into', 'added')}${ctx}`;
+      if (e.onnxTensors.length)
+        return `${hnById.get(e.hnLayers[0]!)!.op === 'input_layer' ? 'input' : 'output'} ${e.onnxTensors.join(', ')} is HN layer ${layers[0]}${ch}${pieces.replace('split it into', 'added')}${ctx}`;
       return `${main} kept as ${layers[0]} (${e.hnTypes[0]})${by}${ch}${pieces}${ctx}`;
     case 'fused': {
       const act = hnById.get(e.hnLayers[0]!)!.attrs.activation;
@@ -964,7 +1097,9 @@ function describe(e: LedgerEntry, hnById: Map<string, GraphNode>, entryById: Map
       const rel = e.relatedEntry ? entryById.get(e.relatedEntry) : undefined;
       const into = rel?.hnLayers.length ? `; in the HN, ${unscoped(rel.hnLayers[0]!)} takes that input directly` : '';
       const allConst = e.onnxOps.every((o) => o === 'Constant');
-      return allConst ? `${e.onnxNodes.length === 1 ? main : `${e.onnxNodes.length} Constant nodes`}: folded into the layers that use them` : `${main} ${e.onnxNodes.length > 1 ? 'have' : 'has'} no HN layer${into}${ch}`;
+      return allConst
+        ? `${e.onnxNodes.length === 1 ? main : `${e.onnxNodes.length} Constant nodes`}: folded into the layers that use them`
+        : `${main} ${e.onnxNodes.length > 1 ? 'have' : 'has'} no HN layer${into}${ch}`;
     }
     case 'added': {
       const g = interpretLayerName(e.hnLayers[0]!);

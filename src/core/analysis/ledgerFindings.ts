@@ -50,8 +50,15 @@ export function ledgerFindings(ledger: Ledger, files: LedgerFiles = {}): Finding
     if (e.source) f.source = e.source;
     const related: NonNullable<Finding['related']> = [];
     for (const h of e.hnLayers.slice(0, 8)) related.push({ message: `HN layer ${h}`, ...(files.hn ? { file: files.hn } : {}), node: h });
-    for (const p of e.compilerLayers.slice(0, 8)) related.push({ message: `compile log: ${p.name}${p.context !== undefined ? ` (context ${p.context})` : ''}`, ...(files.compileLog ? { file: files.compileLog } : {}), ...(p.line ? { line: p.line } : {}), node: p.name });
-    if (e.kind === 'host' && ledger.hefRegion) related.push({ message: `parse end node(s): ${ledger.hefRegion.endNodes.join(', ')}`, ...(files.parseLog ? { file: files.parseLog } : {}) });
+    for (const p of e.compilerLayers.slice(0, 8))
+      related.push({
+        message: `compile log: ${p.name}${p.context !== undefined ? ` (context ${p.context})` : ''}`,
+        ...(files.compileLog ? { file: files.compileLog } : {}),
+        ...(p.line ? { line: p.line } : {}),
+        node: p.name,
+      });
+    if (e.kind === 'host' && ledger.hefRegion)
+      related.push({ message: `parse end node(s): ${ledger.hefRegion.endNodes.join(', ')}`, ...(files.parseLog ? { file: files.parseLog } : {}) });
     if (related.length) f.related = related;
     out.push(f);
   }
@@ -90,7 +97,14 @@ function finding(e: LedgerEntry, ledger: Ledger, where: string, byId: Map<string
         severity: bad ? 'warning' : isIo ? 'info' : 'hint',
         message: `${isIo ? `${e.hnTypes[0] === 'input_layer' ? 'Input' : 'Output'} ${e.onnxTensors.join(', ')}` : label(e)}: ${e.changes.map((c) => c.message).join('; ')} ${where}`,
         nodes: isIo ? e.onnxTensors : nodes,
-        ...(isIo ? { fix: e.hnTypes[0] === 'input_layer' ? 'Feed the HEF input in the HN layout (channels last, batch first) on the host.' : 'Read the HEF output in the HN layout and reorder it on the host if your code expects the ONNX layout.' } : {}),
+        ...(isIo
+          ? {
+              fix:
+                e.hnTypes[0] === 'input_layer'
+                  ? 'Feed the HEF input in the HN layout (channels last, batch first) on the host.'
+                  : 'Read the HEF output in the HN layout and reorder it on the host if your code expects the ONNX layout.',
+            }
+          : {}),
       };
     }
     case 'decomposed': {
@@ -132,7 +146,14 @@ function finding(e: LedgerEntry, ledger: Ledger, where: string, byId: Map<string
       const dropped = e.changes.some((c) => c.kind === 'padding' && !c.canonical);
       const arithmetic = e.onnxOps.filter((o) => ARITHMETIC.test(o));
       const rel = e.relatedEntry ? byId.get(e.relatedEntry) : undefined;
-      if (dropped) return { code: 'RW005', severity: 'warning', message: `${e.changes.find((c) => c.kind === 'padding')!.message} ${where}`, nodes, fix: 'Pad explicitly in the conv (padding=...) instead of a separate pad, or check the HN layer padding.' };
+      if (dropped)
+        return {
+          code: 'RW005',
+          severity: 'warning',
+          message: `${e.changes.find((c) => c.kind === 'padding')!.message} ${where}`,
+          nodes,
+          fix: 'Pad explicitly in the conv (padding=...) instead of a separate pad, or check the HN layer padding.',
+        };
       if (e.onnxOps.every((o) => o === 'Constant')) return undefined;
       if (arithmetic.length) {
         return {
@@ -140,7 +161,7 @@ function finding(e: LedgerEntry, ledger: Ledger, where: string, byId: Map<string
           severity: 'warning',
           message: `${label(e)} ${e.onnxNodes.length > 1 ? 'have' : 'has'} no layer ${where} (${arithmetic.join(', ')} included)${rel?.hnLayers[0] ? `; presumably folded into ${unscoped(rel.hnLayers[0])}` : ''}; this was not confirmed by the HN`,
           nodes,
-          fix: 'Check that the arithmetic was folded (e.g. a scale into the next layer\'s weights) by comparing outputs in emulation.',
+          fix: "Check that the arithmetic was folded (e.g. a scale into the next layer's weights) by comparing outputs in emulation.",
         };
       }
       return { code: 'RW005', severity: 'hint', message: e.note, nodes };

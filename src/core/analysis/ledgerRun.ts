@@ -56,7 +56,10 @@ async function readLog(file: string): Promise<string> {
 
 const STAGE_OF_STATE: Record<string, LedgerStage | undefined> = { parsed: 'parse', optimized: 'optimize', compiled: 'compile' };
 
-export async function runLedger(inputs: LedgerInputs, deps: { openOnnxGraph?: (file: string, signal?: AbortSignal) => Promise<GraphModel> } = {}): Promise<LedgerRunResult> {
+export async function runLedger(
+  inputs: LedgerInputs,
+  deps: { openOnnxGraph?: (file: string, signal?: AbortSignal) => Promise<GraphModel> } = {},
+): Promise<LedgerRunResult> {
   const warnings: string[] = [];
   const t0 = performance.now();
   const openOnnxGraph =
@@ -110,7 +113,16 @@ export async function runLedger(inputs: LedgerInputs, deps: { openOnnxGraph?: (f
     files,
     hn: opened.hn,
     ...(opened.har
-      ? { har: { state: opened.har.state, stateEvidence: opened.har.stateEvidence, gzip: opened.har.gzip, members: opened.har.members, paramsBytes: opened.har.paramsBytes, ...(opened.har.sdkVersion ? { sdkVersion: opened.har.sdkVersion } : {}) } }
+      ? {
+          har: {
+            state: opened.har.state,
+            stateEvidence: opened.har.stateEvidence,
+            gzip: opened.har.gzip,
+            members: opened.har.members,
+            paramsBytes: opened.har.paramsBytes,
+            ...(opened.har.sdkVersion ? { sdkVersion: opened.har.sdkVersion } : {}),
+          },
+        }
       : {}),
     timings: { readOnnx: t1 - t0, readHailo: t2 - t1, ledger: t3 - t2 },
     warnings: [...warnings, ...ledger.warnings],
@@ -131,7 +143,11 @@ export async function ledgerInputsFromRun(
   const run = readRun(path.join(runDirPath, 'run.json'));
   const order: LedgerStage[] = ['parse', 'optimize', 'compile'];
   const upTo = order.indexOf(step);
-  const exists = async (f: string) => fs.stat(f).then((s) => s.isFile(), () => false);
+  const exists = async (f: string) =>
+    fs.stat(f).then(
+      (s) => s.isFile(),
+      () => false,
+    );
   let har: string | undefined;
   // the stage is that of the step whose HAR is compared (an earlier one when a download failed)
   let harStage: LedgerStage = step;

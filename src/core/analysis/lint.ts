@@ -3,7 +3,19 @@ import { sortFindings, type Finding } from '../finding';
 import { attrInts, LintContext, type LintableModel, type LintOptions } from './rules/context';
 import { batchSize, dynamicDims, opset, operators, rankAbove4, shapeDriven } from './rules/graphRules';
 import { contract, largeLayers, memory } from './rules/projectRules';
-import { activationMatMul, broadcast, conv1d, decomposedLayerNorm, gather, gelu, layerNorm, layoutChanges, padding, reductions, softmax } from './rules/rewriteRules';
+import {
+  activationMatMul,
+  broadcast,
+  conv1d,
+  decomposedLayerNorm,
+  gather,
+  gelu,
+  layerNorm,
+  layoutChanges,
+  padding,
+  reductions,
+  softmax,
+} from './rules/rewriteRules';
 
 export type { ExpectedModel, LintableModel, LintOptions, LintSourceMap } from './rules/context';
 export { RULES, RULES_BY_CODE, ruleHelpUri, ruleAnchor, type RuleInfo } from './lintRules';
@@ -68,7 +80,8 @@ export function constantInputsNeeded(model: LintableModel): string[] {
     }
     const p = producer.get(name);
     if (!p) continue;
-    if (p.op === 'Constant') out.add(name); // readable through readTensor as well
+    if (p.op === 'Constant')
+      out.add(name); // readable through readTensor as well
     else if (p.op !== 'Shape' && p.op !== 'Size') stack.push(...p.inputs); // shapes come from inference, not data
   }
   return [...out];
@@ -88,7 +101,10 @@ export async function readLintConstants(
   for (const name of constantInputsNeeded(model)) {
     try {
       const v = await model.readTensor(name, { maxBytes: 4096 });
-      out.set(name, Array.from(v as ArrayLike<number | bigint>, (x) => Number(x)));
+      out.set(
+        name,
+        Array.from(v as ArrayLike<number | bigint>, (x) => Number(x)),
+      );
     } catch {
       // unreadable constant: the rule reports that it could not check the value
     }

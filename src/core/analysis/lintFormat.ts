@@ -36,7 +36,11 @@ export interface JsonFinding {
   helpUri: string;
 }
 
-export function toJson(file: string, findings: Finding[], extra: Record<string, unknown> = {}): { file: string; findings: JsonFinding[] } & Record<string, unknown> {
+export function toJson(
+  file: string,
+  findings: Finding[],
+  extra: Record<string, unknown> = {},
+): { file: string; findings: JsonFinding[] } & Record<string, unknown> {
   return {
     file,
     ...extra,

@@ -40,7 +40,10 @@ function suggest(name: string, ids: readonly string[]): string[] {
     if (d <= max) scored.push({ id, d });
     else if (last.length >= 3 && id.endsWith(`/${last}`)) scored.push({ id, d: max + 1 });
   }
-  return scored.sort((a, b) => a.d - b.d || a.id.localeCompare(b.id)).slice(0, 3).map((x) => x.id);
+  return scored
+    .sort((a, b) => a.d - b.d || a.id.localeCompare(b.id))
+    .slice(0, 3)
+    .map((x) => x.id);
 }
 
 /**
@@ -56,7 +59,8 @@ export function checkNodeNames(names: readonly string[], graph: NodeNameGraph, o
   return names.map((name, i): NameCheck => {
     if (idSet.has(name)) return { name, status: 'ok', node: name };
     const alt = name.startsWith('/') ? name.slice(1) : `/${name}`;
-    if (idSet.has(alt)) return { name, status: 'mapped', node: alt, how: name.startsWith('/') ? 'without the leading "/"' : 'with the leading "/" of the ONNX node name' };
+    if (idSet.has(alt))
+      return { name, status: 'mapped', node: alt, how: name.startsWith('/') ? 'without the leading "/"' : 'with the leading "/" of the ONNX node name' };
     const p = producer.get(name) ?? producer.get(alt);
     if (p) return { name, status: 'mapped', node: p, how: `the node that produces tensor "${name}"` };
     // a name cut short in a log: only when the list was cut, only its last entry, only a unique completion
@@ -65,7 +69,12 @@ export function checkNodeNames(names: readonly string[], graph: NodeNameGraph, o
       if (cands.length === 1) return { name, status: 'mapped', node: cands[0]!, how: 'the only node whose name starts with this cut-short name' };
     }
     const suggestions = suggest(name, ids);
-    return { name, status: 'missing', why: `no node of the ONNX model is named "${name}"${suggestions.length ? ` (did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?)` : ''}`, suggestions };
+    return {
+      name,
+      status: 'missing',
+      why: `no node of the ONNX model is named "${name}"${suggestions.length ? ` (did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?)` : ''}`,
+      suggestions,
+    };
   });
 }
 

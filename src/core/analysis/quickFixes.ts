@@ -23,9 +23,7 @@ export interface FixModel {
 
 export type ProjectChange = { kind: 'opset'; opset: number } | { kind: 'removeDynamicAxes' } | { kind: 'modelScript'; path: string };
 
-export type FixPlan =
-  | { title: string; kind: 'project'; change: ProjectChange }
-  | { title: string; kind: 'alls'; lines: string[] };
+export type FixPlan = { title: string; kind: 'project'; change: ProjectChange } | { title: string; kind: 'alls'; lines: string[] };
 
 /** Hailo's transformer recipe lines, as in its Whisper encoder scripts (reference alls-samples). */
 export const LAYER_NORM_ALLS = 'pre_quantization_optimization(layer_norm_decomposition, bit_decomposition_mode=uniform_precision, equalization=disabled)';

@@ -56,7 +56,12 @@ export function ruleDocsFromReadme(readme: string): string {
   for (const r of alls) {
     out.push(`### ${r.code} — ${allsTitle(r.text)}`, '', `**Severity:** ${r.severity}.`, '', r.text, '');
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return (
+    out
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  );
 }
 
 /** The heading text of a rule in the docs, by code (HW or ALLS), or undefined. */

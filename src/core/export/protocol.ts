@@ -41,7 +41,10 @@ export const DriverResult = z.object({
         node: z.string(),
         op: z.string(),
         output: z.string(),
-        shape: z.array(z.union([z.number(), z.string()])).nullable().optional(),
+        shape: z
+          .array(z.union([z.number(), z.string()]))
+          .nullable()
+          .optional(),
         computedInputs: z.array(z.string()).optional(),
         file: z.string().optional(),
         line: z.number().int().optional(),
@@ -64,16 +67,7 @@ export const DriverResult = z.object({
 });
 export type DriverResult = z.infer<typeof DriverResult>;
 
-export const DRIVER_ERROR_KINDS = [
-  'bad-argument',
-  'missing-package',
-  'import',
-  'entry-not-found',
-  'factory',
-  'export',
-  'cancelled',
-  'internal',
-] as const;
+export const DRIVER_ERROR_KINDS = ['bad-argument', 'missing-package', 'import', 'entry-not-found', 'factory', 'export', 'cancelled', 'internal'] as const;
 
 export const DriverError = z.object({
   event: z.literal('error'),

@@ -100,7 +100,10 @@ export function outlinePython(text: string): PySourceOutline {
     const l = lines[i]!;
     const c = CLASS_RE.exec(l);
     if (c) {
-      const bases = (c[2] ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+      const bases = (c[2] ?? '')
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean);
       // the class body: following lines indented more than column 0 (or blank/comments)
       let noArgInit = true;
       for (let j = i + 1; j < lines.length; j++) {
@@ -229,7 +232,9 @@ function modelJson(model: NewModelEntry, indent: string, eol: string): string {
     `${inner}"name": ${JSON.stringify(model.name)},`,
     `${inner}"entry": ${JSON.stringify(model.entry)},`,
     `${inner}"inputs": [${inputs}],`,
-    ...(model.outputs?.length ? [`${inner}"outputs": [${model.outputs.map((o) => `{ "name": ${JSON.stringify(o.name)}, "shape": [${o.shape.join(', ')}] }`).join(', ')}],`] : []),
+    ...(model.outputs?.length
+      ? [`${inner}"outputs": [${model.outputs.map((o) => `{ "name": ${JSON.stringify(o.name)}, "shape": [${o.shape.join(', ')}] }`).join(', ')}],`]
+      : []),
     `${inner}"onnx": ${JSON.stringify(model.onnx)}`,
     `${indent}}`,
   ].join(eol);

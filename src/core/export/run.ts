@@ -226,7 +226,9 @@ export async function runExport(opts: RunExportOptions): Promise<ExportResult> {
 
   if (result && exit.code === 0) {
     if (result.probe) {
-      log.info(`Ran ${opts.spec.entry} once: ${result.outputs.map((o) => `${o.name} [${(o.shape ?? []).join(', ')}]`).join(', ')} (${(wallMs / 1000).toFixed(1)} s)`);
+      log.info(
+        `Ran ${opts.spec.entry} once: ${result.outputs.map((o) => `${o.name} [${(o.shape ?? []).join(', ')}]`).join(', ')} (${(wallMs / 1000).toFixed(1)} s)`,
+      );
       return { ...result, interpreter: interp, warnings: [], wallMs };
     }
     log.info(`Exported ${result.onnx}: ${result.nodes} nodes, ${result.mapped} mapped to source lines (${(wallMs / 1000).toFixed(1)} s)`);

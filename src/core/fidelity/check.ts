@@ -79,8 +79,12 @@ export async function compareStageOutputs(opts: CompareStagesOptions): Promise<{
           for (const sample of opts.samples) {
             const rf = fileOf(ref.stage, sample.id, output);
             const tf = fileOf(s.stage, sample.id, output);
-            for (const [st, f] of [[ref.stage, rf], [s.stage, tf]] as const) {
-              if (!fs.existsSync(f)) throw new HailoError('FIDELITY_OUTPUT_MISSING', `stage ${st} wrote no output "${output}" for sample ${sample.id} (${f})`, { file: f });
+            for (const [st, f] of [
+              [ref.stage, rf],
+              [s.stage, tf],
+            ] as const) {
+              if (!fs.existsSync(f))
+                throw new HailoError('FIDELITY_OUTPUT_MISSING', `stage ${st} wrote no output "${output}" for sample ${sample.id} (${f})`, { file: f });
             }
             cmp.add(
               sample.id,
@@ -174,7 +178,15 @@ export async function runHostCheck(opts: HostCheckOptions): Promise<HostCheckRes
     if (isCancelled(e)) throw e;
     const he = isHailoError(e) ? e : undefined;
     log.warn(`fidelity ${stage}: ${errorMessage(e)}`);
-    return { stage, status: 'failed', code: he?.code ?? 'FIDELITY_STAGE_FAILED', message: errorMessage(e), ...(he?.file ? { file: he.file } : {}), seconds, where: 'host' };
+    return {
+      stage,
+      status: 'failed',
+      code: he?.code ?? 'FIDELITY_STAGE_FAILED',
+      message: errorMessage(e),
+      ...(he?.file ? { file: he.file } : {}),
+      seconds,
+      where: 'host',
+    };
   };
 
   if (want.has('torch')) {
@@ -228,7 +240,13 @@ export async function runHostCheck(opts: HostCheckOptions): Promise<HostCheckRes
     if (!fs.existsSync(paths.onnx)) {
       stages.push({ stage: 'onnx', status: 'skipped', message: `${paths.onnx} does not exist yet (export first)`, where: 'host' });
     } else if (ready.length < samples.length) {
-      stages.push({ stage: 'onnx', status: 'failed', code: 'FIDELITY_INPUT_INVALID', message: 'the WAV samples have no model inputs: the torch stage makes them and did not run', where: 'host' });
+      stages.push({
+        stage: 'onnx',
+        status: 'failed',
+        code: 'FIDELITY_INPUT_INVALID',
+        message: 'the WAV samples have no model inputs: the torch stage makes them and did not run',
+        where: 'host',
+      });
     } else {
       try {
         const stageOpts = {

@@ -177,10 +177,16 @@ export function timeAxisOf(shape: readonly number[], given?: number): number | u
 
 function checkArray(l: Labelled): Float64Array {
   if (!isFloatDtype(l.array.dtype)) {
-    throw new HailoError('FIDELITY_DTYPE', `${l.label} holds ${l.array.dtype} values; the comparison needs float outputs (dequantized, e.g. HailoRT FormatType.FLOAT32)`, { file: l.file });
+    throw new HailoError(
+      'FIDELITY_DTYPE',
+      `${l.label} holds ${l.array.dtype} values; the comparison needs float outputs (dequantized, e.g. HailoRT FormatType.FLOAT32)`,
+      { file: l.file },
+    );
   }
   if (elementCount(l.array.shape) !== l.array.data.length) {
-    throw new HailoError('FIDELITY_SHAPE_MISMATCH', `${l.label}: ${l.array.data.length} values do not fill shape [${l.array.shape.join(', ')}]`, { file: l.file });
+    throw new HailoError('FIDELITY_SHAPE_MISMATCH', `${l.label}: ${l.array.data.length} values do not fill shape [${l.array.shape.join(', ')}]`, {
+      file: l.file,
+    });
   }
   const d = toFloat64(l.array);
   let bad = 0;
@@ -264,7 +270,9 @@ export class OutputComparison {
       this.step = new Sums(this.steps);
       if (this.channels <= MAX_CHANNELS) this.chan = new Sums(this.channels);
     } else if (rs.length !== this.shape.length || rs.some((d, i) => d !== this.shape![i])) {
-      throw new HailoError('FIDELITY_SHAPE_MISMATCH', `${ref.label} has shape [${rs.join(', ')}], the first sample had [${this.shape.join(', ')}]`, { file: ref.file });
+      throw new HailoError('FIDELITY_SHAPE_MISMATCH', `${ref.label} has shape [${rs.join(', ')}], the first sample had [${this.shape.join(', ')}]`, {
+        file: ref.file,
+      });
     }
     const perm = layoutPermutation(rs, test.array.shape);
     if (!perm) {

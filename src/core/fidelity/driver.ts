@@ -47,7 +47,18 @@ export const FidelityDriverResult = z.object({
 });
 export type FidelityDriverResult = z.infer<typeof FidelityDriverResult>;
 
-export const FIDELITY_DRIVER_ERROR_KINDS = ['bad-argument', 'missing-package', 'import', 'entry-not-found', 'factory', 'input', 'inference', 'output', 'cancelled', 'internal'] as const;
+export const FIDELITY_DRIVER_ERROR_KINDS = [
+  'bad-argument',
+  'missing-package',
+  'import',
+  'entry-not-found',
+  'factory',
+  'input',
+  'inference',
+  'output',
+  'cancelled',
+  'internal',
+] as const;
 
 export const FidelityDriverError = z.object({
   event: z.literal('error'),
@@ -97,13 +108,14 @@ export function findFidelityDriver(candidatesFrom: string[]): string {
       if (fs.existsSync(p)) return p;
     }
   }
-  throw new HailoError('FIDELITY_STAGE_FAILED', `the fidelity driver ${DRIVER_FILE} is missing (looked near ${candidatesFrom.join(', ')}); rebuild with npm run build`);
+  throw new HailoError(
+    'FIDELITY_STAGE_FAILED',
+    `the fidelity driver ${DRIVER_FILE} is missing (looked near ${candidatesFrom.join(', ')}); rebuild with npm run build`,
+  );
 }
 
 export type DriverStageArgs =
-  | { stage: 'torch'; entry: string; root: string; audioFn?: string }
-  | { stage: 'fp-optimized' | 'quantized'; har: string }
-  | { stage: 'device'; hef: string };
+  { stage: 'torch'; entry: string; root: string; audioFn?: string } | { stage: 'fp-optimized' | 'quantized'; har: string } | { stage: 'device'; hef: string };
 
 /** The driver's command line after the script path (shared by the local and remote runners). */
 export function driverArgv(manifestPath: string, a: DriverStageArgs): string[] {

@@ -75,7 +75,10 @@ export function fidelityFindings(rec: FidelityRecord): FidelityFinding[] {
           severity: 'error',
           message: `${where(c)}: SNR to ${ref(c)} ${fmtSnr(m.snrDb)} is below the limit ${t.minSnrDb} dB`,
           nodes: [c.output],
-          fix: c.stage === 'quantized' || c.stage === 'device' ? 'Quantization noise: try more calibration data, a higher optimization level, or 16-bit precision for the layers that lose most.' : undefined,
+          fix:
+            c.stage === 'quantized' || c.stage === 'device'
+              ? 'Quantization noise: try more calibration data, a higher optimization level, or 16-bit precision for the layers that lose most.'
+              : undefined,
         });
       }
       if (t.maxMeanAbsError !== undefined && m.meanAbs > t.maxMeanAbsError) {
@@ -127,7 +130,10 @@ export function stageSummaries(rec: FidelityRecord): { stage: FidelityStage; tex
     if (s.status === 'skipped') return { stage: s.stage, text: `${s.stage}: skipped${s.message ? ` (${s.message})` : ''}`, ok: true };
     if (s.stage === 'torch') return { stage: s.stage, text: `torch: reference, ${rec.samples.length} sample(s)`, ok: true };
     const cs = rec.comparisons.filter((c) => c.stage === s.stage && c.against === 'reference');
-    const parts = cs.map((c) => `${cs.length > 1 ? `${c.output} ` : ''}cos ${c.metrics.cosine.toFixed(4)}, SNR ${fmtSnr(c.metrics.snrDb)}, max |e| ${c.metrics.maxAbs.toPrecision(3)}`);
+    const parts = cs.map(
+      (c) =>
+        `${cs.length > 1 ? `${c.output} ` : ''}cos ${c.metrics.cosine.toFixed(4)}, SNR ${fmtSnr(c.metrics.snrDb)}, max |e| ${c.metrics.maxAbs.toPrecision(3)}`,
+    );
     const ok = !findings.some((f) => f.severity === 'error' && f.message.startsWith(STAGE_TEXT[s.stage]));
     return { stage: s.stage, text: `${s.stage}: ${parts.join('; ') || 'no outputs compared'}${ok ? '' : ' (below limit)'}`, ok };
   });

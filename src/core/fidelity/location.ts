@@ -5,7 +5,11 @@ import * as jsonc from 'jsonc-parser';
  * for a limit, `stageThresholds.<stage>` when that stage has its own), else the model's `name`.
  * Offsets into the text; undefined when the model is not in it.
  */
-export function fidelityLocation(text: string, modelName: string, opts: { stage?: string; limit?: boolean } = {}): { offset: number; length: number } | undefined {
+export function fidelityLocation(
+  text: string,
+  modelName: string,
+  opts: { stage?: string; limit?: boolean } = {},
+): { offset: number; length: number } | undefined {
   const root = jsonc.parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
   if (!root) return undefined;
   const models = jsonc.findNodeAtLocation(root, ['models']);

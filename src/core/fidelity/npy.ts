@@ -10,7 +10,8 @@ import { HailoError } from '../errors';
 
 export type NpyDtype = 'float16' | 'float32' | 'float64' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'bool';
 
-export type NpyData = Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array | BigUint64Array;
+export type NpyData =
+  Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array | BigUint64Array;
 
 export interface NdArray {
   dtype: NpyDtype;
@@ -159,16 +160,37 @@ export function parseNpy(buf: Uint8Array, file: string): NdArray {
       dtype = 'float32';
       break;
     }
-    case 'float32': data = new Float32Array(raw.buffer); break;
-    case 'float64': data = new Float64Array(raw.buffer); break;
-    case 'int8': data = new Int8Array(raw.buffer); break;
-    case 'int16': data = new Int16Array(raw.buffer); break;
-    case 'int32': data = new Int32Array(raw.buffer); break;
-    case 'int64': data = new BigInt64Array(raw.buffer); break;
-    case 'uint8': case 'bool': data = raw; break;
-    case 'uint16': data = new Uint16Array(raw.buffer); break;
-    case 'uint32': data = new Uint32Array(raw.buffer); break;
-    case 'uint64': data = new BigUint64Array(raw.buffer); break;
+    case 'float32':
+      data = new Float32Array(raw.buffer);
+      break;
+    case 'float64':
+      data = new Float64Array(raw.buffer);
+      break;
+    case 'int8':
+      data = new Int8Array(raw.buffer);
+      break;
+    case 'int16':
+      data = new Int16Array(raw.buffer);
+      break;
+    case 'int32':
+      data = new Int32Array(raw.buffer);
+      break;
+    case 'int64':
+      data = new BigInt64Array(raw.buffer);
+      break;
+    case 'uint8':
+    case 'bool':
+      data = raw;
+      break;
+    case 'uint16':
+      data = new Uint16Array(raw.buffer);
+      break;
+    case 'uint32':
+      data = new Uint32Array(raw.buffer);
+      break;
+    case 'uint64':
+      data = new BigUint64Array(raw.buffer);
+      break;
   }
   if (header.fortran && header.shape.length > 1) {
     const Ctor = data.constructor as new (n: number) => NpyData;
@@ -189,8 +211,18 @@ export async function readNpy(file: string): Promise<NdArray> {
 }
 
 const WRITE_DESCR: Record<NpyDtype, string> = {
-  float16: '<f2', float32: '<f4', float64: '<f8', int8: '|i1', int16: '<i2', int32: '<i4', int64: '<i8',
-  uint8: '|u1', uint16: '<u2', uint32: '<u4', uint64: '<u8', bool: '|b1',
+  float16: '<f2',
+  float32: '<f4',
+  float64: '<f8',
+  int8: '|i1',
+  int16: '<i2',
+  int32: '<i4',
+  int64: '<i8',
+  uint8: '|u1',
+  uint16: '<u2',
+  uint32: '<u4',
+  uint64: '<u8',
+  bool: '|b1',
 };
 
 /** Encode as a version 1.0 .npy (little-endian, C order), as numpy.save does. */

@@ -28,7 +28,10 @@ export function findOrtWasmDir(candidatesFrom: string[]): string {
     // bundled: only dist/ort exists
   }
   for (const d of dirs) if (WASM_FILES.every((f) => fs.existsSync(path.join(d, f)))) return d;
-  throw new HailoError('FIDELITY_STAGE_FAILED', `ONNX Runtime's WebAssembly files (${WASM_FILES.join(', ')}) are missing (looked in ${dirs.join(', ')}); rebuild with npm run build`);
+  throw new HailoError(
+    'FIDELITY_STAGE_FAILED',
+    `ONNX Runtime's WebAssembly files (${WASM_FILES.join(', ')}) are missing (looked in ${dirs.join(', ')}); rebuild with npm run build`,
+  );
 }
 
 let ortPromise: Promise<Ort> | undefined;
@@ -60,8 +63,17 @@ function toOrtType(d: NpyDtype): OrtType {
 
 function fromOrt(t: { type: string; dims: readonly number[]; data: unknown }, label: string): NdArray {
   const map: Record<string, NpyDtype> = {
-    float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64', int8: 'int8', uint8: 'uint8',
-    int16: 'int16', uint16: 'uint16', uint32: 'uint32', uint64: 'uint64', bool: 'bool',
+    float32: 'float32',
+    float64: 'float64',
+    int32: 'int32',
+    int64: 'int64',
+    int8: 'int8',
+    uint8: 'uint8',
+    int16: 'int16',
+    uint16: 'uint16',
+    uint32: 'uint32',
+    uint64: 'uint64',
+    bool: 'bool',
   };
   const dtype = map[t.type];
   if (!dtype) throw new HailoError('FIDELITY_DTYPE', `${label} is of ONNX type ${t.type}, which the comparison cannot read`);
@@ -129,7 +141,10 @@ export async function runOnnxStage(opts: OnnxStageOptions): Promise<OnnxStageRes
       try {
         res = (await session.run(feeds, outputs)) as never;
       } catch (e) {
-        throw new HailoError('FIDELITY_STAGE_FAILED', `${opts.onnx}: ONNX Runtime failed on sample ${s.id}: ${(e as Error).message}`, { file: opts.onnx, cause: e });
+        throw new HailoError('FIDELITY_STAGE_FAILED', `${opts.onnx}: ONNX Runtime failed on sample ${s.id}: ${(e as Error).message}`, {
+          file: opts.onnx,
+          cause: e,
+        });
       }
       runMs += performance.now() - t;
       for (const o of outputs) {
@@ -191,6 +206,8 @@ export function runOnnxStageInWorker(opts: OnnxStageOptions, worker: OnnxWorkerS
       else finish(() => reject(new HailoError(m.code, m.message, m.file ? { file: m.file } : {})));
     });
     w.on('error', (e) => finish(() => reject(new HailoError('FIDELITY_STAGE_FAILED', `the ONNX stage's worker failed: ${e.message}`, { cause: e }))));
-    w.on('exit', (code) => finish(() => reject(new HailoError('FIDELITY_STAGE_FAILED', `the ONNX stage's worker exited with code ${code} before it finished`))));
+    w.on('exit', (code) =>
+      finish(() => reject(new HailoError('FIDELITY_STAGE_FAILED', `the ONNX stage's worker exited with code ${code} before it finished`))),
+    );
   });
 }

@@ -133,7 +133,10 @@ export function fidelityRunId(model: string, now: Date = new Date()): string {
 export function listFidelityRecords(parent: string, model: string): { dir: string; record: FidelityRecord }[] {
   let names: string[];
   try {
-    names = fs.readdirSync(parent, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    names = fs
+      .readdirSync(parent, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
   } catch {
     return [];
   }

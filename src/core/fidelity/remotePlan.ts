@@ -50,7 +50,11 @@ export function planRemoteStage(o: RemoteStagePlanOptions): RemoteStagePlan {
   const samples: Manifest['samples'] = [];
   for (const s of o.samples) {
     if (!SAFE.test(s.id) || s.id === '.' || s.id === '..') throw new HailoError('INVALID_ARGUMENT', `sample id "${s.id}" is not a safe file name`);
-    if (!s.inputs) throw new HailoError('FIDELITY_INPUT_INVALID', `sample ${s.id} has no input files yet (WAV samples are turned into inputs by the torch stage, which must run first)`);
+    if (!s.inputs)
+      throw new HailoError(
+        'FIDELITY_INPUT_INVALID',
+        `sample ${s.id} has no input files yet (WAV samples are turned into inputs by the torch stage, which must run first)`,
+      );
     const inputs: Record<string, string> = {};
     for (const spec of o.inputs) {
       const local = s.inputs[spec.name];
@@ -72,6 +76,8 @@ export function planRemoteStage(o: RemoteStagePlanOptions): RemoteStagePlan {
   uploads.push({ local: o.modelFile, remote: remoteModel }, { local: o.driverPath, remote: remoteDriver });
   const manifest: Manifest = { samples, inputs: o.inputs, outputs: o.outputs, outDir: remoteOutDir };
   const argv = [remoteDriver, ...driverArgv(manifestPath, o.stage === 'device' ? { stage: 'device', hef: remoteModel } : { stage: o.stage, har: remoteModel })];
-  const expectedOutputs = samples.flatMap((s) => o.outputs.map((out) => ({ remote: join(remoteOutDir, s.id, `${out}.npy`), local: path.join(localOutDir, s.id, `${out}.npy`) })));
+  const expectedOutputs = samples.flatMap((s) =>
+    o.outputs.map((out) => ({ remote: join(remoteOutDir, s.id, `${out}.npy`), local: path.join(localOutDir, s.id, `${out}.npy`) })),
+  );
   return { stage: o.stage, uploads, manifest, manifestPath, argv, remoteOutDir, localOutDir, expectedOutputs };
 }

@@ -49,17 +49,40 @@ export function fidelityStepVerdict(stage: RemoteStage, text: string, exitCode: 
   }
   const summary: FidelityStepSummary = {
     stage,
-    samples: result ? Object.fromEntries(Object.entries(result.samples).map(([id, outs]) => [id, Object.fromEntries(Object.entries(outs).map(([o, f]) => [o, { shape: f.shape, dtype: f.dtype }]))])) : {},
+    samples: result
+      ? Object.fromEntries(
+          Object.entries(result.samples).map(([id, outs]) => [
+            id,
+            Object.fromEntries(Object.entries(outs).map(([o, f]) => [o, { shape: f.shape, dtype: f.dtype }])),
+          ]),
+        )
+      : {},
     ...(result?.versions ? { versions: result.versions } : {}),
     ...(result?.seconds !== undefined ? { seconds: result.seconds } : {}),
     ...(result?.python ? { python: result.python } : {}),
     ...(error ? { error } : {}),
   };
-  const versions = { ...(result?.versions?.hailo_sdk_client ? { dfc: result.versions.hailo_sdk_client } : {}), ...(result?.versions?.hailo_platform ? { hailort: result.versions.hailo_platform } : {}) };
-  if (error) return { summary, versions, failed: true, code: error.kind === 'missing-package' ? 'PYTHON_MISSING_PACKAGE' : 'FIDELITY_STAGE_FAILED', reason: `${error.kind}: ${error.message}` };
+  const versions = {
+    ...(result?.versions?.hailo_sdk_client ? { dfc: result.versions.hailo_sdk_client } : {}),
+    ...(result?.versions?.hailo_platform ? { hailort: result.versions.hailo_platform } : {}),
+  };
+  if (error)
+    return {
+      summary,
+      versions,
+      failed: true,
+      code: error.kind === 'missing-package' ? 'PYTHON_MISSING_PACKAGE' : 'FIDELITY_STAGE_FAILED',
+      reason: `${error.kind}: ${error.message}`,
+    };
   if (!result) {
     const tail = text.trim().split('\n').slice(-3).join(' ').slice(0, 500);
-    return { summary, versions, failed: true, code: 'FIDELITY_STAGE_FAILED', reason: `the driver wrote no result${exitCode !== 0 ? '' : ' although it exited with 0'}${tail ? ` (${tail})` : ''}` };
+    return {
+      summary,
+      versions,
+      failed: true,
+      code: 'FIDELITY_STAGE_FAILED',
+      reason: `the driver wrote no result${exitCode !== 0 ? '' : ' although it exited with 0'}${tail ? ` (${tail})` : ''}`,
+    };
   }
   return { summary, versions };
 }
@@ -68,7 +91,10 @@ export function fidelityStepVerdict(stage: RemoteStage, text: string, exitCode: 
 export function fidelityRunDriver(): StepDriver {
   return {
     kind: 'fidelity',
-    environment: (run) => (run.device ? { jobEnv: { prefix: [] }, launch: (argv) => [...argv], mapPath: (p) => p, describe: 'Python on the device' } : dfcEnvironment(run.target.dfc, run.target.workDir)),
+    environment: (run) =>
+      run.device
+        ? { jobEnv: { prefix: [] }, launch: (argv) => [...argv], mapPath: (p) => p, describe: 'Python on the device' }
+        : dfcEnvironment(run.target.dfc, run.target.workDir),
     finish: (_run, step, text, result) => fidelityStepVerdict(step.step as RemoteStage, text, result.exitCode),
     async afterStep(ctx, run, step, localDir) {
       // outputs are `<stage>/<sample>/<output>.npy`: names checked before any path is made of them
@@ -124,15 +150,41 @@ export async function runRemoteStages(ctx: RunnerContext, o: RemoteStagesOptions
   const steps: RunStep[] = [];
   for (const stage of o.stages) {
     // paths as the job sees them (inside a Docker container, the work dir may be mounted elsewhere)
-    const plan = planRemoteStage({ stage, remoteDir: jobDir, localDir, modelFile: o.modelFile, driverPath: o.driverPath, samples: o.samples, inputs: o.inputs, outputs: o.outputs });
+    const plan = planRemoteStage({
+      stage,
+      remoteDir: jobDir,
+      localDir,
+      modelFile: o.modelFile,
+      driverPath: o.driverPath,
+      samples: o.samples,
+      inputs: o.inputs,
+      outputs: o.outputs,
+    });
     const manifestLocal = path.join(localDir, `${stage}.manifest.json`);
     fs.writeFileSync(manifestLocal, JSON.stringify(plan.manifest, null, 1));
     for (const u of [...plan.uploads, { local: manifestLocal, remote: plan.manifestPath }]) {
       const dest = path.posix.relative(jobDir, u.remote);
-      const role = u.remote === plan.manifestPath ? 'manifest' : u.local === o.modelFile ? (stage === 'device' ? 'hef' : 'har') : u.local === o.driverPath ? 'driver' : 'input';
+      const role =
+        u.remote === plan.manifestPath
+          ? 'manifest'
+          : u.local === o.modelFile
+            ? stage === 'device'
+              ? 'hef'
+              : 'har'
+            : u.local === o.driverPath
+              ? 'driver'
+              : 'input';
       items.set(dest, { local: u.local, dest, role });
     }
-    steps.push(RunStep.parse({ step: stage satisfies FidelityStepName, status: 'pending', command: [...(o.python ?? ['python3']), ...plan.argv], artifacts: [], logOffset: 0 }));
+    steps.push(
+      RunStep.parse({
+        step: stage satisfies FidelityStepName,
+        status: 'pending',
+        command: [...(o.python ?? ['python3']), ...plan.argv],
+        artifacts: [],
+        logOffset: 0,
+      }),
+    );
   }
   const run: RunRecord = RunRecord.parse({
     version: 1,
@@ -141,7 +193,13 @@ export async function runRemoteStages(ctx: RunnerContext, o: RemoteStagesOptions
     model: o.model.name,
     netName: netNameOf(o.model),
     hwArch: ('hwArch' in where && where.hwArch) || o.model.hwArch || 'hailo8l',
-    target: { name: where.name, host: where.host, workDir, ...('target' in o.on && o.on.target.dfc ? { dfc: o.on.target.dfc } : {}), ...('target' in o.on && o.on.target.memoryLimitGB ? { memoryLimitGB: o.on.target.memoryLimitGB } : {}) },
+    target: {
+      name: where.name,
+      host: where.host,
+      workDir,
+      ...('target' in o.on && o.on.target.dfc ? { dfc: o.on.target.dfc } : {}),
+      ...('target' in o.on && o.on.target.memoryLimitGB ? { memoryLimitGB: o.on.target.memoryLimitGB } : {}),
+    },
     ...(o.commit ? { commit: o.commit } : {}),
     ...('device' in o.on ? { device: { name: o.on.device.name } } : {}),
     remoteDir,
@@ -156,7 +214,13 @@ export async function runRemoteStages(ctx: RunnerContext, o: RemoteStagesOptions
   log.info(`Run ${id}: fidelity ${o.stages.join(', ')} of ${o.model.name} on ${where.name} (${where.host})`);
   try {
     ctx.events?.onProgress?.(`Uploading the fidelity inputs to ${where.name}`);
-    const up = await uploadInputs(host, { workDir, runDir: remoteDir, items: [...items.values()], signal: ctx.signal, onProgress: (m) => ctx.events?.onProgress?.(m) });
+    const up = await uploadInputs(host, {
+      workDir,
+      runDir: remoteDir,
+      items: [...items.values()],
+      signal: ctx.signal,
+      onProgress: (m) => ctx.events?.onProgress?.(m),
+    });
     run.inputs = up.inputs;
     run.bytesSent = up.bytesSent;
     log.info(`Fidelity inputs: ${up.inputs.length} file(s), ${up.bytesSent} bytes sent (the rest was cached)`);
@@ -179,7 +243,9 @@ export function collectRemoteStages(runsDir: string, run: RunRecord, outDir: str
     const where = run.target.name;
     const seconds = (s.durationMs ?? 0) / 1000;
     if (s.status !== 'succeeded') {
-      const message = s.error?.message ?? (s.status === 'skipped' ? `not run: an earlier step of run ${run.id} did not succeed` : `${stage} ${s.status} on ${run.target.host}`);
+      const message =
+        s.error?.message ??
+        (s.status === 'skipped' ? `not run: an earlier step of run ${run.id} did not succeed` : `${stage} ${s.status} on ${run.target.host}`);
       return { stage, status: 'failed', code: s.error?.code ?? 'FIDELITY_STAGE_FAILED', message: `${message} (run ${run.id})`, seconds, where };
     }
     const from = path.join(local, stage);
@@ -193,7 +259,14 @@ export function collectRemoteStages(runsDir: string, run: RunRecord, outDir: str
 /** A remote stage that could not even start (no target, no HAR, a refused upload): failed or skipped with the reason. */
 export function remoteStageProblem(stage: RemoteStage, e: unknown, where?: string): StageRecord {
   if (isCancelled(e)) throw e;
-  return { stage, status: 'failed', code: isHailoError(e) ? e.code : 'FIDELITY_STAGE_FAILED', message: errorMessage(e), ...(isHailoError(e) && e.file ? { file: e.file } : {}), ...(where ? { where } : {}) };
+  return {
+    stage,
+    status: 'failed',
+    code: isHailoError(e) ? e.code : 'FIDELITY_STAGE_FAILED',
+    message: errorMessage(e),
+    ...(isHailoError(e) && e.file ? { file: e.file } : {}),
+    ...(where ? { where } : {}),
+  };
 }
 
 /** Which remote stages can run for a model: the HAR for the emulator, the HEF and a device for the device stage; the rest skipped with why. */
@@ -210,22 +283,38 @@ export function remoteStagePlan(
     // the optimized (quantized) HAR has both contexts; a parsed HAR has only the float ones
     const har = files.quantizedHar && exists(files.quantizedHar) ? files.quantizedHar : exists(files.har) ? files.har : undefined;
     if (!har) for (const s of emu) skipped.push({ stage: s, status: 'skipped', message: `${files.har} does not exist yet (run Parse and Optimize first)` });
-    else if (!opts.target) for (const s of emu) skipped.push({ stage: s, status: 'skipped', message: `no compile target for ${model.name} (set "target" on the model or add one under "targets" in hailo.json)` });
+    else if (!opts.target)
+      for (const s of emu)
+        skipped.push({
+          stage: s,
+          status: 'skipped',
+          message: `no compile target for ${model.name} (set "target" on the model or add one under "targets" in hailo.json)`,
+        });
     else {
       const stages = emu.filter((s) => s !== 'quantized' || har === files.quantizedHar || !files.quantizedHar);
-      for (const s of emu) if (!stages.includes(s)) skipped.push({ stage: s, status: 'skipped', message: `${files.quantizedHar} does not exist yet (run Optimize first): the parsed HAR has no quantized weights` });
+      for (const s of emu)
+        if (!stages.includes(s))
+          skipped.push({
+            stage: s,
+            status: 'skipped',
+            message: `${files.quantizedHar} does not exist yet (run Optimize first): the parsed HAR has no quantized weights`,
+          });
       if (stages.length) emulator = { target: opts.target, har, stages };
     }
   }
   let device: { device: Device; hef: string } | undefined;
   if (opts.stages.includes('device')) {
     if (!exists(files.hef)) skipped.push({ stage: 'device', status: 'skipped', message: `${files.hef} does not exist yet (run Compile first)` });
-    else if (!opts.device) skipped.push({ stage: 'device', status: 'skipped', message: `no device for ${model.name} (set "device" on the model or add one under "devices" in hailo.json)` });
+    else if (!opts.device)
+      skipped.push({
+        stage: 'device',
+        status: 'skipped',
+        message: `no device for ${model.name} (set "device" on the model or add one under "devices" in hailo.json)`,
+      });
     else device = { device: opts.device, hef: files.hef };
   }
   return { ...(emulator ? { emulator } : {}), ...(device ? { device } : {}), skipped };
 }
-
 
 export interface RemoteCallbackOptions {
   model: Model;
@@ -246,19 +335,33 @@ export interface RemoteCallbackOptions {
 }
 
 /** The `remote` hook of runHostCheck: the emulator stages on the model's target, the device stage on its device. */
-export function remoteStages(o: RemoteCallbackOptions): (r: { samples: { id: string; inputs?: Record<string, string> }[]; outputs: string[]; inputs: Manifest['inputs'] }) => Promise<StageRecord[]> {
+export function remoteStages(
+  o: RemoteCallbackOptions,
+): (r: { samples: { id: string; inputs?: Record<string, string> }[]; outputs: string[]; inputs: Manifest['inputs'] }) => Promise<StageRecord[]> {
   return async ({ samples, outputs, inputs }) => {
     const target = o.targets?.find((t) => t.name === o.model.target) ?? (o.model.target ? undefined : o.targets?.length === 1 ? o.targets[0] : undefined);
     const device = o.devices?.find((d) => d.name === o.model.device) ?? (o.model.device ? undefined : o.devices?.length === 1 ? o.devices[0] : undefined);
     const plan = remoteStagePlan(o.model, o.files, { stages: o.stages, ...(target ? { target } : {}), ...(device ? { device } : {}) });
     const out: StageRecord[] = [...plan.skipped];
     const runs: { on: RemoteStagesOptions['on']; file: string; stages: RemoteStage[]; name: string }[] = [];
-    if (plan.emulator) runs.push({ on: { target: plan.emulator.target }, file: plan.emulator.har, stages: plan.emulator.stages, name: plan.emulator.target.name });
+    if (plan.emulator)
+      runs.push({ on: { target: plan.emulator.target }, file: plan.emulator.har, stages: plan.emulator.stages, name: plan.emulator.target.name });
     if (plan.device) runs.push({ on: { device: plan.device.device }, file: plan.device.hef, stages: ['device'], name: plan.device.device.name });
     for (const r of runs) {
       try {
         const ctx = await o.contextFor('target' in r.on ? r.on.target : r.on.device);
-        const run = await runRemoteStages(ctx, { model: o.model, on: r.on, stages: r.stages, modelFile: r.file, driverPath: o.driverPath, samples, inputs, outputs, ...(o.python ? { python: o.python } : {}), ...(o.commit ? { commit: o.commit } : {}) });
+        const run = await runRemoteStages(ctx, {
+          model: o.model,
+          on: r.on,
+          stages: r.stages,
+          modelFile: r.file,
+          driverPath: o.driverPath,
+          samples,
+          inputs,
+          outputs,
+          ...(o.python ? { python: o.python } : {}),
+          ...(o.commit ? { commit: o.commit } : {}),
+        });
         o.onRun?.(run);
         out.push(...collectRemoteStages(ctx.runsDir, run, o.outDir));
       } catch (e) {
@@ -282,13 +385,34 @@ export interface FidelityStepFigures {
 }
 
 /** After the comparison: each remote step of these runs gets its figures against the reference in its summary (run.json). */
-export function annotateFidelityRuns(runsDir: string, runs: readonly RunRecord[], record: { comparisons: readonly { stage: string; reference: string; against: string; output: string; metrics: { cosine?: number | null; snrDb?: number | null; maxAbs?: number | null; meanAbs?: number | null }; damaged: readonly { from: number; to: number }[] }[] }): void {
+export function annotateFidelityRuns(
+  runsDir: string,
+  runs: readonly RunRecord[],
+  record: {
+    comparisons: readonly {
+      stage: string;
+      reference: string;
+      against: string;
+      output: string;
+      metrics: { cosine?: number | null; snrDb?: number | null; maxAbs?: number | null; meanAbs?: number | null };
+      damaged: readonly { from: number; to: number }[];
+    }[];
+  },
+): void {
   for (const run of runs) {
     let changed = false;
     for (const step of run.steps) {
       const c = record.comparisons.find((x) => x.stage === step.step && x.against === 'reference');
       if (!c || !step.summary) continue;
-      const figures: FidelityStepFigures = { reference: c.reference, output: c.output, cosine: c.metrics.cosine ?? null, snrDb: c.metrics.snrDb ?? null, maxAbs: c.metrics.maxAbs ?? null, meanAbs: c.metrics.meanAbs ?? null, damaged: c.damaged.map((d) => ({ from: d.from, to: d.to })) };
+      const figures: FidelityStepFigures = {
+        reference: c.reference,
+        output: c.output,
+        cosine: c.metrics.cosine ?? null,
+        snrDb: c.metrics.snrDb ?? null,
+        maxAbs: c.metrics.maxAbs ?? null,
+        meanAbs: c.metrics.meanAbs ?? null,
+        damaged: c.damaged.map((d) => ({ from: d.from, to: d.to })),
+      };
       step.summary = { ...(step.summary as FidelityStepSummary), figures };
       changed = true;
     }

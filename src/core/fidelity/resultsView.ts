@@ -14,7 +14,13 @@ export function fidelityResultsMessage(
     ...(record.commit ? { commit: record.commit } : {}),
     samples: record.samples.length,
     ...(baseline ? { baseline: { createdAt: baseline.createdAt, ...(baseline.commit ? { commit: baseline.commit } : {}) } } : {}),
-    stages: record.stages.map((s) => ({ stage: s.stage, status: s.status, ...(s.message ? { message: s.message } : {}), ...(s.where ? { where: s.where } : {}), ...(s.seconds !== undefined ? { seconds: s.seconds } : {}) })),
+    stages: record.stages.map((s) => ({
+      stage: s.stage,
+      status: s.status,
+      ...(s.message ? { message: s.message } : {}),
+      ...(s.where ? { where: s.where } : {}),
+      ...(s.seconds !== undefined ? { seconds: s.seconds } : {}),
+    })),
     comparisons: record.comparisons.map((c) => {
       const b = baseline?.comparisons.find((x) => x.stage === c.stage && x.reference === c.reference && x.against === c.against && x.output === c.output);
       return {

@@ -75,7 +75,12 @@ export async function resolveSamples(model: Model, root: string, opts: ResolveOp
     const p = path.resolve(root, rel);
     const st = statOrThrow(p, 'fidelity input');
     if (st.isFile()) {
-      if (!single) throw new HailoError('FIDELITY_INPUT_INVALID', `${p}: the model has ${inputNames.length} inputs; give one folder per sample holding ${inputNames.map((n) => `${n}.npy`).join(', ')}`, { file: p });
+      if (!single)
+        throw new HailoError(
+          'FIDELITY_INPUT_INVALID',
+          `${p}: the model has ${inputNames.length} inputs; give one folder per sample holding ${inputNames.map((n) => `${n}.npy`).join(', ')}`,
+          { file: p },
+        );
       add({ id: uniqueId(path.basename(p).replace(/\.npy$/i, ''), used), source: p, inputs: { [inputNames[0]!]: p } });
       continue;
     }
@@ -90,15 +95,27 @@ export async function resolveSamples(model: Model, root: string, opts: ResolveOp
       for (const file of files) add({ id: uniqueId(path.basename(file).replace(/\.npy$/i, ''), used), source: file, inputs: { [inputNames[0]!]: file } });
       continue;
     }
-    const subs = fs.readdirSync(p, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(p, d.name)).sort().filter(hasAll);
-    if (!subs.length) throw new HailoError('FIDELITY_INPUT_INVALID', `${p}: no sample folders holding ${inputNames.map((n) => `${n}.npy`).join(', ')}`, { file: p });
-    for (const d of subs) add({ id: uniqueId(path.basename(d), used), source: d, inputs: Object.fromEntries(inputNames.map((n) => [n, path.join(d, `${n}.npy`)])) });
+    const subs = fs
+      .readdirSync(p, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => path.join(p, d.name))
+      .sort()
+      .filter(hasAll);
+    if (!subs.length)
+      throw new HailoError('FIDELITY_INPUT_INVALID', `${p}: no sample folders holding ${inputNames.map((n) => `${n}.npy`).join(', ')}`, { file: p });
+    for (const d of subs)
+      add({ id: uniqueId(path.basename(d), used), source: d, inputs: Object.fromEntries(inputNames.map((n) => [n, path.join(d, `${n}.npy`)])) });
   }
 
   if (f?.calibSamples) {
     const calib = modelPaths(model, root).calibSet;
     if (!calib) throw new HailoError('FIDELITY_INPUT_INVALID', `model "${model.name}": fidelity.calibSamples needs a calibSet`);
-    if (!single) throw new HailoError('FIDELITY_INPUT_INVALID', `${calib}: calibration samples can feed single-input models only; list sample folders in fidelity.inputs`, { file: calib });
+    if (!single)
+      throw new HailoError(
+        'FIDELITY_INPUT_INVALID',
+        `${calib}: calibration samples can feed single-input models only; list sample folders in fidelity.inputs`,
+        { file: calib },
+      );
     for (const s of await calibSamples(calib, model, f.calibSamples, opts.inputsDir, used)) add(s);
   }
 
@@ -129,7 +146,9 @@ async function checkInputs(model: Model, s: Sample): Promise<void> {
     const want = spec.shape;
     const dtype = spec.dtype ?? 'float32';
     if (a.shape.length !== want.length || a.shape.some((d, i) => d !== want[i])) {
-      throw new HailoError('FIDELITY_SHAPE_MISMATCH', `${file}: shape [${a.shape.join(', ')}] is not the shape of input "${spec.name}" [${want.join(', ')}]`, { file });
+      throw new HailoError('FIDELITY_SHAPE_MISMATCH', `${file}: shape [${a.shape.join(', ')}] is not the shape of input "${spec.name}" [${want.join(', ')}]`, {
+        file,
+      });
     }
     if (a.dtype !== dtype && !(dtype === 'float16' && a.dtype === 'float32')) {
       throw new HailoError('FIDELITY_DTYPE', `${file}: holds ${a.dtype}; input "${spec.name}" is ${dtype} (save it with .astype(np.${dtype}))`, { file });
@@ -145,7 +164,8 @@ async function calibSamples(calib: string, model: Model, n: number, inputsDir: s
   if (st.isDirectory()) {
     const files = filesIn(calib, /\.npy$/i).slice(0, n);
     if (!files.length) throw new HailoError('FIDELITY_INPUT_INVALID', `${calib}: no .npy files in the calibration folder`, { file: calib });
-    for (const file of files) out.push({ id: uniqueId(`calib_${path.basename(file).replace(/\.npy$/i, '')}`, used), source: file, inputs: { [spec.name]: file } });
+    for (const file of files)
+      out.push({ id: uniqueId(`calib_${path.basename(file).replace(/\.npy$/i, '')}`, used), source: file, inputs: { [spec.name]: file } });
     return out;
   }
   const a: NdArray = parseNpy(await fs.promises.readFile(calib), calib);

@@ -107,7 +107,13 @@ export class GraphLayout {
     if (opts.flat) sub = this.level(-1, open, opts.shouldStop);
     else sub = this.group(0, open, opts.shouldStop);
     if (!sub) return undefined;
-    return { boxes: sub.boxes, edges: sub.edges, width: sub.w, height: sub.h, stats: { levels: sub.levels, cached: sub.cached, items: sub.items, ms: performance.now() - t0 } };
+    return {
+      boxes: sub.boxes,
+      edges: sub.edges,
+      width: sub.w,
+      height: sub.h,
+      stats: { levels: sub.levels, cached: sub.cached, items: sub.items, ms: performance.now() - t0 },
+    };
   }
 
   private key(gi: number, open: Set<number>): string {

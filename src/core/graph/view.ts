@@ -55,12 +55,25 @@ export interface GraphView {
   groups: ViewGroup[];
 }
 
-export const DTYPE_BYTES: Record<string, number> = { float32: 4, float16: 2, bfloat16: 2, float64: 8, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, uint16: 2, uint32: 4, uint64: 8, bool: 1 };
+export const DTYPE_BYTES: Record<string, number> = {
+  float32: 4,
+  float16: 2,
+  bfloat16: 2,
+  float64: 8,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  uint16: 2,
+  uint32: 4,
+  uint64: 8,
+  bool: 1,
+};
 
 export function shapeText(shape: Dim[] | undefined): string {
   return shape ? shape.join('×') || 'scalar' : '';
 }
-
 
 /**
  * Scope segments: a dotted scope split on dots, with numeric segments kept on the name before
@@ -142,7 +155,8 @@ export function buildGraphView(g: GraphModel, opts: BuildViewOptions = {}): Grap
         ...(body ? { body } : {}),
       };
       addNode(node, n.inputs, n.outputs);
-      for (const b of bodiesByOwner.get(n.id) ?? []) pushGraphNodes(b.graph, [...segs, `${n.id.replace(/^\//, '').replace(/\./g, '_')}.${b.attribute}`], `${n.id}.${b.attribute}`);
+      for (const b of bodiesByOwner.get(n.id) ?? [])
+        pushGraphNodes(b.graph, [...segs, `${n.id.replace(/^\//, '').replace(/\./g, '_')}.${b.attribute}`], `${n.id}.${b.attribute}`);
     }
   };
   pushGraphNodes(g, undefined, undefined);
@@ -275,13 +289,27 @@ function attrText(v: unknown): string {
 /** The details panel's content for one node of a graph model (the view itself carries no attributes). */
 export function nodeDetails(g: GraphModel, id: string, source?: (id: string) => SourceLocation | undefined): NodeDetails | undefined {
   const io = g.inputs.find((t) => t.name === id) ?? g.outputs.find((t) => `output:${t.name}` === id);
-  if (io) return { id, op: g.inputs.includes(io) ? 'Input' : 'Output', scope: '', attrs: [], inputs: [], outputs: [{ name: io.name, shape: shapeText(io.shape), dtype: io.dtype ?? '?' }] };
+  if (io)
+    return {
+      id,
+      op: g.inputs.includes(io) ? 'Input' : 'Output',
+      scope: '',
+      attrs: [],
+      inputs: [],
+      outputs: [{ name: io.name, shape: shapeText(io.shape), dtype: io.dtype ?? '?' }],
+    };
   const n = g.nodes.find((x) => x.id === id);
   if (!n) return undefined;
   const value = (name: string) => {
     const v = g.values[name];
     const count = (v?.shape ?? []).reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), 1);
-    return { name, shape: shapeText(v?.shape), dtype: v?.dtype ?? '?', initializer: !!v?.initializer, ...(v?.initializer ? { bytes: count * (DTYPE_BYTES[v.dtype ?? ''] ?? 4) } : {}) };
+    return {
+      name,
+      shape: shapeText(v?.shape),
+      dtype: v?.dtype ?? '?',
+      initializer: !!v?.initializer,
+      ...(v?.initializer ? { bytes: count * (DTYPE_BYTES[v.dtype ?? ''] ?? 4) } : {}),
+    };
   };
   const src = source?.(n.id) ?? n.source;
   return {

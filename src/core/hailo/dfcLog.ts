@@ -227,7 +227,14 @@ export function parseDuration(text: string): number | undefined {
   m = /^(\d+):(\d{2}(?:\.\d+)?)$/.exec(t);
   if (m) return round3(Number(m[1]) * 60 + Number(m[2]));
   const parts = [...t.matchAll(/(\d+(?:\.\d+)?)\s*(ms|h|m|s)\b/g)];
-  if (!parts.length || parts.map((p) => p[0]).join(' ').replace(/\s+/g, '') !== t.replace(/\s+/g, '')) return undefined;
+  if (
+    !parts.length ||
+    parts
+      .map((p) => p[0])
+      .join(' ')
+      .replace(/\s+/g, '') !== t.replace(/\s+/g, '')
+  )
+    return undefined;
   let s = 0;
   for (const p of parts) {
     const v = Number(p[1]);
@@ -710,7 +717,10 @@ export class DfcLogParser {
       return;
     }
     if ((m = /Please try to parse the model again, using these end node names: (.*)$/.exec(text))) {
-      const nodes = m[1]!.split(',').map((x) => x.trim()).filter(Boolean);
+      const nodes = m[1]!
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
       this.setRecommendation(nodes, 'exception', n, false);
       return;
     }
@@ -780,7 +790,7 @@ export class DfcLogParser {
   }
 
   private endStep(step: DfcStep, status: StepStatus, n: number, durationText?: string): void {
-    const rec = this.step?.step === step ? this.step : this.findStep(step) ?? this.startStep(step, n);
+    const rec = this.step?.step === step ? this.step : (this.findStep(step) ?? this.startStep(step, n));
     rec.status = status;
     rec.endLine = n;
     if (durationText !== undefined) {
@@ -970,7 +980,11 @@ export class DfcLogParser {
       },
     },
     { match: /^(?:Model Optimization Algorithm )?(.+?) is done \(completion time is (.*?)\)$/, apply: (p, m, _t, n) => p.algorithm(m![1]!, 'done', n, m![2]) },
-    { when: (p) => p.step?.step === 'optimize' || !p.step, match: (t) => /^(.+?) skipped$/.test(t) && !t.includes(':'), apply: (p, _m, t, n) => p.algorithm(/^(.+?) skipped$/.exec(t)![1]!, 'skipped', n) },
+    {
+      when: (p) => p.step?.step === 'optimize' || !p.step,
+      match: (t) => /^(.+?) skipped$/.test(t) && !t.includes(':'),
+      apply: (p, _m, t, n) => p.algorithm(/^(.+?) skipped$/.exec(t)![1]!, 'skipped', n),
+    },
     { when: (p) => p.step?.step === 'optimize', match: /^Starting (.+)$/, apply: (p, m, _t, n) => p.algorithm(m![1]!, 'running', n) },
     { match: (t) => t.startsWith('Output layers signal-to-noise ratio (SNR)'), apply: (p) => void (p.inSnr = true) },
     {
@@ -984,7 +998,10 @@ export class DfcLogParser {
 
     // ---- compile
     {
-      match: (t) => t === 'Starting Hailo allocation and compilation flow' || t.startsWith('Loading network parameters') || t.startsWith('To achieve optimal performance, set the compiler_optimization_level'),
+      match: (t) =>
+        t === 'Starting Hailo allocation and compilation flow' ||
+        t.startsWith('Loading network parameters') ||
+        t.startsWith('To achieve optimal performance, set the compiler_optimization_level'),
       apply: (p, _m, t, n) => {
         p.startStep('compile', n);
         if (t.startsWith('To achieve')) p.addNotice(t, n);
@@ -992,7 +1009,8 @@ export class DfcLogParser {
     },
     {
       // these lines start the compile step of an excerpt, and are read again below
-      match: (t) => t.startsWith('Trying to compile the network in a single context') || t.startsWith('Single context flow failed') || t === 'Using Multi-context flow',
+      match: (t) =>
+        t.startsWith('Trying to compile the network in a single context') || t.startsWith('Single context flow failed') || t === 'Using Multi-context flow',
       apply: (p, _m, _t, n) => {
         if (p.step?.step !== 'compile') p.startStep('compile', n);
         return false;
@@ -1135,7 +1153,10 @@ export class DfcLogParser {
       return true;
     }
     if ((m = /^In order to use HailoRT post-processing capabilities, these end node names should be used: (.*)$/.exec(text))) {
-      this.s.parse.postprocessEndNodes = m[1]!.replace(/\.\s*$/, '').split(/\s+/).filter(Boolean);
+      this.s.parse.postprocessEndNodes = m[1]!
+        .replace(/\.\s*$/, '')
+        .split(/\s+/)
+        .filter(Boolean);
       this.addNotice(text, n);
       return true;
     }
@@ -1312,7 +1333,10 @@ export class DfcLogParser {
       this.emitLine(n, 'error', line);
       return;
     }
-    if (trimmed === 'During handling of the above exception, another exception occurred:' || trimmed === 'The above exception was the direct cause of the following exception:') {
+    if (
+      trimmed === 'During handling of the above exception, another exception occurred:' ||
+      trimmed === 'The above exception was the direct cause of the following exception:'
+    ) {
       this.endContinuation();
       this.pendingChain = this.s.tracebacks[this.s.tracebacks.length - 1];
       this.dropLastTracebackError();
@@ -1326,11 +1350,22 @@ export class DfcLogParser {
       return;
     }
     if (trimmed.includes('Killed') && /^(?:[^:]*: line \d+: +\d+ +)?Killed(?:\s|$)/.test(trimmed)) {
-      this.addError({ category: this.step ? stepCategory(this.step.step) : 'other', errorClass: 'Killed', message: 'The process was killed (often the out-of-memory killer): ' + trimmed, line: n }, trimmed);
+      this.addError(
+        {
+          category: this.step ? stepCategory(this.step.step) : 'other',
+          errorClass: 'Killed',
+          message: 'The process was killed (often the out-of-memory killer): ' + trimmed,
+          line: n,
+        },
+        trimmed,
+      );
       this.emitLine(n, 'error', line);
       return;
     }
-    if (/(?:Segmentation fault|Aborted|Bus error)/.test(trimmed) && /^(?:[^:]*: line \d+: +\d+ +)?(?:Segmentation fault|Aborted|Bus error)(?: \(core dumped\))?(?:\s|$)/.test(trimmed)) {
+    if (
+      /(?:Segmentation fault|Aborted|Bus error)/.test(trimmed) &&
+      /^(?:[^:]*: line \d+: +\d+ +)?(?:Segmentation fault|Aborted|Bus error)(?: \(core dumped\))?(?:\s|$)/.test(trimmed)
+    ) {
       this.addError({ category: this.step ? stepCategory(this.step.step) : 'other', errorClass: 'Crashed', message: trimmed, line: n }, trimmed);
       this.emitLine(n, 'error', line);
       return;

@@ -41,6 +41,7 @@ export function endNodesEdits(projectText: string, modelName: string, nodes: str
   if (index < 0) return undefined;
   const eol = projectText.includes('\r\n') ? '\r\n' : '\n';
   const indent = /\n( +|\t)"/.exec(projectText)?.[1];
-  const formattingOptions: jsonc.FormattingOptions = indent === '\t' ? { insertSpaces: false, tabSize: 1, eol } : { insertSpaces: true, tabSize: indent ? Math.min(indent.length, 8) : 2, eol };
+  const formattingOptions: jsonc.FormattingOptions =
+    indent === '\t' ? { insertSpaces: false, tabSize: 1, eol } : { insertSpaces: true, tabSize: indent ? Math.min(indent.length, 8) : 2, eol };
   return jsonc.modify(projectText, ['models', index, 'endNodes'], nodes, { formattingOptions });
 }

@@ -45,7 +45,8 @@ export function classifyCompilerLayer(fullName: string): CompilerLayerName {
     related && related.length ? { name, kind, base, related } : { name, kind, base };
 
   // inter-context tensors group per boundary: `context_0_to_context_1`
-  if ((m = /^(.+)_context_(\d+)_to_(.+)_context_(\d+)(?:_\d+)?$/.exec(name))) return r('context-boundary', `context_${m[2]}_to_context_${m[4]}`, [`context_${m[2]}`, `context_${m[4]}`]);
+  if ((m = /^(.+)_context_(\d+)_to_(.+)_context_(\d+)(?:_\d+)?$/.exec(name)))
+    return r('context-boundary', `context_${m[2]}_to_context_${m[4]}`, [`context_${m[2]}`, `context_${m[4]}`]);
   if ((m = /^auto_reshape_from_(.+)_to_(.+)$/.exec(name))) return r('auto-reshape', m[2]!, [m[1]!, m[2]!]);
   if ((m = /^(?:sh|shortcut)_from_(.+?)_to_(.+)$/.exec(name))) return r('shortcut', m[1]!, [m[1]!, m[2]!]);
   if ((m = /^concat_w_from_(.+?)_to_(.+)$/.exec(name))) return r('concat', m[2]!, [m[1]!, m[2]!]);

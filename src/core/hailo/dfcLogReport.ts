@@ -45,7 +45,8 @@ export function formatDfcLogSummary(s: DfcLogSummary, opts: { file?: string; mar
   const li = (t: string) => out.push(md ? `- ${t}` : `  ${t}`);
   const code = (t: string) => (md ? `\`${t.replace(/`/g, "'")}\`` : t);
   // in Markdown the log references are links that open the log at the line
-  const at = (line: number) => (opts.file ? (md ? `[${opts.file}:${line}](${pathToFileURL(opts.file).href}#L${line})` : `${opts.file}:${line}`) : `line ${line}`);
+  const at = (line: number) =>
+    opts.file ? (md ? `[${opts.file}:${line}](${pathToFileURL(opts.file).href}#L${line})` : `${opts.file}:${line}`) : `line ${line}`;
   const advise = (cls: string | undefined) => {
     const a = dfcAdvice(cls);
     if (!a) return '';
@@ -59,7 +60,8 @@ export function formatDfcLogSummary(s: DfcLogSummary, opts: { file?: string; mar
     h('Tool');
     if (hd.dfcVersion) li(`DFC ${hd.dfcVersion}`);
     if (hd.hailortVersion !== undefined) li(`HailoRT ${hd.hailortVersion ?? 'not installed'}`);
-    if (hd.cpu?.cores !== undefined || hd.memory?.totalGB !== undefined) li(`machine: ${hd.cpu?.cores ?? '?'} cores, ${hd.memory?.totalGB ?? '?'} GB RAM (${hd.memory?.availableGB ?? '?'} GB free)`);
+    if (hd.cpu?.cores !== undefined || hd.memory?.totalGB !== undefined)
+      li(`machine: ${hd.cpu?.cores ?? '?'} cores, ${hd.memory?.totalGB ?? '?'} GB RAM (${hd.memory?.availableGB ?? '?'} GB free)`);
     if (hd.command) li(`command: ${code(hd.command)}`);
   }
   if (s.steps.length) {
@@ -73,7 +75,11 @@ export function formatDfcLogSummary(s: DfcLogSummary, opts: { file?: string; mar
   if (s.errors.length) {
     h(`Errors (${s.errors.length})`);
     for (const e of s.errors) {
-      const where = e.node ? ` in ONNX node ${code(e.node)}` : e.alls ? ` in the model script at column ${e.alls.column}${e.alls.line ? `, line ${e.alls.line}` : ''}: ${code(e.alls.text)}` : '';
+      const where = e.node
+        ? ` in ONNX node ${code(e.node)}`
+        : e.alls
+          ? ` in the model script at column ${e.alls.column}${e.alls.line ? `, line ${e.alls.line}` : ''}: ${code(e.alls.text)}`
+          : '';
       li(`${e.errorClass ?? e.category}${where}: ${e.message.split('\n')[0]} (${at(e.line)})${advise(e.errorClass)}`);
     }
   }
@@ -111,10 +117,18 @@ export function formatDfcLogSummary(s: DfcLogSummary, opts: { file?: string; mar
     if (c.failureReason) li(`failure: ${c.failureReason}`);
     for (const u of c.utilization) {
       const t = u.total;
-      li(`${u.context ? code(u.context) : `context ${u.index}`}: control ${pct(t?.controlPct)}, compute ${pct(t?.computePct)}, memory ${pct(t?.memoryPct)} over ${u.clusters.length} clusters`);
+      li(
+        `${u.context ? code(u.context) : `context ${u.index}`}: control ${pct(t?.controlPct)}, compute ${pct(t?.computePct)}, memory ${pct(t?.memoryPct)} over ${u.clusters.length} clusters`,
+      );
     }
     const reverted = c.mappingStats.filter((st) => Object.values(st.reverts).some((v) => v > 0));
-    for (const st of reverted) li(`${st.context ? code(st.context) : 'mapping'}: reverts ${Object.entries(st.reverts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    for (const st of reverted)
+      li(
+        `${st.context ? code(st.context) : 'mapping'}: reverts ${Object.entries(st.reverts)
+          .filter(([, v]) => v > 0)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
     if (c.bandwidthMbps) {
       const b = c.bandwidthMbps;
       li(`bandwidth per frame: inputs ${b.inputs ?? '?'} Mbps, outputs ${b.outputs ?? '?'} Mbps, inter-context ${b.interContext ?? '?'} Mbps`);
@@ -135,6 +149,8 @@ export function formatDfcLogSummary(s: DfcLogSummary, opts: { file?: string; mar
     h('Artifacts');
     for (const a of s.artifacts) li(`${a.kind.toUpperCase()} ${code(a.path)}`);
   }
-  out.push(md ? `\n_${s.stats.lines} lines, ${s.stats.noiseLines} TensorFlow lines, ${s.stats.progressRedraws} progress redraws_` : `\n${s.stats.lines} lines read`);
+  out.push(
+    md ? `\n_${s.stats.lines} lines, ${s.stats.noiseLines} TensorFlow lines, ${s.stats.progressRedraws} progress redraws_` : `\n${s.stats.lines} lines read`,
+  );
   return out.join('\n') + '\n';
 }

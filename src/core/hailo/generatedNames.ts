@@ -127,7 +127,10 @@ function layersIn(s: string, known?: ReadonlySet<string>): string[] {
   const out: string[] = [];
   for (const m of s.matchAll(/([a-z][a-z_]*?[a-z])(\d+)(?:-(\d+))?/g)) {
     // drop generated words glued in front ("sh_from_conv57") and defuse suffixes ("dw2_sd0")
-    const stem = m[1]!.split('_').filter((p) => p && !GLUE.has(p)).join('_');
+    const stem = m[1]!
+      .split('_')
+      .filter((p) => p && !GLUE.has(p))
+      .join('_');
     if (!stem || SUFFIX_STEMS.has(stem)) continue;
     const first = Number(m[2]);
     const last = m[3] !== undefined && Number(m[3]) > first && Number(m[3]) - first < 64 ? Number(m[3]) : first;

@@ -18,7 +18,9 @@ export const notMeasured = (reason: string): Figure => ({ notMeasured: reason })
 /** The console text a terminal would have left: ANSI removed, the last `\r` redraw of each line. */
 export function consoleLines(text: string): string[] {
   return text.split('\n').map((raw) => {
-    const parts = stripAnsi(raw).split('\r').filter((p) => p.trim() !== '');
+    const parts = stripAnsi(raw)
+      .split('\r')
+      .filter((p) => p.trim() !== '');
     return (parts.length ? parts[parts.length - 1]! : '').replace(/\s+$/, '');
   });
 }
@@ -119,7 +121,10 @@ export function parseParseHef(text: string): HefInfo {
       info.compatible = [m[1]!];
       info.format = '4.x';
     } else if ((m = /^HEF Compatible for: (.+)$/.exec(t))) {
-      info.compatible = m[1]!.split(',').map((s) => s.trim()).filter(Boolean);
+      info.compatible = m[1]!
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       info.architecture = info.compatible[0];
       info.format = '5.x';
     } else if ((m = /^Network group name: (.+?), (Single Context|Multi Context - Number of contexts: (\d+))$/.exec(t))) {
@@ -196,7 +201,20 @@ const MULTI_INPUT_REFUSED = 'HailoRT measures HW latency only on networks with a
 
 function emptyFigures(command: HailortFigures['command']): HailortFigures {
   const none = notMeasured('not printed');
-  return { command, format: 'unknown', fpsHwOnly: none, fpsStreaming: none, hwLatencyMs: none, overallLatencyMs: none, powerAvgW: none, powerMaxW: none, phases: [], complete: false, errors: [], warnings: [] };
+  return {
+    command,
+    format: 'unknown',
+    fpsHwOnly: none,
+    fpsStreaming: none,
+    hwLatencyMs: none,
+    overallLatencyMs: none,
+    powerAvgW: none,
+    powerMaxW: none,
+    phases: [],
+    complete: false,
+    errors: [],
+    warnings: [],
+  };
 }
 
 /** A refusal of HW latency among HailoRT's warnings, as the reason to show. */
@@ -278,10 +296,19 @@ export function parseBenchmark(text: string, exitCode?: number): HailortFigures 
     fromProgress('hwLatencyMs', progress.latency?.latency, 'ms');
   }
   const failed = exitCode !== undefined && exitCode !== 0;
-  const stopped = (what: string) => `${failed ? `the benchmark failed (exit ${exitCode}${f.status ? `, ${f.status}` : ''})` : 'the benchmark stopped'} before ${what}`;
+  const stopped = (what: string) =>
+    `${failed ? `the benchmark failed (exit ${exitCode}${f.status ? `, ${f.status}` : ''})` : 'the benchmark stopped'} before ${what}`;
   const refusal = latencyRefusal(f.warnings, f.errors);
-  if (!isMeasured(f.fpsHwOnly)) f.fpsHwOnly = notMeasured(f.format === '5.x' ? 'HailoRT 5.x benchmark prints one streaming FPS figure only' : f.phases.includes('hw_only') ? stopped('the HW-only FPS figure was printed') : stopped('the HW-only phase'));
-  if (!isMeasured(f.fpsStreaming)) f.fpsStreaming = notMeasured(f.phases.includes('streaming') ? stopped('the streaming FPS figure was printed') : stopped('the streaming phase'));
+  if (!isMeasured(f.fpsHwOnly))
+    f.fpsHwOnly = notMeasured(
+      f.format === '5.x'
+        ? 'HailoRT 5.x benchmark prints one streaming FPS figure only'
+        : f.phases.includes('hw_only')
+          ? stopped('the HW-only FPS figure was printed')
+          : stopped('the HW-only phase'),
+    );
+  if (!isMeasured(f.fpsStreaming))
+    f.fpsStreaming = notMeasured(f.phases.includes('streaming') ? stopped('the streaming FPS figure was printed') : stopped('the streaming phase'));
   if (!isMeasured(f.hwLatencyMs)) {
     f.hwLatencyMs = notMeasured(
       refusal ??
@@ -294,8 +321,13 @@ export function parseBenchmark(text: string, exitCode?: number): HailortFigures 
               : stopped('the latency phase')),
     );
   }
-  if (!isMeasured(f.overallLatencyMs)) f.overallLatencyMs = notMeasured('benchmark does not measure overall latency (hailortcli run --measure-latency --measure-overall-latency does)');
-  const noPower = powerUnsupported ? 'HailoRT: power measurement is not supported on this device' : inSummary ? 'no power sensor on this board (the Raspberry Pi AI Kit and AI HAT+ have none)' : stopped('the power figures were printed');
+  if (!isMeasured(f.overallLatencyMs))
+    f.overallLatencyMs = notMeasured('benchmark does not measure overall latency (hailortcli run --measure-latency --measure-overall-latency does)');
+  const noPower = powerUnsupported
+    ? 'HailoRT: power measurement is not supported on this device'
+    : inSummary
+      ? 'no power sensor on this board (the Raspberry Pi AI Kit and AI HAT+ have none)'
+      : stopped('the power figures were printed');
   if (!isMeasured(f.powerAvgW)) f.powerAvgW = notMeasured(powerSeen ? 'not printed' : noPower);
   if (!isMeasured(f.powerMaxW)) f.powerMaxW = notMeasured(powerSeen ? 'not printed' : noPower);
   return f;
@@ -355,16 +387,21 @@ export function parseRun(text: string, exitCode?: number): HailortFigures {
     }
   }
   void minPower;
-  if (temps.min !== undefined && temps.max !== undefined) f.temperatureC = { min: temps.min, max: temps.max, ...(temps.avg !== undefined ? { avg: temps.avg } : {}) };
+  if (temps.min !== undefined && temps.max !== undefined)
+    f.temperatureC = { min: temps.min, max: temps.max, ...(temps.avg !== undefined ? { avg: temps.avg } : {}) };
   f.complete = inResult;
   f.format = lines.some((l) => /^\[HailoRT CLI\]/.test(l.trim())) ? '5.x' : inResult || lastProgress ? '4.x' : 'unknown';
   const fpsName = mode === 'hw_only' ? 'fpsHwOnly' : 'fpsStreaming';
   if (!inResult && lastProgress?.fps && lastProgress.fps > 0) f[fpsName] = { value: lastProgress.fps, unit: 'fps', source: 'progress' };
   if (!inResult && lastProgress?.latency && lastProgress.latency > 0) f.hwLatencyMs = { value: lastProgress.latency, unit: 'ms', source: 'progress' };
   const failed = exitCode !== undefined && exitCode !== 0;
-  const why = failed || f.errors.length ? `run failed${exitCode ? ` (exit ${exitCode}${f.status ? `, ${f.status}` : ''})` : ''}${f.errors[0] ? `: ${f.errors[0].text}` : ''}` : undefined;
+  const why =
+    failed || f.errors.length
+      ? `run failed${exitCode ? ` (exit ${exitCode}${f.status ? `, ${f.status}` : ''})` : ''}${f.errors[0] ? `: ${f.errors[0].text}` : ''}`
+      : undefined;
   const refusal = latencyRefusal(f.warnings, f.errors);
-  if (!isMeasured(f.fpsHwOnly)) f.fpsHwOnly = notMeasured(why ?? (mode === 'streaming' ? 'run measures streaming FPS (-m hw_only measures this one)' : 'not printed'));
+  if (!isMeasured(f.fpsHwOnly))
+    f.fpsHwOnly = notMeasured(why ?? (mode === 'streaming' ? 'run measures streaming FPS (-m hw_only measures this one)' : 'not printed'));
   if (!isMeasured(f.fpsStreaming)) f.fpsStreaming = notMeasured(why ?? (mode === 'hw_only' ? 'run -m hw_only measures HW-only FPS' : 'not printed'));
   if (!isMeasured(f.hwLatencyMs)) f.hwLatencyMs = notMeasured(refusal ?? why ?? (latencyRequested ? 'not printed' : 'not requested (run --measure-latency)'));
   if (!isMeasured(f.overallLatencyMs)) f.overallLatencyMs = notMeasured(why ?? 'not requested (run --measure-latency --measure-overall-latency)');
@@ -404,7 +441,10 @@ export function parseRun2(text: string, exitCode?: number): HailortFigures {
 
 /** One row of `benchmark --csv` or `run --csv`, read by its header (column order is not assumed). */
 export function parseFiguresCsv(text: string): { network: string; figures: Partial<Record<FigureName, Figure>>; frames?: number; status?: string }[] {
-  const rows = text.replace(/\r/g, '').split('\n').filter((l) => l.trim() !== '');
+  const rows = text
+    .replace(/\r/g, '')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   if (rows.length < 2) return [];
   const head = rows[0]!.split(',').map((h) => h.trim());
   const col = (r: string[], name: string) => {
@@ -456,7 +496,11 @@ export type HailortOutput =
 export function detectHailortOutput(text: string): HailortOutput['kind'] | undefined {
   const lines = consoleLines(text).map((l) => l.trim());
   const has = (re: RegExp) => lines.some((l) => re.test(l));
-  if (has(/^Measuring FPS in HW-only mode|^Measuring HW Latency|^Starting Measurements\.\.\.$/) || (has(/^Summary$/) && has(/^FPS\s+\(hw_only\)|^\S+: FPS: [\d.]+$|^Measurement power is not supported/))) return 'benchmark';
+  if (
+    has(/^Measuring FPS in HW-only mode|^Measuring HW Latency|^Starting Measurements\.\.\.$/) ||
+    (has(/^Summary$/) && has(/^FPS\s+\(hw_only\)|^\S+: FPS: [\d.]+$|^Measurement power is not supported/))
+  )
+    return 'benchmark';
   if (has(/^Running \S+ inference|^> Inference result:$/)) return 'run';
   if (has(/^\S+: fps: [\d.]+$/)) return 'run2';
   if (has(/^Architecture HEF was compiled for: |^HEF Compatible for: /)) return 'parse-hef';
@@ -532,17 +576,29 @@ export function parseHailortSession(text: string): { command?: string; line: num
 export function formatHailortOutput(o: HailortOutput): string {
   switch (o.kind) {
     case 'scan':
-      return o.notFound || !o.devices.length ? 'scan: no Hailo device found' : `scan: ${o.devices.map((d) => `${d.kind === 'pcie' ? 'PCIe' : 'Ethernet'} ${d.id}`).join(', ')}`;
+      return o.notFound || !o.devices.length
+        ? 'scan: no Hailo device found'
+        : `scan: ${o.devices.map((d) => `${d.kind === 'pcie' ? 'PCIe' : 'Ethernet'} ${d.id}`).join(', ')}`;
     case 'identify':
-      return o.devices.map((d) => `identify: ${[d.deviceId, d.boardName, d.architecture, d.firmwareVersion ? `firmware ${d.firmwareVersion}` : undefined, d.serialNumber ? `serial ${d.serialNumber}` : undefined].filter(Boolean).join(', ')}`).join('\n') || 'identify: no device block';
+      return (
+        o.devices
+          .map(
+            (d) =>
+              `identify: ${[d.deviceId, d.boardName, d.architecture, d.firmwareVersion ? `firmware ${d.firmwareVersion}` : undefined, d.serialNumber ? `serial ${d.serialNumber}` : undefined].filter(Boolean).join(', ')}`,
+          )
+          .join('\n') || 'identify: no device block'
+      );
     case 'version':
       return `version: HailoRT-CLI ${o.hailortCli ?? '?'}${o.libhailort ? `, libhailort ${o.libhailort}` : ''}${o.problems.map((p) => `\n  problem: ${p}`).join('')}`;
     case 'parse-hef': {
       const h = o.hef;
-      const lines = [`parse-hef: ${h.compatible.join(', ') || 'no architecture'}${h.format ? ` (HailoRT ${h.format} header)` : ''}, ${h.contexts ?? 0} context(s), ${h.inputs} input(s), ${h.outputs} output(s)${h.nms ? ', NMS on chip' : ''}`];
+      const lines = [
+        `parse-hef: ${h.compatible.join(', ') || 'no architecture'}${h.format ? ` (HailoRT ${h.format} header)` : ''}, ${h.contexts ?? 0} context(s), ${h.inputs} input(s), ${h.outputs} output(s)${h.nms ? ', NMS on chip' : ''}`,
+      ];
       for (const g of h.groups) {
         lines.push(`  ${g.name}: ${g.multiContext ? `multi-context, ${g.contexts} contexts` : 'single context'}`);
-        for (const n of g.networks) for (const s of n.streams) lines.push(`    ${s.direction === 'input' ? 'in ' : 'out'} ${s.name} ${s.type} ${s.order}(${s.detail})`);
+        for (const n of g.networks)
+          for (const s of n.streams) lines.push(`    ${s.direction === 'input' ? 'in ' : 'out'} ${s.name} ${s.type} ${s.order}(${s.detail})`);
       }
       for (const e of h.errors) lines.push(`  error: ${e.text}`);
       return lines.join('\n');
@@ -550,7 +606,14 @@ export function formatHailortOutput(o: HailortOutput): string {
     default: {
       const f = o.figures;
       const lines = [`${o.kind}${f.network ? ` ${f.network}` : ''} (HailoRT ${f.format})${f.complete ? '' : ' — INCOMPLETE'}`];
-      const label: Record<FigureName, string> = { fpsHwOnly: 'FPS (hw_only)', fpsStreaming: 'FPS (streaming)', hwLatencyMs: 'HW latency', overallLatencyMs: 'overall latency', powerAvgW: 'power (average)', powerMaxW: 'power (max)' };
+      const label: Record<FigureName, string> = {
+        fpsHwOnly: 'FPS (hw_only)',
+        fpsStreaming: 'FPS (streaming)',
+        hwLatencyMs: 'HW latency',
+        overallLatencyMs: 'overall latency',
+        powerAvgW: 'power (average)',
+        powerMaxW: 'power (max)',
+      };
       for (const k of Object.keys(label) as FigureName[]) lines.push(`  ${label[k].padEnd(16)} ${formatFigure(f[k], 6)}`);
       if (f.temperatureC) lines.push(`  temperature      min ${f.temperatureC.min} °C, max ${f.temperatureC.max} °C`);
       for (const e of f.errors) lines.push(`  error (line ${e.line}): ${e.text}`);

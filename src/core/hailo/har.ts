@@ -107,7 +107,13 @@ function roleOf(name: string, type: string): HarMemberRole {
 
 /** Does this JSON value look like an HN network description? */
 export function looksLikeHn(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { layers?: unknown }).layers === 'object' && (v as { layers?: unknown }).layers !== null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    typeof (v as { layers?: unknown }).layers === 'object' &&
+    (v as { layers?: unknown }).layers !== null
+  );
 }
 
 /** Read a HAR file. Throws HailoError HAR_INVALID / HAR_UNSAFE_MEMBER / HAR_MEMBER_TOO_LARGE / MODEL_READ_FAILED. */
@@ -173,14 +179,26 @@ export async function readHarStream(source: Readable, file: string, head: Buffer
         if (ex.destroyed) return;
         inflated += (chunk as Buffer).length;
         if (inflated > maxInflated) {
-          throw new HailoError('HAR_MEMBER_TOO_LARGE', `${file}: the archive holds more than ${fmtBytes(maxInflated)}${gzip ? ' once inflated' : ''}; refused (limit: setting hailo.limits.archiveMaxInflatedGiB)`, { file });
+          throw new HailoError(
+            'HAR_MEMBER_TOO_LARGE',
+            `${file}: the archive holds more than ${fmtBytes(maxInflated)}${gzip ? ' once inflated' : ''}; refused (limit: setting hailo.limits.archiveMaxInflatedGiB)`,
+            { file },
+          );
         }
         if (gzip && inflated > COMPRESSION_RATIO_GRACE_BYTES && inflated > maxRatio * compressed) {
-          throw new HailoError('HAR_INVALID', `${file}: ${fmtBytes(compressed)} of gzip inflate to more than ${fmtBytes(inflated)} (ratio above ${maxRatio}); refused as a decompression bomb (limit: setting hailo.limits.archiveMaxCompressionRatio)`, { file });
+          throw new HailoError(
+            'HAR_INVALID',
+            `${file}: ${fmtBytes(compressed)} of gzip inflate to more than ${fmtBytes(inflated)} (ratio above ${maxRatio}); refused as a decompression bomb (limit: setting hailo.limits.archiveMaxCompressionRatio)`,
+            { file },
+          );
         }
         if (!ex.write(chunk as Buffer)) {
           await new Promise<void>((resolve) => {
-            const done = () => { ex.off('drain', done); ex.off('close', done); resolve(); };
+            const done = () => {
+              ex.off('drain', done);
+              ex.off('close', done);
+              resolve();
+            };
             ex.on('drain', done);
             ex.on('close', done);
           });
@@ -208,7 +226,11 @@ export async function readHarStream(source: Readable, file: string, head: Buffer
       const bad = unsafeMemberName(raw);
       if (bad) throw new HailoError('HAR_UNSAFE_MEMBER', `${file}: member "${raw}" ${bad}; refusing to read this archive`, { file });
       if (h.type === 'symlink' || h.type === 'link') {
-        throw new HailoError('HAR_UNSAFE_MEMBER', `${file}: member "${raw}" is a ${h.type === 'link' ? 'hard link' : 'symbolic link'} (to "${h.linkname ?? ''}"); HAR archives hold plain files only`, { file });
+        throw new HailoError(
+          'HAR_UNSAFE_MEMBER',
+          `${file}: member "${raw}" is a ${h.type === 'link' ? 'hard link' : 'symbolic link'} (to "${h.linkname ?? ''}"); HAR archives hold plain files only`,
+          { file },
+        );
       }
       if (h.type === 'character-device' || h.type === 'block-device' || h.type === 'fifo') {
         throw new HailoError('HAR_UNSAFE_MEMBER', `${file}: member "${raw}" is a ${h.type}; HAR archives hold plain files only`, { file });
@@ -223,10 +245,18 @@ export async function readHarStream(source: Readable, file: string, head: Buffer
       }
       const read = role === 'hn' || role === 'hn-variant' || role === 'metadata' || role === 'model-script' || (role === 'other' && size <= sniff);
       if (read && size > maxMember) {
-        throw new HailoError('HAR_MEMBER_TOO_LARGE', `${file}: member "${name}" is ${size} bytes, above the ${maxMember}-byte limit for members read into memory (setting hailo.limits.maxJsonMiB)`, { file });
+        throw new HailoError(
+          'HAR_MEMBER_TOO_LARGE',
+          `${file}: member "${name}" is ${size} bytes, above the ${maxMember}-byte limit for members read into memory (setting hailo.limits.maxJsonMiB)`,
+          { file },
+        );
       }
       if (read && totalRead + size > maxTotalRead) {
-        throw new HailoError('HAR_MEMBER_TOO_LARGE', `${file}: the members read into memory (HN, JSON, scripts) add up to more than ${maxTotalRead} bytes at member "${name}"; refused (setting hailo.limits.maxJsonMiB)`, { file });
+        throw new HailoError(
+          'HAR_MEMBER_TOO_LARGE',
+          `${file}: the members read into memory (HN, JSON, scripts) add up to more than ${maxTotalRead} bytes at member "${name}"; refused (setting hailo.limits.maxJsonMiB)`,
+          { file },
+        );
       }
       if (seen.has(name)) warnings.push(`member "${name}" appears more than once; the last copy is used`);
       seen.add(name);
@@ -354,7 +384,8 @@ export function inferState(members: HarMember[]): { state: HarState; evidence: s
   const names = members.map((m) => m.name.toLowerCase());
   // names only: a network may itself be called "..._compiled", so member contents decide
   const compiled = members.find((m) => m.role === 'model-script' || m.role === 'hef');
-  if (compiled) return { state: 'compiled', evidence: `member "${compiled.name}" (${compiled.role === 'hef' ? 'compiled HEF' : "the compiler's model script"})` };
+  if (compiled)
+    return { state: 'compiled', evidence: `member "${compiled.name}" (${compiled.role === 'hef' ? 'compiled HEF' : "the compiler's model script"})` };
   const variant = members.find((m) => m.role === 'hn-variant');
   if (variant) return { state: 'optimized', evidence: `HN variant "${variant.name}" (written by optimization)` };
   const quant = names.find((n) => /quant|translated|fp_optimized/.test(n) && !n.endsWith('.hn'));

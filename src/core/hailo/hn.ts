@@ -89,10 +89,12 @@ export function parseHn(input: string | unknown, file: string): HnModel {
       throw new HailoError('HN_INVALID', `${file}: not valid JSON (${(e as Error).message})`, { file, cause: e });
     }
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new HailoError('HN_INVALID', `${file}: an HN is a JSON object with "layers"`, { file });
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new HailoError('HN_INVALID', `${file}: an HN is a JSON object with "layers"`, { file });
   const root = json as Record<string, unknown>;
   const rawLayers = root.layers;
-  if (typeof rawLayers !== 'object' || rawLayers === null) throw new HailoError('HN_INVALID', `${file}: no "layers" object; not an HN network description`, { file });
+  if (typeof rawLayers !== 'object' || rawLayers === null)
+    throw new HailoError('HN_INVALID', `${file}: no "layers" object; not an HN network description`, { file });
   const warnings: string[] = [];
   const np = (typeof root.net_params === 'object' && root.net_params !== null ? root.net_params : {}) as Record<string, unknown>;
   if (root.net_params === undefined) warnings.push('no "net_params"');
@@ -102,7 +104,8 @@ export function parseHn(input: string | unknown, file: string): HnModel {
   const entries: [string, Record<string, unknown>][] = [];
   if (Array.isArray(rawLayers)) {
     rawLayers.forEach((l, i) => {
-      if (typeof l === 'object' && l !== null && typeof (l as { name?: unknown }).name === 'string') entries.push([(l as { name: string }).name, l as Record<string, unknown>]);
+      if (typeof l === 'object' && l !== null && typeof (l as { name?: unknown }).name === 'string')
+        entries.push([(l as { name: string }).name, l as Record<string, unknown>]);
       else warnings.push(`layers[${i}] has no name; skipped`);
     });
   } else {
@@ -232,7 +235,8 @@ export async function readHnFile(file: string, opts: { maxBytes?: number } = {})
   let text: string;
   try {
     const { size } = await fh.stat();
-    if (size > max) throw new HailoError('MODEL_TOO_LARGE', `${file}: ${size} bytes, above the ${max}-byte limit for HN files (setting hailo.limits.maxJsonMiB)`, { file });
+    if (size > max)
+      throw new HailoError('MODEL_TOO_LARGE', `${file}: ${size} bytes, above the ${max}-byte limit for HN files (setting hailo.limits.maxJsonMiB)`, { file });
     text = await fh.readFile('utf8');
   } finally {
     await fh.close().catch(() => undefined);

@@ -26,7 +26,7 @@ export const ON_CHIP_MEMORY: Readonly<Record<string, OnChipMemory>> = {
   hailo8r: { sramBytes: 20 * MB, basis: 'Hailo-8R: assumed equal to Hailo-8 (20 MB)' },
   hailo8l: {
     sramBytes: 10 * MB,
-    basis: 'Hailo-8L: ≈10 MB assumed (half of Hailo-8\'s 20 MB; hailo8l compile logs use 4 of the 8 clusters; not a published figure)',
+    basis: "Hailo-8L: ≈10 MB assumed (half of Hailo-8's 20 MB; hailo8l compile logs use 4 of the 8 clusters; not a published figure)",
   },
 };
 
@@ -74,7 +74,17 @@ export function estimateMemory(model: MemoryInput, hwArch: string): MemoryEstima
     `the compiler uses at most ${WEIGHTS_UTILIZATION * 100}% of on-chip memory for weights per context (max_memory_utilization default in compile logs)`,
   ];
   if (!memory) {
-    return { hwArch, paramCount, weightBytes, largestActivation: largest, memory, budgetBytes: undefined, minContexts: undefined, forecast: 'unknown', assumptions };
+    return {
+      hwArch,
+      paramCount,
+      weightBytes,
+      largestActivation: largest,
+      memory,
+      budgetBytes: undefined,
+      minContexts: undefined,
+      forecast: 'unknown',
+      assumptions,
+    };
   }
   assumptions.unshift(memory.basis);
   const budgetBytes = memory.sramBytes * WEIGHTS_UTILIZATION;
@@ -83,5 +93,3 @@ export function estimateMemory(model: MemoryInput, hwArch: string): MemoryEstima
   const forecast = minContexts === 1 && weightBytes + actBytes <= memory.sramBytes ? 'single-context' : 'multi-context';
   return { hwArch, paramCount, weightBytes, largestActivation: largest, memory, budgetBytes, minContexts, forecast, assumptions };
 }
-
-

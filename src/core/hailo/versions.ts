@@ -307,7 +307,11 @@ export function parseIdentify(text: string): IdentifiedDevice[] {
     } else if ((m = /^Firmware Version: (\S+)(?:\s+\(([^)]*)\))?/.exec(line))) {
       const d = current();
       d.firmwareVersion = m[1]!;
-      if (m[2] !== undefined) d.firmwareFlags = m[2].split(',').map((s) => s.trim()).filter(Boolean);
+      if (m[2] !== undefined)
+        d.firmwareFlags = m[2]
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
     } else if ((m = /^Logger Version: (\d+)/.exec(line))) current().loggerVersion = Number(m[1]);
     else if ((m = /^Board Name: (.+)$/.exec(line))) current().boardName = m[1]!.trim();
     else if ((m = /^Device Architecture: (\S+)/.exec(line))) {

@@ -36,7 +36,8 @@ export interface SubgraphInfo {
   nodeCount: number;
 }
 
-export type TensorData = Float32Array | Float64Array | BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
+export type TensorData =
+  Float32Array | Float64Array | BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
 
 export interface OnnxModel {
   file: string;

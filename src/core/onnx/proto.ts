@@ -186,7 +186,8 @@ export async function scanGraph(src: WireSource, end: number, where: string, dep
         const what = `${where}.node[${g.nodes.length}]`;
         src.expectWire(wire, 2, what);
         const budget = nodeCounts.get(src);
-        if (budget && ++budget.count > budget.max) throw src.invalid(what, `more than ${budget.max} nodes in the model (limit: setting hailo.limits.maxOnnxNodes)`);
+        if (budget && ++budget.count > budget.max)
+          throw src.invalid(what, `more than ${budget.max} nodes in the model (limit: setting hailo.limits.maxOnnxNodes)`);
         const n = await src.length(end, what);
         g.nodes.push(await scanNode(src, src.pos + n, what, depth));
         return true;

@@ -61,7 +61,14 @@ interface BuildContext {
   externals: { ref: TensorRef; raw: RawTensor }[];
 }
 
-async function build(file: string, f: RandomAccessFile, fsys: ModelFileSystem, irVersion: number, raw: Awaited<ReturnType<typeof scanModel>>, opts: OpenOnnxOptions): Promise<OnnxModel> {
+async function build(
+  file: string,
+  f: RandomAccessFile,
+  fsys: ModelFileSystem,
+  irVersion: number,
+  raw: Awaited<ReturnType<typeof scanModel>>,
+  opts: OpenOnnxOptions,
+): Promise<OnnxModel> {
   const cx: BuildContext = { file, dir: path.dirname(file), warnings: [], externals: [] };
   const g = raw.graph!;
   const { opsetImports, defaultOpset, domains } = checkVersions(cx, irVersion, raw.opsetImports);
@@ -81,7 +88,8 @@ async function build(file: string, f: RandomAccessFile, fsys: ModelFileSystem, i
   const readTensorWith = async (name: string, maxBytes: number, handle?: RandomAccessFile): Promise<TensorData> => {
     const ref = initializers.get(name) ?? constants.get(name);
     if (!ref) throw new HailoError('INVALID_ARGUMENT', `${file}: no initializer or constant named '${name}'`, { file });
-    if (ref.byteLength > maxBytes) throw new HailoError('INVALID_ARGUMENT', `${file}: tensor '${name}' has ${ref.byteLength} bytes, more than the ${maxBytes} asked for`, { file });
+    if (ref.byteLength > maxBytes)
+      throw new HailoError('INVALID_ARGUMENT', `${file}: tensor '${name}' has ${ref.byteLength} bytes, more than the ${maxBytes} asked for`, { file });
     return loadTensor(ref, file, fsys, handle);
   };
   const consts = await decodeSmallConstants(initializers, constants, (name) => readTensorWith(name, EAGER_CONST_BYTES, f));
@@ -143,22 +151,38 @@ function toRef(cx: BuildContext, t: RawTensor, name: string): TensorRef {
   if (t.dataLocation === 1) {
     const ext = t.external ?? {};
     const location = ext.location;
-    if (!location) throw new HailoError('EXTERNAL_DATA_INVALID', `${file}: ${t.where}: data_location is EXTERNAL but external_data has no 'location'`, { file });
+    if (!location)
+      throw new HailoError('EXTERNAL_DATA_INVALID', `${file}: ${t.where}: data_location is EXTERNAL but external_data has no 'location'`, { file });
     const offset = ext.offset !== undefined ? Number(ext.offset) : 0;
     const length = ext.length !== undefined ? Number(ext.length) : byteLength;
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
-      throw new HailoError('EXTERNAL_DATA_INVALID', `${file}: ${t.where}: external_data offset '${ext.offset}' / length '${ext.length}' are not valid byte counts`, { file });
+      throw new HailoError(
+        'EXTERNAL_DATA_INVALID',
+        `${file}: ${t.where}: external_data offset '${ext.offset}' / length '${ext.length}' are not valid byte counts`,
+        { file },
+      );
     }
     if (dtypeBytes(t.dataType) > 0 && length !== byteLength) {
-      throw new HailoError('EXTERNAL_DATA_INVALID', `${file}: ${t.where}: external_data length ${length}, but dims [${t.dims.join(', ')}] of ${dtype} need ${byteLength}`, { file });
+      throw new HailoError(
+        'EXTERNAL_DATA_INVALID',
+        `${file}: ${t.where}: external_data length ${length}, but dims [${t.dims.join(', ')}] of ${dtype} need ${byteLength}`,
+        { file },
+      );
     }
     byteLength = length;
-    const ref: TensorRef = { name, dtype, dims: t.dims, byteLength, location: { kind: 'external', file: checkLocation(file, cx.dir, location, t.where), offset, length } };
+    const ref: TensorRef = {
+      name,
+      dtype,
+      dims: t.dims,
+      byteLength,
+      location: { kind: 'external', file: checkLocation(file, cx.dir, location, t.where), offset, length },
+    };
     cx.externals.push({ ref, raw: t });
     return ref;
   }
   if (t.raw) return { name, dtype, dims: t.dims, byteLength: t.raw.length, location: { kind: 'inline', offset: t.raw.offset } };
-  if (t.typed) return { name, dtype, dims: t.dims, byteLength, location: { kind: 'raw-fields', messageOffset: t.messageOffset, messageLength: t.messageLength } };
+  if (t.typed)
+    return { name, dtype, dims: t.dims, byteLength, location: { kind: 'raw-fields', messageOffset: t.messageOffset, messageLength: t.messageLength } };
   if (n === 0) return { name, dtype, dims: t.dims, byteLength: 0, location: { kind: 'inline', offset: t.messageOffset } };
   throw new HailoError('MODEL_INVALID', `${file}: ${t.where}: dims [${t.dims.join(', ')}] but no data (no raw_data, typed data or external data)`, { file });
 }
@@ -209,13 +233,15 @@ function buildNodes(cx: BuildContext, g: RawGraph, domains: Set<string>) {
     for (const a of n.attrs) {
       const j = attrJson(a);
       attrs[a.name] = j;
-      if (a.t && j && a.t.dataLocation !== 1 && a.t.dataType !== 8 && numel(a.t.dims) <= SMALL_ATTR_TENSOR) smallAttrTensors.push({ summary: j as { values?: number[] }, t: a.t });
+      if (a.t && j && a.t.dataLocation !== 1 && a.t.dataType !== 8 && numel(a.t.dims) <= SMALL_ATTR_TENSOR)
+        smallAttrTensors.push({ summary: j as { values?: number[] }, t: a.t });
       collectSubgraphs(a, id, n.op, subgraphs);
     }
     if (n.op === 'Constant' && (!n.domain || n.domain === 'ai.onnx') && n.outputs[0]) constantValue(cx, n.attrs, n.outputs[0], constants);
     nodes.push({ id, op: n.op, domain: n.domain === 'ai.onnx' ? '' : n.domain, scope: scopeFromNodeName(n.name), inputs: n.inputs, outputs: n.outputs, attrs });
   });
-  if (duplicateNames.length) cx.warnings.push(`node names used more than once (made unique with a suffix): ${[...new Set(duplicateNames)].slice(0, 10).join(', ')}`);
+  if (duplicateNames.length)
+    cx.warnings.push(`node names used more than once (made unique with a suffix): ${[...new Set(duplicateNames)].slice(0, 10).join(', ')}`);
   return { nodes, constants, subgraphs, smallAttrTensors };
 }
 
@@ -273,11 +299,16 @@ function produceValues(cx: BuildContext, g: RawGraph, initializers: Map<string, 
 function reportMissingValues(cx: BuildContext, nodes: GraphNode[], producedBy: Map<string, string>): void {
   const missing = new Set<string>();
   for (const n of nodes) for (const i of n.inputs) if (i && !producedBy.has(i)) missing.add(`'${i}' (input of ${n.id})`);
-  if (missing.size) cx.warnings.push(`values used but never produced: ${[...missing].slice(0, 10).join(', ')}${missing.size > 10 ? ` and ${missing.size - 10} more` : ''}`);
+  if (missing.size)
+    cx.warnings.push(`values used but never produced: ${[...missing].slice(0, 10).join(', ')}${missing.size > 10 ? ` and ${missing.size - 10} more` : ''}`);
 }
 
 /** Small constants decoded now so Reshape/Pad/Slice... shapes can be inferred. */
-async function decodeSmallConstants(initializers: Map<string, TensorRef>, constants: Map<string, TensorRef>, read: (name: string) => Promise<TensorData>): Promise<Map<string, ConstValue>> {
+async function decodeSmallConstants(
+  initializers: Map<string, TensorRef>,
+  constants: Map<string, TensorRef>,
+  read: (name: string) => Promise<TensorData>,
+): Promise<Map<string, ConstValue>> {
   const consts = new Map<string, ConstValue>();
   for (const [name, ref] of [...initializers, ...constants]) {
     const n = numel(ref.dims);
@@ -290,13 +321,22 @@ async function decodeSmallConstants(initializers: Map<string, TensorRef>, consta
 }
 
 /** Shapes inferred (warnings for what cannot be), or, when inference is off, as declared in the file. */
-function inferOrDeclare(cx: BuildContext, g: RawGraph, orderedNodes: GraphNode[], values: GraphModel['values'], consts: Map<string, ConstValue>, opset: number | undefined, infer: boolean): void {
+function inferOrDeclare(
+  cx: BuildContext,
+  g: RawGraph,
+  orderedNodes: GraphNode[],
+  values: GraphModel['values'],
+  consts: Map<string, ConstValue>,
+  opset: number | undefined,
+  infer: boolean,
+): void {
   const declared = new Map<string, { shape: TensorInfo['shape']; dtype: string | undefined }>();
   for (const vi of [...g.valueInfo, ...g.outputs]) declared.set(vi.name, { shape: vi.shape, dtype: vi.dtype });
   if (infer) {
     cx.warnings.push(...inferShapes({ nodes: orderedNodes, opset, values, declared, consts }));
   } else {
-    for (const n of orderedNodes) for (const o of n.outputs) if (o && !values[o]) values[o] = { name: o, shape: declared.get(o)?.shape, dtype: declared.get(o)?.dtype };
+    for (const n of orderedNodes)
+      for (const o of n.outputs) if (o && !values[o]) values[o] = { name: o, shape: declared.get(o)?.shape, dtype: declared.get(o)?.dtype };
   }
 }
 
@@ -402,7 +442,8 @@ function topoOrder(file: string, nodes: GraphNode[], producedBy: Map<string, str
 
 /** A location must be a relative path that stays inside the model's folder. Nothing is touched on disk here. */
 function checkLocation(file: string, dir: string, location: string, where: string): string {
-  const escapes = (why: string) => new HailoError('EXTERNAL_DATA_ESCAPES', `${file}: ${where}: external data location '${location}' ${why}; refused, nothing was read`, { file });
+  const escapes = (why: string) =>
+    new HailoError('EXTERNAL_DATA_ESCAPES', `${file}: ${where}: external data location '${location}' ${why}; refused, nothing was read`, { file });
   if (location.includes('\0')) throw escapes('contains a NUL character');
   if (path.isAbsolute(location) || path.win32.isAbsolute(location) || /^[a-zA-Z]:/.test(location)) throw escapes('is an absolute path');
   if (location.split(/[\\/]/).includes('..')) throw escapes("goes up a folder with '..'");
@@ -425,30 +466,51 @@ async function checkExternalFiles(file: string, dir: string, externals: { ref: T
         st = await fsys.stat(loc.file);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        throw new HailoError('EXTERNAL_DATA_MISSING', `${file}: ${raw.where}: external data file ${loc.file} ${code === 'ENOENT' ? 'does not exist' : `cannot be accessed (${code ?? (e as Error).message})`}`, { file: loc.file, cause: e });
+        throw new HailoError(
+          'EXTERNAL_DATA_MISSING',
+          `${file}: ${raw.where}: external data file ${loc.file} ${code === 'ENOENT' ? 'does not exist' : `cannot be accessed (${code ?? (e as Error).message})`}`,
+          { file: loc.file, cause: e },
+        );
       }
       let real: string;
       try {
         realDir ??= await fsys.realpath(dir);
         real = await fsys.realpath(loc.file);
       } catch (e) {
-        throw new HailoError('EXTERNAL_DATA_MISSING', `${file}: ${raw.where}: cannot resolve external data file ${loc.file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: loc.file, cause: e });
+        throw new HailoError(
+          'EXTERNAL_DATA_MISSING',
+          `${file}: ${raw.where}: cannot resolve external data file ${loc.file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+          { file: loc.file, cause: e },
+        );
       }
       const rel = path.relative(realDir, real);
       if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) {
-        throw new HailoError('EXTERNAL_DATA_ESCAPES', `${file}: ${raw.where}: external data file ${loc.file} is a link to ${real}, outside the model's folder; refused, nothing was read`, { file: loc.file });
+        throw new HailoError(
+          'EXTERNAL_DATA_ESCAPES',
+          `${file}: ${raw.where}: external data file ${loc.file} is a link to ${real}, outside the model's folder; refused, nothing was read`,
+          { file: loc.file },
+        );
       }
-      if (!st.isFile) throw new HailoError('EXTERNAL_DATA_INVALID', `${file}: ${raw.where}: external data ${loc.file} is not a regular file`, { file: loc.file });
+      if (!st.isFile)
+        throw new HailoError('EXTERNAL_DATA_INVALID', `${file}: ${raw.where}: external data ${loc.file} is not a regular file`, { file: loc.file });
       try {
         await fsys.checkReadable(loc.file);
       } catch (e) {
-        throw new HailoError('EXTERNAL_DATA_MISSING', `${file}: ${raw.where}: external data file ${loc.file} is not readable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: loc.file, cause: e });
+        throw new HailoError(
+          'EXTERNAL_DATA_MISSING',
+          `${file}: ${raw.where}: external data file ${loc.file} is not readable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+          { file: loc.file, cause: e },
+        );
       }
       size = st.size;
       files.set(loc.file, size);
     }
     if (loc.offset + loc.length > size) {
-      throw new HailoError('EXTERNAL_DATA_INVALID', `${file}: ${raw.where}: external data needs bytes ${loc.offset} to ${loc.offset + loc.length} of ${loc.file}, which has ${size} bytes`, { file: loc.file });
+      throw new HailoError(
+        'EXTERNAL_DATA_INVALID',
+        `${file}: ${raw.where}: external data needs bytes ${loc.offset} to ${loc.offset + loc.length} of ${loc.file}, which has ${size} bytes`,
+        { file: loc.file },
+      );
     }
   }
   return [...files.keys()];

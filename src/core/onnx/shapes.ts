@@ -54,7 +54,10 @@ export function inferShapes(inp: ShapeInput): string[] {
       const decl = inp.declared.get(out);
       if (shape && decl?.shape) {
         const merged = mergeDeclared(shape, decl.shape);
-        if (!merged) warnings.push(`${node.id} (${node.op}): output '${out}' is declared as [${decl.shape.join(', ')}] but inferred as [${shape.join(', ')}]; using the inferred shape`);
+        if (!merged)
+          warnings.push(
+            `${node.id} (${node.op}): output '${out}' is declared as [${decl.shape.join(', ')}] but inferred as [${shape.join(', ')}]; using the inferred shape`,
+          );
         else shape = merged;
       }
       if (!shape && decl?.shape) shape = decl.shape;
@@ -69,7 +72,10 @@ export function inferShapes(inp: ShapeInput): string[] {
   for (const [op, ids] of unsupported) {
     // declared shapes (value_info) fill the gap: only nodes left without one are reported
     const missing = ids.filter((id) => !byId.get(id)?.outputs.every((o) => !o || inp.values[o]?.shape));
-    if (missing.length) warnings.push(`no shape inference for ${op} (${missing.length} node(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}); their output shapes are unknown unless declared`);
+    if (missing.length)
+      warnings.push(
+        `no shape inference for ${op} (${missing.length} node(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}); their output shapes are unknown unless declared`,
+      );
   }
   return warnings;
 }

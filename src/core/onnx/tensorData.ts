@@ -18,7 +18,11 @@ async function readExactly(f: RandomAccessFile, offset: number, length: number, 
   try {
     got = length ? await f.read(out, offset, length) : 0;
   } catch (e) {
-    throw new HailoError('MODEL_READ_FAILED', `${file}: reading ${what} at offset ${offset} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file, cause: e });
+    throw new HailoError(
+      'MODEL_READ_FAILED',
+      `${file}: reading ${what} at offset ${offset} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      { file, cause: e },
+    );
   }
   if (got < length) throw new HailoError('MODEL_TRUNCATED', `${file}: ${what}: expected ${length} bytes at offset ${offset}, the file ends first`, { file });
   return out;
@@ -84,10 +88,18 @@ export async function loadTensor(ref: TensorRef, modelFile: string, fsys: ModelF
       try {
         f = await fsys.open(loc.file);
       } catch (e) {
-        throw new HailoError('EXTERNAL_DATA_MISSING', `${loc.file}: external data of ${what} in ${modelFile} cannot be opened: ${(e as Error).message}`, { file: loc.file, cause: e });
+        throw new HailoError('EXTERNAL_DATA_MISSING', `${loc.file}: external data of ${what} in ${modelFile} cannot be opened: ${(e as Error).message}`, {
+          file: loc.file,
+          cause: e,
+        });
       }
       try {
-        if (loc.offset + loc.length > f.size) throw new HailoError('EXTERNAL_DATA_INVALID', `${loc.file}: ${what} of ${modelFile} needs bytes ${loc.offset}..${loc.offset + loc.length}, the file has ${f.size}`, { file: loc.file });
+        if (loc.offset + loc.length > f.size)
+          throw new HailoError(
+            'EXTERNAL_DATA_INVALID',
+            `${loc.file}: ${what} of ${modelFile} needs bytes ${loc.offset}..${loc.offset + loc.length}, the file has ${f.size}`,
+            { file: loc.file },
+          );
         return typedFromBytes(ref.dtype, await readExactly(f, loc.offset, loc.length, loc.file, what), loc.file, ref.name);
       } finally {
         await f.close();
@@ -124,7 +136,8 @@ function fromNumbers(dtype: string, values: number[]): TensorData {
 function fromTypedFields(ref: TensorRef, t: onnx.TensorProto, file: string): TensorData {
   const n = numel(ref.dims);
   const check = (len: number, field: string) => {
-    if (len !== n) throw new HailoError('MODEL_INVALID', `${file}: tensor '${ref.name}'.${field} has ${len} values, dims [${ref.dims.join(', ')}] need ${n}`, { file });
+    if (len !== n)
+      throw new HailoError('MODEL_INVALID', `${file}: tensor '${ref.name}'.${field} has ${len} values, dims [${ref.dims.join(', ')}] need ${n}`, { file });
   };
   const dt = dtypeNumber(ref.dtype);
   switch (ref.dtype) {
@@ -140,7 +153,9 @@ function fromTypedFields(ref: TensorRef, t: onnx.TensorProto, file: string): Ten
     case 'uint32':
     case 'uint64':
       check(t.uint64Data.length, 'uint64_data');
-      return ref.dtype === 'uint64' ? BigUint64Array.from(t.uint64Data.map((v) => BigInt(typeof v === 'number' ? v : v.toString()))) : Uint32Array.from(t.uint64Data.map((v) => toNumber(v)));
+      return ref.dtype === 'uint64'
+        ? BigUint64Array.from(t.uint64Data.map((v) => BigInt(typeof v === 'number' ? v : v.toString())))
+        : Uint32Array.from(t.uint64Data.map((v) => toNumber(v)));
     case 'string':
       throw new HailoError('INVALID_ARGUMENT', `${file}: tensor '${ref.name}' holds strings, which cannot be read as numbers`, { file });
     default: {

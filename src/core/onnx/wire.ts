@@ -31,7 +31,9 @@ export class WireSource {
   }
 
   truncated(what: string): HailoError {
-    return new HailoError('MODEL_TRUNCATED', `${this.file}: ${what} runs past the end of the file (${this.size} bytes); the file is truncated`, { file: this.file });
+    return new HailoError('MODEL_TRUNCATED', `${this.file}: ${what} runs past the end of the file (${this.size} bytes); the file is truncated`, {
+      file: this.file,
+    });
   }
 
   invalid(what: string, problem: string): HailoError {
@@ -52,7 +54,11 @@ export class WireSource {
     try {
       got = await this.f.read(this.buf, this.pos, want);
     } catch (e) {
-      throw new HailoError('MODEL_READ_FAILED', `${this.file}: reading ${what} at offset ${this.pos} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: this.file, cause: e });
+      throw new HailoError(
+        'MODEL_READ_FAILED',
+        `${this.file}: reading ${what} at offset ${this.pos} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        { file: this.file, cause: e },
+      );
     }
     this.bufStart = this.pos;
     this.bufLen = got;

@@ -42,7 +42,9 @@ export async function onnxFreshness(onnx: string): Promise<{ known: boolean; cha
     const file = path.isAbsolute(key) ? key : path.resolve(path.dirname(sidecar), key);
     let now: string | undefined;
     try {
-      now = createHash('sha256').update(await fs.readFile(file)).digest('hex');
+      now = createHash('sha256')
+        .update(await fs.readFile(file))
+        .digest('hex');
     } catch {
       now = undefined;
     }
@@ -96,7 +98,11 @@ export async function artifactStates(model: Model, root: string, stat: StatFn = 
       }
     }
   }
-  for (const [kind, file] of [['onnx', p.onnx], ['har', p.har], ['hef', p.hef]] as const) {
+  for (const [kind, file] of [
+    ['onnx', p.onnx],
+    ['har', p.har],
+    ['hef', p.hef],
+  ] as const) {
     const s = await stat(file);
     if (!s) {
       out.push({ kind, file, state: 'missing' });

@@ -47,7 +47,13 @@ const PARSE_ERROR_TEXT: Record<number, string> = {
 export function parseProjectText(text: string, file: string): ParsedProject {
   // the JSONC parser and the validator recurse: nesting is bounded before either runs
   const shape = checkJsonShape(text, { comments: true });
-  if (shape) return { file, project: undefined, problems: [{ message: `JSON ${shape.message}; not a project file`, path: [], offset: shape.offset, length: 1, severity: 'error' }], text };
+  if (shape)
+    return {
+      file,
+      project: undefined,
+      problems: [{ message: `JSON ${shape.message}; not a project file`, path: [], offset: shape.offset, length: 1, severity: 'error' }],
+      text,
+    };
   const errors: jsonc.ParseError[] = [];
   const root = jsonc.parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   const problems: ProjectProblem[] = errors.map((e) => ({

@@ -31,16 +31,22 @@ export async function nodeNameProblems(project: ProjectFile, projectFile: string
       graph = (await openOnnx(onnx)).graph;
     } catch (e) {
       const at = ['models', mi, 'onnx'];
-      out.push({ message: `model "${m.name}": ${lists.join(' and ')} not checked: ${errorMessage(e).split('\n')[0]}`, path: at, ...span(tree, at), severity: 'warning' });
+      out.push({
+        message: `model "${m.name}": ${lists.join(' and ')} not checked: ${errorMessage(e).split('\n')[0]}`,
+        path: at,
+        ...span(tree, at),
+        severity: 'warning',
+      });
       continue;
     }
     for (const key of lists) {
       checkNodeNames(m[key]!, graph).forEach((c, i) => {
         if (c.status === 'ok') return;
         const at = ['models', mi, key, i];
-        const message = c.status === 'missing'
-          ? `model "${m.name}": ${key}[${i}] "${c.name}": ${c.why.replace('no node of the ONNX model', `no node of ${m.onnx}`)}`
-          : `model "${m.name}": ${key}[${i}] "${c.name}" is not a node name of ${m.onnx} as written; it matches "${c.node}" (${c.how})`;
+        const message =
+          c.status === 'missing'
+            ? `model "${m.name}": ${key}[${i}] "${c.name}": ${c.why.replace('no node of the ONNX model', `no node of ${m.onnx}`)}`
+            : `model "${m.name}": ${key}[${i}] "${c.name}" is not a node name of ${m.onnx} as written; it matches "${c.node}" (${c.how})`;
         out.push({ message, path: at, ...span(tree, at), severity: c.status === 'missing' ? 'error' : 'info' });
       });
     }

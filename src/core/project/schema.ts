@@ -54,20 +54,34 @@ export const Fidelity = z
   .object({
     inputs: pathList
       .optional()
-      .describe('Inputs to compare on: `.npy` files or folders of them, relative to the project file. One file per sample for a single-input model; for several inputs, one folder per sample holding `<input name>.npy`.'),
-    calibSamples: z.number().int().min(1).max(256).optional().describe('Also use the first N samples of `calibSet` (its arrays must have the model input shape without the batch axis, or with it).'),
+      .describe(
+        'Inputs to compare on: `.npy` files or folders of them, relative to the project file. One file per sample for a single-input model; for several inputs, one folder per sample holding `<input name>.npy`.',
+      ),
+    calibSamples: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe('Also use the first N samples of `calibSet` (its arrays must have the model input shape without the batch axis, or with it).'),
     audio: z
       .object({
         files: pathList.describe('WAV files or folders of them, relative to the project file.'),
         function: z
           .string()
           .regex(/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/, 'expected "package.module:function"')
-          .describe('Python function `package.module:function` that takes a WAV path and returns the model input (a numpy array or torch tensor; a dict by input name for several inputs).'),
+          .describe(
+            'Python function `package.module:function` that takes a WAV path and returns the model input (a numpy array or torch tensor; a dict by input name for several inputs).',
+          ),
       })
       .strict()
       .optional()
       .describe('Real audio for an audio encoder: each WAV becomes one sample through your own function.'),
-    stages: z.array(FidelityStage).min(1).optional().describe('Stages to run (default: every stage whose file exists: torch, onnx, fp-optimized and quantized for a HAR, device for a HEF).'),
+    stages: z
+      .array(FidelityStage)
+      .min(1)
+      .optional()
+      .describe('Stages to run (default: every stage whose file exists: torch, onnx, fp-optimized and quantized for a HAR, device for a HEF).'),
     thresholds: FidelityThresholds.optional().describe('Limits against the PyTorch reference that make a stage an error.'),
     stageThresholds: z
       .partialRecord(FidelityStage, FidelityThresholds)
@@ -105,12 +119,18 @@ export const Model = z
     endNodes: z.array(z.string().min(1)).optional().describe('Parser end node names (--end-node-names).'),
     target: name.optional().describe('Compile target used for this model (name from `targets`).'),
     device: name.optional().describe('Device used to run this model (name from `devices`).'),
-    latencyBudgetMs: z.number().positive().optional().describe('Latency budget per inference on the device, in ms (the results panel and the status bar compare the measured latency with it).'),
+    latencyBudgetMs: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Latency budget per inference on the device, in ms (the results panel and the status bar compare the measured latency with it).'),
     audioWindowSeconds: z
       .number()
       .positive()
       .optional()
-      .describe('Audio covered by one input, in seconds, for the real-time factor (default for a mel-spectrogram input [1, 80|128, N]: N x 10 ms, e.g. Whisper 3000 frames = 30 s).'),
+      .describe(
+        'Audio covered by one input, in seconds, for the real-time factor (default for a mel-spectrogram input [1, 80|128, N]: N x 10 ms, e.g. Whisper 3000 frames = 30 s).',
+      ),
     fidelity: Fidelity.optional().describe('Numeric fidelity check: inputs and limits for comparing every stage with the PyTorch model.'),
   })
   .strict();
@@ -130,7 +150,10 @@ export const DfcActivation = z.discriminatedUnion('kind', [
       workDir: z.string().optional().describe('Work directory inside the container, if the host work dir is mounted elsewhere.'),
     })
     .strict(),
-  z.object({ kind: z.literal('path') }).strict().describe('The `hailo` command is on the remote PATH already.'),
+  z
+    .object({ kind: z.literal('path') })
+    .strict()
+    .describe('The `hailo` command is on the remote PATH already.'),
 ]);
 export type DfcActivation = z.infer<typeof DfcActivation>;
 
@@ -166,7 +189,7 @@ export const SlurmDfc = z.discriminatedUnion('kind', [
       modules: z.array(z.string().min(1)).optional().describe('Environment modules loaded first (`module load ...`), e.g. ["hailo/3.33"].'),
     })
     .strict()
-    .describe('The `hailo` command is on the compute node\'s PATH (after loading `modules`).'),
+    .describe("The `hailo` command is on the compute node's PATH (after loading `modules`)."),
 ]);
 export type SlurmDfc = z.infer<typeof SlurmDfc>;
 
@@ -174,13 +197,29 @@ export const SlurmOptions = z
   .object({
     partition: slurmName.describe('Partition the jobs are submitted to (`sbatch --partition`).'),
     cpus: z.number().int().positive().max(4096).default(8).optional().describe('CPUs per job (`--cpus-per-task`).'),
-    gpus: z.number().int().min(0).max(64).default(0).optional().describe('GPUs per job (`--gres=gpu[:type]:N`); the DFC optimizer uses a GPU when there is one.'),
+    gpus: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .default(0)
+      .optional()
+      .describe('GPUs per job (`--gres=gpu[:type]:N`); the DFC optimizer uses a GPU when there is one.'),
     gpuType: slurmName.optional().describe('GPU type in the cluster\'s gres names, e.g. "a100".'),
-    memory: z.string().regex(SLURM_MEMORY_RE, 'a size like "64G" or "500M"').describe('Memory per job (`--mem`), e.g. "64G". Slurm ends a job that uses more (OUT_OF_MEMORY).'),
-    timeLimit: z.string().regex(SLURM_TIME_RE, 'a Slurm time like "120", "2:00:00" or "1-00:00:00"').describe('Time limit per job (`--time`): minutes, H:M:S or D-H:M:S.'),
+    memory: z
+      .string()
+      .regex(SLURM_MEMORY_RE, 'a size like "64G" or "500M"')
+      .describe('Memory per job (`--mem`), e.g. "64G". Slurm ends a job that uses more (OUT_OF_MEMORY).'),
+    timeLimit: z
+      .string()
+      .regex(SLURM_TIME_RE, 'a Slurm time like "120", "2:00:00" or "1-00:00:00"')
+      .describe('Time limit per job (`--time`): minutes, H:M:S or D-H:M:S.'),
     account: slurmName.optional().describe('Account charged (`--account`).'),
     qos: slurmName.optional().describe('Quality of service (`--qos`).'),
-    sbatchArgs: z.array(z.string().regex(/^--[a-z][a-z-]*(=.*)?$/s, 'one long option per entry, e.g. "--constraint=x86"')).optional().describe('Further `sbatch` options, one per entry.'),
+    sbatchArgs: z
+      .array(z.string().regex(/^--[a-z][a-z-]*(=.*)?$/s, 'one long option per entry, e.g. "--constraint=x86"'))
+      .optional()
+      .describe('Further `sbatch` options, one per entry.'),
     dfc: SlurmDfc.default({ kind: 'path' }).optional().describe('How a job enters the DFC environment on the compute node.'),
     arrayLimit: z.number().int().positive().max(1000).default(4).optional().describe('Sweep variants running at once (`--array=0-N%K`).'),
   })
@@ -190,7 +229,11 @@ export type SlurmOptions = z.infer<typeof SlurmOptions>;
 export const Target = z
   .object({
     name: name.describe('Target name used in this file and in the Targets view.'),
-    kind: z.enum(['ssh', 'slurm']).default('ssh').optional().describe('`ssh`: steps run on the host itself. `slurm`: the host is a Slurm login node and each step is a batch job (settings in `slurm`).'),
+    kind: z
+      .enum(['ssh', 'slurm'])
+      .default('ssh')
+      .optional()
+      .describe('`ssh`: steps run on the host itself. `slurm`: the host is a Slurm login node and each step is a batch job (settings in `slurm`).'),
     host: z.string().min(1).describe('SSH host: an alias from ~/.ssh/config or `user@host`.'),
     workDir: z.string().min(1).default('~/hailo-workbench').optional().describe('Remote work directory.'),
     dfc: DfcActivation.default({ kind: 'path' }).optional().describe('How to enter the DFC environment.'),
@@ -207,8 +250,10 @@ export function targetKindIssues(t: Target): { path: string[]; message: string }
   if (t.kind === 'slurm') {
     if (!t.slurm) out.push({ path: ['slurm'], message: 'a "slurm" target needs a "slurm" object (partition, memory, timeLimit, ...)' });
     // `dfc` defaults to {kind: "path"}; only a venv or container given there is misplaced
-    if (t.dfc && t.dfc.kind !== 'path') out.push({ path: ['dfc'], message: 'a "slurm" target enters the DFC on the compute node: use "slurm.dfc" instead of "dfc"' });
-    if (t.memoryLimitGB !== undefined) out.push({ path: ['memoryLimitGB'], message: 'a "slurm" target uses Slurm\'s own memory limit: set "slurm.memory" instead of "memoryLimitGB"' });
+    if (t.dfc && t.dfc.kind !== 'path')
+      out.push({ path: ['dfc'], message: 'a "slurm" target enters the DFC on the compute node: use "slurm.dfc" instead of "dfc"' });
+    if (t.memoryLimitGB !== undefined)
+      out.push({ path: ['memoryLimitGB'], message: 'a "slurm" target uses Slurm\'s own memory limit: set "slurm.memory" instead of "memoryLimitGB"' });
   } else if (t.slurm) {
     out.push({ path: ['slurm'], message: '"slurm" settings need "kind": "slurm"' });
   }
@@ -242,7 +287,13 @@ export const Sweep = z
       })
       .strict()
       .describe('The variants are every combination of the listed values.'),
-    concurrency: z.number().int().positive().max(1000).optional().describe('Variants running at once (default: the target\'s `slurm.arrayLimit`, or 1 on an SSH target).'),
+    concurrency: z
+      .number()
+      .int()
+      .positive()
+      .max(1000)
+      .optional()
+      .describe("Variants running at once (default: the target's `slurm.arrayLimit`, or 1 on an SSH target)."),
     latencyBudgetMs: z.number().positive().optional().describe('Latency budget; the results mark the best variant that meets it.'),
   })
   .strict();
@@ -265,7 +316,7 @@ export const ProjectFile = z
     models: z.array(Model).default([]).describe('Models of this project.'),
     targets: z.array(Target).default([]).optional().describe('Compile targets: x86 machines with the Hailo Dataflow Compiler.'),
     devices: z.array(Device).default([]).optional().describe('Devices with a Hailo NPU and HailoRT.'),
-    sweeps: z.array(Sweep).default([]).optional().describe('Sweeps: a model\'s design variants compiled side by side (Hailo: Run Sweep).'),
+    sweeps: z.array(Sweep).default([]).optional().describe("Sweeps: a model's design variants compiled side by side (Hailo: Run Sweep)."),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -301,7 +352,8 @@ export const ProjectFile = z
     (p.sweeps ?? []).forEach((sw, i) => {
       const model = p.models.find((m) => m.name === sw.model);
       if (!model) ctx.addIssue({ code: 'custom', path: ['sweeps', i, 'model'], message: `no model named "${sw.model}" in "models"` });
-      if (sw.target && !targets.has(sw.target)) ctx.addIssue({ code: 'custom', path: ['sweeps', i, 'target'], message: `no target named "${sw.target}" in "targets"` });
+      if (sw.target && !targets.has(sw.target))
+        ctx.addIssue({ code: 'custom', path: ['sweeps', i, 'target'], message: `no target named "${sw.target}" in "targets"` });
       for (const input of Object.keys(sw.matrix.inputShapes ?? {})) {
         if (model && !model.inputs.some((x) => x.name === input)) {
           ctx.addIssue({ code: 'custom', path: ['sweeps', i, 'matrix', 'inputShapes', input], message: `model "${model.name}" has no input named "${input}"` });

@@ -7,7 +7,10 @@ import { ErrorMessage, Ready } from './envelope';
  * the table and the chart and asks the host to open a run. Validated with zod on both sides.
  */
 
-export const FigureView = z.union([z.object({ value: z.number(), unit: z.string(), source: z.string() }).strict(), z.object({ notMeasured: z.string() }).strict()]);
+export const FigureView = z.union([
+  z.object({ value: z.number(), unit: z.string(), source: z.string() }).strict(),
+  z.object({ notMeasured: z.string() }).strict(),
+]);
 export type FigureView = z.infer<typeof FigureView>;
 
 export const ResultRow = z
@@ -33,7 +36,18 @@ export const ResultRow = z
     budget: z.enum(['within', 'over', 'no-budget', 'not-measured']),
     /** Processing time over the audio window (only for audio encoders). */
     rtf: z.number().optional(),
-    regression: z.object({ previous: z.string(), metric: z.enum(['latency', 'fps']), before: z.number(), after: z.number(), change: z.number(), noise: z.number(), regressed: z.boolean() }).strict().optional(),
+    regression: z
+      .object({
+        previous: z.string(),
+        metric: z.enum(['latency', 'fps']),
+        before: z.number(),
+        after: z.number(),
+        change: z.number(),
+        noise: z.number(),
+        regressed: z.boolean(),
+      })
+      .strict()
+      .optional(),
     contexts: z.number().optional(),
   })
   .strict();

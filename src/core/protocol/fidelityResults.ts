@@ -40,7 +40,11 @@ export const FidelityResultsMessage = z
     commit: z.string().optional(),
     samples: z.number(),
     baseline: z.object({ createdAt: z.string(), commit: z.string().optional() }).strict().optional(),
-    stages: z.array(z.object({ stage: z.string(), status: z.string(), message: z.string().optional(), where: z.string().optional(), seconds: z.number().optional() }).strict()),
+    stages: z.array(
+      z
+        .object({ stage: z.string(), status: z.string(), message: z.string().optional(), where: z.string().optional(), seconds: z.number().optional() })
+        .strict(),
+    ),
     comparisons: z.array(FidelityComparisonView),
     findings: z.array(z.object({ code: z.string(), severity: z.string(), stage: z.string().optional(), message: z.string() }).strict()),
   })

@@ -24,7 +24,9 @@ export const ViewNodeSchema = z
   })
   .strict();
 
-export const ViewEdgeSchema = z.object({ from: z.number().int().nonnegative(), to: z.number().int().nonnegative(), tensor: z.string(), shape: z.string() }).strict();
+export const ViewEdgeSchema = z
+  .object({ from: z.number().int().nonnegative(), to: z.number().int().nonnegative(), tensor: z.string(), shape: z.string() })
+  .strict();
 
 export const ViewGroupSchema = z
   .object({
@@ -45,7 +47,8 @@ export const ViewGroupSchema = z
  */
 export function checkGraphIndexes(v: unknown): string | undefined {
   const g = v as { nodes?: unknown; edges?: unknown; groups?: unknown };
-  if (!g || typeof g !== 'object' || !Array.isArray(g.nodes) || !Array.isArray(g.edges) || !Array.isArray(g.groups) || !g.groups.length) return 'graph: nodes, edges and groups are required';
+  if (!g || typeof g !== 'object' || !Array.isArray(g.nodes) || !Array.isArray(g.edges) || !Array.isArray(g.groups) || !g.groups.length)
+    return 'graph: nodes, edges and groups are required';
   const n = g.nodes.length;
   const ng = g.groups.length;
   const int = (x: unknown, max: number) => Number.isInteger(x) && (x as number) >= 0 && (x as number) < max;
@@ -55,20 +58,31 @@ export function checkGraphIndexes(v: unknown): string | undefined {
     const x = (g.groups as { parent?: unknown; groups?: unknown; nodes?: unknown }[])[i];
     if (!x || !Array.isArray(x.groups) || !Array.isArray(x.nodes)) return `groups.${i}: malformed`;
     if (i === 0 ? x.parent !== -1 : !int(x.parent, i)) return 'groups: the group tree is malformed';
-    if (x.groups.some((c: unknown) => !int(c, ng) || (c as number) <= i) || x.nodes.some((c: unknown) => !int(c, n))) return 'groups: the group tree is malformed';
+    if (x.groups.some((c: unknown) => !int(c, ng) || (c as number) <= i) || x.nodes.some((c: unknown) => !int(c, n)))
+      return 'groups: the group tree is malformed';
   }
   return undefined;
 }
 
 export const GraphViewSchema = z
-  .object({ kind: z.enum(['onnx', 'hn']), name: z.string(), nodes: z.array(ViewNodeSchema), edges: z.array(ViewEdgeSchema), groups: z.array(ViewGroupSchema).min(1) })
+  .object({
+    kind: z.enum(['onnx', 'hn']),
+    name: z.string(),
+    nodes: z.array(ViewNodeSchema),
+    edges: z.array(ViewEdgeSchema),
+    groups: z.array(ViewGroupSchema).min(1),
+  })
   .strict()
   .superRefine((v, ctx) => {
     const n = v.nodes.length;
     const g = v.groups.length;
     if (v.edges.some((e) => e.from >= n || e.to >= n)) ctx.addIssue({ code: 'custom', message: 'an edge points past the node list' });
     if (v.nodes.some((x) => x.group >= g)) ctx.addIssue({ code: 'custom', message: 'a node points past the group list' });
-    if (v.groups.some((x, i) => (i === 0 ? x.parent !== -1 : x.parent < 0 || x.parent >= i) || x.groups.some((c) => c <= i || c >= g) || x.nodes.some((c) => c >= n))) {
+    if (
+      v.groups.some(
+        (x, i) => (i === 0 ? x.parent !== -1 : x.parent < 0 || x.parent >= i) || x.groups.some((c) => c <= i || c >= g) || x.nodes.some((c) => c >= n),
+      )
+    ) {
       ctx.addIssue({ code: 'custom', message: 'the group tree is malformed' });
     }
   });
@@ -79,7 +93,9 @@ export const NodeDetailsSchema = z
     op: z.string(),
     scope: z.string(),
     attrs: z.array(z.object({ name: z.string(), value: z.string() }).strict()),
-    inputs: z.array(z.object({ name: z.string(), shape: z.string(), dtype: z.string(), initializer: z.boolean(), bytes: z.number().nonnegative().optional() }).strict()),
+    inputs: z.array(
+      z.object({ name: z.string(), shape: z.string(), dtype: z.string(), initializer: z.boolean(), bytes: z.number().nonnegative().optional() }).strict(),
+    ),
     outputs: z.array(z.object({ name: z.string(), shape: z.string(), dtype: z.string() }).strict()),
     source: SourceLocationSchema.optional(),
     originalNames: z.array(z.string()).optional(),

@@ -48,9 +48,7 @@ export const ModelSummary = z
     ops: z.array(z.object({ op: z.string(), count: z.number().int().positive() }).strict()),
     paramCount: z.number().nonnegative(),
     opset: z.number().int().nullable(),
-    findings: z
-      .object({ error: z.array(FindingView), warning: z.array(FindingView), info: z.array(FindingView), hint: z.array(FindingView) })
-      .strict(),
+    findings: z.object({ error: z.array(FindingView), warning: z.array(FindingView), info: z.array(FindingView), hint: z.array(FindingView) }).strict(),
     warnings: z.array(z.string()),
   })
   .strict();

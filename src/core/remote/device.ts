@@ -1,7 +1,18 @@
 import * as path from 'node:path';
 import { HailoError, isCancelled } from '../errors';
 import { hefArchToHwArch, type HefInfo } from '../hailo/hailort';
-import { compareVersions, hailortForDfc, hwArchForDeviceArchitecture, parseIdentify, parseScan, parseToolVersions, parseVersion, stripAnsi, type IdentifiedDevice, type ScannedDevice } from '../hailo/versions';
+import {
+  compareVersions,
+  hailortForDfc,
+  hwArchForDeviceArchitecture,
+  parseIdentify,
+  parseScan,
+  parseToolVersions,
+  parseVersion,
+  stripAnsi,
+  type IdentifiedDevice,
+  type ScannedDevice,
+} from '../hailo/versions';
 import { nullLogger } from '../logger';
 import type { Device, Model } from '../project/schema';
 import type { RemoteHost } from './host';
@@ -18,7 +29,8 @@ import { uploadInputs } from './upload';
  * latency measurement where asked) as detached steps of the shared run engine.
  */
 
-export type DeviceProblemCode = 'NO_HAILORTCLI' | 'NO_DEVICE' | 'VERSION_MISMATCH' | 'DEVICE_BUSY' | 'PCIE_GEN2' | 'PCIE_SLOW' | 'IDENTIFY_FAILED' | 'DESC_PAGE_SIZE' | 'ARCH_MISMATCH';
+export type DeviceProblemCode =
+  'NO_HAILORTCLI' | 'NO_DEVICE' | 'VERSION_MISMATCH' | 'DEVICE_BUSY' | 'PCIE_GEN2' | 'PCIE_SLOW' | 'IDENTIFY_FAILED' | 'DESC_PAGE_SIZE' | 'ARCH_MISMATCH';
 
 export interface DeviceProblem {
   code: DeviceProblemCode;
@@ -135,7 +147,12 @@ export function interpretDeviceCheck(output: string, device?: Pick<Device, 'hwAr
   const s = sections(output.replace(/\r/g, ''));
   const check: DeviceCheck = { devices: [], users: [], isPi5: false, problems: [], output };
   if ('none' in s) {
-    check.problems.push({ code: 'NO_HAILORTCLI', severity: 'error', message: '`hailortcli` is not installed (not on the PATH of a login shell)', fix: 'Install HailoRT: on Raspberry Pi OS `sudo apt install hailo-all`, then reboot.' });
+    check.problems.push({
+      code: 'NO_HAILORTCLI',
+      severity: 'error',
+      message: '`hailortcli` is not installed (not on the PATH of a login shell)',
+      fix: 'Install HailoRT: on Raspberry Pi OS `sudo apt install hailo-all`, then reboot.',
+    });
     return check;
   }
   const all = stripAnsi(output);
@@ -152,7 +169,10 @@ export function interpretDeviceCheck(output: string, device?: Pick<Device, 'hwAr
   const links = parsePcieLinks(s.pcie ?? '');
   const addr = check.identify?.deviceId ?? check.devices[0]?.id;
   check.pcie = links.find((l) => l.address === addr) ?? links[0];
-  check.users = (s.users ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+  check.users = (s.users ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
   const p = check.problems;
   if (/HAILO_DEVICE_IN_USE|in use by another process/i.test(all)) {
@@ -164,7 +184,12 @@ export function interpretDeviceCheck(output: string, device?: Pick<Device, 'hwAr
     });
   }
   if (/max_desc_page_size given \d+ is bigger than hw max desc page size/i.test(all)) {
-    p.push({ code: 'DESC_PAGE_SIZE', severity: 'error', message: 'the hailo_pci driver uses a descriptor page size this host does not support', fix: 'Add `options hailo_pci force_desc_page_size=4096` to /etc/modprobe.d/hailo_pci.conf and reboot.' });
+    p.push({
+      code: 'DESC_PAGE_SIZE',
+      severity: 'error',
+      message: 'the hailo_pci driver uses a descriptor page size this host does not support',
+      fix: 'Add `options hailo_pci force_desc_page_size=4096` to /etc/modprobe.d/hailo_pci.conf and reboot.',
+    });
   }
   if (/Hailo devices not found/i.test(s.scan ?? '') || (!check.devices.length && !check.identify && !p.some((x) => x.code === 'DEVICE_BUSY'))) {
     p.push({
@@ -176,17 +201,24 @@ export function interpretDeviceCheck(output: string, device?: Pick<Device, 'hwAr
         : 'Check that the board is seated and listed by `lspci`, that the hailo_pci driver is loaded (`lsmod | grep hailo`) and that /dev/hailo0 exists.',
     });
   } else if (!check.identify && !p.some((x) => x.code === 'DEVICE_BUSY')) {
-    p.push({ code: 'IDENTIFY_FAILED', severity: 'error', message: `\`hailortcli fw-control identify\` failed: ${(s.identify ?? '').trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'no output'}`, fix: 'Read the message above; a version mismatch between driver, firmware and library is the usual cause.' });
+    p.push({
+      code: 'IDENTIFY_FAILED',
+      severity: 'error',
+      message: `\`hailortcli fw-control identify\` failed: ${(s.identify ?? '').trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'no output'}`,
+      fix: 'Read the message above; a version mismatch between driver, firmware and library is the usual cause.',
+    });
   }
   // driver, firmware and library must be the same version
   const mismatch: string[] = [];
   const cli = check.hailortCli;
   if (check.libhailort && cli && majorMinor(check.libhailort) !== majorMinor(cli)) mismatch.push(`libhailort ${check.libhailort} vs HailoRT-CLI ${cli}`);
-  if (check.identify?.firmwareVersion && cli && majorMinor(check.identify.firmwareVersion) !== majorMinor(cli)) mismatch.push(`firmware ${check.identify.firmwareVersion} vs HailoRT ${cli}`);
+  if (check.identify?.firmwareVersion && cli && majorMinor(check.identify.firmwareVersion) !== majorMinor(cli))
+    mismatch.push(`firmware ${check.identify.firmwareVersion} vs HailoRT ${cli}`);
   if (check.driver && cli && majorMinor(check.driver) !== majorMinor(cli)) mismatch.push(`driver ${check.driver} vs HailoRT ${cli}`);
   const drv = /Driver version \(([^)]+)\) is different from library version \(([^)]+)\)/.exec(all);
   if (drv && !mismatch.some((x) => x.startsWith('driver'))) mismatch.push(`driver ${drv[1]} vs library ${drv[2]}`);
-  if (/HAILO_UNSUPPORTED_FW_VERSION/.test(all) && !mismatch.some((x) => x.startsWith('firmware'))) mismatch.push('the firmware is not supported by this HailoRT (HAILO_UNSUPPORTED_FW_VERSION)');
+  if (/HAILO_UNSUPPORTED_FW_VERSION/.test(all) && !mismatch.some((x) => x.startsWith('firmware')))
+    mismatch.push('the firmware is not supported by this HailoRT (HAILO_UNSUPPORTED_FW_VERSION)');
   if (mismatch.length) {
     p.push({
       code: 'VERSION_MISMATCH',
@@ -213,7 +245,12 @@ export function interpretDeviceCheck(output: string, device?: Pick<Device, 'hwAr
       fix: 'Gen 3 is a documented configuration change that raises host-bound throughput: add `dtparam=pciex1_gen=3` to /boot/firmware/config.txt (or raspi-config → Advanced Options → PCIe Speed) and reboot.',
     });
   } else if (link?.gen && link.maxGen && link.gen < link.maxGen && !check.isPi5) {
-    p.push({ code: 'PCIE_SLOW', severity: 'info', message: `the PCIe link runs at ${link.currentSpeed} (Gen ${link.gen}) although the device supports ${link.maxSpeed}`, fix: 'Check the slot and the BIOS/firmware PCIe settings; streaming FPS of I/O-heavy models depends on the link.' });
+    p.push({
+      code: 'PCIE_SLOW',
+      severity: 'info',
+      message: `the PCIe link runs at ${link.currentSpeed} (Gen ${link.gen}) although the device supports ${link.maxSpeed}`,
+      fix: 'Check the slot and the BIOS/firmware PCIe settings; streaming FPS of I/O-heavy models depends on the link.',
+    });
   }
   return check;
 }
@@ -230,7 +267,13 @@ export async function checkDevice(host: RemoteHost, device: Device, signal?: Abo
 /** One-line summary of a check. */
 export function describeDevice(c: DeviceCheck): string {
   const id = c.identify;
-  const bits = [id?.architecture, id?.firmwareVersion ? `firmware ${id.firmwareVersion}` : undefined, c.hailortCli ? `HailoRT ${c.hailortCli}` : undefined, id?.deviceId ?? c.devices[0]?.id, c.pcie?.gen ? `PCIe Gen ${c.pcie.gen}${c.pcie.width ? ` x${c.pcie.width}` : ''}` : undefined];
+  const bits = [
+    id?.architecture,
+    id?.firmwareVersion ? `firmware ${id.firmwareVersion}` : undefined,
+    c.hailortCli ? `HailoRT ${c.hailortCli}` : undefined,
+    id?.deviceId ?? c.devices[0]?.id,
+    c.pcie?.gen ? `PCIe Gen ${c.pcie.gen}${c.pcie.width ? ` x${c.pcie.width}` : ''}` : undefined,
+  ];
   return bits.filter(Boolean).join(', ');
 }
 
@@ -257,21 +300,34 @@ export function hefCompatibility(hef: HefInfo, device: { architecture?: string; 
   const rtMajor = parseVersion(device.hailort)?.[0];
   if (!hefArchs.length) return { refuse: '`hailortcli parse-hef` printed no architecture: the file is not a HEF this HailoRT can read', warnings };
   const shown = hef.compatible.join(', ');
-  if (rtMajor === 4 && hefArchs.every((a) => FIVE_X.test(a))) return { refuse: `the HEF is for ${shown}, which needs HailoRT 5.x; the device runs HailoRT ${device.hailort}`, warnings };
-  if (rtMajor !== undefined && rtMajor >= 5 && hefArchs.every((a) => !FIVE_X.test(a))) return { refuse: `the HEF is for ${shown}; HailoRT ${device.hailort} runs Hailo-10H/15 HEFs only (Hailo-8/8L need HailoRT 4.x)`, warnings };
+  if (rtMajor === 4 && hefArchs.every((a) => FIVE_X.test(a)))
+    return { refuse: `the HEF is for ${shown}, which needs HailoRT 5.x; the device runs HailoRT ${device.hailort}`, warnings };
+  if (rtMajor !== undefined && rtMajor >= 5 && hefArchs.every((a) => !FIVE_X.test(a)))
+    return { refuse: `the HEF is for ${shown}; HailoRT ${device.hailort} runs Hailo-10H/15 HEFs only (Hailo-8/8L need HailoRT 4.x)`, warnings };
   if (dev) {
-    const accepts = dev === 'hailo8l' ? ['hailo8l'] : dev === 'hailo8' ? ['hailo8', 'hailo8r', 'hailo8l'] : dev === 'hailo8r' ? ['hailo8r', 'hailo8', 'hailo8l'] : [dev];
+    const accepts =
+      dev === 'hailo8l' ? ['hailo8l'] : dev === 'hailo8' ? ['hailo8', 'hailo8r', 'hailo8l'] : dev === 'hailo8r' ? ['hailo8r', 'hailo8', 'hailo8l'] : [dev];
     if (!hefArchs.some((a) => accepts.includes(a))) {
-      return { refuse: `the HEF was compiled for ${shown}, but the device is ${device.architecture}${dev === 'hailo8l' ? ' (a Hailo-8L accepts only hailo8l HEFs)' : ''}: compile with --hw-arch ${dev}`, warnings };
+      return {
+        refuse: `the HEF was compiled for ${shown}, but the device is ${device.architecture}${dev === 'hailo8l' ? ' (a Hailo-8L accepts only hailo8l HEFs)' : ''}: compile with --hw-arch ${dev}`,
+        warnings,
+      };
     }
-    if (dev === 'hailo8' && hefArchs.includes('hailo8l') && !hefArchs.includes('hailo8')) warnings.push('the HEF was compiled for Hailo-8L and runs slower on this Hailo-8: compile with --hw-arch hailo8');
+    if (dev === 'hailo8' && hefArchs.includes('hailo8l') && !hefArchs.includes('hailo8'))
+      warnings.push('the HEF was compiled for Hailo-8L and runs slower on this Hailo-8: compile with --hw-arch hailo8');
   }
   if (dfc && device.hailort) {
     const dfcMajor = parseVersion(dfc)?.[0];
-    if (dfcMajor !== undefined && rtMajor !== undefined && (dfcMajor >= 5) !== (rtMajor >= 5)) return { refuse: `the HEF was built by DFC ${dfc}, which does not pair with HailoRT ${device.hailort} (DFC 3.x goes with HailoRT 4.x, DFC 5.x with HailoRT 5.x)`, warnings };
+    if (dfcMajor !== undefined && rtMajor !== undefined && dfcMajor >= 5 !== rtMajor >= 5)
+      return {
+        refuse: `the HEF was built by DFC ${dfc}, which does not pair with HailoRT ${device.hailort} (DFC 3.x goes with HailoRT 4.x, DFC 5.x with HailoRT 5.x)`,
+        warnings,
+      };
     const expected = hailortForDfc(dfc);
     if (expected && majorMinor(expected) !== majorMinor(device.hailort)) {
-      warnings.push(`DFC ${dfc} ships with HailoRT ${expected}, the device has ${device.hailort}${compareVersions(expected, device.hailort) > 0 ? ': a HEF from a newer compiler than the runtime is not guaranteed to load' : ''}`);
+      warnings.push(
+        `DFC ${dfc} ships with HailoRT ${expected}, the device has ${device.hailort}${compareVersions(expected, device.hailort) > 0 ? ': a HEF from a newer compiler than the runtime is not guaranteed to load' : ''}`,
+      );
     }
   }
   return { warnings };
@@ -314,11 +370,17 @@ export async function startDeploy(ctx: RunnerContext, opts: DeployOptions): Prom
   const hefName = `${(model.netName ?? model.name).replace(/[^A-Za-z0-9_.-]/g, '_')}.hef`;
   const hefRemote = rjoin(remoteDir, hefName);
   const seconds = String(Math.max(1, Math.round(opts.seconds ?? 15)));
-  const steps: { step: DeviceStepName; argv: string[]; artifacts?: RunStep['artifacts'] }[] = [{ step: 'parse-hef', argv: ['hailortcli', 'parse-hef', hefRemote] }];
+  const steps: { step: DeviceStepName; argv: string[]; artifacts?: RunStep['artifacts'] }[] = [
+    { step: 'parse-hef', argv: ['hailortcli', 'parse-hef', hefRemote] },
+  ];
   if (five) steps.push({ step: 'benchmark', argv: ['hailortcli', 'benchmark', hefRemote, '--time-to-run', seconds] });
   else {
     const csv = rjoin(remoteDir, 'benchmark.csv');
-    steps.push({ step: 'benchmark', argv: ['hailortcli', 'benchmark', hefRemote, '--time-to-run', seconds, '--csv', csv], artifacts: [{ kind: 'other', remote: csv }] });
+    steps.push({
+      step: 'benchmark',
+      argv: ['hailortcli', 'benchmark', hefRemote, '--time-to-run', seconds, '--csv', csv],
+      artifacts: [{ kind: 'other', remote: csv }],
+    });
   }
   if (opts.measureRun) {
     if (five) steps.push({ step: 'run2', argv: ['hailortcli', 'run2', '--time-to-run', seconds, 'set-net', hefRemote] });
@@ -335,7 +397,7 @@ export async function startDeploy(ctx: RunnerContext, opts: DeployOptions): Prom
     ...(opts.commit ? { commit: opts.commit } : {}),
     device: {
       name: device.name,
-      ...(check.identify?.deviceId ?? check.devices[0]?.id ? { id: check.identify?.deviceId ?? check.devices[0]?.id } : {}),
+      ...((check.identify?.deviceId ?? check.devices[0]?.id) ? { id: check.identify?.deviceId ?? check.devices[0]?.id } : {}),
       ...(check.identify?.architecture ? { architecture: check.identify.architecture } : {}),
       ...(check.identify?.hwArch ? { hwArch: check.identify.hwArch } : {}),
       ...(check.identify?.boardName ? { board: check.identify.boardName } : {}),
@@ -349,13 +411,23 @@ export async function startDeploy(ctx: RunnerContext, opts: DeployOptions): Prom
     steps: steps.map((s) => RunStep.parse({ step: s.step, status: 'pending', command: s.argv, artifacts: s.artifacts ?? [], logOffset: 0 })),
     inputs: [],
     bytesSent: 0,
-    toolVersions: { ...(hailort ? { hailort } : {}), ...(check.identify?.firmwareVersion ? { firmware: check.identify.firmwareVersion } : {}), ...(opts.dfcVersion ? { dfc: opts.dfcVersion } : {}) },
+    toolVersions: {
+      ...(hailort ? { hailort } : {}),
+      ...(check.identify?.firmwareVersion ? { firmware: check.identify.firmwareVersion } : {}),
+      ...(opts.dfcVersion ? { dfc: opts.dfcVersion } : {}),
+    },
   });
   writeRun(ctx.runsDir, run);
   log.info(`Run ${id}: deploy ${path.basename(opts.hef)} of ${model.name} to ${device.name} (${device.host}, ${describeDevice(check)})`);
   try {
     ctx.events?.onProgress?.('Uploading the HEF');
-    const up = await uploadInputs(host, { workDir, runDir: remoteDir, items: [{ role: 'hef', local: opts.hef, dest: hefName }], signal: ctx.signal, onProgress: (m) => ctx.events?.onProgress?.(m) });
+    const up = await uploadInputs(host, {
+      workDir,
+      runDir: remoteDir,
+      items: [{ role: 'hef', local: opts.hef, dest: hefName }],
+      signal: ctx.signal,
+      onProgress: (m) => ctx.events?.onProgress?.(m),
+    });
     run.inputs = up.inputs;
     run.bytesSent = up.bytesSent;
     log.info(`HEF ${up.inputs[0]?.sha256.slice(0, 12)} ${up.bytesSent ? `sent (${up.bytesSent} bytes)` : 'already on the device (not sent again)'}`);

@@ -1,6 +1,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isMeasured, mergeCsv, notMeasured, parseBenchmark, parseFiguresCsv, parseParseHef, parseRun, parseRun2, type HailortFigures, type HefInfo } from '../hailo/hailort';
+import {
+  isMeasured,
+  mergeCsv,
+  notMeasured,
+  parseBenchmark,
+  parseFiguresCsv,
+  parseParseHef,
+  parseRun,
+  parseRun2,
+  type HailortFigures,
+  type HefInfo,
+} from '../hailo/hailort';
 import { hefCompatibility, type Compatibility } from './device';
 import { RESULTS_FILE, deviceResultOf } from './results';
 import type { RunRecord, RunStep } from './run';
@@ -18,7 +29,8 @@ export const hefOf = (run: RunRecord): HefInfo | undefined => (run.steps.find((s
 function explain(f: HailortFigures, hef: HefInfo | undefined): HailortFigures {
   if (!hef || isMeasured(f.hwLatencyMs) || !/summary has no HW latency|not printed/.test(f.hwLatencyMs.notMeasured)) return f;
   if (hef.nms) return { ...f, hwLatencyMs: notMeasured('HailoRT does not measure HW latency on networks with on-chip NMS') };
-  if (hef.inputs > 1) return { ...f, hwLatencyMs: notMeasured(`HailoRT measures HW latency only on networks with a single input (this one has ${hef.inputs})`) };
+  if (hef.inputs > 1)
+    return { ...f, hwLatencyMs: notMeasured(`HailoRT measures HW latency only on networks with a single input (this one has ${hef.inputs})`) };
   return f;
 }
 
@@ -43,7 +55,11 @@ export function deviceDriver(): StepDriver {
       switch (step.step) {
         case 'parse-hef': {
           const hef = parseParseHef(text);
-          const compatibility = hefCompatibility(hef, { ...(run.device?.architecture ? { architecture: run.device.architecture } : {}), ...(run.device?.hailort ? { hailort: run.device.hailort } : {}) }, run.toolVersions.dfc);
+          const compatibility = hefCompatibility(
+            hef,
+            { ...(run.device?.architecture ? { architecture: run.device.architecture } : {}), ...(run.device?.hailort ? { hailort: run.device.hailort } : {}) },
+            run.toolVersions.dfc,
+          );
           const summary: ParseHefSummary = { hef, compatibility };
           if (exit !== 0) return { summary, reason: hef.errors[0]?.text ?? 'parse-hef could not read the HEF' };
           if (compatibility.refuse) return { summary, failed: true, code: 'HEF_INCOMPATIBLE', reason: `not run: ${compatibility.refuse}` };

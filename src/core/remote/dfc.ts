@@ -40,7 +40,8 @@ export function netNameOf(model: Model): string {
  * starting with `-` as an option (`--end-node-names a --har-path=/x` would redirect the HAR).
  */
 function refuseOptionLike(value: string, what: string): void {
-  if (value.startsWith('-')) throw new HailoError('INVALID_ARGUMENT', `hailo.json: ${what} "${value}" starts with "-" and would be read as a command-line option; rename it`);
+  if (value.startsWith('-'))
+    throw new HailoError('INVALID_ARGUMENT', `hailo.json: ${what} "${value}" starts with "-" and would be read as a command-line option; rename it`);
 }
 
 export function planStep(step: DfcStepName, model: Model, opts: { runDir: string; hwArch: string; inputs: StepInputs }): StepPlan {
@@ -69,7 +70,14 @@ export function planStep(step: DfcStepName, model: Model, opts: { runDir: string
     }
     case 'compile': {
       const argv = ['hailo', 'compiler', qhar, '--hw-arch', opts.hwArch, '--output-dir', opts.runDir, '--output-har-path', chr];
-      return { step, argv, outputs: [{ kind: 'hef', remote: rjoin(opts.runDir, `${net}.hef`) }, { kind: 'compiled-har', remote: chr }] };
+      return {
+        step,
+        argv,
+        outputs: [
+          { kind: 'hef', remote: rjoin(opts.runDir, `${net}.hef`) },
+          { kind: 'compiled-har', remote: chr },
+        ],
+      };
     }
   }
 }
@@ -99,14 +107,25 @@ export function dfcEnvironment(activation: DfcActivation | undefined, hostWorkDi
       return {
         jobEnv: { prefix: [] },
         // the path arrives quoted, so the script expands a leading `~` itself (`~/hailo_venv`)
-        launch: (argv) => ['sh', '-c', 'v=$1; shift; case $v in "~" | "~/"*) v=$HOME${v#"~"} ;; esac; . "$v/bin/activate" || exit 127; exec "$@"', 'hwb-venv', venv, ...argv],
+        launch: (argv) => [
+          'sh',
+          '-c',
+          'v=$1; shift; case $v in "~" | "~/"*) v=$HOME${v#"~"} ;; esac; . "$v/bin/activate" || exit 127; exec "$@"',
+          'hwb-venv',
+          venv,
+          ...argv,
+        ],
         mapPath: (p) => p,
         describe: `the virtual environment ${venv}`,
       };
     }
     case 'docker': {
       // `docker exec <container>`: a name like `--privileged` or `-uroot` would be an option
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(a.container)) throw new HailoError('INVALID_ARGUMENT', `hailo.json: "${a.container}" is not a Docker container name or id (letters, digits, "_", "." and "-", not starting with "-")`);
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(a.container))
+        throw new HailoError(
+          'INVALID_ARGUMENT',
+          `hailo.json: "${a.container}" is not a Docker container name or id (letters, digits, "_", "." and "-", not starting with "-")`,
+        );
       const inner = a.workDir;
       const mapPath = (p: string) => {
         if (!inner) return p;
@@ -151,20 +170,39 @@ export async function checkTarget(host: RemoteHost, target: Target, signal?: Abo
   if (act?.kind === 'docker') {
     const r = await host.exec(['docker', 'inspect', '-f', '{{.State.Running}}', act.container], { signal, check: false });
     if (r.stdout.toString().trim() !== 'true') {
-      return { reachable: true, resolved, problem: `the Docker container "${act.container}" is not running on ${target.host} (${(r.stderr || r.stdout.toString()).trim().split('\n')[0] || 'not found'})`, output: r.stderr };
+      return {
+        reachable: true,
+        resolved,
+        problem: `the Docker container "${act.container}" is not running on ${target.host} (${(r.stderr || r.stdout.toString()).trim().split('\n')[0] || 'not found'})`,
+        output: r.stderr,
+      };
     }
   }
   const r = await host.exec([...env.jobEnv.prefix, ...env.launch(['sh', '-c', CHECK_SCRIPT])], { signal, check: false });
   const out = stripAnsi(r.stdout.toString() + r.stderr);
-  if (r.exitCode === 127 && act?.kind === 'venv') return { reachable: true, resolved, problem: `cannot activate the virtual environment ${venv} on ${target.host}: ${out.trim().split('\n')[0] ?? ''}`, output: out };
-  if (out.includes('HWB-NO-HAILO')) return { reachable: true, resolved, problem: `the Hailo Dataflow Compiler (\`hailo\`) was not found in ${env.describe} on ${target.host}`, output: out };
+  if (r.exitCode === 127 && act?.kind === 'venv')
+    return {
+      reachable: true,
+      resolved,
+      problem: `cannot activate the virtual environment ${venv} on ${target.host}: ${out.trim().split('\n')[0] ?? ''}`,
+      output: out,
+    };
+  if (out.includes('HWB-NO-HAILO'))
+    return { reachable: true, resolved, problem: `the Hailo Dataflow Compiler (\`hailo\`) was not found in ${env.describe} on ${target.host}`, output: out };
   const v = parseToolVersions(out);
   if (!v.dfc) {
     const m = /(?:^|\s)v?(\d+\.\d+\.\d+)\b/.exec(out);
     if (m) v.dfc = m[1];
   }
-  const hailort = typeof v.hailort === 'string' ? v.hailort : v.hailortCli ?? v.hailort;
-  return { reachable: true, resolved, dfc: v.dfc, hailort, output: out, ...(v.dfc ? {} : { problem: `\`hailo --version\` on ${target.host} printed no DFC version` }) };
+  const hailort = typeof v.hailort === 'string' ? v.hailort : (v.hailortCli ?? v.hailort);
+  return {
+    reachable: true,
+    resolved,
+    dfc: v.dfc,
+    hailort,
+    output: out,
+    ...(v.dfc ? {} : { problem: `\`hailo --version\` on ${target.host} printed no DFC version` }),
+  };
 }
 
 /** Tool versions from a step's log header (`[info] Hailo DFC Version: 3.33.0`). */

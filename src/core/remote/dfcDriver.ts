@@ -44,7 +44,11 @@ export function lastError(summary: DfcLogSummary): string | undefined {
 /** Profiler output and other files the step left beside the run (HTML reports, hailo_sdk.client.log). */
 export async function collectExtras(ctx: RunnerContext, run: RunRecord, step: RunStep, localDir: string): Promise<void> {
   const known = new Set(run.steps.flatMap((s) => s.artifacts.map((a) => path.posix.basename(a.remote))));
-  const r = await ctx.host.execScript('cd -- "$1" 2>/dev/null && for f in *.html *.svg hailo_sdk.client.log; do [ -f "$f" ] && printf "%s\\n" "$f"; done; exit 0', [run.remoteDir], { check: false });
+  const r = await ctx.host.execScript(
+    'cd -- "$1" 2>/dev/null && for f in *.html *.svg hailo_sdk.client.log; do [ -f "$f" ] && printf "%s\\n" "$f"; done; exit 0',
+    [run.remoteDir],
+    { check: false },
+  );
   for (const name of r.stdout.toString().split('\n').filter(Boolean)) {
     // only what the listing asked for: a name the remote made up (run.json, ../x) is never written
     if (known.has(name) || !isRunFileName(name) || !/\.(html|svg)$|^hailo_sdk\.client\.log$/.test(name)) continue;

@@ -8,5 +8,11 @@ import type { StepDriver } from './runner';
 
 /** The driver that continues a recorded run (reattach, cancel), by its kind. */
 export function driverFor(run: RunRecord, opts: { projectRoot?: string; model?: Model; target?: Target } = {}): StepDriver {
-  return run.kind === 'device' ? deviceDriver() : run.kind === 'fidelity' ? fidelityRunDriver() : run.target.kind === 'slurm' ? slurmDriver(opts) : dfcDriver(opts);
+  return run.kind === 'device'
+    ? deviceDriver()
+    : run.kind === 'fidelity'
+      ? fidelityRunDriver()
+      : run.target.kind === 'slurm'
+        ? slurmDriver(opts)
+        : dfcDriver(opts);
 }

@@ -113,7 +113,10 @@ printf '%s %s\\n' "$(cat "$d/pid" 2>/dev/null)" "$(cat "$d/pgid" 2>/dev/null)"
 `;
 
 /** Start `argv` detached in `cwd`; its output goes to `<jobDir>/log`. */
-export async function startDetached(host: RemoteHost, opts: { wrapper: string; jobDir: string; cwd: string; argv: readonly string[]; env?: JobEnv; signal?: AbortSignal; reinstall?: () => Promise<unknown> }): Promise<JobRef> {
+export async function startDetached(
+  host: RemoteHost,
+  opts: { wrapper: string; jobDir: string; cwd: string; argv: readonly string[]; env?: JobEnv; signal?: AbortSignal; reinstall?: () => Promise<unknown> },
+): Promise<JobRef> {
   if (!opts.argv.length) throw new HailoError('INVALID_ARGUMENT', 'empty remote command');
   const r = await script(host, opts.env, START_SCRIPT, [opts.jobDir, opts.wrapper, opts.cwd, ...opts.argv], { signal: opts.signal });
   if (/(^|\n)HWB-NO-WRAPPER\n?$/.test(r.stdout.toString()) && opts.reinstall) {
@@ -186,7 +189,8 @@ kill -0 -"$pg" 2>/dev/null && echo alive || echo gone
 export async function cancelJob(host: RemoteHost, job: JobRef, graceSeconds = 5, env?: JobEnv): Promise<void> {
   if (!(job.pgid > 1)) throw new HailoError('INVALID_ARGUMENT', `refusing to signal process group ${job.pgid}`);
   const r = await script(host, env, CANCEL_SCRIPT, [job.jobDir, String(job.pgid), String(Math.max(1, Math.round(graceSeconds)))]);
-  if (!/(^|\n)gone\n?$/.test(r.stdout.toString())) throw new HailoError('REMOTE_STEP_FAILED', `${host.host}: process group ${job.pgid} of ${job.jobDir} is still alive after KILL`);
+  if (!/(^|\n)gone\n?$/.test(r.stdout.toString()))
+    throw new HailoError('REMOTE_STEP_FAILED', `${host.host}: process group ${job.pgid} of ${job.jobDir} is still alive after KILL`);
 }
 
 export interface FollowOptions {

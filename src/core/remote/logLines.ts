@@ -46,7 +46,6 @@ export class LineSplitter {
   }
 }
 
-
 /** What a terminal would show for a line: ANSI codes removed, only the text after the last `\r`. */
 export function displayLine(line: string): string {
   const noAnsi = stripAnsi(line);

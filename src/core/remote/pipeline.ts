@@ -59,7 +59,14 @@ export async function startRun(ctx: PipelineContext, opts: StartOptions): Promis
   }
   for (const it of items) {
     if (!fs.existsSync(it.local)) {
-      const hint = it.role === 'onnx' ? 'export the model first' : it.role === 'har' ? 'run Parse first' : it.role === 'quantized-har' ? 'run Optimize first' : 'check hailo.json';
+      const hint =
+        it.role === 'onnx'
+          ? 'export the model first'
+          : it.role === 'har'
+            ? 'run Parse first'
+            : it.role === 'quantized-har'
+              ? 'run Optimize first'
+              : 'check hailo.json';
       throw new HailoError('INVALID_ARGUMENT', `${it.local}: ${it.role} not found (${hint})`, { file: it.local });
     }
   }
@@ -133,5 +140,3 @@ export async function cancelDetachedRun(ctx: PipelineContext, id: string): Promi
 function order(s: DfcStepName): number {
   return s === 'parse' ? 0 : s === 'optimize' ? 1 : 2;
 }
-
-

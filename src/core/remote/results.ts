@@ -86,7 +86,17 @@ export function deviceResultOf(run: RunRecord): DeviceResult | undefined {
     ...(hefInput ? { hefSha256: hefInput.sha256 } : {}),
     status: run.status,
     figures,
-    ...(hef ? { hef: { ...(hef.architecture ? { architecture: hef.architecture } : {}), ...(hef.contexts !== undefined ? { contexts: hef.contexts } : {}), inputs: hef.inputs, outputs: hef.outputs, nms: hef.nms } } : {}),
+    ...(hef
+      ? {
+          hef: {
+            ...(hef.architecture ? { architecture: hef.architecture } : {}),
+            ...(hef.contexts !== undefined ? { contexts: hef.contexts } : {}),
+            inputs: hef.inputs,
+            outputs: hef.outputs,
+            nms: hef.nms,
+          },
+        }
+      : {}),
     ...(refused ? { refused } : {}),
     partial: run.status !== 'succeeded' && FIGURES.some((n) => isMeasured(figures[n])),
   };
@@ -135,7 +145,9 @@ export function noiseBand(values: number[], floor = 0.02): number {
  * measured): latency up or FPS down beyond the noise is a regression.
  */
 export function regressionOf(history: readonly DeviceResult[], current: DeviceResult): Regression | undefined {
-  const earlier = history.filter((h) => h.runId !== current.runId && h.createdAt < current.createdAt && h.model === current.model && h.device === current.device);
+  const earlier = history.filter(
+    (h) => h.runId !== current.runId && h.createdAt < current.createdAt && h.model === current.model && h.device === current.device,
+  );
   const lat = latencyOf(current);
   const withLat = earlier.filter((h) => latencyOf(h)?.kind === lat?.kind && latencyOf(h));
   if (lat && withLat.length) {
@@ -145,7 +157,8 @@ export function regressionOf(history: readonly DeviceResult[], current: DeviceRe
     const change = (lat.value - before) / before;
     return { previous: prev.runId, metric: 'latency', before, after: lat.value, change, noise, regressed: change > noise };
   }
-  const fps = (r: DeviceResult) => (isMeasured(r.figures.fpsStreaming) ? r.figures.fpsStreaming.value : isMeasured(r.figures.fpsHwOnly) ? r.figures.fpsHwOnly.value : undefined);
+  const fps = (r: DeviceResult) =>
+    isMeasured(r.figures.fpsStreaming) ? r.figures.fpsStreaming.value : isMeasured(r.figures.fpsHwOnly) ? r.figures.fpsHwOnly.value : undefined;
   const cur = fps(current);
   const withFps = earlier.filter((h) => fps(h) !== undefined);
   if (cur !== undefined && withFps.length) {
@@ -218,6 +231,7 @@ export function resultsView(runsDir: string, model: Pick<Model, 'name' | 'inputs
     ...(model.latencyBudgetMs ? { budgetMs: model.latencyBudgetMs } : {}),
     ...(windowSeconds ? { windowSeconds } : {}),
     rows,
-    estimateMissing: 'no compile log of this model gives a performance estimate (the Dataflow Compiler prints none on its console; `hailo profiler` writes its estimate into an HTML report)',
+    estimateMissing:
+      'no compile log of this model gives a performance estimate (the Dataflow Compiler prints none on its console; `hailo profiler` writes its estimate into an HTML report)',
   };
 }

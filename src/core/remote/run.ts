@@ -158,7 +158,9 @@ export function newRunId(model: string, now: Date = new Date(), rand = Math.rand
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
   const safe = model.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
-  return `${stamp}-${safe}-${Math.floor(rand * 0xffffff).toString(16).padStart(6, '0')}`;
+  return `${stamp}-${safe}-${Math.floor(rand * 0xffffff)
+    .toString(16)
+    .padStart(6, '0')}`;
 }
 
 export function runDir(runsDir: string, id: string): string {
@@ -209,7 +211,10 @@ export interface ListedRun {
 export function listRuns(runsDir: string): ListedRun[] {
   let names: string[];
   try {
-    names = fs.readdirSync(runsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    names = fs
+      .readdirSync(runsDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
   } catch {
     return [];
   }

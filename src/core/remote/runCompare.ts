@@ -46,7 +46,11 @@ export function writeRunRewrites(runDirPath: string, ledger: Pick<Ledger, 'stage
   const prev = readRunRewrites(runDirPath) ?? { version: 1 as const, stages: {} };
   const counts: Partial<Record<LedgerKind, number>> = {};
   for (const k of LEDGER_KINDS) if (ledger.counts[k]) counts[k] = ledger.counts[k];
-  prev.stages[ledger.stage] = { counts, ...(ledger.contexts?.count ? { contexts: ledger.contexts.count } : {}), ...(ledger.dfcVersion ? { dfcVersion: ledger.dfcVersion } : {}) };
+  prev.stages[ledger.stage] = {
+    counts,
+    ...(ledger.contexts?.count ? { contexts: ledger.contexts.count } : {}),
+    ...(ledger.dfcVersion ? { dfcVersion: ledger.dfcVersion } : {}),
+  };
   const file = path.join(runDirPath, REWRITES_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(RewritesRecord.parse(prev)) + '\n');
@@ -101,7 +105,8 @@ export interface RunFacts {
   fidelity?: FidelityFacts;
 }
 
-const asDfcSummary = (s: RunStep): Partial<DfcLogSummary> | undefined => (s.summary && typeof s.summary === 'object' ? (s.summary as Partial<DfcLogSummary>) : undefined);
+const asDfcSummary = (s: RunStep): Partial<DfcLogSummary> | undefined =>
+  s.summary && typeof s.summary === 'object' ? (s.summary as Partial<DfcLogSummary>) : undefined;
 
 function dfcStepFacts(s: RunStep, f: StepFacts): void {
   const sum = asDfcSummary(s);
@@ -168,7 +173,12 @@ export function fidelityFacts(id: string, rec: FidelityRecord): FidelityFacts {
 export function fidelityOfRun(fidelityDir: string, runId: string, read: (file: string) => FidelityRecord): FidelityFacts | undefined {
   let names: string[];
   try {
-    names = fs.readdirSync(fidelityDir, { withFileTypes: true }).filter((d) => d.isDirectory() && isRunFileName(d.name)).map((d) => d.name).sort().reverse();
+    names = fs
+      .readdirSync(fidelityDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && isRunFileName(d.name))
+      .map((d) => d.name)
+      .sort()
+      .reverse();
   } catch {
     return undefined;
   }
@@ -206,7 +216,7 @@ export function runFacts(run: RunRecord, extra: { rewrites?: RewritesRecord; fid
   }
   if (kind === 'device') {
     const d = deviceResultOf(run);
-    const fps = d ? measured(d.figures.fpsStreaming) ?? measured(d.figures.fpsHwOnly) : undefined;
+    const fps = d ? (measured(d.figures.fpsStreaming) ?? measured(d.figures.fpsHwOnly)) : undefined;
     if (fps !== undefined) f.fps = fps;
     const lat = d ? latencyOf(d) : undefined;
     if (lat) f.latencyMs = lat;
@@ -266,7 +276,8 @@ function numRow(label: string, a: Num, b: Num): ComparisonRow | undefined {
  */
 export function compareRunFacts(a: RunFacts, b: RunFacts): ComparisonRow[] {
   const rows: (ComparisonRow | undefined)[] = [];
-  const text = (label: string, x: string | undefined, y: string | undefined) => (x === undefined && y === undefined ? undefined : { label, a: x ?? '—', b: y ?? '—' });
+  const text = (label: string, x: string | undefined, y: string | undefined) =>
+    x === undefined && y === undefined ? undefined : { label, a: x ?? '—', b: y ?? '—' };
   rows.push(text('Outcome', a.status, b.status));
   rows.push(text('Where', a.target, b.target));
   rows.push(text('Commit', a.commit, b.commit));
@@ -278,7 +289,8 @@ export function compareRunFacts(a: RunFacts, b: RunFacts): ComparisonRow[] {
   for (const name of stepNames) {
     const sa = a.steps.find((s) => s.step === name);
     const sb = b.steps.find((s) => s.step === name);
-    if (sa?.status !== sb?.status || (sa && sa.status !== 'succeeded') || (sb && sb.status !== 'succeeded')) rows.push(text(`${name}: outcome`, sa?.status, sb?.status));
+    if (sa?.status !== sb?.status || (sa && sa.status !== 'succeeded') || (sb && sb.status !== 'succeeded'))
+      rows.push(text(`${name}: outcome`, sa?.status, sb?.status));
     rows.push(numRow(`${name}: time`, { v: sa?.durationMs, text: sec }, { v: sb?.durationMs, text: sec }));
     if (a.kind !== 'device' || b.kind !== 'device') rows.push(numRow(`${name}: peak memory`, { v: sa?.peakRssKB, text: gb }, { v: sb?.peakRssKB, text: gb }));
   }
@@ -292,12 +304,25 @@ export function compareRunFacts(a: RunFacts, b: RunFacts): ComparisonRow[] {
   rows.push(numRow('Lowest output SNR', { v: a.snr?.minDb, text: snrText(a), higherIsBetter: true }, { v: b.snr?.minDb, text: snrText(b) }));
   if (a.rewrites || b.rewrites) {
     const stage = (f: RunFacts) => (f.rewrites ? ` (${f.rewrites.stage})` : '');
-    rows.push(text('Rewrites', a.rewrites ? rewritesText(a.rewrites.counts) + stage(a) : undefined, b.rewrites ? rewritesText(b.rewrites.counts) + stage(b) : undefined));
+    rows.push(
+      text(
+        'Rewrites',
+        a.rewrites ? rewritesText(a.rewrites.counts) + stage(a) : undefined,
+        b.rewrites ? rewritesText(b.rewrites.counts) + stage(b) : undefined,
+      ),
+    );
     for (const k of LEDGER_KINDS) {
       if (k === 'kept') continue;
       const x = a.rewrites?.counts[k];
       const y = b.rewrites?.counts[k];
-      if ((x ?? 0) !== (y ?? 0)) rows.push(numRow(`Rewrites: ${k}`, { v: x ?? (a.rewrites ? 0 : undefined), text: String, noWorse: true }, { v: y ?? (b.rewrites ? 0 : undefined), text: String }));
+      if ((x ?? 0) !== (y ?? 0))
+        rows.push(
+          numRow(
+            `Rewrites: ${k}`,
+            { v: x ?? (a.rewrites ? 0 : undefined), text: String, noWorse: true },
+            { v: y ?? (b.rewrites ? 0 : undefined), text: String },
+          ),
+        );
     }
   }
   rows.push(numRow('FPS (streaming)', { v: a.fps, text: (v) => v.toFixed(1), higherIsBetter: true }, { v: b.fps, text: (v) => v.toFixed(1) }));
@@ -309,7 +334,13 @@ export function compareRunFacts(a: RunFacts, b: RunFacts): ComparisonRow[] {
     const y = b.fidelity?.stages.find((s) => s.stage === st);
     const r = numRow(`Fidelity ${st}: SNR`, { v: x?.snrDb ?? undefined, text: dB, higherIsBetter: true }, { v: y?.snrDb ?? undefined, text: dB });
     // an exact stage (null SNR) reads as such, not as missing
-    rows.push(r ? { ...r, a: x?.snrDb === null ? 'exact' : r.a, b: y?.snrDb === null ? 'exact' : r.b } : x || y ? text(`Fidelity ${st}: SNR`, x ? dB(x.snrDb) : undefined, y ? dB(y.snrDb) : undefined) : undefined);
+    rows.push(
+      r
+        ? { ...r, a: x?.snrDb === null ? 'exact' : r.a, b: y?.snrDb === null ? 'exact' : r.b }
+        : x || y
+          ? text(`Fidelity ${st}: SNR`, x ? dB(x.snrDb) : undefined, y ? dB(y.snrDb) : undefined)
+          : undefined,
+    );
     rows.push(numRow(`Fidelity ${st}: cosine`, { v: x?.cosine, text: (v) => v.toFixed(4), higherIsBetter: true }, { v: y?.cosine, text: (v) => v.toFixed(4) }));
   }
   return rows.filter((r): r is ComparisonRow => !!r);
@@ -320,7 +351,15 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** The comparison as a Markdown table (opened in the markdown preview). */
 export function comparisonMarkdown(a: RunFacts, b: RunFacts, rows: ComparisonRow[] = compareRunFacts(a, b)): string {
   const head = (f: RunFacts) => `${f.model} · ${f.kind} · ${f.createdAt.replace('T', ' ').slice(0, 19)}`;
-  const out = [`# Compare runs`, '', `A: \`${a.id}\` (${cell(head(a))})  `, `B: \`${b.id}\` (${cell(head(b))})`, '', '| | A | B | change |', '|---|---|---|---|'];
+  const out = [
+    `# Compare runs`,
+    '',
+    `A: \`${a.id}\` (${cell(head(a))})  `,
+    `B: \`${b.id}\` (${cell(head(b))})`,
+    '',
+    '| | A | B | change |',
+    '|---|---|---|---|',
+  ];
   for (const r of rows) out.push(`| ${cell(r.label)} | ${cell(r.a)} | ${cell(r.b)} | ${r.change ? `${r.worse ? '⚠ ' : ''}${r.change}` : ''} |`);
   out.push('', '⚠: worse in B (slower, more memory or contexts, lower SNR, FPS or cosine).', '');
   return out.join('\n');

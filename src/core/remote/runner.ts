@@ -162,7 +162,12 @@ async function afterRun(ctx: RunnerContext, run: RunRecord, driver: StepDriver, 
   }
 }
 
-async function runStep(ctx: RunnerContext, run: RunRecord, step: RunStep, o: { wrapper: string; env: StepEnvironment; localDir: string; driver: StepDriver }): Promise<RunStep['status']> {
+async function runStep(
+  ctx: RunnerContext,
+  run: RunRecord,
+  step: RunStep,
+  o: { wrapper: string; env: StepEnvironment; localDir: string; driver: StepDriver },
+): Promise<RunStep['status']> {
   const host = ctx.host;
   const log = ctx.log ?? nullLogger;
   const now = ctx.now ?? (() => new Date());
@@ -176,7 +181,9 @@ async function runStep(ctx: RunnerContext, run: RunRecord, step: RunStep, o: { w
     // the local log holds exactly logOffset bytes: drop anything written after the last save
     if (fs.existsSync(localLog) && fs.statSync(localLog).size > step.logOffset) fs.truncateSync(localLog, step.logOffset);
     ctx.events?.onProgress?.(`Reattaching to ${step.step} on ${run.target.host}`);
-    log.info(`Run ${run.id}: reattaching to ${step.step} (${step.slurm ? `Slurm job ${step.slurm.jobId}` : `pgid ${job.pgid}`}) at log offset ${step.logOffset}`);
+    log.info(
+      `Run ${run.id}: reattaching to ${step.step} (${step.slurm ? `Slurm job ${step.slurm.jobId}` : `pgid ${job.pgid}`}) at log offset ${step.logOffset}`,
+    );
   } else if (o.driver.start) {
     fs.writeFileSync(localLog, '');
     step.logOffset = 0;
@@ -191,7 +198,15 @@ async function runStep(ctx: RunnerContext, run: RunRecord, step: RunStep, o: { w
     step.logOffset = 0;
     step.launch = o.env.launch(step.command.map((a) => (a.startsWith(run.target.workDir) ? o.env.mapPath(a) : a)));
     ctx.events?.onProgress?.(`Starting ${step.step} on ${run.target.host}`);
-    job = await startDetached(host, { wrapper: o.env.mapPath(o.wrapper), jobDir: o.env.mapPath(jobDir), cwd: o.env.mapPath(run.remoteDir), argv: step.launch, env: o.env.jobEnv, signal: ctx.signal, reinstall: () => installWrapper(host, run.target.workDir, ctx.signal) });
+    job = await startDetached(host, {
+      wrapper: o.env.mapPath(o.wrapper),
+      jobDir: o.env.mapPath(jobDir),
+      cwd: o.env.mapPath(run.remoteDir),
+      argv: step.launch,
+      env: o.env.jobEnv,
+      signal: ctx.signal,
+      reinstall: () => installWrapper(host, run.target.workDir, ctx.signal),
+    });
     step.status = 'running';
     step.jobDir = jobDir;
     step.pid = job.pid;
@@ -223,30 +238,38 @@ async function runStep(ctx: RunnerContext, run: RunRecord, step: RunStep, o: { w
     }
   };
   try {
-    result = o.driver.follow ? await o.driver.follow(ctx, run, step, { offset: step.logOffset, onData }) : await followJob(host, job, {
-      offset: step.logOffset,
-      peakKB: step.peakRssKB ?? 0,
-      env: o.env.jobEnv,
-      signal: ctx.signal,
-      detach: ctx.detach,
-      intervalMs: ctx.pollIntervalMs,
-      reconnectTimeoutMs: ctx.reconnectTimeoutMs,
-      memoryLimitKB: limitKB,
-      onConnection: (state, e) => {
-        log.warn(state === 'lost' ? `Connection to ${run.target.host} lost (${errorMessage(e)}); retrying — the step keeps running remotely` : `Connection to ${run.target.host} restored`);
-        ctx.events?.onConnection?.(state, e);
-      },
-      onData,
-      onSample: (rss, peak, avail) => {
-        step.peakRssKB = peak;
-        // without a limit, still say when the box is about to swap (once per step)
-        if (avail !== undefined && avail < 1048576 && !lowMemoryWarned) {
-          lowMemoryWarned = true;
-          log.warn(`${run.target.host} has less than 1 GB of memory left while ${step.step} uses ${(rss / 1048576).toFixed(1)} GB; set memoryLimitGB on the target to stop steps before the machine swaps`);
-        }
-        ctx.events?.onMemory?.(step.step, rss, peak, avail);
-      },
-    });
+    result = o.driver.follow
+      ? await o.driver.follow(ctx, run, step, { offset: step.logOffset, onData })
+      : await followJob(host, job, {
+          offset: step.logOffset,
+          peakKB: step.peakRssKB ?? 0,
+          env: o.env.jobEnv,
+          signal: ctx.signal,
+          detach: ctx.detach,
+          intervalMs: ctx.pollIntervalMs,
+          reconnectTimeoutMs: ctx.reconnectTimeoutMs,
+          memoryLimitKB: limitKB,
+          onConnection: (state, e) => {
+            log.warn(
+              state === 'lost'
+                ? `Connection to ${run.target.host} lost (${errorMessage(e)}); retrying — the step keeps running remotely`
+                : `Connection to ${run.target.host} restored`,
+            );
+            ctx.events?.onConnection?.(state, e);
+          },
+          onData,
+          onSample: (rss, peak, avail) => {
+            step.peakRssKB = peak;
+            // without a limit, still say when the box is about to swap (once per step)
+            if (avail !== undefined && avail < 1048576 && !lowMemoryWarned) {
+              lowMemoryWarned = true;
+              log.warn(
+                `${run.target.host} has less than 1 GB of memory left while ${step.step} uses ${(rss / 1048576).toFixed(1)} GB; set memoryLimitGB on the target to stop steps before the machine swaps`,
+              );
+            }
+            ctx.events?.onMemory?.(step.step, rss, peak, avail);
+          },
+        });
     const rest = splitter.flush();
     if (rest.length) {
       fs.writeSync(fd, rest);
@@ -269,15 +292,22 @@ async function runStep(ctx: RunnerContext, run: RunRecord, step: RunStep, o: { w
     step.status = 'memory-limit';
     step.error = {
       code: 'MEMORY_LIMIT',
-      message: o.driver.memoryMessage?.(run, step, result.peakKB) ?? `${step.step} used more than ${run.target.memoryLimitGB} GB on ${run.target.host} (peak ${(result.peakKB / 1048576).toFixed(2)} GB) and was stopped.`,
+      message:
+        o.driver.memoryMessage?.(run, step, result.peakKB) ??
+        `${step.step} used more than ${run.target.memoryLimitGB} GB on ${run.target.host} (peak ${(result.peakKB / 1048576).toFixed(2)} GB) and was stopped.`,
     };
   } else if (result.cancelled) step.status = 'cancelled';
   else if (result.exitCode === 0 && !verdict.failed) step.status = 'succeeded';
   else {
     step.status = 'failed';
-    step.error = { code: verdict.code ?? 'REMOTE_STEP_FAILED', message: `${step.step} failed on ${run.target.host}${result.exitCode !== 0 ? ` with exit code ${result.exitCode}` : ''}${verdict.reason ? `: ${verdict.reason}` : ''}` };
+    step.error = {
+      code: verdict.code ?? 'REMOTE_STEP_FAILED',
+      message: `${step.step} failed on ${run.target.host}${result.exitCode !== 0 ? ` with exit code ${result.exitCode}` : ''}${verdict.reason ? `: ${verdict.reason}` : ''}`,
+    };
   }
-  log.info(`Run ${run.id}: ${step.step} ${step.status} (exit ${result.exitCode}, ${((step.durationMs ?? 0) / 1000).toFixed(1)} s, peak ${(result.peakKB / 1024).toFixed(0)} MB)`);
+  log.info(
+    `Run ${run.id}: ${step.step} ${step.status} (exit ${result.exitCode}, ${((step.durationMs ?? 0) / 1000).toFixed(1)} s, peak ${(result.peakKB / 1024).toFixed(0)} MB)`,
+  );
 
   // bring back what the step produced, and the remote log as the tool wrote it
   for (const a of step.artifacts) {
@@ -300,7 +330,6 @@ async function runStep(ctx: RunnerContext, run: RunRecord, step: RunStep, o: { w
   writeRun(ctx.runsDir, run);
   return step.status;
 }
-
 
 /** Reattach to a run recorded in `<runsDir>/<id>/run.json` (after a reload or a lost connection). */
 export async function resumeRecordedRun(ctx: RunnerContext, id: string, driverFor: (run: RunRecord) => StepDriver): Promise<RunRecord> {

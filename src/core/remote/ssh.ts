@@ -10,7 +10,7 @@ import type { ExecOptions, ExecResult, RemoteHost } from './host';
 
 /** execa is ESM-only; load it on first use (also keeps activation fast). */
 let execaModule: Promise<typeof import('execa')> | undefined;
-async function loadExeca(): Promise<typeof import('execa')['execa']> {
+async function loadExeca(): Promise<(typeof import('execa'))['execa']> {
   execaModule ??= import('execa');
   return (await execaModule).execa;
 }
@@ -62,24 +62,43 @@ export function controlDirFor(base?: string): string {
     if ((st.mode & 0o077) !== 0) fs.chmodSync(d, 0o700);
     return d;
   }
-  throw new HailoError('SSH_FAILED', `${dir}: path too long for an SSH control socket (Unix socket paths are limited to ${SOCKET_PATH_MAX} bytes)`, { file: dir });
+  throw new HailoError('SSH_FAILED', `${dir}: path too long for an SSH control socket (Unix socket paths are limited to ${SOCKET_PATH_MAX} bytes)`, {
+    file: dir,
+  });
 }
 
 /** Turn ssh's own failure (exit 255 + stderr) into a typed error, or undefined when it is not one. */
 export function classifySshFailure(host: string, exitCode: number, stderr: string): HailoError | undefined {
   if (exitCode !== 255) return undefined;
   const text = stderr.replace(/\r/g, '');
-  const first = text.split('\n').map((l) => l.trim()).filter((l) => l && !/^@+$/.test(l) && !l.startsWith('@'))[0] ?? 'ssh failed';
+  const first =
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !/^@+$/.test(l) && !l.startsWith('@'))[0] ?? 'ssh failed';
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed|HOST KEY HAS CHANGED/i.test(text)) {
-    return new HailoError('SSH_HOST_KEY_CHANGED', `${host}: the host key has CHANGED since it was recorded in known_hosts. This can mean someone is intercepting the connection, or the host was reinstalled. Check the new key with "ssh ${host}" in a terminal and update known_hosts yourself.`);
+    return new HailoError(
+      'SSH_HOST_KEY_CHANGED',
+      `${host}: the host key has CHANGED since it was recorded in known_hosts. This can mean someone is intercepting the connection, or the host was reinstalled. Check the new key with "ssh ${host}" in a terminal and update known_hosts yourself.`,
+    );
   }
   if (/No \S+ host key is known for|Host key verification failed|authenticity of host .* can't be established/i.test(text)) {
-    return new HailoError('SSH_HOST_KEY_UNKNOWN', `${host}: the host key is not known (not in known_hosts). Connect once with "ssh ${host}" in a terminal, check the fingerprint and accept it.`);
+    return new HailoError(
+      'SSH_HOST_KEY_UNKNOWN',
+      `${host}: the host key is not known (not in known_hosts). Connect once with "ssh ${host}" in a terminal, check the fingerprint and accept it.`,
+    );
   }
   if (/Permission denied|Too many authentication failures|no mutual signature|Authentication failed/i.test(text)) {
-    return new HailoError('SSH_AUTH_FAILED', `${host}: authentication failed (${first}). Hailo Workbench connects with BatchMode=yes: use a key loaded in your ssh-agent or an IdentityFile in ~/.ssh/config; passwords cannot be typed.`);
+    return new HailoError(
+      'SSH_AUTH_FAILED',
+      `${host}: authentication failed (${first}). Hailo Workbench connects with BatchMode=yes: use a key loaded in your ssh-agent or an IdentityFile in ~/.ssh/config; passwords cannot be typed.`,
+    );
   }
-  if (/Could not resolve hostname|Connection refused|Connection timed out|timed out|No route to host|Network is unreachable|Connection closed by|Connection reset|kex_exchange_identification|Broken pipe|port \d+: /i.test(text)) {
+  if (
+    /Could not resolve hostname|Connection refused|Connection timed out|timed out|No route to host|Network is unreachable|Connection closed by|Connection reset|kex_exchange_identification|Broken pipe|port \d+: /i.test(
+      text,
+    )
+  ) {
     return new HailoError('SSH_UNREACHABLE', `${host}: cannot connect (${first})`);
   }
   return new HailoError('SSH_FAILED', `${host}: ssh failed (${first})`);
@@ -127,7 +146,13 @@ export function sshConfigIncludes(text: string, sshDir: string): string[] {
     for (const pat of m[1]!.split(/\s+/)) {
       const p = pat.startsWith('~/') ? path.join(os.homedir(), pat.slice(2)) : path.isAbsolute(pat) ? pat : path.join(sshDir, pat);
       const dir = path.dirname(p);
-      const re = new RegExp(`^${path.basename(p).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+      const re = new RegExp(
+        `^${path
+          .basename(p)
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+      );
       try {
         for (const f of fs.readdirSync(dir).sort()) if (re.test(f)) out.push(path.join(dir, f));
       } catch {}
@@ -185,14 +210,22 @@ export class SshHost implements RemoteHost {
     const a: string[] = [];
     if (this.settings.configFile) a.push('-F', this.settings.configFile);
     a.push(
-      '-o', 'BatchMode=yes',
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', `ConnectTimeout=${Math.max(1, Math.round(this.settings.connectTimeout))}`,
-      '-o', 'ServerAliveInterval=15',
-      '-o', 'ServerAliveCountMax=4',
-      '-o', 'ControlMaster=auto',
-      '-o', `ControlPath=${path.join(this.controlDir, '%C')}`,
-      '-o', `ControlPersist=${this.settings.controlPersist ?? 600}`,
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `ConnectTimeout=${Math.max(1, Math.round(this.settings.connectTimeout))}`,
+      '-o',
+      'ServerAliveInterval=15',
+      '-o',
+      'ServerAliveCountMax=4',
+      '-o',
+      'ControlMaster=auto',
+      '-o',
+      `ControlPath=${path.join(this.controlDir, '%C')}`,
+      '-o',
+      `ControlPersist=${this.settings.controlPersist ?? 600}`,
     );
     return a;
   }
@@ -278,7 +311,11 @@ export class SshHost implements RemoteHost {
     if ((r as { code?: string }).code === 'ENOENT' || (r.exitCode === undefined && r.failed && !r.signal)) {
       throw new HailoError('SSH_FAILED', `cannot run the ssh client "${this.settings.sshPath}" (${r.shortMessage}); set hailo.ssh.path`);
     }
-    const stderr = Buffer.isBuffer(r.stderr) ? r.stderr.toString('utf8') : r.stderr instanceof Uint8Array ? Buffer.from(r.stderr).toString('utf8') : String(r.stderr ?? '');
+    const stderr = Buffer.isBuffer(r.stderr)
+      ? r.stderr.toString('utf8')
+      : r.stderr instanceof Uint8Array
+        ? Buffer.from(r.stderr).toString('utf8')
+        : String(r.stderr ?? '');
     const exitCode = r.exitCode ?? 255;
     const sshErr = classifySshFailure(this.host, exitCode, stderr);
     if (sshErr) throw sshErr;
@@ -288,7 +325,10 @@ export class SshHost implements RemoteHost {
     }
     const stdout = opts.onStdout || opts.stdoutFile ? Buffer.alloc(0) : Buffer.from(r.stdout as Uint8Array);
     if (exitCode !== 0 && opts.check !== false) {
-      throw new HailoError('REMOTE_STEP_FAILED', `${this.host}: remote command failed with exit code ${exitCode}: ${line.slice(0, 200)}${stderr.trim() ? `\n${stderr.trim().split('\n').slice(-5).join('\n')}` : ''}`);
+      throw new HailoError(
+        'REMOTE_STEP_FAILED',
+        `${this.host}: remote command failed with exit code ${exitCode}: ${line.slice(0, 200)}${stderr.trim() ? `\n${stderr.trim().split('\n').slice(-5).join('\n')}` : ''}`,
+      );
     }
     return { exitCode, stdout, stderr };
   }

@@ -54,7 +54,10 @@ export function expandItems(items: readonly UploadItem[]): UploadItem[] {
         if (d.isDirectory()) walk(p, r);
         else if (d.isFile()) {
           out.push({ local: p, dest: `${it.dest}/${r}`, role: it.role });
-          if (out.length > MAX_FOLDER_FILES) throw new HailoError('INVALID_ARGUMENT', `${it.local}: more than ${MAX_FOLDER_FILES} files; pack the calibration set into one .npy file`, { file: it.local });
+          if (out.length > MAX_FOLDER_FILES)
+            throw new HailoError('INVALID_ARGUMENT', `${it.local}: more than ${MAX_FOLDER_FILES} files; pack the calibration set into one .npy file`, {
+              file: it.local,
+            });
         }
       }
     };

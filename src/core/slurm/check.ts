@@ -111,10 +111,21 @@ export function limitProblems(req: SlurmOptions, part: PartitionInfo, nodes: rea
   const gpus = req.gpus ?? 0;
   const minutes = timeLimitMinutes(req.timeLimit);
   if (part.maxTimeMinutes !== undefined && minutes > part.maxTimeMinutes) {
-    out.push({ problem: `time limit ${req.timeLimit} (${minutes} min) is above the partition's MaxTime of ${part.maxTimeMinutes} min; the job would pend forever (PartitionTimeLimit)`, fix: `set "slurm.timeLimit" to ${part.maxTimeMinutes} minutes or less` });
+    out.push({
+      problem: `time limit ${req.timeLimit} (${minutes} min) is above the partition's MaxTime of ${part.maxTimeMinutes} min; the job would pend forever (PartitionTimeLimit)`,
+      fix: `set "slurm.timeLimit" to ${part.maxTimeMinutes} minutes or less`,
+    });
   }
-  if (part.maxCpusPerNode !== undefined && cpus > part.maxCpusPerNode) out.push({ problem: `${cpus} CPUs is above the partition's MaxCPUsPerNode of ${part.maxCpusPerNode}`, fix: `set "slurm.cpus" to ${part.maxCpusPerNode} or less` });
-  if (part.maxMemPerNodeMB !== undefined && mem > part.maxMemPerNodeMB) out.push({ problem: `memory ${req.memory} is above the partition's MaxMemPerNode of ${part.maxMemPerNodeMB} MB`, fix: `set "slurm.memory" to ${part.maxMemPerNodeMB}M or less` });
+  if (part.maxCpusPerNode !== undefined && cpus > part.maxCpusPerNode)
+    out.push({
+      problem: `${cpus} CPUs is above the partition's MaxCPUsPerNode of ${part.maxCpusPerNode}`,
+      fix: `set "slurm.cpus" to ${part.maxCpusPerNode} or less`,
+    });
+  if (part.maxMemPerNodeMB !== undefined && mem > part.maxMemPerNodeMB)
+    out.push({
+      problem: `memory ${req.memory} is above the partition's MaxMemPerNode of ${part.maxMemPerNodeMB} MB`,
+      fix: `set "slurm.memory" to ${part.maxMemPerNodeMB}M or less`,
+    });
   if (nodes.length) {
     const fit = nodes.filter((n) => n.cpus >= cpus && n.memoryMB >= mem && n.gpus >= gpus);
     if (!fit.length) {
@@ -154,7 +165,13 @@ export async function checkSlurmTarget(shell: SlurmShell, req: SlurmOptions, opt
   opts.onProgress?.('Slurm commands');
   const missing = await run(['sh', '-c', 'for c in sbatch squeue scontrol scancel sinfo; do command -v "$c" >/dev/null 2>&1 || printf "%s " "$c"; done']);
   if (missing.out.trim()) {
-    items.push({ id: 'slurm', level: 'error', title: 'Slurm commands missing on the login node', detail: `not on PATH: ${missing.out.trim()}`, fix: 'Use the cluster\'s login node as the target host, or load the Slurm module in your shell profile.' });
+    items.push({
+      id: 'slurm',
+      level: 'error',
+      title: 'Slurm commands missing on the login node',
+      detail: `not on PATH: ${missing.out.trim()}`,
+      fix: "Use the cluster's login node as the target host, or load the Slurm module in your shell profile.",
+    });
     return items;
   }
   let version = '';
@@ -167,12 +184,23 @@ export async function checkSlurmTarget(shell: SlurmShell, req: SlurmOptions, opt
   items.push(
     hasSqueueJson(version)
       ? { id: 'slurm', level: 'ok', title: `Slurm ${version}`, detail: 'squeue --json is available (Slurm 21.08 and later).' }
-      : { id: 'slurm', level: 'warning', title: `Slurm ${version}`, detail: 'Slurm older than 21.08: job state is read with scontrol instead of squeue --json.' },
+      : {
+          id: 'slurm',
+          level: 'warning',
+          title: `Slurm ${version}`,
+          detail: 'Slurm older than 21.08: job state is read with scontrol instead of squeue --json.',
+        },
   );
   // 2. controller
   const ping = await run(['scontrol', 'ping']);
   if (ping.code !== 0 || !/\bUP\b/.test(ping.out)) {
-    items.push({ id: 'controller', level: 'error', title: 'The Slurm controller does not answer', detail: (ping.out + ping.err).trim().split('\n').slice(0, 3).join(' ') || `scontrol ping exited ${ping.code}`, fix: 'Try again later; tell the administrators if it persists.' });
+    items.push({
+      id: 'controller',
+      level: 'error',
+      title: 'The Slurm controller does not answer',
+      detail: (ping.out + ping.err).trim().split('\n').slice(0, 3).join(' ') || `scontrol ping exited ${ping.code}`,
+      fix: 'Try again later; tell the administrators if it persists.',
+    });
     return items;
   }
   items.push({ id: 'controller', level: 'ok', title: 'Controller up', detail: ping.out.trim().split('\n')[0]! });
@@ -181,20 +209,43 @@ export async function checkSlurmTarget(shell: SlurmShell, req: SlurmOptions, opt
   const all = parsePartitions(parts.out);
   const part = all.find((p) => p.name === req.partition);
   if (!part) {
-    items.push({ id: 'partition', level: 'error', title: `No partition "${req.partition}"`, detail: `The cluster's partitions: ${all.map((p) => p.name).join(', ') || '(none listed)'}.`, fix: 'Set "slurm.partition" in hailo.json to one of them.' });
+    items.push({
+      id: 'partition',
+      level: 'error',
+      title: `No partition "${req.partition}"`,
+      detail: `The cluster's partitions: ${all.map((p) => p.name).join(', ') || '(none listed)'}.`,
+      fix: 'Set "slurm.partition" in hailo.json to one of them.',
+    });
     return items;
   }
   if (part.state && part.state !== 'UP') {
-    items.push({ id: 'partition', level: 'error', title: `Partition "${part.name}" is ${part.state}`, detail: 'Jobs submitted there do not start.', fix: 'Choose a partition that is UP, or ask the administrators.' });
+    items.push({
+      id: 'partition',
+      level: 'error',
+      title: `Partition "${part.name}" is ${part.state}`,
+      detail: 'Jobs submitted there do not start.',
+      fix: 'Choose a partition that is UP, or ask the administrators.',
+    });
     return items;
   }
-  items.push({ id: 'partition', level: 'ok', title: `Partition "${part.name}" is up`, detail: `MaxTime ${part.maxTimeMinutes !== undefined ? `${part.maxTimeMinutes} min` : 'unlimited'}, ${part.totalCpus ?? '?'} CPUs in ${part.nodes ?? '?'}.` });
+  items.push({
+    id: 'partition',
+    level: 'ok',
+    title: `Partition "${part.name}" is up`,
+    detail: `MaxTime ${part.maxTimeMinutes !== undefined ? `${part.maxTimeMinutes} min` : 'unlimited'}, ${part.totalCpus ?? '?'} CPUs in ${part.nodes ?? '?'}.`,
+  });
   const nodesText = await run(['sinfo', '-h', '-N', '-p', req.partition, '-o', '%N|%c|%m|%G|%t']);
   const nodes = parseSinfoNodes(nodesText.out);
   const problems = limitProblems(req, part, nodes);
   const request = `${req.cpus ?? 8} CPUs, ${req.memory}${gresFor(req) ? `, ${gresFor(req)}` : ''}, ${req.timeLimit}`;
   if (problems.length) {
-    items.push({ id: 'limits', level: 'error', title: 'The request does not fit the partition', detail: `${request}: ${problems.map((p) => p.problem).join('; ')}.`, fix: problems.map((p) => p.fix).join('; ') + '.' });
+    items.push({
+      id: 'limits',
+      level: 'error',
+      title: 'The request does not fit the partition',
+      detail: `${request}: ${problems.map((p) => p.problem).join('; ')}.`,
+      fix: problems.map((p) => p.fix).join('; ') + '.',
+    });
   } else {
     const big = nodes.length ? ` Largest node: ${Math.max(...nodes.map((n) => n.cpus))} CPUs, ${Math.max(...nodes.map((n) => n.memoryMB))} MB.` : '';
     items.push({ id: 'limits', level: 'ok', title: 'The request fits', detail: `${request}.${big}` });
@@ -206,7 +257,13 @@ export async function checkSlurmTarget(shell: SlurmShell, req: SlurmOptions, opt
   const dir = rjoin(opts.workDir, '.hwb-check', token);
   await shell.exec(['sh', '-c', 'mkdir -p -- "$1" && printf %s "$2" > "$1/login.token"', 'sh', dir, token], { signal: opts.signal });
   // the test job asks for little so it starts soon; the DFC answers --version without a GPU
-  const probe: SlurmOptions = { ...req, cpus: 1, memory: `${Math.min(memoryMB(req.memory), 2048)}M`, timeLimit: String(Math.min(5, part.maxTimeMinutes ?? 5)), gpus: 0 };
+  const probe: SlurmOptions = {
+    ...req,
+    cpus: 1,
+    memory: `${Math.min(memoryMB(req.memory), 2048)}M`,
+    timeLimit: String(Math.min(5, part.maxTimeMinutes ?? 5)),
+    gpus: 0,
+  };
   let jobId: string | undefined;
   try {
     const sub = await client.submit(
@@ -217,7 +274,16 @@ export async function checkSlurmTarget(shell: SlurmShell, req: SlurmOptions, opt
         output: rjoin(dir, 'check.log'),
         chdir: dir,
         // the storage probe runs before the DFC environment is entered, so it reports even when that fails
-        pre: [['sh', '-c', 'cd -- "$1" || exit 0; echo "hwb-check: token=$(cat login.token 2>/dev/null)"; printf %s "$2" > node.token; echo "hwb-check: node=$(hostname)"', 'sh', dir, token]],
+        pre: [
+          [
+            'sh',
+            '-c',
+            'cd -- "$1" || exit 0; echo "hwb-check: token=$(cat login.token 2>/dev/null)"; printf %s "$2" > node.token; echo "hwb-check: node=$(hostname)"',
+            'sh',
+            dir,
+            token,
+          ],
+        ],
         tasks: [{ dir, commands: [['hailo', '--version']] }],
       },
       { signal: opts.signal, binds: [opts.workDir] },
@@ -244,30 +310,69 @@ export async function checkSlurmTarget(shell: SlurmShell, req: SlurmOptions, opt
   } catch (e) {
     throwIfAborted(opts.signal);
     await client.cancel(jobId).catch(() => undefined);
-    items.push({ id: 'dfc', level: 'warning', title: `The test job ${jobId} did not finish in time`, detail: `${last ?? 'state unknown'}. It was cancelled; the DFC and shared storage checks did not run.`, fix: 'Run Check Target again when the partition is less busy.' });
+    items.push({
+      id: 'dfc',
+      level: 'warning',
+      title: `The test job ${jobId} did not finish in time`,
+      detail: `${last ?? 'state unknown'}. It was cancelled; the DFC and shared storage checks did not run.`,
+      fix: 'Run Check Target again when the partition is less busy.',
+    });
     return items;
   }
   const j = states[0]!;
-  const logR = await run(['sh', '-c', 'cat -- "$1/check.log" 2>/dev/null; echo; echo "hwb-check: node.token=$(cat -- "$1/node.token" 2>/dev/null)"', 'sh', dir]);
+  const logR = await run([
+    'sh',
+    '-c',
+    'cat -- "$1/check.log" 2>/dev/null; echo; echo "hwb-check: node.token=$(cat -- "$1/node.token" 2>/dev/null)"',
+    'sh',
+    dir,
+  ]);
   const log = logR.out;
   const sawLogin = log.includes(`hwb-check: token=${token}`);
   const nodeWrote = log.includes(`hwb-check: node.token=${token}`);
   const node = /hwb-check: node=(\S+)/.exec(log)?.[1] ?? j.nodes ?? 'the compute node';
   const haveLog = /hwb-job:/.test(log);
   if (!haveLog) {
-    items.push({ id: 'shared-storage', level: 'error', title: 'The work folder is not shared with the compute nodes', detail: `Job ${jobId} ${describeState(j)}, but its log is not in ${dir} on the login node.`, fix: 'Set the target\'s "workDir" to a folder on storage the login and compute nodes share (home or the cluster file system).' });
+    items.push({
+      id: 'shared-storage',
+      level: 'error',
+      title: 'The work folder is not shared with the compute nodes',
+      detail: `Job ${jobId} ${describeState(j)}, but its log is not in ${dir} on the login node.`,
+      fix: 'Set the target\'s "workDir" to a folder on storage the login and compute nodes share (home or the cluster file system).',
+    });
   } else if (!sawLogin || !nodeWrote) {
-    items.push({ id: 'shared-storage', level: 'error', title: 'The work folder is not shared with the compute nodes', detail: `${!sawLogin ? `${node} did not see the file the login node wrote` : ''}${!sawLogin && !nodeWrote ? '; ' : ''}${!nodeWrote ? `the login node does not see the file ${node} wrote` : ''} (${dir}).`, fix: 'Set the target\'s "workDir" to a folder on storage the login and compute nodes share.' });
+    items.push({
+      id: 'shared-storage',
+      level: 'error',
+      title: 'The work folder is not shared with the compute nodes',
+      detail: `${!sawLogin ? `${node} did not see the file the login node wrote` : ''}${!sawLogin && !nodeWrote ? '; ' : ''}${!nodeWrote ? `the login node does not see the file ${node} wrote` : ''} (${dir}).`,
+      fix: 'Set the target\'s "workDir" to a folder on storage the login and compute nodes share.',
+    });
   } else {
     items.push({ id: 'shared-storage', level: 'ok', title: 'Work folder shared', detail: `${node} read and wrote ${dir}; the login node saw both.` });
   }
   const versions = parseToolVersions(log);
   if (j.state === 'COMPLETED' && versions.dfc) {
-    items.push({ id: 'dfc', level: 'ok', title: `DFC ${versions.dfc} on ${node}`, detail: `Found through ${dfcEntry(req.dfc, []).describe} in test job ${jobId}.` });
+    items.push({
+      id: 'dfc',
+      level: 'ok',
+      title: `DFC ${versions.dfc} on ${node}`,
+      detail: `Found through ${dfcEntry(req.dfc, []).describe} in test job ${jobId}.`,
+    });
   } else {
     const v = explainVerdict(j, { logTail: log });
-    const tail = log.split('\n').filter((l) => l.trim() && !l.startsWith('hwb-')).slice(-3).join(' | ');
-    items.push({ id: 'dfc', level: 'error', title: `The DFC was not found on ${node}`, detail: `Test job ${jobId}: ${v.title}. ${tail}`, fix: v.change ?? 'Check "slurm.dfc" in hailo.json: the environment must exist on the compute nodes.' });
+    const tail = log
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('hwb-'))
+      .slice(-3)
+      .join(' | ');
+    items.push({
+      id: 'dfc',
+      level: 'error',
+      title: `The DFC was not found on ${node}`,
+      detail: `Test job ${jobId}: ${v.title}. ${tail}`,
+      fix: v.change ?? 'Check "slurm.dfc" in hailo.json: the environment must exist on the compute nodes.',
+    });
   }
   await run(['rm', '-rf', '--', dir]);
   return items;

@@ -55,7 +55,10 @@ export class SlurmClient {
     const r = await this.shell.exec(['sinfo', '--version'], { signal, check: false });
     const m = /(\d+\.\d+\.\d+\S*)/.exec(r.stdout.toString('utf8'));
     if (r.exitCode !== 0 || !m) {
-      throw new HailoError('REMOTE_STEP_FAILED', `sinfo --version failed on the login node (exit ${r.exitCode}): ${(r.stderr || r.stdout.toString('utf8')).trim().split('\n')[0] || 'no output'}. Is Slurm installed there and on PATH?`);
+      throw new HailoError(
+        'REMOTE_STEP_FAILED',
+        `sinfo --version failed on the login node (exit ${r.exitCode}): ${(r.stderr || r.stdout.toString('utf8')).trim().split('\n')[0] || 'no output'}. Is Slurm installed there and on PATH?`,
+      );
     }
     if (!hasSqueueJson(m[1])) this.noJson = true;
     return m[1]!;
@@ -64,10 +67,13 @@ export class SlurmClient {
   /** Write the job script to shared storage and submit it. */
   async submit(target: SlurmOptions, spec: SlurmJobSpec, opts: { signal?: AbortSignal; binds?: string[] } = {}): Promise<SubmittedJob> {
     const script = jobScript(target, spec, opts.binds ?? []);
-    await this.shell.exec(['sh', '-c', 'set -e; mkdir -p -- "$(dirname -- "$1")"; cat > "$1.tmp.$$"; chmod 700 "$1.tmp.$$"; mv -f -- "$1.tmp.$$" "$1"', 'sh', spec.scriptPath], {
-      signal: opts.signal,
-      stdin: script,
-    });
+    await this.shell.exec(
+      ['sh', '-c', 'set -e; mkdir -p -- "$(dirname -- "$1")"; cat > "$1.tmp.$$"; chmod 700 "$1.tmp.$$"; mv -f -- "$1.tmp.$$" "$1"', 'sh', spec.scriptPath],
+      {
+        signal: opts.signal,
+        stdin: script,
+      },
+    );
     // the output folder must exist before the job starts: Slurm does not create it
     const outDir = spec.output.slice(0, spec.output.lastIndexOf('/')) || '/';
     await this.shell.exec(['mkdir', '-p', '--', outDir, ...spec.tasks.map((t) => t.dir)], { signal: opts.signal });
@@ -162,7 +168,13 @@ export class SlurmClient {
    */
   async wait(
     jobId: string,
-    opts: { signal?: AbortSignal; intervalMs?: number; timeoutMs?: number; done?: (s: SlurmJobState[]) => boolean; onState?: (s: SlurmJobState[]) => void } = {},
+    opts: {
+      signal?: AbortSignal;
+      intervalMs?: number;
+      timeoutMs?: number;
+      done?: (s: SlurmJobState[]) => boolean;
+      onState?: (s: SlurmJobState[]) => void;
+    } = {},
   ): Promise<SlurmJobState[]> {
     const done = opts.done ?? ((s) => s.length > 0 && s.every((j) => j.phase === 'finished'));
     const end = opts.timeoutMs ? Date.now() + opts.timeoutMs : Infinity;
@@ -171,7 +183,11 @@ export class SlurmClient {
       const s = await this.state(jobId, opts.signal);
       opts.onState?.(s);
       if (done(s)) return s;
-      if (Date.now() > end) throw new HailoError('REMOTE_STEP_FAILED', `job ${jobId}: still ${s.map((j) => j.state).join(', ') || 'unknown to Slurm'} after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`);
+      if (Date.now() > end)
+        throw new HailoError(
+          'REMOTE_STEP_FAILED',
+          `job ${jobId}: still ${s.map((j) => j.state).join(', ') || 'unknown to Slurm'} after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`,
+        );
       await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
     }
   }

@@ -85,7 +85,13 @@ export function slurmDriver(opts: { projectRoot?: string; model?: Model; target?
     async start(ctx, run, step) {
       const o = slurmOptionsOf(run);
       const files = stepJobFiles(run.remoteDir, step.step);
-      const spec = { name: `hwb-${step.step}-${run.netName}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128), scriptPath: files.scriptPath, output: files.output, chdir: run.remoteDir, tasks: [{ dir: run.remoteDir, commands: [step.command] }] };
+      const spec = {
+        name: `hwb-${step.step}-${run.netName}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128),
+        scriptPath: files.scriptPath,
+        output: files.output,
+        chdir: run.remoteDir,
+        tasks: [{ dir: run.remoteDir, commands: [step.command] }],
+      };
       const sub = await clientOf(ctx).submit(o, spec, { signal: ctx.signal });
       step.launch = sub.argv;
       step.slurm = jobRecord(sub, spec, (ctx.now ?? (() => new Date()))());
@@ -147,9 +153,15 @@ export function slurmDriver(opts: { projectRoot?: string; model?: Model; target?
           const v = explainVerdict(s, { request: slurmOptionsOf(run), logTail: tail, step: step.step });
           step.slurm!.verdict = { kind: v.kind, ok: v.ok, title: v.title, detail: v.detail, ...(v.change ? { change: v.change } : {}) };
           const exitCode = s.exitCode ?? (v.ok ? 0 : 1);
-          return { exitCode: v.ok ? exitCode : exitCode || 1, cancelled: cancelled || v.kind === 'cancelled', memoryExceeded: v.kind === 'out-of-memory', peakKB: 0, offset };
+          return {
+            exitCode: v.ok ? exitCode : exitCode || 1,
+            cancelled: cancelled || v.kind === 'cancelled',
+            memoryExceeded: v.kind === 'out-of-memory',
+            peakKB: 0,
+            offset,
+          };
         }
-        await sleep(interval, cancelled ? undefined : ctx.signal ?? ctx.detach);
+        await sleep(interval, cancelled ? undefined : (ctx.signal ?? ctx.detach));
         if (!cancelled && !ctx.signal?.aborted) throwIfAborted(ctx.detach);
       }
     },
@@ -162,12 +174,26 @@ export function slurmDriver(opts: { projectRoot?: string; model?: Model; target?
       const dfcReason = lastError(summary);
       // Slurm's verdict first when Slurm ended the job; the DFC's error when the step itself failed
       const slurmEnded = v && !v.ok && v.kind !== 'failed';
-      const reason = slurmEnded ? `${v.title}. ${v.detail}${v.change ? ` ${v.change}` : ''}` : (dfcReason ?? (v && !v.ok ? `${v.title}. ${v.detail}${v.change ? ` ${v.change}` : ''}` : undefined));
+      const reason = slurmEnded
+        ? `${v.title}. ${v.detail}${v.change ? ` ${v.change}` : ''}`
+        : (dfcReason ?? (v && !v.ok ? `${v.title}. ${v.detail}${v.change ? ` ${v.change}` : ''}` : undefined));
       return {
         summary,
         versions: versionsFromLog(text),
         ...(reason ? { reason } : {}),
-        ...(v && !v.ok && !result.cancelled ? { failed: true, code: v.kind === 'timeout' ? 'SLURM_TIMEOUT' : v.kind === 'node-failure' ? 'SLURM_NODE_FAIL' : v.kind === 'preempted' ? 'SLURM_PREEMPTED' : 'REMOTE_STEP_FAILED' } : {}),
+        ...(v && !v.ok && !result.cancelled
+          ? {
+              failed: true,
+              code:
+                v.kind === 'timeout'
+                  ? 'SLURM_TIMEOUT'
+                  : v.kind === 'node-failure'
+                    ? 'SLURM_NODE_FAIL'
+                    : v.kind === 'preempted'
+                      ? 'SLURM_PREEMPTED'
+                      : 'REMOTE_STEP_FAILED',
+            }
+          : {}),
       };
     },
     memoryMessage: (_run, step) => {

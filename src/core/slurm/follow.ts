@@ -54,5 +54,12 @@ export async function stateFromExitFile(shell: SlurmShell, rec: SlurmJobRecord, 
     const code = Number(text);
     return { jobId: rec.jobId, state: code === 0 ? 'COMPLETED' : 'FAILED', flags: [], phase: 'finished', exitCode: code, signal: 0, source: 'exit-file' };
   }
-  return { jobId: rec.jobId, state: 'LOST', flags: [], phase: 'finished', reason: 'Slurm no longer knows the job and it left no exit file', source: 'exit-file' };
+  return {
+    jobId: rec.jobId,
+    state: 'LOST',
+    flags: [],
+    phase: 'finished',
+    reason: 'Slurm no longer knows the job and it left no exit file',
+    source: 'exit-file',
+  };
 }

@@ -56,7 +56,8 @@ function homeWord(p: string): string {
 }
 
 function refuseOptionLike(value: string, what: string): void {
-  if (value.startsWith('-')) throw new HailoError('INVALID_ARGUMENT', `hailo.json: ${what} "${value}" starts with "-" and would be read as an option; rename it`);
+  if (value.startsWith('-'))
+    throw new HailoError('INVALID_ARGUMENT', `hailo.json: ${what} "${value}" starts with "-" and would be read as an option; rename it`);
 }
 
 /** Lines that enter the DFC environment, and the prefix each DFC command gets. */
@@ -65,7 +66,9 @@ export function dfcEntry(dfc: SlurmDfc | undefined, binds: string[]): { setup: s
   switch (d.kind) {
     case 'venv':
       return {
-        setup: [`. ${homeWord(d.path.replace(/\/+$/, ''))}/bin/activate || { echo "hwb: cannot activate the virtual environment "${shQuote(d.path)}" on $(hostname)" >&2; exit 127; }`],
+        setup: [
+          `. ${homeWord(d.path.replace(/\/+$/, ''))}/bin/activate || { echo "hwb: cannot activate the virtual environment "${shQuote(d.path)}" on $(hostname)" >&2; exit 127; }`,
+        ],
         prefix: [],
         describe: `the virtual environment ${d.path}`,
       };
@@ -99,7 +102,9 @@ export function dfcEntry(dfc: SlurmDfc | undefined, binds: string[]): { setup: s
 }
 
 function taskLines(task: SlurmTask, prefix: string[], indent: string): string[] {
-  const lines = [`${indent}cd ${shQuote(task.dir)} || { echo "hwb: cannot enter "${shQuote(task.dir)}" on $(hostname): is it on storage the compute nodes share?" >&2; exit 2; }`];
+  const lines = [
+    `${indent}cd ${shQuote(task.dir)} || { echo "hwb: cannot enter "${shQuote(task.dir)}" on $(hostname): is it on storage the compute nodes share?" >&2; exit 2; }`,
+  ];
   lines.push(`${indent}rm -f ${EXIT_FILE}`);
   task.commands.forEach((argv, i) => {
     if (!argv.length) throw new TypeError('empty command');
@@ -140,7 +145,7 @@ export function compressIndices(indices: readonly number[]): string {
   const xs = [...new Set(indices)].sort((a, b) => a - b);
   if (!xs.length) throw new TypeError('no array indices');
   const parts: string[] = [];
-  for (let i = 0; i < xs.length; ) {
+  for (let i = 0; i < xs.length;) {
     let j = i;
     while (j + 1 < xs.length && xs[j + 1] === xs[j]! + 1) j++;
     parts.push(i === j ? String(xs[i]) : `${xs[i]}-${xs[j]}`);
@@ -190,25 +195,49 @@ export function sbatchArgv(opts: SlurmOptions, spec: SlurmJobSpec): string[] {
 
 /** `12` or `12;cluster` (sbatch --parsable) → the job id. */
 export function parseSbatchParsable(stdout: string): string | undefined {
-  const line = stdout.split('\n').map((l) => l.trim()).filter(Boolean).pop();
+  const line = stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .pop();
   const m = line && /^(\d+)(?:;\S+)?$/.exec(line);
   return m ? m[1] : undefined;
 }
 
 /** sbatch's refusal in words, with what to change. */
 export function explainSbatchError(stderr: string, opts: SlurmOptions): string {
-  const msg = (stderr.split('\n').map((l) => l.replace(/^sbatch: error: /, '').replace(/^Batch job submission failed: ?/, '').trim()).filter(Boolean).pop() ?? stderr.trim()) || 'sbatch failed';
+  const msg =
+    (stderr
+      .split('\n')
+      .map((l) =>
+        l
+          .replace(/^sbatch: error: /, '')
+          .replace(/^Batch job submission failed: ?/, '')
+          .trim(),
+      )
+      .filter(Boolean)
+      .pop() ??
+      stderr.trim()) ||
+    'sbatch failed';
   const text = stderr;
-  if (/invalid partition specified/i.test(text)) return `Slurm has no partition "${opts.partition}" (${msg}). Set "slurm.partition" in hailo.json to one that \`sinfo\` lists.`;
+  if (/invalid partition specified/i.test(text))
+    return `Slurm has no partition "${opts.partition}" (${msg}). Set "slurm.partition" in hailo.json to one that \`sinfo\` lists.`;
   if (/Requested node configuration is not available/i.test(text)) {
     return `No node in partition "${opts.partition}" has what the job asks for: ${opts.cpus ?? 8} CPUs, ${opts.memory} memory${gresFor(opts) ? `, ${gresFor(opts)}` : ''} (${msg}). Lower "slurm.cpus", "slurm.memory" or "slurm.gpus", or choose another partition; Check Target lists the node sizes.`;
   }
-  if (/Memory required by task is not available/i.test(text)) return `The partition's nodes do not have ${opts.memory} of memory (${msg}). Lower "slurm.memory" or choose a partition with larger nodes.`;
-  if (/time limit|Requested time limit is invalid/i.test(text)) return `The time limit ${opts.timeLimit} is not allowed in partition "${opts.partition}" (${msg}). Lower "slurm.timeLimit" to the partition's MaxTime or below.`;
-  if (/Invalid account|invalid account/i.test(text)) return `Slurm refused the account${opts.account ? ` "${opts.account}"` : ''} (${msg}). Set "slurm.account" to one of yours (\`sacctmgr show assoc user=$USER\`).`;
-  if (/Invalid qos|invalid qos/i.test(text)) return `Slurm refused the QOS${opts.qos ? ` "${opts.qos}"` : ''} (${msg}). Set "slurm.qos" to one your account may use.`;
-  if (/Invalid generic resource|gres/i.test(text)) return `Slurm refused the GPU request ${gresFor(opts) ?? ''} (${msg}). Check "slurm.gpus" and "slurm.gpuType" against the partition's GRES (\`sinfo -o %G\`).`;
-  if (/MaxArraySize|Invalid job array specification/i.test(text)) return `Slurm refused the job array (${msg}). Sweep fewer variants at once; the cluster's MaxArraySize limits the number of elements.`;
-  if (/Unable to contact slurm controller|Connection refused|Socket timed out/i.test(text)) return `The Slurm controller does not answer (${msg}). Try again later; if it persists, tell the cluster's administrators.`;
+  if (/Memory required by task is not available/i.test(text))
+    return `The partition's nodes do not have ${opts.memory} of memory (${msg}). Lower "slurm.memory" or choose a partition with larger nodes.`;
+  if (/time limit|Requested time limit is invalid/i.test(text))
+    return `The time limit ${opts.timeLimit} is not allowed in partition "${opts.partition}" (${msg}). Lower "slurm.timeLimit" to the partition's MaxTime or below.`;
+  if (/Invalid account|invalid account/i.test(text))
+    return `Slurm refused the account${opts.account ? ` "${opts.account}"` : ''} (${msg}). Set "slurm.account" to one of yours (\`sacctmgr show assoc user=$USER\`).`;
+  if (/Invalid qos|invalid qos/i.test(text))
+    return `Slurm refused the QOS${opts.qos ? ` "${opts.qos}"` : ''} (${msg}). Set "slurm.qos" to one your account may use.`;
+  if (/Invalid generic resource|gres/i.test(text))
+    return `Slurm refused the GPU request ${gresFor(opts) ?? ''} (${msg}). Check "slurm.gpus" and "slurm.gpuType" against the partition's GRES (\`sinfo -o %G\`).`;
+  if (/MaxArraySize|Invalid job array specification/i.test(text))
+    return `Slurm refused the job array (${msg}). Sweep fewer variants at once; the cluster's MaxArraySize limits the number of elements.`;
+  if (/Unable to contact slurm controller|Connection refused|Socket timed out/i.test(text))
+    return `The Slurm controller does not answer (${msg}). Try again later; if it persists, tell the cluster's administrators.`;
   return `sbatch refused the job: ${msg}`;
 }

@@ -47,8 +47,35 @@ export interface SlurmJobState {
   source: StateSource;
 }
 
-const FINISHED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'REVOKED', 'SPECIAL_EXIT']);
-const FLAG_STATES = new Set(['COMPLETING', 'CONFIGURING', 'REQUEUED', 'REQUEUE_FED', 'REQUEUE_HOLD', 'RESIZING', 'RESV_DEL_HOLD', 'SIGNALING', 'STAGE_OUT', 'STOPPED', 'UPDATE_DB', 'POWER_UP_NODE', 'LAUNCH_FAILED', 'RECONFIG_FAIL']);
+const FINISHED = new Set([
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'OUT_OF_MEMORY',
+  'NODE_FAIL',
+  'PREEMPTED',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'REVOKED',
+  'SPECIAL_EXIT',
+]);
+const FLAG_STATES = new Set([
+  'COMPLETING',
+  'CONFIGURING',
+  'REQUEUED',
+  'REQUEUE_FED',
+  'REQUEUE_HOLD',
+  'RESIZING',
+  'RESV_DEL_HOLD',
+  'SIGNALING',
+  'STAGE_OUT',
+  'STOPPED',
+  'UPDATE_DB',
+  'POWER_UP_NODE',
+  'LAUNCH_FAILED',
+  'RECONFIG_FAIL',
+]);
 
 export function phaseOf(state: string, flags: readonly string[]): SlurmPhase {
   if (flags.includes('COMPLETING')) return 'completing';
@@ -301,8 +328,22 @@ export function parseSacct(text: string): SlurmJobState[] {
 
 /** Pending reasons that will not resolve by waiting: the request itself must change. */
 const STUCK_REASONS = new Set([
-  'PartitionTimeLimit', 'PartitionNodeLimit', 'PartitionConfig', 'BadConstraints', 'InvalidAccount', 'InvalidQOS', 'QOSMaxWallDurationPerJobLimit',
-  'QOSMaxCpuPerJobLimit', 'QOSMaxMemoryPerJob', 'QOSMaxGRESPerJob', 'AssocMaxWallDurationPerJobLimit', 'AssocMaxCpuPerJobLimit', 'JobHeldAdmin', 'DependencyNeverSatisfied', 'PartitionDown', 'PartitionInactive',
+  'PartitionTimeLimit',
+  'PartitionNodeLimit',
+  'PartitionConfig',
+  'BadConstraints',
+  'InvalidAccount',
+  'InvalidQOS',
+  'QOSMaxWallDurationPerJobLimit',
+  'QOSMaxCpuPerJobLimit',
+  'QOSMaxMemoryPerJob',
+  'QOSMaxGRESPerJob',
+  'AssocMaxWallDurationPerJobLimit',
+  'AssocMaxCpuPerJobLimit',
+  'JobHeldAdmin',
+  'DependencyNeverSatisfied',
+  'PartitionDown',
+  'PartitionInactive',
 ]);
 
 export function isStuckReason(reason: string | undefined): boolean {
@@ -323,12 +364,12 @@ export function explainReason(reason: string | undefined): string {
     Reservation: 'waiting for its reservation to start',
     JobHeldUser: 'held by you (`scontrol release <id>` lets it run)',
     JobHeldAdmin: 'held by an administrator; ask them to release it',
-    PartitionTimeLimit: "will not start: its time limit is longer than the partition's MaxTime. Lower \"slurm.timeLimit\" in hailo.json",
+    PartitionTimeLimit: 'will not start: its time limit is longer than the partition\'s MaxTime. Lower "slurm.timeLimit" in hailo.json',
     PartitionNodeLimit: 'will not start: it asks for more nodes than the partition allows',
-    PartitionConfig: "will not start: it asks for more than the partition's per-node limits (CPUs, memory). Lower \"slurm.cpus\" or \"slurm.memory\"",
+    PartitionConfig: 'will not start: it asks for more than the partition\'s per-node limits (CPUs, memory). Lower "slurm.cpus" or "slurm.memory"',
     PartitionDown: 'will not start: the partition is down; ask the administrators or choose another partition',
     PartitionInactive: 'will not start: the partition is inactive; choose another partition',
-    BadConstraints: "will not start: no node matches its constraints (check \"slurm.sbatchArgs\" and \"slurm.gpuType\")",
+    BadConstraints: 'will not start: no node matches its constraints (check "slurm.sbatchArgs" and "slurm.gpuType")',
     InvalidAccount: 'will not start: the account is not valid for you; fix "slurm.account"',
     InvalidQOS: 'will not start: the QOS is not valid for you; fix "slurm.qos"',
     QOSMaxWallDurationPerJobLimit: 'will not start: its time limit is above the QOS maximum. Lower "slurm.timeLimit"',
@@ -340,7 +381,8 @@ export function explainReason(reason: string | undefined): string {
     DependencyNeverSatisfied: 'will not start: the job it depends on failed',
     launch_failed_requeued_held: 'held after a failed launch; ask the administrators',
     NodeDown: 'waiting: a node it needs is down',
-    Nodes_required_for_job_are_DOWN_DRAINED_or_reserved_for_jobs_in_higher_priority_partitions: 'waiting: the nodes it needs are busy with higher-priority partitions, down or drained',
+    Nodes_required_for_job_are_DOWN_DRAINED_or_reserved_for_jobs_in_higher_priority_partitions:
+      'waiting: the nodes it needs are busy with higher-priority partitions, down or drained',
   };
   if (known[reason]) return known[reason];
   if (/^QOS|^Assoc/.test(reason)) return `waiting: a limit of your account or QOS is reached (${reason})`;

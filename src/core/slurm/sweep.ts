@@ -44,7 +44,12 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export function variantId(values: { kwargs: Record<string, SweepValue>; inputShapes: Record<string, number[]>; modelScript?: string | null; hwArch?: string }): string {
+export function variantId(values: {
+  kwargs: Record<string, SweepValue>;
+  inputShapes: Record<string, number[]>;
+  modelScript?: string | null;
+  hwArch?: string;
+}): string {
   const key = canonical({ k: values.kwargs, s: values.inputShapes, a: values.modelScript === undefined ? '-' : values.modelScript, h: values.hwArch ?? '-' });
   return `v-${createHash('sha256').update(key).digest('hex').slice(0, 10)}`;
 }
@@ -55,23 +60,45 @@ function fmtValue(v: SweepValue): string {
 
 /** Every combination of the matrix's values, in matrix order (first axis slowest). */
 export function expandSweep(sweep: Sweep, model: Model): SweepVariant[] {
-  const axes: { key: string; values: unknown[]; apply: (v: Omit<SweepVariant, 'id' | 'index' | 'label'>, x: unknown) => void; label: (x: unknown) => string }[] = [];
+  const axes: {
+    key: string;
+    values: unknown[];
+    apply: (v: Omit<SweepVariant, 'id' | 'index' | 'label'>, x: unknown) => void;
+    label: (x: unknown) => string;
+  }[] = [];
   const m = sweep.matrix;
   for (const [k, values] of Object.entries(m.kwargs ?? {})) {
     axes.push({ key: `kwargs.${k}`, values, apply: (v, x) => (v.kwargs[k] = x as SweepValue), label: (x) => `${k}=${fmtValue(x as SweepValue)}` });
   }
   for (const [input, shapes] of Object.entries(m.inputShapes ?? {})) {
-    if (!model.inputs.some((i) => i.name === input)) throw new HailoError('INVALID_ARGUMENT', `sweep "${sweep.name}": model "${model.name}" has no input named "${input}"`);
-    axes.push({ key: `input.${input}`, values: shapes, apply: (v, x) => (v.inputShapes[input] = x as number[]), label: (x) => `${input}=${(x as number[]).join('x')}` });
+    if (!model.inputs.some((i) => i.name === input))
+      throw new HailoError('INVALID_ARGUMENT', `sweep "${sweep.name}": model "${model.name}" has no input named "${input}"`);
+    axes.push({
+      key: `input.${input}`,
+      values: shapes,
+      apply: (v, x) => (v.inputShapes[input] = x as number[]),
+      label: (x) => `${input}=${(x as number[]).join('x')}`,
+    });
   }
-  if (m.modelScripts) axes.push({ key: 'alls', values: m.modelScripts, apply: (v, x) => (v.modelScript = x as string | null), label: (x) => `alls=${x === null ? 'none' : String(x)}` });
+  if (m.modelScripts)
+    axes.push({
+      key: 'alls',
+      values: m.modelScripts,
+      apply: (v, x) => (v.modelScript = x as string | null),
+      label: (x) => `alls=${x === null ? 'none' : String(x)}`,
+    });
   if (m.hwArch) axes.push({ key: 'hw', values: m.hwArch, apply: (v, x) => (v.hwArch = x as HwArch), label: (x) => `hw=${String(x)}` });
   let count = 1;
   for (const a of axes) {
-    if (new Set(a.values.map(canonical)).size !== a.values.length) throw new HailoError('INVALID_ARGUMENT', `sweep "${sweep.name}": ${a.key} lists the same value twice`);
+    if (new Set(a.values.map(canonical)).size !== a.values.length)
+      throw new HailoError('INVALID_ARGUMENT', `sweep "${sweep.name}": ${a.key} lists the same value twice`);
     count *= a.values.length;
   }
-  if (count > MAX_VARIANTS) throw new HailoError('INVALID_ARGUMENT', `sweep "${sweep.name}" has ${count} variants; at most ${MAX_VARIANTS} run as one job array. Split it into smaller sweeps.`);
+  if (count > MAX_VARIANTS)
+    throw new HailoError(
+      'INVALID_ARGUMENT',
+      `sweep "${sweep.name}" has ${count} variants; at most ${MAX_VARIANTS} run as one job array. Split it into smaller sweeps.`,
+    );
   const out: SweepVariant[] = [];
   const idx = axes.map(() => 0);
   for (let n = 0; n < count; n++) {
@@ -128,7 +155,8 @@ export interface VariantResult {
 /** What the DFC log of a variant says: step outcomes, first error, contexts. */
 export function resultFromDfcLog(variant: SweepVariant, log: DfcLogSummary, extra: Partial<Omit<VariantResult, 'variant'>> = {}): VariantResult {
   const steps: Partial<Record<SweepStep, StepOutcome>> = {};
-  for (const s of log.steps) steps[s.step] = s.status === 'succeeded' ? 'succeeded' : s.status === 'failed' ? 'failed' : s.status === 'running' ? 'running' : 'failed';
+  for (const s of log.steps)
+    steps[s.step] = s.status === 'succeeded' ? 'succeeded' : s.status === 'failed' ? 'failed' : s.status === 'running' ? 'running' : 'failed';
   const err = log.errors[0];
   return {
     variant,

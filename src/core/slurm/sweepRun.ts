@@ -176,7 +176,9 @@ export async function runSweep(ctx: SweepContext, opts: SweepOptions): Promise<S
     ctx.onUpdate?.(rec);
   };
   save();
-  log.info(`Sweep ${sweep.name} (${rec.id}): ${variants.length} variants of ${model.name} on ${target.name}${slurm ? ` as a Slurm job array, ${concurrency} at once` : ', one after the other'}`);
+  log.info(
+    `Sweep ${sweep.name} (${rec.id}): ${variants.length} variants of ${model.name} on ${target.name}${slurm ? ` as a Slurm job array, ${concurrency} at once` : ', one after the other'}`,
+  );
 
   try {
     // 1. export and lint each variant here; a failure ends that variant only
@@ -237,7 +239,13 @@ function applyLog(r: SweepRecordResult, v: SweepVariant, summary: DfcLogSummary)
   if (fromLog.contexts !== undefined) r.contexts = fromLog.contexts;
 }
 
-async function runOnSlurm(ctx: SweepContext, opts: SweepOptions, rec: SweepRecord, ready: { v: SweepVariant; vm: Model; onnx: string }[], save: () => void): Promise<void> {
+async function runOnSlurm(
+  ctx: SweepContext,
+  opts: SweepOptions,
+  rec: SweepRecord,
+  ready: { v: SweepVariant; vm: Model; onnx: string }[],
+  save: () => void,
+): Promise<void> {
   const { host } = ctx;
   const target = opts.target;
   const o = target.slurm;
@@ -268,9 +276,19 @@ async function runOnSlurm(ctx: SweepContext, opts: SweepOptions, rec: SweepRecor
       ...(base.calibSet ? { calibSet: rjoin(remoteDir, 'inputs', 'calib', path.basename(base.calibSet)) } : {}),
       ...(p.modelScript ? { modelScript: rjoin(dir, 'inputs', path.basename(p.modelScript)) } : {}),
     };
-    plans.set(v.id, DFC_STEPS.map((s) => planStep(s, vm, { runDir: dir, hwArch: vm.hwArch ?? target.hwArch ?? 'hailo8l', inputs }).argv));
+    plans.set(
+      v.id,
+      DFC_STEPS.map((s) => planStep(s, vm, { runDir: dir, hwArch: vm.hwArch ?? target.hwArch ?? 'hailo8l', inputs }).argv),
+    );
   }
-  const spec = sweepArraySpec({ sweepName: rec.name.replace(/[^A-Za-z0-9_.-]/g, '_'), runDir: remoteDir, variants: all, commands: (v) => plans.get(v.id)!, limit: rec.concurrency, only: ready.map((x) => x.v.id) });
+  const spec = sweepArraySpec({
+    sweepName: rec.name.replace(/[^A-Za-z0-9_.-]/g, '_'),
+    runDir: remoteDir,
+    variants: all,
+    commands: (v) => plans.get(v.id)!,
+    limit: rec.concurrency,
+    only: ready.map((x) => x.v.id),
+  });
   const client = new SlurmClient(host);
   ctx.onProgress?.('Submitting the job array');
   const sub = await client.submit(o, spec, { signal: ctx.signal });
@@ -327,9 +345,14 @@ async function runOnSlurm(ctx: SweepContext, opts: SweepOptions, rec: SweepRecor
         const verdict = explainVerdict(s, { request: o, logTail: text.slice(-8192) });
         if (!verdict.ok) {
           if (verdict.kind === 'cancelled') for (const st of DFC_STEPS) if (r.steps[st] === 'not-run') r.steps[st] = 'cancelled';
-          if (!r.firstError || verdict.kind !== 'failed') r.firstError = `${verdict.title}. ${verdict.detail}${verdict.change ? ` ${verdict.change}` : ''}`.slice(0, 500);
+          if (!r.firstError || verdict.kind !== 'failed')
+            r.firstError = `${verdict.title}. ${verdict.detail}${verdict.change ? ` ${verdict.change}` : ''}`.slice(0, 500);
         }
-        r.slurm = { jobId: s.arrayTaskId !== undefined ? s.jobId : `${sub.jobId}_${v.index}`, state: s.state, ...(verdict.ok ? {} : { verdict: verdict.title }) };
+        r.slurm = {
+          jobId: s.arrayTaskId !== undefined ? s.jobId : `${sub.jobId}_${v.index}`,
+          state: s.state,
+          ...(verdict.ok ? {} : { verdict: verdict.title }),
+        };
       }
       save();
       if (cancelled) throw new HailoError('CANCELLED', 'Sweep cancelled');
@@ -339,21 +362,42 @@ async function runOnSlurm(ctx: SweepContext, opts: SweepOptions, rec: SweepRecor
   }
 }
 
-async function runOneByOne(ctx: SweepContext, opts: SweepOptions, rec: SweepRecord, ready: { v: SweepVariant; vm: Model; onnx: string }[], save: () => void): Promise<void> {
+async function runOneByOne(
+  ctx: SweepContext,
+  opts: SweepOptions,
+  rec: SweepRecord,
+  ready: { v: SweepVariant; vm: Model; onnx: string }[],
+  save: () => void,
+): Promise<void> {
   for (const { v, vm, onnx } of ready) {
     const r = rec.results[v.index]!;
     if (ctx.signal?.aborted) throw new HailoError('CANCELLED', 'Sweep cancelled');
     ctx.onProgress?.(`Variant ${v.label || v.id} on ${opts.target.name}`);
     const dir = path.dirname(onnx);
-    const m: Model = { ...vm, onnx: path.relative(opts.projectRoot, onnx), har: path.relative(opts.projectRoot, path.join(dir, `${netNameOf(vm)}.har`)), hef: path.relative(opts.projectRoot, path.join(dir, `${netNameOf(vm)}.hef`)) };
+    const m: Model = {
+      ...vm,
+      onnx: path.relative(opts.projectRoot, onnx),
+      har: path.relative(opts.projectRoot, path.join(dir, `${netNameOf(vm)}.har`)),
+      hef: path.relative(opts.projectRoot, path.join(dir, `${netNameOf(vm)}.hef`)),
+    };
     r.steps.parse = 'running';
     save();
     try {
-      const run = await startRun({ host: ctx.host, runsDir: ctx.runsDir, log: ctx.log, signal: ctx.signal, pollIntervalMs: ctx.pollIntervalMs }, { projectRoot: opts.projectRoot, model: m, target: opts.target, steps: [...DFC_STEPS], updateModelFiles: false });
+      const run = await startRun(
+        { host: ctx.host, runsDir: ctx.runsDir, log: ctx.log, signal: ctx.signal, pollIntervalMs: ctx.pollIntervalMs },
+        { projectRoot: opts.projectRoot, model: m, target: opts.target, steps: [...DFC_STEPS], updateModelFiles: false },
+      );
       r.runId = run.id;
       for (const s of run.steps) {
         const st = s.step as (typeof DFC_STEPS)[number];
-        r.steps[st] = s.status === 'succeeded' ? 'succeeded' : s.status === 'cancelled' ? 'cancelled' : s.status === 'skipped' || s.status === 'pending' ? 'not-run' : 'failed';
+        r.steps[st] =
+          s.status === 'succeeded'
+            ? 'succeeded'
+            : s.status === 'cancelled'
+              ? 'cancelled'
+              : s.status === 'skipped' || s.status === 'pending'
+                ? 'not-run'
+                : 'failed';
         if (s.error && !r.firstError) r.firstError = s.error.message.slice(0, 500);
         const sum = s.summary as DfcLogSummary | undefined;
         if (st === 'compile' && sum?.compile?.contexts !== undefined) r.contexts = sum.compile.contexts;

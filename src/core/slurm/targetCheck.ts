@@ -9,12 +9,23 @@ import { checkSlurmTarget, type CheckItem } from './check';
  * and controller on the login node, the partition and whether the request fits it, then a short
  * test job that finds the DFC on a compute node and proves the work folder is shared storage.
  */
-export async function checkSlurmTargetOf(host: RemoteHost, target: Target, opts: { signal?: AbortSignal; onProgress?: (m: string) => void; jobTimeoutMs?: number; pollMs?: number } = {}): Promise<TargetCheck> {
-  if (!target.slurm) throw new HailoError('INVALID_ARGUMENT', `target "${target.name}": a "slurm" target needs a "slurm" object (partition, memory, timeLimit, ...)`);
+export async function checkSlurmTargetOf(
+  host: RemoteHost,
+  target: Target,
+  opts: { signal?: AbortSignal; onProgress?: (m: string) => void; jobTimeoutMs?: number; pollMs?: number } = {},
+): Promise<TargetCheck> {
+  if (!target.slurm)
+    throw new HailoError('INVALID_ARGUMENT', `target "${target.name}": a "slurm" target needs a "slurm" object (partition, memory, timeLimit, ...)`);
   const r0 = await host.resolve?.(opts.signal);
   const resolved = r0 ? `${r0.user}@${r0.hostname}:${r0.port}` : undefined;
   const workDir = await host.absolute(target.workDir ?? '~/hailo-workbench', opts.signal);
-  const items = await checkSlurmTarget(host, target.slurm, { workDir, signal: opts.signal, onProgress: opts.onProgress, ...(opts.jobTimeoutMs ? { jobTimeoutMs: opts.jobTimeoutMs } : {}), ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
+  const items = await checkSlurmTarget(host, target.slurm, {
+    workDir,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+    ...(opts.jobTimeoutMs ? { jobTimeoutMs: opts.jobTimeoutMs } : {}),
+    ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
+  });
   const dfc = items.find((i) => i.id === 'dfc' && i.level === 'ok');
   const bad = items.filter((i) => i.level === 'error' || i.level === 'warning');
   return {

@@ -7,7 +7,8 @@ import { explainReason, formatElapsed, type SlurmJobState } from './state';
  * the cluster enforces memory with cgroups, or kills the step (FAILED, signal 9, "Exceeded job
  * memory limit" in the log) where it polls memory use (`JobAcctGatherParams=OverMemoryKill`).
  */
-export type VerdictKind = 'succeeded' | 'failed' | 'out-of-memory' | 'timeout' | 'node-failure' | 'preempted' | 'cancelled' | 'boot-failure' | 'deadline' | 'unknown';
+export type VerdictKind =
+  'succeeded' | 'failed' | 'out-of-memory' | 'timeout' | 'node-failure' | 'preempted' | 'cancelled' | 'boot-failure' | 'deadline' | 'unknown';
 
 export interface SlurmVerdict {
   kind: VerdictKind;
@@ -36,9 +37,19 @@ export function explainVerdict(j: SlurmJobState, ctx: VerdictContext = {}): Slur
   const after = j.elapsedSeconds !== undefined ? ` after ${formatElapsed(j.elapsedSeconds)}` : '';
   const mem = ctx.request?.memory;
   const reqLimit = ctx.request?.timeLimit;
-  const limit = reqLimit !== undefined ? (/^\d+$/.test(reqLimit) ? `${reqLimit} min` : reqLimit) : j.timeLimitMinutes !== undefined ? `${j.timeLimitMinutes} min` : undefined;
+  const limit =
+    reqLimit !== undefined
+      ? /^\d+$/.test(reqLimit)
+        ? `${reqLimit} min`
+        : reqLimit
+      : j.timeLimitMinutes !== undefined
+        ? `${j.timeLimitMinutes} min`
+        : undefined;
   const log = ctx.logTail ?? '';
-  const optimizeHint = ctx.step === 'optimize' || !ctx.step ? ' The optimize step needs the most memory: a smaller calibration set or a lower optimization level (model_optimization_flavor in the .alls) also lowers it.' : '';
+  const optimizeHint =
+    ctx.step === 'optimize' || !ctx.step
+      ? ' The optimize step needs the most memory: a smaller calibration set or a lower optimization level (model_optimization_flavor in the .alls) also lowers it.'
+      : '';
   const outOfMemory = (how: string): SlurmVerdict => ({
     kind: 'out-of-memory',
     ok: false,
@@ -91,14 +102,33 @@ export function explainVerdict(j: SlurmJobState, ctx: VerdictContext = {}): Slur
       };
     }
     case 'BOOT_FAIL':
-      return { kind: 'boot-failure', ok: false, title: 'Node boot failure', detail: `The node for job ${j.jobId} failed to boot.`, change: 'Run the step again; tell the administrators if it repeats.' };
+      return {
+        kind: 'boot-failure',
+        ok: false,
+        title: 'Node boot failure',
+        detail: `The node for job ${j.jobId} failed to boot.`,
+        change: 'Run the step again; tell the administrators if it repeats.',
+      };
     case 'DEADLINE':
-      return { kind: 'deadline', ok: false, title: 'Deadline passed', detail: `Job ${j.jobId} could not run before its deadline.`, change: 'Remove "--deadline" from "slurm.sbatchArgs" or set a later one.' };
+      return {
+        kind: 'deadline',
+        ok: false,
+        title: 'Deadline passed',
+        detail: `Job ${j.jobId} could not run before its deadline.`,
+        change: 'Remove "--deadline" from "slurm.sbatchArgs" or set a later one.',
+      };
     case 'FAILED': {
-      if (j.signal === 9 && MEMORY_KILL_RE.test(log)) return outOfMemory('Slurm killed the job step when its memory use passed the limit ("Exceeded job memory limit")');
+      if (j.signal === 9 && MEMORY_KILL_RE.test(log))
+        return outOfMemory('Slurm killed the job step when its memory use passed the limit ("Exceeded job memory limit")');
       if (MEMORY_KILL_RE.test(log) && /oom-kill/i.test(log)) return outOfMemory('the kernel killed a process at the memory limit (oom-kill)');
       if (j.reason === 'JobLaunchFailure' || j.reason === 'launch_failed_requeued_held') {
-        return { kind: 'failed', ok: false, title: 'Job launch failed', detail: `Slurm could not start job ${j.jobId}${on} (${j.reason}).`, change: 'Check that the run folder is on storage the compute nodes share; tell the administrators if it repeats.' };
+        return {
+          kind: 'failed',
+          ok: false,
+          title: 'Job launch failed',
+          detail: `Slurm could not start job ${j.jobId}${on} (${j.reason}).`,
+          change: 'Check that the run folder is on storage the compute nodes share; tell the administrators if it repeats.',
+        };
       }
       const code = j.exitCode ?? 0;
       if (code === 127) {
@@ -126,6 +156,11 @@ export function explainVerdict(j: SlurmJobState, ctx: VerdictContext = {}): Slur
         change: 'Run the step again; its log shows the last thing it did.',
       };
     default:
-      return { kind: 'unknown', ok: false, title: `Ended as ${j.state}`, detail: `Job ${j.jobId}${on} ended in state ${j.state}${j.reason ? ` (${j.reason})` : ''}.` };
+      return {
+        kind: 'unknown',
+        ok: false,
+        title: `Ended as ${j.state}`,
+        detail: `Job ${j.jobId}${on} ended in state ${j.state}${j.reason ? ` (${j.reason})` : ''}.`,
+      };
   }
 }

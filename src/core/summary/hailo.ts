@@ -23,14 +23,24 @@ export async function summarizeHailo(file: string, opts: SummarizeOptions = {}):
   if (har) {
     facts.push({ key: 'Archive', value: `HAR (tar${har.gzip ? ', gzip' : ''}), ${har.members.length} member(s)` });
     facts.push({ key: 'State', value: `${har.state} (${har.stateEvidence})` });
-    facts.push({ key: 'Members', value: har.members.filter((m) => m.role !== 'directory').map((m) => `${m.name} (${bytes(m.size)})`).join(', ') });
+    facts.push({
+      key: 'Members',
+      value: har.members
+        .filter((m) => m.role !== 'directory')
+        .map((m) => `${m.name} (${bytes(m.size)})`)
+        .join(', '),
+    });
     facts.push({ key: 'Weights', value: har.paramsBytes ? `${bytes(har.paramsBytes)} (not loaded)` : 'none found' });
   } else {
     facts.push({ key: 'File', value: 'HN network description (JSON)' });
   }
   facts.push({ key: 'Network', value: hn.name });
-  facts.push({ key: 'SDK version', value: har?.sdkVersion ? `${har.sdkVersion.value} (${har.sdkVersion.where})` : (hn.sdkVersion ?? 'not recorded in the file') });
-  if (hn.formatVersion || hn.stage) facts.push({ key: 'HN format', value: [hn.formatVersion && `version ${hn.formatVersion}`, hn.stage && `stage ${hn.stage}`].filter(Boolean).join(', ') });
+  facts.push({
+    key: 'SDK version',
+    value: har?.sdkVersion ? `${har.sdkVersion.value} (${har.sdkVersion.where})` : (hn.sdkVersion ?? 'not recorded in the file'),
+  });
+  if (hn.formatVersion || hn.stage)
+    facts.push({ key: 'HN format', value: [hn.formatVersion && `version ${hn.formatVersion}`, hn.stage && `stage ${hn.stage}`].filter(Boolean).join(', ') });
   facts.push({ key: 'Layers', value: String(hn.layers.length) });
   if (hn.quantizedLayers) facts.push({ key: 'Quantized layers', value: String(hn.quantizedLayers) });
   if (hn.netScopes.length > 1) facts.push({ key: 'Scopes', value: hn.netScopes.join(', ') });

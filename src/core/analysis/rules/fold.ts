@@ -119,7 +119,7 @@ export class Folder {
         if (!dims && n.op === 'Reshape') {
           const target = input(1)?.data;
           if (!target) return undefined;
-          const known = target.map((d, i) => (d === 0 ? a.dims[i] ?? 1 : d));
+          const known = target.map((d, i) => (d === 0 ? (a.dims[i] ?? 1) : d));
           const rest = known.filter((d) => d !== -1).reduce((x, y) => x * y, 1);
           dims = known.map((d) => (d === -1 ? a.data.length / rest : d));
         }
@@ -225,7 +225,12 @@ export class Folder {
         const [big, small] = a.data.length >= b.data.length ? [a, b] : [b, a];
         if (small.data.length !== 1 && small.data.length !== big.data.length) return undefined;
         const at = (t: Folded, i: number) => (t.data.length === 1 ? t.data[0]! : t.data[i]!);
-        const f = { Add: (x: number, y: number) => x + y, Sub: (x: number, y: number) => x - y, Mul: (x: number, y: number) => x * y, Div: (x: number, y: number) => Math.trunc(x / y) }[n.op];
+        const f = {
+          Add: (x: number, y: number) => x + y,
+          Sub: (x: number, y: number) => x - y,
+          Mul: (x: number, y: number) => x * y,
+          Div: (x: number, y: number) => Math.trunc(x / y),
+        }[n.op];
         return { dims: big.dims, data: big.data.map((_, i) => f(at(a, i), at(b, i))) };
       }
       default:

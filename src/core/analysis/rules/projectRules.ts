@@ -15,7 +15,9 @@ export function contract(ctx: LintContext): void {
   const where = (kind: 'inputs' | 'outputs', i: number, key: 'shape' | 'name') => projectLine(ctx, modelName, [kind, i, key]);
   const related = (kind: 'inputs' | 'outputs', i: number, key: 'shape' | 'name'): Finding['related'] => {
     const line = where(kind, i, key);
-    return line !== undefined && ctx.opts.projectFile ? [{ message: `expected ${kind.slice(0, -1)} in ${modelName ?? 'the project file'}`, file: ctx.opts.projectFile.file, line }] : undefined;
+    return line !== undefined && ctx.opts.projectFile
+      ? [{ message: `expected ${kind.slice(0, -1)} in ${modelName ?? 'the project file'}`, file: ctx.opts.projectFile.file, line }]
+      : undefined;
   };
   const check = (kind: 'inputs' | 'outputs', list: { name: string; shape?: number[] | undefined }[]) => {
     const actual = kind === 'inputs' ? ctx.g.inputs : ctx.g.outputs;
@@ -39,14 +41,25 @@ export function contract(ctx: LintContext): void {
       const got = t.shape;
       const same = got && got.length === e.shape.length && got.every((d, k) => d === e.shape![k]);
       if (same) return;
-      const diffs = got && got.length === e.shape.length ? got.map((d, k) => (d !== e.shape![k] ? `axis ${k}: ${d} instead of ${e.shape![k]}` : '')).filter(Boolean).join(', ') : got ? `rank ${got.length} instead of ${e.shape.length}` : 'shape unknown';
+      const diffs =
+        got && got.length === e.shape.length
+          ? got
+              .map((d, k) => (d !== e.shape![k] ? `axis ${k}: ${d} instead of ${e.shape![k]}` : ''))
+              .filter(Boolean)
+              .join(', ')
+          : got
+            ? `rank ${got.length} instead of ${e.shape.length}`
+            : 'shape unknown';
       const rel = related(kind, i, 'shape');
       ctx.push({
         code: 'HW021',
         severity: 'error',
         message: `The model's ${kindWord} "${e.name}" is ${fmtShape(got)} but hailo.json expects ${fmtShape(e.shape)} (${diffs}). Everything downstream (the decoder, calibration data, the device pipeline) is built for the expected shape.`,
         nodes: nodes.slice(0, 8),
-        fix: kind === 'outputs' ? 'Restore the time length in the model (strides/pooling of the front convolutions), or update hailo.json if the contract really changed.' : 'Export with the input shape from hailo.json.',
+        fix:
+          kind === 'outputs'
+            ? 'Restore the time length in the model (strides/pooling of the front convolutions), or update hailo.json if the contract really changed.'
+            : 'Export with the input shape from hailo.json.',
         ...(rel ? { related: rel } : {}),
       });
     });
@@ -66,14 +79,19 @@ function nodeNames(ctx: LintContext, key: 'startNodes' | 'endNodes', names: read
   checkNodeNames(names, ctx.g).forEach((c, i) => {
     if (c.status === 'ok') return;
     const line = projectLine(ctx, modelName, [key, i]);
-    const related = line !== undefined && ctx.opts.projectFile ? [{ message: `${key}[${i}] in ${modelName ?? 'the project file'}`, file: ctx.opts.projectFile.file, line }] : undefined;
+    const related =
+      line !== undefined && ctx.opts.projectFile
+        ? [{ message: `${key}[${i}] in ${modelName ?? 'the project file'}`, file: ctx.opts.projectFile.file, line }]
+        : undefined;
     if (c.status === 'missing') {
       ctx.push({
         code: 'HW021',
         severity: 'error',
         message: `hailo.json gives ${key}[${i}] "${c.name}", but ${c.why.replace('no node of the ONNX model', `no node of ${file}`)}. The parser gets it as ${option} and fails on a name the model does not have.`,
         nodes: c.suggestions.slice(0, 1),
-        fix: c.suggestions.length ? `Use the ONNX node name "${c.suggestions[0]}" (or another node of the model).` : `Use a node name of ${file} (the model editor lists them), or remove it from ${key}.`,
+        fix: c.suggestions.length
+          ? `Use the ONNX node name "${c.suggestions[0]}" (or another node of the model).`
+          : `Use a node name of ${file} (the model editor lists them), or remove it from ${key}.`,
         ...(related ? { related } : {}),
       });
     } else {
@@ -123,10 +141,15 @@ export function memory(ctx: LintContext): void {
     const actTooBig = !!act && act.bytes > sram;
     // one forecast, with every reason for it, so the sentence never contradicts itself
     const reasons: string[] = [];
-    if ((est.minContexts ?? 1) > 1) reasons.push(`the weights alone need at least ${est.minContexts} contexts (${formatBytes(est.budgetBytes)} of weights per context)`);
+    if ((est.minContexts ?? 1) > 1)
+      reasons.push(`the weights alone need at least ${est.minContexts} contexts (${formatBytes(est.budgetBytes)} of weights per context)`);
     if (actTooBig) reasons.push(`the largest activation alone (${formatBytes(act.bytes)}) is larger than the whole on-chip memory (${formatBytes(sram)})`);
-    else if (est.forecast === 'multi-context' && (est.minContexts ?? 1) === 1) reasons.push('weights plus the largest activation (in and out) exceed on-chip memory');
-    if (attention) reasons.push('attention blocks go multi-context on Hailo-8L whatever the memory says (the Whisper-tiny encoder, ≈8 M parameters, compiled to 9 contexts)');
+    else if (est.forecast === 'multi-context' && (est.minContexts ?? 1) === 1)
+      reasons.push('weights plus the largest activation (in and out) exceed on-chip memory');
+    if (attention)
+      reasons.push(
+        'attention blocks go multi-context on Hailo-8L whatever the memory says (the Whisper-tiny encoder, ≈8 M parameters, compiled to 9 contexts)',
+      );
     const forecast = reasons.length ? 'multi-context' : 'single-context';
     message = `${parts.join('; ')}. ${est.memory.basis}. Forecast: ${forecast}${reasons.length ? `, because ${reasons.join('; and ')}` : ` (the weights fit the ${formatBytes(est.budgetBytes)} a context holds for weights, and the largest activation fits beside them)`}.`;
     message += ` Assumptions: ${est.assumptions.slice(1).join('; ')}.`;
@@ -134,7 +157,8 @@ export function memory(ctx: LintContext): void {
       severity = 'warning';
       fix = `Shrink the largest activation ("${act.name}"): fewer heads or a shorter sequence per attention matrix (split the time axis), or keep that part on the host; the compiler may fail to allocate it or split it over many contexts (uncertain).`;
     } else if (forecast === 'multi-context') {
-      fix = 'Multi-context compiles work but pass tensors between contexts through DRAM (slower, longer compiles); to stay single-context reduce width/depth or compress weights (model_optimization_flavor(compression_level=...)).';
+      fix =
+        'Multi-context compiles work but pass tensors between contexts through DRAM (slower, longer compiles); to stay single-context reduce width/depth or compress weights (model_optimization_flavor(compression_level=...)).';
     }
   }
   ctx.push({

@@ -23,10 +23,16 @@ export function layerNorm(ctx: LintContext): void {
     message: `${plural(a.count, 'LayerNormalization node')}${a.where}: the parser keeps each as a normalization layer (normalizationN / layer_normalization in the HN) and the optimizer decomposes it ("Starting LayerNorm Decomposition", about 5 minutes for the Whisper-tiny encoder on CPU) into 8/16-bit pieces, so the quantized result differs from the float LayerNorm.`,
     fix: `Keep the native op (opset 17) and add Hailo's transformer recipe to the .alls: ${LN_ALLS}; or, if the rewrite is unwanted, normalize with BatchNorm that folds into the convolutions (Hailo shipped BatchNorm variants of its early ViTs for this reason).`,
   }));
-  ctx.report('HW010', 'warning', offAxis, (a) => ({
-    message: `${plural(a.count, 'LayerNormalization node')}${a.where} normalize over more than the last axis. Hailo normalization layers work on the channel (last) axis; a multi-axis LayerNorm is expected to be rewritten with reshapes or to fail (uncertain).`,
-    fix: 'Normalize over the channel axis only (nn.LayerNorm(C) on [B, S, C]).',
-  }), 'axis');
+  ctx.report(
+    'HW010',
+    'warning',
+    offAxis,
+    (a) => ({
+      message: `${plural(a.count, 'LayerNormalization node')}${a.where} normalize over more than the last axis. Hailo normalization layers work on the channel (last) axis; a multi-axis LayerNorm is expected to be rewritten with reshapes or to fail (uncertain).`,
+      fix: 'Normalize over the channel axis only (nn.LayerNorm(C) on [B, S, C]).',
+    }),
+    'axis',
+  );
 }
 
 /** HW011: LayerNorm written out as ReduceMean -> Sub -> Pow -> ReduceMean -> Add -> Sqrt -> Div. */
@@ -146,7 +152,16 @@ function isAttentionLayout(ctx: LintContext, n: GraphNode): boolean {
   const headReshape = (m: GraphNode | undefined) => m?.op === 'Reshape' && isAttentionLayout(ctx, m);
   const p = ctx.producer(n.inputs[0]);
   const next = n.outputs[0] ? ctx.consumers(n.outputs[0]) : [];
-  return headReshape(p) || activationMatMul(p) || next.some((c) => activationMatMul(c) || headReshape(c) || (c.op === 'Transpose' && next.length === 1 && c.outputs[0] !== undefined && ctx.consumers(c.outputs[0]).some(activationMatMul)));
+  return (
+    headReshape(p) ||
+    activationMatMul(p) ||
+    next.some(
+      (c) =>
+        activationMatMul(c) ||
+        headReshape(c) ||
+        (c.op === 'Transpose' && next.length === 1 && c.outputs[0] !== undefined && ctx.consumers(c.outputs[0]).some(activationMatMul)),
+    )
+  );
 }
 
 /** HW014: Reshape/Flatten/Transpose that split, merge or reorder axes. */
@@ -177,10 +192,16 @@ export function layoutChanges(ctx: LintContext): void {
   }
   const detail = (n: GraphNode) => `${fmtShape(ctx.shape(n.inputs[0]))} -> ${fmtShape(ctx.shape(n.outputs[0]))}`;
   for (const [op, nodes] of hits) {
-    ctx.report('HW014', 'warning', nodes, (a) => ({
-      message: `${plural(a.count, `${op} node`)}${a.where} move${a.count === 1 ? 's' : ''} data across axes (e.g. ${detail(a.nodes[0]!)}) outside the attention head split/merge pattern the Hailo parser is known to map. The parser turns the layouts it recognises into layout layers (format_conversion, auto_reshape_from_X_to_Y, *_defuse_reshape_*) and fails on others with "UnsupportedShuffleLayerError ... Failed to determine type of layer to create"; either way the compiled graph differs here.`,
-      fix: 'Prefer layouts that need no reshape: keep sequences as [1, C, 1, T] and mix with (1, k) convolutions; where heads are split, use the plain reshape/transpose pattern of PyTorch eager attention.',
-    }), op);
+    ctx.report(
+      'HW014',
+      'warning',
+      nodes,
+      (a) => ({
+        message: `${plural(a.count, `${op} node`)}${a.where} move${a.count === 1 ? 's' : ''} data across axes (e.g. ${detail(a.nodes[0]!)}) outside the attention head split/merge pattern the Hailo parser is known to map. The parser turns the layouts it recognises into layout layers (format_conversion, auto_reshape_from_X_to_Y, *_defuse_reshape_*) and fails on others with "UnsupportedShuffleLayerError ... Failed to determine type of layer to create"; either way the compiled graph differs here.`,
+        fix: 'Prefer layouts that need no reshape: keep sequences as [1, C, 1, T] and mix with (1, k) convolutions; where heads are split, use the plain reshape/transpose pattern of PyTorch eager attention.',
+      }),
+      op,
+    );
   }
 }
 
@@ -204,16 +225,51 @@ export function broadcast(ctx: LintContext): void {
     if (!details.has(n.op)) details.set(n.op, key);
   }
   for (const [op, nodes] of hits) {
-    ctx.report('HW015', 'warning', nodes, (a) => ({
-      message: `${plural(a.count, `${op} node`)}${a.where} broadcast one activation against another of a different shape (e.g. ${details.get(op)}). Hailo element-wise layers (ew_add, ew_mult...) take equal shapes; the compiler restructures the graph around a broadcast (feature/spatial repeats, reshapes), which changes what is quantized.`,
-      fix: 'Make both operands the same shape in the model (expand explicitly once, or restructure so the broadcast operand is a constant).',
-    }), op);
+    ctx.report(
+      'HW015',
+      'warning',
+      nodes,
+      (a) => ({
+        message: `${plural(a.count, `${op} node`)}${a.where} broadcast one activation against another of a different shape (e.g. ${details.get(op)}). Hailo element-wise layers (ew_add, ew_mult...) take equal shapes; the compiler restructures the graph around a broadcast (feature/spatial repeats, reshapes), which changes what is quantized.`,
+        fix: 'Make both operands the same shape in the model (expand explicitly once, or restructure so the broadcast operand is a constant).',
+      }),
+      op,
+    );
   }
 }
 
 const REDUCE = new Set(['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSum', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSumExp']);
 
-const PASS_THROUGH = new Set(['Add', 'Sub', 'Mul', 'Div', 'Relu', 'Sigmoid', 'Tanh', 'Gelu', 'Erf', 'LeakyRelu', 'PRelu', 'Elu', 'HardSigmoid', 'HardSwish', 'Clip', 'Pow', 'Sqrt', 'Cast', 'Identity', 'Dropout', 'BatchNormalization', 'InstanceNormalization', 'Split', 'Slice', 'MaxPool', 'AveragePool', 'Pad', 'Concat']);
+const PASS_THROUGH = new Set([
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Relu',
+  'Sigmoid',
+  'Tanh',
+  'Gelu',
+  'Erf',
+  'LeakyRelu',
+  'PRelu',
+  'Elu',
+  'HardSigmoid',
+  'HardSwish',
+  'Clip',
+  'Pow',
+  'Sqrt',
+  'Cast',
+  'Identity',
+  'Dropout',
+  'BatchNormalization',
+  'InstanceNormalization',
+  'Split',
+  'Slice',
+  'MaxPool',
+  'AveragePool',
+  'Pad',
+  'Concat',
+]);
 
 /**
  * The axis Hailo treats as features after translating to NHWC: axis 1 of NCHW tensors; for rank 3,
@@ -273,7 +329,9 @@ export function reductions(ctx: LintContext): void {
         ? `${n.op} ${n.id} ${what}: the parser fails with "UnsupportedReduceMaxLayerError ... Reduce max is only supported on the features axis, and with keepdim=True".`
         : `${n.op} ${n.id} ${what}: Hailo's reduce layers are known to work only on the features (channel) axis with keepdim=True (stated for ReduceMax; likely the same for ${n.op}, uncertain). ${gap ? 'This is a spatial mean: export it as a GlobalAveragePool, which parses.' : 'Expect a parse failure or a rewrite with reshapes ("Invalid kernel shape" was reported after torch.mean(dim) + Linear).'}`,
       nodes: [n.id],
-      fix: gap ? 'Use nn.AdaptiveAvgPool2d(1) (GlobalAveragePool) instead of x.mean(dim=(2, 3)).' : 'Reduce over the channel axis with keepdim=True (transpose first if needed), or move the reduction to the host.',
+      fix: gap
+        ? 'Use nn.AdaptiveAvgPool2d(1) (GlobalAveragePool) instead of x.mean(dim=(2, 3)).'
+        : 'Reduce over the channel axis with keepdim=True (transpose first if needed), or move the reduction to the host.',
     });
   }
 }
@@ -289,16 +347,34 @@ export function gelu(ctx: LintContext): void {
     const mul = add?.outputs[0] ? ctx.consumers(add.outputs[0]).find((c) => c.op === 'Mul') : undefined;
     (mul ? erfPattern : loneErf).push(n);
   }
-  ctx.report('HW017', 'info', geluOps, (a) => ({
-    message: `${plural(a.count, 'Gelu node')}${a.where}: becomes a gelu activation; PyTorch-exported GELU parsed in published tests. Quantized GELU differs from float GELU in the negative tail.`,
-  }), 'Gelu');
-  ctx.report('HW017', 'info', erfPattern, (a) => ({
-    message: `${plural(a.count, 'GELU')}${a.where} in the form torch exports nn.GELU / F.gelu below opset 20 (x * 0.5 * (1 + erf(x / sqrt 2))): PyTorch-exported GELU of this form parsed in published tests and becomes a gelu activation (the same pattern from a TF export failed with "UnsupportedActivationLayerError ... Unexpected activation"). Quantized GELU differs from float GELU in the negative tail.`,
-  }), 'Erf');
-  ctx.report('HW017', 'warning', loneErf, (a) => ({
-    message: `${plural(a.count, 'Erf node')}${a.where} outside a GELU pattern: Hailo has no stand-alone erf layer (it recognises Erf only as part of GELU); expect "UnsupportedActivationLayerError" (uncertain).`,
-    fix: 'Remove the Erf, or if it is meant as a GELU use nn.GELU() / F.gelu so the exporter writes the full pattern.',
-  }), 'lone');
+  ctx.report(
+    'HW017',
+    'info',
+    geluOps,
+    (a) => ({
+      message: `${plural(a.count, 'Gelu node')}${a.where}: becomes a gelu activation; PyTorch-exported GELU parsed in published tests. Quantized GELU differs from float GELU in the negative tail.`,
+    }),
+    'Gelu',
+  );
+  ctx.report(
+    'HW017',
+    'info',
+    erfPattern,
+    (a) => ({
+      message: `${plural(a.count, 'GELU')}${a.where} in the form torch exports nn.GELU / F.gelu below opset 20 (x * 0.5 * (1 + erf(x / sqrt 2))): PyTorch-exported GELU of this form parsed in published tests and becomes a gelu activation (the same pattern from a TF export failed with "UnsupportedActivationLayerError ... Unexpected activation"). Quantized GELU differs from float GELU in the negative tail.`,
+    }),
+    'Erf',
+  );
+  ctx.report(
+    'HW017',
+    'warning',
+    loneErf,
+    (a) => ({
+      message: `${plural(a.count, 'Erf node')}${a.where} outside a GELU pattern: Hailo has no stand-alone erf layer (it recognises Erf only as part of GELU); expect "UnsupportedActivationLayerError" (uncertain).`,
+      fix: 'Remove the Erf, or if it is meant as a GELU use nn.GELU() / F.gelu so the exporter writes the full pattern.',
+    }),
+    'lone',
+  );
 }
 
 /** HW018: Gather (embedding lookups, batch-axis gathers, computed indices). */
@@ -318,22 +394,46 @@ export function gather(ctx: LintContext): void {
     else if (axis === 0 && (rank ?? 2) >= 2) groups.batch.push(n);
     else groups.slice.push(n);
   }
-  ctx.report('HW018', 'error', groups.embedding, (a) => ({
-    message: `${plural(a.count, 'embedding lookup')} (Gather on a weight table with input indices)${a.where}: Hailo keeps embeddings on the host (Model Zoo BERT/CLIP are parsed from after the lookup, Hailo's Whisper decoder embeds on the CPU); a Gather with computed indices fails with "UnsupportedGatherLayerError ... Can't find index".`,
-    fix: 'Do the lookup on the host and feed the summed embeddings as the network input, or start the Hailo graph after it (--start-node-names <the node after the lookup>).',
-  }), 'embedding');
-  ctx.report('HW018', 'error', groups.dynamic, (a) => ({
-    message: `${plural(a.count, 'Gather node')} with computed indices${a.where}: the parser fails with "UnsupportedGatherLayerError ... Can't find index".`,
-    fix: 'Use constant indices (slicing) or move the gather to the host.',
-  }), 'dynamic');
-  ctx.report('HW018', 'error', groups.batch, (a) => ({
-    message: `${plural(a.count, 'Gather node')} on axis 0${a.where}: the parser fails with "UnsupportedSliceLayerError ... Gather operation on the batch dimension is not supported" (seen on ViT attention exports that pick q/k/v with Gather).`,
-    fix: 'Split q/k/v with a Split or Slice on a non-batch axis (e.g. torch.chunk on the channel axis) instead of indexing the leading axis.',
-  }), 'batch');
-  ctx.report('HW018', 'info', groups.slice, (a) => ({
-    message: `${plural(a.count, 'Gather node')} with constant indices on a non-batch axis${a.where}: expected to become a slice/feature split; uncertain, not confirmed by the reference.`,
-    fix: 'Prefer Slice/Split, which Hailo models use.',
-  }), 'slice');
+  ctx.report(
+    'HW018',
+    'error',
+    groups.embedding,
+    (a) => ({
+      message: `${plural(a.count, 'embedding lookup')} (Gather on a weight table with input indices)${a.where}: Hailo keeps embeddings on the host (Model Zoo BERT/CLIP are parsed from after the lookup, Hailo's Whisper decoder embeds on the CPU); a Gather with computed indices fails with "UnsupportedGatherLayerError ... Can't find index".`,
+      fix: 'Do the lookup on the host and feed the summed embeddings as the network input, or start the Hailo graph after it (--start-node-names <the node after the lookup>).',
+    }),
+    'embedding',
+  );
+  ctx.report(
+    'HW018',
+    'error',
+    groups.dynamic,
+    (a) => ({
+      message: `${plural(a.count, 'Gather node')} with computed indices${a.where}: the parser fails with "UnsupportedGatherLayerError ... Can't find index".`,
+      fix: 'Use constant indices (slicing) or move the gather to the host.',
+    }),
+    'dynamic',
+  );
+  ctx.report(
+    'HW018',
+    'error',
+    groups.batch,
+    (a) => ({
+      message: `${plural(a.count, 'Gather node')} on axis 0${a.where}: the parser fails with "UnsupportedSliceLayerError ... Gather operation on the batch dimension is not supported" (seen on ViT attention exports that pick q/k/v with Gather).`,
+      fix: 'Split q/k/v with a Split or Slice on a non-batch axis (e.g. torch.chunk on the channel axis) instead of indexing the leading axis.',
+    }),
+    'batch',
+  );
+  ctx.report(
+    'HW018',
+    'info',
+    groups.slice,
+    (a) => ({
+      message: `${plural(a.count, 'Gather node')} with constant indices on a non-batch axis${a.where}: expected to become a slice/feature split; uncertain, not confirmed by the reference.`,
+      fix: 'Prefer Slice/Split, which Hailo models use.',
+    }),
+    'slice',
+  );
 }
 
 /** HW019: 1-D convolutions. */
@@ -348,7 +448,7 @@ export function conv1d(ctx: LintContext): void {
   });
   ctx.report('HW019', 'warning', nodes, (a) => ({
     message: `${plural(a.count, 'Conv1d')}${a.where}: the parser carries a 1-D convolution as a 2-D convolution with a (1, k) kernel on [B, C, 1, T] (layout conversions around it); Hailo's own Whisper export rewrites Conv1d as Conv2d(kernel=(1, k)) beforehand, and one sweep saw Conv1d time out at compile.`,
-    fix: 'Use nn.Conv2d(C_in, C_out, kernel_size=(1, k), padding=(0, p)) on input shaped [1, C, 1, T] (x.unsqueeze(2)), as Hailo\'s Whisper encoder does.',
+    fix: "Use nn.Conv2d(C_in, C_out, kernel_size=(1, k), padding=(0, p)) on input shaped [1, C, 1, T] (x.unsqueeze(2)), as Hailo's Whisper encoder does.",
   }));
 }
 
@@ -363,19 +463,34 @@ export function padding(ctx: LintContext): void {
       let pads: readonly number[] | undefined = attrInts(n, 'pads');
       if (!pads && n.inputs[1]) {
         if (!ctx.isConst(n.inputs[1])) {
-          add('error', n, `Pad ${n.id} takes its pads from a computed tensor: the Hailo parser needs constant pads and fails on shape-driven padding.`, 'Use constant padding amounts (fixed input size), then run onnxsim.');
+          add(
+            'error',
+            n,
+            `Pad ${n.id} takes its pads from a computed tensor: the Hailo parser needs constant pads and fails on shape-driven padding.`,
+            'Use constant padding amounts (fixed input size), then run onnxsim.',
+          );
           continue;
         }
         pads = ctx.constValue(n.inputs[1]);
       }
       if (mode !== 'constant') {
-        add('warning', n, `Pad ${n.id} uses mode "${mode}". Hailo models only show zero (constant) padding; ${mode} padding is expected to fail or be rewritten (uncertain).`, 'Use zero padding, or pad on the host.');
+        add(
+          'warning',
+          n,
+          `Pad ${n.id} uses mode "${mode}". Hailo models only show zero (constant) padding; ${mode} padding is expected to fail or be rewritten (uncertain).`,
+          'Use zero padding, or pad on the host.',
+        );
       }
       const cv = n.inputs[2] ? ctx.constValue(n.inputs[2]) : undefined;
       if (n.inputs[2] && !ctx.isConst(n.inputs[2])) {
         add('error', n, `Pad ${n.id} takes its fill value from a computed tensor; the Hailo parser needs a constant fill.`, 'Use a constant fill value (0).');
       } else if (cv && cv.some((v) => v !== 0)) {
-        add('warning', n, `Pad ${n.id} fills with ${cv[0]}, not 0. Hailo folds zero padding into the next layer; a non-zero fill needs a separate layer whose value is quantized with the activation (uncertain).`, 'Pad with zeros.');
+        add(
+          'warning',
+          n,
+          `Pad ${n.id} fills with ${cv[0]}, not 0. Hailo folds zero padding into the next layer; a non-zero fill needs a separate layer whose value is quantized with the activation (uncertain).`,
+          'Pad with zeros.',
+        );
       }
       if (!pads) {
         // an odd size change on some axis cannot be split evenly: asymmetric whatever the values

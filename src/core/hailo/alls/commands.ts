@@ -97,12 +97,23 @@ export interface CommandSpec {
   compilerNames?: boolean;
 }
 
-const POLICY: ParamSpec = { name: 'policy', kind: 'enum', values: ['enabled', 'disabled'], closed: false, doc: 'Turn the algorithm on (`enabled`) or off (`disabled`).' };
+const POLICY: ParamSpec = {
+  name: 'policy',
+  kind: 'enum',
+  values: ['enabled', 'disabled'],
+  closed: false,
+  doc: 'Turn the algorithm on (`enabled`) or off (`disabled`).',
+};
 const LAYERS: ParamSpec = { name: 'layers', kind: 'layers', doc: 'Layers the setting applies to: a name, a list `[a, b]` or a pattern such as `{matmul*}`.' };
 const BATCH: ParamSpec = { name: 'batch_size', kind: 'int', min: 1, doc: 'Images per batch.' };
 const SWITCH = ['enabled', 'disabled', 'allowed', 'True', 'False'] as const;
 const sw = (name: string, doc: string): ParamSpec => ({ name, kind: 'switch', values: SWITCH, doc });
-const util = (name: string, what: string): ParamSpec => ({ name, kind: 'number', min: 0, doc: `Upper bound on ${what} as a fraction (0.8 = 80 %); values a little above 1.0 are seen in generated scripts.` });
+const util = (name: string, what: string): ParamSpec => ({
+  name,
+  kind: 'number',
+  min: 0,
+  doc: `Upper bound on ${what} as a fraction (0.8 = 80 %); values a little above 1.0 are seen in generated scripts.`,
+});
 const int = (name: string, doc: string, min = 0): ParamSpec => ({ name, kind: 'int', min, doc });
 const num = (name: string, doc: string): ParamSpec => ({ name, kind: 'number', doc });
 const any = (name: string, doc: string): ParamSpec => ({ name, kind: 'any', doc });
@@ -135,7 +146,13 @@ const COMMANDS: CommandSpec[] = [
     alignEnd: true,
     positional: [
       { name: 'input_layer', kind: 'layer', optional: true, doc: 'Input layer to convert.' },
-      { name: 'conversion', kind: 'enum', values: ['yuv_to_rgb', 'bgr_to_rgb', 'nv12_to_hailo_yuv', 'nv12_to_rgb', 'yuy2_to_hailo_yuv', 'rgbx_to_hailo_rgb', 'tf_rgbx_to_hailo_rgb'], closed: false, doc: 'The conversion to apply.' },
+      {
+        name: 'conversion',
+        kind: 'enum',
+        values: ['yuv_to_rgb', 'bgr_to_rgb', 'nv12_to_hailo_yuv', 'nv12_to_rgb', 'yuy2_to_hailo_yuv', 'rgbx_to_hailo_rgb', 'tf_rgbx_to_hailo_rgb'],
+        closed: false,
+        doc: 'The conversion to apply.',
+      },
     ],
     params: [sw('emulator_support', 'Also apply the conversion in the emulator, so accuracy runs see the same input as the chip.')],
   },
@@ -204,11 +221,30 @@ const COMMANDS: CommandSpec[] = [
     assignment: 'never',
     positional: [
       { name: 'config', kind: 'string', optional: true, doc: 'Path of the NMS configuration JSON, in double quotes.' },
-      { name: 'meta_arch', kind: 'enum', optional: true, values: ['yolov8', 'yolov5', 'yolox', 'ssd', 'yolov6', 'centernet'], closed: false, doc: 'Detector family (older scripts give it positionally).' },
+      {
+        name: 'meta_arch',
+        kind: 'enum',
+        optional: true,
+        values: ['yolov8', 'yolov5', 'yolox', 'ssd', 'yolov6', 'centernet'],
+        closed: false,
+        doc: 'Detector family (older scripts give it positionally).',
+      },
     ],
     params: [
-      { name: 'meta_arch', kind: 'enum', values: ['yolov8', 'yolov5', 'yolox', 'ssd', 'yolov6', 'centernet'], closed: false, doc: 'Detector family whose outputs are decoded.' },
-      { name: 'engine', kind: 'enum', values: ['cpu', 'nn', 'nn_core', 'auto'], closed: false, doc: 'Where the post-processing runs: `cpu` (HailoRT on the host), `nn_core`/`nn` (on the chip) or `auto`.' },
+      {
+        name: 'meta_arch',
+        kind: 'enum',
+        values: ['yolov8', 'yolov5', 'yolox', 'ssd', 'yolov6', 'centernet'],
+        closed: false,
+        doc: 'Detector family whose outputs are decoded.',
+      },
+      {
+        name: 'engine',
+        kind: 'enum',
+        values: ['cpu', 'nn', 'nn_core', 'auto'],
+        closed: false,
+        doc: 'Where the post-processing runs: `cpu` (HailoRT on the host), `nn_core`/`nn` (on the chip) or `auto`.',
+      },
       { name: 'bbox_decoding_only', kind: 'bool', values: ['True', 'False'], doc: 'Decode the boxes but skip the NMS.' },
     ],
   },
@@ -301,8 +337,24 @@ const COMMANDS: CommandSpec[] = [
     assignment: 'never',
     positional: [],
     params: [
-      { name: 'optimization_level', kind: 'int', min: 0, max: 4, rangeSure: true, values: ['0', '1', '2', '3', '4'], doc: 'Optimization effort, 0 to 4 (2 is a common choice for accuracy).' },
-      { name: 'compression_level', kind: 'int', min: 0, max: 5, rangeSure: false, values: ['0', '1', '2', '3', '4', '5'], doc: 'Weight compression, 0 (none) upwards; higher levels quantize more weights to 4 bit.' },
+      {
+        name: 'optimization_level',
+        kind: 'int',
+        min: 0,
+        max: 4,
+        rangeSure: true,
+        values: ['0', '1', '2', '3', '4'],
+        doc: 'Optimization effort, 0 to 4 (2 is a common choice for accuracy).',
+      },
+      {
+        name: 'compression_level',
+        kind: 'int',
+        min: 0,
+        max: 5,
+        rangeSure: false,
+        values: ['0', '1', '2', '3', '4', '5'],
+        doc: 'Weight compression, 0 (none) upwards; higher levels quantize more weights to 4 bit.',
+      },
       BATCH,
     ],
     closed: true,
@@ -333,7 +385,7 @@ const COMMANDS: CommandSpec[] = [
       {
         name: 'negative_exponent',
         doc: 'Allows layers to use a negative exponent (a finer scale), which transformer models need.',
-        params: [LAYERS, int('rank', 'Exponent rank; 0 in Hailo\'s transformer scripts.')],
+        params: [LAYERS, int('rank', "Exponent rank; 0 in Hailo's transformer scripts.")],
       },
       {
         name: 'compression_params',
@@ -361,15 +413,33 @@ const COMMANDS: CommandSpec[] = [
     assignment: 'never',
     positional: [{ name: 'layers', kind: 'layers', doc: 'A layer, a list `[a, b]` or a pattern `{conv*}`.' }],
     params: [
-      { name: 'precision_mode', kind: 'enum', values: PRECISION_MODES, closed: true, doc: 'Activation and weight bit widths: `a8_w8` (default), `a8_w4`, `a16_w16`, `a16_w8`, `a16_w8_a16`.' },
-      { name: 'bias_mode', kind: 'enum', values: ['double_scale_initialization', 'single_scale_decomposition'], closed: false, doc: 'How biases are quantized.' },
+      {
+        name: 'precision_mode',
+        kind: 'enum',
+        values: PRECISION_MODES,
+        closed: true,
+        doc: 'Activation and weight bit widths: `a8_w8` (default), `a8_w4`, `a16_w16`, `a16_w8`, `a16_w8_a16`.',
+      },
+      {
+        name: 'bias_mode',
+        kind: 'enum',
+        values: ['double_scale_initialization', 'single_scale_decomposition'],
+        closed: false,
+        doc: 'How biases are quantized.',
+      },
       { name: 'force_range_in', kind: 'numbers', doc: 'Fix the input range `[low, high]` instead of measuring it.' },
       { name: 'force_range_out', kind: 'numbers', doc: 'Fix the output range `[low, high]` instead of measuring it.' },
       int('force_range_index', 'Which input the forced range applies to.'),
       int('max_elementwise_feed_repeat', 'Limit on how often an element-wise input is repeated.', 1),
       int('weight_group_size', 'Weights per quantization group.', 1),
       { name: 'activation_fit', kind: 'enum', values: ['enabled', 'disabled'], closed: false, doc: 'Fit the activation function for better precision.' },
-      { name: 'activation_clipping_mode', kind: 'enum', values: ['manual', 'percentile'], closed: false, doc: 'Older form of `pre_quantization_optimization(activation_clipping, mode=...)`.' },
+      {
+        name: 'activation_clipping_mode',
+        kind: 'enum',
+        values: ['manual', 'percentile'],
+        closed: false,
+        doc: 'Older form of `pre_quantization_optimization(activation_clipping, mode=...)`.',
+      },
       { name: 'activation_clipping_values', kind: 'numbers', doc: 'Older form of `clipping_values`: `[low, high]`.' },
     ],
     closed: false,
@@ -383,15 +453,76 @@ const COMMANDS: CommandSpec[] = [
     positional: [{ name: 'algorithm', kind: 'enum', doc: 'The algorithm to configure.' }],
     params: [],
     sections: [
-      { name: 'activation_clipping', doc: 'Clips activation ranges before quantization.', params: [LAYERS, { name: 'mode', kind: 'enum', values: ['percentile', 'manual'], closed: false, doc: 'How the clipping range is chosen.' }, { name: 'clipping_values', kind: 'numbers', doc: '`[low, high]`: percentiles or absolute values, by `mode`.' }, { name: 'recollect_stats', kind: 'bool', values: ['True', 'False'], doc: 'Measure statistics again after clipping.' }] },
-      { name: 'weights_clipping', doc: 'Clips weight ranges before quantization.', params: [LAYERS, { name: 'mode', kind: 'enum', values: ['manual', 'percentile'], closed: false, doc: 'How the clipping range is chosen.' }, { name: 'clipping_values', kind: 'numbers', doc: '`[low, high]`.' }] },
-      { name: 'equalization', doc: 'Balances ranges between consecutive layers so both quantize well.', params: [POLICY, LAYERS, any('equalization_target', 'What to equalize, e.g. `activation`.'), any('mode', 'Older scripts: `kernel_equalization`.')] },
-      { name: 'ew_add_fusing', doc: 'Fuses element-wise adds into the preceding layer; transformer scripts turn it off.', params: [POLICY, any('infusible_ew_add_type', 'How adds that cannot be fused are handled.')] },
-      { name: 'matmul_correction', doc: 'Corrects the zero point of matrix multiplications (attention).', params: [LAYERS, { name: 'correction_type', kind: 'enum', values: ['zp_comp_block', 'zp_comp_block_3'], closed: false, doc: 'The correction applied.' }] },
-      { name: 'matmul_equalization', doc: 'Equalizes the inputs of matrix multiplications.', params: [LAYERS, POLICY, sw('matmul_bias', 'Also equalize the bias.')] },
-      { name: 'layer_norm_decomposition', doc: 'How layer normalization is decomposed for the chip; Whisper decoders use uniform precision.', params: [{ name: 'bit_decomposition_mode', kind: 'enum', values: ['uniform_precision', 'split_precision'], closed: false, doc: 'Precision of the decomposed parts.' }, sw('equalization', 'Equalize the decomposed parts.'), { name: 'eq_consumer', kind: 'bool', values: ['True', 'False'], doc: 'Equalize the consumer layer.' }, LAYERS] },
+      {
+        name: 'activation_clipping',
+        doc: 'Clips activation ranges before quantization.',
+        params: [
+          LAYERS,
+          { name: 'mode', kind: 'enum', values: ['percentile', 'manual'], closed: false, doc: 'How the clipping range is chosen.' },
+          { name: 'clipping_values', kind: 'numbers', doc: '`[low, high]`: percentiles or absolute values, by `mode`.' },
+          { name: 'recollect_stats', kind: 'bool', values: ['True', 'False'], doc: 'Measure statistics again after clipping.' },
+        ],
+      },
+      {
+        name: 'weights_clipping',
+        doc: 'Clips weight ranges before quantization.',
+        params: [
+          LAYERS,
+          { name: 'mode', kind: 'enum', values: ['manual', 'percentile'], closed: false, doc: 'How the clipping range is chosen.' },
+          { name: 'clipping_values', kind: 'numbers', doc: '`[low, high]`.' },
+        ],
+      },
+      {
+        name: 'equalization',
+        doc: 'Balances ranges between consecutive layers so both quantize well.',
+        params: [POLICY, LAYERS, any('equalization_target', 'What to equalize, e.g. `activation`.'), any('mode', 'Older scripts: `kernel_equalization`.')],
+      },
+      {
+        name: 'ew_add_fusing',
+        doc: 'Fuses element-wise adds into the preceding layer; transformer scripts turn it off.',
+        params: [POLICY, any('infusible_ew_add_type', 'How adds that cannot be fused are handled.')],
+      },
+      {
+        name: 'matmul_correction',
+        doc: 'Corrects the zero point of matrix multiplications (attention).',
+        params: [
+          LAYERS,
+          { name: 'correction_type', kind: 'enum', values: ['zp_comp_block', 'zp_comp_block_3'], closed: false, doc: 'The correction applied.' },
+        ],
+      },
+      {
+        name: 'matmul_equalization',
+        doc: 'Equalizes the inputs of matrix multiplications.',
+        params: [LAYERS, POLICY, sw('matmul_bias', 'Also equalize the bias.')],
+      },
+      {
+        name: 'layer_norm_decomposition',
+        doc: 'How layer normalization is decomposed for the chip; Whisper decoders use uniform precision.',
+        params: [
+          {
+            name: 'bit_decomposition_mode',
+            kind: 'enum',
+            values: ['uniform_precision', 'split_precision'],
+            closed: false,
+            doc: 'Precision of the decomposed parts.',
+          },
+          sw('equalization', 'Equalize the decomposed parts.'),
+          { name: 'eq_consumer', kind: 'bool', values: ['True', 'False'], doc: 'Equalize the consumer layer.' },
+          LAYERS,
+        ],
+      },
       { name: 'global_avgpool_reduction', doc: 'Splits a large global average pooling.', params: [LAYERS, any('division_factors', 'Division factors.')] },
-      { name: 'se_optimization', doc: 'Optimizes squeeze-and-excitation blocks.', params: [any('method', 'Method, e.g. `tse`.'), any('mode', 'Mode, e.g. `sequential`.'), int('count', 'How many blocks.'), int('tile_height', 'Tile height.', 1), LAYERS] },
+      {
+        name: 'se_optimization',
+        doc: 'Optimizes squeeze-and-excitation blocks.',
+        params: [
+          any('method', 'Method, e.g. `tse`.'),
+          any('mode', 'Mode, e.g. `sequential`.'),
+          int('count', 'How many blocks.'),
+          int('tile_height', 'Tile height.', 1),
+          LAYERS,
+        ],
+      },
       { name: 'decompose_conv_factor', doc: 'Decomposes convolutions by a factor.', params: [LAYERS] },
       { name: 'layer_decomposition', doc: 'Decomposes layers.', params: [LAYERS, POLICY] },
     ],
@@ -423,7 +554,11 @@ const COMMANDS: CommandSpec[] = [
         ],
       },
       { name: 'bias_correction', doc: 'Corrects the bias shift that quantization introduces.', params: [POLICY, LAYERS] },
-      { name: 'adaround', doc: 'Adaptive rounding of weights (slow; more accurate at low bit widths).', params: [POLICY, LAYERS, int('epochs', 'Epochs.', 1), int('dataset_size', 'Images used.', 1), BATCH] },
+      {
+        name: 'adaround',
+        doc: 'Adaptive rounding of weights (slow; more accurate at low bit widths).',
+        params: [POLICY, LAYERS, int('epochs', 'Epochs.', 1), int('dataset_size', 'Images used.', 1), BATCH],
+      },
     ],
   },
 
@@ -432,11 +567,17 @@ const COMMANDS: CommandSpec[] = [
     name: 'performance_param',
     category: 'compiler',
     signature: 'performance_param(compiler_optimization_level=max, ...)',
-    doc: 'Sets the compiler\'s performance goals. `compiler_optimization_level=max` searches longer for a faster HEF (the DFC suggests it in its log); `optimize_for_batch` tunes for a batch size; `fps` sets a frame-rate target.',
+    doc: "Sets the compiler's performance goals. `compiler_optimization_level=max` searches longer for a faster HEF (the DFC suggests it in its log); `optimize_for_batch` tunes for a batch size; `fps` sets a frame-rate target.",
     assignment: 'never',
     positional: [],
     params: [
-      { name: 'compiler_optimization_level', kind: 'enum', values: ['0', '1', 'max'], closed: true, doc: 'Compiler effort: `0`, `1` (default) or `max` (longer compile, faster HEF).' },
+      {
+        name: 'compiler_optimization_level',
+        kind: 'enum',
+        values: ['0', '1', 'max'],
+        closed: true,
+        doc: 'Compiler effort: `0`, `1` (default) or `max` (longer compile, faster HEF).',
+      },
       int('optimize_for_batch', 'Batch size to optimize for.', 1),
       { name: 'optimize_for_power', kind: 'bool', values: ['True', 'False'], doc: 'Prefer lower power over speed.' },
       num('fps', 'Frame-rate target.'),
@@ -448,7 +589,7 @@ const COMMANDS: CommandSpec[] = [
     name: 'resources_param',
     category: 'compiler',
     signature: 'resources_param(max_utilization=0.8, ...)',
-    doc: 'Caps how much of the chip\'s resources the compiler may use per context. Lower caps leave slack that helps the allocator succeed; the compile log echoes them as percentages.',
+    doc: "Caps how much of the chip's resources the compiler may use per context. Lower caps leave slack that helps the allocator succeed; the compile log echoes them as percentages.",
     assignment: 'never',
     positional: [],
     params: [
@@ -471,7 +612,13 @@ const COMMANDS: CommandSpec[] = [
     assignment: 'never',
     positional: [],
     params: [
-      { name: 'mode', kind: 'enum', values: ['enabled', 'disabled', 'allowed', 'manual'], closed: false, doc: 'Allow (`enabled`/`allowed`) or forbid (`disabled`) several contexts; `manual` in older generated scripts that place contexts themselves.' },
+      {
+        name: 'mode',
+        kind: 'enum',
+        values: ['enabled', 'disabled', 'allowed', 'manual'],
+        closed: false,
+        doc: 'Allow (`enabled`/`allowed`) or forbid (`disabled`) several contexts; `manual` in older generated scripts that place contexts themselves.',
+      },
       int('slotter_chances', 'Attempts of the context slotter.'),
       any('toposort_mode', 'Ordering of layers into contexts, e.g. `pushdown`.'),
       util('goal_network_compute_utilization', 'compute per context (goal)'),
@@ -571,7 +718,13 @@ const COMMANDS: CommandSpec[] = [
       any('defuse_spatial_w', 'Spatial defuse along width.'),
       int('defuse_num_layers', 'Defuse count.'),
       any('buffer_in_l4', 'Place the buffer in L4.'),
-      { name: 'layer_output_buffers_format', kind: 'enum', values: ['consecutive', 'row_per_cut', 'automatic'], closed: false, doc: 'Layout of the output buffers.' },
+      {
+        name: 'layer_output_buffers_format',
+        kind: 'enum',
+        values: ['consecutive', 'row_per_cut', 'automatic'],
+        closed: false,
+        doc: 'Layout of the output buffers.',
+      },
       sw('parallel_activation', 'Parallel activation.'),
       sw('enable_ew_add_optimization', 'Element-wise add optimization.'),
       sw('compress_l3_weights', 'Compress L3 weights.'),
@@ -593,7 +746,13 @@ const COMMANDS: CommandSpec[] = [
       { name: 'count', kind: 'int', doc: 'Number of parts.' },
     ],
     params: [
-      { name: 'defuse_type', kind: 'enum', values: ['SPATIAL', 'NMS', 'SUPER_DECONV', 'SPATIAL_RESHAPE', 'INPUT_FEATURES', 'COMPUTE_LANES', 'SUPER_DW', 'EW_MULT_ON_MAC', 'DECONV'], closed: false, doc: 'How the layer is split.' },
+      {
+        name: 'defuse_type',
+        kind: 'enum',
+        values: ['SPATIAL', 'NMS', 'SUPER_DECONV', 'SPATIAL_RESHAPE', 'INPUT_FEATURES', 'COMPUTE_LANES', 'SUPER_DW', 'EW_MULT_ON_MAC', 'DECONV'],
+        closed: false,
+        doc: 'How the layer is split.',
+      },
       { name: 'splitter', kind: 'bool', values: ['True', 'False'], doc: 'Add a width splitter (`_ws`) in front of the parts.' },
       { name: 'axis', kind: 'enum', values: ['FEATURES'], closed: false, doc: 'Axis of a COMPUTE_LANES split.' },
     ],
@@ -614,7 +773,7 @@ const COMMANDS: CommandSpec[] = [
     name: 'shortcut',
     category: 'compiler',
     signature: 'name = shortcut(source, [destinations])',
-    doc: 'Routes a layer\'s output to other layers through a dedicated shortcut.',
+    doc: "Routes a layer's output to other layers through a dedicated shortcut.",
     assignment: 'expected',
     positional: [
       { name: 'source', kind: 'layer', doc: 'Producing layer.' },
@@ -673,7 +832,7 @@ const COMMANDS: CommandSpec[] = [
     name: 'shape_splitter',
     category: 'compiler',
     signature: 'name = shape_splitter(SPLIT_FEATURES, source, [destinations])',
-    doc: 'Splits a layer\'s output by shape (for example by features) among other layers.',
+    doc: "Splits a layer's output by shape (for example by features) among other layers.",
     assignment: 'expected',
     positional: [
       { name: 'mode', kind: 'enum', values: ['SPLIT_FEATURES', 'SPLIT_WIDTH'], closed: false, doc: 'How to split.' },
@@ -687,7 +846,7 @@ const COMMANDS: CommandSpec[] = [
     name: 'feature_splitter',
     category: 'compiler',
     signature: 'name = feature_splitter(source, [destinations])',
-    doc: 'Older form of `shape_splitter(SPLIT_FEATURES, ...)`: splits a layer\'s output by features among other layers.',
+    doc: "Older form of `shape_splitter(SPLIT_FEATURES, ...)`: splits a layer's output by features among other layers.",
     assignment: 'expected',
     positional: [
       { name: 'source', kind: 'layer', doc: 'Layer to split.' },
@@ -773,7 +932,13 @@ const COMMANDS: CommandSpec[] = [
     signature: 'name = format_conversion(source, destination, conversion, ...)',
     doc: 'Inserts a layout conversion (reshape, transpose) between layers; generated scripts use it around attention and at the inputs and outputs.',
     assignment: 'expected',
-    positional: [{ name: 'arguments', kind: 'any', doc: 'Source and destination layers, the conversion (`spatial_reshape`, `transpose_matmul`, `tf_rgb_to_hailo_rgb`, ...) and its sizes.' }],
+    positional: [
+      {
+        name: 'arguments',
+        kind: 'any',
+        doc: 'Source and destination layers, the conversion (`spatial_reshape`, `transpose_matmul`, `tf_rgb_to_hailo_rgb`, ...) and its sizes.',
+      },
+    ],
     variadic: true,
     params: [
       { name: 'collapse', kind: 'bool', values: ['True', 'False'], doc: 'Collapse the conversion into a neighbour.' },
@@ -816,7 +981,12 @@ const COMMANDS: CommandSpec[] = [
     doc: 'Options of the buffer size calculation.',
     assignment: 'never',
     positional: [],
-    params: [num('buffer_calc_fps', 'Frame rate the buffers are sized for.'), sw('optimize_buffers', 'Optimize buffer sizes.'), sw('split_aware_optimize_buffers', 'Take splits into account.'), sw('save_latency_timeline', 'Save the latency timeline.')],
+    params: [
+      num('buffer_calc_fps', 'Frame rate the buffers are sized for.'),
+      sw('optimize_buffers', 'Optimize buffer sizes.'),
+      sw('split_aware_optimize_buffers', 'Take splits into account.'),
+      sw('save_latency_timeline', 'Save the latency timeline.'),
+    ],
   },
   {
     name: 'spatial_reshape_flow_params',
@@ -901,7 +1071,8 @@ export function positionalFor(cmd: CommandSpec, index: number, count: number): P
 export function commandMarkdown(cmd: CommandSpec): string {
   const lines = ['```alls', cmd.signature, '```', '', cmd.doc];
   // the list, unless the doc already names every section
-  if (cmd.sections && !cmd.sections.every((s) => cmd.doc.includes(`\`${s.name}\``))) lines.push('', `First argument: ${cmd.sections.map((s) => `\`${s.name}\``).join(', ')}.`);
+  if (cmd.sections && !cmd.sections.every((s) => cmd.doc.includes(`\`${s.name}\``)))
+    lines.push('', `First argument: ${cmd.sections.map((s) => `\`${s.name}\``).join(', ')}.`);
   const params = cmd.params.map((p) => `\`${p.name}\``);
   if (params.length) lines.push('', `Keywords: ${params.join(', ')}${cmd.closed ? '.' : ' (and others seen less often).'}`);
   const assign: Record<CommandSpec['assignment'], string> = {

@@ -81,7 +81,13 @@ function walk(tokens: Token[]): { roles: TokenRole[]; state: WalkState } {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     const next = tokens[i + 1];
-    const base = { token: t, depth: st.depth, ...(st.cmd ? { cmd: st.cmd } : {}), ...(st.cmdName ? { cmdName: st.cmdName } : {}), ...(st.section ? { section: st.section } : {}) };
+    const base = {
+      token: t,
+      depth: st.depth,
+      ...(st.cmd ? { cmd: st.cmd } : {}),
+      ...(st.cmdName ? { cmdName: st.cmdName } : {}),
+      ...(st.section ? { section: st.section } : {}),
+    };
     if (st.depth === 0) {
       if (t.kind === 'punct' && t.text === '=') {
         st.afterAssign = true;
@@ -140,7 +146,12 @@ function walk(tokens: Token[]): { roles: TokenRole[]; state: WalkState } {
       continue;
     }
     if (st.depth === 1 && st.key === undefined && st.positional === 0 && !st.argHasContent && t.kind === 'name' && st.cmd?.sections) st.section = t.text;
-    roles.push({ ...base, ...(st.section ? { section: st.section } : {}), role: 'value', ...(st.key !== undefined ? { key: st.key } : { positional: st.positional }) });
+    roles.push({
+      ...base,
+      ...(st.section ? { section: st.section } : {}),
+      role: 'value',
+      ...(st.key !== undefined ? { key: st.key } : { positional: st.positional }),
+    });
     st.argHasContent = true;
   }
   return { roles, state: st };
@@ -248,7 +259,14 @@ export function complete(script: Script, offset: number, ctx: LanguageContext = 
   if (!atArgStart) return { replace, items: [] };
   const items: CompletionEntry[] = [];
   if (state.depth === 1 && cmd.sections && state.positional === 0) {
-    for (const s of cmd.sections) items.push({ label: s.name, kind: 'section', detail: `${cmd.name} ${cmd.positional[0]?.name ?? 'section'}`, documentation: sectionMarkdown(cmd, s), sortText: `0${s.name}` });
+    for (const s of cmd.sections)
+      items.push({
+        label: s.name,
+        kind: 'section',
+        detail: `${cmd.name} ${cmd.positional[0]?.name ?? 'section'}`,
+        documentation: sectionMarkdown(cmd, s),
+        sortText: `0${s.name}`,
+      });
     return { replace, items };
   }
   const count = Math.max(positionalCountOf(script, offset) ?? 0, state.positional + 1);
@@ -260,7 +278,15 @@ export function complete(script: Script, offset: number, ctx: LanguageContext = 
     const { params } = paramsFor(cmd, state.section);
     for (const p of params) {
       if (state.usedKeys.has(p.name)) continue;
-      items.push({ label: `${p.name}=`, kind: 'keyword', detail: `${cmd.name}${state.section ? ` ${state.section}` : ''} keyword`, documentation: paramMarkdown(cmd, p), insertText: `${p.name}=`, retrigger: true, sortText: `1${p.name}` });
+      items.push({
+        label: `${p.name}=`,
+        kind: 'keyword',
+        detail: `${cmd.name}${state.section ? ` ${state.section}` : ''} keyword`,
+        documentation: paramMarkdown(cmd, p),
+        insertText: `${p.name}=`,
+        retrigger: true,
+        sortText: `1${p.name}`,
+      });
     }
   }
   return { replace, items: dedupe(items) };
@@ -289,20 +315,28 @@ function valueItems(cmd: CommandSpec, spec: ParamSpec | PositionalSpec, inList: 
     case 'layer':
     case 'layers':
       if (!inList && spec.kind === 'layers') {
-        return [
-          ...layers(),
-          { label: '{*}', kind: 'pattern', detail: 'every layer', insertText: '{*}', sortText: '9{*}' },
-        ];
+        return [...layers(), { label: '{*}', kind: 'pattern', detail: 'every layer', insertText: '{*}', sortText: '9{*}' }];
       }
       return layers();
     default: {
       const values = spec.values ?? [];
-      return values.map((v) => ({ label: v, kind: 'value' as const, detail: `${'name' in spec ? spec.name : ''} of ${cmd.name}`, documentation: spec.doc, sortText: `0${v}` }));
+      return values.map((v) => ({
+        label: v,
+        kind: 'value' as const,
+        detail: `${'name' in spec ? spec.name : ''} of ${cmd.name}`,
+        documentation: spec.doc,
+        sortText: `0${v}`,
+      }));
     }
   }
 }
 
-function layerItems(index: LayerIndex | undefined, defs: Map<string, { span: Span; statement: Statement }>, prefix: string, inPattern: boolean): CompletionEntry[] {
+function layerItems(
+  index: LayerIndex | undefined,
+  defs: Map<string, { span: Span; statement: Statement }>,
+  prefix: string,
+  inPattern: boolean,
+): CompletionEntry[] {
   const items: CompletionEntry[] = [];
   const scoped = prefix.includes('/');
   if (index) {
@@ -310,7 +344,9 @@ function layerItems(index: LayerIndex | undefined, defs: Map<string, { span: Spa
       const label = scoped ? l.scopedName : l.name;
       items.push({ label, kind: 'layer', detail: layerDetail(l), documentation: layerMarkdown(l, index.catalog), sortText: `0${sortKey(l.name)}` });
     }
-    if (!scoped) for (const s of index.scopes) items.push({ label: `${s}/`, kind: 'layer', detail: 'network scope', insertText: `${s}/`, retrigger: true, sortText: `2${s}` });
+    if (!scoped)
+      for (const s of index.scopes)
+        items.push({ label: `${s}/`, kind: 'layer', detail: 'network scope', insertText: `${s}/`, retrigger: true, sortText: `2${s}` });
     if (inPattern) {
       const stems = new Set(index.catalog.layers.map((l) => l.name.replace(/\d+$/, '')));
       for (const s of stems) items.push({ label: `${s}*`, kind: 'pattern', detail: `every ${s} layer (${index.match(`${s}*`).length})`, sortText: `1${s}` });
@@ -341,7 +377,9 @@ function roleAt(script: Script, offset: number): TokenRole | undefined {
   const tokens = tokenize(script.text, s.start, s.end).filter((t) => t.kind !== 'newline' && t.kind !== 'comment');
   const { roles } = walk(tokens);
   const positionalCount = s.args.filter((a) => !a.key).length;
-  const r = roles.find((x) => offset >= x.token.start && offset < x.token.end) ?? roles.find((x) => offset === x.token.end && (x.token.kind === 'name' || x.token.kind === 'pattern'));
+  const r =
+    roles.find((x) => offset >= x.token.start && offset < x.token.end) ??
+    roles.find((x) => offset === x.token.end && (x.token.kind === 'name' || x.token.kind === 'pattern'));
   return r ? { ...r, positionalCount } : undefined;
 }
 
@@ -367,7 +405,12 @@ export function hover(script: Script, offset: number, ctx: LanguageContext = {})
         const s = cmd.sections.find((x) => x.name === r.token.text);
         return s ? { span, markdown: sectionMarkdown(cmd, s) } : undefined;
       }
-      const spec = r.key !== undefined ? paramsFor(cmd, r.section).params.find((x) => x.name === r.key) : cmd.sections ? undefined : positionalFor(cmd, r.positional ?? 0, r.positionalCount ?? 0);
+      const spec =
+        r.key !== undefined
+          ? paramsFor(cmd, r.section).params.find((x) => x.name === r.key)
+          : cmd.sections
+            ? undefined
+            : positionalFor(cmd, r.positional ?? 0, r.positionalCount ?? 0);
       const isLayer = spec && (spec.kind === 'layer' || spec.kind === 'layers');
       if (r.token.kind === 'pattern') return patternHover(r.token.text.slice(1, -1), span, ctx);
       if (isLayer && r.token.kind === 'name') return layerHover(script, r.token.text, span, ctx);
@@ -389,7 +432,8 @@ function layerHover(script: Script, name: string, span: Span, ctx: LanguageConte
     const cmd = def.statement.command?.text ?? '';
     return { span, markdown: `**${name}** — layer created by \`${cmd}\` on line ${line + 1} of this script` };
   }
-  if (!index) return { span, markdown: `**${name}** — layer name (no HAR is known for this script, so it is not checked; set \`har\` or \`modelScript\` in hailo.json)` };
+  if (!index)
+    return { span, markdown: `**${name}** — layer name (no HAR is known for this script, so it is not checked; set \`har\` or \`modelScript\` in hailo.json)` };
   return { span, markdown: `**${name}** — no such layer in the HN${index.catalog.origin ? ` of ${index.catalog.origin}` : ''}` };
 }
 
@@ -397,7 +441,10 @@ function patternHover(pattern: string, span: Span, ctx: LanguageContext): HoverR
   const index = indexOf(ctx);
   if (!index) return { span, markdown: `Layer pattern \`{${pattern}}\`: \`*\` matches any text, \`[0-9]\` one character of a class.` };
   const m = index.match(pattern);
-  const shown = m.slice(0, 12).map((l) => `\`${l.name}\``).join(', ');
+  const shown = m
+    .slice(0, 12)
+    .map((l) => `\`${l.name}\``)
+    .join(', ');
   return { span, markdown: `Layer pattern \`{${pattern}}\` matches ${m.length} layer(s)${m.length ? `: ${shown}${m.length > 12 ? ', …' : ''}` : ''}.` };
 }
 
@@ -412,7 +459,8 @@ export function definition(script: Script, offset: number, ctx: LanguageContext 
   const found: CatalogLayer | undefined = index?.get(name);
   if (found) {
     if (found.source) out.push({ kind: 'source', location: found.source, layer: found.scopedName });
-    else if (found.originalNames[0]) out.push({ kind: 'onnx', ...(index?.catalog.onnxFile ? { file: index.catalog.onnxFile } : {}), node: found.originalNames[0], layer: found.scopedName });
+    else if (found.originalNames[0])
+      out.push({ kind: 'onnx', ...(index?.catalog.onnxFile ? { file: index.catalog.onnxFile } : {}), node: found.originalNames[0], layer: found.scopedName });
     return out;
   }
   if (r.role === 'value') {
@@ -446,7 +494,13 @@ export function symbols(script: Script): ScriptSymbol[] {
     }
     const first = s.args[0];
     const arg = first ? script.text.slice(first.start, first.end).replace(/\s+/g, ' ') : '';
-    out.push({ name: arg ? `${call} ${arg.length > 60 ? `${arg.slice(0, 59)}…` : arg}` : call, detail: '', kind: 'command', span, selection: { start: s.command.start, end: s.command.end } });
+    out.push({
+      name: arg ? `${call} ${arg.length > 60 ? `${arg.slice(0, 59)}…` : arg}` : call,
+      detail: '',
+      kind: 'command',
+      span,
+      selection: { start: s.command.start, end: s.command.end },
+    });
   }
   return out;
 }

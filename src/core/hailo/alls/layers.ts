@@ -125,14 +125,18 @@ export class LayerIndex {
   match(pattern: string): CatalogLayer[] {
     const re = compileGlob(pattern);
     const scoped = pattern.includes('/');
-    const names = scoped ? (this.sortedScoped ??= new SortedNames(this.catalog.layers.map((l) => l.scopedName))) : (this.sortedNames ??= new SortedNames(this.catalog.layers.map((l) => l.name)));
+    const names = scoped
+      ? (this.sortedScoped ??= new SortedNames(this.catalog.layers.map((l) => l.scopedName)))
+      : (this.sortedNames ??= new SortedNames(this.catalog.layers.map((l) => l.name)));
     const hits = new Set(names.withPrefix(re.prefix).filter((n) => re.test(n)));
     return this.catalog.layers.filter((l) => hits.has(scoped ? l.scopedName : l.name));
   }
 
   /** Whether any layer matches, comparing only names that share the pattern's literal prefix. */
   matchesAny(glob: Glob, scoped: boolean): { any: boolean; compared: number } {
-    const names = scoped ? (this.sortedScoped ??= new SortedNames(this.catalog.layers.map((l) => l.scopedName))) : (this.sortedNames ??= new SortedNames(this.catalog.layers.map((l) => l.name)));
+    const names = scoped
+      ? (this.sortedScoped ??= new SortedNames(this.catalog.layers.map((l) => l.scopedName)))
+      : (this.sortedNames ??= new SortedNames(this.catalog.layers.map((l) => l.name)));
     const candidates = names.withPrefix(glob.prefix);
     return { any: candidates.some((n) => glob.test(n)), compared: candidates.length };
   }
@@ -269,7 +273,10 @@ export function compileGlob(glob: string): Glob {
 export function layerMarkdown(l: CatalogLayer, catalog: LayerCatalog): string {
   const lines = [`**${l.scopedName}** — HN layer of type \`${l.type}\``];
   if (l.originalNames.length) {
-    const shown = l.originalNames.slice(0, 6).map((n) => `\`${n}\``).join(', ');
+    const shown = l.originalNames
+      .slice(0, 6)
+      .map((n) => `\`${n}\``)
+      .join(', ');
     lines.push('', `ONNX: ${shown}${l.originalNames.length > 6 ? `, … (${l.originalNames.length} in all)` : ''}`);
   }
   if (l.source) lines.push('', `Python: \`${l.source.file}:${l.source.line}\`${l.source.module ? ` (${l.source.module})` : ''}`);

@@ -277,7 +277,7 @@ class StatementParser {
     for (const c of this.comments) {
       this.problems.push({
         code: 'trailing-comment',
-        message: 'comment after a command: Hailo\'s scripts only put comments on lines of their own; the DFC may not accept it here',
+        message: "comment after a command: Hailo's scripts only put comments on lines of their own; the DFC may not accept it here",
         start: c.start,
         end: c.end,
       });
@@ -417,7 +417,12 @@ class StatementParser {
         this.i++;
         const quote = t.text[0] as '"' | "'";
         if (quote === "'") {
-          this.problems.push({ code: 'single-quote', message: 'single-quoted string: Hailo\'s own scripts quote paths with double quotes (scripts built in Python also pass single quotes)', start: t.start, end: t.end });
+          this.problems.push({
+            code: 'single-quote',
+            message: "single-quoted string: Hailo's own scripts quote paths with double quotes (scripts built in Python also pass single quotes)",
+            start: t.start,
+            end: t.end,
+          });
         }
         return { kind: 'string', quote, text: t.text.slice(1, -1), start: t.start, end: t.end };
       }
@@ -542,7 +547,12 @@ function tokenizeWithinLimits(text: string, problems: ParseProblem[]): Token[] {
     const lineEnd = nl < 0 ? text.length : nl;
     if (lineEnd - lineStart > MAX_LINE_LENGTH) {
       for (const t of tokenize(text, from, lineStart)) out.push(t);
-      problems.push({ code: 'limit', message: `line of ${lineEnd - lineStart} characters, over the limit of ${MAX_LINE_LENGTH}: not checked`, start: lineStart, end: lineStart + 1 });
+      problems.push({
+        code: 'limit',
+        message: `line of ${lineEnd - lineStart} characters, over the limit of ${MAX_LINE_LENGTH}: not checked`,
+        start: lineStart,
+        end: lineStart + 1,
+      });
       from = lineEnd;
     }
     if (nl < 0) break;

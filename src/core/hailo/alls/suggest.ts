@@ -42,7 +42,10 @@ export function suggest(word: string, candidates: Iterable<string>, limit = 3): 
   scored.sort((x, y) => x.d - y.d || Math.abs(x.c.length - word.length) - Math.abs(y.c.length - word.length) || gap(x.c) - gap(y.c) || x.c.localeCompare(y.c));
   // only the nearest ones: "matmull1" means matmul1, not matmul2 as well
   const best = scored[0]?.d;
-  return scored.filter((s) => s.d === best).slice(0, limit).map((s) => s.c);
+  return scored
+    .filter((s) => s.d === best)
+    .slice(0, limit)
+    .map((s) => s.c);
 }
 
 export function didYouMean(s: string[]): string {

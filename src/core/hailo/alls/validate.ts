@@ -1,5 +1,15 @@
 import type { Finding, Severity } from '../../finding';
-import { commandSpec, allCommands, paramsFor, positionalFor, TABLE_DFC_VERSION, type CommandSpec, type ParamSpec, type PositionalSpec, type ValueKind } from './commands';
+import {
+  commandSpec,
+  allCommands,
+  paramsFor,
+  positionalFor,
+  TABLE_DFC_VERSION,
+  type CommandSpec,
+  type ParamSpec,
+  type PositionalSpec,
+  type ValueKind,
+} from './commands';
 import { compileGlob, LayerIndex, SortedNames, type LayerCatalog } from './layers';
 import { flattenValues, parseScript, type Script, type Span, type Statement, type Value } from './parser';
 import { didYouMean, suggest } from './suggest';
@@ -57,7 +67,8 @@ export interface AllsEdit {
   text: string;
 }
 
-const replaceWith = (span: Span, names: string[]): AllsEdit[] => names.map((n) => ({ title: `Change to ${n}`, span: { start: span.start, end: span.end }, text: n }));
+const replaceWith = (span: Span, names: string[]): AllsEdit[] =>
+  names.map((n) => ({ title: `Change to ${n}`, span: { start: span.start, end: span.end }, text: n }));
 
 export interface ValidateOptions {
   /** The model's HN layers; without it layer names are not checked. */
@@ -166,22 +177,54 @@ class Validator {
     const cmd = commandSpec(name);
     const cmdSpan = s.command!;
     if (!cmd) {
-      const near = suggest(name, allCommands().map((c) => c.name));
-      if (near.length && !s.object) this.add(ALLS_CODES.unknownCommand, 'error', `Unknown command "${name}".${didYouMean(near)}`, cmdSpan, { fix: `Replace with ${near[0]}.`, edits: replaceWith(cmdSpan, near) });
-      else this.add(ALLS_CODES.unknownCommand, 'hint', `Command "${name}" is ${this.notInTable()}.${didYouMean(near)}`, cmdSpan, near.length ? { edits: replaceWith(cmdSpan, near) } : {});
+      const near = suggest(
+        name,
+        allCommands().map((c) => c.name),
+      );
+      if (near.length && !s.object)
+        this.add(ALLS_CODES.unknownCommand, 'error', `Unknown command "${name}".${didYouMean(near)}`, cmdSpan, {
+          fix: `Replace with ${near[0]}.`,
+          edits: replaceWith(cmdSpan, near),
+        });
+      else
+        this.add(
+          ALLS_CODES.unknownCommand,
+          'hint',
+          `Command "${name}" is ${this.notInTable()}.${didYouMean(near)}`,
+          cmdSpan,
+          near.length ? { edits: replaceWith(cmdSpan, near) } : {},
+        );
       return;
     }
-    if (s.object && !cmd.method) this.add(ALLS_CODES.syntax, 'hint', `${name} called on "${s.object.text}" is ${this.notInTable()} (it knows ${name}(...) without an object).`, s.object);
+    if (s.object && !cmd.method)
+      this.add(ALLS_CODES.syntax, 'hint', `${name} called on "${s.object.text}" is ${this.notInTable()} (it knows ${name}(...) without an object).`, s.object);
 
     // assignment
     if (s.targets === undefined) {
       if (cmd.assignment === 'required') {
-        this.add(ALLS_CODES.missingAssignment, 'error', `${name}(...) creates a layer and must be assigned: write "${suggestedTarget(cmd)} = ${name}(...)". The DFC fails on this line with "Parsing failed at: >!<${name}(...)".`, cmdSpan, { fix: `Prefix the line with "${suggestedTarget(cmd)} = ".`, edits: [assignEdit(cmd, s)] });
+        this.add(
+          ALLS_CODES.missingAssignment,
+          'error',
+          `${name}(...) creates a layer and must be assigned: write "${suggestedTarget(cmd)} = ${name}(...)". The DFC fails on this line with "Parsing failed at: >!<${name}(...)".`,
+          cmdSpan,
+          { fix: `Prefix the line with "${suggestedTarget(cmd)} = ".`, edits: [assignEdit(cmd, s)] },
+        );
       } else if (cmd.assignment === 'expected') {
-        this.add(ALLS_CODES.missingAssignment, 'hint', `${name}(...) creates layers and is assigned in every script Hailo Workbench's table for DFC ${TABLE_DFC_VERSION} was built from: write "name = ${name}(...)".`, cmdSpan, { edits: [assignEdit(cmd, s)] });
+        this.add(
+          ALLS_CODES.missingAssignment,
+          'hint',
+          `${name}(...) creates layers and is assigned in every script Hailo Workbench's table for DFC ${TABLE_DFC_VERSION} was built from: write "name = ${name}(...)".`,
+          cmdSpan,
+          { edits: [assignEdit(cmd, s)] },
+        );
       }
     } else if (cmd.assignment === 'never') {
-      this.add(ALLS_CODES.unexpectedAssignment, 'hint', `${name}(...) with an assignment is ${this.notInTable()}: it does not create a layer.`, s.targetSpan ?? cmdSpan);
+      this.add(
+        ALLS_CODES.unexpectedAssignment,
+        'hint',
+        `${name}(...) with an assignment is ${this.notInTable()}: it does not create a layer.`,
+        s.targetSpan ?? cmdSpan,
+      );
     }
 
     const positionals = s.args.filter((a) => !a.key);
@@ -199,16 +242,38 @@ class Validator {
     if (cmd.sections) {
       const first = positionals[0]?.value;
       if (!first) {
-        this.add(ALLS_CODES.arguments, 'error', `${name} needs the ${cmd.positional[0]?.name ?? 'section'} as its first argument: one of ${cmd.sections.map((x) => x.name).join(', ')}.`, cmdSpan);
+        this.add(
+          ALLS_CODES.arguments,
+          'error',
+          `${name} needs the ${cmd.positional[0]?.name ?? 'section'} as its first argument: one of ${cmd.sections.map((x) => x.name).join(', ')}.`,
+          cmdSpan,
+        );
       } else if (first.kind !== 'name') {
-        this.add(ALLS_CODES.unknownSection, 'error', `The first argument of ${name} is a ${cmd.positional[0]?.name ?? 'section'} name, not a ${first.kind}.`, first);
+        this.add(
+          ALLS_CODES.unknownSection,
+          'error',
+          `The first argument of ${name} is a ${cmd.positional[0]?.name ?? 'section'} name, not a ${first.kind}.`,
+          first,
+        );
       } else {
         section = first.text;
         if (!cmd.sections.some((x) => x.name === section)) {
-          const near = suggest(section, cmd.sections.map((x) => x.name));
+          const near = suggest(
+            section,
+            cmd.sections.map((x) => x.name),
+          );
           const what = cmd.positional[0]?.name ?? 'section';
-          if (near.length) this.add(ALLS_CODES.unknownSection, 'error', `Unknown ${what} "${section}" for ${name}.${didYouMean(near)}`, first, { edits: replaceWith(first, near) });
-          else this.add(ALLS_CODES.unknownSection, 'hint', `${what} "${section}" of ${name} is ${this.notInTable()} (known: ${cmd.sections.map((x) => x.name).join(', ')}).`, first);
+          if (near.length)
+            this.add(ALLS_CODES.unknownSection, 'error', `Unknown ${what} "${section}" for ${name}.${didYouMean(near)}`, first, {
+              edits: replaceWith(first, near),
+            });
+          else
+            this.add(
+              ALLS_CODES.unknownSection,
+              'hint',
+              `${what} "${section}" of ${name} is ${this.notInTable()} (known: ${cmd.sections.map((x) => x.name).join(', ')}).`,
+              first,
+            );
         }
       }
     } else {
@@ -221,7 +286,12 @@ class Validator {
         const extra = positionals[max]!;
         this.add(ALLS_CODES.arguments, 'hint', `${name} with more than ${max} positional argument(s) is ${this.notInTable()} (${cmd.signature}).`, extra);
       } else if (positionals.length < min) {
-        this.add(ALLS_CODES.arguments, cmd.assignment === 'required' ? 'error' : 'hint', `${name} needs ${min} positional argument(s): ${cmd.signature}.`, cmdSpan);
+        this.add(
+          ALLS_CODES.arguments,
+          cmd.assignment === 'required' ? 'error' : 'hint',
+          `${name} needs ${min} positional argument(s): ${cmd.signature}.`,
+          cmdSpan,
+        );
       }
       positionals.forEach((a, i) => {
         const spec = positionalFor(cmd, i, positionals.length);
@@ -241,10 +311,27 @@ class Validator {
       if (!p) {
         const where = section ? `${name}(${section}, ...)` : name;
         // past the findings cap the finding is only counted: suggestions only where they decide the severity
-        const near = this.full && !closed && cmd.category === 'compiler' ? [] : suggest(key, params.map((x) => x.name));
+        const near =
+          this.full && !closed && cmd.category === 'compiler'
+            ? []
+            : suggest(
+                key,
+                params.map((x) => x.name),
+              );
         // a near miss of a keyword of a closed list, or of a model or quantization command, is a typo
-        if ((closed || cmd.category !== 'compiler') && near.length && !isAnyKeywordOf(key)) this.add(ALLS_CODES.unknownKeyword, 'error', `Unknown keyword "${key}" for ${where}.${didYouMean(near)}`, a.key, { fix: `Replace with ${near[0]}.`, edits: replaceWith(a.key, near) });
-        else if (!isAnyKeywordOf(key) || closed) this.add(ALLS_CODES.unknownKeyword, 'hint', `Keyword "${key}" of ${where} is ${this.notInTable()}.${didYouMean(near)}`, a.key, near.length ? { edits: replaceWith(a.key, near) } : {});
+        if ((closed || cmd.category !== 'compiler') && near.length && !isAnyKeywordOf(key))
+          this.add(ALLS_CODES.unknownKeyword, 'error', `Unknown keyword "${key}" for ${where}.${didYouMean(near)}`, a.key, {
+            fix: `Replace with ${near[0]}.`,
+            edits: replaceWith(a.key, near),
+          });
+        else if (!isAnyKeywordOf(key) || closed)
+          this.add(
+            ALLS_CODES.unknownKeyword,
+            'hint',
+            `Keyword "${key}" of ${where} is ${this.notInTable()}.${didYouMean(near)}`,
+            a.key,
+            near.length ? { edits: replaceWith(a.key, near) } : {},
+          );
         continue;
       }
       if (a.value) this.checkValue(cmd, p, a.value, `${key}`);
@@ -266,8 +353,14 @@ class Validator {
         if (v.kind !== 'number') return unseen(`${what} expects a number, not ${describe(v)}.`);
         if (kind === 'int' && !Number.isInteger(v.value)) return unseen(`${what} expects a whole number, not ${v.text}.`);
         const p = spec as ParamSpec;
-        if (p.max !== undefined && v.value > p.max) return p.rangeSure ? fail('error', `${what} is ${v.text}; allowed values are ${p.min ?? 0} to ${p.max}.`) : unseen(`${what} is ${v.text}; known values are ${p.min ?? 0} to ${p.max}.`);
-        if (p.min !== undefined && v.value < p.min) return p.rangeSure ? fail('error', `${what} is ${v.text}; it must be at least ${p.min}.`) : unseen(`${what} is ${v.text}; known values start at ${p.min}.`);
+        if (p.max !== undefined && v.value > p.max)
+          return p.rangeSure
+            ? fail('error', `${what} is ${v.text}; allowed values are ${p.min ?? 0} to ${p.max}.`)
+            : unseen(`${what} is ${v.text}; known values are ${p.min ?? 0} to ${p.max}.`);
+        if (p.min !== undefined && v.value < p.min)
+          return p.rangeSure
+            ? fail('error', `${what} is ${v.text}; it must be at least ${p.min}.`)
+            : unseen(`${what} is ${v.text}; known values start at ${p.min}.`);
         return;
       }
       case 'bool':
@@ -304,7 +397,8 @@ class Validator {
             if (kind === 'layer' && cmd.name !== 'compilation_param') unseen(`${what} expects one layer name, not a pattern.`, it);
             this.checkPattern(cmd, it.text, it);
           } else if (it.kind === 'list') unseen(`${what}: a nested list where layer names are expected.`, it);
-          else if (it.kind === 'string' || it.kind === 'number' || it.kind === 'duration') fail('error', `${what} expects a layer name, not ${describe(it)}.`, it);
+          else if (it.kind === 'string' || it.kind === 'number' || it.kind === 'duration')
+            fail('error', `${what} expects a layer name, not ${describe(it)}.`, it);
         }
         return;
       }
@@ -321,12 +415,27 @@ class Validator {
     const numeric = v.kind === 'number' ? String(v.value) : undefined;
     if (values.includes(text) || (numeric !== undefined && values.includes(numeric))) return;
     // a number is never a typo of another number (compiler_optimization_level=2 is not "1")
-    const near = v.kind === 'number' ? [] : suggest(text, values.filter((x) => !/^[-\d.]/.test(x)));
+    const near =
+      v.kind === 'number'
+        ? []
+        : suggest(
+            text,
+            values.filter((x) => !/^[-\d.]/.test(x)),
+          );
     const closed = spec.closed === true || spec.kind === 'bool';
     if (closed && near.length) {
-      this.add(ALLS_CODES.badValue, 'error', `${what}=${text} is not valid: use ${valueList(spec)}.${didYouMean(near)}`, v, { fix: `Replace with ${near[0]}.`, edits: replaceWith(v, near) });
+      this.add(ALLS_CODES.badValue, 'error', `${what}=${text} is not valid: use ${valueList(spec)}.${didYouMean(near)}`, v, {
+        fix: `Replace with ${near[0]}.`,
+        edits: replaceWith(v, near),
+      });
     } else {
-      this.add(ALLS_CODES.badValue, 'hint', `${what}=${text} is ${this.notInTable()} (known: ${values.join(', ')}).${didYouMean(near)}`, v, near.length ? { edits: replaceWith(v, near) } : {});
+      this.add(
+        ALLS_CODES.badValue,
+        'hint',
+        `${what}=${text} is ${this.notInTable()} (known: ${values.join(', ')}).${didYouMean(near)}`,
+        v,
+        near.length ? { edits: replaceWith(v, near) } : {},
+      );
     }
   }
 
@@ -337,7 +446,17 @@ class Validator {
       // no HN: the project's network name is the only scope we can check against
       const net = this.opts.netName;
       if (scope && net && scope !== net && !this.scriptScopes.has(scope)) {
-        this.add(ALLS_CODES.unknownScope, 'warning', `Scope "${scope}" is not the network name "${net}" of this model in hailo.json; the DFC reports "Invalid scope name" when they differ (renaming the ONNX file changes the default name).`, { start: at.start, end: at.start + scope.length }, { nodes: [ref], fix: `Write ${net}/${ref.slice(slash + 1)} or the unscoped ${ref.slice(slash + 1)}.`, edits: replaceWith(at, [`${net}/${ref.slice(slash + 1)}`, ref.slice(slash + 1)]) });
+        this.add(
+          ALLS_CODES.unknownScope,
+          'warning',
+          `Scope "${scope}" is not the network name "${net}" of this model in hailo.json; the DFC reports "Invalid scope name" when they differ (renaming the ONNX file changes the default name).`,
+          { start: at.start, end: at.start + scope.length },
+          {
+            nodes: [ref],
+            fix: `Write ${net}/${ref.slice(slash + 1)} or the unscoped ${ref.slice(slash + 1)}.`,
+            edits: replaceWith(at, [`${net}/${ref.slice(slash + 1)}`, ref.slice(slash + 1)]),
+          },
+        );
       }
       return;
     }
@@ -355,10 +474,22 @@ class Validator {
     if (r.kind === 'bad-scope') {
       const scopes = r.scopes.length ? r.scopes.map((x) => `"${x}"`).join(', ') : '(none)';
       const name = ref.slice(slash + 1);
-      this.add(ALLS_CODES.unknownScope, 'error', `Invalid scope name "${r.scope}": the HN${origin} has the scope(s) ${scopes}.${r.layers.length ? ` Did you mean "${r.layers[0]!.scopedName}"?` : ''}`, { start: at.start, end: at.start + r.scope.length }, { nodes: [ref], ...(r.layers[0] ? { fix: `Write ${r.layers[0].scopedName} or the unscoped ${name}.`, edits: replaceWith(at, [r.layers[0].scopedName, name]) } : {}) });
+      this.add(
+        ALLS_CODES.unknownScope,
+        'error',
+        `Invalid scope name "${r.scope}": the HN${origin} has the scope(s) ${scopes}.${r.layers.length ? ` Did you mean "${r.layers[0]!.scopedName}"?` : ''}`,
+        { start: at.start, end: at.start + r.scope.length },
+        {
+          nodes: [ref],
+          ...(r.layers[0] ? { fix: `Write ${r.layers[0].scopedName} or the unscoped ${name}.`, edits: replaceWith(at, [r.layers[0].scopedName, name]) } : {}),
+        },
+      );
       return;
     }
-    this.add(ALLS_CODES.unknownLayer, 'error', `No layer "${ref}" in the HN${origin}.${didYouMean(r.suggestions)}`, at, { nodes: [ref], ...(r.suggestions[0] ? { fix: `Replace with ${r.suggestions[0]}.`, edits: replaceWith(at, r.suggestions) } : {}) });
+    this.add(ALLS_CODES.unknownLayer, 'error', `No layer "${ref}" in the HN${origin}.${didYouMean(r.suggestions)}`, at, {
+      nodes: [ref],
+      ...(r.suggestions[0] ? { fix: `Replace with ${r.suggestions[0]}.`, edits: replaceWith(at, r.suggestions) } : {}),
+    });
   }
 
   private checkPattern(cmd: CommandSpec, pattern: string, at: Span): void {
@@ -371,7 +502,13 @@ class Validator {
       const scope = pattern.slice(0, slash);
       if (!/[*?[]/.test(scope) && !this.index.scopes.has(scope) && !this.scriptScopes.has(scope)) {
         const scopes = [...this.index.scopes].map((x) => `"${x}"`).join(', ') || '(none)';
-        this.add(ALLS_CODES.unknownScope, 'error', `Invalid scope name "${scope}" in pattern {${pattern}}: the HN has the scope(s) ${scopes}.`, { start: at.start + 1, end: at.start + 1 + scope.length }, { nodes: [pattern] });
+        this.add(
+          ALLS_CODES.unknownScope,
+          'error',
+          `Invalid scope name "${scope}" in pattern {${pattern}}: the HN has the scope(s) ${scopes}.`,
+          { start: at.start + 1, end: at.start + 1 + scope.length },
+          { nodes: [pattern] },
+        );
         return;
       }
     }
@@ -386,7 +523,12 @@ class Validator {
       if (this.patternComparisons > MAX_PATTERN_COMPARISONS) {
         if (!this.patternBudgetReported) {
           this.patternBudgetReported = true;
-          this.add(ALLS_CODES.limit, 'hint', `Patterns from here on are not matched against the HN: this script needs more than ${MAX_PATTERN_COMPARISONS} name comparisons for them.`, at);
+          this.add(
+            ALLS_CODES.limit,
+            'hint',
+            `Patterns from here on are not matched against the HN: this script needs more than ${MAX_PATTERN_COMPARISONS} name comparisons for them.`,
+            at,
+          );
         }
         return;
       }
@@ -403,7 +545,13 @@ class Validator {
       this.patternResults.set(pattern, matched);
     }
     if (!matched) {
-      this.add(ALLS_CODES.emptyPattern, 'warning', `Pattern {${pattern}} matches no layer of the HN${this.index.catalog.origin ? ` of ${this.index.catalog.origin}` : ''}, so this line has no effect.`, at, { nodes: [pattern] });
+      this.add(
+        ALLS_CODES.emptyPattern,
+        'warning',
+        `Pattern {${pattern}} matches no layer of the HN${this.index.catalog.origin ? ` of ${this.index.catalog.origin}` : ''}, so this line has no effect.`,
+        at,
+        { nodes: [pattern] },
+      );
     }
   }
 }
@@ -450,4 +598,3 @@ function assignEdit(cmd: CommandSpec, s: Statement): AllsEdit {
 function suggestedTarget(cmd: CommandSpec): string {
   return cmd.name === 'normalization' ? 'normalization1' : `${cmd.name}1`;
 }
-

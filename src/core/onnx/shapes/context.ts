@@ -217,4 +217,3 @@ export function remap(f: Folded, inDims: number[], outDims: number[], at: (out: 
   }
   return { dims: outDims, data };
 }
-

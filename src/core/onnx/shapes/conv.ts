@@ -6,14 +6,23 @@ import { attrInt, attrInts, attrStr, dtypeOf, isNum, rule, rules, Skip, UNKNOWN,
 const POOL = ['MaxPool', 'AveragePool', 'LpPool'];
 
 export const CONV_RULES: ShapeRules = {
-  ...rules(POOL, rule(1, (c) => ({ shapes: [convLike(c.node, c.shapeOf(0), undefined, attrInts(c.node, 'kernel_shape'), true)], dtypes: [dtypeOf(c.inp, c.node.inputs[0]), 'int64'] }))),
+  ...rules(
+    POOL,
+    rule(1, (c) => ({
+      shapes: [convLike(c.node, c.shapeOf(0), undefined, attrInts(c.node, 'kernel_shape'), true)],
+      dtypes: [dtypeOf(c.inp, c.node.inputs[0]), 'int64'],
+    })),
+  ),
   Conv: rule(2, (cx) => ({ shapes: [convLike(cx.node, cx.shapeOf(0), cx.shapeOf(1), attrInts(cx.node, 'kernel_shape'), false)] })),
   ConvTranspose: rule(2, (cx) => ({ shapes: [convTranspose(cx.node, cx.shapeOf(0), cx.shapeOf(1))] })),
-  ...rules(['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool'], rule(1, (cx) => {
-    const x = cx.shapeOf(0);
-    if (x.length < 3) throw new Skip(`input rank ${x.length} < 3`);
-    return { shapes: [[x[0]!, x[1]!, ...x.slice(2).map(() => 1)]] };
-  })),
+  ...rules(
+    ['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool'],
+    rule(1, (cx) => {
+      const x = cx.shapeOf(0);
+      if (x.length < 3) throw new Skip(`input rank ${x.length} < 3`);
+      return { shapes: [[x[0]!, x[1]!, ...x.slice(2).map(() => 1)]] };
+    }),
+  ),
 };
 
 function convLike(node: GraphNode, x: Dim[], w: Dim[] | undefined, kernelAttr: number[] | undefined, pool: boolean): Dim[] {

@@ -8,7 +8,11 @@ export const GENERATOR_RULES: ShapeRules = {
     const v = out ? cx.inp.values[out] : undefined;
     const c = out ? cx.inp.consts.get(out) : undefined;
     if (!v?.shape) throw new Skip('constant value has no tensor');
-    return { shapes: [v.shape], dtypes: [v.dtype], folded: [c && isIntLike(c.dtype) && c.data.length <= MAX_FOLD ? { dims: c.dims, data: c.data } : undefined] };
+    return {
+      shapes: [v.shape],
+      dtypes: [v.dtype],
+      folded: [c && isIntLike(c.dtype) && c.data.length <= MAX_FOLD ? { dims: c.dims, data: c.data } : undefined],
+    };
   }),
   ConstantOfShape: rule(1, (cx) => {
     const dims = cx.constDims(0, 'shape') ?? [];
@@ -17,7 +21,8 @@ export const GENERATOR_RULES: ShapeRules = {
     const dtype = v?.dtype ?? 'float32';
     const n = product(dims);
     const fill = v?.values?.[0] ?? 0;
-    const f = isNum(n) && n <= MAX_FOLD && isIntLike(dtype) && dims.every(isNum) ? { dims: dims as number[], data: new Array<number>(n).fill(fill) } : undefined;
+    const f =
+      isNum(n) && n <= MAX_FOLD && isIntLike(dtype) && dims.every(isNum) ? { dims: dims as number[], data: new Array<number>(n).fill(fill) } : undefined;
     return { shapes: [dims], dtypes: [dtype], folded: [f] };
   }),
   Shape: rule(1, (cx) => {

@@ -12,7 +12,9 @@ export const INDEXING_RULES: ShapeRules = {
     const data = cx.foldedOf(0);
     let f: Folded | undefined;
     if (data && x.length === 1) {
-      const ids = cx.foldedOf(1) ?? (cx.node.inputs[1] && cx.inp.consts.get(cx.node.inputs[1]) ? { dims: idx as number[], data: cx.inp.consts.get(cx.node.inputs[1]!)!.data } : undefined);
+      const ids =
+        cx.foldedOf(1) ??
+        (cx.node.inputs[1] && cx.inp.consts.get(cx.node.inputs[1]) ? { dims: idx as number[], data: cx.inp.consts.get(cx.node.inputs[1]!)!.data } : undefined);
       if (ids && ids.data.every(isNum) && out.every(isNum)) {
         const n = data.data.length;
         const picked = (ids.data as number[]).map((i) => data.data[i < 0 ? i + n : i]);

@@ -1,5 +1,23 @@
 import type { Dim, GraphNode } from '../../graph/model';
-import { attrFloats, attrInt, attrInts, attrStr, broadcastShapes, isNum, normAxis, product, remap, rule, rules, Skip, UNKNOWN, MAX_FOLD, type Folded, type OpResult, type ShapeRules } from './context';
+import {
+  attrFloats,
+  attrInt,
+  attrInts,
+  attrStr,
+  broadcastShapes,
+  isNum,
+  normAxis,
+  product,
+  remap,
+  rule,
+  rules,
+  Skip,
+  UNKNOWN,
+  MAX_FOLD,
+  type Folded,
+  type OpResult,
+  type ShapeRules,
+} from './context';
 
 /** Shape and layout: Reshape, Flatten, Transpose, Concat, Split, Slice, (Un)Squeeze, Expand, Tile, Pad, Resize, DepthToSpace. */
 
@@ -22,11 +40,15 @@ export const LAYOUT_RULES: ShapeRules = {
   Transpose: rule(1, (cx) => {
     const x = cx.shapeOf(0);
     const perm = attrInts(cx.node, 'perm') ?? x.map((_, i) => x.length - 1 - i);
-    if (perm.length !== x.length || new Set(perm.map((p) => normAxis(p, x.length, 'perm entry'))).size !== x.length) throw new Skip(`perm [${perm.join(', ')}] does not fit rank ${x.length}`);
+    if (perm.length !== x.length || new Set(perm.map((p) => normAxis(p, x.length, 'perm entry'))).size !== x.length)
+      throw new Skip(`perm [${perm.join(', ')}] does not fit rank ${x.length}`);
     const out = perm.map((p) => x[normAxis(p, x.length)]!);
     const f = cx.foldedOf(0);
     const np = perm.map((p) => normAxis(p, x.length));
-    return { shapes: [out], folded: [f && x.every(isNum) ? remap(f, x as number[], out as number[], (o, i) => np.forEach((p, k) => (i[p] = o[k]!))) : undefined] };
+    return {
+      shapes: [out],
+      folded: [f && x.every(isNum) ? remap(f, x as number[], out as number[], (o, i) => np.forEach((p, k) => (i[p] = o[k]!))) : undefined],
+    };
   }),
   Concat: rule(1, (cx) => {
     const shapes = cx.node.inputs.map((_, k) => cx.shapeOf(k));
@@ -44,7 +66,10 @@ export const LAYOUT_RULES: ShapeRules = {
     }
     out[axis] = sum;
     const parts = cx.node.inputs.map((n) => (n ? cx.folded.get(n) : undefined));
-    const f = r === 1 && parts.every((p) => p) && parts.reduce((a, p) => a + p!.data.length, 0) <= MAX_FOLD ? { dims: [parts.reduce((a, p) => a + p!.data.length, 0)], data: parts.flatMap((p) => p!.data) } : undefined;
+    const f =
+      r === 1 && parts.every((p) => p) && parts.reduce((a, p) => a + p!.data.length, 0) <= MAX_FOLD
+        ? { dims: [parts.reduce((a, p) => a + p!.data.length, 0)], data: parts.flatMap((p) => p!.data) }
+        : undefined;
     return { shapes: [out], folded: [f] };
   }),
   Split: rule(1, (cx) => {
@@ -105,15 +130,18 @@ export const LAYOUT_RULES: ShapeRules = {
     if (!reps || reps.length !== x.length) throw new Skip('repeats do not match the input rank');
     return { shapes: [x.map((d, i) => (isNum(d) ? d * reps[i]! : UNKNOWN))] };
   }),
-  ...rules(['DepthToSpace', 'SpaceToDepth'], rule(1, (cx) => {
-    const x = cx.shapeOf(0);
-    const b = attrInt(cx.node, 'blocksize', 1);
-    if (x.length !== 4) throw new Skip(`input rank ${x.length} is not 4`);
-    const [n, c, h, w] = x as [Dim, Dim, Dim, Dim];
-    const mul = (d: Dim, k: number) => (isNum(d) ? d * k : UNKNOWN);
-    const div = (d: Dim, k: number) => (isNum(d) ? d / k : UNKNOWN);
-    return { shapes: [cx.op === 'DepthToSpace' ? [n, div(c, b * b), mul(h, b), mul(w, b)] : [n, mul(c, b * b), div(h, b), div(w, b)]] };
-  })),
+  ...rules(
+    ['DepthToSpace', 'SpaceToDepth'],
+    rule(1, (cx) => {
+      const x = cx.shapeOf(0);
+      const b = attrInt(cx.node, 'blocksize', 1);
+      if (x.length !== 4) throw new Skip(`input rank ${x.length} is not 4`);
+      const [n, c, h, w] = x as [Dim, Dim, Dim, Dim];
+      const mul = (d: Dim, k: number) => (isNum(d) ? d * k : UNKNOWN);
+      const div = (d: Dim, k: number) => (isNum(d) ? d / k : UNKNOWN);
+      return { shapes: [cx.op === 'DepthToSpace' ? [n, div(c, b * b), mul(h, b), mul(w, b)] : [n, mul(c, b * b), div(h, b), div(w, b)]] };
+    }),
+  ),
   Pad: rule(1, (cx) => {
     const x = cx.shapeOf(0);
     const pads = cx.opset >= 11 ? cx.constInts(1, 'pads') : (attrInts(cx.node, 'pads') ?? attrInts(cx.node, 'paddings'));
@@ -128,36 +156,40 @@ export const LAYOUT_RULES: ShapeRules = {
     });
     return { shapes: [out] };
   }),
-  ...rules(['Resize', 'Upsample'], rule(1, (cx) => {
-    const x = cx.shapeOf(0);
-    const scalesIdx = cx.op === 'Upsample' || cx.opset < 11 ? 1 : 2;
-    const sizes = cx.op === 'Resize' && cx.opset >= 11 && cx.has(3) ? cx.constInts(3, 'sizes') : undefined;
-    const axes = attrInts(cx.node, 'axes')?.map((a) => normAxis(a, x.length)) ?? x.map((_, i) => i);
-    const out = [...x];
-    if (sizes && sizes.length) {
-      if (sizes.length !== axes.length) throw new Skip(`${sizes.length} sizes for rank ${axes.length}`);
-      const policy = attrStr(cx.node, 'keep_aspect_ratio_policy', 'stretch');
-      if (policy !== 'stretch') throw new Skip(`keep_aspect_ratio_policy '${policy}' is not inferred`);
-      axes.forEach((a, i) => (out[a] = sizes[i]!));
+  ...rules(
+    ['Resize', 'Upsample'],
+    rule(1, (cx) => {
+      const x = cx.shapeOf(0);
+      const scalesIdx = cx.op === 'Upsample' || cx.opset < 11 ? 1 : 2;
+      const sizes = cx.op === 'Resize' && cx.opset >= 11 && cx.has(3) ? cx.constInts(3, 'sizes') : undefined;
+      const axes = attrInts(cx.node, 'axes')?.map((a) => normAxis(a, x.length)) ?? x.map((_, i) => i);
+      const out = [...x];
+      if (sizes && sizes.length) {
+        if (sizes.length !== axes.length) throw new Skip(`${sizes.length} sizes for rank ${axes.length}`);
+        const policy = attrStr(cx.node, 'keep_aspect_ratio_policy', 'stretch');
+        if (policy !== 'stretch') throw new Skip(`keep_aspect_ratio_policy '${policy}' is not inferred`);
+        axes.forEach((a, i) => (out[a] = sizes[i]!));
+        return { shapes: [out] };
+      }
+      const scales = cx.has(scalesIdx) ? cx.constFloats(scalesIdx) : attrFloats(cx.node, 'scales');
+      if (!scales || !scales.length) throw new Skip('neither scales nor sizes are constant');
+      if (scales.length !== axes.length) throw new Skip(`${scales.length} scales for rank ${axes.length}`);
+      axes.forEach((a, i) => {
+        const d = out[a]!;
+        out[a] = isNum(d) ? Math.floor(d * scales[i]!) : scales[i] === 1 ? d : UNKNOWN;
+      });
       return { shapes: [out] };
-    }
-    const scales = cx.has(scalesIdx) ? cx.constFloats(scalesIdx) : attrFloats(cx.node, 'scales');
-    if (!scales || !scales.length) throw new Skip('neither scales nor sizes are constant');
-    if (scales.length !== axes.length) throw new Skip(`${scales.length} scales for rank ${axes.length}`);
-    axes.forEach((a, i) => {
-      const d = out[a]!;
-      out[a] = isNum(d) ? Math.floor(d * scales[i]!) : scales[i] === 1 ? d : UNKNOWN;
-    });
-    return { shapes: [out] };
-  })),
+    }),
+  ),
 };
 
 /** Numeric product and the multiset of symbolic factors of a shape. */
 function factors(dims: Dim[]): { num: number; syms: string[] } {
   let num = 1;
   const syms: string[] = [];
-  for (const d of dims) if (isNum(d)) num *= d;
-  else syms.push(d);
+  for (const d of dims)
+    if (isNum(d)) num *= d;
+    else syms.push(d);
   return { num, syms: syms.sort() };
 }
 
@@ -230,6 +262,9 @@ function slice(node: GraphNode, x: Dim[], opset: number, constInts: (k: number, 
     starts0[a] = s;
     steps0[a] = step;
   });
-  const f = data && x.every(isNum) && out.every(isNum) ? remap(data, x as number[], out as number[], (o, i) => o.forEach((v, k) => (i[k] = starts0[k]! + v * steps0[k]!))) : undefined;
+  const f =
+    data && x.every(isNum) && out.every(isNum)
+      ? remap(data, x as number[], out as number[], (o, i) => o.forEach((v, k) => (i[k] = starts0[k]! + v * steps0[k]!)))
+      : undefined;
   return { shapes: [out], folded: [f] };
 }

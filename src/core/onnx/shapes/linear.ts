@@ -4,7 +4,10 @@ import { attrInt, attrStr, broadcastShapes, dtypeOf, isNum, rule, rules, Skip, t
 /** Matrix products: MatMul, Gemm, Einsum. */
 
 export const LINEAR_RULES: ShapeRules = {
-  ...rules(['MatMul', 'MatMulInteger'], rule(2, (cx) => ({ shapes: [matmul(cx.shapeOf(0), cx.shapeOf(1))], dtypes: [cx.op === 'MatMulInteger' ? 'int32' : dtypeOf(cx.inp, cx.node.inputs[0])] }))),
+  ...rules(
+    ['MatMul', 'MatMulInteger'],
+    rule(2, (cx) => ({ shapes: [matmul(cx.shapeOf(0), cx.shapeOf(1))], dtypes: [cx.op === 'MatMulInteger' ? 'int32' : dtypeOf(cx.inp, cx.node.inputs[0])] })),
+  ),
   Gemm: rule(2, (cx) => {
     const a = cx.shapeOf(0);
     const b = cx.shapeOf(1);
@@ -16,7 +19,14 @@ export const LINEAR_RULES: ShapeRules = {
     if (isNum(ka) && isNum(kb) && ka !== kb) throw new Skip(`inner dimensions ${ka} and ${kb} differ`);
     return { shapes: [[m, n]] };
   }),
-  Einsum: rule(1, (cx) => ({ shapes: [einsum(attrStr(cx.node, 'equation', ''), cx.node.inputs.map((_, k) => cx.shapeOf(k)))] })),
+  Einsum: rule(1, (cx) => ({
+    shapes: [
+      einsum(
+        attrStr(cx.node, 'equation', ''),
+        cx.node.inputs.map((_, k) => cx.shapeOf(k)),
+      ),
+    ],
+  })),
 };
 
 /** Einsum output shape: letters map to dims, '...' broadcasts, implicit output = letters seen once, sorted. */
@@ -46,7 +56,13 @@ function einsum(equation: string, shapes: Dim[][]): Dim[] {
     });
   });
   const ell = broadcastShapes(ellipses);
-  const out = rhs ?? `${ellipses.length ? '...' : ''}${[...counts].filter(([, n]) => n === 1).map(([c]) => c).sort().join('')}`;
+  const out =
+    rhs ??
+    `${ellipses.length ? '...' : ''}${[...counts]
+      .filter(([, n]) => n === 1)
+      .map(([c]) => c)
+      .sort()
+      .join('')}`;
   const result: Dim[] = [];
   const [opre, opost] = out.includes('...') ? (out.split('...') as [string, string]) : [out, undefined];
   for (const c of opre) result.push(dims.get(c) ?? failLetter(c, equation));
