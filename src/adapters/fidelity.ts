@@ -105,14 +105,7 @@ export function registerFidelity(services: Services, pipeline?: PipelineService)
   context.subscriptions.push(resultsPanel);
 
   async function pickModel(arg: ModelArg): Promise<Model | undefined> {
-    const p = project.project;
-    if (!p) {
-      throw new Error(
-        project.exists
-          ? 'hailo.json has problems; fix them first (see the Problems view)'
-          : 'No hailo.json in this workspace; create one with "Hailo: Create Project File"',
-      );
-    }
+    const p = project.require().project;
     const name = typeof arg === 'string' ? arg : arg && 'type' in arg && arg.type === 'model' ? arg.model.name : arg && 'name' in arg ? arg.name : undefined;
     if (name !== undefined) {
       const m = p.models.find((x) => x.name === name);
