@@ -11,7 +11,7 @@ import { parseHn, readHnFile } from '../../src/core/hailo/hn';
 import { checkJsonShape, MAX_JSON_DEPTH } from '../../src/core/limits';
 import { lineOf, loadProjectFile, parseProjectText } from '../../src/core/project/load';
 import { openOnnx } from '../../src/core/onnx';
-import { loadSourceMap } from '../../src/core/analysis/sourceMap';
+import { loadSourceMap } from '../../src/core/graph/sourceMap';
 import { makeTar } from '../fixtures/hailo/tarball';
 
 describe('hostile inputs: readers refuse them with a typed error', () => {

@@ -3,7 +3,7 @@
 // rejects or rewrites must fire. A rule added to the catalogue without a case here fails the suite.
 import { strict as assert } from 'node:assert';
 import { lintModel, RULES, type LintOptions } from '../../src/core/analysis/lint';
-import type { Finding, Severity } from '../../src/core/analysis/finding';
+import type { Finding, Severity } from '../../src/core/finding';
 import { GraphBuilder, gelu, handLayerNorm } from './lintGraphs';
 
 const opts: LintOptions = { hwArch: 'hailo8l' };

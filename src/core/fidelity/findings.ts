@@ -1,4 +1,4 @@
-import type { Finding } from '../analysis/finding';
+import type { Finding } from '../finding';
 import type { FidelityStage, FidelityThresholds } from '../project/schema';
 import type { ComparisonRecord, FidelityRecord } from './record';
 

@@ -1,4 +1,5 @@
-import { parseIdentify, parseScan, parseToolVersions, stripAnsi, type IdentifiedDevice, type ScannedDevice } from './versions';
+import { stripAnsi } from '../format';
+import { parseIdentify, parseScan, parseToolVersions, type IdentifiedDevice, type ScannedDevice } from './versions';
 
 /**
  * Parsers for `hailortcli` console output, after `../shared/reference/hailo/hailort-cli.md` and the

@@ -29,7 +29,6 @@ export interface SystemHeader {
 }
 
 // remote/dfc.ts and remote/logLines.ts import it from here
-export { stripAnsi };
 
 /** Strip a `[info] ` style prefix (coloured or not); returns the text, or undefined when there is none. */
 function infoText(line: string): string | undefined {

@@ -9,10 +9,10 @@ import {
   parseScan,
   parseToolVersions,
   parseVersion,
-  stripAnsi,
   type IdentifiedDevice,
   type ScannedDevice,
 } from '../hailo/versions';
+import { stripAnsi } from '../format';
 import { nullLogger } from '../logger';
 import type { Device, Model } from '../project/schema';
 import type { RemoteHost } from './host';

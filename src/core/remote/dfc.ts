@@ -1,5 +1,6 @@
 import { HailoError } from '../errors';
-import { parseToolVersions, stripAnsi } from '../hailo/versions';
+import { stripAnsi } from '../format';
+import { parseToolVersions } from '../hailo/versions';
 import type { DfcActivation, Model, Target } from '../project/schema';
 import { rjoin } from './quote';
 import type { JobEnv } from './job';

@@ -1,4 +1,4 @@
-import { stripAnsi } from '../hailo/versions';
+import { stripAnsi } from '../format';
 
 /**
  * Splitting a remote log into lines. Lines end at
