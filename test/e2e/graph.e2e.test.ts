@@ -225,10 +225,19 @@ for (const theme of ['dark', 'light'] as const) {
       await page.keyboard.press('Control+Shift+M');
       const filter = page.locator('.markers-panel-action-filter input, .viewpane-filter input').first();
       await filter.waitFor({ timeout: 15_000 });
-      await filter.fill('HW012');
       // the entry on the Python line (the one on the model itself is at line 1)
       const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'HW012' }).filter({ hasText: '[Ln 39' }).first();
-      await row.waitFor({ timeout: 15_000 });
+      // a filter typed while the panel is still opening can be dropped: type it again until it applies
+      for (let attempt = 1; ; attempt++) {
+        await filter.click();
+        await filter.fill('HW012');
+        try {
+          await row.waitFor({ timeout: 5_000 });
+          break;
+        } catch (e) {
+          if (attempt >= 4) throw e;
+        }
+      }
       // the Problems panel offers the entry's code actions in a menu (an editor would show its light bulb list)
       const action = page.locator('.context-view .action-label, .action-widget .monaco-list-row', { hasText: 'Show /blocks.0/attn/Softmax in Graph' }).first();
       for (let attempt = 1; ; attempt++) {
