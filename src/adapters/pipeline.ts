@@ -118,52 +118,16 @@ export class PipelineService implements vscode.Disposable {
     const { root } = this.requireProject();
     const host = await this.remote.hostFor(target);
     const { startRun } = (await loadCore()).remotePipeline;
-    const cancel = new AbortController();
-    const detach = new AbortController();
-    signal?.addEventListener('abort', () => cancel.abort(), { once: true });
-    let id: string | undefined;
-    return startRun(
-      {
-        host,
-        runsDir: this.runsDir!,
-        log: this.services.log,
-        signal: cancel.signal,
-        detach: detach.signal,
-        keep: setting('runsKeep'),
-        events: this.wrapEvents(events, (run) => {
-          if (id) return;
-          id = run.id;
-          this.track(run.id, cancel, detach);
-        }),
-      },
-      { projectRoot: root, model, target, steps },
-    ).finally(() => id && this.untrack(id));
+    const { ctx, done } = this.trackedContext(host, events, signal);
+    return startRun(ctx, { projectRoot: root, model, target, steps }).finally(done);
   }
 
   /** Deploy a HEF to a device and benchmark it there (no UI): a device run in the Runs view. */
   async deploy(opts: DeployOptions, events: PipelineEvents & RunSink, signal?: AbortSignal): Promise<RunRecord> {
     const host = await this.remote.host(opts.device.host);
     const { startDeploy } = (await loadCore()).remoteDevice;
-    const cancel = new AbortController();
-    const detach = new AbortController();
-    signal?.addEventListener('abort', () => cancel.abort(), { once: true });
-    let id: string | undefined;
-    return startDeploy(
-      {
-        host,
-        runsDir: this.runsDir!,
-        log: this.services.log,
-        signal: cancel.signal,
-        detach: detach.signal,
-        keep: setting('runsKeep'),
-        events: this.wrapEvents(events, (run) => {
-          if (id) return;
-          id = run.id;
-          this.track(run.id, cancel, detach);
-        }),
-      },
-      opts,
-    ).finally(() => id && this.untrack(id));
+    const { ctx, done } = this.trackedContext(host, events, signal);
+    return startDeploy(ctx, opts).finally(done);
   }
 
   /**
@@ -172,7 +136,14 @@ export class PipelineService implements vscode.Disposable {
    * Call `done()` when the run has ended.
    */
   async runnerContext(hostName: string, events: PipelineEvents & RunSink, signal?: AbortSignal): Promise<{ ctx: PipelineContext; done: () => void }> {
-    const host = await this.remote.host(hostName);
+    return this.trackedContext(await this.remote.host(hostName), events, signal);
+  }
+
+  /**
+   * A run engine context whose run is followed, cancellable (by `signal` or Cancel Run) and
+   * remembered for reattach from its first event; `done()` forgets it.
+   */
+  private trackedContext(host: PipelineContext['host'], events: PipelineEvents & RunSink, signal?: AbortSignal): { ctx: PipelineContext; done: () => void } {
     const cancel = new AbortController();
     const detach = new AbortController();
     signal?.addEventListener('abort', () => cancel.abort(), { once: true });
@@ -190,7 +161,7 @@ export class PipelineService implements vscode.Disposable {
         this.track(run.id, cancel, detach);
       }),
     };
-    return { ctx, done: () => id && this.untrack(id) };
+    return { ctx, done: () => void (id && this.untrack(id)) };
   }
 
   /** Reattach to a run that is still going on its target. */
