@@ -48,6 +48,28 @@ export interface GraphModel {
   outputs: TensorInfo[];
   /** Every known value (activations and initializers) by name. */
   values: Record<string, TensorInfo & { initializer?: boolean }>;
+  /**
+   * ONNX If/Loop/Scan bodies as nested graphs, all nesting levels in one flat list (an owner is a
+   * node of `nodes` or of another body). Their nodes are not in `nodes`: rules and the ledger that
+   * walk `nodes` see the owning If/Loop node only.
+   */
+  bodies?: GraphBody[];
+}
+
+export interface GraphBody {
+  /** Id of the node that owns the body. */
+  owner: string;
+  /** The attribute holding it: "then_branch", "else_branch", "body" (a GRAPHS list: "name[i]"). */
+  attribute: string;
+  /** The body; its node ids are `<owner>/<attribute>/<inner name>` (see `bodyNodeId`). */
+  graph: GraphModel;
+  /** Values of enclosing scopes the body reads (implicit inputs), in first-use order. */
+  implicitInputs: string[];
+}
+
+/** A body node's id: its owner's id, the attribute and the inner node's own stable id (never a running index). */
+export function bodyNodeId(owner: string, attribute: string, inner: string): string {
+  return `${owner}/${attribute}/${inner}`;
 }
 
 /** Producer and consumer indexes over a graph; computed, never stored in the model. */

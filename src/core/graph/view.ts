@@ -1,4 +1,4 @@
-import type { Dim, GraphModel, SourceLocation } from './model';
+import type { Dim, GraphBody, GraphModel, GraphNode, SourceLocation } from './model';
 
 /**
  * What the graph view draws: the graph model with explicit edges, stable node ids, a scope tree
@@ -43,6 +43,8 @@ export interface ViewGroup {
   size: number;
   /** Same structure as this earlier group (a repeated block), when there is one. */
   repeatOf?: number;
+  /** An If/Loop/Scan body: the owning node's id (the group is kept even with one node). */
+  body?: string;
   /** The number of groups sharing this structure (1 when unique). */
   repeats: number;
 }
@@ -92,13 +94,15 @@ export function scopeSegments(scope: string): string[] {
 export interface BuildViewOptions {
   /** Source location by node id (the source map sidecar). */
   source?: (id: string) => SourceLocation | undefined;
-  /** If/Loop/Scan bodies as nested graphs: each body becomes a group under its owner's scope. */
-  bodies?: { owner: string; attribute: string; graph: GraphModel }[];
+  /** If/Loop/Scan bodies as nested graphs (default: the model's own `bodies`): each becomes a group under its owner's scope. */
+  bodies?: Pick<GraphBody, 'owner' | 'attribute' | 'graph'>[];
 }
 
 export function buildGraphView(g: GraphModel, opts: BuildViewOptions = {}): GraphView {
   const groups: ViewGroup[] = [{ id: '', label: g.name || 'graph', parent: -1, groups: [], nodes: [], size: 0, repeats: 1 }];
   const groupByPath = new Map<string, number>([['', 0]]);
+  /** Group path segments that open a body, with the body's owner. */
+  const bodySegs = new Map<string, string>();
   const groupFor = (segs: string[]): number => {
     let cur = 0;
     let p = '';
@@ -107,7 +111,8 @@ export function buildGraphView(g: GraphModel, opts: BuildViewOptions = {}): Grap
       let gi = groupByPath.get(p);
       if (gi === undefined) {
         gi = groups.length;
-        groups.push({ id: p, label: s, parent: cur, groups: [], nodes: [], size: 0, repeats: 1 });
+        const owner = bodySegs.get(p);
+        groups.push({ id: p, label: s, parent: cur, groups: [], nodes: [], size: 0, repeats: 1, ...(owner !== undefined ? { body: owner } : {}) });
         groups[cur]!.groups.push(gi);
         groupByPath.set(p, gi);
       }
@@ -118,7 +123,9 @@ export function buildGraphView(g: GraphModel, opts: BuildViewOptions = {}): Grap
   const nodes: ViewNode[] = [];
   const edges: ViewEdge[] = [];
   const producer = new Map<string, number>();
-  const val = (name: string) => g.values[name];
+  // body values are looked up after the main graph's (a body may not shadow an outer name)
+  const bodyValues = new Map<string, GraphModel['values'][string]>();
+  const val = (name: string) => g.values[name] ?? bodyValues.get(name);
   // tensor names stay here: edges carry them, node details come from the graph model on request
   const nodeInputs: string[][] = [];
   const addNode = (n: ViewNode, inputs: string[], outputs: string[]) => {
@@ -131,7 +138,8 @@ export function buildGraphView(g: GraphModel, opts: BuildViewOptions = {}): Grap
   };
   for (const t of g.inputs) addNode({ id: t.name, op: 'Input', shape: shapeText(t.shape), group: 0, io: 'input' }, [], [t.name]);
   const bodiesByOwner = new Map<string, NonNullable<BuildViewOptions['bodies']>>();
-  for (const b of opts.bodies ?? []) {
+  for (const b of opts.bodies ?? g.bodies ?? []) {
+    for (const [k, v] of Object.entries(b.graph.values)) if (!bodyValues.has(k)) bodyValues.set(k, v);
     const list = bodiesByOwner.get(b.owner) ?? [];
     list.push(b);
     bodiesByOwner.set(b.owner, list);
@@ -155,12 +163,24 @@ export function buildGraphView(g: GraphModel, opts: BuildViewOptions = {}): Grap
         ...(body ? { body } : {}),
       };
       addNode(node, n.inputs, n.outputs);
-      for (const b of bodiesByOwner.get(n.id) ?? [])
-        pushGraphNodes(b.graph, [...segs, `${n.id.replace(/^\//, '').replace(/\./g, '_')}.${b.attribute}`], `${n.id}.${b.attribute}`);
+      for (const b of bodiesByOwner.get(n.id) ?? []) {
+        const label = `${bodyLabel(n)}.${b.attribute}`;
+        const bsegs = [...segs, label];
+        bodySegs.set(bsegs.join('.'), n.id);
+        pushGraphNodes(b.graph, bsegs, `${n.id}.${b.attribute}`);
+        // what the body hands back goes to its owner
+        for (const o of b.graph.outputs) if (o.name) bodyResults.push({ tensor: o.name, owner: id });
+      }
     }
   };
+  const bodyResults: { tensor: string; owner: string }[] = [];
   pushGraphNodes(g, undefined, undefined);
   for (const t of g.outputs) addNode({ id: `output:${t.name}`, op: 'Output', shape: shapeText(t.shape), group: 0, io: 'output' }, [t.name], []);
+  const indexOf = new Map(nodes.map((n, i) => [n.id, i]));
+  for (const r of bodyResults) {
+    const to = indexOf.get(r.owner);
+    if (to !== undefined) nodeInputs[to]!.push(r.tensor);
+  }
   nodeInputs.forEach((inputs, to) => {
     const seenIn = new Set<string>();
     for (const t of inputs) {
@@ -182,10 +202,18 @@ export function buildGraphView(g: GraphModel, opts: BuildViewOptions = {}): Grap
   return { kind: g.kind, name: g.name, nodes, edges, groups: compact };
 }
 
+/** A body's group label from its owner: "/encoder/If" -> "If" (dots would split the scope path). */
+function bodyLabel(n: GraphNode): string {
+  const last = n.id.slice(n.id.lastIndexOf('/') + 1) || n.op;
+  return last.replace(/\./g, '_');
+}
+
 /** A group holding one node and nothing else is drawn as that node: its node moves up, the group goes. */
 function dropSingletons(groups: ViewGroup[], nodes: ViewNode[]): ViewGroup[] {
-  const keep = groups.map((g, i) => i === 0 || g.size > 1);
-  // a group kept needs its parent kept; sizes > 1 are monotone up the tree, so that holds
+  // a body group stays even with one node: it is what a click on its owner opens
+  const keep = groups.map((g, i) => i === 0 || g.size > 1 || g.body !== undefined);
+  // a group kept needs its parent kept; sizes > 1 are monotone up the tree, and a body's parent
+  // holds its owner as well, so that holds
   const newIndex = new Array<number>(groups.length).fill(-1);
   const out: ViewGroup[] = [];
   groups.forEach((g, i) => {
@@ -298,10 +326,19 @@ export function nodeDetails(g: GraphModel, id: string, source?: (id: string) => 
       inputs: [],
       outputs: [{ name: io.name, shape: shapeText(io.shape), dtype: io.dtype ?? '?' }],
     };
-  const n = g.nodes.find((x) => x.id === id);
+  let n = g.nodes.find((x) => x.id === id);
+  let values = g.values;
+  // a node of an If/Loop/Scan body: its values are the body's, then the enclosing graph's
+  for (const b of n ? [] : (g.bodies ?? [])) {
+    n = b.graph.nodes.find((x) => x.id === id);
+    if (n) {
+      values = { ...g.values, ...b.graph.values };
+      break;
+    }
+  }
   if (!n) return undefined;
   const value = (name: string) => {
-    const v = g.values[name];
+    const v = values[name];
     const count = (v?.shape ?? []).reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), 1);
     return {
       name,

@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import { HailoError, throwIfAborted } from '../errors';
-import type { GraphModel, GraphNode, TensorInfo } from '../graph/model';
-import { scopeFromNodeName, stableNodeId } from '../graph/model';
+import type { GraphBody, GraphModel, GraphNode, TensorInfo } from '../graph/model';
+import { bodyNodeId, scopeFromNodeName, stableNodeId } from '../graph/model';
 import { INTEGER_DTYPES, dtypeBytes, dtypeName } from './dtypes';
 import { nodeFileSystem, type ModelFileSystem, type RandomAccessFile } from './fileAccess';
 import type { OnnxModel, OpenOnnxOptions, SubgraphInfo, TensorData, TensorRef } from './model';
-import { numel, scanModel, type RawAttr, type RawGraph, type RawTensor } from './proto';
+import { numel, scanModel, type RawAttr, type RawGraph, type RawNode, type RawTensor } from './proto';
 import { inferShapes } from './shapes';
 import { loadTensor, toNumbers, type ConstValue } from './tensorData';
 import { WireSource } from './wire';
@@ -73,14 +73,15 @@ async function build(
   const g = raw.graph!;
   const { opsetImports, defaultOpset, domains } = checkVersions(cx, irVersion, raw.opsetImports);
   const { initializers, paramCount, paramBytes } = collectInitializers(cx, g);
-  const { nodes, constants, subgraphs, smallAttrTensors } = buildNodes(cx, g, domains);
+  const { nodes, constants, smallAttrTensors } = buildNodes(cx, g, domains);
   const unknownDomains = [...domains].filter((d) => !KNOWN_DOMAINS.has(d)).sort();
   checkNestedExternals(cx, g, true);
+  const { bodies, subgraphs, implicit } = buildBodies(g.nodes, nodes);
 
   const { values, producedBy, inputs } = produceValues(cx, g, initializers, nodes);
-  const order = topoOrder(file, nodes, producedBy);
+  const order = topoOrder(file, nodes, producedBy, implicit);
   throwIfAborted(opts.signal);
-  reportMissingValues(cx, nodes, producedBy);
+  reportMissingValues(cx, nodes, producedBy, implicit);
 
   // external data: locations already checked to stay inside the folder; now stat, never read
   const externalDataFiles = await checkExternalFiles(file, cx.dir, cx.externals, fsys);
@@ -105,7 +106,7 @@ async function build(
     return { name: vi.name, shape: v?.shape ?? vi.shape, dtype: v?.dtype ?? vi.dtype };
   });
 
-  const graph: GraphModel = { kind: 'onnx', name: g.name, nodes: orderedNodes, inputs, outputs, values };
+  const graph: GraphModel = { kind: 'onnx', name: g.name, nodes: orderedNodes, inputs, outputs, values, ...(bodies.length ? { bodies } : {}) };
   return {
     file,
     fileSize: f.size,
@@ -210,7 +211,6 @@ function buildNodes(cx: BuildContext, g: RawGraph, domains: Set<string>) {
   const constants = new Map<string, TensorRef>();
   const nodes: GraphNode[] = [];
   const usedIds = new Set<string>();
-  const subgraphs: SubgraphInfo[] = [];
   const duplicateNames: string[] = [];
   const smallAttrTensors: { summary: { values?: number[] }; t: RawTensor }[] = [];
   const uniqueId = (base: string) => {
@@ -235,14 +235,13 @@ function buildNodes(cx: BuildContext, g: RawGraph, domains: Set<string>) {
       attrs[a.name] = j;
       if (a.t && j && a.t.dataLocation !== 1 && a.t.dataType !== 8 && numel(a.t.dims) <= SMALL_ATTR_TENSOR)
         smallAttrTensors.push({ summary: j as { values?: number[] }, t: a.t });
-      collectSubgraphs(a, id, n.op, subgraphs);
     }
     if (n.op === 'Constant' && (!n.domain || n.domain === 'ai.onnx') && n.outputs[0]) constantValue(cx, n.attrs, n.outputs[0], constants);
     nodes.push({ id, op: n.op, domain: n.domain === 'ai.onnx' ? '' : n.domain, scope: scopeFromNodeName(n.name), inputs: n.inputs, outputs: n.outputs, attrs });
   });
   if (duplicateNames.length)
     cx.warnings.push(`node names used more than once (made unique with a suffix): ${[...new Set(duplicateNames)].slice(0, 10).join(', ')}`);
-  return { nodes, constants, subgraphs, smallAttrTensors };
+  return { nodes, constants, smallAttrTensors };
 }
 
 function constantValue(cx: BuildContext, attrs: RawAttr[], out: string, constants: Map<string, TensorRef>): void {
@@ -296,9 +295,12 @@ function produceValues(cx: BuildContext, g: RawGraph, initializers: Map<string, 
   return { values, producedBy, inputs };
 }
 
-function reportMissingValues(cx: BuildContext, nodes: GraphNode[], producedBy: Map<string, string>): void {
+function reportMissingValues(cx: BuildContext, nodes: GraphNode[], producedBy: Map<string, string>, implicit: Map<number, string[]>): void {
   const missing = new Set<string>();
-  for (const n of nodes) for (const i of n.inputs) if (i && !producedBy.has(i)) missing.add(`'${i}' (input of ${n.id})`);
+  nodes.forEach((n, k) => {
+    for (const i of n.inputs) if (i && !producedBy.has(i)) missing.add(`'${i}' (input of ${n.id})`);
+    for (const i of implicit.get(k) ?? []) if (!producedBy.has(i)) missing.add(`'${i}' (read inside the body of ${n.id})`);
+  });
   if (missing.size)
     cx.warnings.push(`values used but never produced: ${[...missing].slice(0, 10).join(', ')}${missing.size > 10 ? ` and ${missing.size - 10} more` : ''}`);
 }
@@ -385,25 +387,88 @@ function attrJson(a: RawAttr): unknown {
   }
 }
 
-function collectSubgraphs(a: RawAttr, nodeId: string, op: string, out: SubgraphInfo[]): void {
-  const graphs: RawGraph[] = [...(a.g ? [a.g] : []), ...a.graphs];
-  for (const g of graphs) {
-    out.push({ node: nodeId, op, attribute: a.name, nodeCount: g.nodes.length });
-    g.nodes.forEach((n, i) => {
-      for (const inner of n.attrs) collectSubgraphs(inner, `${nodeId}/${n.name || `${n.op}_${i}`}`, n.op, out);
+/**
+ * If/Loop/Scan bodies (GRAPH and GRAPHS attributes) as nested graph models, all levels in one flat
+ * list, depth first. Nesting is bounded by the scanner (MAX_DEPTH in proto.ts), so the recursion
+ * is too. Body node ids are `<owner>/<attribute>/<name>` (unnamed: op and first output), so they
+ * survive a re-export like the main graph's. Shapes are those declared in the body (no inference).
+ * `implicit` gives, per main-graph node index, the outer values its bodies read.
+ */
+function buildBodies(raw: RawNode[], nodes: GraphNode[]) {
+  const bodies: GraphBody[] = [];
+  const subgraphs: SubgraphInfo[] = [];
+  const implicit = new Map<number, string[]>();
+  const graphsOf = (n: RawNode) =>
+    n.attrs.flatMap((a) => [...(a.g ? [{ attribute: a.name, g: a.g }] : []), ...a.graphs.map((g, i) => ({ attribute: `${a.name}[${i}]`, g }))]);
+  /** The bodies of one node; returns the values they read from outside the node. */
+  const ofNode = (n: RawNode, ownerId: string): string[] => {
+    const reads: string[] = [];
+    for (const { attribute, g } of graphsOf(n)) {
+      const at = bodies.length;
+      subgraphs.push({ node: ownerId, op: n.op, attribute, nodeCount: g.nodes.length });
+      const body = ofGraph(g, ownerId, attribute);
+      // depth first: a body before the bodies nested in it
+      bodies.splice(at, 0, body);
+      reads.push(...body.implicitInputs);
+    }
+    return [...new Set(reads)];
+  };
+  const ofGraph = (g: RawGraph, owner: string, attribute: string): GraphBody => {
+    const used = new Set<string>();
+    const produced = new Set<string>();
+    const values: GraphModel['values'] = {};
+    const declare = (vi: { name: string; shape: TensorInfo['shape']; dtype: string | undefined }) =>
+      (values[vi.name] = { name: vi.name, shape: vi.shape, dtype: vi.dtype });
+    for (const vi of [...g.valueInfo, ...g.inputs, ...g.outputs]) declare(vi);
+    for (const t of g.initializers) {
+      produced.add(t.name);
+      values[t.name] = { name: t.name, shape: [...t.dims], dtype: dtypeName(t.dataType), initializer: true };
+    }
+    const inputs = g.inputs.filter((vi) => !produced.has(vi.name)).map((vi) => ({ name: vi.name, shape: vi.shape, dtype: vi.dtype }));
+    for (const vi of inputs) produced.add(vi.name);
+    const reads: string[] = [];
+    const read = (name: string) => {
+      if (name && !produced.has(name)) reads.push(name);
+    };
+    const inner: GraphNode[] = g.nodes.map((n) => {
+      let local = stableNodeId(n.name, n.op, n.outputs, n.op);
+      for (let k = 1; used.has(local); k++) local = `${stableNodeId(n.name, n.op, n.outputs, n.op)}_${k}`;
+      used.add(local);
+      const id = bodyNodeId(owner, attribute, local);
+      for (const i of n.inputs) read(i);
+      for (const r of ofNode(n, id)) read(r);
+      for (const o of n.outputs) {
+        if (!o) continue;
+        produced.add(o);
+        values[o] ??= { name: o, shape: undefined, dtype: undefined };
+      }
+      const attrs: Record<string, unknown> = {};
+      for (const a of n.attrs) attrs[a.name] = attrJson(a);
+      return { id, op: n.op, domain: n.domain === 'ai.onnx' ? '' : n.domain, scope: scopeFromNodeName(n.name), inputs: n.inputs, outputs: n.outputs, attrs };
     });
-  }
+    // a body output may be an outer value passed through
+    for (const o of g.outputs) read(o.name);
+    const outputs = g.outputs.map((vi) => ({ name: vi.name, shape: vi.shape, dtype: vi.dtype }));
+    return { owner, attribute, graph: { kind: 'onnx', name: g.name, nodes: inner, inputs, outputs, values }, implicitInputs: [...new Set(reads)] };
+  };
+  raw.forEach((n, i) => {
+    if (!n.attrs.some((a) => a.g || a.graphs.length)) return;
+    const reads = ofNode(n, nodes[i]!.id);
+    if (reads.length) implicit.set(i, reads);
+  });
+  return { bodies, subgraphs, implicit };
 }
 
 /** Kahn's algorithm over value dependencies; a leftover means a cycle, reported with its path. */
-function topoOrder(file: string, nodes: GraphNode[], producedBy: Map<string, string>): number[] {
+function topoOrder(file: string, nodes: GraphNode[], producedBy: Map<string, string>, implicit: Map<number, string[]>): number[] {
   const producerIndex = new Map<string, number>();
   nodes.forEach((n, i) => n.outputs.forEach((o) => o && producerIndex.set(o, i)));
   const indeg = new Array<number>(nodes.length).fill(0);
   const users: number[][] = nodes.map(() => []);
   nodes.forEach((n, i) => {
     const deps = new Set<number>();
-    for (const inp of n.inputs) {
+    // an If/Loop runs after the producers of the outer values its bodies read
+    for (const inp of [...n.inputs, ...(implicit.get(i) ?? [])]) {
       const p = inp ? producerIndex.get(inp) : undefined;
       if (p !== undefined) deps.add(p);
     }

@@ -38,6 +38,7 @@ export const ViewGroupSchema = z
     size: z.number().int().nonnegative(),
     repeatOf: z.number().int().nonnegative().optional(),
     repeats: z.number().int().positive(),
+    body: z.string().optional(),
   })
   .strict();
 
