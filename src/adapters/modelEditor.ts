@@ -442,7 +442,7 @@ async function showInGraph(model: vscode.Uri | string | undefined, node: string 
   else doc.pendingReveal = node;
 }
 
-/** The node names a lint or rewrite diagnostic on a Python line refers to, with their model. */
+/** The node names a lint, rewrite or DFC-log diagnostic refers to (its related "ONNX node" entries), with their model. */
 export function graphTargets(d: vscode.Diagnostic): { model: vscode.Uri; node: string }[] {
   const out: { model: vscode.Uri; node: string }[] = [];
   for (const r of d.relatedInformation ?? []) {
@@ -465,7 +465,7 @@ export function registerModelEditor(services: Services, lint: LintService): void
       webviewOptions: { retainContextWhenHidden: false },
     }),
     vscode.commands.registerCommand('hailo.showInGraph', (model?: vscode.Uri | string, node?: string) => showInGraph(model, node)),
-    // "Show in Graph" on the lint and rewrite problems of Python lines (Problems panel and light bulb)
+    // "Show in Graph" on the lint, rewrite and DFC-log problems naming an ONNX node (Problems panel and light bulb)
     vscode.languages.registerCodeActionsProvider(
       { scheme: 'file' },
       {
@@ -473,7 +473,7 @@ export function registerModelEditor(services: Services, lint: LintService): void
           const out: vscode.CodeAction[] = [];
           const seen = new Set<string>();
           for (const d of ctx.diagnostics) {
-            if (d.source !== 'Hailo lint' && d.source !== 'Hailo rewrites') continue;
+            if (d.source !== 'Hailo lint' && d.source !== 'Hailo rewrites' && d.source !== 'Hailo DFC') continue;
             for (const t of graphTargets(d).slice(0, 3)) {
               const key = `${t.model.toString()}#${t.node}`;
               if (seen.has(key)) continue;

@@ -190,15 +190,18 @@ function severityOf(e: DfcLogError): Severity {
  */
 export function placeDfcLog(s: DfcLogSummary, ctx: DfcLogPlacement): Placement[] {
   const out: Placement[] = [];
+  // an error about an ONNX node points at it in the model too ("Show in Graph" follows that)
+  const nodeRef = (node: string | undefined): RelatedPlace[] =>
+    node && ctx.onnxFile ? [{ file: ctx.onnxFile, line: 0, message: `ONNX node ${node} in ${path.basename(ctx.onnxFile)}` }] : [];
   const onLog = (line: number, d: Omit<Placement, 'target' | 'file' | 'line' | 'related'>) => {
-    if (ctx.logFile) out.push({ target: 'log', file: ctx.logFile, line: Math.max(0, line - 1), ...d, related: [] });
+    if (ctx.logFile) out.push({ target: 'log', file: ctx.logFile, line: Math.max(0, line - 1), ...d, related: nodeRef(d.node) });
   };
   for (const e of s.errors) {
     const code = `DFC_${e.errorClass ?? e.category}`;
     const severity = severityOf(e);
     if (e.node) {
       const message = `${e.errorClass ?? 'Parser error'} in ONNX node ${e.node}: ${e.message}`;
-      if (ctx.onnxFile) out.push({ target: 'onnx', file: ctx.onnxFile, line: 0, severity, code, message, node: e.node, related: [] });
+      if (ctx.onnxFile) out.push({ target: 'onnx', file: ctx.onnxFile, line: 0, severity, code, message, node: e.node, related: nodeRef(e.node) });
       const src = ctx.sourceOf?.(e.node);
       if (src)
         out.push({
@@ -209,7 +212,7 @@ export function placeDfcLog(s: DfcLogSummary, ctx: DfcLogPlacement): Placement[]
           code,
           message: `${message} (Hailo parser, ONNX node made here)`,
           node: e.node,
-          related: [],
+          related: nodeRef(e.node),
         });
       onLog(e.line, { severity, code, message, node: e.node });
       continue;

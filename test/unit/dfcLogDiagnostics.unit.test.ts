@@ -6,6 +6,7 @@ import { parseDfcLog } from '../../src/core/hailo/dfcLog';
 import { endNodesEdits, modelForLog } from '../../src/core/hailo/dfcLogDiagnostics';
 import { END_NODES_CODE, locateAllsError, placeDfcLog } from '../../src/core/placement';
 import { parseProjectText } from '../../src/core/project/load';
+import { REFERENCE_DIR } from '../reference';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'logs');
 const read = (name: string) => fs.readFileSync(path.join(FIXTURES, name));
@@ -39,6 +40,37 @@ describe('dfcLog diagnostics: placement', () => {
     );
     assert.deepEqual(rec[0]!.endNodes, ['/encoder/blocks.0/ln_1/LayerNormalization', '/encoder/conv2/Conv']);
     assert.equal(rec[0]!.severity, 'warning');
+  });
+
+  it('every placement of an error about an ONNX node points at the node in the model ("Show in Graph"); the real parser log, byte for byte', function () {
+    const file = path.join(REFERENCE_DIR, 'hailo', 'log-samples', 'parser-unsupported-lstm-slice-squeeze-with-recommendation.log');
+    if (!fs.existsSync(file)) {
+      console.log(`      skipped: ${file} not found (set HAILO_REFERENCE_DIR to the reference pack)`);
+      this.skip();
+    }
+    const s = parseDfcLog(fs.readFileSync(file));
+    const plan = placeDfcLog(s, {
+      onnxFile: '/p/enc.onnx',
+      logFile: '/p/parse.log',
+      sourceOf: (n) => (n === 'Slice__166' ? { file: '/p/model.py', line: 7 } : undefined),
+    });
+    const withNode = plan.filter((p) => p.node);
+    // 12 per-op errors, each on the model and on the log, and Slice__166 on its Python line too
+    assert.equal(withNode.filter((p) => p.target === 'onnx').length, 12);
+    assert.equal(withNode.filter((p) => p.target === 'log').length, 12);
+    assert.deepEqual(
+      withNode.filter((p) => p.target === 'source').map((p) => p.node),
+      ['Slice__166'],
+    );
+    for (const p of withNode)
+      assert.deepEqual(p.related, [{ file: '/p/enc.onnx', line: 0, message: `ONNX node ${p.node} in enc.onnx` }], `${p.target} ${p.node}`);
+    assert.ok(
+      withNode.some((p) => p.node === 'stage_4/dense/Tensordot'),
+      'a node name with slashes is kept whole',
+    );
+    // no node, no reference; no model, no reference
+    for (const p of plan.filter((x) => !x.node)) assert.deepEqual(p.related, []);
+    for (const p of placeDfcLog(s, { logFile: '/p/parse.log' })) assert.deepEqual(p.related, []);
   });
 
   it('without an ONNX file, parser errors stay on the log', () => {
