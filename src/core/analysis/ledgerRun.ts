@@ -7,6 +7,7 @@ import { loadSourceMap } from '../graph/sourceMap';
 import type { Finding } from '../finding';
 import { parseDfcLog } from '../hailo/dfcLog';
 import { computeLedger, type Ledger, type LedgerStage } from './ledger';
+import { contextsFromModelScript } from './ledgerLogFacts';
 import { ledgerFindings, type LedgerFiles } from './ledgerFindings';
 import * as path from 'node:path';
 import { openOnnx } from '../onnx';
@@ -87,7 +88,9 @@ export async function runLedger(
     warnings.push(`source map ignored: ${(e as Error).message}`);
   }
   const stage = inputs.stage ?? STAGE_OF_STATE[opened.har?.state ?? ''] ?? (compileLog ? 'compile' : 'parse');
-  const modelScript = opened.har ? Object.values(opened.har.modelScripts)[0] : undefined;
+  // a compiled HAR can hold the user's script beside the compiler's auto script: the one that assigns contexts wins
+  const scripts = Object.values(opened.har?.modelScripts ?? {});
+  const modelScript = scripts.find((t) => contextsFromModelScript(t).size) ?? scripts[0];
   const dfcVersion = opened.har?.sdkVersion?.value ?? opened.hn.sdkVersion;
   const parseSummary = parseLog !== undefined ? parseDfcLog(parseLog) : undefined;
   const compileSummary = compileLog !== undefined ? parseDfcLog(compileLog) : undefined;

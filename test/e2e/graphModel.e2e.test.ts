@@ -1,0 +1,218 @@
+// The graph model through the UI: an ONNX model with If and Loop opens with their bodies as
+// collapsed groups, a click opens the If's then-branch and shows its nodes; a comparison with a
+// compiled HAR (the compiler's auto model script says which layer runs in which context) colours
+// the graph by context with a legend.
+import { strict as assert } from 'node:assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Frame, Page } from 'playwright-core';
+import { useWorkbench } from '../harness/e2e';
+import { REPO_ROOT } from '../harness/codeServer';
+import { runCommand, screenshot, waitFor } from '../harness/workbench';
+import { CONTROL_FLOW, writeControlFlow } from '../fixtures/onnx/controlFlow';
+import { writeWhisper, WHISPER_SIZES } from '../fixtures/onnx/gen';
+import { writeCompiledHar } from '../fixtures/hailo/contexts';
+
+const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'hailo');
+// page.evaluate callbacks run in the webview; the project compiles without the DOM library
+declare const window: unknown;
+
+interface CanvasHandle {
+  laidOut?: { boxes: Float64Array };
+  graph?: { groups: { id: string }[]; nodes: { id: string }[] };
+  marks: { node: ({ badge?: string; tint?: string } | undefined)[] };
+  boxOf(k: string, i: number): number;
+  boxRect(b: number): { x: number; y: number; w: number; h: number };
+  centerOn(b: number): void;
+  drawNow(): void;
+  vp: { s: number; tx: number; ty: number };
+}
+
+async function quickOpen(page: Page, name: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input').first();
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+  for (let i = 1; ; i++) {
+    try {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+P');
+      await input.waitFor({ timeout: 10_000 });
+      await input.fill(name);
+      await row.waitFor({ timeout: 10_000 });
+      break;
+    } catch (e) {
+      if (i >= 3) throw e;
+    }
+  }
+  await row.click();
+}
+
+async function editorFrame(page: Page, title: string): Promise<Frame> {
+  return waitFor(
+    async () => {
+      for (const f of page.frames()) {
+        if (
+          await f
+            .locator('h1', { hasText: title })
+            .count()
+            .catch(() => 0)
+        )
+          return f;
+      }
+      return undefined;
+    },
+    { what: `the model editor of ${title}`, timeout: 30_000, interval: 250 },
+  );
+}
+
+/** The drawn boxes: closed and open groups by id, and the ids of the nodes drawn. */
+async function drawn(view: Frame): Promise<{ closed: string[]; open: string[]; nodes: string[] }> {
+  return view.evaluate(() => {
+    const c = (window as { hailoGraph: { modelCanvas: CanvasHandle } }).hailoGraph.modelCanvas;
+    const out = { closed: [] as string[], open: [] as string[], nodes: [] as string[] };
+    const b = c.laidOut?.boxes ?? new Float64Array(0);
+    for (let i = 0; i < b.length; i += 7) {
+      if (b[i] === 0) out.nodes.push(c.graph!.nodes[b[i + 1]!]!.id);
+      else (b[i] === 2 ? out.open : out.closed).push(c.graph!.groups[b[i + 1]!]!.id);
+    }
+    return out;
+  });
+}
+
+async function openGraphTab(view: Frame): Promise<void> {
+  await view.locator('vscode-tab-header', { hasText: 'Graph' }).click();
+  await waitFor(async () => (await drawn(view).catch(() => ({ nodes: [] as string[] }))).nodes.length > 0, {
+    what: 'the graph to be laid out',
+    timeout: 30_000,
+  });
+}
+
+async function clickGroup(page: Page, view: Frame, id: string): Promise<void> {
+  const at = await view.evaluate((gid) => {
+    const c = (window as { hailoGraph: { modelCanvas: CanvasHandle } }).hailoGraph.modelCanvas;
+    const b = c.boxOf(
+      'group',
+      c.graph!.groups.findIndex((g) => g.id === gid),
+    );
+    c.centerOn(b);
+    c.drawNow();
+    const r = c.boxRect(b);
+    return { x: (r.x + 20) * c.vp.s + c.vp.tx, y: (r.y + 12) * c.vp.s + c.vp.ty };
+  }, id);
+  const box = (await view.locator('.graph-canvas').first().boundingBox())!;
+  await page.mouse.click(box.x + at.x, box.y + at.y);
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  console.log(`      screenshot ${path.relative(REPO_ROOT, await screenshot(page, name))}`);
+}
+
+describe('e2e: graph model (If/Loop bodies, Hailo contexts)', function () {
+  const wb = useWorkbench({ workspace: 'example', settings: { 'workbench.colorTheme': 'Default Dark Modern' } });
+
+  it('an ONNX model with If and Loop: the bodies are collapsed groups; a click opens the then-branch and shows its nodes', async function () {
+    const page = wb.page;
+    const dir = path.join(wb.workspace, 'control-flow');
+    fs.mkdirSync(dir, { recursive: true });
+    writeControlFlow(path.join(dir, 'control_flow.onnx'));
+    await quickOpen(page, 'control_flow.onnx');
+    const view = await editorFrame(page, 'control_flow.onnx');
+    // the summary lists the bodies
+    assert.match(await view.locator('body').innerText(), /\/If\.then_branch \(2 nodes\)/);
+    await openGraphTab(view);
+    const first = await drawn(view);
+    assert.deepEqual(first.closed.sort(), ['If.else_branch', 'If.then_branch', 'Loop.body']);
+    assert.deepEqual(first.open, []);
+    for (const id of CONTROL_FLOW.mainNodes) assert.ok(first.nodes.includes(id), `${id} drawn: ${first.nodes.join(', ')}`);
+    for (const id of CONTROL_FLOW.thenNodes) assert.ok(!first.nodes.includes(id), `${id} hidden in its closed body`);
+
+    await clickGroup(page, view, 'If.then_branch');
+    const opened = await waitFor(
+      async () => {
+        const d = await drawn(view);
+        return d.open.includes('If.then_branch') && CONTROL_FLOW.thenNodes.every((id) => d.nodes.includes(id)) ? d : undefined;
+      },
+      { what: 'the then-branch open with its nodes' },
+    );
+    assert.ok(opened.closed.includes('If.else_branch') && opened.closed.includes('Loop.body'), JSON.stringify(opened));
+    await shot(page, 'graph-model-if-then-open');
+
+    // search finds a node inside a closed body and opens the body to show it
+    const search = view.locator('.graph-search input');
+    await search.fill('acc_out');
+    await search.press('Enter');
+    await waitFor(
+      async () =>
+        (
+          await view
+            .locator('.graph-details .node-id')
+            .innerText()
+            .catch(() => '')
+        ).trim() === CONTROL_FLOW.loopNodes[0],
+      {
+        what: 'the Loop body node selected',
+      },
+    );
+    assert.ok((await drawn(view)).open.includes('Loop.body'));
+    await shot(page, 'graph-model-loop-body-search');
+  });
+
+  it('compared with a compiled HAR: the Hailo contexts overlay colours each node by its context, with a legend', async function () {
+    const page = wb.page;
+    const dir = path.join(wb.workspace, 'contexts');
+    fs.mkdirSync(dir, { recursive: true });
+    const onnx = path.join(dir, 'toy_encoder.onnx');
+    writeWhisper(onnx, { ...WHISPER_SIZES.toy, opset: 17, frames: 200 });
+    const har = await writeCompiledHar(path.join(FIX, 'gen-whisper-toy-op17.har'), path.join(dir, 'toy_compiled.har'), 3);
+    await runCommand(page, 'View: Close All Editors', { id: 'workbench.action.closeAllEditors' });
+    await quickOpen(page, 'toy_encoder.onnx');
+    const view = await editorFrame(page, 'toy_encoder.onnx');
+    await openGraphTab(view);
+    await view.locator('vscode-button', { hasText: 'Compare with HAR' }).click();
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'toy_compiled.har' }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
+    await waitFor(async () => /compared with toy_compiled\.har/.test(await view.locator('.graph-status').innerText()), {
+      what: 'the comparison',
+      timeout: 30_000,
+    });
+    await view.evaluate(() => {
+      const sel = (window as { document: { querySelector(s: string): { value: string; dispatchEvent(e: unknown): void } } }).document.querySelector(
+        '.graph-overlay',
+      );
+      sel.value = 'contexts';
+      sel.dispatchEvent(new (window as { Event: new (t: string) => unknown }).Event('change'));
+    });
+    const legend = await waitFor(
+      async () => {
+        const t = await view.locator('.graph-legend').innerText();
+        return /Contexts/.test(t) ? t : undefined;
+      },
+      { what: 'the contexts legend' },
+    );
+    assert.match(legend, /context 0[\s\S]*context 1[\s\S]*context 2/);
+    assert.doesNotMatch(legend, /context 3/);
+    // every node of the view has its mark, drawn or inside a closed group
+    const marks = await waitFor(
+      async () => {
+        const m = await view.evaluate(() => {
+          const c = (window as { hailoGraph: { modelCanvas: CanvasHandle } }).hailoGraph.modelCanvas;
+          return c.graph!.nodes.map((n, i) => [n.id, c.marks.node[i]?.badge ?? '', c.marks.node[i]?.tint ?? ''] as const);
+        });
+        return m.some(([, b]) => b === 'ctx 2') ? m : undefined;
+      },
+      { what: 'nodes marked with their context' },
+    );
+    const badges = new Set(marks.map(([, b]) => b).filter(Boolean));
+    assert.deepEqual([...badges].sort(), ['ctx 0', 'ctx 1', 'ctx 2']);
+    assert.ok(
+      marks.every(([, b, t]) => !b || t),
+      'a marked node is tinted',
+    );
+    // the first conv runs in context 0, the last LayerNormalization in the last context (layers split in graph order)
+    const badgeOf = (id: string) => marks.find(([n]) => n === id)?.[1];
+    assert.equal(badgeOf('/conv1/Conv'), `ctx ${har.contextOf.get('conv1')}`);
+    assert.equal(har.contextOf.get('conv1'), 0);
+    assert.equal(badgeOf('/ln_post/LayerNormalization'), 'ctx 2');
+    await shot(page, 'graph-model-contexts');
+  });
+});
