@@ -154,15 +154,18 @@ describe('graph view: bodies as nested groups', () => {
     const thenG = group('If.then_branch');
     const elseG = group('If.else_branch');
     const loopG = group('Loop.body');
-    const innerLoopG = group('If.else_branch.else.Loop.body');
+    const innerLoopG = group('If.else_branch.Loop.body');
     for (const g of [thenG, elseG, loopG]) assert.equal(v.groups[g]!.parent, 0, 'a top-level owner: its bodies sit at the top');
     assert.equal(v.groups[thenG]!.body, '/If');
     assert.equal(v.groups[loopG]!.body, '/Loop');
     assert.equal(v.groups[innerLoopG]!.body, '/If/else_branch//else/Loop');
-    // the inner Loop's body is inside the else branch's group
-    let p = v.groups[innerLoopG]!.parent;
-    while (p > 0 && p !== elseG) p = v.groups[p]!.parent;
-    assert.equal(p, elseG);
+    // the inner Loop's body is inside the else branch's group; body nodes sit in their body's group
+    // (their own scopes "then", "else/loop" are not under their owner's scope, so they add no level)
+    assert.equal(v.groups[innerLoopG]!.parent, elseG);
+    assert.deepEqual(
+      v.groups[thenG]!.nodes.map((n) => v.nodes[n]!.id),
+      CONTROL_FLOW.thenNodes,
+    );
     // every body node is in the view, below its body's group
     const under = (node: number, g: number) => {
       for (let x = v.nodes[node]!.group; x >= 0; x = v.groups[x]!.parent) if (x === g) return true;
@@ -195,6 +198,38 @@ describe('graph view: bodies as nested groups', () => {
       again.nodes.map((n) => n.id),
       v.nodes.map((n) => n.id),
     );
+  });
+
+  it("a body node's scope below its owner's nests inside the body; the owner's own path is not repeated", () => {
+    const node = (id: string, op: string, scope: string, inputs: string[], outputs: string[]) => ({ id, op, scope, inputs, outputs, attrs: {} });
+    const body = {
+      kind: 'onnx' as const,
+      name: 'then',
+      nodes: [
+        node('/encoder/If/then_branch//encoder/blocks.0/Add', 'Add', 'encoder.blocks.0', ['x', 'x'], ['t0']),
+        node('/encoder/If/then_branch//encoder/blocks.0/Mul', 'Mul', 'encoder.blocks.0', ['t0', 'x'], ['t']),
+        node('/encoder/If/then_branch//encoder/Relu', 'Relu', 'encoder', ['t'], ['o']),
+      ],
+      inputs: [],
+      outputs: [{ name: 'o', shape: [1], dtype: 'float32' }],
+      values: {},
+    };
+    const v = buildGraphView({
+      kind: 'onnx',
+      name: 'g',
+      nodes: [node('/encoder/Neg', 'Neg', 'encoder', ['x'], ['c']), node('/encoder/If', 'If', 'encoder', ['c'], ['y'])],
+      inputs: [{ name: 'x', shape: [1], dtype: 'float32' }],
+      outputs: [{ name: 'y', shape: [1], dtype: 'float32' }],
+      values: {},
+      bodies: [{ owner: '/encoder/If', attribute: 'then_branch', graph: body, implicitInputs: ['x'] }],
+    });
+    assert.deepEqual(
+      v.groups.map((g) => `${g.id}<${g.parent}`),
+      ['<-1', 'encoder<0', 'encoder.If.then_branch<1', 'encoder.If.then_branch.blocks.0<2'],
+    );
+    const at = (id: string) => v.groups[v.nodes.find((n) => n.id === id)!.group]!.id;
+    assert.equal(at('/encoder/If/then_branch//encoder/Relu'), 'encoder.If.then_branch');
+    assert.equal(at('/encoder/If/then_branch//encoder/blocks.0/Add'), 'encoder.If.then_branch.blocks.0');
   });
 
   it('edges: outer values into the body nodes that read them (implicit inputs), body results back to the owner', async () => {

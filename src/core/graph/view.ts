@@ -145,9 +145,11 @@ export function buildGraphView(g: GraphModel, opts: BuildViewOptions = {}): Grap
     bodiesByOwner.set(b.owner, list);
   }
   const seen = new Set<string>();
-  const pushGraphNodes = (gm: GraphModel, baseSegs: string[] | undefined, body: string | undefined) => {
+  const pushGraphNodes = (gm: GraphModel, baseSegs: string[] | undefined, body: string | undefined, ownerScope = '') => {
     for (const n of gm.nodes) {
-      const segs = baseSegs ? [...baseSegs, ...scopeSegments(n.scope)] : scopeSegments(n.scope);
+      // a body node nests below its body by the part of its scope under its owner's; a scope elsewhere is not repeated
+      const below = ownerScope && n.scope.startsWith(`${ownerScope}.`) ? n.scope.slice(ownerScope.length + 1) : '';
+      const segs = baseSegs ? [...baseSegs, ...scopeSegments(below)] : scopeSegments(n.scope);
       let id = n.id;
       for (let k = 1; seen.has(id); k++) id = `${n.id}#${k}`;
       seen.add(id);
@@ -167,7 +169,7 @@ export function buildGraphView(g: GraphModel, opts: BuildViewOptions = {}): Grap
         const label = `${bodyLabel(n)}.${b.attribute}`;
         const bsegs = [...segs, label];
         bodySegs.set(bsegs.join('.'), n.id);
-        pushGraphNodes(b.graph, bsegs, `${n.id}.${b.attribute}`);
+        pushGraphNodes(b.graph, bsegs, `${n.id}.${b.attribute}`, n.scope);
         // what the body hands back goes to its owner
         for (const o of b.graph.outputs) if (o.name) bodyResults.push({ tensor: o.name, owner: id });
       }
