@@ -344,6 +344,7 @@ async function graphMessage(doc: ModelDocument, msg: GraphRequest, send: (m: Hos
             stage: l.stage,
             hailoFile: path.basename(picked.hailoFile),
             counts: { ...l.counts },
+            ...(l.contexts?.count ? { contextCount: l.contexts.count } : {}),
             entries: l.entries.map((e) => ({ id: e.id, kind: e.kind, onnxNodes: e.onnxNodes, hnLayers: e.hnLayers, contexts: e.contexts, note: e.note })),
           },
         });

@@ -953,7 +953,10 @@ export class GraphPanel {
     } else if (this.overlay === 'contexts') {
       const ctx = new Set<number>();
       for (const e of this.ledger?.entries ?? []) for (const c of e.contexts) ctx.add(c);
-      if (!ctx.size) items.push(el('span', {}, 'Contexts: known after a compile (compile log or compiled HAR)'));
+      const n = this.ledger?.contextCount;
+      // a compile log gives the number of contexts; which layer runs in which is in the compiled HAR's auto model script
+      if (!ctx.size && n) items.push(el('span', {}, `Contexts: ${n}; which layer runs in which is not in this comparison (compare with the compiled HAR)`));
+      else if (!ctx.size) items.push(el('span', {}, 'Contexts: known after a compile (compile log or compiled HAR)'));
       else {
         items.push(el('strong', {}, 'Contexts'));
         for (const c of [...ctx].sort((a, b) => a - b))

@@ -112,6 +112,8 @@ export const DiffLedgerSchema = z
     stage: z.enum(['parse', 'optimize', 'compile']),
     hailoFile: z.string(),
     counts: z.record(z.string(), z.number().int().nonnegative()),
+    /** Contexts the compiler used (compile log or compiled HAR), when known; entries say which layer runs in which. */
+    contextCount: z.number().int().positive().optional(),
     entries: z.array(
       z
         .object({
