@@ -1,7 +1,8 @@
 // The graph model through the UI: an ONNX model with If and Loop opens with their bodies as
 // collapsed groups, a click opens the If's then-branch and shows its nodes; a comparison with a
 // compiled HAR (the compiler's auto model script says which layer runs in which context) colours
-// the graph by context with a legend.
+// the graph by context with a legend; "Show in Graph" on a DFC parser error in a log selects the
+// ONNX node it names.
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -154,6 +155,64 @@ describe('e2e: graph model (If/Loop bodies, Hailo contexts)', function () {
     );
     assert.ok((await drawn(view)).open.includes('Loop.body'));
     await shot(page, 'graph-model-loop-body-search');
+  });
+
+  it('"Show in Graph" on a DFC parser error in the log selects the ONNX node it names in the graph', async function () {
+    const page = wb.page;
+    const node = '/blocks.0/attn/Softmax';
+    fs.writeFileSync(
+      path.join(wb.workspace, 'dfc-parse.log'),
+      [
+        '[info] Translation started on ONNX model whisper_tiny_encoder',
+        'hailo_sdk_client.model_translator.exceptions.ParsingWithRecommendationException: Parsing failed. The errors found in the graph are:',
+        ` UnsupportedOperationError in op ${node}: Softmax operation is unsupported`,
+        '',
+      ].join('\n'),
+    );
+    await runCommand(page, 'View: Close All Editors', { id: 'workbench.action.closeAllEditors' });
+    await quickOpen(page, 'dfc-parse.log');
+    await page.locator('.tabs-container .tab.active', { hasText: 'dfc-parse.log' }).waitFor({ timeout: 15_000 });
+    await runCommand(page, 'Hailo: Parse DFC Log', { id: 'hailo.parseLog' });
+    // back to the log (the summary opened in a preview tab), at the error's line
+    const logTab = page.locator('.tabs-container .tab', { hasText: /^\s*dfc-parse\.log(?!\.md)/ }).first();
+    await page.locator('.tabs-container .tab', { hasText: 'Preview dfc-parse.log.md' }).waitFor({ timeout: 15_000 });
+    await logTab.click();
+    await page.locator('.tabs-container .tab.active', { hasText: /^\s*dfc-parse\.log(?!\.md)/ }).waitFor({ timeout: 15_000 });
+    const action = page.locator('.action-widget .monaco-list-row, .context-view .action-label', { hasText: `Show ${node} in Graph` }).first();
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press('Escape');
+      await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+G');
+      await page.keyboard.type('3');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Control+.');
+      try {
+        await action.waitFor({ timeout: 8_000 });
+        break;
+      } catch (e) {
+        // the diagnostics arrive after the parse; the first ask can come too early
+        if (attempt >= 4) throw e;
+      }
+    }
+    await action.click();
+    await page.waitForTimeout(500);
+    if (await action.isVisible().catch(() => false)) await page.keyboard.press('Enter');
+    const view = await editorFrame(page, 'encoder.onnx');
+    await waitFor(
+      async () =>
+        (
+          await view
+            .locator('.graph-details .node-id')
+            .innerText()
+            .catch(() => '')
+        ).trim() === node,
+      {
+        what: 'the node selected in the graph',
+        timeout: 30_000,
+      },
+    );
+    assert.ok((await drawn(view)).open.includes('blocks.0.attn'), 'the groups holding the node are open');
+    await shot(page, 'graph-model-dfc-show-in-graph');
   });
 
   it('compared with a compiled HAR: the Hailo contexts overlay colours each node by its context, with a legend', async function () {
