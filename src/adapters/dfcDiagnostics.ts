@@ -26,6 +26,8 @@ export interface DfcDiagnosticsContext {
   sourceMap?: SourceMap;
   /** The hailo.json model the log belongs to (for the end-node quick fix). */
   modelName?: string;
+  /** The HAR of the logged step (an error naming an HN layer points at it there). */
+  harFile?: vscode.Uri;
 }
 
 /**
@@ -52,6 +54,7 @@ export class DfcDiagnostics implements vscode.Disposable {
       allsText,
       logFile: ctx.runFile?.fsPath,
       sourceOf: ctx.sourceMap ? (n) => ctx.sourceMap!.lookup(n) : undefined,
+      harFile: ctx.harFile?.fsPath,
     });
     const uriOf = (p: Placement): vscode.Uri => {
       if (p.target === 'onnx' && ctx.onnxFile) return ctx.onnxFile;
@@ -258,6 +261,8 @@ export function registerDfcDiagnostics(services: Services): void {
             } catch {}
           }
         }
+        const har = await harBeside(uri, summary.netName);
+        if (har) ctx.harFile = har;
         const n = await dfc.publish(summary, ctx);
         log.info(
           `Parsed ${uri.fsPath}: ${summary.outcome}, ${summary.errors.length} error(s), ${summary.warnings.length} warning(s); ${n} diagnostic(s)${modelName ? ` for model "${modelName}"` : ''}`,
@@ -272,4 +277,21 @@ export function registerDfcDiagnostics(services: Services): void {
       }),
     ),
   );
+}
+
+/**
+ * The HAR a log is about, beside it (a run folder, or where the user keeps the log): the net's
+ * `<net>.har`, else the only `.har` there. Undefined when there is none or several.
+ */
+export async function harBeside(log: vscode.Uri, netName: string | undefined): Promise<vscode.Uri | undefined> {
+  const dir = vscode.Uri.file(path.dirname(log.fsPath));
+  let entries: [string, vscode.FileType][];
+  try {
+    entries = await vscode.workspace.fs.readDirectory(dir);
+  } catch {
+    return undefined;
+  }
+  const hars = entries.filter(([n, t]) => t === vscode.FileType.File && n.toLowerCase().endsWith('.har')).map(([n]) => n);
+  const pick = (netName && hars.find((n) => n === `${netName}.har`)) || (hars.length === 1 ? hars[0] : undefined);
+  return pick ? vscode.Uri.joinPath(dir, pick) : undefined;
 }

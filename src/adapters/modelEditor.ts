@@ -443,13 +443,13 @@ async function showInGraph(model: vscode.Uri | string | undefined, node: string 
   else doc.pendingReveal = node;
 }
 
-/** The node names a lint, rewrite or DFC-log diagnostic refers to (its related "ONNX node" entries), with their model. */
+/** The nodes a lint, rewrite or DFC-log diagnostic refers to (its related "ONNX node" / "HN layer" entries), with their model or HAR. */
 export function graphTargets(d: vscode.Diagnostic): { model: vscode.Uri; node: string }[] {
   const out: { model: vscode.Uri; node: string }[] = [];
   for (const r of d.relatedInformation ?? []) {
     const file = r.location.uri.fsPath.toLowerCase();
     if (!file.endsWith('.onnx') && !file.endsWith('.har') && !file.endsWith('.hn')) continue;
-    const one = /^ONNX node (\S+) in /.exec(r.message);
+    const one = /^(?:ONNX node|HN layer) (\S+) in /.exec(r.message);
     const many = /^ONNX node\(s\): (.+)$/.exec(r.message);
     const names = one ? [one[1]!] : many ? many[1]!.split(', ').filter((n) => n && !n.startsWith('…')) : [];
     for (const node of names) out.push({ model: r.location.uri, node });

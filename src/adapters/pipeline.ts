@@ -4,6 +4,7 @@ import type { Model, Target } from '../core/project/schema';
 import type { DfcStepName, RunRecord, RunStep, StepName } from '../core/remote/run';
 import type { PipelineContext, PipelineEvents } from '../core/remote/pipeline';
 import type { DfcLogSummary } from '../core/hailo/dfcLog';
+import { harBeside } from './dfcDiagnostics';
 import type { DeployOptions } from '../core/remote/device';
 import { setting } from './config';
 import type { RemoteService } from './remote';
@@ -244,10 +245,13 @@ export class PipelineService implements vscode.Disposable {
     const { loadSourceMap } = (await loadCore()).sourceMap;
     const paths = model && root ? modelPaths(model, root) : undefined;
     const sourceMap = paths ? await loadSourceMap(paths.onnx).catch(() => undefined) : undefined;
+    const runFile = vscode.Uri.file(path.join(runDir, step.log ?? `${step.step}.log`));
+    const harFile = await harBeside(runFile, (step.summary as DfcLogSummary).netName);
     await this.services.dfcDiagnostics?.publish(step.summary as DfcLogSummary, {
       ...(paths ? { onnxFile: vscode.Uri.file(paths.onnx) } : {}),
       ...(paths?.modelScript ? { allsFile: vscode.Uri.file(paths.modelScript) } : {}),
-      runFile: vscode.Uri.file(path.join(runDir, step.log ?? `${step.step}.log`)),
+      runFile,
+      ...(harFile ? { harFile } : {}),
       ...(sourceMap ? { sourceMap } : {}),
       modelName: run.model,
     });

@@ -154,6 +154,8 @@ export interface DfcLogPlacement {
   logFile?: string;
   /** ONNX node name -> Python line. */
   sourceOf?: (node: string) => SourceLocation | undefined;
+  /** The HAR the logged step read or wrote: an error naming an HN layer points at it there. */
+  harFile?: string;
 }
 
 /** The code of the parser's end-node recommendation (its quick fix writes them into hailo.json). */
@@ -234,7 +236,18 @@ export function placeDfcLog(s: DfcLogSummary, ctx: DfcLogPlacement): Placement[]
       continue;
     }
     const firstLine = e.message.split('\n')[0]!;
-    onLog(e.line, { severity, code, message: `${e.errorClass ? `${e.errorClass}: ` : ''}${firstLine}` });
+    const layerRef: RelatedPlace[] =
+      e.layer && ctx.harFile ? [{ file: ctx.harFile, line: 0, message: `HN layer ${e.layer} in ${path.basename(ctx.harFile)}` }] : [];
+    if (ctx.logFile)
+      out.push({
+        target: 'log',
+        file: ctx.logFile,
+        line: Math.max(0, e.line - 1),
+        severity,
+        code,
+        message: `${e.errorClass ? `${e.errorClass}: ` : ''}${firstLine}`,
+        related: layerRef,
+      });
   }
   const rec = s.parse.recommendedEndNodes;
   if (rec && rec.nodes.length) {

@@ -1,12 +1,15 @@
 // "Show in Graph" on the diagnostics of a DFC log inside a real VS Code: a parser error naming an
 // ONNX node offers the action on the log line (and on the Python line the source map gives), and
-// the command opens the model in the model editor; an error naming no node offers none.
+// the command opens the model in the model editor; an error naming no node offers none; an error
+// naming an HN layer (the optimizer's `for layer <net>/<layer>`) offers it in the HAR beside the log.
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/adapters/services';
 import { extensionServices, until } from './helpers';
+
+const FIX = path.join(path.resolve(__dirname, '..', '..'), 'test', 'fixtures', 'hailo');
 
 const codeOf = (d: vscode.Diagnostic) => (typeof d.code === 'object' ? String(d.code.value) : String(d.code));
 const dfc = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Hailo DFC');
@@ -75,6 +78,39 @@ describe('graph: Show in Graph on DFC log diagnostics', function () {
       const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
       return input instanceof vscode.TabInputCustom && input.uri.fsPath === onnx ? input : undefined;
     }, 'the model editor tab');
+    assert.equal(tab.viewType, 'hailo.modelEditor');
+  });
+
+  it('an optimizer error naming an HN layer: "Show <layer> in Graph" opens the HAR beside the log', async function () {
+    const run = path.join(dir, 'run-opt');
+    fs.mkdirSync(run, { recursive: true });
+    const har = path.join(run, 'whisper_toy_gen17.har');
+    fs.copyFileSync(path.join(FIX, 'gen-whisper-toy-op17.har'), har);
+    const layer = 'whisper_toy_gen17/input_layer1';
+    const log = path.join(run, 'optimize.log');
+    // the line as the optimizer prints it (log-samples/optimize-bad-inputs-shape.log), for this net
+    fs.writeFileSync(
+      log,
+      `  hailo_model_optimization.acceleras.utils.acceleras_exceptions.BadInputsShape: Data shape (80, 200) for layer ${layer} doesn't match network's input shape (1, 200, 80)\n`,
+    );
+    const logUri = vscode.Uri.file(log);
+    await vscode.commands.executeCommand('hailo.parseLog', logUri);
+    const d = await until(() => dfc(logUri).find((x) => codeOf(x) === 'DFC_BadInputsShape'), 'the optimizer error on the log');
+    assert.equal(d.relatedInformation?.[0]?.message, `HN layer ${layer} in whisper_toy_gen17.har`);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(logUri));
+    const act = await until(async () => {
+      const list = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', logUri, d.range);
+      return (list ?? []).find((a) => a.command?.command === 'hailo.showInGraph');
+    }, 'the Show in Graph action for the layer');
+    assert.equal(act.title, `Show ${layer} in Graph`);
+    const [model, target] = act.command!.arguments as [vscode.Uri, string];
+    assert.equal(model.fsPath, har);
+    assert.equal(target, layer);
+    await vscode.commands.executeCommand(act.command!.command, ...act.command!.arguments!);
+    const tab = await until(() => {
+      const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+      return input instanceof vscode.TabInputCustom && input.uri.fsPath === har ? input : undefined;
+    }, 'the model editor of the HAR');
     assert.equal(tab.viewType, 'hailo.modelEditor');
   });
 

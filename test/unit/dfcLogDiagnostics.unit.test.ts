@@ -73,6 +73,45 @@ describe('dfcLog diagnostics: placement', () => {
     for (const p of placeDfcLog(s, { logFile: '/p/parse.log' })) assert.deepEqual(p.related, []);
   });
 
+  it('an error naming an HN layer points at it in the HAR of the step; the real optimize log, byte for byte', function () {
+    const file = path.join(REFERENCE_DIR, 'hailo', 'log-samples', 'optimize-bad-inputs-shape.log');
+    if (!fs.existsSync(file)) {
+      console.log(`      skipped: ${file} not found (set HAILO_REFERENCE_DIR to the reference pack)`);
+      this.skip();
+    }
+    const s = parseDfcLog(fs.readFileSync(file));
+    assert.deepEqual(
+      s.errors.map((e) => [e.errorClass, e.layer, e.node]),
+      [['BadInputsShape', 'bilstm_model/input_layer1', undefined]],
+    );
+    const plan = placeDfcLog(s, { logFile: '/p/run/optimize.log', harFile: '/p/run/bilstm_model.har' });
+    assert.deepEqual(
+      plan.map((p) => [p.target, p.line, p.related]),
+      [['log', 2, [{ file: '/p/run/bilstm_model.har', line: 0, message: 'HN layer bilstm_model/input_layer1 in bilstm_model.har' }]]],
+    );
+    // no HAR known: nothing to point at
+    assert.deepEqual(placeDfcLog(s, { logFile: '/p/run/optimize.log' })[0]!.related, []);
+  });
+
+  it('layer names are HN layer names only: "layer to create" and "slice layer at vertex" name none', function () {
+    const file = path.join(REFERENCE_DIR, 'hailo', 'log-samples', 'parser-unsupported-lstm-slice-squeeze-with-recommendation.log');
+    if (!fs.existsSync(file)) {
+      console.log(`      skipped: ${file} not found (set HAILO_REFERENCE_DIR to the reference pack)`);
+      this.skip();
+    }
+    const s = parseDfcLog(fs.readFileSync(file));
+    assert.ok(s.errors.length >= 12);
+    assert.deepEqual(
+      s.errors.filter((e) => e.layer).map((e) => e.layer),
+      [],
+    );
+    const own = parseDfcLog(
+      'hailo_sdk_client.model_translator.exceptions.ParsingWithRecommendationException: Parsing failed. The errors found in the graph are:\n UnsupportedShuffleLayerError in op /blocks.0/attn/Mul: ew mult layer ew_mult1 (translated from /blocks.0/attn/Mul) expects two inputs of the same shape\n',
+    );
+    const e = own.errors.find((x) => x.node === '/blocks.0/attn/Mul');
+    assert.equal(e?.layer, 'ew_mult1');
+  });
+
   it('without an ONNX file, parser errors stay on the log', () => {
     const s = parseDfcLog(read('cli-parse-failure-exception-crlf.log'));
     const plan = placeDfcLog(s, { logFile: '/p/parse.log' });

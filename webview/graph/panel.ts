@@ -675,7 +675,9 @@ export class GraphPanel {
       this.pendingReveal = id;
       return;
     }
-    const n = s.byId.get(id) ?? s.byId.get(`output:${id}`);
+    // an HN layer named without its net scope (a DFC log's "layer ew_mult1") is found by its last part when that is unique
+    const unscoped = id.includes('/') ? [] : [...s.byId.keys()].filter((k) => k.endsWith(`/${id}`));
+    const n = s.byId.get(id) ?? s.byId.get(`output:${id}`) ?? (unscoped.length === 1 ? s.byId.get(unscoped[0]!) : undefined);
     if (n === undefined) {
       this.status.textContent = `No node named ${id} in this graph.`;
       return;

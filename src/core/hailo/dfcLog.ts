@@ -48,6 +48,8 @@ export interface DfcLogError {
   step?: DfcStep;
   /** ONNX node the error is about (parser errors: `... in op <node>: ...`). */
   node?: string;
+  /** HN layer the error names (`... for layer bilstm_model/input_layer1 ...`, `ew mult layer ew_mult1 ...`), scoped as printed. */
+  layer?: string;
   /** Model script position from a `Parsing failed at:` + `>!<` report. */
   alls?: { text: string; column: number; line?: number; file?: string };
 }
@@ -325,6 +327,11 @@ const MAX_MESSAGE = 64 * 1024;
 /** Earlier exceptions kept per traceback chain; the rest are counted in stats.droppedEntries. */
 export const MAX_CHAINED = 1000;
 const PARSER_OP_ERROR = /^\s*(\w+Error) in op (.+?): (.*)$/;
+
+/** The HN layer an error message names: `<type stem><index>`, optionally scoped by the net ("layer to create" is not one). */
+function layerNamed(message: string): string | undefined {
+  return /\blayer ((?:[A-Za-z_][\w-]*\/)?[a-z][a-z_]*\d+)\b/.exec(message)?.[1];
+}
 
 function pct(s: string): number {
   return Number(s.replace(/%$/, ''));
@@ -669,6 +676,8 @@ export class DfcLogParser {
       const node = /\(translated from ([^()\s]+)\)/.exec(ex.message)?.[1];
       if (node) err.node = node;
     }
+    const layer = layerNamed(ex.message);
+    if (layer) err.layer = layer;
     return err;
   }
 
@@ -710,6 +719,8 @@ export class DfcLogParser {
     let m: RegExpExecArray | null;
     if ((m = PARSER_OP_ERROR.exec(text)) && !first) {
       const e: DfcLogError = { category: 'parser', errorClass: m[1]!, message: m[3]!.trim(), node: m[2]!.trim(), line: n };
+      const layer = layerNamed(e.message);
+      if (layer) e.layer = layer;
       if (this.step) e.step = this.step.step;
       else e.step = 'parse';
       this.keep(this.s.errors, e);
