@@ -1,8 +1,8 @@
 // The graph model through the UI: an ONNX model with If and Loop opens with their bodies as
 // collapsed groups, a click opens the If's then-branch and shows its nodes; a comparison with a
 // compiled HAR (the compiler's auto model script says which layer runs in which context) colours
-// the graph by context with a legend; "Show in Graph" on a DFC parser error in a log selects the
-// ONNX node it names.
+// the graph by context with a legend; "Show in Graph" on a DFC error in a log selects the ONNX
+// node it names, or the HN layer in the HAR beside the log.
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -103,6 +103,38 @@ async function clickGroup(page: Page, view: Frame, id: string): Promise<void> {
   await page.mouse.click(box.x + at.x, box.y + at.y);
 }
 
+/** Parse the log `name` (open it, "Hailo: Parse DFC Log"), then Ctrl+. on its line `line` and take "Show <target> in Graph". */
+async function showInGraphFromLog(page: Page, name: string, line: number, target: string): Promise<void> {
+  const tabText = new RegExp(`^\\s*${name.replace(/\./g, '\\.')}(?!\\.md)`);
+  await runCommand(page, 'View: Close All Editors', { id: 'workbench.action.closeAllEditors' });
+  await quickOpen(page, name);
+  await page.locator('.tabs-container .tab.active', { hasText: tabText }).waitFor({ timeout: 15_000 });
+  await runCommand(page, 'Hailo: Parse DFC Log', { id: 'hailo.parseLog' });
+  // back to the log (the summary opened in a preview tab), at the error's line
+  await page.locator('.tabs-container .tab', { hasText: `Preview ${name}.md` }).waitFor({ timeout: 15_000 });
+  await page.locator('.tabs-container .tab', { hasText: tabText }).first().click();
+  await page.locator('.tabs-container .tab.active', { hasText: tabText }).waitFor({ timeout: 15_000 });
+  const action = page.locator('.action-widget .monaco-list-row, .context-view .action-label', { hasText: `Show ${target} in Graph` }).first();
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Escape');
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+G');
+    await page.keyboard.type(String(line));
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Control+.');
+    try {
+      await action.waitFor({ timeout: 8_000 });
+      break;
+    } catch (e) {
+      // the diagnostics arrive after the parse; the first ask can come too early
+      if (attempt >= 4) throw e;
+    }
+  }
+  await action.click();
+  await page.waitForTimeout(500);
+  if (await action.isVisible().catch(() => false)) await page.keyboard.press('Enter');
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   console.log(`      screenshot ${path.relative(REPO_ROOT, await screenshot(page, name))}`);
 }
@@ -169,34 +201,7 @@ describe('e2e: graph model (If/Loop bodies, Hailo contexts)', function () {
         '',
       ].join('\n'),
     );
-    await runCommand(page, 'View: Close All Editors', { id: 'workbench.action.closeAllEditors' });
-    await quickOpen(page, 'dfc-parse.log');
-    await page.locator('.tabs-container .tab.active', { hasText: 'dfc-parse.log' }).waitFor({ timeout: 15_000 });
-    await runCommand(page, 'Hailo: Parse DFC Log', { id: 'hailo.parseLog' });
-    // back to the log (the summary opened in a preview tab), at the error's line
-    const logTab = page.locator('.tabs-container .tab', { hasText: /^\s*dfc-parse\.log(?!\.md)/ }).first();
-    await page.locator('.tabs-container .tab', { hasText: 'Preview dfc-parse.log.md' }).waitFor({ timeout: 15_000 });
-    await logTab.click();
-    await page.locator('.tabs-container .tab.active', { hasText: /^\s*dfc-parse\.log(?!\.md)/ }).waitFor({ timeout: 15_000 });
-    const action = page.locator('.action-widget .monaco-list-row, .context-view .action-label', { hasText: `Show ${node} in Graph` }).first();
-    for (let attempt = 1; ; attempt++) {
-      await page.keyboard.press('Escape');
-      await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
-      await page.keyboard.press('Control+G');
-      await page.keyboard.type('3');
-      await page.keyboard.press('Enter');
-      await page.keyboard.press('Control+.');
-      try {
-        await action.waitFor({ timeout: 8_000 });
-        break;
-      } catch (e) {
-        // the diagnostics arrive after the parse; the first ask can come too early
-        if (attempt >= 4) throw e;
-      }
-    }
-    await action.click();
-    await page.waitForTimeout(500);
-    if (await action.isVisible().catch(() => false)) await page.keyboard.press('Enter');
+    await showInGraphFromLog(page, 'dfc-parse.log', 3, node);
     const view = await editorFrame(page, 'encoder.onnx');
     await waitFor(
       async () =>
@@ -213,6 +218,35 @@ describe('e2e: graph model (If/Loop bodies, Hailo contexts)', function () {
     );
     assert.ok((await drawn(view)).open.includes('blocks.0.attn'), 'the groups holding the node are open');
     await shot(page, 'graph-model-dfc-show-in-graph');
+  });
+
+  it('"Show in Graph" on an optimizer error naming an HN layer selects the layer in the graph of the HAR beside the log', async function () {
+    const page = wb.page;
+    const run = path.join(wb.workspace, 'run-opt');
+    fs.mkdirSync(run, { recursive: true });
+    fs.copyFileSync(path.join(FIX, 'gen-whisper-toy-op17.har'), path.join(run, 'whisper_toy_gen17.har'));
+    const layer = 'whisper_toy_gen17/conv1';
+    // the line as the optimizer prints it (log-samples/optimize-bad-inputs-shape.log), naming a layer of this HAR
+    fs.writeFileSync(
+      path.join(run, 'optimize.log'),
+      `  hailo_model_optimization.acceleras.utils.acceleras_exceptions.BadInputsShape: Data shape (80, 200) for layer ${layer} doesn't match network's input shape (1, 200, 80)\n`,
+    );
+    await showInGraphFromLog(page, 'optimize.log', 1, layer);
+    const view = await editorFrame(page, 'whisper_toy_gen17.har');
+    await waitFor(
+      async () =>
+        (
+          await view
+            .locator('.graph-details .node-id')
+            .innerText()
+            .catch(() => '')
+        ).trim() === layer,
+      {
+        what: 'the layer selected in the HAR graph',
+        timeout: 30_000,
+      },
+    );
+    await shot(page, 'graph-model-dfc-layer-in-har');
   });
 
   it('compared with a compiled HAR: the Hailo contexts overlay colours each node by its context, with a legend', async function () {
