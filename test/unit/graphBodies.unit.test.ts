@@ -123,6 +123,18 @@ describe('ONNX reader: If/Loop bodies as nested graphs', () => {
     }
   });
 
+  it('body nodes count toward the node limit: a model over it is a clear error naming the file', async () => {
+    // 5 main nodes and 7 in bodies
+    assert.equal((await openOnnx(file, { maxNodes: 12 })).graph.nodes.length, 5);
+    await assert.rejects(openOnnx(file, { maxNodes: 11 }), (e: unknown) => {
+      assert.ok(isHailoError(e), String(e));
+      assert.equal(e.code, 'MODEL_INVALID');
+      assert.ok(e.message.startsWith(file), e.message);
+      assert.match(e.message, /more than 11 nodes in the model/);
+      return true;
+    });
+  });
+
   it('the generated models are valid ONNX for onnx.checker (full check)', function () {
     const py = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
     const probe = spawnSync(py, ['-c', 'import onnx'], { encoding: 'utf8' });
