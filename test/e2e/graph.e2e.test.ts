@@ -61,12 +61,12 @@ async function openGraphTab(view: Frame): Promise<void> {
 /** The drawn boxes: closed groups and open groups by scope id, and node count. */
 async function drawn(view: Frame): Promise<{ closed: string[]; open: string[]; nodes: number }> {
   return view.evaluate(() => {
-    const c = (window as { hailoGraph: { modelCanvas: { laidOut?: { boxes: Float64Array }; graph?: { groups: { id: string }[] } } } }).hailoGraph.modelCanvas;
+    const c = (window as { hailoGraph: { modelCanvas: { laidOut?: { boxes: Float64Array }; graph?: { groupId(g: number): string } } } }).hailoGraph.modelCanvas;
     const out = { closed: [] as string[], open: [] as string[], nodes: 0 };
     const b = c.laidOut?.boxes ?? new Float64Array(0);
     for (let i = 0; i < b.length; i += 7) {
       if (b[i] === 0) out.nodes++;
-      else (b[i] === 2 ? out.open : out.closed).push(c.graph!.groups[b[i + 1]!]!.id);
+      else (b[i] === 2 ? out.open : out.closed).push(c.graph!.groupId(b[i + 1]!));
     }
     return out;
   });
@@ -79,7 +79,7 @@ async function clickGroup(page: Page, view: Frame, scope: string): Promise<void>
       window as {
         hailoGraph: {
           modelCanvas: {
-            graph?: { groups: { id: string }[] };
+            graph?: { groupIndex(id: string): number | undefined };
             boxOf(k: string, i: number): number;
             boxRect(b: number): { x: number; y: number; w: number; h: number };
             centerOn(b: number): void;
@@ -89,7 +89,7 @@ async function clickGroup(page: Page, view: Frame, scope: string): Promise<void>
         };
       }
     ).hailoGraph.modelCanvas;
-    const gi = c.graph!.groups.findIndex((g) => g.id === id);
+    const gi = c.graph!.groupIndex(id) ?? -1;
     const b = c.boxOf('group', gi);
     c.centerOn(b);
     c.drawNow();

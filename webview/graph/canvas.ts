@@ -1,5 +1,5 @@
-import type { GraphView } from '../../src/core/graph/view';
 import { BOX, KIND_GROUP, KIND_NODE, KIND_OPEN, type PackedLayout } from './packed';
+import type { ViewData } from './viewData';
 
 /**
  * Draws a laid-out graph on a 2D canvas: boxes and edges in world coordinates under one
@@ -53,7 +53,7 @@ export class GraphCanvas {
   readonly canvas: HTMLCanvasElement;
   readonly minimap: HTMLCanvasElement;
   private ctx: CanvasRenderingContext2D;
-  private view: GraphView | undefined;
+  private view: ViewData | undefined;
   private layout: PackedLayout | undefined;
   private marks: Marks = { node: [], group: [] };
   private edgeBox = new Float32Array(0);
@@ -101,7 +101,7 @@ export class GraphCanvas {
     this.redraw();
   }
 
-  setGraph(view: GraphView): void {
+  setGraph(view: ViewData): void {
     this.view = view;
     this.layout = undefined;
     this.selected = undefined;
@@ -117,7 +117,7 @@ export class GraphCanvas {
     this.redraw();
   }
 
-  get graph(): GraphView | undefined {
+  get graph(): ViewData | undefined {
     return this.view;
   }
 
@@ -287,7 +287,7 @@ export class GraphCanvas {
         ctx.fillStyle = t.muted;
         ctx.font = `${12 / Math.max(s, 0.5)}px ${t.font}`;
         ctx.textBaseline = 'middle';
-        ctx.fillText(`▾ ${v.groups[gi]!.label}`, x + 6, y + 12, Math.max(10, w - 12));
+        ctx.fillText(`▾ ${v.groupLabel(gi)}`, x + 6, y + 12, Math.max(10, w - 12));
       }
     }
     // edges
@@ -335,9 +335,8 @@ export class GraphCanvas {
       if (x > clip.x1 || y > clip.y1 || x + w < clip.x0 || y + h < clip.y0) continue;
       const idx = bx[o + 1]!;
       const isNode = kind === KIND_NODE;
-      const node = isNode ? v.nodes[idx]! : undefined;
       const m = isNode ? this.marks.node[idx] : this.marks.group[idx];
-      ctx.fillStyle = m?.tint ?? (node?.io ? t.ioFill : isNode ? t.nodeFill : t.groupFill[(bx[o + 6]! + 1) % t.groupFill.length]!);
+      ctx.fillStyle = m?.tint ?? (isNode && v.nodeIo(idx) ? t.ioFill : isNode ? t.nodeFill : t.groupFill[(bx[o + 6]! + 1) % t.groupFill.length]!);
       ctx.fillRect(x, y, w, h);
       const sel = this.selected && this.selected.index === idx && (this.selected.kind === 'node') === isNode;
       const match = isNode && this.matches.has(idx);
@@ -360,21 +359,23 @@ export class GraphCanvas {
       }
       if (!text) continue;
       ctx.fillStyle = t.fg;
-      if (node) {
+      if (isNode) {
+        const shape = v.nodeShape(idx);
         ctx.font = `600 12px ${t.font}`;
-        ctx.fillText(node.op, x + 8, node.shape ? y + 12 : y + h / 2, w - 14);
-        if (node.shape) {
+        ctx.fillText(v.nodeOp(idx), x + 8, shape ? y + 12 : y + h / 2, w - 14);
+        if (shape) {
           ctx.font = `11px ${t.font}`;
           ctx.fillStyle = t.muted;
-          ctx.fillText(node.shape, x + 8, y + 25, w - 14);
+          ctx.fillText(shape, x + 8, y + 25, w - 14);
         }
       } else {
-        const g = v.groups[idx]!;
+        const size = v.groupSize(idx);
+        const repeats = v.groupRepeats(idx);
         ctx.font = `600 12px ${t.font}`;
-        ctx.fillText(`▸ ${g.label}`, x + 8, y + 14, w - 16);
+        ctx.fillText(`▸ ${v.groupLabel(idx)}`, x + 8, y + 14, w - 16);
         ctx.font = `11px ${t.font}`;
         ctx.fillStyle = t.muted;
-        ctx.fillText(`${g.size} node${g.size === 1 ? '' : 's'}${g.repeats > 1 ? ` · 1 of ${g.repeats} identical` : ''}`, x + 8, y + 31, w - 16);
+        ctx.fillText(`${size} node${size === 1 ? '' : 's'}${repeats > 1 ? ` · 1 of ${repeats} identical` : ''}`, x + 8, y + 31, w - 16);
       }
       if (m?.badge) {
         ctx.font = `600 10px ${t.font}`;
@@ -499,7 +500,7 @@ export class GraphCanvas {
       const hit = this.hitTest(px, py);
       let text: string | undefined;
       let edge = -1;
-      if (hit?.kind === 'node') text = this.view!.nodes[hit.index]!.id;
+      if (hit?.kind === 'node') text = this.view!.nodeId(hit.index);
       else if (!hit || hit.open) {
         edge = this.edgeAt(px, py);
         if (edge >= 0) text = this.edgeText(edge);
@@ -555,8 +556,8 @@ export class GraphCanvas {
     const v = this.view!;
     const refs = Array.from(l.edgeRefs.subarray(l.edgeRefStart[e]!, l.edgeRefStart[e + 1]!));
     const lines = refs.slice(0, 4).map((r) => {
-      const ed = v.edges[r]!;
-      return `${ed.tensor}${ed.shape ? ` · ${ed.shape}` : ''}`;
+      const shape = v.edgeShape(r);
+      return `${v.edgeTensor(r)}${shape ? ` · ${shape}` : ''}`;
     });
     const more = l.edgeCount[e]! - lines.length;
     return lines.join('\n') + (more > 0 ? `\n… ${more} more tensor${more === 1 ? '' : 's'}` : '');
@@ -580,7 +581,7 @@ export class GraphCanvas {
       const gi = l.boxes[o + 1]!;
       const [x, y, w, h] = [l.boxes[o + 2]!, l.boxes[o + 3]!, l.boxes[o + 4]!, l.boxes[o + 5]!];
       out.push(
-        `<g><rect x="${x}" y="${y}" width="${w}" height="${h}" fill="${esc(t.groupFill[l.boxes[o + 6]! % t.groupFill.length]!)}" stroke="${esc(this.marks.group[gi]?.stroke ?? t.groupStroke)}"/><text x="${x + 6}" y="${y + 16}" fill="${esc(t.muted)}">${esc(v.groups[gi]!.label)}</text></g>`,
+        `<g><rect x="${x}" y="${y}" width="${w}" height="${h}" fill="${esc(t.groupFill[l.boxes[o + 6]! % t.groupFill.length]!)}" stroke="${esc(this.marks.group[gi]?.stroke ?? t.groupStroke)}"/><text x="${x + 6}" y="${y + 16}" fill="${esc(t.muted)}">${esc(v.groupLabel(gi))}</text></g>`,
       );
     }
     const paths: string[] = [];
@@ -597,11 +598,11 @@ export class GraphCanvas {
       const idx = l.boxes[o + 1]!;
       const [x, y, w, h] = [l.boxes[o + 2]!, l.boxes[o + 3]!, l.boxes[o + 4]!, l.boxes[o + 5]!];
       const m = kind === KIND_NODE ? this.marks.node[idx] : this.marks.group[idx];
-      const fill = m?.tint ?? (kind === KIND_NODE ? (v.nodes[idx]!.io ? t.ioFill : t.nodeFill) : t.groupFill[1 % t.groupFill.length]!);
+      const fill = m?.tint ?? (kind === KIND_NODE ? (v.nodeIo(idx) ? t.ioFill : t.nodeFill) : t.groupFill[1 % t.groupFill.length]!);
       const stroke = m?.stroke ?? (kind === KIND_NODE ? t.nodeStroke : t.groupStroke);
-      const title = kind === KIND_NODE ? v.nodes[idx]!.id : v.groups[idx]!.id;
-      const l1 = kind === KIND_NODE ? v.nodes[idx]!.op : v.groups[idx]!.label;
-      const l2 = kind === KIND_NODE ? v.nodes[idx]!.shape : `${v.groups[idx]!.size} nodes`;
+      const title = kind === KIND_NODE ? v.nodeId(idx) : v.groupId(idx);
+      const l1 = kind === KIND_NODE ? v.nodeOp(idx) : v.groupLabel(idx);
+      const l2 = kind === KIND_NODE ? v.nodeShape(idx) : `${v.groupSize(idx)} nodes`;
       out.push(
         `<g><title>${esc(title)}</title><rect x="${x}" y="${y}" width="${w}" height="${h}" fill="${esc(fill)}" stroke="${esc(stroke)}"${m?.dashed ? ' stroke-dasharray="5 3"' : ''}/>` +
           `<text x="${x + 8}" y="${y + 15}" fill="${esc(t.fg)}" font-weight="600">${esc(l1)}</text>` +

@@ -3,11 +3,11 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
-import { counterparts, type GraphView } from '../../src/core/graph/view';
 import type { DiffLedger, GraphSide, NodeDetailsView } from '../../src/core/protocol/graph';
 import type { FindingView, HostMessage, WebviewMessage } from '../../src/core/protocol/modelEditor';
 import { GraphCanvas, readTheme, type Hit, type Mark, type Marks, type Viewport } from './canvas';
 import { BOX, type FromWorker, type PackedLayout, type ToWorker } from './packed';
+import { ViewData } from './viewData';
 
 /**
  * The model editor's Graph tab: toolbar (search, overlays, diff, export), one graph canvas (two
@@ -82,15 +82,12 @@ function tint(color: string, alpha: string): string {
 interface Side {
   name: GraphSide;
   key: string;
-  /** The graph as it came (JSON text), and parsed (on the UI thread while the worker lays it out). */
+  /** The graph as it came (JSON text, parsed by the worker only), and the columns the worker made of it. */
   text: string | undefined;
-  parsed: GraphView | undefined;
-  view: GraphView | undefined;
+  view: ViewData | undefined;
   canvas: GraphCanvas;
   host: HTMLElement;
   expanded: Set<number>;
-  byId: Map<string, number>;
-  groupById: Map<string, number>;
   pending: number;
   firstLayout: boolean;
   /** Every node in one level, no groups (the Ungroup button). */
@@ -260,12 +257,9 @@ export class GraphPanel {
       name,
       key: name,
       text: undefined,
-      parsed: undefined,
       view: undefined,
       host,
       expanded: new Set(),
-      byId: new Map(),
-      groupById: new Map(),
       pending: 0,
       firstLayout: true,
       flat: !!st?.flat,
@@ -387,7 +381,7 @@ export class GraphPanel {
       // back to what is drawn
       s.expanded = this.drawnExpansion(s);
       if (s.text !== undefined && s.view) {
-        s.restore = { ...(s.restore ?? {}), expanded: [...s.expanded].map((g) => s.view!.groups[g]!.id) };
+        s.restore = { ...(s.restore ?? {}), expanded: [...s.expanded].map((g) => s.view!.groupId(g)) };
         s.pending = this.nextId++;
         s.firstLayout = false;
         void this.toWorker({ type: 'init', key: s.key, requestId: s.pending, text: s.text, expanded: s.restore.expanded!, ...(s.flat ? { flat: true } : {}) });
@@ -423,15 +417,9 @@ export class GraphPanel {
     if (m.requestId !== s.pending) return; // superseded
     if (m.type === 'ready') {
       performance.mark('graph:laid-out');
-      const fresh = !s.view || s.firstLayout;
-      s.view = s.parsed ??= JSON.parse(s.text!) as GraphView;
-      if (fresh) {
-        // id indexes are built on first use (search, reveal, overlays), not in the first paint
-        const v = s.view;
-        let byId: Map<string, number> | undefined;
-        let groupById: Map<string, number> | undefined;
-        Object.defineProperty(s, 'byId', { configurable: true, get: () => (byId ??= new Map(v.nodes.map((n, i) => [n.id, i]))) });
-        Object.defineProperty(s, 'groupById', { configurable: true, get: () => (groupById ??= new Map(v.groups.map((g, i) => [g.id, i]))) });
+      // the graph as columns (made by the worker; id indexes are built on first use, not in the first paint)
+      if (!s.view || s.firstLayout) {
+        s.view = new ViewData(m.view);
         s.canvas.setGraph(s.view);
       }
       s.expanded = new Set(m.expanded);
@@ -471,17 +459,12 @@ export class GraphPanel {
 
   private load(s: Side, text: string): void {
     s.text = text;
-    s.parsed = undefined;
     s.view = undefined;
     s.firstLayout = true;
     this.status.textContent = '';
     s.pending = this.nextId++;
     const expanded = s.restore?.expanded;
     void this.toWorker({ type: 'init', key: s.key, requestId: s.pending, text, ...(expanded ? { expanded } : {}), ...(s.flat ? { flat: true } : {}) });
-    // parse here while the worker parses and lays out
-    setTimeout(() => {
-      if (s.text === text && !s.parsed) s.parsed = JSON.parse(text) as GraphView;
-    }, 0);
     clearTimeout(this.slowTimer);
     this.slowTimer = setTimeout(() => this.showProgress(), 300);
   }
@@ -510,7 +493,7 @@ export class GraphPanel {
     c.drawNow();
     performance.mark('graph:painted');
     const diff = this.ledger ? ` · compared with ${this.ledger.hailoFile} (${this.ledger.stage}): ${this.changes.length} change(s)` : '';
-    this.status.textContent = `${s.view!.nodes.length.toLocaleString('en-US')} nodes · ${s.view!.groups.length - 1} groups · layout ${l.stats.ms.toFixed(0)} ms (${l.stats.levels} level${l.stats.levels === 1 ? '' : 's'} laid out, ${l.stats.cached} cached)${diff}`;
+    this.status.textContent = `${s.view!.nodeCount.toLocaleString('en-US')} nodes · ${s.view!.groupCount - 1} groups · layout ${l.stats.ms.toFixed(0)} ms (${l.stats.levels} level${l.stats.levels === 1 ? '' : 's'} laid out, ${l.stats.cached} cached)${diff}`;
     const after = s.afterLayout;
     s.afterLayout = [];
     for (const f of after) f();
@@ -537,7 +520,7 @@ export class GraphPanel {
       // collapsing a group collapses what is open inside it
       const drop = (g: number) => {
         s.expanded.delete(g);
-        for (const ch of s.view!.groups[g]!.groups) drop(ch);
+        for (const ch of s.view!.groupChildren(g)) drop(ch);
       };
       drop(group);
     } else s.expanded.add(group);
@@ -572,7 +555,7 @@ export class GraphPanel {
       else if (sel?.kind === 'node' && k === 'Enter') this.openSource(s, sel.index);
     } else if (k === 'Backspace' || k === 'Escape') {
       const sel = c.selected;
-      const g = sel?.kind === 'node' ? s.view!.nodes[sel.index]!.group : sel ? s.view!.groups[sel.index]!.parent : -1;
+      const g = sel?.kind === 'node' ? s.view!.nodeGroup(sel.index) : sel ? s.view!.groupParent(sel.index) : -1;
       if (g > 0 && s.expanded.has(g)) {
         this.toggle(s, g);
         this.select(s, { kind: 'group', index: g }, false);
@@ -637,7 +620,7 @@ export class GraphPanel {
     if (fromLink) {
       // the other side of a diff follows; the details stay with what the user picked
     } else if (sel.kind === 'node') {
-      const id = s.view!.nodes[sel.index]!.id;
+      const id = s.view!.nodeId(sel.index);
       this.request({ type: 'nodeDetailsRequest', requestId: 0, side: s.name, id }, () => undefined);
       this.linkSelection(s, id);
     } else this.renderGroupDetails(s, sel.index);
@@ -646,11 +629,11 @@ export class GraphPanel {
 
   private selectById(s: Side, id: string, center: boolean): void {
     if (id.startsWith('group:')) {
-      const g = s.groupById.get(id.slice(6));
+      const g = s.view?.groupIndex(id.slice(6));
       if (g !== undefined) this.select(s, { kind: 'group', index: g }, center);
       return;
     }
-    const n = s.byId.get(id);
+    const n = s.view?.nodeIndex(id);
     if (n !== undefined) this.select(s, { kind: 'node', index: n }, center);
   }
 
@@ -658,7 +641,7 @@ export class GraphPanel {
   reveal(s: Side, node: number, fromLink = false): void {
     if (!s.view) return;
     let changed = false;
-    for (let g = s.view.nodes[node]!.group; g > 0; g = s.view.groups[g]!.parent) {
+    for (let g = s.view.nodeGroup(node); g > 0; g = s.view.groupParent(g)) {
       if (!s.expanded.has(g)) {
         s.expanded.add(g);
         changed = true;
@@ -675,7 +658,7 @@ export class GraphPanel {
       this.pendingReveal = id;
       return;
     }
-    const n = s.byId.get(id) ?? s.byId.get(`output:${id}`);
+    const n = s.view.nodeIndex(id) ?? s.view.nodeIndex(`output:${id}`);
     if (n === undefined) {
       this.status.textContent = `No node named ${id} in this graph.`;
       return;
@@ -684,8 +667,8 @@ export class GraphPanel {
   }
 
   private openSource(s: Side, node: number): void {
-    const n = s.view!.nodes[node]!;
-    if (n.source) this.api.post({ type: 'openSource', side: s.name, id: n.id });
+    const v = s.view!;
+    if (v.nodeHasSource(node)) this.api.post({ type: 'openSource', side: s.name, id: v.nodeId(node) });
   }
 
   private hover(text: string | undefined, x: number, y: number): void {
@@ -710,10 +693,12 @@ export class GraphPanel {
     this.searchAt = -1;
     const query = q.trim().toLowerCase();
     if (v && query) {
-      v.nodes.forEach((n, i) => {
-        if (n.id.toLowerCase().includes(query) || n.op.toLowerCase().includes(query) || v.groups[n.group]!.id.toLowerCase().includes(query))
-          this.searchHits.push(i);
-      });
+      // a group's id is tested once for all its nodes
+      const groupHit = new Uint8Array(v.groupCount);
+      for (let g = 0; g < v.groupCount; g++) groupHit[g] = v.groupId(g).toLowerCase().includes(query) ? 1 : 0;
+      for (let i = 0; i < v.nodeCount; i++) {
+        if (groupHit[v.nodeGroup(i)] || v.nodeId(i).toLowerCase().includes(query) || v.nodeOp(i).toLowerCase().includes(query)) this.searchHits.push(i);
+      }
       for (const i of this.searchHits) s.canvas.matches.add(i);
     }
     this.searchCount.textContent = query
@@ -733,7 +718,7 @@ export class GraphPanel {
 
   private renderDetails(side: GraphSide, d: NodeDetailsView): void {
     const s = this.sideOf(side);
-    const idx = s.byId.get(d.id);
+    const idx = s.view?.nodeIndex(d.id);
     const rows = (list: [string, Child][]) => el('dl', {}, ...list.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
     const parts: Node[] = [el('h2', {}, d.op), el('p', { class: 'node-id' }, d.id)];
     const facts: [string, Child][] = [['Module', d.scope || '(top level)']];
@@ -802,28 +787,44 @@ export class GraphPanel {
         ),
       );
     if (idx !== undefined && s.view) {
-      const block = repeatedAncestor(s.view, idx);
+      const v = s.view;
+      const block = v.repeatedAncestor(idx);
       if (block >= 0) {
-        const g = s.view.groups[block]!;
-        const b = el('vscode-button', { secondary: '' }, `Mark it in all ${g.repeats} copies`);
+        const b = el('vscode-button', { secondary: '' }, `Mark it in all ${v.groupRepeats(block)} copies`);
         b.addEventListener('click', () => {
-          s.canvas.linked = new Set(counterparts(s.view!, idx));
+          s.canvas.linked = new Set(v.counterparts(idx));
           s.canvas.redraw();
         });
-        parts.push(el('section', {}, el('h3', {}, 'Repeated block'), el('p', {}, `${g.id} is one of ${g.repeats} blocks with the same structure.`), b));
+        parts.push(
+          el(
+            'section',
+            {},
+            el('h3', {}, 'Repeated block'),
+            el('p', {}, `${v.groupId(block)} is one of ${v.groupRepeats(block)} blocks with the same structure.`),
+            b,
+          ),
+        );
       }
     }
     this.details.replaceChildren(...parts);
   }
 
   private renderGroupDetails(s: Side, gi: number): void {
-    const g = s.view!.groups[gi]!;
-    const parts: Node[] = [el('h2', {}, g.label), el('p', { class: 'node-id' }, g.id)];
-    parts.push(el('dl', {}, el('dt', {}, 'Nodes'), el('dd', {}, String(g.size)), el('dt', {}, 'Groups inside'), el('dd', {}, String(g.groups.length))));
-    if (g.repeats > 1)
-      parts.push(
-        el('p', {}, `One of ${g.repeats} blocks with the same structure${g.repeatOf !== undefined ? ` (first: ${s.view!.groups[g.repeatOf]!.id})` : ''}.`),
-      );
+    const v = s.view!;
+    const parts: Node[] = [el('h2', {}, v.groupLabel(gi)), el('p', { class: 'node-id' }, v.groupId(gi))];
+    parts.push(
+      el(
+        'dl',
+        {},
+        el('dt', {}, 'Nodes'),
+        el('dd', {}, String(v.groupSize(gi))),
+        el('dt', {}, 'Groups inside'),
+        el('dd', {}, String(v.groupChildren(gi).length)),
+      ),
+    );
+    const repeats = v.groupRepeats(gi);
+    const first = v.groupRepeatOf(gi);
+    if (repeats > 1) parts.push(el('p', {}, `One of ${repeats} blocks with the same structure${first !== undefined ? ` (first: ${v.groupId(first)})` : ''}.`));
     const fs = this.findingsIn(s, gi);
     if (fs.length)
       parts.push(
@@ -843,10 +844,8 @@ export class GraphPanel {
     const v = s.view;
     return this.findings.filter((f) =>
       f.nodes.some((id) => {
-        const n = s.byId.get(id);
-        if (n === undefined) return false;
-        for (let g = v.nodes[n]!.group; g >= 0; g = v.groups[g]!.parent) if (g === gi) return true;
-        return false;
+        const n = v.nodeIndex(id);
+        return n !== undefined && v.nodeIn(n, gi);
       }),
     );
   }
@@ -863,18 +862,18 @@ export class GraphPanel {
 
   private marksFor(s: Side): Marks {
     const v = s.view!;
-    const marks: Marks = { node: new Array<Mark | undefined>(v.nodes.length), group: new Array<Mark | undefined>(v.groups.length) };
+    const marks: Marks = { node: new Array<Mark | undefined>(v.nodeCount), group: new Array<Mark | undefined>(v.groupCount) };
     const up = (n: number, f: (g: number) => void) => {
-      for (let g = v.nodes[n]!.group; g > 0; g = v.groups[g]!.parent) f(g);
+      for (let g = v.nodeGroup(n); g > 0; g = v.groupParent(g)) f(g);
     };
     if (this.overlay === 'lint' && s.name === 'model') {
-      const worst = new Array<string | undefined>(v.groups.length);
+      const worst = new Array<string | undefined>(v.groupCount);
       // distinct findings per group (a finding on 12 nodes of a block counts once)
-      const seen = new Array<Set<FindingView> | undefined>(v.groups.length);
+      const seen = new Array<Set<FindingView> | undefined>(v.groupCount);
       for (const f of this.findings) {
         const color = cssVar(...SEV_VAR[f.severity]!);
         for (const id of f.nodes) {
-          const n = s.byId.get(id);
+          const n = v.nodeIndex(id);
           if (n === undefined) continue;
           const prev = marks.node[n];
           if (!prev || SEV_RANK[f.severity]! < SEV_RANK[prev.badge ? (this.findings.find((x) => x.code === prev.badge)?.severity ?? 'hint') : 'hint']!)
@@ -891,12 +890,17 @@ export class GraphPanel {
       });
     } else if ((this.overlay === 'rewrites' || this.overlay === 'contexts') && this.ledger) {
       const index = s.name === 'model' ? this.ledgerByOnnx : this.ledgerByHn;
-      const groupKind = new Array<number>(v.groups.length).fill(99);
-      const groupCount = new Array<number>(v.groups.length).fill(0);
-      const groupCtx = new Array<number | undefined>(v.groups.length);
-      v.nodes.forEach((n, i) => {
-        const ei = index.get(n.id);
-        if (ei === undefined) return;
+      const groupKind = new Array<number>(v.groupCount).fill(99);
+      const groupCount = new Array<number>(v.groupCount).fill(0);
+      const groupCtx = new Array<number | undefined>(v.groupCount);
+      // in graph order (a group's context is that of its first node)
+      const hits: [number, number][] = [];
+      index.forEach((ei, id) => {
+        const i = v.nodeIndex(id);
+        if (i !== undefined) hits.push([i, ei]);
+      });
+      hits.sort((x, y) => x[0] - y[0]);
+      hits.forEach(([i, ei]) => {
         const e = this.ledger!.entries[ei]!;
         if (this.overlay === 'rewrites') {
           if (e.kind === 'kept') return;
@@ -982,7 +986,7 @@ export class GraphPanel {
     this.overlay = 'rewrites';
     this.load(side, hn);
     const model = this.sideOf('model');
-    const order = (e: DiffLedger['entries'][number]) => Math.min(...e.onnxNodes.map((n) => model.byId.get(n) ?? Infinity), Infinity);
+    const order = (e: DiffLedger['entries'][number]) => Math.min(...e.onnxNodes.map((n) => model.view?.nodeIndex(n) ?? Infinity), Infinity);
     this.changes = ledger.entries
       .map((e, i) => ({ i, o: order(e), h: e.hnLayers[0] ?? '' }))
       .filter((x) => ledger.entries[x.i]!.kind !== 'kept')
@@ -1023,7 +1027,7 @@ export class GraphPanel {
     const other = this.sides.get(s.name === 'model' ? 'hn' : 'model');
     if (!other?.view) return;
     const ids = e ? (s.name === 'model' ? e.hnLayers : e.onnxNodes) : [];
-    const idx = ids.map((x) => other.byId.get(x)).filter((x): x is number => x !== undefined);
+    const idx = ids.map((x) => other.view!.nodeIndex(x)).filter((x): x is number => x !== undefined);
     other.canvas.linked = new Set(idx);
     if (idx.length) this.reveal(other, idx[0]!, true);
     else other.canvas.redraw();
@@ -1035,8 +1039,8 @@ export class GraphPanel {
     const e = this.ledger.entries[this.changes[this.changeAt]!]!;
     const model = this.sideOf('model');
     const hn = this.sides.get('hn');
-    const mi = e.onnxNodes.map((x) => model.byId.get(x)).filter((x): x is number => x !== undefined);
-    const hi = hn ? e.hnLayers.map((x) => hn.byId.get(x)).filter((x): x is number => x !== undefined) : [];
+    const mi = e.onnxNodes.map((x) => model.view?.nodeIndex(x)).filter((x): x is number => x !== undefined);
+    const hi = hn ? e.hnLayers.map((x) => hn.view?.nodeIndex(x)).filter((x): x is number => x !== undefined) : [];
     // select on the ONNX side (the HN side follows), or on the HN side for a layer the compiler added
     if (mi.length) this.reveal(model, mi[0]!);
     else if (hn && hi.length) this.reveal(hn, hi[0]!);
@@ -1061,8 +1065,8 @@ export class GraphPanel {
       if (!s.view) return;
       const sel = s.canvas.selected;
       this.api.saveState({
-        expanded: [...s.expanded].map((g) => s.view!.groups[g]!.id),
-        ...(sel ? { selected: sel.kind === 'node' ? s.view.nodes[sel.index]!.id : `group:${s.view.groups[sel.index]!.id}` } : {}),
+        expanded: [...s.expanded].map((g) => s.view!.groupId(g)),
+        ...(sel ? { selected: sel.kind === 'node' ? s.view.nodeId(sel.index) : `group:${s.view.groupId(sel.index)}` } : {}),
         vp: s.canvas.vp,
         overlay: this.overlay,
         ...(s.flat ? { flat: true } : {}),
@@ -1083,17 +1087,11 @@ export class GraphPanel {
 
   expandByScope(id: string): boolean {
     const s = this.sideOf('model');
-    const g = s.groupById.get(id);
+    const g = s.view?.groupIndex(id);
     if (g === undefined) return false;
     this.toggle(s, g);
     return true;
   }
-}
-
-function repeatedAncestor(v: GraphView, node: number): number {
-  let block = -1;
-  for (let g = v.nodes[node]!.group; g > 0; g = v.groups[g]!.parent) if (v.groups[g]!.repeats > 1) block = g;
-  return block;
 }
 
 function formatBytes(n: number): string {
