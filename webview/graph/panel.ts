@@ -21,6 +21,8 @@ export interface GraphState {
   vp?: Viewport;
   overlay?: Overlay;
   flat?: boolean;
+  /** Diff mode on: what it compares with (the host's name for a run or a file), made again after a reload. */
+  diff?: string;
 }
 
 export interface GraphHostApi {
@@ -106,6 +108,8 @@ export class GraphPanel {
   private active: GraphSide = 'model';
   private findings: FindingView[] = [];
   private ledger: DiffLedger | undefined;
+  /** The comparison shown (diff mode), as the host named it. */
+  private diffChoice: string | undefined;
   private ledgerByOnnx = new Map<string, number>();
   private ledgerByHn = new Map<string, number>();
   private changes: number[] = [];
@@ -238,7 +242,7 @@ export class GraphPanel {
     });
     this.diffButton.addEventListener('click', () => {
       if (this.ledger) this.closeDiff();
-      else this.request({ type: 'diffRequest', requestId: 0 }, (m) => m.type === 'diff' && this.openDiff(m.hn, m.ledger));
+      else this.request({ type: 'diffRequest', requestId: 0 }, (m) => m.type === 'diff' && this.openDiff(m.hn, m.ledger, m.choice));
     });
     this.nextChange.addEventListener('click', () => this.stepChange(1));
     svg.addEventListener('click', () => this.export('svg'));
@@ -482,6 +486,7 @@ export class GraphPanel {
       else c.fit();
       if (r?.selected) this.selectById(s, r.selected, false);
       this.applyMarks();
+      if (s.name === 'model' && r?.diff && !this.ledger) this.restoreDiff(r.diff, r.overlay);
     } else if (anchor && anchor.side === s.name) {
       // keep the toggled group where it was on screen
       const b = c.boxOf('group', anchor.group);
@@ -493,7 +498,7 @@ export class GraphPanel {
     c.drawNow();
     performance.mark('graph:painted');
     const diff = this.ledger ? ` · compared with ${this.ledger.hailoFile} (${this.ledger.stage}): ${this.changes.length} change(s)` : '';
-    this.status.textContent = `${s.view!.nodeCount.toLocaleString('en-US')} nodes · ${s.view!.groupCount - 1} groups · layout ${l.stats.ms.toFixed(0)} ms (${l.stats.levels} level${l.stats.levels === 1 ? '' : 's'} laid out, ${l.stats.cached} cached)${diff}`;
+    this.status.textContent = `${thousands(s.view!.nodeCount)} nodes · ${s.view!.groupCount - 1} groups · layout ${l.stats.ms.toFixed(0)} ms (${l.stats.levels} level${l.stats.levels === 1 ? '' : 's'} laid out, ${l.stats.cached} cached)${diff}`;
     const after = s.afterLayout;
     s.afterLayout = [];
     for (const f of after) f();
@@ -971,8 +976,28 @@ export class GraphPanel {
 
   // ---- diff ----
 
-  private openDiff(hn: string, ledger: DiffLedger): void {
+  /** Diff mode was on before the reload: compare with the same run or file again (the host checks it). */
+  private restoreDiff(choice: string, overlay: Overlay | undefined): void {
+    this.status.textContent = 'Restoring the comparison…';
+    this.diffChoice = choice;
+    this.request({ type: 'diffRequest', requestId: 0, restore: choice }, (m) => {
+      if (m.type === 'diff') {
+        this.openDiff(m.hn, m.ledger, m.choice ?? choice);
+        if (overlay && overlay !== this.overlay) {
+          this.overlay = overlay;
+          this.applyMarks();
+        }
+      } else {
+        // the error is in the status line; the single graph stays
+        this.diffChoice = undefined;
+        this.save();
+      }
+    });
+  }
+
+  private openDiff(hn: string, ledger: DiffLedger, choice: string | undefined): void {
     this.ledger = ledger;
+    this.diffChoice = choice;
     this.ledgerByOnnx = new Map();
     this.ledgerByHn = new Map();
     ledger.entries.forEach((e, i) => {
@@ -996,6 +1021,7 @@ export class GraphPanel {
     this.status.textContent = `Compared with ${ledger.hailoFile} (${ledger.stage}): ${this.changes.length} change(s); laying out the HN…`;
     this.applyMarks();
     for (const s of this.sides.values()) s.canvas.redraw();
+    this.save();
   }
 
   private closeDiff(): void {
@@ -1005,6 +1031,7 @@ export class GraphPanel {
       this.sides.delete('hn');
     }
     this.ledger = undefined;
+    this.diffChoice = undefined;
     this.ledgerByOnnx.clear();
     this.ledgerByHn.clear();
     this.stage.classList.remove('diff');
@@ -1013,6 +1040,7 @@ export class GraphPanel {
     if (this.overlay !== 'none') this.overlay = 'lint';
     this.active = 'model';
     this.applyMarks();
+    this.save();
   }
 
   private entryOf(side: GraphSide, id: string): DiffLedger['entries'][number] | undefined {
@@ -1070,6 +1098,7 @@ export class GraphPanel {
         vp: s.canvas.vp,
         overlay: this.overlay,
         ...(s.flat ? { flat: true } : {}),
+        ...(this.diffChoice ? { diff: this.diffChoice } : {}),
       });
     }, 150);
   }
@@ -1092,6 +1121,11 @@ export class GraphPanel {
     this.toggle(s, g);
     return true;
   }
+}
+
+/** 9969 -> "9,969" (toLocaleString would load the ICU locale data inside the first paint: tens of ms). */
+function thousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 function formatBytes(n: number): string {
