@@ -183,7 +183,7 @@ export class GraphCanvas {
   centerOn(b: number): void {
     const r = this.boxRect(b);
     const s = Math.max(this.vp.s, 0.8);
-    this.vp = { s, tx: this.canvas.clientWidth / 2 - (r.x + r.w / 2) * s, ty: this.canvas.clientHeight / 2 - (r.y + r.h / 2) * s };
+    this.vp = { s, tx: this.cssWidth / 2 - (r.x + r.w / 2) * s, ty: this.cssHeight / 2 - (r.y + r.h / 2) * s };
     this.redraw();
     this.on.viewport();
   }
@@ -191,15 +191,15 @@ export class GraphCanvas {
   fit(): void {
     const l = this.layout;
     if (!l) return;
-    const W = this.canvas.clientWidth || 800;
-    const H = this.canvas.clientHeight || 600;
+    const W = this.cssWidth || 800;
+    const H = this.cssHeight || 600;
     const s = Math.min(1, Math.max(MIN_SCALE, Math.min((W - 40) / Math.max(1, l.width), (H - 40) / Math.max(1, l.height))));
     this.vp = { s, tx: (W - l.width * s) / 2, ty: Math.max(20, (H - l.height * s) / 2) };
     this.redraw();
     this.on.viewport();
   }
 
-  zoom(factor: number, cx = this.canvas.clientWidth / 2, cy = this.canvas.clientHeight / 2): void {
+  zoom(factor: number, cx = this.cssWidth / 2, cy = this.cssHeight / 2): void {
     const s = Math.min(MAX_SCALE, Math.max(MIN_SCALE, this.vp.s * factor));
     const k = s / this.vp.s;
     this.vp = { s, tx: cx - (cx - this.vp.tx) * k, ty: cy - (cy - this.vp.ty) * k };
@@ -231,10 +231,20 @@ export class GraphCanvas {
     this.draw();
   }
 
+  /** The canvas's size in CSS pixels as the last resize saw it (no layout forced while drawing). */
+  private size: { w: number; h: number } | undefined;
+  private get cssWidth(): number {
+    return this.size?.w || this.canvas.clientWidth;
+  }
+  private get cssHeight(): number {
+    return this.size?.h || this.canvas.clientHeight;
+  }
+
   private resize(): void {
     const dpr = window.devicePixelRatio || 1;
     const w = this.host.clientWidth;
     const h = this.host.clientHeight;
+    this.size = { w, h };
     if (this.canvas.width === Math.max(1, Math.round(w * dpr)) && this.canvas.height === Math.max(1, Math.round(h * dpr))) return;
     this.canvas.width = Math.max(1, Math.round(w * dpr));
     this.canvas.height = Math.max(1, Math.round(h * dpr));
@@ -433,7 +443,9 @@ export class GraphCanvas {
     ctx.strokeStyle = this.theme.selection;
     ctx.lineWidth = 1.5 * dpr;
     ctx.strokeRect((-tx / s) * k, (-ty / s) * k, (this.canvas.width / dpr / s) * k, (this.canvas.height / dpr / s) * k);
-    this.minimap.hidden = l.width * this.vp.s < this.canvas.clientWidth && l.height * this.vp.s < this.canvas.clientHeight;
+    // only a change touches the DOM (setting it each frame would restyle the page each frame)
+    const hide = l.width * this.vp.s < this.cssWidth && l.height * this.vp.s < this.cssHeight;
+    if (this.minimap.hidden !== hide) this.minimap.hidden = hide;
   }
 
   hitTest(px: number, py: number): Hit | undefined {

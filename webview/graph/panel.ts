@@ -458,14 +458,13 @@ export class GraphPanel {
 
   private hideProgress(): void {
     clearTimeout(this.slowTimer);
-    this.progress.hidden = true;
+    if (!this.progress.hidden) this.progress.hidden = true;
   }
 
   private load(s: Side, text: string): void {
     s.text = text;
     s.view = undefined;
     s.firstLayout = true;
-    this.status.textContent = '';
     s.pending = this.nextId++;
     const expanded = s.restore?.expanded;
     void this.toWorker({ type: 'init', key: s.key, requestId: s.pending, text, ...(expanded ? { expanded } : {}), ...(s.flat ? { flat: true } : {}) });
