@@ -6,7 +6,7 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import type { DiffLedger, GraphSide, NodeDetailsView } from '../../src/core/protocol/graph';
 import type { FindingView, HostMessage, WebviewMessage } from '../../src/core/protocol/modelEditor';
 import { GraphCanvas, readTheme, type Hit, type Mark, type Marks, type Viewport } from './canvas';
-import { BOX, type FromWorker, type PackedLayout, type ToWorker } from './packed';
+import { BOX, KIND_GROUP, KIND_NODE, KIND_OPEN, type FromWorker, type PackedLayout, type ToWorker } from './packed';
 import { ViewData } from './viewData';
 
 /**
@@ -569,16 +569,21 @@ export class GraphPanel {
     ev.preventDefault();
   }
 
-  /** Arrow keys: the nearest drawn box in that direction. */
+  /**
+   * Arrow keys. Down and Up follow the edges: to the nearest box the selected one feeds (or is
+   * fed by); Down on an open group goes to its first box. Left and Right move within the
+   * selection's group. Where there is no such box, the nearest box in that direction.
+   */
   private moveSelection(s: Side, key: string): void {
     const c = s.canvas;
     const l = c.laidOut;
-    if (!l) return;
+    const v = s.view;
+    if (!l || !v) return;
     const n = l.boxes.length / BOX;
     const cur = c.selected ? c.boxOf(c.selected.kind, c.selected.index) : -1;
     if (cur < 0) {
       for (let b = 0; b < n; b++) {
-        if (l.boxes[b * BOX] !== 2) {
+        if (l.boxes[b * BOX] !== KIND_OPEN) {
           this.selectBox(s, b);
           return;
         }
@@ -588,24 +593,90 @@ export class GraphPanel {
     const r = c.boxRect(cur);
     const cx = r.x + r.w / 2;
     const cy = r.y + r.h / 2;
-    let best = -1;
-    let bestScore = Infinity;
-    for (let b = 0; b < n; b++) {
-      if (b === cur || l.boxes[b * BOX] === 2) continue;
-      const q = c.boxRect(b);
-      const dx = q.x + q.w / 2 - cx;
-      const dy = q.y + q.h / 2 - cy;
-      const along = key === 'ArrowDown' ? dy : key === 'ArrowUp' ? -dy : key === 'ArrowRight' ? dx : -dx;
-      const across = key === 'ArrowDown' || key === 'ArrowUp' ? Math.abs(dx) : Math.abs(dy);
-      if (along <= 1) continue;
-      const score = along + across * 2;
-      if (score < bestScore) {
-        bestScore = score;
-        best = b;
+    const nearest = (list: Iterable<number>, dir?: string): number => {
+      let best = -1;
+      let bestScore = Infinity;
+      for (const b of list) {
+        if (b === cur) continue;
+        const q = c.boxRect(b);
+        const dx = q.x + q.w / 2 - cx;
+        const dy = q.y + q.h / 2 - cy;
+        let score = Math.abs(dx) + Math.abs(dy);
+        if (dir) {
+          const along = dir === 'ArrowDown' ? dy : dir === 'ArrowUp' ? -dy : dir === 'ArrowRight' ? dx : -dx;
+          const across = dir === 'ArrowDown' || dir === 'ArrowUp' ? Math.abs(dx) : Math.abs(dy);
+          if (along <= 1) continue;
+          score = along + across * 2;
+        }
+        if (score < bestScore) {
+          bestScore = score;
+          best = b;
+        }
       }
+      return best;
+    };
+    let next = -1;
+    const open = l.boxes[cur * BOX] === KIND_OPEN;
+    if (key === 'ArrowDown' && open) {
+      // into the group: its first box (nodes come first, in graph order)
+      for (let b = cur + 1; b < n && next < 0; b++) {
+        const q = c.boxRect(b);
+        if (l.boxes[b * BOX] !== KIND_OPEN && q.x >= r.x && q.y >= r.y && q.x + q.w <= r.x + r.w && q.y + q.h <= r.y + r.h) next = b;
+      }
+    } else if (key === 'ArrowDown' || key === 'ArrowUp') {
+      next = nearest(this.edgeNeighbours(s, l, v, cur, key === 'ArrowDown'));
+    } else {
+      const parent = (b: number) => (l.boxes[b * BOX] === KIND_NODE ? v.nodeGroup(l.boxes[b * BOX + 1]!) : v.groupParent(l.boxes[b * BOX + 1]!));
+      const home = parent(cur);
+      const siblings: number[] = [];
+      for (let b = 0; b < n; b++) if (b !== cur && parent(b) === home) siblings.push(b);
+      next = nearest(siblings, key);
     }
-    if (best >= 0) this.selectBox(s, best);
+    if (next < 0) {
+      const all: number[] = [];
+      for (let b = 0; b < n; b++) if (l.boxes[b * BOX] !== KIND_OPEN) all.push(b);
+      next = nearest(all, key);
+    }
+    if (next >= 0) this.selectBox(s, next);
   }
+
+  /** The drawn boxes one edge after (or before) box `b`: where the edges of its nodes lead. */
+  private edgeNeighbours(s: Side, l: PackedLayout, v: ViewData, b: number, forward: boolean): Set<number> {
+    let boxOf = this.nodeBoxes.get(l);
+    if (!boxOf) {
+      // each node's drawn box: its own, else the closed group that hides it
+      const byNode = new Int32Array(v.nodeCount).fill(-1);
+      const byGroup = new Int32Array(v.groupCount).fill(-1);
+      for (let x = 0; x < l.boxes.length / BOX; x++) {
+        const k = l.boxes[x * BOX]!;
+        const i = l.boxes[x * BOX + 1]!;
+        if (k === KIND_NODE) byNode[i] = x;
+        else if (k === KIND_GROUP) byGroup[i] = x;
+      }
+      for (let i = 0; i < v.nodeCount; i++) {
+        if (byNode[i]! >= 0) continue;
+        for (let g = v.nodeGroup(i); g > 0; g = v.groupParent(g)) {
+          if (byGroup[g]! >= 0) {
+            byNode[i] = byGroup[g]!;
+            break;
+          }
+        }
+      }
+      boxOf = byNode;
+      this.nodeBoxes.set(l, boxOf);
+    }
+    const out = new Set<number>();
+    const { edgeFrom, edgeTo } = v.p;
+    for (let e = 0; e < v.edgeCount; e++) {
+      const a = boxOf[forward ? edgeFrom[e]! : edgeTo[e]!]!;
+      if (a !== b) continue;
+      const z = boxOf[forward ? edgeTo[e]! : edgeFrom[e]!]!;
+      if (z >= 0 && z !== b) out.add(z);
+    }
+    return out;
+  }
+
+  private readonly nodeBoxes = new WeakMap<PackedLayout, Int32Array>();
 
   private selectBox(s: Side, b: number): void {
     const l = s.canvas.laidOut!;
