@@ -402,20 +402,16 @@ for (const theme of ['Default High Contrast', 'Default High Contrast Light'] as 
       await waitFor(async () => (await drawn(view)).open.includes('blocks.0'), { what: 'Enter to open blocks.0' });
       await page.keyboard.press('ArrowDown');
       await waitFor(async () => (await selectedId(view)) === '/blocks.0/attn_ln/LayerNormalization', { what: 'Down into blocks.0' });
-      // Right stays within the group
+      // Right steps to the next box of the group (top to bottom): the attention block below the layer norm
       await page.keyboard.press('ArrowRight');
-      await waitFor(async () => (await selectedId(view)) !== '/blocks.0/attn_ln/LayerNormalization', { what: 'Right within blocks.0' });
-      const right = await selectedId(view);
-      assert.ok(right.startsWith('/blocks.0/') || right.startsWith('blocks.0.'), right);
-      // Left back to the layer norm (the details follow each press), then Down along its edge into the attention block
-      for (let i = 0; i < 6 && (await selectedId(view)) !== '/blocks.0/attn_ln/LayerNormalization'; i++) {
-        const before = await selectedId(view);
-        await page.keyboard.press('ArrowLeft');
-        await waitFor(async () => (await selectedId(view)) !== before, { what: `Left from ${before}` });
-        const now = await selectedId(view);
-        assert.ok(now.startsWith('/blocks.0/') || now.startsWith('blocks.0.'), `Left stayed within blocks.0: ${now}`);
-      }
+      await waitFor(async () => (await selectedId(view)) === 'blocks.0.attn', { what: 'Right within blocks.0' });
+      // Left back to the layer norm; at the first box of the group, Left stays there
+      await page.keyboard.press('ArrowLeft');
+      await waitFor(async () => (await selectedId(view)) === '/blocks.0/attn_ln/LayerNormalization', { what: 'Left within blocks.0' });
+      await page.keyboard.press('ArrowLeft');
+      await page.waitForTimeout(500);
       assert.equal(await selectedId(view), '/blocks.0/attn_ln/LayerNormalization');
+      // then Down along its edge into the attention block
       await page.keyboard.press('ArrowDown');
       await waitFor(async () => (await selectedId(view)) === 'blocks.0.attn', { what: 'Down along the edge to blocks.0.attn' });
       // Space opens and closes a group

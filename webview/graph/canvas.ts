@@ -81,7 +81,10 @@ export class GraphCanvas {
     this.canvas.className = 'graph-canvas';
     this.canvas.tabIndex = 0;
     this.canvas.setAttribute('role', 'application');
-    this.canvas.setAttribute('aria-label', 'Model graph. Arrow keys move the selection, Enter expands or collapses, plus and minus zoom, F fits.');
+    this.canvas.setAttribute(
+      'aria-label',
+      'Model graph. Down and Up follow the edges, Left and Right move within a group, Enter or Space expands or collapses, Backspace closes the group, plus and minus zoom, F fits.',
+    );
     this.minimap = document.createElement('canvas');
     this.minimap.className = 'graph-minimap';
     this.minimap.setAttribute('aria-hidden', 'true');

@@ -571,8 +571,8 @@ export class GraphPanel {
 
   /**
    * Arrow keys. Down and Up follow the edges: to the nearest box the selected one feeds (or is
-   * fed by); Down on an open group goes to its first box. Left and Right move within the
-   * selection's group. Where there is no such box, the nearest box in that direction.
+   * fed by); Down on an open group goes to its first box; where there is no such box, the nearest
+   * box in that direction. Left and Right step through the selection's group in reading order.
    */
   private moveSelection(s: Side, key: string): void {
     const c = s.canvas;
@@ -628,9 +628,23 @@ export class GraphPanel {
     } else {
       const parent = (b: number) => (l.boxes[b * BOX] === KIND_NODE ? v.nodeGroup(l.boxes[b * BOX + 1]!) : v.groupParent(l.boxes[b * BOX + 1]!));
       const home = parent(cur);
+      // the boxes of the group in reading order (top to bottom, left to right); Right is the next one, Left the one before
       const siblings: number[] = [];
-      for (let b = 0; b < n; b++) if (b !== cur && parent(b) === home) siblings.push(b);
-      next = nearest(siblings, key);
+      for (let b = 0; b < n; b++) if (b === cur || parent(b) === home) siblings.push(b);
+      const centre = (b: number) => {
+        const q = c.boxRect(b);
+        return [q.y + q.h / 2, q.x + q.w / 2] as const;
+      };
+      siblings.sort((x, y) => {
+        const [ya, xa] = centre(x);
+        const [yb, xb] = centre(y);
+        return Math.abs(ya - yb) > 1 ? ya - yb : xa - xb;
+      });
+      const at = siblings.indexOf(cur);
+      const to = siblings[at + (key === 'ArrowRight' ? 1 : -1)];
+      // at either end of its group the selection stays
+      if (to !== undefined) this.selectBox(s, to);
+      return;
     }
     if (next < 0) {
       const all: number[] = [];
