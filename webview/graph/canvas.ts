@@ -303,6 +303,7 @@ export class GraphCanvas {
       ctx.strokeStyle = sel ? t.selection : (m?.stroke ?? t.groupStroke);
       ctx.lineWidth = (sel ? 2 : 1) * lw;
       ctx.strokeRect(x, y, w, h);
+      if (sel) ctx.strokeRect(x - 4 * lw, y - 4 * lw, w + 8 * lw, h + 8 * lw);
       if (text || h * s > 14) {
         ctx.fillStyle = t.muted;
         ctx.font = `${12 / Math.max(s, 0.5)}px ${t.font}`;
@@ -370,6 +371,12 @@ export class GraphCanvas {
         ctx.strokeStyle = match ? t.match : t.linked;
         ctx.lineWidth = 3 * lw;
         ctx.strokeRect(x - 3 * lw, y - 3 * lw, w + 6 * lw, h + 6 * lw);
+      }
+      if (sel) {
+        // a ring outside the box as well: a finding's or a rewrite's stroke can have the selection's colour (high contrast)
+        ctx.strokeStyle = t.selection;
+        ctx.lineWidth = 2 * lw;
+        ctx.strokeRect(x - 6 * lw, y - 6 * lw, w + 12 * lw, h + 12 * lw);
       }
       if (!isNode && kind === KIND_GROUP) {
         // a closed group reads as a stack

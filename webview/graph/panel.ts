@@ -528,7 +528,10 @@ export class GraphPanel {
       };
       drop(group);
     } else s.expanded.add(group);
-    this.layout(s);
+    // the details of a selected group say whether it is open
+    this.layout(s, () => {
+      if (c.selected?.kind === 'group' && c.selected.index === group) this.renderGroupDetails(s, group);
+    });
   }
 
   // ---- interaction ----
