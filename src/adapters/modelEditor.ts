@@ -326,8 +326,20 @@ async function graphMessage(doc: ModelDocument, msg: GraphRequest, send: (m: Hos
     }
     case 'diffRequest': {
       try {
-        const picked = await pickComparison(doc.uri.fsPath);
-        if (!picked) return send({ type: 'cancelled', requestId: msg.requestId });
+        let picked: ComparisonInputs | undefined;
+        let choice: string | undefined;
+        if (msg.restore !== undefined) {
+          // the comparison the webview state names (after a reload): the same run or file, checked again
+          const r = await restoredComparison(doc.uri.fsPath, msg.restore);
+          if (typeof r === 'string') return fail(msg.requestId, `Cannot restore the comparison: ${r}`);
+          picked = r;
+          choice = msg.restore;
+        } else {
+          const p = await pickComparison(doc.uri.fsPath);
+          if (!p) return send({ type: 'cancelled', requestId: msg.requestId });
+          picked = p.inputs;
+          choice = p.choice;
+        }
         const core = await loadCore();
         const { runLedger } = core.ledgerRun;
         const { buildGraphView } = core.graphView;
@@ -347,6 +359,7 @@ async function graphMessage(doc: ModelDocument, msg: GraphRequest, send: (m: Hos
             ...(l.contexts?.count ? { contextCount: l.contexts.count } : {}),
             entries: l.entries.map((e) => ({ id: e.id, kind: e.kind, onnxNodes: e.onnxNodes, hnLayers: e.hnLayers, contexts: e.contexts, note: e.note })),
           },
+          choice,
         });
       } catch (e) {
         fail(msg.requestId, `Cannot compare: ${e instanceof Error ? e.message : String(e)}`);
@@ -374,13 +387,51 @@ async function graphMessage(doc: ModelDocument, msg: GraphRequest, send: (m: Hos
 }
 
 /** Pick what to compare the model with: a pipeline run (its HAR and logs) or any .har/.hn in the workspace. */
-async function pickComparison(
-  onnxFile: string,
-): Promise<{ hailoFile: string; parseLogFile?: string; compileLogFile?: string; stage?: 'parse' | 'optimize' | 'compile' } | undefined> {
-  type Pick = vscode.QuickPickItem & {
-    inputs?: { hailoFile: string; parseLogFile?: string; compileLogFile?: string; stage?: 'parse' | 'optimize' | 'compile' };
-    browse?: boolean;
+type ComparisonInputs = { hailoFile: string; parseLogFile?: string; compileLogFile?: string; stage?: 'parse' | 'optimize' | 'compile' };
+
+/** Files picked with Browse… outside the workspace in this window: a reload may compare with them again. */
+const browsedFiles = new Set<string>();
+
+/** What a comparison was made with, as the webview keeps it: `run:<run folder>` or `file:<HAR or HN>`. */
+function comparisonChoice(kind: 'run' | 'file', p: string): string {
+  return `${kind}:${p}`;
+}
+
+/**
+ * The inputs of a comparison named by the webview state, or why it cannot be made again. The
+ * name comes from the webview, so it is checked like any outside input: a run folder
+ * (`.hailo/runs/<id>`) in a workspace folder, or a `.har`/`.hn` file in a workspace folder or
+ * picked with Browse… in this window; nothing else is read.
+ */
+async function restoredComparison(onnxFile: string, choice: string): Promise<ComparisonInputs | string> {
+  const m = /^(run|file):(.+)$/s.exec(choice);
+  if (!m) return 'not a run or a file';
+  const p = m[2]!;
+  if (!path.isAbsolute(p) || path.normalize(p) !== p) return `${p} is not an absolute path`;
+  const inWorkspace = !!vscode.workspace.getWorkspaceFolder(vscode.Uri.file(p));
+  const exists = async (kind: vscode.FileType) => {
+    try {
+      return ((await vscode.workspace.fs.stat(vscode.Uri.file(p))).type & kind) !== 0;
+    } catch {
+      return false;
+    }
   };
+  if (m[1] === 'run') {
+    if (!inWorkspace || path.basename(path.dirname(p)) !== 'runs' || path.basename(path.dirname(path.dirname(p))) !== '.hailo')
+      return `${p} is not a run folder of this workspace`;
+    if (!(await exists(vscode.FileType.Directory))) return `the run folder ${p} is gone`;
+    const { ledgerInputsFromRun } = (await loadCore()).ledgerRun;
+    const found = await ledgerInputsFromRun(p, 'compile', onnxFile);
+    return 'inputs' in found ? found.inputs : `run ${path.basename(p)} has no HAR to compare with`;
+  }
+  if (!/\.(har|hn)$/i.test(p)) return `${path.basename(p)} is not a HAR or HN file`;
+  if (!inWorkspace && !browsedFiles.has(p)) return `${p} is outside the workspace (pick it again with Compare with HAR…)`;
+  if (!(await exists(vscode.FileType.File))) return `${p} is gone`;
+  return { hailoFile: p };
+}
+
+async function pickComparison(onnxFile: string): Promise<{ inputs: ComparisonInputs; choice: string } | undefined> {
+  type Pick = vscode.QuickPickItem & { inputs?: ComparisonInputs; choice?: string; browse?: boolean };
   const items: Pick[] = [];
   const { ledgerInputsFromRun } = (await loadCore()).ledgerRun;
   const runJsons = await vscode.workspace.findFiles('**/.hailo/runs/*/run.json', '**/node_modules/**', 200);
@@ -394,6 +445,7 @@ async function pickComparison(
           description: `${found.model} · ${found.inputs.stage ?? ''}`,
           detail: vscode.workspace.asRelativePath(found.inputs.hailoFile),
           inputs: found.inputs,
+          choice: comparisonChoice('run', dir),
         });
     } catch {
       // a run folder that cannot be read is not offered
@@ -405,6 +457,7 @@ async function pickComparison(
       label: `$(file-binary) ${path.basename(f.fsPath)}`,
       description: vscode.workspace.asRelativePath(path.dirname(f.fsPath)),
       inputs: { hailoFile: f.fsPath },
+      choice: comparisonChoice('file', f.fsPath),
     });
   items.push({ label: '$(folder-opened) Browse…', browse: true });
   const pick = await vscode.window.showQuickPick(items, {
@@ -420,9 +473,12 @@ async function pickComparison(
       filters: { 'Hailo archive or HN': ['har', 'hn'] },
       title: 'HAR or HN to compare with',
     });
-    return uris?.[0] ? { hailoFile: uris[0].fsPath } : undefined;
+    const f = uris?.[0]?.fsPath;
+    if (!f) return undefined;
+    browsedFiles.add(f);
+    return { inputs: { hailoFile: f }, choice: comparisonChoice('file', f) };
   }
-  return pick.inputs;
+  return pick.inputs && pick.choice ? { inputs: pick.inputs, choice: pick.choice } : undefined;
 }
 
 /** Show a node in a model's Graph tab: opens the model editor and selects it there. */

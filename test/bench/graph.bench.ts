@@ -255,9 +255,9 @@ async function main(): Promise<void> {
       page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
       // functions passed to page.evaluate are compiled by tsx, which names them through a helper
       await page.addInitScript('window.__name = (f) => f;');
-      server.setData(`window.__view = ${json}; window.__holdGraph = true; window.__state = { tab: 1 };`);
+      server.setData(`window.__viewText = ${JSON.stringify(json)}; window.__holdGraph = true; window.__state = { tab: 1 };`);
       const grouped = await openInPage(page, server.url, false, m.expand);
-      server.setData(`window.__view = ${json}; window.__holdGraph = true; window.__state = { tab: 1, graph: { flat: true } };`);
+      server.setData(`window.__viewText = ${JSON.stringify(json)}; window.__holdGraph = true; window.__state = { tab: 1, graph: { flat: true } };`);
       const flat = await openInPage(page, server.url, true, undefined);
       const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}` : '-');
       const ok = (x: number, limit: number) => (x <= limit ? 'ok' : 'OVER');

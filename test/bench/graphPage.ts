@@ -2,7 +2,7 @@
  * The model editor webview outside VS Code, for the graph bench: a page on 127.0.0.1 that loads
  * the built webview bundle and layout worker with VS Code's theme variables (dark or light), and
  * an in-page stand-in for the extension host that answers the webview's requests with a graph
- * view given by the caller. Timing marks: `graph:posted` (the host posts the graph) and the
+ * view given by the caller (as an object, or as the JSON text the host would post). Timing marks: `graph:posted` (the host posts the graph) and the
  * webview's own `graph:received` / `graph:painted`.
  */
 import * as fs from 'node:fs';
@@ -80,9 +80,10 @@ export function pageHtml(theme: 'dark' | 'light'): string {
     window.__sent.push(m);
     const reply = (x) => window.postMessage(x, '*');
     if (m.type === 'ready' && window.__summary) reply({ type: 'summary', summary: window.__summary });
-    // the extension host sends the graph as JSON text (made there, in another process)
-    if (m.type === 'graphRequest') window.__answerGraph = () => { const text = JSON.stringify(window.__view); performance.mark('graph:posted'); reply({ type: 'graph', requestId: m.requestId, view: text, ms: 0 }); };
-    if (m.type === 'graphRequest' && window.__view && !window.__holdGraph) window.__answerGraph();
+    // the extension host sends the graph as JSON text, made there (another process): __viewText is
+    // that text, made before the timing starts; __view is stringified here
+    if (m.type === 'graphRequest') window.__answerGraph = () => { const text = window.__viewText ?? JSON.stringify(window.__view); performance.mark('graph:posted'); reply({ type: 'graph', requestId: m.requestId, view: text, ms: 0 }); };
+    if (m.type === 'graphRequest' && (window.__view || window.__viewText) && !window.__holdGraph) window.__answerGraph();
     if (m.type === 'nodeDetailsRequest') reply({ type: 'nodeDetails', requestId: m.requestId, side: m.side, details: (window.__details || {})[m.id] || null });
     if (m.type === 'diffRequest' && window.__diff) reply({ type: 'diff', requestId: m.requestId, hn: JSON.stringify(window.__diff.hn), ledger: window.__diff.ledger });
   };
@@ -94,7 +95,7 @@ export function pageHtml(theme: 'dark' | 'light'): string {
 
 export interface GraphPage {
   url: string;
-  /** Replace what /data.js sets (window.__view, __summary, __details, __diff, __state). */
+  /** Replace what /data.js sets (window.__view or __viewText, __summary, __details, __diff, __state). */
   setData(js: string): void;
   close(): Promise<void>;
 }

@@ -1,8 +1,10 @@
 // The model editor's Graph tab through the UI, in the dark and the light theme: the example
 // encoder opens collapsed by module scope, a block expands with a click, search finds and selects
 // a node, the view exports as SVG and PNG, its details link opens the Python line, diff mode compares with a fixture HAR and steps
-// through the changes, "Show in Graph" from a Problems entry selects the node; a generated
-// Whisper-small-sized encoder (12 blocks) opens collapsed to its 12 boxes.
+// through the changes and comes back after the webview is made again, "Show in Graph" from a
+// Problems entry selects the node; a generated Whisper-small-sized encoder (12 blocks) opens
+// collapsed to its 12 boxes. In both high-contrast themes: the theme's colours, a visible focus,
+// and the graph driven by the keyboard alone.
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -61,12 +63,12 @@ async function openGraphTab(view: Frame): Promise<void> {
 /** The drawn boxes: closed groups and open groups by scope id, and node count. */
 async function drawn(view: Frame): Promise<{ closed: string[]; open: string[]; nodes: number }> {
   return view.evaluate(() => {
-    const c = (window as { hailoGraph: { modelCanvas: { laidOut?: { boxes: Float64Array }; graph?: { groups: { id: string }[] } } } }).hailoGraph.modelCanvas;
+    const c = (window as { hailoGraph: { modelCanvas: { laidOut?: { boxes: Float64Array }; graph?: { groupId(g: number): string } } } }).hailoGraph.modelCanvas;
     const out = { closed: [] as string[], open: [] as string[], nodes: 0 };
     const b = c.laidOut?.boxes ?? new Float64Array(0);
     for (let i = 0; i < b.length; i += 7) {
       if (b[i] === 0) out.nodes++;
-      else (b[i] === 2 ? out.open : out.closed).push(c.graph!.groups[b[i + 1]!]!.id);
+      else (b[i] === 2 ? out.open : out.closed).push(c.graph!.groupId(b[i + 1]!));
     }
     return out;
   });
@@ -79,7 +81,7 @@ async function clickGroup(page: Page, view: Frame, scope: string): Promise<void>
       window as {
         hailoGraph: {
           modelCanvas: {
-            graph?: { groups: { id: string }[] };
+            graph?: { groupIndex(id: string): number | undefined };
             boxOf(k: string, i: number): number;
             boxRect(b: number): { x: number; y: number; w: number; h: number };
             centerOn(b: number): void;
@@ -89,7 +91,7 @@ async function clickGroup(page: Page, view: Frame, scope: string): Promise<void>
         };
       }
     ).hailoGraph.modelCanvas;
-    const gi = c.graph!.groups.findIndex((g) => g.id === id);
+    const gi = c.graph!.groupIndex(id) ?? -1;
     const b = c.boxOf('group', gi);
     c.centerOn(b);
     c.drawNow();
@@ -218,6 +220,38 @@ for (const theme of ['dark', 'light'] as const) {
         what: 'the change in the details panel',
       });
       await shot(page, 'graph-dark-diff');
+
+      // hidden and shown again (a new webview document): diff mode comes back with the same HAR
+      await quickOpen(page, 'hailo.json');
+      await page.locator('.tabs-container .tab.active', { hasText: 'hailo.json' }).waitFor({ timeout: 10_000 });
+      await page.locator('.tabs-container .tab', { hasText: 'encoder.onnx' }).first().click();
+      const again = await editorFrame(page, 'encoder.onnx');
+      assert.notEqual(again, view, 'the webview was made again');
+      await waitFor(
+        async () =>
+          /nodes · .*compared with gen-whisper-toy-op17\.har \(parse\): \d+ change/.test(
+            await again
+              .locator('.graph-status')
+              .innerText()
+              .catch(() => ''),
+          ),
+        { what: 'the comparison restored after hide and show', timeout: 30_000 },
+      );
+      await again.locator('.side-hn .graph-canvas').waitFor();
+      assert.match(await again.locator('.graph-legend').innerText(), /Rewrites \(parse\)/);
+      assert.equal((await again.locator('vscode-button', { hasText: 'Close comparison' }).count()) > 0, true);
+      await shot(page, 'graph-dark-diff-restored');
+      // closed, it stays closed after the next hide and show
+      await again.locator('vscode-button', { hasText: 'Close comparison' }).click();
+      await again.locator('.side-hn').waitFor({ state: 'detached' });
+      await page.waitForTimeout(400); // the state is saved 150 ms after a change
+      await quickOpen(page, 'hailo.json');
+      await page.locator('.tabs-container .tab.active', { hasText: 'hailo.json' }).waitFor({ timeout: 10_000 });
+      await page.locator('.tabs-container .tab', { hasText: 'encoder.onnx' }).first().click();
+      const third = await editorFrame(page, 'encoder.onnx');
+      await waitFor(async () => (await drawn(third).catch(() => ({ nodes: 0 }))).nodes > 0, { what: 'the graph after the second hide and show' });
+      assert.equal(await third.locator('.side-hn').count(), 0);
+      assert.equal(await third.locator('vscode-button', { hasText: 'Compare with HAR' }).count(), 1);
     });
 
     it('"Show in Graph" on a Problems entry of a Python line selects the node', async function () {
@@ -291,6 +325,113 @@ for (const theme of ['dark', 'light'] as const) {
       await clickGroup(page, view, 'blocks.7');
       await waitFor(async () => (await drawn(view)).open.includes('blocks.7'), { what: 'blocks.7 to open' });
       await shot(page, 'graph-dark-small-encoder');
+    });
+  });
+}
+
+/** What the details panel shows: the selected node's id or group's scope. */
+async function selectedId(view: Frame): Promise<string> {
+  return (
+    await view
+      .locator('.graph-details .node-id')
+      .innerText()
+      .catch(() => '')
+  ).trim();
+}
+
+for (const theme of ['Default High Contrast', 'Default High Contrast Light'] as const) {
+  const tag = theme.endsWith('Light') ? 'hc-light' : 'hc-dark';
+  describe(`e2e: graph view (${theme})`, function () {
+    const wb = useWorkbench({ workspace: 'example', settings: { 'workbench.colorTheme': theme } });
+
+    it('draws with the theme colours and is driven with the keyboard alone: arrows along edges and within a group, Enter and Space open and close', async function () {
+      const page = wb.page;
+      await quickOpen(page, 'encoder.onnx');
+      const view = await editorFrame(page, 'encoder.onnx');
+      await openGraphTab(view);
+      const kind = theme.endsWith('Light') ? 'vscode-high-contrast-light' : 'vscode-high-contrast';
+      // the canvas takes its colours from the theme: the contrast border on nodes and groups, the editor background
+      const colours = await view.evaluate(() => {
+        const d = (window as { document: { body: { classList: { value: string } } } }).document;
+        const cs = (window as { getComputedStyle(e: unknown): { getPropertyValue(n: string): string } }).getComputedStyle(d.body);
+        const theme = (window as { hailoGraph: { modelCanvas: { theme: Record<string, string> } } }).hailoGraph.modelCanvas.theme;
+        return {
+          body: d.body.classList.value,
+          contrastBorder: cs.getPropertyValue('--vscode-contrastBorder').trim(),
+          background: cs.getPropertyValue('--vscode-editor-background').trim(),
+          focus: cs.getPropertyValue('--vscode-focusBorder').trim(),
+          nodeStroke: theme.nodeStroke,
+          groupStroke: theme.groupStroke,
+          bg: theme.bg,
+          selection: theme.selection,
+        };
+      });
+      assert.ok(colours.body.split(' ').includes(kind), colours.body);
+      assert.ok(colours.contrastBorder, 'the theme has a contrast border');
+      assert.equal(colours.nodeStroke, colours.contrastBorder);
+      assert.equal(colours.groupStroke, colours.contrastBorder);
+      assert.equal(colours.bg, colours.background);
+      assert.equal(colours.selection, colours.focus);
+
+      // from the search field to the canvas with Escape; the canvas shows that it has the focus
+      await view.locator('.graph-search input').focus();
+      await page.keyboard.press('Escape');
+      const focus = await view.evaluate(() => {
+        const d = (window as { document: { activeElement: { className: string; matches(s: string): boolean } | null } }).document;
+        const a = d.activeElement!;
+        const cs = (window as { getComputedStyle(e: unknown): { outlineStyle: string; outlineWidth: string; outlineColor: string } }).getComputedStyle(a);
+        return { cls: a.className, visible: a.matches(':focus-visible'), style: cs.outlineStyle, width: parseFloat(cs.outlineWidth), color: cs.outlineColor };
+      });
+      assert.equal(focus.cls, 'graph-canvas');
+      assert.ok(focus.visible && focus.style !== 'none' && focus.width >= 1, JSON.stringify(focus));
+
+      // the first arrow selects the graph's input; Down follows its edge to the first Conv
+      await page.keyboard.press('ArrowDown');
+      await waitFor(async () => (await selectedId(view)) === 'mel', { what: 'the input selected' });
+      await page.keyboard.press('ArrowDown');
+      await waitFor(async () => (await selectedId(view)) === '/conv1/Conv', { what: 'Down along the edge to /conv1/Conv' });
+      // down the edges to the first block
+      for (let i = 0; i < 40 && (await selectedId(view)) !== 'blocks.0'; i++) {
+        const before = await selectedId(view);
+        await page.keyboard.press('ArrowDown');
+        await waitFor(async () => (await selectedId(view)) !== before, { what: `Down from ${before}` });
+      }
+      assert.equal(await selectedId(view), 'blocks.0');
+      // Enter opens it; Down goes into it, to its first node
+      await page.keyboard.press('Enter');
+      await waitFor(async () => (await drawn(view)).open.includes('blocks.0'), { what: 'Enter to open blocks.0' });
+      await page.keyboard.press('ArrowDown');
+      await waitFor(async () => (await selectedId(view)) === '/blocks.0/attn_ln/LayerNormalization', { what: 'Down into blocks.0' });
+      // Right steps to the next box of the group (top to bottom): the attention block below the layer norm
+      await page.keyboard.press('ArrowRight');
+      await waitFor(async () => (await selectedId(view)) === 'blocks.0.attn', { what: 'Right within blocks.0' });
+      // Left back to the layer norm; at the first box of the group, Left stays there
+      await page.keyboard.press('ArrowLeft');
+      await waitFor(async () => (await selectedId(view)) === '/blocks.0/attn_ln/LayerNormalization', { what: 'Left within blocks.0' });
+      await page.keyboard.press('ArrowLeft');
+      await page.waitForTimeout(500);
+      assert.equal(await selectedId(view), '/blocks.0/attn_ln/LayerNormalization');
+      // then Down along its edge into the attention block
+      await page.keyboard.press('ArrowDown');
+      await waitFor(async () => (await selectedId(view)) === 'blocks.0.attn', { what: 'Down along the edge to blocks.0.attn' });
+      // Space opens and closes a group
+      await page.keyboard.press(' ');
+      await waitFor(async () => (await drawn(view)).open.includes('blocks.0.attn'), { what: 'Space to open blocks.0.attn' });
+      await shot(page, `graph-${tag}-keyboard`);
+      await page.keyboard.press(' ');
+      await waitFor(async () => !(await drawn(view)).open.includes('blocks.0.attn'), { what: 'Space to close blocks.0.attn' });
+      // Backspace on a node inside a block closes the block and selects it
+      await page.keyboard.press('ArrowUp');
+      await waitFor(async () => (await selectedId(view)) === '/blocks.0/attn_ln/LayerNormalization', { what: 'Up along the edge' });
+      await page.keyboard.press('Backspace');
+      await waitFor(async () => (await drawn(view)).closed.includes('blocks.0'), { what: 'Backspace to close blocks.0' });
+      assert.equal(await selectedId(view), 'blocks.0');
+      assert.equal(
+        await view.evaluate(() => (window as { document: { activeElement: { className: string } | null } }).document.activeElement?.className),
+        'graph-canvas',
+        'the focus stayed on the canvas',
+      );
+      await shot(page, `graph-${tag}-keyboard-closed`);
     });
   });
 }

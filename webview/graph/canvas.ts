@@ -1,5 +1,5 @@
-import type { GraphView } from '../../src/core/graph/view';
 import { BOX, KIND_GROUP, KIND_NODE, KIND_OPEN, type PackedLayout } from './packed';
+import type { ViewData } from './viewData';
 
 /**
  * Draws a laid-out graph on a 2D canvas: boxes and edges in world coordinates under one
@@ -53,7 +53,7 @@ export class GraphCanvas {
   readonly canvas: HTMLCanvasElement;
   readonly minimap: HTMLCanvasElement;
   private ctx: CanvasRenderingContext2D;
-  private view: GraphView | undefined;
+  private view: ViewData | undefined;
   private layout: PackedLayout | undefined;
   private marks: Marks = { node: [], group: [] };
   private edgeBox = new Float32Array(0);
@@ -65,6 +65,10 @@ export class GraphCanvas {
   hoverEdge = -1;
   private frame = 0;
   private miniCache: HTMLCanvasElement | undefined;
+  /** The minimap's picture of the whole graph and the minimap itself (contexts made once: making one costs milliseconds). */
+  private readonly miniPicture: HTMLCanvasElement;
+  private readonly miniPictureCtx: CanvasRenderingContext2D;
+  private readonly miniCtx: CanvasRenderingContext2D;
   /** Milliseconds taken by the last few frames (the bench reads them). */
   readonly frameTimes: number[] = [];
 
@@ -77,7 +81,10 @@ export class GraphCanvas {
     this.canvas.className = 'graph-canvas';
     this.canvas.tabIndex = 0;
     this.canvas.setAttribute('role', 'application');
-    this.canvas.setAttribute('aria-label', 'Model graph. Arrow keys move the selection, Enter expands or collapses, plus and minus zoom, F fits.');
+    this.canvas.setAttribute(
+      'aria-label',
+      'Model graph. Down and Up follow the edges, Left and Right move within a group, Enter or Space expands or collapses, Backspace closes the group, plus and minus zoom, F fits.',
+    );
     this.minimap = document.createElement('canvas');
     this.minimap.className = 'graph-minimap';
     this.minimap.setAttribute('aria-hidden', 'true');
@@ -91,6 +98,9 @@ export class GraphCanvas {
       }
     }
     this.ctx = this.canvas.getContext('2d', { alpha: false })!;
+    this.miniCtx = this.minimap.getContext('2d')!;
+    this.miniPicture = document.createElement('canvas');
+    this.miniPictureCtx = this.miniPicture.getContext('2d')!;
     new ResizeObserver(() => this.resize()).observe(host);
     this.bindPointer();
   }
@@ -101,7 +111,7 @@ export class GraphCanvas {
     this.redraw();
   }
 
-  setGraph(view: GraphView): void {
+  setGraph(view: ViewData): void {
     this.view = view;
     this.layout = undefined;
     this.selected = undefined;
@@ -117,7 +127,7 @@ export class GraphCanvas {
     this.redraw();
   }
 
-  get graph(): GraphView | undefined {
+  get graph(): ViewData | undefined {
     return this.view;
   }
 
@@ -176,7 +186,7 @@ export class GraphCanvas {
   centerOn(b: number): void {
     const r = this.boxRect(b);
     const s = Math.max(this.vp.s, 0.8);
-    this.vp = { s, tx: this.canvas.clientWidth / 2 - (r.x + r.w / 2) * s, ty: this.canvas.clientHeight / 2 - (r.y + r.h / 2) * s };
+    this.vp = { s, tx: this.cssWidth / 2 - (r.x + r.w / 2) * s, ty: this.cssHeight / 2 - (r.y + r.h / 2) * s };
     this.redraw();
     this.on.viewport();
   }
@@ -184,15 +194,15 @@ export class GraphCanvas {
   fit(): void {
     const l = this.layout;
     if (!l) return;
-    const W = this.canvas.clientWidth || 800;
-    const H = this.canvas.clientHeight || 600;
+    const W = this.cssWidth || 800;
+    const H = this.cssHeight || 600;
     const s = Math.min(1, Math.max(MIN_SCALE, Math.min((W - 40) / Math.max(1, l.width), (H - 40) / Math.max(1, l.height))));
     this.vp = { s, tx: (W - l.width * s) / 2, ty: Math.max(20, (H - l.height * s) / 2) };
     this.redraw();
     this.on.viewport();
   }
 
-  zoom(factor: number, cx = this.canvas.clientWidth / 2, cy = this.canvas.clientHeight / 2): void {
+  zoom(factor: number, cx = this.cssWidth / 2, cy = this.cssHeight / 2): void {
     const s = Math.min(MAX_SCALE, Math.max(MIN_SCALE, this.vp.s * factor));
     const k = s / this.vp.s;
     this.vp = { s, tx: cx - (cx - this.vp.tx) * k, ty: cy - (cy - this.vp.ty) * k };
@@ -224,10 +234,20 @@ export class GraphCanvas {
     this.draw();
   }
 
+  /** The canvas's size in CSS pixels as the last resize saw it (no layout forced while drawing). */
+  private size: { w: number; h: number } | undefined;
+  private get cssWidth(): number {
+    return this.size?.w || this.canvas.clientWidth;
+  }
+  private get cssHeight(): number {
+    return this.size?.h || this.canvas.clientHeight;
+  }
+
   private resize(): void {
     const dpr = window.devicePixelRatio || 1;
     const w = this.host.clientWidth;
     const h = this.host.clientHeight;
+    this.size = { w, h };
     if (this.canvas.width === Math.max(1, Math.round(w * dpr)) && this.canvas.height === Math.max(1, Math.round(h * dpr))) return;
     this.canvas.width = Math.max(1, Math.round(w * dpr));
     this.canvas.height = Math.max(1, Math.round(h * dpr));
@@ -283,11 +303,12 @@ export class GraphCanvas {
       ctx.strokeStyle = sel ? t.selection : (m?.stroke ?? t.groupStroke);
       ctx.lineWidth = (sel ? 2 : 1) * lw;
       ctx.strokeRect(x, y, w, h);
+      if (sel) ctx.strokeRect(x - 4 * lw, y - 4 * lw, w + 8 * lw, h + 8 * lw);
       if (text || h * s > 14) {
         ctx.fillStyle = t.muted;
         ctx.font = `${12 / Math.max(s, 0.5)}px ${t.font}`;
         ctx.textBaseline = 'middle';
-        ctx.fillText(`▾ ${v.groups[gi]!.label}`, x + 6, y + 12, Math.max(10, w - 12));
+        ctx.fillText(`▾ ${v.groupLabel(gi)}`, x + 6, y + 12, Math.max(10, w - 12));
       }
     }
     // edges
@@ -335,9 +356,8 @@ export class GraphCanvas {
       if (x > clip.x1 || y > clip.y1 || x + w < clip.x0 || y + h < clip.y0) continue;
       const idx = bx[o + 1]!;
       const isNode = kind === KIND_NODE;
-      const node = isNode ? v.nodes[idx]! : undefined;
       const m = isNode ? this.marks.node[idx] : this.marks.group[idx];
-      ctx.fillStyle = m?.tint ?? (node?.io ? t.ioFill : isNode ? t.nodeFill : t.groupFill[(bx[o + 6]! + 1) % t.groupFill.length]!);
+      ctx.fillStyle = m?.tint ?? (isNode && v.nodeIo(idx) ? t.ioFill : isNode ? t.nodeFill : t.groupFill[(bx[o + 6]! + 1) % t.groupFill.length]!);
       ctx.fillRect(x, y, w, h);
       const sel = this.selected && this.selected.index === idx && (this.selected.kind === 'node') === isNode;
       const match = isNode && this.matches.has(idx);
@@ -352,6 +372,12 @@ export class GraphCanvas {
         ctx.lineWidth = 3 * lw;
         ctx.strokeRect(x - 3 * lw, y - 3 * lw, w + 6 * lw, h + 6 * lw);
       }
+      if (sel) {
+        // a ring outside the box as well: a finding's or a rewrite's stroke can have the selection's colour (high contrast)
+        ctx.strokeStyle = t.selection;
+        ctx.lineWidth = 2 * lw;
+        ctx.strokeRect(x - 6 * lw, y - 6 * lw, w + 12 * lw, h + 12 * lw);
+      }
       if (!isNode && kind === KIND_GROUP) {
         // a closed group reads as a stack
         ctx.strokeStyle = t.groupStroke;
@@ -360,21 +386,23 @@ export class GraphCanvas {
       }
       if (!text) continue;
       ctx.fillStyle = t.fg;
-      if (node) {
+      if (isNode) {
+        const shape = v.nodeShape(idx);
         ctx.font = `600 12px ${t.font}`;
-        ctx.fillText(node.op, x + 8, node.shape ? y + 12 : y + h / 2, w - 14);
-        if (node.shape) {
+        ctx.fillText(v.nodeOp(idx), x + 8, shape ? y + 12 : y + h / 2, w - 14);
+        if (shape) {
           ctx.font = `11px ${t.font}`;
           ctx.fillStyle = t.muted;
-          ctx.fillText(node.shape, x + 8, y + 25, w - 14);
+          ctx.fillText(shape, x + 8, y + 25, w - 14);
         }
       } else {
-        const g = v.groups[idx]!;
+        const size = v.groupSize(idx);
+        const repeats = v.groupRepeats(idx);
         ctx.font = `600 12px ${t.font}`;
-        ctx.fillText(`▸ ${g.label}`, x + 8, y + 14, w - 16);
+        ctx.fillText(`▸ ${v.groupLabel(idx)}`, x + 8, y + 14, w - 16);
         ctx.font = `11px ${t.font}`;
         ctx.fillStyle = t.muted;
-        ctx.fillText(`${g.size} node${g.size === 1 ? '' : 's'}${g.repeats > 1 ? ` · 1 of ${g.repeats} identical` : ''}`, x + 8, y + 31, w - 16);
+        ctx.fillText(`${size} node${size === 1 ? '' : 's'}${repeats > 1 ? ` · 1 of ${repeats} identical` : ''}`, x + 8, y + 31, w - 16);
       }
       if (m?.badge) {
         ctx.font = `600 10px ${t.font}`;
@@ -391,13 +419,14 @@ export class GraphCanvas {
     const l = this.layout;
     if (!l) return;
     const mm = this.minimap;
-    const ctx = mm.getContext('2d')!;
+    const ctx = this.miniCtx;
     const k = Math.min(mm.width / Math.max(1, l.width), mm.height / Math.max(1, l.height));
     if (!this.miniCache) {
-      const c = document.createElement('canvas');
-      c.width = mm.width;
-      c.height = mm.height;
-      const cx = c.getContext('2d')!;
+      const c = this.miniPicture;
+      if (c.width !== mm.width) c.width = mm.width;
+      if (c.height !== mm.height) c.height = mm.height;
+      const cx = this.miniPictureCtx;
+      cx.setTransform(1, 0, 0, 1, 0, 0);
       cx.fillStyle = this.theme.bg;
       cx.fillRect(0, 0, c.width, c.height);
       const n = l.boxes.length / BOX;
@@ -424,7 +453,9 @@ export class GraphCanvas {
     ctx.strokeStyle = this.theme.selection;
     ctx.lineWidth = 1.5 * dpr;
     ctx.strokeRect((-tx / s) * k, (-ty / s) * k, (this.canvas.width / dpr / s) * k, (this.canvas.height / dpr / s) * k);
-    this.minimap.hidden = l.width * this.vp.s < this.canvas.clientWidth && l.height * this.vp.s < this.canvas.clientHeight;
+    // only a change touches the DOM (setting it each frame would restyle the page each frame)
+    const hide = l.width * this.vp.s < this.cssWidth && l.height * this.vp.s < this.cssHeight;
+    if (this.minimap.hidden !== hide) this.minimap.hidden = hide;
   }
 
   hitTest(px: number, py: number): Hit | undefined {
@@ -499,7 +530,7 @@ export class GraphCanvas {
       const hit = this.hitTest(px, py);
       let text: string | undefined;
       let edge = -1;
-      if (hit?.kind === 'node') text = this.view!.nodes[hit.index]!.id;
+      if (hit?.kind === 'node') text = this.view!.nodeId(hit.index);
       else if (!hit || hit.open) {
         edge = this.edgeAt(px, py);
         if (edge >= 0) text = this.edgeText(edge);
@@ -555,8 +586,8 @@ export class GraphCanvas {
     const v = this.view!;
     const refs = Array.from(l.edgeRefs.subarray(l.edgeRefStart[e]!, l.edgeRefStart[e + 1]!));
     const lines = refs.slice(0, 4).map((r) => {
-      const ed = v.edges[r]!;
-      return `${ed.tensor}${ed.shape ? ` · ${ed.shape}` : ''}`;
+      const shape = v.edgeShape(r);
+      return `${v.edgeTensor(r)}${shape ? ` · ${shape}` : ''}`;
     });
     const more = l.edgeCount[e]! - lines.length;
     return lines.join('\n') + (more > 0 ? `\n… ${more} more tensor${more === 1 ? '' : 's'}` : '');
@@ -580,7 +611,7 @@ export class GraphCanvas {
       const gi = l.boxes[o + 1]!;
       const [x, y, w, h] = [l.boxes[o + 2]!, l.boxes[o + 3]!, l.boxes[o + 4]!, l.boxes[o + 5]!];
       out.push(
-        `<g><rect x="${x}" y="${y}" width="${w}" height="${h}" fill="${esc(t.groupFill[l.boxes[o + 6]! % t.groupFill.length]!)}" stroke="${esc(this.marks.group[gi]?.stroke ?? t.groupStroke)}"/><text x="${x + 6}" y="${y + 16}" fill="${esc(t.muted)}">${esc(v.groups[gi]!.label)}</text></g>`,
+        `<g><rect x="${x}" y="${y}" width="${w}" height="${h}" fill="${esc(t.groupFill[l.boxes[o + 6]! % t.groupFill.length]!)}" stroke="${esc(this.marks.group[gi]?.stroke ?? t.groupStroke)}"/><text x="${x + 6}" y="${y + 16}" fill="${esc(t.muted)}">${esc(v.groupLabel(gi))}</text></g>`,
       );
     }
     const paths: string[] = [];
@@ -597,11 +628,11 @@ export class GraphCanvas {
       const idx = l.boxes[o + 1]!;
       const [x, y, w, h] = [l.boxes[o + 2]!, l.boxes[o + 3]!, l.boxes[o + 4]!, l.boxes[o + 5]!];
       const m = kind === KIND_NODE ? this.marks.node[idx] : this.marks.group[idx];
-      const fill = m?.tint ?? (kind === KIND_NODE ? (v.nodes[idx]!.io ? t.ioFill : t.nodeFill) : t.groupFill[1 % t.groupFill.length]!);
+      const fill = m?.tint ?? (kind === KIND_NODE ? (v.nodeIo(idx) ? t.ioFill : t.nodeFill) : t.groupFill[1 % t.groupFill.length]!);
       const stroke = m?.stroke ?? (kind === KIND_NODE ? t.nodeStroke : t.groupStroke);
-      const title = kind === KIND_NODE ? v.nodes[idx]!.id : v.groups[idx]!.id;
-      const l1 = kind === KIND_NODE ? v.nodes[idx]!.op : v.groups[idx]!.label;
-      const l2 = kind === KIND_NODE ? v.nodes[idx]!.shape : `${v.groups[idx]!.size} nodes`;
+      const title = kind === KIND_NODE ? v.nodeId(idx) : v.groupId(idx);
+      const l1 = kind === KIND_NODE ? v.nodeOp(idx) : v.groupLabel(idx);
+      const l2 = kind === KIND_NODE ? v.nodeShape(idx) : `${v.groupSize(idx)} nodes`;
       out.push(
         `<g><title>${esc(title)}</title><rect x="${x}" y="${y}" width="${w}" height="${h}" fill="${esc(fill)}" stroke="${esc(stroke)}"${m?.dashed ? ' stroke-dasharray="5 3"' : ''}/>` +
           `<text x="${x + 8}" y="${y + 15}" fill="${esc(t.fg)}" font-weight="600">${esc(l1)}</text>` +

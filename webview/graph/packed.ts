@@ -1,4 +1,5 @@
 import type { Layout } from '../../src/core/graph/layout';
+import type { PackedView } from './viewData';
 
 /**
  * A layout as typed arrays, so the worker transfers it to the UI thread without copying and the
@@ -63,7 +64,8 @@ export type ToWorker =
   | { type: 'layout'; key: string; requestId: number; expanded: number[]; flat?: boolean };
 
 export type FromWorker =
-  | { type: 'ready'; key: string; requestId: number; ms: number; expanded: number[]; layout: PackedLayout }
+  /** The first layout, with the graph as columns (the UI thread never parses the graph itself). */
+  | { type: 'ready'; key: string; requestId: number; ms: number; expanded: number[]; layout: PackedLayout; view: PackedView }
   | { type: 'invalid'; key: string; requestId: number; message: string }
   | { type: 'layout'; key: string; requestId: number; layout: PackedLayout }
   | { type: 'failed'; key: string; requestId: number; message: string };

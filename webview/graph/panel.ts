@@ -3,11 +3,11 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
-import { counterparts, type GraphView } from '../../src/core/graph/view';
 import type { DiffLedger, GraphSide, NodeDetailsView } from '../../src/core/protocol/graph';
 import type { FindingView, HostMessage, WebviewMessage } from '../../src/core/protocol/modelEditor';
 import { GraphCanvas, readTheme, type Hit, type Mark, type Marks, type Viewport } from './canvas';
-import { BOX, type FromWorker, type PackedLayout, type ToWorker } from './packed';
+import { BOX, KIND_GROUP, KIND_NODE, KIND_OPEN, type FromWorker, type PackedLayout, type ToWorker } from './packed';
+import { ViewData } from './viewData';
 
 /**
  * The model editor's Graph tab: toolbar (search, overlays, diff, export), one graph canvas (two
@@ -21,6 +21,8 @@ export interface GraphState {
   vp?: Viewport;
   overlay?: Overlay;
   flat?: boolean;
+  /** Diff mode on: what it compares with (the host's name for a run or a file), made again after a reload. */
+  diff?: string;
 }
 
 export interface GraphHostApi {
@@ -82,15 +84,12 @@ function tint(color: string, alpha: string): string {
 interface Side {
   name: GraphSide;
   key: string;
-  /** The graph as it came (JSON text), and parsed (on the UI thread while the worker lays it out). */
+  /** The graph as it came (JSON text, parsed by the worker only), and the columns the worker made of it. */
   text: string | undefined;
-  parsed: GraphView | undefined;
-  view: GraphView | undefined;
+  view: ViewData | undefined;
   canvas: GraphCanvas;
   host: HTMLElement;
   expanded: Set<number>;
-  byId: Map<string, number>;
-  groupById: Map<string, number>;
   pending: number;
   firstLayout: boolean;
   /** Every node in one level, no groups (the Ungroup button). */
@@ -109,6 +108,8 @@ export class GraphPanel {
   private active: GraphSide = 'model';
   private findings: FindingView[] = [];
   private ledger: DiffLedger | undefined;
+  /** The comparison shown (diff mode), as the host named it. */
+  private diffChoice: string | undefined;
   private ledgerByOnnx = new Map<string, number>();
   private ledgerByHn = new Map<string, number>();
   private changes: number[] = [];
@@ -241,7 +242,7 @@ export class GraphPanel {
     });
     this.diffButton.addEventListener('click', () => {
       if (this.ledger) this.closeDiff();
-      else this.request({ type: 'diffRequest', requestId: 0 }, (m) => m.type === 'diff' && this.openDiff(m.hn, m.ledger));
+      else this.request({ type: 'diffRequest', requestId: 0 }, (m) => m.type === 'diff' && this.openDiff(m.hn, m.ledger, m.choice));
     });
     this.nextChange.addEventListener('click', () => this.stepChange(1));
     svg.addEventListener('click', () => this.export('svg'));
@@ -260,12 +261,9 @@ export class GraphPanel {
       name,
       key: name,
       text: undefined,
-      parsed: undefined,
       view: undefined,
       host,
       expanded: new Set(),
-      byId: new Map(),
-      groupById: new Map(),
       pending: 0,
       firstLayout: true,
       flat: !!st?.flat,
@@ -387,7 +385,7 @@ export class GraphPanel {
       // back to what is drawn
       s.expanded = this.drawnExpansion(s);
       if (s.text !== undefined && s.view) {
-        s.restore = { ...(s.restore ?? {}), expanded: [...s.expanded].map((g) => s.view!.groups[g]!.id) };
+        s.restore = { ...(s.restore ?? {}), expanded: [...s.expanded].map((g) => s.view!.groupId(g)) };
         s.pending = this.nextId++;
         s.firstLayout = false;
         void this.toWorker({ type: 'init', key: s.key, requestId: s.pending, text: s.text, expanded: s.restore.expanded!, ...(s.flat ? { flat: true } : {}) });
@@ -423,15 +421,9 @@ export class GraphPanel {
     if (m.requestId !== s.pending) return; // superseded
     if (m.type === 'ready') {
       performance.mark('graph:laid-out');
-      const fresh = !s.view || s.firstLayout;
-      s.view = s.parsed ??= JSON.parse(s.text!) as GraphView;
-      if (fresh) {
-        // id indexes are built on first use (search, reveal, overlays), not in the first paint
-        const v = s.view;
-        let byId: Map<string, number> | undefined;
-        let groupById: Map<string, number> | undefined;
-        Object.defineProperty(s, 'byId', { configurable: true, get: () => (byId ??= new Map(v.nodes.map((n, i) => [n.id, i]))) });
-        Object.defineProperty(s, 'groupById', { configurable: true, get: () => (groupById ??= new Map(v.groups.map((g, i) => [g.id, i]))) });
+      // the graph as columns (made by the worker; id indexes are built on first use, not in the first paint)
+      if (!s.view || s.firstLayout) {
+        s.view = new ViewData(m.view);
         s.canvas.setGraph(s.view);
       }
       s.expanded = new Set(m.expanded);
@@ -466,22 +458,16 @@ export class GraphPanel {
 
   private hideProgress(): void {
     clearTimeout(this.slowTimer);
-    this.progress.hidden = true;
+    if (!this.progress.hidden) this.progress.hidden = true;
   }
 
   private load(s: Side, text: string): void {
     s.text = text;
-    s.parsed = undefined;
     s.view = undefined;
     s.firstLayout = true;
-    this.status.textContent = '';
     s.pending = this.nextId++;
     const expanded = s.restore?.expanded;
     void this.toWorker({ type: 'init', key: s.key, requestId: s.pending, text, ...(expanded ? { expanded } : {}), ...(s.flat ? { flat: true } : {}) });
-    // parse here while the worker parses and lays out
-    setTimeout(() => {
-      if (s.text === text && !s.parsed) s.parsed = JSON.parse(text) as GraphView;
-    }, 0);
     clearTimeout(this.slowTimer);
     this.slowTimer = setTimeout(() => this.showProgress(), 300);
   }
@@ -499,6 +485,7 @@ export class GraphPanel {
       else c.fit();
       if (r?.selected) this.selectById(s, r.selected, false);
       this.applyMarks();
+      if (s.name === 'model' && r?.diff && !this.ledger) this.restoreDiff(r.diff, r.overlay);
     } else if (anchor && anchor.side === s.name) {
       // keep the toggled group where it was on screen
       const b = c.boxOf('group', anchor.group);
@@ -510,7 +497,7 @@ export class GraphPanel {
     c.drawNow();
     performance.mark('graph:painted');
     const diff = this.ledger ? ` · compared with ${this.ledger.hailoFile} (${this.ledger.stage}): ${this.changes.length} change(s)` : '';
-    this.status.textContent = `${s.view!.nodes.length.toLocaleString('en-US')} nodes · ${s.view!.groups.length - 1} groups · layout ${l.stats.ms.toFixed(0)} ms (${l.stats.levels} level${l.stats.levels === 1 ? '' : 's'} laid out, ${l.stats.cached} cached)${diff}`;
+    this.status.textContent = `${thousands(s.view!.nodeCount)} nodes · ${s.view!.groupCount - 1} groups · layout ${l.stats.ms.toFixed(0)} ms (${l.stats.levels} level${l.stats.levels === 1 ? '' : 's'} laid out, ${l.stats.cached} cached)${diff}`;
     const after = s.afterLayout;
     s.afterLayout = [];
     for (const f of after) f();
@@ -537,11 +524,14 @@ export class GraphPanel {
       // collapsing a group collapses what is open inside it
       const drop = (g: number) => {
         s.expanded.delete(g);
-        for (const ch of s.view!.groups[g]!.groups) drop(ch);
+        for (const ch of s.view!.groupChildren(g)) drop(ch);
       };
       drop(group);
     } else s.expanded.add(group);
-    this.layout(s);
+    // the details of a selected group say whether it is open
+    this.layout(s, () => {
+      if (c.selected?.kind === 'group' && c.selected.index === group) this.renderGroupDetails(s, group);
+    });
   }
 
   // ---- interaction ----
@@ -572,7 +562,7 @@ export class GraphPanel {
       else if (sel?.kind === 'node' && k === 'Enter') this.openSource(s, sel.index);
     } else if (k === 'Backspace' || k === 'Escape') {
       const sel = c.selected;
-      const g = sel?.kind === 'node' ? s.view!.nodes[sel.index]!.group : sel ? s.view!.groups[sel.index]!.parent : -1;
+      const g = sel?.kind === 'node' ? s.view!.nodeGroup(sel.index) : sel ? s.view!.groupParent(sel.index) : -1;
       if (g > 0 && s.expanded.has(g)) {
         this.toggle(s, g);
         this.select(s, { kind: 'group', index: g }, false);
@@ -582,16 +572,21 @@ export class GraphPanel {
     ev.preventDefault();
   }
 
-  /** Arrow keys: the nearest drawn box in that direction. */
+  /**
+   * Arrow keys. Down and Up follow the edges: to the nearest box the selected one feeds (or is
+   * fed by); Down on an open group goes to its first box; where there is no such box, the nearest
+   * box in that direction. Left and Right step through the selection's group in reading order.
+   */
   private moveSelection(s: Side, key: string): void {
     const c = s.canvas;
     const l = c.laidOut;
-    if (!l) return;
+    const v = s.view;
+    if (!l || !v) return;
     const n = l.boxes.length / BOX;
     const cur = c.selected ? c.boxOf(c.selected.kind, c.selected.index) : -1;
     if (cur < 0) {
       for (let b = 0; b < n; b++) {
-        if (l.boxes[b * BOX] !== 2) {
+        if (l.boxes[b * BOX] !== KIND_OPEN) {
           this.selectBox(s, b);
           return;
         }
@@ -601,24 +596,104 @@ export class GraphPanel {
     const r = c.boxRect(cur);
     const cx = r.x + r.w / 2;
     const cy = r.y + r.h / 2;
-    let best = -1;
-    let bestScore = Infinity;
-    for (let b = 0; b < n; b++) {
-      if (b === cur || l.boxes[b * BOX] === 2) continue;
-      const q = c.boxRect(b);
-      const dx = q.x + q.w / 2 - cx;
-      const dy = q.y + q.h / 2 - cy;
-      const along = key === 'ArrowDown' ? dy : key === 'ArrowUp' ? -dy : key === 'ArrowRight' ? dx : -dx;
-      const across = key === 'ArrowDown' || key === 'ArrowUp' ? Math.abs(dx) : Math.abs(dy);
-      if (along <= 1) continue;
-      const score = along + across * 2;
-      if (score < bestScore) {
-        bestScore = score;
-        best = b;
+    const nearest = (list: Iterable<number>, dir?: string): number => {
+      let best = -1;
+      let bestScore = Infinity;
+      for (const b of list) {
+        if (b === cur) continue;
+        const q = c.boxRect(b);
+        const dx = q.x + q.w / 2 - cx;
+        const dy = q.y + q.h / 2 - cy;
+        let score = Math.abs(dx) + Math.abs(dy);
+        if (dir) {
+          const along = dir === 'ArrowDown' ? dy : dir === 'ArrowUp' ? -dy : dir === 'ArrowRight' ? dx : -dx;
+          const across = dir === 'ArrowDown' || dir === 'ArrowUp' ? Math.abs(dx) : Math.abs(dy);
+          if (along <= 1) continue;
+          score = along + across * 2;
+        }
+        if (score < bestScore) {
+          bestScore = score;
+          best = b;
+        }
       }
+      return best;
+    };
+    let next = -1;
+    const open = l.boxes[cur * BOX] === KIND_OPEN;
+    if (key === 'ArrowDown' && open) {
+      // into the group: its first box (nodes come first, in graph order)
+      for (let b = cur + 1; b < n && next < 0; b++) {
+        const q = c.boxRect(b);
+        if (l.boxes[b * BOX] !== KIND_OPEN && q.x >= r.x && q.y >= r.y && q.x + q.w <= r.x + r.w && q.y + q.h <= r.y + r.h) next = b;
+      }
+    } else if (key === 'ArrowDown' || key === 'ArrowUp') {
+      next = nearest(this.edgeNeighbours(s, l, v, cur, key === 'ArrowDown'));
+    } else {
+      const parent = (b: number) => (l.boxes[b * BOX] === KIND_NODE ? v.nodeGroup(l.boxes[b * BOX + 1]!) : v.groupParent(l.boxes[b * BOX + 1]!));
+      const home = parent(cur);
+      // the boxes of the group in reading order (top to bottom, left to right); Right is the next one, Left the one before
+      const siblings: number[] = [];
+      for (let b = 0; b < n; b++) if (b === cur || parent(b) === home) siblings.push(b);
+      const centre = (b: number) => {
+        const q = c.boxRect(b);
+        return [q.y + q.h / 2, q.x + q.w / 2] as const;
+      };
+      siblings.sort((x, y) => {
+        const [ya, xa] = centre(x);
+        const [yb, xb] = centre(y);
+        return Math.abs(ya - yb) > 1 ? ya - yb : xa - xb;
+      });
+      const at = siblings.indexOf(cur);
+      const to = siblings[at + (key === 'ArrowRight' ? 1 : -1)];
+      // at either end of its group the selection stays
+      if (to !== undefined) this.selectBox(s, to);
+      return;
     }
-    if (best >= 0) this.selectBox(s, best);
+    if (next < 0) {
+      const all: number[] = [];
+      for (let b = 0; b < n; b++) if (l.boxes[b * BOX] !== KIND_OPEN) all.push(b);
+      next = nearest(all, key);
+    }
+    if (next >= 0) this.selectBox(s, next);
   }
+
+  /** The drawn boxes one edge after (or before) box `b`: where the edges of its nodes lead. */
+  private edgeNeighbours(s: Side, l: PackedLayout, v: ViewData, b: number, forward: boolean): Set<number> {
+    let boxOf = this.nodeBoxes.get(l);
+    if (!boxOf) {
+      // each node's drawn box: its own, else the closed group that hides it
+      const byNode = new Int32Array(v.nodeCount).fill(-1);
+      const byGroup = new Int32Array(v.groupCount).fill(-1);
+      for (let x = 0; x < l.boxes.length / BOX; x++) {
+        const k = l.boxes[x * BOX]!;
+        const i = l.boxes[x * BOX + 1]!;
+        if (k === KIND_NODE) byNode[i] = x;
+        else if (k === KIND_GROUP) byGroup[i] = x;
+      }
+      for (let i = 0; i < v.nodeCount; i++) {
+        if (byNode[i]! >= 0) continue;
+        for (let g = v.nodeGroup(i); g > 0; g = v.groupParent(g)) {
+          if (byGroup[g]! >= 0) {
+            byNode[i] = byGroup[g]!;
+            break;
+          }
+        }
+      }
+      boxOf = byNode;
+      this.nodeBoxes.set(l, boxOf);
+    }
+    const out = new Set<number>();
+    const { edgeFrom, edgeTo } = v.p;
+    for (let e = 0; e < v.edgeCount; e++) {
+      const a = boxOf[forward ? edgeFrom[e]! : edgeTo[e]!]!;
+      if (a !== b) continue;
+      const z = boxOf[forward ? edgeTo[e]! : edgeFrom[e]!]!;
+      if (z >= 0 && z !== b) out.add(z);
+    }
+    return out;
+  }
+
+  private readonly nodeBoxes = new WeakMap<PackedLayout, Int32Array>();
 
   private selectBox(s: Side, b: number): void {
     const l = s.canvas.laidOut!;
@@ -637,7 +712,7 @@ export class GraphPanel {
     if (fromLink) {
       // the other side of a diff follows; the details stay with what the user picked
     } else if (sel.kind === 'node') {
-      const id = s.view!.nodes[sel.index]!.id;
+      const id = s.view!.nodeId(sel.index);
       this.request({ type: 'nodeDetailsRequest', requestId: 0, side: s.name, id }, () => undefined);
       this.linkSelection(s, id);
     } else this.renderGroupDetails(s, sel.index);
@@ -646,11 +721,11 @@ export class GraphPanel {
 
   private selectById(s: Side, id: string, center: boolean): void {
     if (id.startsWith('group:')) {
-      const g = s.groupById.get(id.slice(6));
+      const g = s.view?.groupIndex(id.slice(6));
       if (g !== undefined) this.select(s, { kind: 'group', index: g }, center);
       return;
     }
-    const n = s.byId.get(id);
+    const n = s.view?.nodeIndex(id);
     if (n !== undefined) this.select(s, { kind: 'node', index: n }, center);
   }
 
@@ -658,7 +733,7 @@ export class GraphPanel {
   reveal(s: Side, node: number, fromLink = false): void {
     if (!s.view) return;
     let changed = false;
-    for (let g = s.view.nodes[node]!.group; g > 0; g = s.view.groups[g]!.parent) {
+    for (let g = s.view.nodeGroup(node); g > 0; g = s.view.groupParent(g)) {
       if (!s.expanded.has(g)) {
         s.expanded.add(g);
         changed = true;
@@ -675,9 +750,19 @@ export class GraphPanel {
       this.pendingReveal = id;
       return;
     }
+    const v = s.view;
     // an HN layer named without its net scope (a DFC log's "layer ew_mult1") is found by its last part when that is unique
-    const unscoped = id.includes('/') ? [] : [...s.byId.keys()].filter((k) => k.endsWith(`/${id}`));
-    const n = s.byId.get(id) ?? s.byId.get(`output:${id}`) ?? (unscoped.length === 1 ? s.byId.get(unscoped[0]!) : undefined);
+    const unscoped = (): number | undefined => {
+      if (id.includes('/')) return undefined;
+      let found: number | undefined;
+      for (let i = 0; i < v.nodeCount; i++) {
+        if (!v.nodeId(i).endsWith(`/${id}`)) continue;
+        if (found !== undefined) return undefined;
+        found = i;
+      }
+      return found;
+    };
+    const n = v.nodeIndex(id) ?? v.nodeIndex(`output:${id}`) ?? unscoped();
     if (n === undefined) {
       this.status.textContent = `No node named ${id} in this graph.`;
       return;
@@ -686,8 +771,8 @@ export class GraphPanel {
   }
 
   private openSource(s: Side, node: number): void {
-    const n = s.view!.nodes[node]!;
-    if (n.source) this.api.post({ type: 'openSource', side: s.name, id: n.id });
+    const v = s.view!;
+    if (v.nodeHasSource(node)) this.api.post({ type: 'openSource', side: s.name, id: v.nodeId(node) });
   }
 
   private hover(text: string | undefined, x: number, y: number): void {
@@ -712,10 +797,12 @@ export class GraphPanel {
     this.searchAt = -1;
     const query = q.trim().toLowerCase();
     if (v && query) {
-      v.nodes.forEach((n, i) => {
-        if (n.id.toLowerCase().includes(query) || n.op.toLowerCase().includes(query) || v.groups[n.group]!.id.toLowerCase().includes(query))
-          this.searchHits.push(i);
-      });
+      // a group's id is tested once for all its nodes
+      const groupHit = new Uint8Array(v.groupCount);
+      for (let g = 0; g < v.groupCount; g++) groupHit[g] = v.groupId(g).toLowerCase().includes(query) ? 1 : 0;
+      for (let i = 0; i < v.nodeCount; i++) {
+        if (groupHit[v.nodeGroup(i)] || v.nodeId(i).toLowerCase().includes(query) || v.nodeOp(i).toLowerCase().includes(query)) this.searchHits.push(i);
+      }
       for (const i of this.searchHits) s.canvas.matches.add(i);
     }
     this.searchCount.textContent = query
@@ -735,7 +822,7 @@ export class GraphPanel {
 
   private renderDetails(side: GraphSide, d: NodeDetailsView): void {
     const s = this.sideOf(side);
-    const idx = s.byId.get(d.id);
+    const idx = s.view?.nodeIndex(d.id);
     const rows = (list: [string, Child][]) => el('dl', {}, ...list.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
     const parts: Node[] = [el('h2', {}, d.op), el('p', { class: 'node-id' }, d.id)];
     const facts: [string, Child][] = [['Module', d.scope || '(top level)']];
@@ -804,28 +891,44 @@ export class GraphPanel {
         ),
       );
     if (idx !== undefined && s.view) {
-      const block = repeatedAncestor(s.view, idx);
+      const v = s.view;
+      const block = v.repeatedAncestor(idx);
       if (block >= 0) {
-        const g = s.view.groups[block]!;
-        const b = el('vscode-button', { secondary: '' }, `Mark it in all ${g.repeats} copies`);
+        const b = el('vscode-button', { secondary: '' }, `Mark it in all ${v.groupRepeats(block)} copies`);
         b.addEventListener('click', () => {
-          s.canvas.linked = new Set(counterparts(s.view!, idx));
+          s.canvas.linked = new Set(v.counterparts(idx));
           s.canvas.redraw();
         });
-        parts.push(el('section', {}, el('h3', {}, 'Repeated block'), el('p', {}, `${g.id} is one of ${g.repeats} blocks with the same structure.`), b));
+        parts.push(
+          el(
+            'section',
+            {},
+            el('h3', {}, 'Repeated block'),
+            el('p', {}, `${v.groupId(block)} is one of ${v.groupRepeats(block)} blocks with the same structure.`),
+            b,
+          ),
+        );
       }
     }
     this.details.replaceChildren(...parts);
   }
 
   private renderGroupDetails(s: Side, gi: number): void {
-    const g = s.view!.groups[gi]!;
-    const parts: Node[] = [el('h2', {}, g.label), el('p', { class: 'node-id' }, g.id)];
-    parts.push(el('dl', {}, el('dt', {}, 'Nodes'), el('dd', {}, String(g.size)), el('dt', {}, 'Groups inside'), el('dd', {}, String(g.groups.length))));
-    if (g.repeats > 1)
-      parts.push(
-        el('p', {}, `One of ${g.repeats} blocks with the same structure${g.repeatOf !== undefined ? ` (first: ${s.view!.groups[g.repeatOf]!.id})` : ''}.`),
-      );
+    const v = s.view!;
+    const parts: Node[] = [el('h2', {}, v.groupLabel(gi)), el('p', { class: 'node-id' }, v.groupId(gi))];
+    parts.push(
+      el(
+        'dl',
+        {},
+        el('dt', {}, 'Nodes'),
+        el('dd', {}, String(v.groupSize(gi))),
+        el('dt', {}, 'Groups inside'),
+        el('dd', {}, String(v.groupChildren(gi).length)),
+      ),
+    );
+    const repeats = v.groupRepeats(gi);
+    const first = v.groupRepeatOf(gi);
+    if (repeats > 1) parts.push(el('p', {}, `One of ${repeats} blocks with the same structure${first !== undefined ? ` (first: ${v.groupId(first)})` : ''}.`));
     const fs = this.findingsIn(s, gi);
     if (fs.length)
       parts.push(
@@ -845,10 +948,8 @@ export class GraphPanel {
     const v = s.view;
     return this.findings.filter((f) =>
       f.nodes.some((id) => {
-        const n = s.byId.get(id);
-        if (n === undefined) return false;
-        for (let g = v.nodes[n]!.group; g >= 0; g = v.groups[g]!.parent) if (g === gi) return true;
-        return false;
+        const n = v.nodeIndex(id);
+        return n !== undefined && v.nodeIn(n, gi);
       }),
     );
   }
@@ -865,18 +966,18 @@ export class GraphPanel {
 
   private marksFor(s: Side): Marks {
     const v = s.view!;
-    const marks: Marks = { node: new Array<Mark | undefined>(v.nodes.length), group: new Array<Mark | undefined>(v.groups.length) };
+    const marks: Marks = { node: new Array<Mark | undefined>(v.nodeCount), group: new Array<Mark | undefined>(v.groupCount) };
     const up = (n: number, f: (g: number) => void) => {
-      for (let g = v.nodes[n]!.group; g > 0; g = v.groups[g]!.parent) f(g);
+      for (let g = v.nodeGroup(n); g > 0; g = v.groupParent(g)) f(g);
     };
     if (this.overlay === 'lint' && s.name === 'model') {
-      const worst = new Array<string | undefined>(v.groups.length);
+      const worst = new Array<string | undefined>(v.groupCount);
       // distinct findings per group (a finding on 12 nodes of a block counts once)
-      const seen = new Array<Set<FindingView> | undefined>(v.groups.length);
+      const seen = new Array<Set<FindingView> | undefined>(v.groupCount);
       for (const f of this.findings) {
         const color = cssVar(...SEV_VAR[f.severity]!);
         for (const id of f.nodes) {
-          const n = s.byId.get(id);
+          const n = v.nodeIndex(id);
           if (n === undefined) continue;
           const prev = marks.node[n];
           if (!prev || SEV_RANK[f.severity]! < SEV_RANK[prev.badge ? (this.findings.find((x) => x.code === prev.badge)?.severity ?? 'hint') : 'hint']!)
@@ -893,12 +994,17 @@ export class GraphPanel {
       });
     } else if ((this.overlay === 'rewrites' || this.overlay === 'contexts') && this.ledger) {
       const index = s.name === 'model' ? this.ledgerByOnnx : this.ledgerByHn;
-      const groupKind = new Array<number>(v.groups.length).fill(99);
-      const groupCount = new Array<number>(v.groups.length).fill(0);
-      const groupCtx = new Array<number | undefined>(v.groups.length);
-      v.nodes.forEach((n, i) => {
-        const ei = index.get(n.id);
-        if (ei === undefined) return;
+      const groupKind = new Array<number>(v.groupCount).fill(99);
+      const groupCount = new Array<number>(v.groupCount).fill(0);
+      const groupCtx = new Array<number | undefined>(v.groupCount);
+      // in graph order (a group's context is that of its first node)
+      const hits: [number, number][] = [];
+      index.forEach((ei, id) => {
+        const i = v.nodeIndex(id);
+        if (i !== undefined) hits.push([i, ei]);
+      });
+      hits.sort((x, y) => x[0] - y[0]);
+      hits.forEach(([i, ei]) => {
         const e = this.ledger!.entries[ei]!;
         if (this.overlay === 'rewrites') {
           if (e.kind === 'kept') return;
@@ -972,8 +1078,28 @@ export class GraphPanel {
 
   // ---- diff ----
 
-  private openDiff(hn: string, ledger: DiffLedger): void {
+  /** Diff mode was on before the reload: compare with the same run or file again (the host checks it). */
+  private restoreDiff(choice: string, overlay: Overlay | undefined): void {
+    this.status.textContent = 'Restoring the comparison…';
+    this.diffChoice = choice;
+    this.request({ type: 'diffRequest', requestId: 0, restore: choice }, (m) => {
+      if (m.type === 'diff') {
+        this.openDiff(m.hn, m.ledger, m.choice ?? choice);
+        if (overlay && overlay !== this.overlay) {
+          this.overlay = overlay;
+          this.applyMarks();
+        }
+      } else {
+        // the error is in the status line; the single graph stays
+        this.diffChoice = undefined;
+        this.save();
+      }
+    });
+  }
+
+  private openDiff(hn: string, ledger: DiffLedger, choice: string | undefined): void {
     this.ledger = ledger;
+    this.diffChoice = choice;
     this.ledgerByOnnx = new Map();
     this.ledgerByHn = new Map();
     ledger.entries.forEach((e, i) => {
@@ -987,7 +1113,7 @@ export class GraphPanel {
     this.overlay = 'rewrites';
     this.load(side, hn);
     const model = this.sideOf('model');
-    const order = (e: DiffLedger['entries'][number]) => Math.min(...e.onnxNodes.map((n) => model.byId.get(n) ?? Infinity), Infinity);
+    const order = (e: DiffLedger['entries'][number]) => Math.min(...e.onnxNodes.map((n) => model.view?.nodeIndex(n) ?? Infinity), Infinity);
     this.changes = ledger.entries
       .map((e, i) => ({ i, o: order(e), h: e.hnLayers[0] ?? '' }))
       .filter((x) => ledger.entries[x.i]!.kind !== 'kept')
@@ -997,6 +1123,7 @@ export class GraphPanel {
     this.status.textContent = `Compared with ${ledger.hailoFile} (${ledger.stage}): ${this.changes.length} change(s); laying out the HN…`;
     this.applyMarks();
     for (const s of this.sides.values()) s.canvas.redraw();
+    this.save();
   }
 
   private closeDiff(): void {
@@ -1006,6 +1133,7 @@ export class GraphPanel {
       this.sides.delete('hn');
     }
     this.ledger = undefined;
+    this.diffChoice = undefined;
     this.ledgerByOnnx.clear();
     this.ledgerByHn.clear();
     this.stage.classList.remove('diff');
@@ -1014,6 +1142,7 @@ export class GraphPanel {
     if (this.overlay !== 'none') this.overlay = 'lint';
     this.active = 'model';
     this.applyMarks();
+    this.save();
   }
 
   private entryOf(side: GraphSide, id: string): DiffLedger['entries'][number] | undefined {
@@ -1028,7 +1157,7 @@ export class GraphPanel {
     const other = this.sides.get(s.name === 'model' ? 'hn' : 'model');
     if (!other?.view) return;
     const ids = e ? (s.name === 'model' ? e.hnLayers : e.onnxNodes) : [];
-    const idx = ids.map((x) => other.byId.get(x)).filter((x): x is number => x !== undefined);
+    const idx = ids.map((x) => other.view!.nodeIndex(x)).filter((x): x is number => x !== undefined);
     other.canvas.linked = new Set(idx);
     if (idx.length) this.reveal(other, idx[0]!, true);
     else other.canvas.redraw();
@@ -1040,8 +1169,8 @@ export class GraphPanel {
     const e = this.ledger.entries[this.changes[this.changeAt]!]!;
     const model = this.sideOf('model');
     const hn = this.sides.get('hn');
-    const mi = e.onnxNodes.map((x) => model.byId.get(x)).filter((x): x is number => x !== undefined);
-    const hi = hn ? e.hnLayers.map((x) => hn.byId.get(x)).filter((x): x is number => x !== undefined) : [];
+    const mi = e.onnxNodes.map((x) => model.view?.nodeIndex(x)).filter((x): x is number => x !== undefined);
+    const hi = hn ? e.hnLayers.map((x) => hn.view?.nodeIndex(x)).filter((x): x is number => x !== undefined) : [];
     // select on the ONNX side (the HN side follows), or on the HN side for a layer the compiler added
     if (mi.length) this.reveal(model, mi[0]!);
     else if (hn && hi.length) this.reveal(hn, hi[0]!);
@@ -1066,11 +1195,12 @@ export class GraphPanel {
       if (!s.view) return;
       const sel = s.canvas.selected;
       this.api.saveState({
-        expanded: [...s.expanded].map((g) => s.view!.groups[g]!.id),
-        ...(sel ? { selected: sel.kind === 'node' ? s.view.nodes[sel.index]!.id : `group:${s.view.groups[sel.index]!.id}` } : {}),
+        expanded: [...s.expanded].map((g) => s.view!.groupId(g)),
+        ...(sel ? { selected: sel.kind === 'node' ? s.view.nodeId(sel.index) : `group:${s.view.groupId(sel.index)}` } : {}),
         vp: s.canvas.vp,
         overlay: this.overlay,
         ...(s.flat ? { flat: true } : {}),
+        ...(this.diffChoice ? { diff: this.diffChoice } : {}),
       });
     }, 150);
   }
@@ -1088,17 +1218,16 @@ export class GraphPanel {
 
   expandByScope(id: string): boolean {
     const s = this.sideOf('model');
-    const g = s.groupById.get(id);
+    const g = s.view?.groupIndex(id);
     if (g === undefined) return false;
     this.toggle(s, g);
     return true;
   }
 }
 
-function repeatedAncestor(v: GraphView, node: number): number {
-  let block = -1;
-  for (let g = v.nodes[node]!.group; g > 0; g = v.groups[g]!.parent) if (v.groups[g]!.repeats > 1) block = g;
-  return block;
+/** 9969 -> "9,969" (toLocaleString would load the ICU locale data inside the first paint: tens of ms). */
+function thousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 function formatBytes(n: number): string {

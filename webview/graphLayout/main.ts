@@ -2,10 +2,12 @@ import { GraphLayout, defaultExpanded, type Layout } from '../../src/core/graph/
 import type { GraphView } from '../../src/core/graph/view';
 import { GraphViewSchema, checkGraphIndexes } from '../../src/core/protocol/graph';
 import { packLayout, type FromWorker, type ToWorker } from '../graph/packed';
+import { packView, viewTransfers } from '../graph/viewData';
 
 /**
  * The graph view's layout worker: parses a graph (JSON text), checks its indexes, lays out what
- * is open and answers; then validates every field with zod (off the UI thread) and withdraws the
+ * is open and answers with that layout and the graph as columns (webview/graph/viewData.ts: the
+ * UI thread draws and looks up from those, never parsing the graph); then validates every field with zod (off the UI thread) and withdraws the
  * graph if that fails. Later requests lay out the expanded part. The UI thread cancels a long
  * layout by terminating this worker.
  */
@@ -38,7 +40,11 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       const byId = new Map(v.groups.map((g, i) => [g.id, i]));
       const expanded = m.expanded ? m.expanded.map((id) => byId.get(id)).filter((x): x is number => x !== undefined && x > 0) : defaultExpanded(v);
       const packed = packLayout(l.layout(expanded, { ...(m.flat ? { flat: true } : {}) })!);
-      post({ type: 'ready', key: m.key, requestId: m.requestId, ms: performance.now() - t0, expanded, layout: packed }, transfers(packed));
+      const columns = packView(v);
+      post({ type: 'ready', key: m.key, requestId: m.requestId, ms: performance.now() - t0, expanded, layout: packed, view: columns }, [
+        ...transfers(packed),
+        ...viewTransfers(columns),
+      ]);
       // every field, once the first layout is on its way
       setTimeout(() => {
         const r = GraphViewSchema.safeParse(view);

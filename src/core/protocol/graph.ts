@@ -140,8 +140,14 @@ export const GraphHostMessages = [
   z.object({ type: z.literal('nodeDetails'), requestId: z.number().int(), side: GraphSide, details: NodeDetailsSchema.nullable() }).strict(),
   /** Show a node in the graph tab ("Show in Graph"). */
   z.object({ type: z.literal('reveal'), node: z.string() }).strict(),
-  /** Diff mode: the HN graph of a HAR and the ledger between the two; `hn` is checked by the worker. */
-  z.object({ type: z.literal('diff'), requestId: z.number().int(), hn: z.string(), ledger: DiffLedgerSchema }).strict(),
+  /**
+   * Diff mode: the HN graph of a HAR and the ledger between the two; `hn` is checked by the worker.
+   * `choice` names what was compared (a run or a file) for the webview state: a `diffRequest`
+   * with it as `restore` compares the same again (after a reload) without asking.
+   */
+  z
+    .object({ type: z.literal('diff'), requestId: z.number().int(), hn: z.string(), ledger: DiffLedgerSchema, choice: z.string().max(4096).optional() })
+    .strict(),
   /** A request ended without a result (the user cancelled a pick). */
   z.object({ type: z.literal('cancelled'), requestId: z.number().int() }).strict(),
   z.object({ type: z.literal('exported'), requestId: z.number().int(), file: z.string() }).strict(),
@@ -153,8 +159,8 @@ export const GraphWebviewMessages = [
   z.object({ type: z.literal('nodeDetailsRequest'), requestId: z.number().int(), side: GraphSide, id: z.string() }).strict(),
   /** Open the Python line of a node the host sent (looked up by id, never a path from the webview). */
   z.object({ type: z.literal('openSource'), side: GraphSide, id: z.string() }).strict(),
-  /** Pick a HAR (or HN) and diff against it. */
-  z.object({ type: z.literal('diffRequest'), requestId: z.number().int() }).strict(),
+  /** Pick a HAR (or HN) and diff against it; with `restore`, the comparison a `diff` named (checked again by the host). */
+  z.object({ type: z.literal('diffRequest'), requestId: z.number().int(), restore: z.string().max(4096).optional() }).strict(),
   z
     .object({
       type: z.literal('export'),
