@@ -9,6 +9,7 @@ import { aggregateRepetitions, splitRepetitions } from '../../src/core/remote/de
 import { benchmarkRepeats, repeatedBenchmarkArgv } from '../../src/core/remote/device';
 import { compileEstimate, regressionOf, repetitionSpread, withinRunNoise, type DeviceResult } from '../../src/core/remote/results';
 import { writeRun, type RunRecord } from '../../src/core/remote/run';
+import { main } from '../../src/cli/main';
 
 const FIX = path.join(__dirname, '..', 'fixtures');
 const read = (...p: string[]) => fs.readFileSync(path.join(FIX, ...p), 'utf8');
@@ -101,6 +102,23 @@ describe('device: the compiler estimate (profiler Performance Summary)', () => {
       .replace(/\n/g, '\r\n')
       .replace('[info]', '\x1b[32m[info]\x1b[0m');
     assert.deepEqual(parseCompilerEstimate(twice), { source: 'hailo profiler (Pre Placement)', fps: 30.5, latencyMs: 98.1, contexts: 4, powerW: 1.12 });
+  });
+
+  it('parse-log prints the estimate of a profiler log (text and JSON), and why there is none for N/A', async () => {
+    const out: string[] = [];
+    const io = (cwd: string) => ({ out: (x: string) => out.push(x), err: () => undefined, cwd, env: {} });
+    const dir = path.join(FIX, 'dfc');
+    await main(['parse-log', 'hailomz-profile-whisper-enc-hailo8l-estimate.log'], io(dir));
+    assert.match(out.join('\n'), /compiler estimate \(hailo profiler \(Pre Placement\)\): 21\.87 FPS, 142\.36 ms, 4 context\(s\)$/);
+    out.length = 0;
+    await main(['parse-log', '--format', 'json', 'hailomz-profile-whisper-enc-hailo8l-estimate.log'], io(dir));
+    assert.deepEqual(JSON.parse(out.join('')).estimate, { source: 'hailo profiler (Pre Placement)', fps: 21.87, latencyMs: 142.36, contexts: 4, powerW: 1.12 });
+    out.length = 0;
+    await main(['parse-log', 'hailomz-profile-whisper-enc-hailo8l-na.log'], io(dir));
+    assert.match(
+      out.join('\n'),
+      /compiler estimate: none \(the profiler's Performance Summary gives no throughput or latency \(Throughput N\/A, Latency N\/A\)\)$/,
+    );
   });
 
   it('the ratio is measured over estimated', () => {
