@@ -187,6 +187,9 @@ describe('e2e: devices', function () {
     assert.match(est, /FPS\s+21\.87 fps\s+[\d.]+ fps\s+[\d.]+×/);
     assert.match(est, /Latency\s+142\.4 ms\s+[\d.]+ ms\s+0\.\d+×/);
     assert.match(await frame.locator('section.estimate').innerText(), /hailo profiler \(Pre Placement\), profile\.log/);
+    await frame.locator('section.estimate').scrollIntoViewIfNeeded();
+    await step(page, 'device-results-estimate');
+    await frame.locator('h1').scrollIntoViewIfNeeded();
     await step(page, 'device-results-panel');
     if (readmePicturesRequested()) {
       // the README's picture without the regression toast over the history
