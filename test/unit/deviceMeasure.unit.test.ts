@@ -157,6 +157,10 @@ describe('device: the compiler estimate (profiler Performance Summary)', () => {
       assert.equal(e.estimate?.fps, 21.87);
       assert.equal(e.estimate?.source, 'hailo profiler (Pre Placement), profile.log');
       assert.match(compileEstimate(runs, 'other').missing, /no compile run of other/);
+      // only the three newest compile runs are searched
+      for (const d of ['03', '04', '05']) writeRun(runs, mk(`202612${d}-100000-whisper_enc-${d}`, `2026-12-${d}T10:00:00Z`));
+      assert.match(compileEstimate(runs, 'whisper_enc').missing, /newest: run 20261205-100000-whisper_enc-05/);
+      for (const d of ['03', '04', '05']) fs.rmSync(path.join(runs, `202612${d}-100000-whisper_enc-${d}`), { recursive: true });
       fs.rmSync(path.join(runs, '20261201-100000-whisper_enc-1', 'profile.log'));
       assert.match(
         compileEstimate(runs, 'whisper_enc').missing,

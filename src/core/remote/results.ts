@@ -248,10 +248,14 @@ export function regressionOf(history: readonly DeviceResult[], current: DeviceRe
 
 // ---------------------------------------------------------------- the compiler's estimate
 
+/** How many of a model's newest compile runs are searched for the profiler's estimate. */
+export const ESTIMATE_RUNS = 3;
+
 /**
- * The compiler's performance estimate for a model: the newest compile run of the model whose
- * folder holds a log with the profiler's "Performance Summary" (a step log, `hailo_sdk.client.log`,
- * or a `profile*.log`/`.txt` saved there). When none has one: why, naming the run looked at.
+ * The compiler's performance estimate for a model: among its `ESTIMATE_RUNS` newest compile runs,
+ * the newest whose folder holds a log with the profiler's "Performance Summary" (a step log,
+ * `hailo_sdk.client.log`, or a `profile*.log`/`.txt` saved there); older runs compiled another
+ * HEF than the one measured and are not searched. When none has one: why, naming the newest run.
  */
 export function compileEstimate(runsDir: string, model: string): { estimate?: CompilerEstimate & { runId: string }; missing: string } {
   const compiles = listRuns(runsDir)
@@ -259,7 +263,7 @@ export function compileEstimate(runsDir: string, model: string): { estimate?: Co
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   if (!compiles.length) return { missing: `no compile run of ${model} in .hailo/runs` };
   const why: string[] = [];
-  for (const run of compiles) {
+  for (const run of compiles.slice(0, ESTIMATE_RUNS)) {
     let dir: string;
     try {
       dir = runDir(runsDir, run.id);
