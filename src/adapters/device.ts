@@ -129,7 +129,7 @@ export class DeviceService implements vscode.Disposable {
     this.services.log.info(text);
     if (row.regression?.regressed) {
       const r = row.regression;
-      const msg = `${run.model}: ${r.metric === 'latency' ? 'latency' : 'FPS'} regressed by ${(r.change * 100).toFixed(1)} % against run ${r.previous} on ${row.device} (${r.before.toFixed(2)} → ${r.after.toFixed(2)}; noise ${(r.noise * 100).toFixed(1)} %).`;
+      const msg = `${run.model}: ${r.metric === 'latency' ? 'latency' : 'FPS'} regressed by ${(r.change * 100).toFixed(1)} % against run ${r.previous} on ${row.device} (${r.before.toFixed(2)} → ${r.after.toFixed(2)}; noise ${(r.noise * 100).toFixed(1)} % from ${r.noiseFrom === 'repeats' ? 'the spread of the benchmark repetitions' : 'the spread of earlier runs'}).`;
       this.services.log.warn(msg);
       void vscode.window.showWarningMessage(msg, 'Show Results').then((p) => p && this.show(model));
     } else if (run.status === 'succeeded') {

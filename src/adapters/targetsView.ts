@@ -7,7 +7,47 @@ import { command, requireTrust, type Services } from './services';
 import { isHailoError, loadCore } from './core';
 import { NO_PROJECT_MESSAGE } from './project';
 
-type TargetState = { kind: 'checking' } | { kind: 'checked'; check: TargetCheck; at: Date } | { kind: 'error'; code?: string; message: string; at: Date };
+/** What the view knows of a compile target's or a device's last check. */
+type HostState<C> = { kind: 'checking' } | { kind: 'checked'; check: C; at: Date } | { kind: 'error'; code?: string; message: string; at: Date };
+type TargetState = HostState<TargetCheck>;
+type DeviceState = HostState<DeviceCheck>;
+
+/**
+ * What a target row and a device row share: the host, then "not checked", "checking…" or the SSH
+ * failure (with its message in the tooltip); a finished check is described by `checked`, which
+ * sets the icon and adds its own description parts and tooltip lines.
+ */
+function hostRow<C>(
+  item: vscode.TreeItem,
+  host: string,
+  idleIcon: string,
+  state: HostState<C> | undefined,
+  tip: vscode.MarkdownString,
+  checked: (check: C, parts: string[]) => void,
+): void {
+  const parts = [host];
+  if (!state) {
+    item.iconPath = new vscode.ThemeIcon(idleIcon);
+    parts.push('not checked');
+  } else if (state.kind === 'checking') {
+    item.iconPath = new vscode.ThemeIcon('loading~spin');
+    parts.push('checking…');
+  } else if (state.kind === 'error') {
+    item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+    parts.push(
+      state.code === 'SSH_UNREACHABLE'
+        ? 'unreachable'
+        : state.code?.startsWith('SSH_HOST_KEY')
+          ? 'host key not trusted'
+          : state.code === 'SSH_AUTH_FAILED'
+            ? 'login failed'
+            : 'error',
+    );
+    tip.appendMarkdown(`\n$(error) ${state.message}`);
+  } else checked(state.check, parts);
+  item.description = parts.join(' · ');
+  item.tooltip = tip;
+}
 
 class TargetItem extends vscode.TreeItem {
   constructor(
@@ -17,68 +57,41 @@ class TargetItem extends vscode.TreeItem {
     super(target.name, vscode.TreeItemCollapsibleState.None);
     this.contextValue = 'hailo.target';
     const env = target.dfc?.kind === 'venv' ? `venv ${target.dfc.path}` : target.dfc?.kind === 'docker' ? `docker ${target.dfc.container}` : 'PATH';
-    const parts = [target.host];
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`**${target.name}** — \`${target.host}\`\n\nWork dir: \`${target.workDir ?? '~/hailo-workbench'}\`  \nDFC environment: ${env}  \n`);
     if (target.hwArch) tip.appendMarkdown(`Default hw-arch: ${target.hwArch}  \n`);
     if (target.memoryLimitGB) tip.appendMarkdown(`Memory limit: ${target.memoryLimitGB} GB  \n`);
-    if (!state) {
-      this.iconPath = new vscode.ThemeIcon('remote');
-      parts.push('not checked');
-    } else if (state.kind === 'checking') {
-      this.iconPath = new vscode.ThemeIcon('loading~spin');
-      parts.push('checking…');
-    } else if (state.kind === 'error') {
-      this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
-      parts.push(
-        state.code === 'SSH_UNREACHABLE'
-          ? 'unreachable'
-          : state.code?.startsWith('SSH_HOST_KEY')
-            ? 'host key not trusted'
-            : state.code === 'SSH_AUTH_FAILED'
-              ? 'login failed'
-              : 'error',
-      );
-      tip.appendMarkdown(`\n$(error) ${state.message}`);
-    } else if (state.check.slurm) {
-      const bad = state.check.slurm.filter((i) => i.level === 'error');
-      const warn = state.check.slurm.filter((i) => i.level === 'warning');
-      this.iconPath = bad.length
-        ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))
-        : warn.length
-          ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
-          : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
-      parts.push(`Slurm ${target.slurm?.partition ?? ''}`.trim());
-      parts.push(
-        bad.length
-          ? `${bad.length} problem${bad.length > 1 ? 's' : ''}`
-          : state.check.dfc
-            ? `DFC ${state.check.dfc}`
-            : warn.length
-              ? 'not fully checked'
-              : 'ok',
-      );
-      for (const i of state.check.slurm) {
-        const icon = i.level === 'ok' ? '$(pass)' : i.level === 'warning' ? '$(warning)' : i.level === 'error' ? '$(error)' : '$(circle-slash)';
-        tip.appendMarkdown(`\n${icon} **${i.title}**: ${i.detail}${i.fix ? ` _${i.fix}_` : ''}  `);
+    hostRow(this, target.host, 'remote', state, tip, (check, parts) => {
+      if (check.slurm) {
+        const bad = check.slurm.filter((i) => i.level === 'error');
+        const warn = check.slurm.filter((i) => i.level === 'warning');
+        this.iconPath = bad.length
+          ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))
+          : warn.length
+            ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+            : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+        parts.push(`Slurm ${target.slurm?.partition ?? ''}`.trim());
+        parts.push(
+          bad.length ? `${bad.length} problem${bad.length > 1 ? 's' : ''}` : check.dfc ? `DFC ${check.dfc}` : warn.length ? 'not fully checked' : 'ok',
+        );
+        for (const i of check.slurm) {
+          const icon = i.level === 'ok' ? '$(pass)' : i.level === 'warning' ? '$(warning)' : i.level === 'error' ? '$(error)' : '$(circle-slash)';
+          tip.appendMarkdown(`\n${icon} **${i.title}**: ${i.detail}${i.fix ? ` _${i.fix}_` : ''}  `);
+        }
+      } else if (check.problem) {
+        this.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+        parts.push('reachable · DFC missing');
+        tip.appendMarkdown(`\n$(warning) ${check.problem}`);
+      } else {
+        this.iconPath = new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+        parts.push(`DFC ${check.dfc}`);
+        if (check.hailort) parts.push(`HailoRT ${check.hailort}`);
+        if (check.resolved) tip.appendMarkdown(`Connects to: \`${check.resolved}\`  \n`);
+        tip.appendMarkdown(`\n$(pass) reachable — DFC ${check.dfc}${check.hailort ? `, HailoRT ${check.hailort}` : ''}`);
       }
-    } else if (state.check.problem) {
-      this.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-      parts.push('reachable · DFC missing');
-      tip.appendMarkdown(`\n$(warning) ${state.check.problem}`);
-    } else {
-      this.iconPath = new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
-      parts.push(`DFC ${state.check.dfc}`);
-      if (state.check.hailort) parts.push(`HailoRT ${state.check.hailort}`);
-      if (state.check.resolved) tip.appendMarkdown(`Connects to: \`${state.check.resolved}\`  \n`);
-      tip.appendMarkdown(`\n$(pass) reachable — DFC ${state.check.dfc}${state.check.hailort ? `, HailoRT ${state.check.hailort}` : ''}`);
-    }
-    this.description = parts.join(' · ');
-    this.tooltip = tip;
+    });
   }
 }
-
-type DeviceState = { kind: 'checking' } | { kind: 'checked'; check: DeviceCheck; at: Date } | { kind: 'error'; code?: string; message: string; at: Date };
 
 /** "Devices": the section under the compile targets. */
 class DevicesSection extends vscode.TreeItem {
@@ -124,29 +137,9 @@ class DeviceItem extends vscode.TreeItem {
     this.contextValue = 'hailo.device';
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(
-      `**${device.name}** — \`${device.host}\`\n\nWork dir: \`${device.workDir ?? '~/hailo-workbench'}\`  \nhw-arch in hailo.json: ${device.hwArch ?? 'hailo8l'}  \n`,
+      `**${device.name}** — \`${device.host}\`\n\nWork dir: \`${device.workDir ?? '~/hailo-workbench'}\`  \nhw-arch in hailo.json: ${device.hwArch ?? 'hailo8l'}  \nBenchmark repetitions per run: ${device.benchmarkRepeats ?? 3}  \n`,
     );
-    const parts = [device.host];
-    if (!state) {
-      this.iconPath = new vscode.ThemeIcon('circuit-board');
-      parts.push('not checked');
-    } else if (state.kind === 'checking') {
-      this.iconPath = new vscode.ThemeIcon('loading~spin');
-      parts.push('checking…');
-    } else if (state.kind === 'error') {
-      this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
-      parts.push(
-        state.code === 'SSH_UNREACHABLE'
-          ? 'unreachable'
-          : state.code?.startsWith('SSH_HOST_KEY')
-            ? 'host key not trusted'
-            : state.code === 'SSH_AUTH_FAILED'
-              ? 'login failed'
-              : 'error',
-      );
-      tip.appendMarkdown(`\n$(error) ${state.message}`);
-    } else {
-      const c = state.check;
+    hostRow(this, device.host, 'circuit-board', state, tip, (c, parts) => {
       const id = c.identify;
       const worst = c.problems.some((p) => p.severity === 'error') ? 'error' : c.problems.some((p) => p.severity === 'warning') ? 'warning' : undefined;
       this.iconPath = worst
@@ -176,9 +169,7 @@ class DeviceItem extends vscode.TreeItem {
           .join('  \n'),
       );
       for (const p of c.problems) tip.appendMarkdown(`\n\n$(${PROBLEM_ICON[p.severity][0]}) ${p.message}. ${p.fix}`);
-    }
-    this.description = parts.join(' · ');
-    this.tooltip = tip;
+    });
   }
 }
 
@@ -220,14 +211,10 @@ export class TargetsView implements vscode.TreeDataProvider<Node>, vscode.Dispos
 
   /** "Check Device": scan, identify, versions, the PCIe link; problems become child items. */
   async checkDevice(device: Device, interactive: boolean): Promise<DeviceState> {
-    this.deviceStates.set(device.name, { kind: 'checking' });
-    this.refresh();
-    let state: DeviceState;
-    try {
+    return this.runCheck(this.deviceStates, device.name, device.host, 'Device', interactive, async () => {
       const host = await this.remote.host(device.host);
       const { checkDevice, describeDevice } = (await loadCore()).remoteDevice;
       const check = await checkDevice(host, device);
-      state = { kind: 'checked', check, at: new Date() };
       const errors = check.problems.filter((p) => p.severity === 'error');
       this.services.log.info(
         `Device ${device.name} (${device.host}): ${describeDevice(check) || 'no device'}${check.problems.length ? `; ${check.problems.map((p) => `${p.severity}: ${p.message}`).join('; ')}` : ''}`,
@@ -242,12 +229,33 @@ export class TargetsView implements vscode.TreeDataProvider<Node>, vscode.Dispos
             `${device.name}: ${describeDevice(check)}${check.problems.length ? ` (${check.problems.map((p) => p.message).join('; ')})` : ''}.`,
           );
       }
+      return check;
+    });
+  }
+
+  /**
+   * One check of a target or a device: the row shows "checking…", then the result, or the SSH
+   * failure (explained interactively by the remote service; logged otherwise).
+   */
+  private async runCheck<C>(
+    states: Map<string, HostState<C>>,
+    name: string,
+    host: string,
+    what: 'Target' | 'Device',
+    interactive: boolean,
+    run: () => Promise<C>,
+  ): Promise<HostState<C>> {
+    states.set(name, { kind: 'checking' });
+    this.refresh();
+    let state: HostState<C>;
+    try {
+      state = { kind: 'checked', check: await run(), at: new Date() };
     } catch (e) {
-      state = { kind: 'error', code: (e as { code?: string }).code, message: e instanceof Error ? e.message : String(e), at: new Date() };
-      if (interactive && !(await this.remote.showError(e, device.host))) throw e;
-      if (!interactive) this.services.log.warn(`Device ${device.name}: ${state.message}`);
+      state = { kind: 'error', code: isHailoError(e) ? e.code : undefined, message: e instanceof Error ? e.message : String(e), at: new Date() };
+      if (interactive && !(await this.remote.showError(e, host))) throw e;
+      if (!interactive) this.services.log.warn(`${what} ${name}: ${state.message}`);
     }
-    this.deviceStates.set(device.name, state);
+    states.set(name, state);
     this.refresh();
     return state;
   }
@@ -257,14 +265,10 @@ export class TargetsView implements vscode.TreeDataProvider<Node>, vscode.Dispos
   }
 
   async check(target: Target, interactive: boolean): Promise<TargetState> {
-    this.states.set(target.name, { kind: 'checking' });
-    this.refresh();
-    let state: TargetState;
-    try {
+    return this.runCheck(this.states, target.name, target.host, 'Target', interactive, async () => {
       const host = await this.remote.hostFor(target);
       const { checkTarget } = (await loadCore()).remoteDfc;
       const check = await checkTarget(host, target);
-      state = { kind: 'checked', check, at: new Date() };
       this.services.log.info(
         `Target ${target.name} (${target.host}): ${check.problem ?? `DFC ${check.dfc}${check.hailort ? `, HailoRT ${check.hailort}` : ''}`}`,
       );
@@ -286,14 +290,8 @@ export class TargetsView implements vscode.TreeDataProvider<Node>, vscode.Dispos
             .then((p) => p && vscode.commands.executeCommand('hailo.openProjectFile'));
         else void vscode.window.showInformationMessage(`${target.name}: reachable; DFC ${check.dfc}${check.hailort ? `, HailoRT ${check.hailort}` : ''}.`);
       }
-    } catch (e) {
-      state = { kind: 'error', code: isHailoError(e) ? e.code : undefined, message: e instanceof Error ? e.message : String(e), at: new Date() };
-      if (interactive && !(await this.remote.showError(e, target.host))) throw e;
-      if (!interactive) this.services.log.warn(`Target ${target.name}: ${state.message}`);
-    }
-    this.states.set(target.name, state);
-    this.refresh();
-    return state;
+      return check;
+    });
   }
 
   dispose(): void {
@@ -301,39 +299,41 @@ export class TargetsView implements vscode.TreeDataProvider<Node>, vscode.Dispos
   }
 }
 
-async function pickDevice(services: Services, arg: unknown): Promise<Device | undefined> {
-  const devices = services.project.project?.devices ?? [];
-  const name = arg instanceof DeviceItem ? arg.device.name : typeof arg === 'string' ? arg : (arg as Device | undefined)?.name;
+/** The entry a command was called on (its row, its name, or itself), else the only one, else a quick pick. */
+async function pickNamed<T extends { name: string; host: string }>(
+  items: T[],
+  arg: unknown,
+  fromRow: (arg: unknown) => T | undefined,
+  what: { noun: string; none: string; title: string },
+): Promise<T | undefined> {
+  const name = fromRow(arg)?.name ?? (typeof arg === 'string' ? arg : (arg as T | undefined)?.name);
   if (name) {
-    const d = devices.find((x) => x.name === name);
-    if (!d) throw new Error(`No device named "${name}" in hailo.json`);
-    return d;
+    const found = items.find((x) => x.name === name);
+    if (!found) throw new Error(`No ${what.noun} named "${name}" in hailo.json`);
+    return found;
   }
-  if (!devices.length) throw new Error('hailo.json has no devices; add one under "devices" (name, host: the SSH host of the Raspberry Pi, hwArch)');
-  if (devices.length === 1) return devices[0];
+  if (!items.length) throw new Error(what.none);
+  if (items.length === 1) return items[0];
   const pick = await vscode.window.showQuickPick(
-    devices.map((d) => ({ label: d.name, description: d.host, device: d })),
-    { title: 'Device' },
+    items.map((x) => ({ label: x.name, description: x.host, item: x })),
+    { title: what.title },
   );
-  return pick?.device;
+  return pick?.item;
 }
 
-async function pickTarget(services: Services, arg: unknown): Promise<Target | undefined> {
-  const targets = services.project.project?.targets ?? [];
-  const name = arg instanceof TargetItem ? arg.target.name : typeof arg === 'string' ? arg : (arg as Target | undefined)?.name;
-  if (name) {
-    const t = targets.find((x) => x.name === name);
-    if (!t) throw new Error(`No target named "${name}" in hailo.json`);
-    return t;
-  }
-  if (!targets.length) throw new Error('hailo.json has no compile targets; add one with "Hailo: Add Target"');
-  if (targets.length === 1) return targets[0];
-  const pick = await vscode.window.showQuickPick(
-    targets.map((t) => ({ label: t.name, description: t.host, target: t })),
-    { title: 'Compile target' },
-  );
-  return pick?.target;
-}
+const pickDevice = (services: Services, arg: unknown): Promise<Device | undefined> =>
+  pickNamed(services.project.project?.devices ?? [], arg, (a) => (a instanceof DeviceItem ? a.device : undefined), {
+    noun: 'device',
+    none: 'hailo.json has no devices; add one under "devices" (name, host: the SSH host of the Raspberry Pi, hwArch)',
+    title: 'Device',
+  });
+
+const pickTarget = (services: Services, arg: unknown): Promise<Target | undefined> =>
+  pickNamed(services.project.project?.targets ?? [], arg, (a) => (a instanceof TargetItem ? a.target : undefined), {
+    noun: 'target',
+    none: 'hailo.json has no compile targets; add one with "Hailo: Add Target"',
+    title: 'Compile target',
+  });
 
 /** "Add Target": an alias from ~/.ssh/config (resolved with `ssh -G`) or a typed user@host. */
 async function addTarget(services: Services, remote: RemoteService): Promise<void> {

@@ -38,7 +38,8 @@ async function main(): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hwb-devbench-'));
   try {
     fs.writeFileSync(sshd.controlFile, JSON.stringify({ hailortcli: { device: 'hailo8', delay: 0, holdSeconds: 2 } }));
-    const device = { name: 'bench', host: sshd.alias, workDir: path.join(sshd.dir, 'pi'), hwArch: 'hailo8' as const };
+    // one benchmark per run, the same work as the bare command (repetitions multiply both alike)
+    const device = { name: 'bench', host: sshd.alias, workDir: path.join(sshd.dir, 'pi'), hwArch: 'hailo8' as const, benchmarkRepeats: 1 };
     const model = { name: 'enc', inputs: [{ name: 'mel', shape: [1, 80, 3000] }], onnx: 'enc.onnx' };
     const hef = path.join(root, 'enc.hef');
     fs.writeFileSync(hef, 'HWB-TEST-HEF arch=hailo8\n' + 'x'.repeat(1 << 20));

@@ -72,6 +72,30 @@ describe('e2e: devices', function () {
     // the compiled model (a test HEF the stand-in reads as a Hailo-8L one)
     fs.mkdirSync(path.join(wb.workspace, 'build'), { recursive: true });
     fs.writeFileSync(path.join(wb.workspace, 'build', 'encoder.hef'), 'HWB-TEST-HEF arch=hailo8l\ne2e\n');
+    // an earlier compile run whose folder holds the profiler's console output (its estimate)
+    const id = '20200101-000000-whisper_tiny_encoder-e2e0';
+    const dir = path.join(wb.workspace, '.hailo', 'runs', id);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'run.json'),
+      JSON.stringify({
+        version: 1,
+        id,
+        kind: 'compile',
+        model: 'whisper_tiny_encoder',
+        netName: 'whisper_tiny_encoder',
+        hwArch: 'hailo8l',
+        target: { name: 'box', host: 'box', workDir: '/w' },
+        remoteDir: `/w/runs/${id}`,
+        createdAt: '2020-01-01T00:00:00.000Z',
+        status: 'succeeded',
+        steps: [],
+        inputs: [],
+        bytesSent: 0,
+        toolVersions: {},
+      }),
+    );
+    fs.copyFileSync(path.join(__dirname, '..', 'fixtures', 'dfc', 'hailomz-profile-whisper-enc-hailo8l-estimate.log'), path.join(dir, 'profile.log'));
   });
 
   after(async function () {
@@ -158,6 +182,14 @@ describe('e2e: devices', function () {
     assert.equal(await frame.locator('table.history tbody tr.regressed').count(), 1);
     assert.match(await frame.locator('.warning').innerText(), /Latency regressed by 50\.0 %/);
     assert.match(await frame.locator('.cards').innerText(), /Real-time factor/);
+    // the compiler's estimate beside the measurement, with the ratios
+    const est = await frame.locator('table.estimate-table').innerText();
+    assert.match(est, /FPS\s+21\.87 fps\s+[\d.]+ fps\s+[\d.]+×/);
+    assert.match(est, /Latency\s+142\.4 ms\s+[\d.]+ ms\s+0\.\d+×/);
+    assert.match(await frame.locator('section.estimate').innerText(), /hailo profiler \(Pre Placement\), profile\.log/);
+    await frame.locator('section.estimate').scrollIntoViewIfNeeded();
+    await step(page, 'device-results-estimate');
+    await frame.locator('h1').scrollIntoViewIfNeeded();
     await step(page, 'device-results-panel');
     if (readmePicturesRequested()) {
       // the README's picture without the regression toast over the history

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/adapters/services';
-import { listRuns, readRun } from '../../src/core/remote/run';
+import { listRuns, readRun, RunRecord, writeRun } from '../../src/core/remote/run';
 import { resultsView, RESULTS_FILE } from '../../src/core/remote/results';
 import { startSshd, sshdUnavailableReason, type TestSshd } from '../harness/sshd';
 import { until, extensionServices } from './helpers';
@@ -113,6 +113,71 @@ describe('device: deploy and benchmark over SSH', function () {
     // the HEF did not change: not sent again
     const run = readRun(path.join(runsDir, last.runId, 'run.json'));
     assert.equal(run.bytesSent, 0);
+  });
+
+  it('benchmark repeated in one run (benchmarkRepeats): every repetition kept; a change within their spread is not flagged', async () => {
+    // the previous run (slow) measured 1.5x in all three repetitions; this one 1.52x, 1.47x, 1.55x
+    const counterFile = path.join(sshd!.dir, `bench-count-${process.pid}`);
+    fs.rmSync(counterFile, { force: true });
+    control({ device: 'hailo8l', scales: [1.52, 1.47, 1.55], counterFile });
+    const json = JSON.parse(fs.readFileSync(projectFile, 'utf8')) as { devices: Record<string, unknown>[] };
+    json.devices[0]!.benchmarkRepeats = 3;
+    fs.writeFileSync(projectFile, JSON.stringify(json, null, 2));
+    await services.project.reload();
+    await until(() => services.project.project?.devices?.[0]?.benchmarkRepeats === 3 && services.project.project, 'benchmarkRepeats in hailo.json');
+    await vscode.commands.executeCommand('hailo.deployBenchmark', modelName);
+    assert.equal(fs.readFileSync(counterFile, 'utf8'), '3');
+    const v = resultsView(runsDir, services.project.project!.models[0]!);
+    const last = v.rows[v.rows.length - 1]!;
+    const prev = v.rows[v.rows.length - 2]!;
+    assert.equal(last.repetitions?.length, 3, JSON.stringify(last));
+    const reps = last.repetitions!.map((r) => r.hwLatencyMs!);
+    const base = prev.repetitions![0]!.hwLatencyMs! / 1.5;
+    assert.ok(Math.abs(reps[1]! / base - 1.47) < 0.001 && Math.abs(reps[2]! / base - 1.55) < 0.001, JSON.stringify(reps));
+    assert.equal(last.latencyMs, reps[0]);
+    assert.ok(last.regression);
+    assert.equal(last.regression.noiseFrom, 'repeats');
+    assert.ok(Math.abs(last.regression.noise - 0.08 / 1.52) < 0.001, String(last.regression.noise));
+    assert.equal(last.regression.regressed, false);
+    const saved = JSON.parse(fs.readFileSync(path.join(runsDir, last.runId, RESULTS_FILE), 'utf8')) as { repetitions: unknown[] };
+    assert.equal(saved.repetitions.length, 3);
+  });
+
+  it("the compiler's estimate from a compile run's profiler log appears beside the measurement", async () => {
+    const model = services.project.project!.models[0]!;
+    assert.match(resultsView(runsDir, model).estimateMissing ?? '', /Performance Summary|no compile run/);
+    const id = `20200101-000000-${model.name}-e5t1`;
+    const dir = path.join(runsDir, id);
+    try {
+      writeRun(
+        runsDir,
+        RunRecord.parse({
+          version: 1,
+          id,
+          kind: 'compile',
+          model: model.name,
+          netName: model.name,
+          hwArch: 'hailo8l',
+          target: { name: 'box', host: 'box', workDir: '/w' },
+          remoteDir: `/w/runs/${id}`,
+          createdAt: '2020-01-01T00:00:00.000Z',
+          status: 'succeeded',
+          steps: [],
+          inputs: [],
+          bytesSent: 0,
+          toolVersions: {},
+        }),
+      );
+      fs.copyFileSync(
+        path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'dfc', 'hailomz-profile-whisper-enc-hailo8l-estimate.log'),
+        path.join(dir, 'profile.log'),
+      );
+      const v = resultsView(runsDir, model);
+      assert.deepEqual(v.estimate, { source: 'hailo profiler (Pre Placement), profile.log', runId: id, fps: 21.87, latencyMs: 142.36, contexts: 4 });
+      assert.equal(v.estimateMissing, undefined);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('Hailo: Show Device Results opens the panel; Check Device runs against the device', async () => {

@@ -153,7 +153,21 @@ describe('remote: devices through a real sshd with a stand-in hailortcli', funct
     );
     assert.equal(run.device?.architecture, 'HAILO8L');
     assert.equal(run.device?.pcie, 'Gen 2 x1');
-    assert.ok(run.steps[1]!.command.includes('--csv'));
+    // three repetitions (the default) in one step, each with its own CSV
+    assert.deepEqual(run.steps[1]!.command.slice(0, 2), ['sh', '-c']);
+    assert.deepEqual(run.steps[1]!.command.slice(3, 5), ['hailo-workbench-benchmark', '3']);
+    assert.deepEqual(
+      run.steps[1]!.artifacts.map((a) => path.posix.basename(a.remote)),
+      ['benchmark-1.csv', 'benchmark-2.csv', 'benchmark-3.csv'],
+    );
+    assert.deepEqual(
+      run.steps[1]!.artifacts.map((a) => a.local),
+      ['benchmark-1.csv', 'benchmark-2.csv', 'benchmark-3.csv'],
+    );
+    assert.equal(lines.filter((l) => /^HWB-REPEAT \d\/3$/.test(l)).length, 3);
+    const reps = (run.steps[1]!.summary as HailortFigures & { repetitions?: HailortFigures[] }).repetitions!;
+    assert.equal(reps.length, 3);
+    for (const r of reps) assert.equal(r.hwLatencyMs && isMeasured(r.hwLatencyMs) && r.hwLatencyMs.source, 'csv');
     assert.ok(
       lines.some((l) => l.includes('Measuring HW Latency')),
       'benchmark output streamed',
@@ -269,9 +283,14 @@ describe('remote: devices through a real sshd with a stand-in hailortcli', funct
       ['parse-hef', 'benchmark', 'run2'],
     );
     assert.ok(!run.steps[1]!.command.includes('--csv'));
+    // run2 -j: the statistics JSON comes back and its full-precision latencies win over the console's
+    const r2 = run.steps[2]!;
+    assert.deepEqual(r2.command.slice(r2.command.indexOf('-j'), r2.command.indexOf('-j') + 3), ['-j', r2.artifacts[0]!.remote, 'set-net']);
+    assert.equal(r2.artifacts[0]!.local, 'run2.json');
     const r = deviceResultOf(run)!;
     assert.ok(isMeasured(r.figures.fpsStreaming));
-    assert.match((r.figures.hwLatencyMs as { notMeasured: string }).notMeasured, /no latency/);
+    assert.deepEqual(r.figures.hwLatencyMs, { value: 38.70825, unit: 'ms', source: 'json' });
+    assert.deepEqual(r.figures.overallLatencyMs, { value: 41.296312, unit: 'ms', source: 'json' });
   });
 
   it('a dropped SSH connection mid-benchmark: reconnects; reattach after the client went away; nothing lost', async () => {
@@ -361,5 +380,39 @@ describe('remote: devices through a real sshd with a stand-in hailortcli', funct
     // another device is not comparable
     const other = mk('f', '6', 300, 'other');
     assert.equal(regressionOf([...h, other], other), undefined);
+  });
+
+  it('repeated benchmarks in one run: each repetition stored; a change within their spread is noise, beyond it a regression', async () => {
+    // latency x factor per benchmark invocation: run 1 spreads 7 %, run 2 is +5 % (within), run 3 +24 % (beyond)
+    const counterFile = path.join(root, 'bench-count');
+    control({ device: 'hailo8l', scales: [1, 1.04, 0.97, 1.05, 1.06, 1.04, 1.3, 1.31, 1.29], counterFile });
+    const file = hef('hailo8l');
+    const deploy = () => startDeploy(ctx(), { model: model(), device: device({ benchmarkRepeats: 3 }), hef: file, seconds: 1 });
+    const runs = [await deploy(), await deploy(), await deploy()];
+    for (const r of runs) assert.equal(r.status, 'succeeded', JSON.stringify(r.steps.map((s) => s.error)));
+    assert.equal(fs.readFileSync(counterFile, 'utf8'), '9');
+    const history = deviceHistory(runsDir(), 'enc');
+    assert.equal(history.length, 3);
+    // the stand-in replays one capture: HW latency 7.49588 ms (reference) or our own fixture's, times the factor
+    const base = (history[0]!.repetitions![0]!.hwLatencyMs as number) / 1;
+    const lat = history.map((h) => h.repetitions!.map((x) => x.hwLatencyMs!));
+    const near = (a: number, b: number) => Math.abs(a - b) < 1e-3 * b;
+    assert.ok(near(lat[0]![1]!, base * 1.04) && near(lat[0]![2]!, base * 0.97), JSON.stringify(lat));
+    assert.ok(near(lat[2]![0]!, base * 1.3), JSON.stringify(lat));
+    // the run's figure is the median of its repetitions
+    assert.ok(near(latencyOf(history[1]!)!.value, base * 1.05));
+    // results.json carries the repetitions, so they survive a reload
+    const saved = JSON.parse(fs.readFileSync(path.join(runsDir(), runs[0]!.id, RESULTS_FILE), 'utf8')) as { repetitions: unknown[] };
+    assert.equal(saved.repetitions.length, 3);
+    const r2 = regressionOf(history, history[1]!)!;
+    assert.equal(r2.noiseFrom, 'repeats');
+    assert.ok(Math.abs(r2.noise - 0.07) < 0.002, String(r2.noise));
+    assert.ok(Math.abs(r2.change - 0.05) < 0.002, String(r2.change));
+    assert.equal(r2.regressed, false);
+    const r3 = regressionOf(history, history[2]!)!;
+    assert.equal(r3.noiseFrom, 'repeats');
+    assert.ok(Math.abs(r3.noise - 0.02 / 1.05) < 0.002, String(r3.noise));
+    assert.ok(Math.abs(r3.change - (1.3 / 1.05 - 1)) < 0.002, String(r3.change));
+    assert.equal(r3.regressed, true);
   });
 });

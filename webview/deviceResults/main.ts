@@ -136,7 +136,13 @@ function historyTable(m: ResultsMessage): HTMLElement {
       el('td', {}, r.rtf !== undefined ? r.rtf.toFixed(4) : '—'),
       el(
         'td',
-        { title: reg ? `noise band ±${(reg.noise * 100).toFixed(1)} %` : '' },
+        {
+          title: reg
+            ? `noise band ±${(reg.noise * 100).toFixed(1)} % (${reg.noiseFrom === 'repeats' ? 'spread of the benchmark repetitions' : 'spread of earlier runs'})${r.repetitions ? `; ${r.repetitions.length} repetitions` : ''}`
+            : r.repetitions
+              ? `${r.repetitions.length} repetitions`
+              : '',
+        },
         reg
           ? `${reg.regressed ? '⚠ regressed ' : ''}${reg.change >= 0 ? '+' : ''}${(reg.change * 100).toFixed(1)} % ${reg.metric === 'latency' ? 'latency' : 'FPS drop'}`
           : '—',
@@ -200,7 +206,7 @@ function render(m: ResultsMessage): void {
       el(
         'p',
         { class: 'warning', role: 'alert' },
-        `⚠ ${r.metric === 'latency' ? 'Latency' : 'FPS'} regressed by ${(r.change * 100).toFixed(1)} % against the previous comparable run (${n2(r.before)} → ${n2(r.after)}), beyond the noise band of ±${(r.noise * 100).toFixed(1)} %.`,
+        `⚠ ${r.metric === 'latency' ? 'Latency' : 'FPS'} regressed by ${(r.change * 100).toFixed(1)} % against the previous comparable run (${n2(r.before)} → ${n2(r.after)}), beyond the noise band of ±${(r.noise * 100).toFixed(1)} % (${r.noiseFrom === 'repeats' ? 'the spread of the benchmark repetitions of the two runs' : 'the spread of earlier runs'}).`,
       ),
     );
   }
@@ -208,11 +214,35 @@ function render(m: ResultsMessage): void {
   const est = el('section', { class: 'estimate' }, el('h2', {}, 'Estimate vs measurement'));
   if (m.estimate) {
     const e = m.estimate;
+    const measuredFps = 'value' in last.fpsStreaming ? last.fpsStreaming.value : 'value' in last.fpsHwOnly ? last.fpsHwOnly.value : undefined;
+    const ratio = (meas: number | undefined, estd: number | undefined) => (meas !== undefined && estd !== undefined && estd > 0 ? meas / estd : undefined);
+    const row = (what: string, estd: number | undefined, meas: number | undefined, unit: string, why: string) => {
+      const r = ratio(meas, estd);
+      return el(
+        'tr',
+        {},
+        el('td', {}, what),
+        el('td', {}, estd !== undefined ? `${n2(estd)} ${unit}` : 'not estimated'),
+        el('td', meas === undefined ? { class: 'not-measured', title: why } : {}, meas !== undefined ? `${n2(meas)} ${unit}` : 'not measured'),
+        el('td', { class: 'ratio' }, r !== undefined ? `${r.toFixed(2)}×` : '—'),
+      );
+    };
     est.append(
       el(
         'p',
         {},
-        `Compiler estimate (${e.source}): ${e.fps !== undefined ? `${n2(e.fps)} FPS` : ''}${e.latencyMs !== undefined ? ` ${n2(e.latencyMs)} ms` : ''}; measured: ${'value' in last.fpsStreaming ? `${n2(last.fpsStreaming.value)} FPS` : 'not measured'}${e.fps && 'value' in last.fpsStreaming ? ` (ratio ${(last.fpsStreaming.value / e.fps).toFixed(2)})` : ''}`,
+        `Compiler estimate from ${e.source}${e.runId ? ` (compile run ${e.runId})` : ''}${e.contexts !== undefined ? `, ${e.contexts} context(s)` : ''}; ratio = measured / estimated.`,
+      ),
+      el(
+        'table',
+        { class: 'estimate-table' },
+        el('thead', {}, el('tr', {}, ...['', 'estimated', 'measured (last run)', 'ratio'].map((h) => el('th', {}, h)))),
+        el(
+          'tbody',
+          {},
+          row('FPS', e.fps, measuredFps, 'fps', 'notMeasured' in last.fpsStreaming ? last.fpsStreaming.notMeasured : ''),
+          row('Latency', e.latencyMs, last.latencyMs, 'ms', 'notMeasured' in last.hwLatencyMs ? last.hwLatencyMs.notMeasured : ''),
+        ),
       ),
     );
   } else est.append(el('p', { class: 'hint' }, `No estimate to compare with: ${m.estimateMissing ?? 'none found'}.`));

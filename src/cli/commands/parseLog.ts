@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatDfcLogSummary, parseDfcLogFile } from '../../core/hailo/dfcLogReport';
+import { scanCompilerEstimate } from '../../core/hailo/estimate';
 import { detectHailortOutput, formatHailortOutput, hailortFailed, parseHailortSession } from '../../core/hailo/hailort';
 import { HailoError } from '../../core/errors';
 import type { CliCommand } from '../args';
@@ -13,7 +14,9 @@ Reads a console log of \`hailo parser|optimize|compiler\`, the Python ClientRunn
 \`hailomz\` (colours, progress bars and TensorFlow noise are fine) and prints what it found:
 tool versions, steps and their durations, errors with their class and ONNX node, the parser's
 recommended end nodes, node mappings, optimization algorithms and SNR, single or multi-context
-compilation with per-context utilisation, and the compiler's layer list.
+compilation with per-context utilisation, and the compiler's layer list. The profiler's
+performance estimate (the "Performance Summary" of \`hailo profiler\` / \`hailomz profile\`:
+throughput, latency, contexts) is printed when the log has one ("estimate" in the JSON).
 
 The output of \`hailortcli\` (scan, fw-control identify, parse-hef, run, run2, benchmark; HailoRT
 4.x and 5.x) is recognised too and read into its figures: FPS (HW-only and streaming), HW and
@@ -45,8 +48,19 @@ Exit code 0 when the log shows no failure, 1 when it shows errors or a failed st
       return parts.some((p) => hailortFailed(p.output)) ? 1 : 0;
     }
     const summary = await parseDfcLogFile(file, io.signal);
-    if (args.values.format === 'json') io.out(JSON.stringify(summary, null, 2));
-    else io.out(formatDfcLogSummary(summary, { file }));
+    // the profiler's estimate: a table near the end of the log; logs larger than a capture can be are not searched
+    const size = fs.statSync(file, { throwIfNoEntry: false })?.size ?? Infinity;
+    const est = size <= HAILORT_MAX ? scanCompilerEstimate(fs.readFileSync(file, 'utf8')) : undefined;
+    if (args.values.format === 'json') io.out(JSON.stringify(est?.estimate ? { ...summary, estimate: est.estimate } : summary, null, 2));
+    else {
+      const e = est?.estimate;
+      const line = e
+        ? `compiler estimate (${e.source}): ${[e.fps !== undefined ? `${e.fps} FPS` : undefined, e.latencyMs !== undefined ? `${e.latencyMs} ms` : undefined, e.contexts !== undefined ? `${e.contexts} context(s)` : undefined].filter(Boolean).join(', ')}`
+        : est?.missing && !est.missing.startsWith('no "Performance Summary"')
+          ? `compiler estimate: none (${est.missing})`
+          : undefined;
+      io.out(formatDfcLogSummary(summary, { file }) + (line ? `\n${line}` : ''));
+    }
     return summary.outcome === 'failed' ? 1 : 0;
   },
 };

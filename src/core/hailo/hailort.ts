@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { stripAnsi } from '../format';
 import { parseIdentify, parseScan, parseToolVersions, type IdentifiedDevice, type ScannedDevice } from './versions';
 
@@ -11,7 +12,7 @@ import { parseIdentify, parseScan, parseToolVersions, type IdentifiedDevice, typ
  */
 
 /** A measured number, or why there is none. Never a zero standing in for "not measured". */
-export type Figure = { value: number; unit: string; source: 'summary' | 'progress' | 'csv' | 'result' } | { notMeasured: string };
+export type Figure = { value: number; unit: string; source: 'summary' | 'progress' | 'csv' | 'result' | 'json' } | { notMeasured: string };
 
 export const isMeasured = (f: Figure | undefined): f is Extract<Figure, { value: number }> => !!f && 'value' in f;
 export const notMeasured = (reason: string): Figure => ({ notMeasured: reason });
@@ -334,7 +335,7 @@ export function parseBenchmark(text: string, exitCode?: number): HailortFigures 
   return f;
 }
 
-function setFig(f: HailortFigures, name: FigureName, value: number | undefined, unit: string, source: 'summary' | 'result' | 'csv' = 'summary'): void {
+function setFig(f: HailortFigures, name: FigureName, value: number | undefined, unit: string, source: 'summary' | 'result' | 'csv' | 'json' = 'summary'): void {
   if (value === undefined) return;
   // a zero FPS/latency/power is what a tool prints when it did not measure; never show it as a number
   if (value <= 0) {
@@ -411,7 +412,12 @@ export function parseRun(text: string, exitCode?: number): HailortFigures {
   return f;
 }
 
-/** `hailortcli run2 ... set-net <hef>` (HailoRT 5.x): `<net>: fps: <x>` per network. */
+/**
+ * `hailortcli run2 ... set-net <hef>`: the last redraw of the live line per network group,
+ * `<net>: fps: <x>`, with ` | hw latency: <x> ms` and ` | overall latency: <x> ms` when measured
+ * (HailoRT `run2/network_live_track.cpp`; with `--measure-latency` run2 sends one frame at a time
+ * and prints no fps).
+ */
 export function parseRun2(text: string, exitCode?: number): HailortFigures {
   const lines = consoleLines(text);
   const f = emptyFigures('run2');
@@ -419,23 +425,164 @@ export function parseRun2(text: string, exitCode?: number): HailortFigures {
   f.errors = msg.errors;
   f.warnings = msg.warnings;
   if (msg.status) f.status = msg.status;
+  let fpsSeen = false;
+  let latencySeen = false;
   for (const l of lines) {
-    const m = /^(\S+): fps: (\S+)$/.exec(l.trim());
-    if (m) {
-      f.network = m[1]!;
-      setFig(f, 'fpsStreaming', num(m[2]), 'fps', 'result');
-      f.complete = true;
-      f.format = '5.x';
+    const m = /^(\S+):\s+((?:fps|hw latency|overall latency): .*)$/.exec(l.trim());
+    if (!m) continue;
+    f.network = m[1]!;
+    f.complete = true;
+    f.format = '5.x';
+    for (const part of m[2]!.split(' | ')) {
+      let p: RegExpExecArray | null;
+      if ((p = /^fps: (\S+)$/.exec(part))) {
+        fpsSeen = true;
+        setFig(f, 'fpsStreaming', num(p[1]), 'fps', 'result');
+      } else if ((p = /^hw latency: (\S+) ms$/.exec(part))) {
+        latencySeen = true;
+        setFig(f, 'hwLatencyMs', num(p[1]), 'ms', 'result');
+      } else if ((p = /^overall latency: (\S+) ms$/.exec(part))) {
+        latencySeen = true;
+        setFig(f, 'overallLatencyMs', num(p[1]), 'ms', 'result');
+      } else if (/latency: NaN \(err\)$/.test(part)) latencySeen = true;
     }
   }
   const why = exitCode ? `run2 failed (exit ${exitCode})` : undefined;
-  if (!isMeasured(f.fpsStreaming)) f.fpsStreaming = notMeasured(why ?? 'not printed');
+  if (!isMeasured(f.fpsStreaming))
+    f.fpsStreaming = notMeasured(
+      why ?? (latencySeen && !fpsSeen ? 'run2 measures no FPS while it measures latency (it sends one frame at a time)' : 'not printed'),
+    );
   f.fpsHwOnly = notMeasured('run2 prints one FPS figure per network');
-  f.hwLatencyMs = notMeasured('run2 prints no latency');
-  f.overallLatencyMs = notMeasured('run2 prints no latency');
-  f.powerAvgW = notMeasured('run2 prints no power');
-  f.powerMaxW = notMeasured('run2 prints no power');
+  if (!isMeasured(f.hwLatencyMs))
+    f.hwLatencyMs = notMeasured(why ?? (latencySeen ? 'run2 printed no HW latency (NaN or not reported)' : 'not requested (run2 --measure-latency)'));
+  if (!isMeasured(f.overallLatencyMs))
+    f.overallLatencyMs = notMeasured(why ?? (latencySeen ? 'run2 printed no overall latency' : 'not requested (run2 --measure-overall-latency)'));
+  f.powerAvgW = notMeasured('run2 prints power only with --measure-power');
+  f.powerMaxW = notMeasured('run2 prints power only with --measure-power');
   return f;
+}
+
+// ---------------------------------------------------------------- run2 -j (JSON statistics)
+
+/**
+ * `hailortcli run2 -j <file>.json` ("If set save statistics as json to the specified path"), as
+ * written by HailoRT's `LiveStats::dump_stats` (hailort/hailortcli/run2/live_stats.cpp, the same in
+ * 4.x and 5.0): an nlohmann::ordered_json with `time` (ctime text), `inference_mode`,
+ * `network_groups` (one object per `set-net`: `name`, `full_hef_path`, `FPS` as a string from
+ * std::to_string, `hw_latency` and `overall_latency` as numbers in ms, each only when measured),
+ * `time_to_run` (`"<n>.00 seconds"`, newer releases) and `devices` (only when power, current or
+ * temperature was measured: `device_id` and `power`/`current`/`temperature` objects of
+ * `min`/`max`/`average` strings `"<value> <unit>"`, units W, mA, C).
+ */
+const Run2Measurement = z.object({ min: z.string(), max: z.string(), average: z.string() });
+export const Run2Json = z.object({
+  time: z.string().optional(),
+  inference_mode: z.string().optional(),
+  network_groups: z.array(
+    z
+      .object({
+        name: z.string(),
+        full_hef_path: z.string().optional(),
+        FPS: z.string().optional(),
+        hw_latency: z.number().nullable().optional(),
+        overall_latency: z.number().nullable().optional(),
+      })
+      .passthrough(),
+  ),
+  time_to_run: z.string().optional(),
+  devices: z
+    .array(
+      z
+        .object({ device_id: z.string(), power: Run2Measurement.optional(), current: Run2Measurement.optional(), temperature: Run2Measurement.optional() })
+        .passthrough(),
+    )
+    .optional(),
+});
+export type Run2Json = z.infer<typeof Run2Json>;
+
+/** `"3.456000 W"` -> 3.456 when the unit is the expected one. */
+function measurementValue(s: string | undefined, unit: string): number | undefined {
+  const m = /^(\S+) (\S+)$/.exec((s ?? '').trim());
+  return m && m[2] === unit ? num(m[1]) : undefined;
+}
+
+/**
+ * Figures from a `run2 -j` JSON file (the first network group, or the one named). Throws a
+ * HailortJsonError naming the problem when the text is not that JSON.
+ */
+export function parseRun2Json(text: string, network?: string): HailortFigures & { inferenceMode?: string; timeToRun?: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new HailortJsonError(`not JSON (${(e as Error).message})`);
+  }
+  const parsed = Run2Json.safeParse(raw);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new HailortJsonError(`not a run2 statistics file: ${i.path.join('.') || '(top level)'}: ${i.message}`);
+  }
+  const j = parsed.data;
+  const f: HailortFigures & { inferenceMode?: string; timeToRun?: string } = { ...emptyFigures('run2'), format: 'unknown' };
+  if (j.inference_mode) f.inferenceMode = j.inference_mode;
+  if (j.time_to_run) f.timeToRun = j.time_to_run;
+  const g = j.network_groups.find((n) => n.name === network) ?? j.network_groups[0];
+  if (!g) {
+    const none = notMeasured('the run2 JSON lists no network group');
+    return { ...f, fpsStreaming: none, fpsHwOnly: none, hwLatencyMs: none, overallLatencyMs: none, powerAvgW: none, powerMaxW: none };
+  }
+  f.network = g.name;
+  f.complete = true;
+  if (g.FPS !== undefined) {
+    const v = num(g.FPS);
+    if (v === undefined) f.fpsStreaming = notMeasured(`run2 JSON FPS is "${g.FPS}"`);
+    else setFig(f, 'fpsStreaming', v, 'fps', 'json');
+  }
+  if (typeof g.hw_latency === 'number') setFig(f, 'hwLatencyMs', g.hw_latency, 'ms', 'json');
+  if (typeof g.overall_latency === 'number') setFig(f, 'overallLatencyMs', g.overall_latency, 'ms', 'json');
+  const dev = j.devices?.[0];
+  if (dev?.power) {
+    setFig(f, 'powerAvgW', measurementValue(dev.power.average, 'W'), 'W', 'json');
+    setFig(f, 'powerMaxW', measurementValue(dev.power.max, 'W'), 'W', 'json');
+  }
+  if (dev?.temperature) {
+    const min = measurementValue(dev.temperature.min, 'C');
+    const max = measurementValue(dev.temperature.max, 'C');
+    const avg = measurementValue(dev.temperature.average, 'C');
+    if (min !== undefined && max !== undefined) f.temperatureC = { min, max, ...(avg !== undefined ? { avg } : {}) };
+  }
+  const latencyAsked = 'hw_latency' in g || 'overall_latency' in g;
+  if (!isMeasured(f.fpsStreaming) && g.FPS === undefined)
+    f.fpsStreaming = notMeasured(latencyAsked ? 'run2 measures no FPS while it measures latency (it sends one frame at a time)' : 'no FPS in the run2 JSON');
+  f.fpsHwOnly = notMeasured('run2 measures one FPS figure per network group');
+  if (!isMeasured(f.hwLatencyMs))
+    f.hwLatencyMs = notMeasured(
+      g.hw_latency === null ? 'run2 JSON hw_latency is null (not a number)' : 'no hw_latency in the run2 JSON (not requested, or HailoRT reported none)',
+    );
+  if (!isMeasured(f.overallLatencyMs))
+    f.overallLatencyMs = notMeasured(
+      g.overall_latency === null ? 'run2 JSON overall_latency is null (not a number)' : 'no overall_latency in the run2 JSON (not requested)',
+    );
+  const noPower = dev
+    ? 'the run2 JSON has no power block (not requested, or no power sensor)'
+    : 'not requested (run2 --measure-power), or no power sensor on this board';
+  if (!isMeasured(f.powerAvgW)) f.powerAvgW = notMeasured(noPower);
+  if (!isMeasured(f.powerMaxW)) f.powerMaxW = notMeasured(noPower);
+  return f;
+}
+
+export class HailortJsonError extends Error {}
+
+/** JSON figures over text figures where the JSON measured them (full precision). */
+export function mergeRun2Json(text: HailortFigures, json: HailortFigures): HailortFigures {
+  const out: HailortFigures = { ...text, network: text.network ?? json.network ?? '' };
+  if (!out.network) delete out.network;
+  for (const k of ['fpsHwOnly', 'fpsStreaming', 'hwLatencyMs', 'overallLatencyMs', 'powerAvgW', 'powerMaxW'] as FigureName[]) {
+    if (isMeasured(json[k]) || !isMeasured(text[k])) out[k] = json[k];
+  }
+  if (json.temperatureC) out.temperatureC = json.temperatureC;
+  out.complete = text.complete || json.complete;
+  return out;
 }
 
 // ---------------------------------------------------------------- CSV (`--csv <file>`)
@@ -503,7 +650,7 @@ export function detectHailortOutput(text: string): HailortOutput['kind'] | undef
   )
     return 'benchmark';
   if (has(/^Running \S+ inference|^> Inference result:$/)) return 'run';
-  if (has(/^\S+: fps: [\d.]+$/)) return 'run2';
+  if (has(/^\S+:\s+(fps: [\d.]+|hw latency: [\d.]+ ms|overall latency: [\d.]+ ms)( \||$)/)) return 'run2';
   if (has(/^Architecture HEF was compiled for: |^HEF Compatible for: /)) return 'parse-hef';
   if (has(/^Identifying board$|^Device Architecture: |^Firmware Version: /)) return 'identify';
   if (has(/^Hailo (Ethernet )?Devices:$|^Hailo devices not found/)) return 'scan';

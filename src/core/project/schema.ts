@@ -305,6 +305,16 @@ export const Device = z
     host: z.string().min(1).describe('SSH host of the device (e.g. a Raspberry Pi 5 with a Hailo-8L).'),
     workDir: z.string().min(1).default('~/hailo-workbench').optional().describe('Remote work directory.'),
     hwArch: HwArch.default('hailo8l').optional(),
+    benchmarkRepeats: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(3)
+      .optional()
+      .describe(
+        'How many times "Deploy and Benchmark" repeats `hailortcli benchmark` in one run. The spread of the repetitions is the noise a regression must exceed to be flagged (1: the spread of earlier runs is used instead).',
+      ),
   })
   .strict();
 export type Device = z.infer<typeof Device>;

@@ -44,16 +44,30 @@ export const ResultRow = z
         after: z.number(),
         change: z.number(),
         noise: z.number(),
+        noiseFrom: z.enum(['repeats', 'history']).optional(),
         regressed: z.boolean(),
       })
       .strict()
       .optional(),
     contexts: z.number().optional(),
+    /** Each benchmark repetition's measured figures, when the run repeated the benchmark. */
+    repetitions: z
+      .array(z.object({ fpsHwOnly: z.number().optional(), fpsStreaming: z.number().optional(), hwLatencyMs: z.number().optional() }).strict())
+      .optional(),
   })
   .strict();
 export type ResultRow = z.infer<typeof ResultRow>;
 
-export const Estimate = z.object({ source: z.string(), fps: z.number().optional(), latencyMs: z.number().optional() }).strict();
+export const Estimate = z
+  .object({
+    source: z.string(),
+    /** The compile run whose log gave it. */
+    runId: z.string().optional(),
+    fps: z.number().optional(),
+    latencyMs: z.number().optional(),
+    contexts: z.number().optional(),
+  })
+  .strict();
 
 export const ResultsMessage = z
   .object({

@@ -342,14 +342,49 @@ export interface DeployOptions {
   hef: string;
   /** Seconds per benchmark phase (hailortcli default 15). */
   seconds?: number;
-  /** Also `hailortcli run --measure-latency --measure-overall-latency`. */
+  /** Also `hailortcli run --measure-latency --measure-overall-latency` (5.x: `run2 ... -j`). */
   measureRun?: boolean;
+  /** Benchmark repetitions in this run (default: the device's `benchmarkRepeats`, else 3). */
+  repeats?: number;
   /** DFC version that compiled the HEF, when a run recorded it. */
   dfcVersion?: string;
   /** The git commit of the workspace. */
   commit?: string;
   /** A check made just before (else one is made). */
   check?: DeviceCheck;
+}
+
+/** Repetitions of the benchmark in one run: 1..10, default 3 (the fewest that show a spread). */
+export const DEFAULT_BENCHMARK_REPEATS = 3;
+export function benchmarkRepeats(n: number | undefined): number {
+  return n === undefined || !Number.isFinite(n) ? DEFAULT_BENCHMARK_REPEATS : Math.min(10, Math.max(1, Math.round(n)));
+}
+
+/** The line printed before each repetition of the benchmark (`HWB-REPEAT 2/3`). */
+export const REPEAT_MARK = /^HWB-REPEAT (\d+)\/(\d+)$/;
+
+/**
+ * Runs the benchmark argv `$@` n times in one step, a `HWB-REPEAT i/n` line before each, each
+ * with its own `--csv <base>-<i>.csv` when a base is given; stops at the first failure with its
+ * exit code. The script is constant: the HEF path and the rest travel as positional arguments.
+ */
+const REPEAT_SCRIPT = [
+  'n=$1; csv=$2; shift 2; i=1',
+  'while [ "$i" -le "$n" ]; do',
+  '  printf \'HWB-REPEAT %s/%s\\n\' "$i" "$n"',
+  '  if [ -n "$csv" ]; then "$@" --csv "$csv-$i.csv"; else "$@"; fi',
+  '  rc=$?; [ "$rc" -ne 0 ] && exit "$rc"',
+  '  i=$((i+1))',
+  'done',
+].join('\n');
+
+export function repeatCsv(base: string, repeats: number, i: number): string {
+  return repeats > 1 ? `${base}-${i}.csv` : `${base}.csv`;
+}
+
+export function repeatedBenchmarkArgv(bench: string[], repeats: number, csvBase: string): string[] {
+  if (repeats <= 1) return csvBase ? [...bench, '--csv', repeatCsv(csvBase, 1, 1)] : bench;
+  return ['sh', '-c', REPEAT_SCRIPT, 'hailo-workbench-benchmark', String(repeats), csvBase, ...bench];
 }
 
 export async function startDeploy(ctx: RunnerContext, opts: DeployOptions): Promise<RunRecord> {
@@ -370,21 +405,28 @@ export async function startDeploy(ctx: RunnerContext, opts: DeployOptions): Prom
   const hefName = `${(model.netName ?? model.name).replace(/[^A-Za-z0-9_.-]/g, '_')}.hef`;
   const hefRemote = rjoin(remoteDir, hefName);
   const seconds = String(Math.max(1, Math.round(opts.seconds ?? 15)));
+  const repeats = benchmarkRepeats(opts.repeats ?? device.benchmarkRepeats);
   const steps: { step: DeviceStepName; argv: string[]; artifacts?: RunStep['artifacts'] }[] = [
     { step: 'parse-hef', argv: ['hailortcli', 'parse-hef', hefRemote] },
   ];
-  if (five) steps.push({ step: 'benchmark', argv: ['hailortcli', 'benchmark', hefRemote, '--time-to-run', seconds] });
-  else {
-    const csv = rjoin(remoteDir, 'benchmark.csv');
-    steps.push({
-      step: 'benchmark',
-      argv: ['hailortcli', 'benchmark', hefRemote, '--time-to-run', seconds, '--csv', csv],
-      artifacts: [{ kind: 'other', remote: csv }],
-    });
-  }
+  const bench = ['hailortcli', 'benchmark', hefRemote, '--time-to-run', seconds];
+  // HailoRT 5.x benchmark has no --csv; it prints its own summary
+  const csvBase = five ? '' : rjoin(remoteDir, 'benchmark');
+  steps.push({
+    step: 'benchmark',
+    argv: repeatedBenchmarkArgv(bench, repeats, csvBase),
+    artifacts: csvBase ? Array.from({ length: repeats }, (_, i) => ({ kind: 'other' as const, remote: repeatCsv(csvBase, repeats, i + 1) })) : [],
+  });
   if (opts.measureRun) {
-    if (five) steps.push({ step: 'run2', argv: ['hailortcli', 'run2', '--time-to-run', seconds, 'set-net', hefRemote] });
-    else steps.push({ step: 'run', argv: ['hailortcli', 'run', hefRemote, '--time-to-run', seconds, '--measure-latency', '--measure-overall-latency'] });
+    if (five) {
+      // run2 -j: the statistics as JSON (HailoRT run2/live_stats.cpp); with latency measured run2 measures no FPS (benchmark did)
+      const json = rjoin(remoteDir, 'run2.json');
+      steps.push({
+        step: 'run2',
+        argv: ['hailortcli', 'run2', '--time-to-run', seconds, '--measure-latency', '--measure-overall-latency', '-j', json, 'set-net', hefRemote],
+        artifacts: [{ kind: 'other', remote: json }],
+      });
+    } else steps.push({ step: 'run', argv: ['hailortcli', 'run', hefRemote, '--time-to-run', seconds, '--measure-latency', '--measure-overall-latency'] });
   }
   const run: RunRecord = RunRecord.parse({
     version: 1,

@@ -1,8 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  HailortJsonError,
   isMeasured,
   mergeCsv,
+  mergeRun2Json,
+  parseRun2Json,
+  type Figure,
+  type FigureName,
   notMeasured,
   parseBenchmark,
   parseFiguresCsv,
@@ -12,7 +17,7 @@ import {
   type HailortFigures,
   type HefInfo,
 } from '../hailo/hailort';
-import { hefCompatibility, type Compatibility } from './device';
+import { REPEAT_MARK, hefCompatibility, type Compatibility } from './device';
 import { RESULTS_FILE, deviceResultOf } from './results';
 import type { RunRecord, RunStep } from './run';
 import type { StepDriver, StepVerdict } from './runner';
@@ -32,6 +37,50 @@ function explain(f: HailortFigures, hef: HefInfo | undefined): HailortFigures {
   if (hef.inputs > 1)
     return { ...f, hwLatencyMs: notMeasured(`HailoRT measures HW latency only on networks with a single input (this one has ${hef.inputs})`) };
   return f;
+}
+
+/** A benchmark step's figures: the median of its repetitions, and each repetition's own figures. */
+export type RepeatedFigures = HailortFigures & { repetitions?: HailortFigures[] };
+
+const FIGURE_NAMES: FigureName[] = ['fpsHwOnly', 'fpsStreaming', 'hwLatencyMs', 'overallLatencyMs', 'powerAvgW', 'powerMaxW'];
+
+/** The benchmark output of each repetition (`HWB-REPEAT i/n` lines between them); the whole text when there are none. */
+export function splitRepetitions(text: string): string[] {
+  const lines = text.split('\n');
+  const parts: string[][] = [];
+  let cur: string[] | undefined;
+  for (const l of lines) {
+    if (REPEAT_MARK.test(l.replace(/\r$/, '').trim())) {
+      cur = [];
+      parts.push(cur);
+    } else if (cur) cur.push(l);
+  }
+  return parts.length ? parts.map((p) => p.join('\n')) : [text];
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * One set of figures for repeated benchmarks: per figure the median of the repetitions that
+ * measured it (a figure no repetition measured keeps the last one's reason); failure state from
+ * the last repetition, complete only when every repetition printed its summary.
+ */
+export function aggregateRepetitions(reps: HailortFigures[]): RepeatedFigures {
+  if (reps.length === 1) return reps[0]!;
+  const last = reps[reps.length - 1]!;
+  const out: RepeatedFigures = { ...last, repetitions: reps, complete: reps.every((r) => r.complete) };
+  const seen = new Set<string>();
+  out.warnings = reps.flatMap((r) => r.warnings).filter((w) => !seen.has(w.text) && !!seen.add(w.text));
+  out.errors = reps.flatMap((r) => r.errors);
+  for (const k of FIGURE_NAMES) {
+    const measured = reps.map((r) => r[k]).filter(isMeasured);
+    out[k] = measured.length ? { value: median(measured.map((m) => m.value)), unit: measured[0]!.unit, source: measured[0]!.source } : (last[k] as Figure);
+  }
+  return out;
 }
 
 function failureOf(f: HailortFigures): string | undefined {
@@ -65,10 +114,16 @@ export function deviceDriver(): StepDriver {
           if (compatibility.refuse) return { summary, failed: true, code: 'HEF_INCOMPATIBLE', reason: `not run: ${compatibility.refuse}` };
           return { summary };
         }
-        case 'benchmark':
+        case 'benchmark': {
+          const parts = splitRepetitions(text);
+          const reps = parts.map((p, i) => explain(parseBenchmark(p, i === parts.length - 1 ? exit : 0), hefOf(run)));
+          const figures = aggregateRepetitions(reps);
+          const reason = exit !== 0 ? failureOf(reps[reps.length - 1]!) : undefined;
+          return { summary: figures, ...(reason ? { reason: parts.length > 1 ? `repetition ${parts.length}: ${reason}` : reason } : {}) };
+        }
         case 'run':
         case 'run2': {
-          const parse = step.step === 'benchmark' ? parseBenchmark : step.step === 'run' ? parseRun : parseRun2;
+          const parse = step.step === 'run' ? parseRun : parseRun2;
           const figures = explain(parse(text, exit), hefOf(run));
           const reason = exit !== 0 ? failureOf(figures) : undefined;
           return { summary: figures, ...(reason ? { reason } : {}) };
@@ -78,11 +133,39 @@ export function deviceDriver(): StepDriver {
       }
     },
     afterStep(_ctx, _run, step: RunStep, localDir) {
-      // benchmark --csv: full-precision figures over the text ones
-      const csv = step.artifacts.find((a) => a.local?.endsWith('.csv'));
-      if (!csv?.local || !step.summary) return;
-      const file = path.join(localDir, csv.local);
-      if (fs.existsSync(file)) step.summary = mergeCsv(step.summary as HailortFigures, parseFiguresCsv(fs.readFileSync(file, 'utf8')));
+      if (!step.summary) return;
+      if (step.step === 'benchmark') {
+        // benchmark --csv: full-precision figures over the text ones, per repetition
+        const sum = step.summary as RepeatedFigures;
+        const reps = sum.repetitions ? [...sum.repetitions] : [sum];
+        let merged = false;
+        for (const a of step.artifacts) {
+          if (!a.local?.endsWith('.csv')) continue;
+          const file = path.join(localDir, a.local);
+          const m = /-(\d+)\.csv$/.exec(a.local);
+          const i = sum.repetitions && m ? Number(m[1]) - 1 : 0;
+          if (!fs.existsSync(file) || !reps[i]) continue;
+          reps[i] = mergeCsv(reps[i]!, parseFiguresCsv(fs.readFileSync(file, 'utf8')));
+          merged = true;
+        }
+        if (merged) step.summary = aggregateRepetitions(reps);
+      } else if (step.step === 'run2') {
+        // run2 -j: the statistics file over the console line
+        const json = step.artifacts.find((a) => a.local?.endsWith('.json'));
+        if (!json?.local) return;
+        const file = path.join(localDir, json.local);
+        if (!fs.existsSync(file)) return;
+        const text = step.summary as HailortFigures;
+        try {
+          step.summary = mergeRun2Json(text, parseRun2Json(fs.readFileSync(file, 'utf8'), text.network));
+        } catch (e) {
+          if (!(e instanceof HailortJsonError)) throw e;
+          step.summary = {
+            ...text,
+            warnings: [...text.warnings, { level: 'warning', text: `${json.local}: ${e.message}; the console figures are used`, line: 0 }],
+          };
+        }
+      }
     },
     afterRun(_ctx, run, localDir) {
       const result = deviceResultOf(run);

@@ -1,7 +1,10 @@
 import { isMeasured, notMeasured, type Figure, type FigureName, type HailortFigures, type HefInfo } from '../hailo/hailort';
 import type { Model } from '../project/schema';
 import type { ResultRow, ResultsMessage } from '../protocol/deviceResults';
-import { listRuns, type RunRecord } from './run';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { scanCompilerEstimate, type CompilerEstimate } from '../hailo/estimate';
+import { listRuns, runDir, type RunRecord } from './run';
 
 /**
  * Device results: one record per device run (written as `.hailo/runs/<id>/results.json` and
@@ -33,6 +36,15 @@ export interface DeviceResult {
   refused?: string;
   /** Figures came from a run that failed part-way. */
   partial: boolean;
+  /** Each benchmark repetition's own figures, when the run repeated it (hailo.json `benchmarkRepeats`). */
+  repetitions?: RepetitionFigures[];
+}
+
+/** The measured figures of one benchmark repetition (absent: not measured in that repetition). */
+export interface RepetitionFigures {
+  fpsHwOnly?: number;
+  fpsStreaming?: number;
+  hwLatencyMs?: number;
 }
 
 /** The latency that counts against the budget: HW latency, else overall latency. */
@@ -73,6 +85,16 @@ export function deviceResultOf(run: RunRecord): DeviceResult | undefined {
       );
   }
   const hefInput = run.inputs.find((i) => i.role === 'hef');
+  const bench = run.steps.find((s) => s.step === 'benchmark')?.summary as { repetitions?: HailortFigures[] } | undefined;
+  const repetitions = Array.isArray(bench?.repetitions)
+    ? bench.repetitions.map((r) => {
+        const x: RepetitionFigures = {};
+        if (isMeasured(r.fpsHwOnly)) x.fpsHwOnly = r.fpsHwOnly.value;
+        if (isMeasured(r.fpsStreaming)) x.fpsStreaming = r.fpsStreaming.value;
+        if (isMeasured(r.hwLatencyMs)) x.hwLatencyMs = r.hwLatencyMs.value;
+        return x;
+      })
+    : undefined;
   return {
     runId: run.id,
     createdAt: run.createdAt,
@@ -99,6 +121,7 @@ export function deviceResultOf(run: RunRecord): DeviceResult | undefined {
       : {}),
     ...(refused ? { refused } : {}),
     partial: run.status !== 'succeeded' && FIGURES.some((n) => isMeasured(figures[n])),
+    ...(repetitions && repetitions.length > 1 ? { repetitions } : {}),
   };
 }
 
@@ -120,6 +143,8 @@ export interface Regression {
   change: number;
   /** Relative noise band used. */
   noise: number;
+  /** Where the noise band comes from: the repetitions within the two runs, or the spread of earlier runs. */
+  noiseFrom: 'repeats' | 'history';
   regressed: boolean;
 }
 
@@ -141,8 +166,33 @@ export function noiseBand(values: number[], floor = 0.02): number {
 }
 
 /**
+ * Relative spread of one run's repetitions: (max − min) / median. Undefined below two values.
+ * With 3 repetitions the range is what the repeats show; a change within it is not a regression.
+ */
+export function repetitionSpread(values: number[]): number | undefined {
+  if (values.length < 2) return undefined;
+  const med = median(values);
+  return med > 0 ? (Math.max(...values) - Math.min(...values)) / med : undefined;
+}
+
+/**
+ * The noise band from the repetitions within two runs: the larger relative spread of the two,
+ * never below `floor` (1 %). Undefined when either run has fewer than two repetitions.
+ */
+export function withinRunNoise(current: number[], previous: number[], floor = 0.01): number | undefined {
+  const a = repetitionSpread(current);
+  const b = repetitionSpread(previous);
+  if (a === undefined || b === undefined) return undefined;
+  return Math.max(floor, a, b);
+}
+
+const repValues = (r: DeviceResult, key: keyof RepetitionFigures) => (r.repetitions ?? []).flatMap((x) => (x[key] !== undefined ? [x[key]!] : []));
+
+/**
  * Compare a result with the previous comparable one (same model, same device, something
- * measured): latency up or FPS down beyond the noise is a regression.
+ * measured): latency up or FPS down beyond the noise is a regression. The noise is what the
+ * benchmark repetitions of the two runs show; where a run has one repetition, the spread of the
+ * earlier runs.
  */
 export function regressionOf(history: readonly DeviceResult[], current: DeviceResult): Regression | undefined {
   const earlier = history.filter(
@@ -153,22 +203,104 @@ export function regressionOf(history: readonly DeviceResult[], current: DeviceRe
   if (lat && withLat.length) {
     const prev = withLat[withLat.length - 1]!;
     const before = latencyOf(prev)!.value;
-    const noise = noiseBand(withLat.map((h) => latencyOf(h)!.value));
+    const within = lat.kind === 'hw' ? withinRunNoise(repValues(current, 'hwLatencyMs'), repValues(prev, 'hwLatencyMs')) : undefined;
+    const noise = within ?? noiseBand(withLat.map((h) => latencyOf(h)!.value));
     const change = (lat.value - before) / before;
-    return { previous: prev.runId, metric: 'latency', before, after: lat.value, change, noise, regressed: change > noise };
+    return {
+      previous: prev.runId,
+      metric: 'latency',
+      before,
+      after: lat.value,
+      change,
+      noise,
+      noiseFrom: within !== undefined ? 'repeats' : 'history',
+      regressed: change > noise,
+    };
   }
-  const fps = (r: DeviceResult) =>
-    isMeasured(r.figures.fpsStreaming) ? r.figures.fpsStreaming.value : isMeasured(r.figures.fpsHwOnly) ? r.figures.fpsHwOnly.value : undefined;
+  const fpsKey = (r: DeviceResult): 'fpsStreaming' | 'fpsHwOnly' | undefined =>
+    isMeasured(r.figures.fpsStreaming) ? 'fpsStreaming' : isMeasured(r.figures.fpsHwOnly) ? 'fpsHwOnly' : undefined;
+  const fps = (r: DeviceResult) => {
+    const k = fpsKey(r);
+    return k ? (r.figures[k] as { value: number }).value : undefined;
+  };
   const cur = fps(current);
   const withFps = earlier.filter((h) => fps(h) !== undefined);
   if (cur !== undefined && withFps.length) {
     const prev = withFps[withFps.length - 1]!;
     const before = fps(prev)!;
-    const noise = noiseBand(withFps.map((h) => fps(h)!));
+    const key = fpsKey(current)!;
+    const within = fpsKey(prev) === key ? withinRunNoise(repValues(current, key), repValues(prev, key)) : undefined;
+    const noise = within ?? noiseBand(withFps.map((h) => fps(h)!));
     const change = (before - cur) / before;
-    return { previous: prev.runId, metric: 'fps', before, after: cur, change, noise, regressed: change > noise };
+    return {
+      previous: prev.runId,
+      metric: 'fps',
+      before,
+      after: cur,
+      change,
+      noise,
+      noiseFrom: within !== undefined ? 'repeats' : 'history',
+      regressed: change > noise,
+    };
   }
   return undefined;
+}
+
+// ---------------------------------------------------------------- the compiler's estimate
+
+/** How many of a model's newest compile runs are searched for the profiler's estimate. */
+export const ESTIMATE_RUNS = 3;
+
+/**
+ * The compiler's performance estimate for a model: among its `ESTIMATE_RUNS` newest compile runs,
+ * the newest whose folder holds a log with the profiler's "Performance Summary" (a step log,
+ * `hailo_sdk.client.log`, or a `profile*.log`/`.txt` saved there); older runs compiled another
+ * HEF than the one measured and are not searched. When none has one: why, naming the newest run.
+ */
+export function compileEstimate(runsDir: string, model: string): { estimate?: CompilerEstimate & { runId: string }; missing: string } {
+  const compiles = listRuns(runsDir)
+    .flatMap((r) => (r.run && (r.run.kind ?? 'compile') === 'compile' && r.run.model === model ? [r.run] : []))
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  if (!compiles.length) return { missing: `no compile run of ${model} in .hailo/runs` };
+  const why: string[] = [];
+  for (const run of compiles.slice(0, ESTIMATE_RUNS)) {
+    let dir: string;
+    try {
+      dir = runDir(runsDir, run.id);
+    } catch {
+      continue;
+    }
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir).filter((n) => /\.log$|^profile.*\.txt$/.test(n));
+    } catch {
+      continue;
+    }
+    // the step logs in pipeline order, then anything else
+    const order = (n: string) => ['parse.log', 'optimize.log', 'compile.log'].indexOf(n);
+    names.sort((a, b) => (order(a) < 0 ? 99 : order(a)) - (order(b) < 0 ? 99 : order(b)) || a.localeCompare(b));
+    let last: CompilerEstimate | undefined;
+    for (const n of names) {
+      let text: string;
+      try {
+        const st = fs.statSync(path.join(dir, n));
+        if (st.size > 64 * 1024 * 1024) continue;
+        text = fs.readFileSync(path.join(dir, n), 'utf8');
+      } catch {
+        continue;
+      }
+      const scan = scanCompilerEstimate(text);
+      if (scan.estimate) last = { ...scan.estimate, source: `${scan.estimate.source}, ${n}` };
+      else if (scan.missing && !scan.missing.startsWith('no "Performance Summary"')) why.push(`${run.id}/${n}: ${scan.missing}`);
+    }
+    if (last) return { estimate: { ...last, runId: run.id }, missing: '' };
+  }
+  const newest = compiles[0]!;
+  return {
+    missing:
+      why[0] ??
+      `no estimate in the compile logs of ${model} (newest: run ${newest.id}). The Dataflow Compiler prints its estimate only as the "Performance Summary" of \`hailo profiler\` / \`hailomz profile\`, not while compiling; run the profiler on the compiled HAR and save its console output as profile.log in the run folder`,
+  };
 }
 
 /**
@@ -223,15 +355,26 @@ export function resultsView(runsDir: string, model: Pick<Model, 'name' | 'inputs
       ...(lat && windowSeconds ? { rtf: realTimeFactor(lat.value, windowSeconds) } : {}),
       ...(reg ? { regression: reg } : {}),
       ...(r.hef?.contexts !== undefined ? { contexts: r.hef.contexts } : {}),
+      ...(r.repetitions ? { repetitions: r.repetitions } : {}),
     };
   });
+  const est = compileEstimate(runsDir, model.name);
   return {
     type: 'results',
     model: model.name,
     ...(model.latencyBudgetMs ? { budgetMs: model.latencyBudgetMs } : {}),
     ...(windowSeconds ? { windowSeconds } : {}),
     rows,
-    estimateMissing:
-      'no compile log of this model gives a performance estimate (the Dataflow Compiler prints none on its console; `hailo profiler` writes its estimate into an HTML report)',
+    ...(est.estimate
+      ? {
+          estimate: {
+            source: est.estimate.source,
+            runId: est.estimate.runId,
+            ...(est.estimate.fps !== undefined ? { fps: est.estimate.fps } : {}),
+            ...(est.estimate.latencyMs !== undefined ? { latencyMs: est.estimate.latencyMs } : {}),
+            ...(est.estimate.contexts !== undefined ? { contexts: est.estimate.contexts } : {}),
+          },
+        }
+      : { estimateMissing: est.missing }),
   };
 }
