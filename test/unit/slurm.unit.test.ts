@@ -560,6 +560,20 @@ describe('slurm: sweep table columns from the ledger, the device and the compile
     assert.ok(msg.success, JSON.stringify(msg.error?.issues));
   });
 
+  it('a variant still running has no verdict yet: empty cells say it is pending, it neither meets nor misses the budget', () => {
+    const rows = sweepRows(
+      [
+        { variant: v[0]!, steps: { parse: 'running', optimize: 'not-run', compile: 'not-run' } },
+        { variant: v[1]!, steps: { parse: 'succeeded', optimize: 'failed', compile: 'not-run' } },
+      ],
+      10,
+    );
+    assert.equal(rows[0]!.meetsBudget, '');
+    assert.deepEqual(Object.values(rows[0]!.notes), Array(4).fill('pending: the variant has not finished'));
+    assert.equal(rows[1]!.meetsBudget, 'no');
+    assert.match(rows[1]!.notes.latencyMs!, /did not compile \(compile not-run\)/);
+  });
+
   it('says "not available" for the estimate of an empty compile log and of any log until its parser is connected', () => {
     assert.match(compilerEstimate('').reason!, /compile log of this variant is empty/);
     const r = compilerEstimate('[info] Compiling network\n[info] Successful Compilation');

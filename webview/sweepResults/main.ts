@@ -47,6 +47,7 @@ const VISIBLE: Column[] = [
   'best',
   'label',
   'lintErrors',
+  'rewrites',
   'parse',
   'optimize',
   'compile',
@@ -58,7 +59,6 @@ const VISIBLE: Column[] = [
   'fidelity',
   'meetsBudget',
   'slurmJob',
-  'rewrites',
 ];
 
 /** The note of a column whose empty cell says why (tooltip): rewrites, estimate, latency, fidelity. */
@@ -73,6 +73,7 @@ function noteOf(r: SweepRowView, k: Column): string | undefined {
 function cell(r: SweepRowView, k: Column): HTMLElement {
   const v = r[k];
   const why = v === '' ? noteOf(r, k) : undefined;
+  if (why?.startsWith('pending')) return el('td', { title: why }, '');
   if (why) return el('td', { class: 'note', title: why }, /^not measured/.test(why) ? 'not measured' : 'not available');
   if (k === 'best') return el('td', { class: 'best' }, r.best ? '★' : '');
   if (k === 'parse' || k === 'optimize' || k === 'compile') return el('td', { class: `outcome ${String(v)}` }, String(v));

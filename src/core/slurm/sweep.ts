@@ -284,7 +284,7 @@ export function sweepRows(results: readonly VariantResult[], budgetMs?: number):
         estimatedLatencyMs: r.estimate?.latencyMs ?? '',
         latencyMs: r.latencyMs ?? '',
         fidelity: r.fidelity ?? '',
-        meetsBudget: budgetMs === undefined ? '' : !compiled(r) ? 'no' : !l ? '' : l.ms <= budgetMs ? 'yes' : 'no',
+        meetsBudget: budgetMs === undefined || pending(r) ? '' : !compiled(r) ? 'no' : !l ? '' : l.ms <= budgetMs ? 'yes' : 'no',
         best: best === r,
         slurmJob: r.slurm ? `${r.slurm.jobId} ${r.slurm.state}` : '',
         notes: rowNotes(r),
@@ -293,8 +293,18 @@ export function sweepRows(results: readonly VariantResult[], budgetMs?: number):
 }
 
 /** Why each empty cell of a row is empty: the variant's own note, else what did not run. */
+/** A variant that has not ended yet: not compiled, no failed or cancelled step, no error (export or Slurm). */
+function pending(r: VariantResult): boolean {
+  if (r.steps.compile === 'succeeded' || r.firstError) return false;
+  return !SWEEP_STEPS.some((s) => r.steps[s] === 'failed' || r.steps[s] === 'cancelled');
+}
+
 function rowNotes(r: VariantResult): ColumnNotes {
   const out: ColumnNotes = {};
+  if (pending(r)) {
+    const wait = 'pending: the variant has not finished';
+    return { ...(r.rewrites ? {} : { rewrites: wait }), estimate: wait, latencyMs: wait, fidelity: wait };
+  }
   const notCompiled = r.steps.compile === 'succeeded' ? undefined : `not available: the variant did not compile (compile ${r.steps.compile ?? 'not-run'})`;
   const notParsed = r.steps.parse === 'succeeded' ? undefined : `not available: the variant was not parsed (parse ${r.steps.parse ?? 'not-run'})`;
   if (!r.rewrites) out.rewrites = r.notes?.rewrites ?? notParsed ?? 'not available: no rewrite ledger was made for this variant';
