@@ -356,6 +356,7 @@ function html(webview: vscode.Webview, script: vscode.Uri, css: vscode.Uri): str
 
 export function registerSweep(services: Services, pipeline: PipelineService): SweepService {
   const sweep = new SweepService(services, pipeline);
+  services.sweeps = sweep;
   const { context, log } = services;
   context.subscriptions.push(
     sweep,

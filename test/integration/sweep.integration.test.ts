@@ -9,10 +9,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../../src/adapters/services';
-import { readRun } from '../../src/core/remote/run';
+import { runExport } from '../../src/core/export/run';
+import { listRuns, readRun } from '../../src/core/remote/run';
+import { SshHost } from '../../src/core/remote/ssh';
 import { deviceResultOf, latencyOf } from '../../src/core/remote/results';
 import { sweepRows } from '../../src/core/slurm/sweep';
-import { listSweeps, variantResults } from '../../src/core/slurm/sweepRun';
+import { listSweeps, runSweep, variantResults } from '../../src/core/slurm/sweepRun';
 import { startSshd, sshdUnavailableReason, STANDIN_DIR, type TestSshd } from '../harness/sshd';
 import { until, extensionServices } from './helpers';
 
@@ -83,7 +85,17 @@ describe('sweep: Run Sweep with rewrites and device latency over SSH', function 
       ...json.models!,
       { name: 'stack', entry: 'tinywhisper.sweep:build', inputs: [{ name: 'mel', shape: [1, 80, 100] }], onnx: 'build/stack.onnx', calibSet: 'calib.npy' },
     ];
-    json.targets = [{ name: 'box', host: sshd.alias, workDir: path.join(sshd.dir, 'work'), dfc: { kind: 'venv', path: venv } }];
+    const slow = path.join(sshd.dir, 'venvs', 'slow');
+    fs.mkdirSync(path.join(slow, 'bin'), { recursive: true });
+    fs.writeFileSync(path.join(slow, 'control.json'), JSON.stringify({ delay: 0.001, har: HAR, holdSeconds: 1 }));
+    fs.writeFileSync(
+      path.join(slow, 'bin', 'activate'),
+      `PATH=${STANDIN_DIR}:$PATH\nexport PATH\nHAILO_STANDIN_CONTROL=${path.join(slow, 'control.json')}\nexport HAILO_STANDIN_CONTROL\n`,
+    );
+    json.targets = [
+      { name: 'box', host: sshd.alias, workDir: path.join(sshd.dir, 'work'), dfc: { kind: 'venv', path: venv } },
+      { name: 'slow-box', host: sshd.alias, workDir: path.join(sshd.dir, 'work'), dfc: { kind: 'venv', path: slow } },
+    ];
     json.devices = [{ name: 'pi5', host: sshd.alias, workDir: path.join(sshd.dir, 'pi'), hwArch: 'hailo8l' }];
     json.sweeps = [
       {
@@ -95,6 +107,8 @@ describe('sweep: Run Sweep with rewrites and device latency over SSH', function 
         benchmarkSeconds: 1,
         latencyBudgetMs: 1000,
       },
+      // compiled on a box whose DFC holds each step a second, so a reload lands while a variant runs
+      { name: 'reload', model: 'stack', target: 'slow-box', matrix: { kwargs: { width: [8, 12, 16] } } },
     ];
     fs.writeFileSync(projectFile, JSON.stringify(json, null, 2));
     await services.project.reload();
@@ -132,5 +146,70 @@ describe('sweep: Run Sweep with rewrites and device latency over SSH', function 
     assert.ok(rows.filter((r) => r.compile === 'succeeded').every((r) => r.rewrites !== '' && typeof r.latencyMs === 'number' && r.notes.estimate));
     // the panel is open on the sweep
     await until(() => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.label === 'Sweep: widths')), 'the sweep results panel');
+  });
+
+  it('picks up a sweep the previous window left running: its variant run reattached, the others run, the panel fills in', async () => {
+    // the previous window: the same sweep started through the core, which stops following while the
+    // first variant compiles (what closing the window does) and leaves the record "running"
+    const project = services.project.project!;
+    const sweep = project.sweeps!.find((x) => x.name === 'reload')!;
+    const model = project.models.find((m) => m.name === 'stack')!;
+    const target = project.targets!.find((t) => t.name === 'slow-box')!;
+    const sweepsDir = path.join(root, '.hailo', 'sweeps');
+    const runsDir = path.join(root, '.hailo', 'runs');
+    const host = new SshHost(sshd!.alias, { sshPath: 'ssh', connectTimeout: 5, configFile: sshd!.clientConfig });
+    const detach = new AbortController();
+    let started = 0;
+    try {
+      await runSweep(
+        { host, sweepsDir, runsDir, detach: detach.signal, pollIntervalMs: 200, runEvents: { onStepStarted: () => ++started === 2 && detach.abort() } },
+        {
+          projectRoot: root,
+          projectFile,
+          sweep,
+          model,
+          target,
+          exportVariant: async (spec) => {
+            await runExport({
+              interpreter: { path: PY, source: 'cli-option' },
+              driverPath: path.join(REPO, 'src', 'python', 'hailo_export.py'),
+              spec,
+              chooseHint: '',
+            });
+          },
+        },
+      ).then(
+        () => assert.fail('the sweep should have stopped following'),
+        (e: unknown) => assert.match(String(e), /Stopped following|detached|Cancelled/i),
+      );
+    } finally {
+      await host.close().catch(() => undefined);
+    }
+    const left = listSweeps(sweepsDir).find((r) => r.name === 'reload')!;
+    assert.equal(left.status, 'running');
+    const firstRun = left.results[0]!.runId!;
+    assert.ok(firstRun, 'the running variant has its run id in the record');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    // this window picks it up as activation does
+    await services.sweeps!.resumeAll();
+    const done = await until(
+      () => {
+        const r = listSweeps(sweepsDir).find((x) => x.id === left.id);
+        return r && r.status !== 'running' && r;
+      },
+      'the picked-up sweep to finish',
+      240_000,
+    );
+    assert.equal(done.status, 'succeeded');
+    assert.equal(done.results[0]!.runId, firstRun, 'the same run, reattached, not started again');
+    assert.equal(readRun(path.join(runsDir, firstRun, 'run.json')).status, 'succeeded');
+    assert.equal(done.results[1]!.exported, 'failed');
+    for (const r of [done.results[0]!, done.results[2]!]) {
+      assert.deepEqual(r.steps, { parse: 'succeeded', optimize: 'succeeded', compile: 'succeeded' }, r.firstError);
+      assert.ok(r.rewrites && Object.values(r.rewrites).some((n) => n > 0), 'rewrites after the pick-up');
+    }
+    const ours = listRuns(runsDir).filter((x) => x.run && x.run.kind !== 'device' && x.run.model === 'stack' && x.run.createdAt >= left.createdAt);
+    assert.equal(ours.length, 2, 'one run per compiled variant of this sweep, none started twice');
+    await until(() => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.label === 'Sweep: reload')), 'the sweep panel of the picked-up sweep');
   });
 });
