@@ -62,7 +62,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Servic
     registerRunsView(services, pipeline);
     registerTasks(services, pipeline);
     registerDevice(services, pipeline);
-    registerSweep(services, remote);
+    registerSweep(services, pipeline);
     registerAlls(services);
     registerModelEditor(services, registerLint(services));
     registerDfcDiagnostics(services);

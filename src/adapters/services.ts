@@ -21,6 +21,8 @@ export interface Services {
   /** The DFC logs' diagnostics (set by registerDfcDiagnostics). */
   dfcDiagnostics?: DfcDiagnostics;
   runs?: { onDidFinishStep: vscode.Event<{ runDir: string; step: 'parse' | 'optimize' | 'compile'; model: string; ok: boolean }> };
+  /** Sweeps: picks up the sweeps left running, as activation does (set by registerSweep). */
+  sweeps?: { resumeAll(): Promise<void> };
 }
 
 /**

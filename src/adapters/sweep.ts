@@ -4,9 +4,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Sweep } from '../core/project/schema';
 import type { SweepMessage } from '../core/protocol/sweepResults';
-import type { SweepRecord } from '../core/slurm/sweepRun';
+import type { SweepContext, SweepOptions, SweepRecord } from '../core/slurm/sweepRun';
+import type { RunRecord } from '../core/remote/run';
 import { setting } from './config';
 import { pythonFromExtension } from './export';
+import type { PipelineService } from './pipeline';
 import type { RemoteService } from './remote';
 import { command, requireTrust, signalFor, type Services } from './services';
 import { PROJECT_FILE_NAME, isCancelled, loadCore } from './core';
@@ -19,11 +21,19 @@ import { PROJECT_FILE_NAME, isCancelled, loadCore } from './core';
 export class SweepService implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private shown: SweepRecord | undefined;
+  /** Fired when the window goes away: sweeps stop being followed, their jobs keep running. */
+  private readonly detach = new AbortController();
+  /** Sweeps followed in this window (by record id). */
+  private readonly following = new Set<string>();
 
   constructor(
     private readonly services: Services,
-    private readonly remote: RemoteService,
+    private readonly pipeline: PipelineService,
   ) {}
+
+  private get remote(): RemoteService {
+    return this.pipeline.remote;
+  }
 
   private sweepsDir(root: string): string {
     return path.join(root, '.hailo', 'sweeps');
@@ -48,76 +58,150 @@ export class SweepService implements vscode.Disposable {
     )?.s;
   }
 
-  async run(arg: unknown): Promise<void> {
-    if (!(await requireTrust('Running a sweep (exports run Python, steps run over SSH)'))) return;
-    const sweep = await this.pickSweep(arg);
-    if (!sweep) return;
+  /** What runSweep / resumeSweep take for a sweep of hailo.json: model, target, device, the export. */
+  private async options(sweep: Sweep, signal: () => AbortSignal | undefined): Promise<{ opts: SweepOptions; root: string }> {
     const { project, root } = this.services.project.require();
-    const file = path.join(root, PROJECT_FILE_NAME);
-    let opened = false;
     const core = await loadCore();
     const model = core.projectLoad.findModel(project, sweep.model);
     const target = core.remoteDfc.requireTarget(project.targets, sweep.target ?? model.target);
-    const host = await this.remote.hostFor(target);
+    const device = core.slurmSweepRun.sweepDevice(sweep, project.devices);
     const interpreter = await core.exportInterpreter.resolveEditorInterpreter({
       pythonExtension: () => pythonFromExtension(undefined, this.services.log),
       setting: setting('pythonPath'),
     });
     const driverPath = core.exportRun.findDriver([path.join(this.services.context.extensionPath, 'dist'), __dirname]);
     const log = this.services.log;
-    try {
-      const rec = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Hailo sweep ${sweep.name}`, cancellable: true },
-        async (progress, token) => {
-          const s = signalFor(token);
-          try {
-            return await core.slurmSweepRun.runSweep(
-              {
-                host,
-                sweepsDir: this.sweepsDir(root),
-                runsDir: path.join(root, '.hailo', 'runs'),
-                log,
-                signal: s.signal,
-                onProgress: (m) => progress.report({ message: m }),
-                // the panel opens with the first record and fills in as the variants run
-                onUpdate: (r) => {
-                  void this.show(r, !opened);
-                  opened = true;
-                },
-              },
-              {
-                projectRoot: root,
-                projectFile: file,
-                sweep,
-                model,
-                target,
-                exportVariant: async (spec) => {
-                  await core.exportRun.runExport({
-                    interpreter,
-                    driverPath,
-                    spec,
-                    chooseHint: core.exportInterpreter.howToChooseInterpreter('editor'),
-                    signal: s.signal,
-                    log,
-                  });
-                },
-              },
-            );
-          } finally {
-            s.dispose();
-          }
+    return {
+      root,
+      opts: {
+        projectRoot: root,
+        projectFile: path.join(root, PROJECT_FILE_NAME),
+        sweep,
+        model,
+        target,
+        ...(device ? { device } : {}),
+        exportVariant: async (spec) => {
+          await core.exportRun.runExport({
+            interpreter,
+            driverPath,
+            spec,
+            chooseHint: core.exportInterpreter.howToChooseInterpreter('editor'),
+            signal: signal(),
+            log,
+          });
         },
-      );
+      },
+    };
+  }
+
+  /**
+   * Follow a sweep under a cancellable notification: the panel opens with the first record and
+   * fills in as the variants run. Variant runs and device runs left by an earlier window are
+   * reattached through the pipeline service (or waited for when it already follows them).
+   */
+  private async follow(title: string, sweep: Sweep, fn: (ctx: SweepContext, opts: SweepOptions) => Promise<SweepRecord>, id?: string): Promise<void> {
+    let signal: AbortSignal | undefined;
+    const { opts, root } = await this.options(sweep, () => signal);
+    const host = await this.remote.hostFor(opts.target);
+    const deviceHost = opts.device ? await this.remote.host(opts.device.host) : undefined;
+    const log = this.services.log;
+    let opened = false;
+    let recId = id;
+    if (recId) this.following.add(recId);
+    try {
+      const rec = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+        const s = signalFor(token);
+        signal = s.signal;
+        try {
+          return await fn(
+            {
+              host,
+              ...(deviceHost ? { deviceHost } : {}),
+              sweepsDir: this.sweepsDir(root),
+              runsDir: path.join(root, '.hailo', 'runs'),
+              log,
+              signal: s.signal,
+              detach: this.detach.signal,
+              onProgress: (m) => progress.report({ message: m }),
+              onUpdate: (r) => {
+                if (!recId) this.following.add((recId = r.id));
+                void this.show(r, !opened);
+                opened = true;
+              },
+              runEvents: {
+                onStepStarted: (run, step) => log.info(`── ${step.step} of ${run.model} on ${run.target.host} (sweep ${sweep.name}) ──`),
+              },
+              followRun: (runId) => this.followRun(runId, s.signal),
+            },
+            opts,
+          );
+        } finally {
+          s.dispose();
+        }
+      });
       const ok = rec.results.filter((r) => r.steps.compile === 'succeeded').length;
       const msg = `Sweep ${sweep.name}: ${ok} of ${rec.results.length} variants compiled.`;
       log.info(msg);
       void vscode.window.showInformationMessage(msg, 'Show Results').then((p) => p && this.show(rec, true));
     } catch (e) {
       if (isCancelled(e)) {
-        log.info(`Sweep ${sweep.name} cancelled`);
+        log.info(this.detach.signal.aborted ? `Sweep ${sweep.name}: left running for the next window` : `Sweep ${sweep.name} cancelled`);
         return;
       }
       throw e;
+    } finally {
+      if (recId) this.following.delete(recId);
+    }
+  }
+
+  /** A recorded run to its end: reattached here, or waited for when the pipeline service follows it already. */
+  private async followRun(id: string, signal: AbortSignal): Promise<RunRecord> {
+    const core = await loadCore();
+    const file = path.join(this.pipeline.runsDir!, id, 'run.json');
+    if (!this.pipeline.isActive(id)) {
+      try {
+        return await this.pipeline.resume(id, {}, signal);
+      } catch (e) {
+        if (!this.pipeline.isActive(id)) throw e;
+      }
+    }
+    for (;;) {
+      const run = core.remoteRun.readRun(file);
+      if (run.status !== 'running' && run.status !== 'detached') return run;
+      if (this.detach.signal.aborted || signal.aborted) throw new core.errors.HailoError('CANCELLED', `Stopped waiting for run ${id}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  async run(arg: unknown): Promise<void> {
+    if (!(await requireTrust('Running a sweep (exports run Python, steps run over SSH)'))) return;
+    const sweep = await this.pickSweep(arg);
+    if (!sweep) return;
+    const core = await loadCore();
+    await this.follow(`Hailo sweep ${sweep.name}`, sweep, (ctx, opts) => core.slurmSweepRun.runSweep(ctx, opts));
+  }
+
+  /**
+   * Pick up every sweep the previous window left running (its record in .hailo/sweeps/ says
+   * `running`): the job array is followed again by its id, SSH variant runs are reattached, the
+   * panel shows the record and fills in.
+   */
+  async resumeAll(): Promise<void> {
+    const root = this.services.project.root;
+    const project = this.services.project.project;
+    if (!root || !project || !vscode.workspace.isTrusted) return;
+    const core = await loadCore();
+    for (const rec of core.slurmSweepRun.listSweeps(this.sweepsDir(root))) {
+      if (rec.status !== 'running' || this.following.has(rec.id)) continue;
+      const sweep = project.sweeps?.find((x) => x.name === rec.name);
+      if (!sweep) {
+        this.services.log.warn(`Sweep ${rec.name} (${rec.id}) was left running but hailo.json has no sweep of that name any more; not picked up`);
+        continue;
+      }
+      this.services.log.info(`Picking up sweep ${rec.name} (${rec.id})${rec.jobId ? `: Slurm job array ${rec.jobId}` : ''}`);
+      void this.follow(`Hailo sweep ${rec.name} (picked up again)`, sweep, (ctx, opts) => core.slurmSweepRun.resumeSweep(ctx, opts, rec), rec.id).catch((e) =>
+        this.services.log.error(e instanceof Error ? e : String(e)),
+      );
     }
   }
 
@@ -168,22 +252,31 @@ export class SweepService implements vscode.Disposable {
     if (!this.panel) {
       const ext = this.services.context.extensionUri;
       const dist = vscode.Uri.joinPath(ext, 'dist');
-      const panel = vscode.window.createWebviewPanel('hailo.sweepResults', `Sweep: ${rec.name}`, vscode.ViewColumn.Active, {
-        enableScripts: true,
-        localResourceRoots: [vscode.Uri.joinPath(dist, 'webview'), vscode.Uri.joinPath(ext, 'media')],
-      });
-      this.panel = panel;
-      panel.webview.html = html(panel.webview, vscode.Uri.joinPath(dist, 'webview', 'sweepResults.js'), vscode.Uri.joinPath(ext, 'media', 'sweepResults.css'));
-      panel.onDidDispose(() => {
-        this.panel = undefined;
-        this.shown = undefined;
-      });
-      panel.webview.onDidReceiveMessage((data: unknown) => void this.onMessage(data).catch((e) => this.services.log.error(e instanceof Error ? e : String(e))));
+      this.attach(
+        vscode.window.createWebviewPanel('hailo.sweepResults', `Sweep: ${rec.name}`, vscode.ViewColumn.Active, {
+          enableScripts: true,
+          localResourceRoots: [vscode.Uri.joinPath(dist, 'webview'), vscode.Uri.joinPath(ext, 'media')],
+        }),
+      );
       return;
     }
     this.panel.title = `Sweep: ${rec.name}`;
     if (reveal) this.panel.reveal();
     await this.panel.webview.postMessage(await this.message(rec));
+  }
+
+  /** Take a panel (new or restored): its page, its messages; it asks for the record with "ready". */
+  private attach(panel: vscode.WebviewPanel): void {
+    const ext = this.services.context.extensionUri;
+    const dist = vscode.Uri.joinPath(ext, 'dist');
+    this.panel = panel;
+    panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(dist, 'webview'), vscode.Uri.joinPath(ext, 'media')] };
+    panel.webview.html = html(panel.webview, vscode.Uri.joinPath(dist, 'webview', 'sweepResults.js'), vscode.Uri.joinPath(ext, 'media', 'sweepResults.css'));
+    panel.onDidDispose(() => {
+      this.panel = undefined;
+      this.shown = undefined;
+    });
+    panel.webview.onDidReceiveMessage((data: unknown) => void this.onMessage(data).catch((e) => this.services.log.error(e instanceof Error ? e : String(e))));
   }
 
   private async onMessage(data: unknown): Promise<void> {
@@ -212,7 +305,30 @@ export class SweepService implements vscode.Disposable {
     }
   }
 
+  /** A sweep panel VS Code restores after a reload: the same record, redrawn as it fills in. */
+  async restorePanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    const root = this.services.project.root;
+    const id =
+      state && typeof state === 'object' && typeof (state as { sweepId?: unknown }).sweepId === 'string' ? (state as { sweepId: string }).sweepId : undefined;
+    const core = await loadCore();
+    let rec: SweepRecord | undefined;
+    try {
+      rec =
+        root && id ? core.slurmSweepRun.readSweep(path.join(core.slurmSweepRun.sweepDir(this.sweepsDir(root), id), core.slurmSweepRun.SWEEP_FILE)) : undefined;
+    } catch (e) {
+      this.services.log.warn(`Sweep panel not restored: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (!rec || this.panel) {
+      panel.dispose();
+      return;
+    }
+    this.attach(panel);
+    this.shown = rec;
+  }
+
   dispose(): void {
+    // leave the sweeps' jobs running: the next window picks them up
+    this.detach.abort();
     this.panel?.dispose();
   }
 }
@@ -238,11 +354,13 @@ function html(webview: vscode.Webview, script: vscode.Uri, css: vscode.Uri): str
 </html>`;
 }
 
-export function registerSweep(services: Services, remote: RemoteService): SweepService {
-  const sweep = new SweepService(services, remote);
+export function registerSweep(services: Services, pipeline: PipelineService): SweepService {
+  const sweep = new SweepService(services, pipeline);
+  services.sweeps = sweep;
   const { context, log } = services;
   context.subscriptions.push(
     sweep,
+    vscode.window.registerWebviewPanelSerializer('hailo.sweepResults', { deserializeWebviewPanel: (panel, state) => sweep.restorePanel(panel, state) }),
     vscode.commands.registerCommand(
       'hailo.runSweep',
       command(log, (arg?: unknown) => sweep.run(arg)),
@@ -252,5 +370,20 @@ export function registerSweep(services: Services, remote: RemoteService): SweepS
       command(log, (arg?: unknown) => sweep.showLatest(arg)),
     ),
   );
+  // pick up the sweeps the previous window left running, once the project is known
+  let resumed = false;
+  const tryResume = () => {
+    if (resumed || !services.project.root || !services.project.project) return;
+    resumed = true;
+    void sweep.resumeAll().catch((e) => log.error(e instanceof Error ? e : String(e)));
+  };
+  context.subscriptions.push(
+    services.project.onDidChange(tryResume),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      resumed = false;
+      tryResume();
+    }),
+  );
+  tryResume();
   return sweep;
 }

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ProjectFile, Target } from '../../src/core/project/schema';
+import { ProjectFile, Target, type Model } from '../../src/core/project/schema';
 import { shQuote } from '../../src/core/remote/quote';
 import { limitProblems, memoryMB, parsePartitions, parseSinfoNodes, timeLimitMinutes } from '../../src/core/slurm/check';
 import { hasSqueueJson } from '../../src/core/slurm/client';
@@ -21,8 +21,21 @@ import {
   selectJob,
   type SlurmJobState,
 } from '../../src/core/slurm/state';
-import { bestVariant, expandSweep, sortRows, sweepArraySpec, sweepCsv, sweepRows, variantModel, type VariantResult } from '../../src/core/slurm/sweep';
+import {
+  bestVariant,
+  compilerEstimate,
+  expandSweep,
+  sortRows,
+  sweepArraySpec,
+  sweepCsv,
+  sweepRows,
+  variantModel,
+  type VariantResult,
+} from '../../src/core/slurm/sweep';
 import { explainVerdict } from '../../src/core/slurm/verdict';
+import { sweepDevice } from '../../src/core/slurm/sweepRun';
+import { HostMessage } from '../../src/core/protocol/sweepResults';
+import { SWEEP_COLUMNS } from '../../src/core/slurm/sweep';
 
 /** Output captured from the real Slurm 22.05 test cluster by test/fixtures/slurm/capture.ts. */
 const FIX = path.join(__dirname, '..', 'fixtures', 'slurm', '22.05');
@@ -490,6 +503,91 @@ describe('slurm: sweeps', () => {
     assert.equal(lines[2], `${v[1]!.id},w=2,2,,succeeded,succeeded,succeeded,,3,55,18,,,yes,yes,`);
     assert.ok(lines[3]!.includes(`,"'=cmd|"" /C calc""!A0, ""quoted""",`), lines[3]);
     assert.equal(lines.length, 6);
+  });
+});
+
+describe('slurm: sweep table columns from the ledger, the device and the compiler estimate', () => {
+  const model: Model = { name: 'enc', onnx: 'enc.onnx', inputs: [{ name: 'mel', shape: [1, 80, 3000] }] };
+  const v = expandSweep({ name: 's', model: 'enc', matrix: { kwargs: { w: [1, 2, 3, 4] } } }, model);
+  const ok = { parse: 'succeeded', optimize: 'succeeded', compile: 'succeeded' } as const;
+
+  it('fills rewrites by kind and the measured latency; empty cells say why, the estimate column names its reason', () => {
+    const results: VariantResult[] = [
+      // as measureVariants records them: ledger counts without "kept", the device run's latency
+      { variant: v[0]!, steps: ok, rewrites: { decomposed: 2, fused: 5, removed: 0, added: 1, layout: 0, host: 0, unmatched: 0 }, latencyMs: 12.5 },
+      {
+        variant: v[1]!,
+        steps: ok,
+        rewrites: { fused: 1 },
+        notes: { latencyMs: 'not measured: pi5: hailortcli benchmark failed', estimate: compilerEstimate('[info] Compiling network').reason! },
+      },
+      { variant: v[2]!, steps: { parse: 'failed', optimize: 'not-run', compile: 'not-run' }, firstError: 'UnsupportedOperationError' },
+      { variant: v[3]!, steps: ok, notes: { rewrites: 'not available: x.har: not a HAR (gzip or tar)' }, latencyMs: 9 },
+    ];
+    const rows = sweepRows(results, 10);
+    assert.deepEqual(
+      rows.map((r) => [r.rewrites, r.latencyMs, r.best]),
+      [
+        ['decomposed 2, fused 5, added 1', 12.5, false],
+        ['fused 1', '', false],
+        ['', '', false],
+        ['', 9, true],
+      ],
+    );
+    assert.equal(rows[0]!.notes.rewrites, undefined, 'a filled cell has no note');
+    assert.equal(rows[0]!.notes.latencyMs, undefined);
+    assert.equal(rows[1]!.notes.latencyMs, 'not measured: pi5: hailortcli benchmark failed');
+    assert.match(rows[2]!.notes.rewrites!, /not parsed \(parse failed\)/);
+    assert.match(rows[2]!.notes.latencyMs!, /did not compile/);
+    assert.match(rows[2]!.notes.estimate!, /did not compile/);
+    assert.equal(rows[3]!.notes.rewrites, 'not available: x.har: not a HAR (gzip or tar)');
+    for (const r of [rows[0]!, rows[1]!, rows[3]!]) {
+      assert.equal(r.estimatedFps, '');
+      assert.match(r.notes.estimate!, /^not available: .*performance estimate/);
+    }
+    assert.match(rows[3]!.notes.fidelity!, /runs no fidelity check/);
+    // sorted by latency: measured first, the empty ones last
+    assert.deepEqual(
+      sortRows(rows, 'latencyMs').map((r) => r.id),
+      [v[3]!.id, v[0]!.id, v[1]!.id, v[2]!.id],
+    );
+    const csv = sweepCsv(rows).split('\r\n');
+    assert.ok(csv[1]!.startsWith(`${v[0]!.id},w=1,,"decomposed 2, fused 5, added 1",succeeded,`), csv[1]);
+    assert.ok(csv[1]!.includes(',12.5,'), csv[1]);
+    assert.ok(!csv.join('').includes('not available'), 'notes are tooltips, not CSV cells');
+    // the message the panel gets carries the notes and validates
+    const msg = HostMessage.safeParse({ type: 'sweep', id: 'x', name: 's', model: 'enc', target: 't', status: 'succeeded', columns: SWEEP_COLUMNS, rows });
+    assert.ok(msg.success, JSON.stringify(msg.error?.issues));
+  });
+
+  it('a variant still running has no verdict yet: empty cells say it is pending, it neither meets nor misses the budget', () => {
+    const rows = sweepRows(
+      [
+        { variant: v[0]!, steps: { parse: 'running', optimize: 'not-run', compile: 'not-run' } },
+        { variant: v[1]!, steps: { parse: 'succeeded', optimize: 'failed', compile: 'not-run' } },
+      ],
+      10,
+    );
+    assert.equal(rows[0]!.meetsBudget, '');
+    assert.deepEqual(Object.values(rows[0]!.notes), Array(4).fill('pending: the variant has not finished'));
+    assert.equal(rows[1]!.meetsBudget, 'no');
+    assert.match(rows[1]!.notes.latencyMs!, /did not compile \(compile not-run\)/);
+  });
+
+  it('says "not available" for the estimate of an empty compile log and of any log until its parser is connected', () => {
+    assert.match(compilerEstimate('').reason!, /compile log of this variant is empty/);
+    const r = compilerEstimate('[info] Compiling network\n[info] Successful Compilation');
+    assert.equal(r.estimate, undefined);
+    assert.match(r.reason!, /^not available/);
+  });
+
+  it('a sweep names a device from "devices"; an unknown one is refused with the names there are', () => {
+    const sweep = { name: 'w', model: 'enc', matrix: { kwargs: { w: [1] } }, device: 'pi5' };
+    assert.equal(sweepDevice(sweep, [{ name: 'pi5', host: 'pi' }])!.host, 'pi');
+    assert.equal(sweepDevice({ ...sweep, device: undefined }, []), undefined);
+    assert.throws(() => sweepDevice(sweep, [{ name: 'rpi', host: 'pi' }]), /no device named "pi5" in "devices" \(there are: rpi\)/);
+    assert.ok(ProjectFile.safeParse({ models: [model], devices: [{ name: 'pi5', host: 'pi' }], sweeps: [{ ...sweep, benchmarkSeconds: 3 }] }).success);
+    assert.ok(!ProjectFile.safeParse({ models: [model], sweeps: [{ ...sweep, benchmarkSeconds: 0 }] }).success);
   });
 });
 

@@ -9,6 +9,8 @@ import { HostMessage, type SweepMessage, type SweepRowView, type WebviewMessage 
 
 interface VsCodeApi {
   postMessage(msg: WebviewMessage): void;
+  /** Kept by VS Code across a reload: the restored panel asks for the same sweep. */
+  setState(state: { sweepId: string }): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
@@ -23,7 +25,8 @@ function el(tag: string, props: Record<string, string> = {}, ...children: Child[
 }
 
 let last: SweepMessage | undefined;
-let sortKey: keyof SweepRowView | undefined;
+type Column = Exclude<keyof SweepRowView, 'notes'>;
+let sortKey: Column | undefined;
 let sortDir: 1 | -1 = 1;
 
 /** Empty cells last in either direction; numbers as numbers. */
@@ -40,10 +43,11 @@ function sorted(rows: readonly SweepRowView[]): SweepRowView[] {
   });
 }
 
-const VISIBLE: (keyof SweepRowView)[] = [
+const VISIBLE: Column[] = [
   'best',
   'label',
   'lintErrors',
+  'rewrites',
   'parse',
   'optimize',
   'compile',
@@ -55,11 +59,22 @@ const VISIBLE: (keyof SweepRowView)[] = [
   'fidelity',
   'meetsBudget',
   'slurmJob',
-  'rewrites',
 ];
 
-function cell(r: SweepRowView, k: keyof SweepRowView): HTMLElement {
+/** The note of a column whose empty cell says why (tooltip): rewrites, estimate, latency, fidelity. */
+function noteOf(r: SweepRowView, k: Column): string | undefined {
+  if (k === 'rewrites') return r.notes.rewrites;
+  if (k === 'estimatedFps' || k === 'estimatedLatencyMs') return r.notes.estimate;
+  if (k === 'latencyMs') return r.notes.latencyMs;
+  if (k === 'fidelity') return r.notes.fidelity;
+  return undefined;
+}
+
+function cell(r: SweepRowView, k: Column): HTMLElement {
   const v = r[k];
+  const why = v === '' ? noteOf(r, k) : undefined;
+  if (why?.startsWith('pending')) return el('td', { title: why }, '');
+  if (why) return el('td', { class: 'note', title: why }, /^not measured/.test(why) ? 'not measured' : 'not available');
   if (k === 'best') return el('td', { class: 'best' }, r.best ? '★' : '');
   if (k === 'parse' || k === 'optimize' || k === 'compile') return el('td', { class: `outcome ${String(v)}` }, String(v));
   if (k === 'firstError') return el('td', { class: 'error-text', title: String(v) }, String(v).length > 160 ? `${String(v).slice(0, 160)}…` : String(v));
@@ -76,9 +91,15 @@ function cell(r: SweepRowView, k: keyof SweepRowView): HTMLElement {
 
 function render(m: SweepMessage): void {
   last = m;
+  vscode.setState({ sweepId: m.id });
   const cols = VISIBLE.map((k) => ({ key: k, title: m.columns.find((c) => c.key === k)?.title ?? k }))
     .filter((c) => c.key !== 'slurmJob' || m.rows.some((r) => r.slurmJob))
-    .filter((c) => !['latencyMs', 'fidelity', 'estimatedFps', 'estimatedLatencyMs', 'rewrites'].includes(c.key) || m.rows.some((r) => r[c.key] !== ''));
+    // latency and fidelity only when the sweep measured them for some variant (or says why not for one that compiled)
+    .filter(
+      (c) =>
+        !['latencyMs', 'fidelity'].includes(c.key) ||
+        m.rows.some((r) => r[c.key] !== '' || (r.compile === 'succeeded' && !/names no device|runs no fidelity/.test(noteOf(r, c.key) ?? ''))),
+    );
   const head = el('tr');
   for (const c of cols) {
     const th = el(

@@ -7,7 +7,7 @@ import { PROJECT_FILE_NAME } from '../../core/project/schema';
 import { requireTarget } from '../../core/remote/dfc';
 import { SshHost } from '../../core/remote/ssh';
 import { SWEEP_COLUMNS, sweepRows } from '../../core/slurm/sweep';
-import { runSweep, variantResults } from '../../core/slurm/sweepRun';
+import { runSweep, sweepDevice, variantResults } from '../../core/slurm/sweepRun';
 import type { CliCommand } from '../args';
 
 export const sweepCommand: CliCommand = {
@@ -18,7 +18,8 @@ export const sweepCommand: CliCommand = {
 Runs a sweep from hailo.json: every variant of its matrix is exported (with --python, or
 HAILO_PYTHON, or python3) and linted here, then parsed, optimized and compiled on the target: on a
 "slurm" target as one element of a job array (the sweep's "concurrency" elements at once), on an
-SSH target one variant after the other. A variant that fails does not stop the others. The record
+SSH target one variant after the other. A variant that fails does not stop the others. With
+"device" on the sweep, each compiled variant is deployed and benchmarked there (its latency). The record
 and each variant's ONNX and DFC log go to .hailo/sweeps/<sweep-id>/ beside hailo.json. Ctrl+C
 cancels (scancel of the array).
 
@@ -59,6 +60,14 @@ Exit codes: 0 at least one variant compiled, 1 none did or the sweep was cancell
       connectTimeout: timeout,
       ...(configFile ? { configFile: path.resolve(io.cwd, configFile) } : {}),
     });
+    const device = sweepDevice(sweep, project.devices);
+    const deviceHost = device
+      ? new SshHost(device.host, {
+          sshPath: v.ssh ?? io.env.HAILO_SSH ?? 'ssh',
+          connectTimeout: timeout,
+          ...(configFile ? { configFile: path.resolve(io.cwd, configFile) } : {}),
+        })
+      : undefined;
     const interpreter = resolveCliInterpreter(v.python, io.env);
     const driverPath = findDriver([__dirname]);
     const json = v.format === 'json';
@@ -70,6 +79,7 @@ Exit codes: 0 at least one variant compiled, 1 none did or the sweep was cancell
           runsDir: path.join(root, '.hailo', 'runs'),
           signal: io.signal,
           onProgress: (m) => !json && io.err(`hailo-workbench: ${m}`),
+          ...(deviceHost ? { deviceHost } : {}),
         },
         {
           projectRoot: root,
@@ -77,6 +87,7 @@ Exit codes: 0 at least one variant compiled, 1 none did or the sweep was cancell
           sweep,
           model,
           target,
+          ...(device ? { device } : {}),
           exportVariant: async (spec) => {
             await runExport({ interpreter, driverPath, spec, chooseHint: howToChooseInterpreter('cli'), signal: io.signal, env: io.env });
           },
@@ -95,6 +106,7 @@ Exit codes: 0 at least one variant compiled, 1 none did or the sweep was cancell
       return rec.results.some((r) => r.steps.compile === 'succeeded') ? 0 : 1;
     } finally {
       await host.close();
+      await deviceHost?.close();
     }
   },
 };

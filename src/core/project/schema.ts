@@ -295,6 +295,16 @@ export const Sweep = z
       .optional()
       .describe("Variants running at once (default: the target's `slurm.arrayLimit`, or 1 on an SSH target)."),
     latencyBudgetMs: z.number().positive().optional().describe('Latency budget; the results mark the best variant that meets it.'),
+    device: name
+      .optional()
+      .describe('Deploy and benchmark every compiled variant on this device (from `devices`), as Hailo: Deploy and Benchmark does: fills the latency column.'),
+    benchmarkSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(600)
+      .optional()
+      .describe('Seconds per `hailortcli benchmark` phase for each variant on the device (default 15, as `hailo.device.benchmarkSeconds`).'),
   })
   .strict();
 export type Sweep = z.infer<typeof Sweep>;

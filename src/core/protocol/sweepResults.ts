@@ -27,6 +27,10 @@ export const SweepRowView = z
     meetsBudget: z.enum(['yes', 'no', '']),
     best: z.boolean(),
     slurmJob: z.string(),
+    /** Why an empty cell is empty (its tooltip). */
+    notes: z
+      .object({ rewrites: z.string().optional(), estimate: z.string().optional(), latencyMs: z.string().optional(), fidelity: z.string().optional() })
+      .strict(),
   })
   .strict();
 export type SweepRowView = z.infer<typeof SweepRowView>;
@@ -41,7 +45,7 @@ export const SweepMessage = z
     status: z.string(),
     jobId: z.string().optional(),
     budgetMs: z.number().optional(),
-    columns: z.array(z.object({ key: SweepRowView.keyof(), title: z.string() }).strict()),
+    columns: z.array(z.object({ key: SweepRowView.keyof().exclude(['notes']), title: z.string() }).strict()),
     rows: z.array(SweepRowView),
   })
   .strict();

@@ -134,6 +134,11 @@ export type StepOutcome = 'succeeded' | 'failed' | 'not-run' | 'running' | 'canc
 export const SWEEP_STEPS = ['parse', 'optimize', 'compile'] as const;
 export type SweepStep = (typeof SWEEP_STEPS)[number];
 
+/** The columns whose empty cell says why (the cell's tooltip). */
+export const NOTE_COLUMNS = ['rewrites', 'estimate', 'latencyMs', 'fidelity'] as const;
+export type NoteColumn = (typeof NOTE_COLUMNS)[number];
+export type ColumnNotes = Partial<Record<NoteColumn, string>>;
+
 export interface VariantResult {
   variant: SweepVariant;
   lintErrors?: number;
@@ -150,6 +155,20 @@ export interface VariantResult {
   /** Numeric fidelity (e.g. SNR in dB, higher is better). */
   fidelity?: number;
   slurm?: { jobId: string; state: string; verdict?: string };
+  /** Why a column is empty for this variant (shown as the cell's tooltip). */
+  notes?: ColumnNotes;
+}
+
+/**
+ * The compiler's performance estimate of a compiled variant (FPS, latency), from its compile log.
+ *
+ * This is the one place where the parser of the compiler's estimate is connected: it returns
+ * `{ estimate }` once that parser reads the compile log; until then it says why the column is empty.
+ * Every sweep (Slurm array element or one-by-one run) calls it once per compiled variant.
+ */
+export function compilerEstimate(compileLog: string): { estimate?: { fps?: number; latencyMs?: number }; reason?: string } {
+  if (!compileLog.trim()) return { reason: 'not available: the compile log of this variant is empty' };
+  return { reason: "not available: the compiler's performance estimate is not read from the compile log yet" };
 }
 
 /** What the DFC log of a variant says: step outcomes, first error, contexts. */
@@ -218,9 +237,11 @@ export interface SweepRow {
   meetsBudget: 'yes' | 'no' | '';
   best: boolean;
   slurmJob: string;
+  /** Why a cell is empty (tooltip); not a CSV column. */
+  notes: ColumnNotes;
 }
 
-export const SWEEP_COLUMNS: { key: keyof SweepRow; title: string }[] = [
+export const SWEEP_COLUMNS: { key: Exclude<keyof SweepRow, 'notes'>; title: string }[] = [
   { key: 'id', title: 'Variant' },
   { key: 'label', title: 'Values' },
   { key: 'lintErrors', title: 'Lint errors' },
@@ -263,15 +284,38 @@ export function sweepRows(results: readonly VariantResult[], budgetMs?: number):
         estimatedLatencyMs: r.estimate?.latencyMs ?? '',
         latencyMs: r.latencyMs ?? '',
         fidelity: r.fidelity ?? '',
-        meetsBudget: budgetMs === undefined ? '' : !compiled(r) ? 'no' : !l ? '' : l.ms <= budgetMs ? 'yes' : 'no',
+        meetsBudget: budgetMs === undefined || pending(r) ? '' : !compiled(r) ? 'no' : !l ? '' : l.ms <= budgetMs ? 'yes' : 'no',
         best: best === r,
         slurmJob: r.slurm ? `${r.slurm.jobId} ${r.slurm.state}` : '',
+        notes: rowNotes(r),
       };
     });
 }
 
+/** Why each empty cell of a row is empty: the variant's own note, else what did not run. */
+/** A variant that has not ended yet: not compiled, no failed or cancelled step, no error (export or Slurm). */
+function pending(r: VariantResult): boolean {
+  if (r.steps.compile === 'succeeded' || r.firstError) return false;
+  return !SWEEP_STEPS.some((s) => r.steps[s] === 'failed' || r.steps[s] === 'cancelled');
+}
+
+function rowNotes(r: VariantResult): ColumnNotes {
+  const out: ColumnNotes = {};
+  if (pending(r)) {
+    const wait = 'pending: the variant has not finished';
+    return { ...(r.rewrites ? {} : { rewrites: wait }), estimate: wait, latencyMs: wait, fidelity: wait };
+  }
+  const notCompiled = r.steps.compile === 'succeeded' ? undefined : `not available: the variant did not compile (compile ${r.steps.compile ?? 'not-run'})`;
+  const notParsed = r.steps.parse === 'succeeded' ? undefined : `not available: the variant was not parsed (parse ${r.steps.parse ?? 'not-run'})`;
+  if (!r.rewrites) out.rewrites = r.notes?.rewrites ?? notParsed ?? 'not available: no rewrite ledger was made for this variant';
+  if (!r.estimate) out.estimate = notCompiled ?? r.notes?.estimate ?? "not available: the compiler's performance estimate was not read for this variant";
+  if (r.latencyMs === undefined) out.latencyMs = r.notes?.latencyMs ?? notCompiled ?? 'not measured: the sweep names no device';
+  if (r.fidelity === undefined) out.fidelity = r.notes?.fidelity ?? 'not measured: the sweep runs no fidelity check';
+  return out;
+}
+
 /** Sort rows by a column; empty values last in either direction. */
-export function sortRows(rows: readonly SweepRow[], key: keyof SweepRow, dir: 'asc' | 'desc' = 'asc'): SweepRow[] {
+export function sortRows(rows: readonly SweepRow[], key: Exclude<keyof SweepRow, 'notes'>, dir: 'asc' | 'desc' = 'asc'): SweepRow[] {
   const sign = dir === 'asc' ? 1 : -1;
   return [...rows].sort((a, b) => {
     const x = a[key];

@@ -7,16 +7,30 @@ import { specFromModel, type ExportSpec } from '../export/spec';
 import { parseDfcLog, type DfcLogSummary } from '../hailo/dfcLog';
 import { nullLogger, type Logger } from '../logger';
 import { modelPaths } from '../project/load';
-import type { Model, Sweep, Target } from '../project/schema';
+import type { Device, Model, Sweep, Target } from '../project/schema';
+import { runLedger } from '../analysis/ledgerRun';
 import { netNameOf, planStep } from '../remote/dfc';
+import { startDeploy } from '../remote/device';
 import type { RemoteHost } from '../remote/host';
-import { startRun } from '../remote/pipeline';
+import { resumeRun, startRun } from '../remote/pipeline';
 import { rjoin } from '../remote/quote';
-import { DFC_STEPS, newRunId } from '../remote/run';
+import { deviceResultOf, latencyOf } from '../remote/results';
+import { DFC_STEPS, RUN_FILE, newRunId, readRun, runDir, type RunRecord } from '../remote/run';
+import type { RunEvents } from '../remote/runner';
 import { uploadInputs, type UploadItem } from '../remote/upload';
 import { SlurmClient } from './client';
 import type { SlurmJobState } from './state';
-import { expandSweep, resultFromDfcLog, sweepArraySpec, variantLogPath, variantModel, type StepOutcome, type SweepVariant, type VariantResult } from './sweep';
+import {
+  compilerEstimate,
+  expandSweep,
+  resultFromDfcLog,
+  sweepArraySpec,
+  variantLogPath,
+  variantModel,
+  type StepOutcome,
+  type SweepVariant,
+  type VariantResult,
+} from './sweep';
 import { explainVerdict } from './verdict';
 
 /**
@@ -41,6 +55,8 @@ export const SweepRecord = z.object({
   status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
   latencyBudgetMs: z.number().optional(),
   concurrency: z.number().int().positive(),
+  /** The device each compiled variant is benchmarked on. */
+  device: z.string().optional(),
   results: z.array(
     z.object({
       variant: z.object({
@@ -63,6 +79,11 @@ export const SweepRecord = z.object({
       fidelity: z.number().optional(),
       slurm: z.object({ jobId: z.string(), state: z.string(), verdict: z.string().optional() }).optional(),
       runId: z.string().optional(),
+      /** The deploy-and-benchmark run of this variant on the sweep's device. */
+      deviceRunId: z.string().optional(),
+      notes: z
+        .object({ rewrites: z.string().optional(), estimate: z.string().optional(), latencyMs: z.string().optional(), fidelity: z.string().optional() })
+        .optional(),
     }),
   ),
 });
@@ -126,15 +147,30 @@ export interface SweepContext {
   host: RemoteHost;
   /** Local `.hailo/sweeps`. */
   sweepsDir: string;
-  /** Local `.hailo/runs` (SSH targets run each variant as a recorded run). */
+  /** Local `.hailo/runs` (SSH targets run each variant as a recorded run; device runs are recorded there too). */
   runsDir: string;
   log?: Logger;
+  /** Cancel: `scancel` of the array, or the running variant's steps stopped. */
   signal?: AbortSignal;
+  /**
+   * Detach: stop following and leave everything running (the window is closing). The record stays
+   * `running` and `resumeSweep` picks it up again; throws CANCELLED.
+   */
+  detach?: AbortSignal;
   pollIntervalMs?: number;
   now?: () => Date;
   onProgress?(message: string): void;
   /** The record after every change (the panel redraws from it). */
   onUpdate?(rec: SweepRecord): void;
+  /** The host of the sweep's device (deploy and benchmark of each compiled variant). */
+  deviceHost?: RemoteHost;
+  /** Events of the recorded runs the sweep starts (variants on an SSH target, device runs). */
+  runEvents?: RunEvents;
+  /**
+   * Follow a recorded run (a variant's run or a device run) left running by an earlier window to
+   * its end. Default: reattach with the run engine (`resumeRun`).
+   */
+  followRun?(id: string): Promise<RunRecord>;
 }
 
 export interface SweepOptions {
@@ -143,16 +179,37 @@ export interface SweepOptions {
   sweep: Sweep;
   model: Model;
   target: Target;
+  /** The sweep's device (`sweep.device` from `devices`), see `sweepDevice`. */
+  device?: Device;
   /** Export one variant (the interpreter and driver are the caller's): writes `spec.out` or throws. */
   exportVariant(spec: ExportSpec, variant: SweepVariant): Promise<void>;
+}
+
+/** The device a sweep benchmarks its variants on, or undefined when it names none. */
+export function sweepDevice(sweep: Sweep, devices: readonly Device[] | undefined): Device | undefined {
+  if (!sweep.device) return undefined;
+  const d = devices?.find((x) => x.name === sweep.device);
+  if (!d)
+    throw new HailoError(
+      'INVALID_ARGUMENT',
+      `sweep "${sweep.name}": no device named "${sweep.device}" in "devices"${devices?.length ? ` (there are: ${devices.map((x) => x.name).join(', ')})` : ''}`,
+    );
+  return d;
 }
 
 function emptySteps(): Partial<Record<(typeof DFC_STEPS)[number], StepOutcome>> {
   return { parse: 'not-run', optimize: 'not-run', compile: 'not-run' };
 }
 
+type Ready = { v: SweepVariant; vm: Model; onnx: string };
+
+const detached = (ctx: SweepContext) => ctx.detach?.aborted === true;
+function checkStop(ctx: SweepContext): void {
+  if (detached(ctx)) throw new HailoError('CANCELLED', 'Sweep detached: it keeps running and is picked up again by the next window');
+  if (ctx.signal?.aborted) throw new HailoError('CANCELLED', 'Sweep cancelled');
+}
+
 export async function runSweep(ctx: SweepContext, opts: SweepOptions): Promise<SweepRecord> {
-  const log = ctx.log ?? nullLogger;
   const now = ctx.now ?? (() => new Date());
   const { sweep, model, target } = opts;
   const variants = expandSweep(sweep, model);
@@ -168,28 +225,58 @@ export async function runSweep(ctx: SweepContext, opts: SweepOptions): Promise<S
     status: 'running',
     ...(sweep.latencyBudgetMs !== undefined ? { latencyBudgetMs: sweep.latencyBudgetMs } : {}),
     concurrency,
+    ...(opts.device ? { device: opts.device.name } : {}),
     results: variants.map((v) => ({ variant: { ...v }, exported: 'not-run' as const, steps: emptySteps() })),
   };
+  (ctx.log ?? nullLogger).info(
+    `Sweep ${sweep.name} (${rec.id}): ${variants.length} variants of ${model.name} on ${target.name}${slurm ? ` as a Slurm job array, ${concurrency} at once` : ', one after the other'}${opts.device ? `, each benchmarked on ${opts.device.name}` : ''}`,
+  );
+  return continueSweep(ctx, opts, rec);
+}
+
+/**
+ * Pick up a sweep left `running` by an earlier window (or process): variants not exported yet are
+ * exported, a submitted job array is followed again by its id (nothing is submitted twice), a
+ * variant run on an SSH target is reattached by its run id, then the rewrites, estimate and device
+ * measurements still missing are made. A finished record is returned as it is.
+ */
+export async function resumeSweep(ctx: SweepContext, opts: SweepOptions, rec: SweepRecord): Promise<SweepRecord> {
+  if (rec.status !== 'running') return rec;
+  if (rec.name !== opts.sweep.name || rec.model !== opts.model.name || rec.target.name !== opts.target.name)
+    throw new HailoError(
+      'INVALID_ARGUMENT',
+      `sweep record ${rec.id} is "${rec.name}" of ${rec.model} on ${rec.target.name}, not "${opts.sweep.name}" of ${opts.model.name} on ${opts.target.name}`,
+    );
+  (ctx.log ?? nullLogger).info(`Sweep ${rec.name} (${rec.id}): picked up again${rec.jobId ? `, following job array ${rec.jobId}` : ''}`);
+  return continueSweep(ctx, opts, rec);
+}
+
+async function continueSweep(ctx: SweepContext, opts: SweepOptions, rec: SweepRecord): Promise<SweepRecord> {
+  const log = ctx.log ?? nullLogger;
+  const now = ctx.now ?? (() => new Date());
+  const { sweep, model, target } = opts;
+  const slurm = target.kind === 'slurm';
   const localDir = sweepDir(ctx.sweepsDir, rec.id);
   const save = () => {
     writeSweep(ctx.sweepsDir, rec);
     ctx.onUpdate?.(rec);
   };
   save();
-  log.info(
-    `Sweep ${sweep.name} (${rec.id}): ${variants.length} variants of ${model.name} on ${target.name}${slurm ? ` as a Slurm job array, ${concurrency} at once` : ', one after the other'}`,
-  );
-
   try {
     // 1. export and lint each variant here; a failure ends that variant only
-    const ready: { v: SweepVariant; vm: Model; onnx: string }[] = [];
-    for (const [i, v] of variants.entries()) {
-      const r = rec.results[i]!;
-      if (ctx.signal?.aborted) throw new HailoError('CANCELLED', 'Sweep cancelled');
+    const ready: Ready[] = [];
+    for (const [i, r] of rec.results.entries()) {
+      const v = r.variant as SweepVariant;
       const vm = variantModel(model, v);
       const onnx = path.join(localDir, v.id, `${netNameOf(model)}.onnx`);
+      if (r.exported === 'succeeded') {
+        ready.push({ v, vm, onnx });
+        continue;
+      }
+      if (r.exported === 'failed') continue;
+      checkStop(ctx);
       fs.mkdirSync(path.dirname(onnx), { recursive: true });
-      ctx.onProgress?.(`Exporting ${v.label || v.id} (${i + 1}/${variants.length})`);
+      ctx.onProgress?.(`Exporting ${v.label || v.id} (${i + 1}/${rec.results.length})`);
       try {
         const spec = { ...specFromModel(vm, opts.projectRoot), out: onnx, ...(Object.keys(v.kwargs).length ? { kwargs: v.kwargs } : {}) };
         await opts.exportVariant(spec, v);
@@ -219,14 +306,22 @@ export async function runSweep(ctx: SweepContext, opts: SweepOptions): Promise<S
     // 2. the DFC on the target
     if (slurm) await runOnSlurm(ctx, opts, rec, ready, save);
     else await runOneByOne(ctx, opts, rec, ready, save);
+    // 3. what the compiler rewrote, its estimate, the device
+    await measureVariants(ctx, opts, rec, ready, save);
     rec.status = rec.results.some((r) => r.steps.compile === 'succeeded') ? 'succeeded' : 'failed';
   } catch (e) {
+    if (isCancelled(e) && detached(ctx)) {
+      log.info(`Sweep ${sweep.name} (${rec.id}): detached; its jobs keep running`);
+      throw e;
+    }
     rec.status = isCancelled(e) ? 'cancelled' : 'failed';
     if (!isCancelled(e)) log.error(`Sweep ${sweep.name}: ${errorMessage(e)}`);
     throw e;
   } finally {
-    for (const r of rec.results) for (const s of DFC_STEPS) if (r.steps[s] === 'running') r.steps[s] = rec.status === 'cancelled' ? 'cancelled' : 'failed';
-    rec.endedAt = now().toISOString();
+    if (rec.status !== 'running') {
+      for (const r of rec.results) for (const s of DFC_STEPS) if (r.steps[s] === 'running') r.steps[s] = rec.status === 'cancelled' ? 'cancelled' : 'failed';
+      rec.endedAt = now().toISOString();
+    }
     save();
   }
   return rec;
@@ -239,77 +334,87 @@ function applyLog(r: SweepRecordResult, v: SweepVariant, summary: DfcLogSummary)
   if (fromLog.contexts !== undefined) r.contexts = fromLog.contexts;
 }
 
-async function runOnSlurm(
-  ctx: SweepContext,
-  opts: SweepOptions,
-  rec: SweepRecord,
-  ready: { v: SweepVariant; vm: Model; onnx: string }[],
-  save: () => void,
-): Promise<void> {
+async function runOnSlurm(ctx: SweepContext, opts: SweepOptions, rec: SweepRecord, allReady: Ready[], save: () => void): Promise<void> {
   const { host } = ctx;
   const target = opts.target;
   const o = target.slurm;
   if (!o) throw new HailoError('INVALID_ARGUMENT', `target "${target.name}" has no "slurm" settings`);
-  const workDir = await host.absolute(target.workDir ?? '~/hailo-workbench', ctx.signal);
-  const remoteDir = rjoin(workDir, 'sweeps', rec.id);
-  rec.remoteDir = remoteDir;
-  const all = rec.results.map((r) => r.variant as SweepVariant);
-  const base = modelPaths(opts.model, opts.projectRoot);
-  // inputs: each variant's ONNX and model script in its folder, the calibration set once
-  const items: UploadItem[] = [];
-  const plans = new Map<string, string[][]>();
-  for (const { v, vm, onnx } of ready) {
-    items.push({ role: 'onnx', local: onnx, dest: `${v.id}/inputs/${path.basename(onnx)}` });
-    const p = modelPaths(vm, opts.projectRoot);
-    if (p.modelScript) items.push({ role: 'modelScript', local: p.modelScript, dest: `${v.id}/inputs/${path.basename(p.modelScript)}` });
-  }
-  if (base.calibSet) items.push({ role: 'calibSet', local: base.calibSet, dest: `inputs/calib/${path.basename(base.calibSet)}` });
-  for (const it of items) if (!fs.existsSync(it.local)) throw new HailoError('INVALID_ARGUMENT', `${it.local}: ${it.role} not found`, { file: it.local });
-  ctx.onProgress?.('Uploading the variants');
-  await uploadInputs(host, { workDir, runDir: remoteDir, items, signal: ctx.signal, onProgress: ctx.onProgress });
-  for (const v of all) {
-    const vm = variantModel(opts.model, v);
-    const p = modelPaths(vm, opts.projectRoot);
-    const dir = rjoin(remoteDir, v.id);
-    const inputs = {
-      onnx: rjoin(dir, 'inputs', `${netNameOf(opts.model)}.onnx`),
-      ...(base.calibSet ? { calibSet: rjoin(remoteDir, 'inputs', 'calib', path.basename(base.calibSet)) } : {}),
-      ...(p.modelScript ? { modelScript: rjoin(dir, 'inputs', path.basename(p.modelScript)) } : {}),
-    };
-    plans.set(
-      v.id,
-      DFC_STEPS.map((s) => planStep(s, vm, { runDir: dir, hwArch: vm.hwArch ?? target.hwArch ?? 'hailo8l', inputs }).argv),
-    );
-  }
-  const spec = sweepArraySpec({
-    sweepName: rec.name.replace(/[^A-Za-z0-9_.-]/g, '_'),
-    runDir: remoteDir,
-    variants: all,
-    commands: (v) => plans.get(v.id)!,
-    limit: rec.concurrency,
-    only: ready.map((x) => x.v.id),
-  });
   const client = new SlurmClient(host);
-  ctx.onProgress?.('Submitting the job array');
-  const sub = await client.submit(o, spec, { signal: ctx.signal });
-  rec.jobId = sub.jobId;
-  for (const { v } of ready) {
-    const r = rec.results[v.index]!;
-    r.slurm = { jobId: `${sub.jobId}_${v.index}`, state: 'PENDING' };
+  let jobId = rec.jobId;
+  let remoteDir = rec.remoteDir;
+  // a resumed sweep follows the array it submitted; only a sweep never submitted submits one
+  const ready = jobId ? allReady.filter(({ v }) => rec.results[v.index]!.slurm) : allReady;
+  if (!jobId || !remoteDir) {
+    const workDir = await host.absolute(target.workDir ?? '~/hailo-workbench', ctx.signal);
+    remoteDir = rjoin(workDir, 'sweeps', rec.id);
+    rec.remoteDir = remoteDir;
+    const all = rec.results.map((r) => r.variant as SweepVariant);
+    const base = modelPaths(opts.model, opts.projectRoot);
+    // inputs: each variant's ONNX and model script in its folder, the calibration set once
+    const items: UploadItem[] = [];
+    const plans = new Map<string, string[][]>();
+    for (const { v, vm, onnx } of ready) {
+      items.push({ role: 'onnx', local: onnx, dest: `${v.id}/inputs/${path.basename(onnx)}` });
+      const p = modelPaths(vm, opts.projectRoot);
+      if (p.modelScript) items.push({ role: 'modelScript', local: p.modelScript, dest: `${v.id}/inputs/${path.basename(p.modelScript)}` });
+    }
+    if (base.calibSet) items.push({ role: 'calibSet', local: base.calibSet, dest: `inputs/calib/${path.basename(base.calibSet)}` });
+    for (const it of items) if (!fs.existsSync(it.local)) throw new HailoError('INVALID_ARGUMENT', `${it.local}: ${it.role} not found`, { file: it.local });
+    ctx.onProgress?.('Uploading the variants');
+    await uploadInputs(host, { workDir, runDir: remoteDir, items, signal: ctx.signal, onProgress: ctx.onProgress });
+    for (const v of all) {
+      const vm = variantModel(opts.model, v);
+      const p = modelPaths(vm, opts.projectRoot);
+      const dir = rjoin(remoteDir, v.id);
+      const inputs = {
+        onnx: rjoin(dir, 'inputs', `${netNameOf(opts.model)}.onnx`),
+        ...(base.calibSet ? { calibSet: rjoin(remoteDir, 'inputs', 'calib', path.basename(base.calibSet)) } : {}),
+        ...(p.modelScript ? { modelScript: rjoin(dir, 'inputs', path.basename(p.modelScript)) } : {}),
+      };
+      plans.set(
+        v.id,
+        DFC_STEPS.map((s) => planStep(s, vm, { runDir: dir, hwArch: vm.hwArch ?? target.hwArch ?? 'hailo8l', inputs }).argv),
+      );
+    }
+    const spec = sweepArraySpec({
+      sweepName: rec.name.replace(/[^A-Za-z0-9_.-]/g, '_'),
+      runDir: remoteDir,
+      variants: all,
+      commands: (v) => plans.get(v.id)!,
+      limit: rec.concurrency,
+      only: ready.map((x) => x.v.id),
+    });
+    checkStop(ctx);
+    ctx.onProgress?.('Submitting the job array');
+    const sub = await client.submit(o, spec, { signal: ctx.signal });
+    jobId = sub.jobId;
+    rec.jobId = jobId;
+    for (const { v } of ready) {
+      const r = rec.results[v.index]!;
+      r.slurm = { jobId: `${jobId}_${v.index}`, state: 'PENDING' };
+    }
+    save();
+    (ctx.log ?? nullLogger).info(`Sweep ${rec.name}: job array ${jobId} (${ready.length} elements, ${rec.concurrency} at once)`);
   }
-  save();
-  (ctx.log ?? nullLogger).info(`Sweep ${rec.name}: job array ${sub.jobId} (${ready.length} elements, ${rec.concurrency} at once)`);
+  // elements already finished (a sweep picked up after its array ended) are not read again
+  const open = ready.filter(({ v }) => {
+    const st = rec.results[v.index]!.steps;
+    return !DFC_STEPS.some((s) => st[s] === 'succeeded' || st[s] === 'failed' || st[s] === 'cancelled') || st.parse === 'running';
+  });
+  if (!open.length) return;
 
   const interval = ctx.pollIntervalMs ?? 2000;
   let cancelled = false;
   let finishedPolls = 0;
+  let emptyPolls = 0;
   for (;;) {
+    if (detached(ctx)) checkStop(ctx);
     if (ctx.signal?.aborted && !cancelled) {
       cancelled = true;
-      ctx.onProgress?.(`Cancelling job array ${sub.jobId}`);
-      await client.cancel(sub.jobId);
+      ctx.onProgress?.(`Cancelling job array ${jobId}`);
+      await client.cancel(jobId);
     }
-    const states = await client.state(sub.jobId, cancelled ? undefined : ctx.signal).catch((e: unknown) => {
+    const states = await client.state(jobId, cancelled ? undefined : ctx.signal).catch((e: unknown) => {
       if (ctx.signal?.aborted) return [] as SlurmJobState[];
       throw e;
     });
@@ -327,11 +432,13 @@ async function runOnSlurm(
     if (changed) save();
     const pendingLeft = states.some((s) => s.phase !== 'finished');
     const known = new Set(states.filter((s) => s.phase === 'finished' && s.arrayTaskId !== undefined).map((s) => s.arrayTaskId));
-    const allKnown = ready.every(({ v }) => known.has(v.index));
+    const allKnown = open.every(({ v }) => known.has(v.index));
     // an element Slurm has forgotten (or a pending array cancelled as one record) must not keep the loop going
     finishedPolls = states.length && !pendingLeft ? finishedPolls + 1 : 0;
-    if (states.length && !pendingLeft && (allKnown || cancelled || finishedPolls > 5)) {
-      for (const { v } of ready) {
+    // a sweep picked up long after its array ended: Slurm may keep no record at all; the logs say how it went
+    emptyPolls = states.length ? 0 : emptyPolls + 1;
+    if ((states.length && !pendingLeft && (allKnown || cancelled || finishedPolls > 5)) || emptyPolls > 5) {
+      for (const { v } of open) {
         const r = rec.results[v.index]!;
         const s = states.find((x) => x.arrayTaskId === v.index) ?? (states.length === 1 && states[0]!.arrayTaskId === undefined ? states[0] : undefined);
         const text = (await client.readLog(variantLogPath(remoteDir, v), 0)).data.toString('utf8');
@@ -349,7 +456,7 @@ async function runOnSlurm(
             r.firstError = `${verdict.title}. ${verdict.detail}${verdict.change ? ` ${verdict.change}` : ''}`.slice(0, 500);
         }
         r.slurm = {
-          jobId: s.arrayTaskId !== undefined ? s.jobId : `${sub.jobId}_${v.index}`,
+          jobId: s.arrayTaskId !== undefined ? s.jobId : `${jobId}_${v.index}`,
           state: s.state,
           ...(verdict.ok ? {} : { verdict: verdict.title }),
         };
@@ -362,16 +469,57 @@ async function runOnSlurm(
   }
 }
 
-async function runOneByOne(
-  ctx: SweepContext,
-  opts: SweepOptions,
-  rec: SweepRecord,
-  ready: { v: SweepVariant; vm: Model; onnx: string }[],
-  save: () => void,
-): Promise<void> {
+function applyRun(r: SweepRecordResult, run: RunRecord): void {
+  for (const s of run.steps) {
+    if (!(DFC_STEPS as readonly string[]).includes(s.step)) continue;
+    const st = s.step as (typeof DFC_STEPS)[number];
+    r.steps[st] =
+      s.status === 'succeeded'
+        ? 'succeeded'
+        : s.status === 'cancelled'
+          ? 'cancelled'
+          : s.status === 'skipped' || s.status === 'pending'
+            ? 'not-run'
+            : s.status === 'running'
+              ? 'running'
+              : 'failed';
+    if (s.error && !r.firstError) r.firstError = s.error.message.slice(0, 500);
+    const sum = s.summary as DfcLogSummary | undefined;
+    if (st === 'compile' && sum?.compile?.contexts !== undefined) r.contexts = sum.compile.contexts;
+  }
+}
+
+/** Reattach to a recorded run (default of `SweepContext.followRun`). */
+function follow(ctx: SweepContext, host: RemoteHost, id: string, extra: { projectRoot?: string; model?: Model; target?: Target } = {}): Promise<RunRecord> {
+  if (ctx.followRun) return ctx.followRun(id);
+  return resumeRun(
+    { host, runsDir: ctx.runsDir, log: ctx.log, signal: ctx.signal, detach: ctx.detach, pollIntervalMs: ctx.pollIntervalMs, events: ctx.runEvents },
+    id,
+    extra,
+  );
+}
+
+/** Run events that also report the run's id as soon as its first step starts. */
+function withRunId(events: RunEvents | undefined, onId: (id: string) => void): RunEvents {
+  let seen = false;
+  return {
+    ...events,
+    onStepStarted: (run, step) => {
+      if (!seen) {
+        seen = true;
+        onId(run.id);
+      }
+      events?.onStepStarted?.(run, step);
+    },
+  };
+}
+
+async function runOneByOne(ctx: SweepContext, opts: SweepOptions, rec: SweepRecord, ready: Ready[], save: () => void): Promise<void> {
   for (const { v, vm, onnx } of ready) {
     const r = rec.results[v.index]!;
-    if (ctx.signal?.aborted) throw new HailoError('CANCELLED', 'Sweep cancelled');
+    const done = DFC_STEPS.every((s) => r.steps[s] !== 'running' && r.steps[s] !== 'not-run') || DFC_STEPS.some((s) => r.steps[s] === 'failed');
+    if (done && !(r.runId && r.steps.parse === 'running')) continue;
+    checkStop(ctx);
     ctx.onProgress?.(`Variant ${v.label || v.id} on ${opts.target.name}`);
     const dir = path.dirname(onnx);
     const m: Model = {
@@ -380,28 +528,29 @@ async function runOneByOne(
       har: path.relative(opts.projectRoot, path.join(dir, `${netNameOf(vm)}.har`)),
       hef: path.relative(opts.projectRoot, path.join(dir, `${netNameOf(vm)}.hef`)),
     };
-    r.steps.parse = 'running';
+    if (r.steps.parse === 'not-run') r.steps.parse = 'running';
     save();
     try {
-      const run = await startRun(
-        { host: ctx.host, runsDir: ctx.runsDir, log: ctx.log, signal: ctx.signal, pollIntervalMs: ctx.pollIntervalMs },
-        { projectRoot: opts.projectRoot, model: m, target: opts.target, steps: [...DFC_STEPS], updateModelFiles: false },
-      );
+      const run = r.runId
+        ? await follow(ctx, ctx.host, r.runId, { projectRoot: opts.projectRoot, target: opts.target })
+        : await startRun(
+            {
+              host: ctx.host,
+              runsDir: ctx.runsDir,
+              log: ctx.log,
+              signal: ctx.signal,
+              detach: ctx.detach,
+              pollIntervalMs: ctx.pollIntervalMs,
+              events: withRunId(ctx.runEvents, (id) => {
+                r.runId = id;
+                save();
+              }),
+            },
+            { projectRoot: opts.projectRoot, model: m, target: opts.target, steps: [...DFC_STEPS], updateModelFiles: false },
+          );
       r.runId = run.id;
-      for (const s of run.steps) {
-        const st = s.step as (typeof DFC_STEPS)[number];
-        r.steps[st] =
-          s.status === 'succeeded'
-            ? 'succeeded'
-            : s.status === 'cancelled'
-              ? 'cancelled'
-              : s.status === 'skipped' || s.status === 'pending'
-                ? 'not-run'
-                : 'failed';
-        if (s.error && !r.firstError) r.firstError = s.error.message.slice(0, 500);
-        const sum = s.summary as DfcLogSummary | undefined;
-        if (st === 'compile' && sum?.compile?.contexts !== undefined) r.contexts = sum.compile.contexts;
-      }
+      if (run.status === 'detached') checkStop(ctx);
+      applyRun(r, run);
     } catch (e) {
       if (isCancelled(e)) throw e;
       r.steps.parse = r.steps.parse === 'running' ? 'failed' : r.steps.parse;
@@ -409,5 +558,153 @@ async function runOneByOne(
       (ctx.log ?? nullLogger).warn(`Sweep ${rec.name}: variant ${v.id}: ${errorMessage(e)}`);
     }
     save();
+  }
+}
+
+// ------------------------------------------------------------------ after the DFC
+
+/** A variant's files on this machine: the parsed HAR, the HEF, the parse and compile logs (as far as they exist). */
+async function variantFiles(
+  ctx: SweepContext,
+  rec: SweepRecord,
+  r: SweepRecordResult,
+  x: Ready,
+): Promise<{ har?: string; hef?: string; parseLog?: string; compileLog?: string }> {
+  const exists = (f: string | undefined) => (f && fs.existsSync(f) ? f : undefined);
+  if (r.runId) {
+    const rd = runDir(ctx.runsDir, r.runId);
+    const run = readRun(path.join(rd, RUN_FILE));
+    const local = (kind: string) => {
+      for (const s of run.steps) for (const a of s.artifacts) if (a.kind === kind && a.local) return exists(path.join(rd, a.local));
+      return undefined;
+    };
+    const logOf = (step: string) => {
+      const s = run.steps.find((y) => y.step === step);
+      return s?.log ? exists(path.join(rd, s.log)) : undefined;
+    };
+    const har = local('har');
+    const hef = local('hef');
+    const parseLog = logOf('parse');
+    const compileLog = logOf('compile');
+    return { ...(har ? { har } : {}), ...(hef ? { hef } : {}), ...(parseLog ? { parseLog } : {}), ...(compileLog ? { compileLog } : {}) };
+  }
+  // a Slurm array element: its folder on shared storage, its log (all three steps) brought back already
+  const dir = path.join(sweepDir(ctx.sweepsDir, rec.id), x.v.id);
+  const log = exists(path.join(dir, 'dfc.log'));
+  const out: { har?: string; hef?: string; parseLog?: string; compileLog?: string } = log ? { parseLog: log, compileLog: log } : {};
+  if (!rec.remoteDir) return out;
+  const net = netNameOf(x.vm);
+  for (const [key, name] of [
+    ['har', `${net}.har`],
+    ['hef', `${net}.hef`],
+  ] as const) {
+    const local = path.join(dir, name);
+    if (!exists(local)) {
+      if (key === 'hef' && r.steps.compile !== 'succeeded') continue;
+      try {
+        await ctx.host.download(rjoin(rec.remoteDir, x.v.id, name), local, ctx.signal);
+      } catch (e) {
+        if (isCancelled(e)) throw e;
+        (ctx.log ?? nullLogger).warn(`Sweep ${rec.name}: variant ${x.v.id}: ${name} not brought back: ${errorMessage(e)}`);
+        continue;
+      }
+    }
+    out[key] = local;
+  }
+  return out;
+}
+
+const note = (e: unknown) => `not available: ${errorMessage(e)}`.slice(0, 500);
+
+/**
+ * After the DFC, per variant: the rewrite ledger (its ONNX against its parsed HAR, as after a
+ * pipeline's parse step), the compiler's estimate, and, with a device, deploy and benchmark of its
+ * HEF through the same run as Hailo: Deploy and Benchmark. What cannot be made is noted with why.
+ */
+async function measureVariants(ctx: SweepContext, opts: SweepOptions, rec: SweepRecord, ready: Ready[], save: () => void): Promise<void> {
+  const log = ctx.log ?? nullLogger;
+  for (const x of ready) {
+    const r = rec.results[x.v.index]!;
+    const parsed = r.steps.parse === 'succeeded';
+    const compiledOk = r.steps.compile === 'succeeded';
+    const wantLedger = parsed && !r.rewrites && !r.notes?.rewrites;
+    const wantEstimate = compiledOk && !r.estimate && !r.notes?.estimate;
+    const wantDevice = !!opts.device && compiledOk && r.latencyMs === undefined && !r.notes?.latencyMs;
+    if (!wantLedger && !wantEstimate && !wantDevice) continue;
+    checkStop(ctx);
+    ctx.onProgress?.(`Rewrites${opts.device ? ' and device' : ''} of ${x.v.label || x.v.id}`);
+    const files = await variantFiles(ctx, rec, r, x);
+    const notes = (r.notes ??= {});
+    if (wantLedger) {
+      if (!files.har) notes.rewrites = 'not available: the parsed HAR did not come back';
+      else
+        try {
+          const res = await runLedger({
+            onnxFile: x.onnx,
+            hailoFile: files.har,
+            stage: 'parse',
+            ...(files.parseLog ? { parseLogFile: files.parseLog } : {}),
+            ...(ctx.signal ? { signal: ctx.signal } : {}),
+          });
+          r.rewrites = Object.fromEntries(Object.entries(res.ledger.counts).filter(([k]) => k !== 'kept'));
+          delete notes.rewrites;
+        } catch (e) {
+          if (isCancelled(e)) throw e;
+          notes.rewrites = note(e);
+          log.warn(`Sweep ${rec.name}: variant ${x.v.id}: rewrite ledger: ${errorMessage(e)}`);
+        }
+    }
+    if (wantEstimate) {
+      const e = compilerEstimate(files.compileLog ? fs.readFileSync(files.compileLog, 'utf8') : '');
+      if (e.estimate) r.estimate = e.estimate;
+      else if (e.reason) notes.estimate = e.reason;
+    }
+    save();
+    if (wantDevice) {
+      const device = opts.device!;
+      try {
+        if (!ctx.deviceHost) throw new HailoError('INVALID_ARGUMENT', `no connection to the device ${device.name} was given`);
+        let run: RunRecord;
+        if (r.deviceRunId) run = await follow(ctx, ctx.deviceHost, r.deviceRunId);
+        else {
+          if (!files.hef) throw new HailoError('INVALID_ARGUMENT', 'the HEF did not come back from the target');
+          ctx.onProgress?.(`Deploy and benchmark ${x.v.label || x.v.id} on ${device.name}`);
+          run = await startDeploy(
+            {
+              host: ctx.deviceHost,
+              runsDir: ctx.runsDir,
+              log: ctx.log,
+              signal: ctx.signal,
+              detach: ctx.detach,
+              pollIntervalMs: ctx.pollIntervalMs,
+              events: withRunId(ctx.runEvents, (id) => {
+                r.deviceRunId = id;
+                save();
+              }),
+            },
+            {
+              model: { ...x.vm, netName: netNameOf(x.vm) },
+              device,
+              hef: files.hef,
+              ...(opts.sweep.benchmarkSeconds ? { seconds: opts.sweep.benchmarkSeconds } : {}),
+            },
+          );
+        }
+        r.deviceRunId = run.id;
+        if (run.status === 'detached') checkStop(ctx);
+        const res = deviceResultOf(run);
+        const lat = res ? latencyOf(res) : undefined;
+        if (lat) r.latencyMs = lat.value;
+        else {
+          const failed = run.steps.find((s) => s.status === 'failed');
+          notes.latencyMs = `not measured: ${failed?.error?.message ?? `device run ${run.id} ${run.status} without a latency`}`.slice(0, 500);
+        }
+      } catch (e) {
+        if (isCancelled(e)) throw e;
+        notes.latencyMs = `not measured: ${errorMessage(e)}`.slice(0, 500);
+        log.warn(`Sweep ${rec.name}: variant ${x.v.id} on ${device.name}: ${errorMessage(e)}`);
+      }
+      save();
+    }
   }
 }

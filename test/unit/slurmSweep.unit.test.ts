@@ -1,0 +1,291 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runLedger } from '../../src/core/analysis/ledgerRun';
+import { runExport } from '../../src/core/export/run';
+import type { Device, Model, Sweep, Target } from '../../src/core/project/schema';
+import { deviceResultOf, latencyOf } from '../../src/core/remote/results';
+import { listRuns, readRun } from '../../src/core/remote/run';
+import { SshHost } from '../../src/core/remote/ssh';
+import { sweepCsv, sweepRows } from '../../src/core/slurm/sweep';
+import { readSweep, resumeSweep, runSweep, variantResults, type SweepContext, type SweepOptions } from '../../src/core/slurm/sweepRun';
+import { SLURM_SSHD_CONFIG, slurmUnavailableReason, startSlurm, type TestSlurm } from '../harness/slurm';
+import { sshdUnavailableReason, startSshd, STANDIN_DIR, type TestSshd } from '../harness/sshd';
+import { REFERENCE_DIR } from '../reference';
+
+/**
+ * A sweep's filled columns and its pick-up after a reload, against the real test sshd (and the
+ * one-node Slurm cluster): the stand-in `hailo` writes a real HAR (test/fixtures/hailo) so each
+ * variant's rewrite ledger is computed for real, the stand-in `hailortcli` is the device.
+ */
+
+const HAR = path.resolve(__dirname, '..', 'fixtures', 'hailo', 'toy-op17.har');
+const REPO = path.resolve(__dirname, '..', '..');
+const PY = process.env.HAILO_TEST_PYTHON ?? '/usr/bin/python3';
+
+/** Pi 5 sysfs as the device check reads it ($HWB_SYSFS of the test sshd). */
+function writeSysfs(root: string): void {
+  fs.rmSync(root, { recursive: true, force: true });
+  const dev = path.join(root, 'bus', 'pci', 'devices', '0001:01:00.0');
+  fs.mkdirSync(dev, { recursive: true });
+  fs.writeFileSync(path.join(dev, 'vendor'), '0x1e60\n');
+  fs.writeFileSync(path.join(dev, 'current_link_speed'), '8.0 GT/s PCIe\n');
+  fs.writeFileSync(path.join(dev, 'max_link_speed'), '8.0 GT/s PCIe\n');
+  fs.writeFileSync(path.join(dev, 'current_link_width'), '1\n');
+  fs.writeFileSync(path.join(dev, 'max_link_width'), '1\n');
+  fs.mkdirSync(path.join(root, 'firmware', 'devicetree', 'base'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'firmware', 'devicetree', 'base', 'model'), 'Raspberry Pi 5 Model B Rev 1.0\0');
+  fs.mkdirSync(path.join(root, 'module', 'hailo_pci'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'module', 'hailo_pci', 'version'), '4.20.0\n');
+}
+
+const sha = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+
+describe('sweep: rewrites, device latency and pick-up after a reload (real sshd, stand-in tools)', function () {
+  this.timeout(300000);
+  let sshd: TestSshd | undefined;
+  let slurm: TestSlurm | undefined;
+  let slurmWhy: string | undefined;
+  let host: SshHost;
+  let root: string;
+  let n = 0;
+
+  const venv = (name: string, control: Record<string, unknown>): string => {
+    const dir = path.join(sshd!.dir, 'venvs', name);
+    fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
+    const controlFile = path.join(dir, 'control.json');
+    fs.writeFileSync(controlFile, JSON.stringify({ delay: 0.001, ...(fs.existsSync(REFERENCE_DIR) ? { referenceDir: REFERENCE_DIR } : {}), ...control }));
+    fs.writeFileSync(
+      path.join(dir, 'bin', 'activate'),
+      `PATH=${STANDIN_DIR}:$PATH\nexport PATH\nHAILO_STANDIN_CONTROL=${controlFile}\nexport HAILO_STANDIN_CONTROL\n`,
+    );
+    return dir;
+  };
+  const model: Model = {
+    name: 'stack',
+    entry: 'tinywhisper.sweep:build',
+    inputs: [{ name: 'mel', shape: [1, 80, 100] }],
+    onnx: 'stack.onnx',
+    calibSet: 'calib.npy',
+    hwArch: 'hailo8l',
+  };
+  const newHost = () =>
+    new SshHost(sshd!.alias, {
+      sshPath: 'ssh',
+      connectTimeout: 5,
+      configFile: slurm ? slurm.sshClientConfig(sshd!.clientConfig) : sshd!.clientConfig,
+      controlDir: sshd!.controlDir,
+    });
+  const options = (sweep: Sweep, target: Target, device?: Device): SweepOptions => ({
+    projectRoot: root,
+    projectFile: path.join(root, 'hailo.json'),
+    sweep,
+    model,
+    target,
+    ...(device ? { device } : {}),
+    exportVariant: async (spec) => {
+      await runExport({
+        interpreter: { path: PY, source: 'cli-option' },
+        driverPath: path.join(REPO, 'src', 'python', 'hailo_export.py'),
+        spec: { ...spec, root: path.join(REPO, 'test', 'fixtures', 'py') },
+        chooseHint: '',
+      });
+    },
+  });
+  const runsDir = () => path.join(root, '.hailo', 'runs');
+  const sweepsDir = () => path.join(root, '.hailo', 'sweeps');
+  const ctx = (over: Partial<SweepContext> = {}): SweepContext => ({ host, sweepsDir: sweepsDir(), runsDir: runsDir(), pollIntervalMs: 150, ...over });
+
+  /** The ledger of a variant made again here from its files: counts by kind without "kept". */
+  const ledgerCounts = async (onnx: string, har: string) => {
+    const l = await runLedger({ onnxFile: onnx, hailoFile: har, stage: 'parse' });
+    return Object.fromEntries(Object.entries(l.ledger.counts).filter(([k]) => k !== 'kept'));
+  };
+
+  before(async function () {
+    const why = sshdUnavailableReason();
+    if (why) {
+      console.log(`      skipped: ${why}`);
+      this.skip();
+    }
+    const probe = spawnSync(PY, ['-c', 'import torch, onnx'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      console.log(`      skipped: ${PY} has no torch/onnx (${(probe.stderr ?? '').trim().split('\n').pop()}); set HAILO_TEST_PYTHON`);
+      this.skip();
+    }
+    slurmWhy = slurmUnavailableReason();
+    if (!slurmWhy) slurm = await startSlurm();
+    sshd = await startSshd(slurm ? { extraServerConfig: SLURM_SSHD_CONFIG } : {});
+    host = newHost();
+  });
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), `hwsw-${n++}-`));
+    fs.writeFileSync(path.join(root, 'calib.npy'), Buffer.alloc(5_000, 3));
+  });
+  after(async () => {
+    await host?.close().catch(() => undefined);
+    await sshd?.stop();
+    await slurm?.stop();
+  });
+
+  it('fills rewrites by kind from each variant’s ledger and the latency from a deploy-and-benchmark run of its HEF', async () => {
+    writeSysfs(sshd!.sysfs);
+    fs.writeFileSync(
+      sshd!.controlFile,
+      JSON.stringify({ ...(fs.existsSync(REFERENCE_DIR) ? { referenceDir: REFERENCE_DIR } : {}), hailortcli: { delay: 0.001, device: 'hailo8l' } }),
+    );
+    const box: Target = { name: 'box', host: sshd!.alias, workDir: path.join(sshd!.dir, 'work'), dfc: { kind: 'venv', path: venv('measure', { har: HAR }) } };
+    const device: Device = { name: 'pi5', host: sshd!.alias, workDir: path.join(sshd!.dir, 'pi'), hwArch: 'hailo8l' };
+    const sweep: Sweep = {
+      name: 'measure',
+      model: 'stack',
+      matrix: { kwargs: { width: [8, 12, 16] } },
+      device: 'pi5',
+      benchmarkSeconds: 1,
+      latencyBudgetMs: 1000,
+    };
+    const rec = await runSweep(ctx({ deviceHost: host }), options(sweep, box, device));
+    assert.equal(rec.status, 'succeeded');
+    assert.equal(rec.device, 'pi5');
+    const [w8, w12, w16] = rec.results;
+    assert.equal(w12!.exported, 'failed');
+    assert.equal(w12!.rewrites, undefined);
+    assert.equal(w12!.deviceRunId, undefined, 'a variant that did not compile is not deployed');
+    for (const r of [w8!, w16!]) {
+      assert.deepEqual(r.steps, { parse: 'succeeded', optimize: 'succeeded', compile: 'succeeded' }, r.firstError);
+      const onnx = path.join(sweepsDir(), rec.id, r.variant.id, 'stack.onnx');
+      // the same ledger as after a pipeline's parse step: the variant's ONNX against the HAR its run brought back
+      const run = readRun(path.join(runsDir(), r.runId!, 'run.json'));
+      const har = run.steps[0]!.artifacts.find((a) => a.kind === 'har')!;
+      assert.equal(sha(path.join(runsDir(), r.runId!, har.local!)), sha(HAR), 'the parsed HAR came back');
+      assert.deepEqual(r.rewrites, await ledgerCounts(onnx, HAR));
+      assert.ok(
+        Object.values(r.rewrites!).some((x) => x > 0),
+        JSON.stringify(r.rewrites),
+      );
+      // the latency is that of the device run, whose HEF is the variant's own
+      const dev = readRun(path.join(runsDir(), r.deviceRunId!, 'run.json'));
+      assert.equal(dev.kind, 'device');
+      assert.equal(dev.status, 'succeeded');
+      const hef = run.steps[2]!.artifacts.find((a) => a.kind === 'hef')!;
+      assert.equal(dev.inputs[0]!.sha256, sha(path.join(runsDir(), r.runId!, hef.local!)), 'the variant’s HEF was deployed');
+      const lat = latencyOf(deviceResultOf(dev)!);
+      assert.ok(lat && lat.value > 0);
+      assert.equal(r.latencyMs, lat.value);
+      assert.match(r.notes?.estimate ?? '', /^not available: .*performance estimate/);
+    }
+    const rows = sweepRows(variantResults(readSweep(path.join(sweepsDir(), rec.id, 'sweep.json'))), 1000);
+    assert.equal(rows.filter((x) => x.best).length, 1, 'a best variant within the budget');
+    assert.ok(rows.every((x) => x.id === w12!.variant.id || (x.rewrites !== '' && typeof x.latencyMs === 'number')));
+    assert.match(rows[1]!.notes.latencyMs!, /did not compile/);
+    const csv = sweepCsv(rows).split('\r\n');
+    assert.ok(csv[1]!.includes(`,${w8!.latencyMs},`), csv[1]);
+  });
+
+  it('picks up a sweep on an SSH target after a reload: the running variant run is reattached, the rest run, nothing twice', async () => {
+    const argvFile = path.join(root, 'argv.jsonl');
+    const box: Target = {
+      name: 'box',
+      host: sshd!.alias,
+      workDir: path.join(sshd!.dir, 'work'),
+      dfc: { kind: 'venv', path: venv('ssh-reload', { har: HAR, holdSeconds: 1, argvFile }) },
+    };
+    const sweep: Sweep = { name: 'reload', model: 'stack', matrix: { kwargs: { width: [8, 12, 16] } } };
+    const detach = new AbortController();
+    let started = 0;
+    const err = await runSweep(
+      ctx({ detach: detach.signal, runEvents: { onStepStarted: () => ++started === 2 && detach.abort() } }),
+      options(sweep, box),
+    ).catch((e: unknown) => e);
+    assert.match(String(err), /detached|Cancelled|Stopped following/i);
+    const id = fs.readdirSync(sweepsDir())[0]!;
+    const mid = readSweep(path.join(sweepsDir(), id, 'sweep.json'));
+    assert.equal(mid.status, 'running', 'the record stays running for the next window');
+    const first = mid.results[0]!;
+    assert.ok(first.runId, 'the running variant’s run id is recorded');
+    assert.match(readRun(path.join(runsDir(), first.runId!, 'run.json')).status, /^(running|detached)$/, 'left running on the target');
+    assert.equal(mid.results[2]!.runId, undefined, 'the last variant has not started');
+    // a new window: a new connection, only the records to go on
+    const host2 = newHost();
+    try {
+      const done = await resumeSweep(ctx({ host: host2 }), options(sweep, box), mid);
+      assert.equal(done.status, 'succeeded');
+      assert.equal(done.results[0]!.runId, first.runId, 'the same run, reattached');
+      for (const r of [done.results[0]!, done.results[2]!]) {
+        assert.deepEqual(r.steps, { parse: 'succeeded', optimize: 'succeeded', compile: 'succeeded' }, r.firstError);
+        assert.ok(r.rewrites && Object.keys(r.rewrites).length, 'rewrites filled after the pick-up');
+      }
+      assert.equal(done.results[1]!.exported, 'failed');
+      assert.equal(listRuns(runsDir()).length, 2, 'one run per compiled variant, none twice');
+      const parses = fs
+        .readFileSync(argvFile, 'utf8')
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes('"parser"'));
+      assert.equal(parses.length, 2, 'each variant parsed once');
+      assert.equal(readSweep(path.join(sweepsDir(), id, 'sweep.json')).status, 'succeeded');
+    } finally {
+      await host2.close().catch(() => undefined);
+    }
+  });
+
+  it('picks up a Slurm sweep after a reload while its array runs: the same job array followed to the end, every variant in the table', async function () {
+    if (!slurm) {
+      console.log(`      skipped: ${slurmWhy}`);
+      this.skip();
+    }
+    const argvFile = path.join(sshd!.dir, `argv-${n}.jsonl`);
+    const v = venv('slurm-reload', { har: HAR, holdSeconds: 1, argvFile });
+    const target: Target = {
+      name: 'cluster',
+      host: sshd!.alias,
+      workDir: path.join(sshd!.dir, 'work'),
+      kind: 'slurm',
+      slurm: { partition: 'debug', cpus: 1, memory: '200M', timeLimit: '5', dfc: { kind: 'venv', path: v } },
+    };
+    const sweep: Sweep = { name: 'reload', model: 'stack', matrix: { kwargs: { width: [8, 12, 16, 32] } }, concurrency: 2, latencyBudgetMs: 50 };
+    const detach = new AbortController();
+    const err = await runSweep(
+      ctx({ detach: detach.signal, pollIntervalMs: 250, onUpdate: (r) => r.results.some((x) => x.slurm?.state === 'RUNNING') && detach.abort() }),
+      options(sweep, target),
+    ).catch((e: unknown) => e);
+    assert.match(String(err), /detached|Cancelled|Stopped following/i);
+    const id = fs.readdirSync(sweepsDir())[0]!;
+    const mid = readSweep(path.join(sweepsDir(), id, 'sweep.json'));
+    assert.equal(mid.status, 'running');
+    assert.match(mid.jobId ?? '', /^\d+$/);
+    const q = await host.exec(['squeue', '-h', '-r', '-j', mid.jobId!, '-o', '%T'], { check: false });
+    assert.match(q.stdout.toString('utf8'), /RUNNING|PENDING/, 'the array runs on without the window');
+    const host2 = newHost();
+    try {
+      const done = await resumeSweep(ctx({ host: host2, pollIntervalMs: 250 }), options(sweep, target), mid);
+      assert.equal(done.status, 'succeeded');
+      assert.equal(done.jobId, mid.jobId, 'the same job array, not a new one');
+      const [w8, w12, w16, w32] = done.results;
+      assert.equal(w12!.exported, 'failed');
+      for (const r of [w8!, w16!, w32!]) {
+        assert.deepEqual(r.steps, { parse: 'succeeded', optimize: 'succeeded', compile: 'succeeded' }, `${r.variant.label}: ${r.firstError}`);
+        assert.equal(r.slurm?.state, 'COMPLETED');
+        assert.ok(fs.existsSync(path.join(sweepsDir(), id, r.variant.id, 'dfc.log')), 'the element log came back');
+        // the parsed HAR came back from shared storage and its ledger is in the table
+        const onnx = path.join(sweepsDir(), id, r.variant.id, 'stack.onnx');
+        assert.deepEqual(r.rewrites, await ledgerCounts(onnx, path.join(sweepsDir(), id, r.variant.id, 'stack.har')));
+        assert.ok(typeof r.contexts === 'number' || r.contexts === undefined);
+      }
+      const parses = fs
+        .readFileSync(argvFile, 'utf8')
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes('"parser"'));
+      assert.equal(parses.length, 3, 'each exported variant parsed once: nothing submitted again');
+      const rows = sweepRows(variantResults(readSweep(path.join(sweepsDir(), id, 'sweep.json'))), 50);
+      assert.equal(rows.length, 4);
+      assert.ok(rows.filter((r) => r.compile === 'succeeded').every((r) => r.rewrites !== '' && r.slurmJob.includes('COMPLETED')));
+    } finally {
+      await host2.close().catch(() => undefined);
+    }
+  });
+});
