@@ -33,6 +33,7 @@ import {
   type VariantResult,
 } from '../../src/core/slurm/sweep';
 import { explainVerdict } from '../../src/core/slurm/verdict';
+import { parseCompilerEstimate } from '../../src/core/hailo/estimate';
 import { sweepDevice } from '../../src/core/slurm/sweepRun';
 import { HostMessage } from '../../src/core/protocol/sweepResults';
 import { SWEEP_COLUMNS } from '../../src/core/slurm/sweep';
@@ -511,7 +512,7 @@ describe('slurm: sweep table columns from the ledger, the device and the compile
   const v = expandSweep({ name: 's', model: 'enc', matrix: { kwargs: { w: [1, 2, 3, 4] } } }, model);
   const ok = { parse: 'succeeded', optimize: 'succeeded', compile: 'succeeded' } as const;
 
-  it('fills rewrites by kind and the measured latency; empty cells say why, the estimate column names its reason', () => {
+  it('fills rewrites by kind and the measured latency; empty cells say why, the estimate column names its reason (no profiler summary in the log)', () => {
     const results: VariantResult[] = [
       // as measureVariants records them: ledger counts without "kept", the device run's latency
       { variant: v[0]!, steps: ok, rewrites: { decomposed: 2, fused: 5, removed: 0, added: 1, layout: 0, host: 0, unmatched: 0 }, latencyMs: 12.5 },
@@ -541,10 +542,9 @@ describe('slurm: sweep table columns from the ledger, the device and the compile
     assert.match(rows[2]!.notes.latencyMs!, /did not compile/);
     assert.match(rows[2]!.notes.estimate!, /did not compile/);
     assert.equal(rows[3]!.notes.rewrites, 'not available: x.har: not a HAR (gzip or tar)');
-    for (const r of [rows[0]!, rows[1]!, rows[3]!]) {
-      assert.equal(r.estimatedFps, '');
-      assert.match(r.notes.estimate!, /^not available: .*performance estimate/);
-    }
+    for (const r of [rows[0]!, rows[1]!, rows[3]!]) assert.equal(r.estimatedFps, '');
+    assert.match(rows[1]!.notes.estimate!, /^not available: no "Performance Summary"/);
+    for (const r of [rows[0]!, rows[3]!]) assert.match(r.notes.estimate!, /^not available: the compiler's performance estimate was not read/);
     assert.match(rows[3]!.notes.fidelity!, /runs no fidelity check/);
     // sorted by latency: measured first, the empty ones last
     assert.deepEqual(
@@ -574,11 +574,20 @@ describe('slurm: sweep table columns from the ledger, the device and the compile
     assert.match(rows[1]!.notes.latencyMs!, /did not compile \(compile not-run\)/);
   });
 
-  it('says "not available" for the estimate of an empty compile log and of any log until its parser is connected', () => {
+  it("reads the estimate from a compile log that holds the profiler's Performance Summary, and says why when it holds none", () => {
     assert.match(compilerEstimate('').reason!, /compile log of this variant is empty/);
     const r = compilerEstimate('[info] Compiling network\n[info] Successful Compilation');
     assert.equal(r.estimate, undefined);
-    assert.match(r.reason!, /^not available/);
+    assert.match(r.reason!, /^not available: no "Performance Summary"/);
+    const fixtures = path.join(__dirname, '..', 'fixtures', 'dfc');
+    const withEstimate = `[info] Successful Compilation\n${fs.readFileSync(path.join(fixtures, 'hailomz-profile-whisper-enc-hailo8l-estimate.log'), 'utf8')}`;
+    const e = compilerEstimate(withEstimate).estimate!;
+    const expected = parseCompilerEstimate(withEstimate)!;
+    assert.ok(e.fps! > 0 && e.latencyMs! > 0);
+    assert.deepEqual(e, { fps: expected.fps, latencyMs: expected.latencyMs });
+    const na = compilerEstimate(fs.readFileSync(path.join(fixtures, 'hailomz-profile-whisper-enc-hailo8l-na.log'), 'utf8'));
+    assert.equal(na.estimate, undefined);
+    assert.match(na.reason!, /^not available: the profiler's Performance Summary gives no throughput or latency/);
   });
 
   it('a sweep names a device from "devices"; an unknown one is refused with the names there are', () => {

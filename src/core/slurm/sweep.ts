@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HailoError } from '../errors';
 import type { DfcLogSummary } from '../hailo/dfcLog';
+import { scanCompilerEstimate } from '../hailo/estimate';
 import type { HwArch, Model, Sweep } from '../project/schema';
 import { rjoin } from '../remote/quote';
 import type { SlurmJobSpec } from './script';
@@ -160,15 +161,17 @@ export interface VariantResult {
 }
 
 /**
- * The compiler's performance estimate of a compiled variant (FPS, latency), from its compile log.
- *
- * This is the one place where the parser of the compiler's estimate is connected: it returns
- * `{ estimate }` once that parser reads the compile log; until then it says why the column is empty.
+ * The compiler's performance estimate of a compiled variant (FPS, latency), from its compile log:
+ * the Dataflow Compiler profiler's "Performance Summary" when the log holds one (see
+ * `core/hailo/estimate.ts`; `hailo compiler` alone prints none), else why the column is empty.
  * Every sweep (Slurm array element or one-by-one run) calls it once per compiled variant.
  */
 export function compilerEstimate(compileLog: string): { estimate?: { fps?: number; latencyMs?: number }; reason?: string } {
   if (!compileLog.trim()) return { reason: 'not available: the compile log of this variant is empty' };
-  return { reason: "not available: the compiler's performance estimate is not read from the compile log yet" };
+  const scan = scanCompilerEstimate(compileLog);
+  if (!scan.estimate) return { reason: `not available: ${scan.missing ?? 'no estimate in the compile log'}` };
+  const { fps, latencyMs } = scan.estimate;
+  return { estimate: { ...(fps !== undefined ? { fps } : {}), ...(latencyMs !== undefined ? { latencyMs } : {}) } };
 }
 
 /** What the DFC log of a variant says: step outcomes, first error, contexts. */
