@@ -203,7 +203,7 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
       });
     const first = await run();
     assert.equal(first.status, 'succeeded');
-    assert.equal(first.inputs.length, 4, JSON.stringify(first.inputs)); // input, HAR, driver, manifest
+    assert.equal(first.inputs.length, 5, JSON.stringify(first.inputs)); // input, HAR, driver and its shared module, manifest
     const second = await run();
     assert.equal(second.status, 'succeeded');
     // only the manifest (it names the run's own folder) is new

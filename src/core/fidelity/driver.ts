@@ -14,6 +14,8 @@ import { runDriverProcess, type SpawnFn } from '../python/driverProcess';
  */
 
 export const DRIVER_FILE = 'hailo_fidelity.py';
+/** The module hailo_fidelity.py and hailo_export.py share; it lies beside them (and is uploaded with the fidelity driver). */
+export const DRIVER_COMMON_FILE = 'hailo_driver_common.py';
 
 export const ManifestSample = z.union([
   z.object({ id: z.string(), inputs: z.record(z.string(), z.string()) }).strict(),

@@ -8,7 +8,7 @@ import { rjoin } from '../remote/quote';
 import { executeRun, finishRun, type RunnerContext, type StepDriver, type StepVerdict } from '../remote/runner';
 import { newRunId, pruneRuns, RunRecord, RunStep, runDir, RUN_FILE, writeRun, type FidelityStepName } from '../remote/run';
 import { uploadInputs, type UploadItem } from '../remote/upload';
-import { parseFidelityDriverLine, type FidelityDriverResult, type Manifest } from './driver';
+import { DRIVER_COMMON_FILE, parseFidelityDriverLine, type FidelityDriverResult, type Manifest } from './driver';
 import type { StageRecord } from './record';
 import { planRemoteStage, type RemoteStage } from './remotePlan';
 import type { RemoteGroup } from './store';
@@ -178,7 +178,7 @@ export async function runRemoteStages(ctx: RunnerContext, o: RemoteStagesOptions
             ? stage === 'device'
               ? 'hef'
               : 'har'
-            : u.local === o.driverPath
+            : u.local === o.driverPath || path.basename(u.local) === DRIVER_COMMON_FILE
               ? 'driver'
               : 'input';
       items.set(dest, { local: u.local, dest, role });
