@@ -3,6 +3,9 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Model } from '../core/project/schema';
+import type { FidelityFinding } from '../core/fidelity/findings';
+import type { FidelityRecord } from '../core/fidelity/record';
+import type { RunRecord } from '../core/remote/run';
 import { setting } from './config';
 import { pythonFromExtension } from './export';
 import { command, requireTrust, signalFor, type Services } from './services';
@@ -93,8 +96,9 @@ class FidelityPanel {
  * Hailo: Check Fidelity: the stages on this machine (PyTorch and ONNX), then the HAR in the DFC
  * emulator on the model's compile target and the HEF on its device (runs of the run engine, in the
  * Runs view): progress with cancel, one line per stage and the findings in the output channel,
- * findings as diagnostics on the model's fidelity section in hailo.json, results in
- * .hailo/fidelity/<id>/fidelity.json.
+ * findings as diagnostics on the model's fidelity section in hailo.json, results with the run in
+ * .hailo/runs/<id>/ (fidelity.json). A remote run reattached after a reload or a dropped connection
+ * completes its check when it ends: compared, stored, shown and diagnosed the same way.
  */
 export function registerFidelity(services: Services, pipeline?: PipelineService): void {
   const { context, log, project } = services;
@@ -122,6 +126,70 @@ export function registerFidelity(services: Services, pipeline?: PipelineService)
     return pick?.model;
   }
 
+  /** Tell the user: log lines, diagnostics on hailo.json (with links to rewrites), the results panel, a notification. */
+  async function present(
+    model: Model,
+    done: { record: FidelityRecord; findings: FidelityFinding[]; file: string },
+    baseline: FidelityRecord | undefined,
+  ): Promise<void> {
+    const core = await loadCore();
+    const root = project.root!;
+    const { compareRecords, hasErrors, stageSummaries } = core.fidelityFindings;
+    const { fidelityLocation } = core.fidelityLocation;
+    const files = core.projectLoad.modelPaths(model, root);
+    const quantizedHar = core.remotePipeline.optimizedHarPath(files.har);
+    if (project.uri) diagnostics.delete(project.uri);
+    const findings = [...done.findings, ...(baseline ? compareRecords(baseline, done.record, { maxDropDb: model.fidelity?.maxDropDb }) : [])];
+    const linked = await core.fidelityRewrites.linkRewrites(findings, { onnx: files.onnx, har: files.har, quantizedHar });
+    if (linked.stage)
+      log.info(
+        `Fidelity of ${model.name}: first diverging stage ${linked.stage}; ${linked.links ? `${linked.links} rewrite(s) linked to their PyTorch lines` : `no rewrite linked (${linked.reason})`}`,
+      );
+    log.info(`Fidelity of ${model.name}: ${done.record.samples.length} sample(s), results in ${path.relative(root, done.file)}`);
+    for (const s of stageSummaries(done.record)) log.info(`  ${s.text}`);
+    for (const f of findings) log.info(`  ${f.severity} ${f.code}: ${f.message}`);
+    if (project.uri && findings.length) {
+      const doc = await vscode.workspace.openTextDocument(project.uri);
+      const text = doc.getText();
+      diagnostics.set(
+        project.uri,
+        findings.map((f) => {
+          const at = fidelityLocation(text, model.name, { stage: f.stage, limit: ['FID001', 'FID002', 'FID003'].includes(f.code) });
+          const range = at ? new vscode.Range(doc.positionAt(at.offset), doc.positionAt(at.offset + at.length)) : new vscode.Range(0, 0, 0, 0);
+          const d = new vscode.Diagnostic(range, f.fix ? `${f.message}. ${f.fix}` : f.message, SEVERITY[f.severity]);
+          d.source = 'hailo-fidelity';
+          d.code = f.code;
+          d.relatedInformation = [
+            new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(done.file), new vscode.Position(0, 0)), 'fidelity results'),
+            ...(f.related ?? [])
+              .filter((x) => x.file)
+              .map(
+                (x) =>
+                  new vscode.DiagnosticRelatedInformation(
+                    new vscode.Location(vscode.Uri.file(x.file!), new vscode.Position(Math.max(0, (x.line ?? 1) - 1), 0)),
+                    `compiler rewrite at the first diverging stage (${f.stage}): ${x.message}`,
+                  ),
+              ),
+          ];
+          return d;
+        }),
+      );
+    }
+    await resultsPanel.show(core.fidelityResultsView.fidelityResultsMessage(done.record, findings, baseline), done.file, model.name);
+    const headline = stageSummaries(done.record)
+      .map((s) => s.text)
+      .join(' · ');
+    const show = (c: string | undefined) => {
+      if (c === 'Open Results') void vscode.window.showTextDocument(vscode.Uri.file(done.file));
+      else if (c) log.show();
+    };
+    if (hasErrors(findings))
+      void vscode.window
+        .showErrorMessage(`Fidelity of ${model.name} fails: ${findings.find((f) => f.severity === 'error')!.message}`, 'Show Log', 'Open Results')
+        .then(show);
+    else void vscode.window.showInformationMessage(`Fidelity of ${model.name}: ${headline}`, 'Show Log', 'Open Results').then(show);
+  }
+
   async function checkFidelity(arg: ModelArg): Promise<void> {
     if (!(await requireTrust('Checking fidelity'))) return;
     const model = await pickModel(arg);
@@ -137,17 +205,16 @@ export function registerFidelity(services: Services, pipeline?: PipelineService)
     const { runHostCheck, HOST_STAGES } = core.fidelityCheck;
     const { findFidelityDriver } = core.fidelityDriver;
     const { findOrtWasmDir, findOnnxWorker } = core.fidelityOnnx;
-    const { compareRecords, hasErrors, stageSummaries } = core.fidelityFindings;
-    const { fidelityRunId, listFidelityRecords } = core.fidelityRecord;
-    const { fidelityLocation } = core.fidelityLocation;
+    const { listFidelityRecords, fidelityResultDirs } = core.fidelityRecord;
 
     const entryFile = model.entry ? await resolveEntryFile(model.entry, root) : undefined;
     const resource = entryFile ? vscode.Uri.file(entryFile) : project.uri;
     const interpreter = await resolveEditorInterpreter({ pythonExtension: () => pythonFromExtension(resource, log), setting: setting('pythonPath', resource) });
     const dist = path.join(context.extensionPath, 'dist');
-    const resultsDir = path.join(root, '.hailo', 'fidelity');
-    const outDir = path.join(resultsDir, fidelityRunId(model.name));
-    const baseline = listFidelityRecords(resultsDir, model.name)[0]?.record;
+    const dirs = fidelityResultDirs(root);
+    const runsDir = pipeline?.runsDir ?? dirs.runs;
+    const outDir = core.remoteRun.runDir(runsDir, core.remoteRun.newRunId(model.name));
+    const baseline = listFidelityRecords([runsDir, dirs.legacy], model.name)[0]?.record;
     const { remoteStages, REMOTE_STAGES } = core.fidelityRemote;
     const files = core.projectLoad.modelPaths(model, root);
     const quantizedHar = core.remotePipeline.optimizedHarPath(files.har);
@@ -161,7 +228,6 @@ export function registerFidelity(services: Services, pipeline?: PipelineService)
           : fs.existsSync(files.har) || fs.existsSync(quantizedHar),
     );
     const ended: (() => void)[] = [];
-    const remoteRuns: import('../core/remote/run').RunRecord[] = [];
     if (project.uri) diagnostics.delete(project.uri);
     running.add(model.name);
     try {
@@ -196,7 +262,6 @@ export function registerFidelity(services: Services, pipeline?: PipelineService)
                       devices: project.project?.devices ?? [],
                       files: { har: files.har, quantizedHar, hef: files.hef },
                       driverPath: findFidelityDriver([dist, __dirname]),
-                      onRun: (run) => remoteRuns.push(run),
                       contextFor: async (where) => {
                         const { ctx, done } = await pipeline.runnerContext(where.host, { onMessage: (m) => progress.report({ message: m }) }, ac.signal);
                         ended.push(done);
@@ -206,7 +271,6 @@ export function registerFidelity(services: Services, pipeline?: PipelineService)
                   }
                 : {}),
             });
-            if (remoteRuns.length) core.fidelityRemote.annotateFidelityRuns(pipeline!.runsDir!, remoteRuns, checked.record);
             return checked;
           } finally {
             sub.dispose();
@@ -214,55 +278,7 @@ export function registerFidelity(services: Services, pipeline?: PipelineService)
           }
         },
       );
-      const findings = [...r.findings, ...(baseline ? compareRecords(baseline, r.record, { maxDropDb: model.fidelity?.maxDropDb }) : [])];
-      const linked = await core.fidelityRewrites.linkRewrites(findings, { onnx: files.onnx, har: files.har, quantizedHar });
-      if (linked.stage)
-        log.info(
-          `Fidelity of ${model.name}: first diverging stage ${linked.stage}; ${linked.links ? `${linked.links} rewrite(s) linked to their PyTorch lines` : `no rewrite linked (${linked.reason})`}`,
-        );
-      log.info(`Fidelity of ${model.name}: ${r.record.samples.length} sample(s), results in ${path.relative(root, r.file)}`);
-      for (const s of stageSummaries(r.record)) log.info(`  ${s.text}`);
-      for (const f of findings) log.info(`  ${f.severity} ${f.code}: ${f.message}`);
-      if (project.uri && findings.length) {
-        const doc = await vscode.workspace.openTextDocument(project.uri);
-        const text = doc.getText();
-        diagnostics.set(
-          project.uri,
-          findings.map((f) => {
-            const at = fidelityLocation(text, model.name, { stage: f.stage, limit: ['FID001', 'FID002', 'FID003'].includes(f.code) });
-            const range = at ? new vscode.Range(doc.positionAt(at.offset), doc.positionAt(at.offset + at.length)) : new vscode.Range(0, 0, 0, 0);
-            const d = new vscode.Diagnostic(range, f.fix ? `${f.message}. ${f.fix}` : f.message, SEVERITY[f.severity]);
-            d.source = 'hailo-fidelity';
-            d.code = f.code;
-            d.relatedInformation = [
-              new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(r.file), new vscode.Position(0, 0)), 'fidelity results'),
-              ...(f.related ?? [])
-                .filter((x) => x.file)
-                .map(
-                  (x) =>
-                    new vscode.DiagnosticRelatedInformation(
-                      new vscode.Location(vscode.Uri.file(x.file!), new vscode.Position(Math.max(0, (x.line ?? 1) - 1), 0)),
-                      `compiler rewrite at the first diverging stage (${f.stage}): ${x.message}`,
-                    ),
-                ),
-            ];
-            return d;
-          }),
-        );
-      }
-      await resultsPanel.show(core.fidelityResultsView.fidelityResultsMessage(r.record, findings, baseline), r.file, model.name);
-      const headline = stageSummaries(r.record)
-        .map((s) => s.text)
-        .join(' · ');
-      const show = (c: string | undefined) => {
-        if (c === 'Open Results') void vscode.window.showTextDocument(vscode.Uri.file(r.file));
-        else if (c) log.show();
-      };
-      if (hasErrors(findings))
-        void vscode.window
-          .showErrorMessage(`Fidelity of ${model.name} fails: ${findings.find((f) => f.severity === 'error')!.message}`, 'Show Log', 'Open Results')
-          .then(show);
-      else void vscode.window.showInformationMessage(`Fidelity of ${model.name}: ${headline}`, 'Show Log', 'Open Results').then(show);
+      await present(model, r, baseline);
     } catch (e) {
       if (isCancelled(e)) {
         log.info(`Fidelity check of ${model.name} cancelled`);
@@ -274,5 +290,33 @@ export function registerFidelity(services: Services, pipeline?: PipelineService)
     }
   }
 
+  /** A reattached fidelity run ended: complete its check (compare, store, annotate the runs) and present it as a check would. */
+  async function completeReattached(run: RunRecord): Promise<void> {
+    const root = project.root;
+    const runsDir = pipeline?.runsDir;
+    if (!root || !runsDir) return;
+    const core = await loadCore();
+    const dir = core.fidelityStore.findCheckOfRun(runsDir, run.id);
+    if (!dir) {
+      log.warn(`Fidelity run ${run.id} ended, but no fidelity check in ${runsDir} names it: nothing to compare`);
+      return;
+    }
+    const plan = core.fidelityStore.readCheckPlan(dir);
+    const model = project.project?.models.find((m) => m.name === plan.model);
+    const done = await core.fidelityCheck.completeCheck(dir, { plan, runsDir });
+    log.info(`Fidelity run ${run.id} ended (${run.status}): the check in ${path.relative(root, dir)} is compared again`);
+    if (!model) {
+      log.warn(`Fidelity of ${plan.model}: the model is no longer in hailo.json; results in ${path.relative(root, done.file)}`);
+      return;
+    }
+    const dirs = core.fidelityRecord.fidelityResultDirs(root);
+    const baseline = core.fidelityRecord
+      .listFidelityRecords([runsDir, dirs.legacy], model.name)
+      .find((r) => path.resolve(r.dir) !== path.resolve(dir) && Date.parse(r.record.createdAt) <= Date.parse(plan.createdAt))?.record;
+    await present(model, done, baseline);
+  }
+
+  if (pipeline)
+    context.subscriptions.push(pipeline.onDidEndFidelityRun((run) => void completeReattached(run).catch((e) => log.error(e instanceof Error ? e : String(e)))));
   context.subscriptions.push(vscode.commands.registerCommand('hailo.checkFidelity', command(log, checkFidelity)));
 }

@@ -42,6 +42,9 @@ export class PipelineService implements vscode.Disposable {
   private readonly deviceRunEnded = new vscode.EventEmitter<RunRecord>();
   /** A device run (deploy and benchmark) ended, followed in this window. */
   readonly onDidEndDeviceRun = this.deviceRunEnded.event;
+  private readonly fidelityRunEnded = new vscode.EventEmitter<RunRecord>();
+  /** A fidelity run that was reattached (after a reload or from the Runs view) ended: its check is compared by the fidelity feature. */
+  readonly onDidEndFidelityRun = this.fidelityRunEnded.event;
 
   constructor(
     private readonly services: Services,
@@ -357,6 +360,7 @@ export class PipelineService implements vscode.Disposable {
       this.deviceRunEnded.fire(run);
       if (run.status === 'succeeded' || run.status === 'cancelled') return;
     }
+    if (run.kind === 'fidelity') this.fidelityRunEnded.fire(run);
     if (run.status === 'succeeded') {
       void vscode.window
         .showInformationMessage(`${run.model}: ${run.steps.map((s) => s.step).join(' → ')} done on ${run.target.name} in ${dur.toFixed(0)} s.`, 'Open Run')
@@ -386,6 +390,7 @@ export class PipelineService implements vscode.Disposable {
     this.finished.dispose();
     this.changed.dispose();
     this.deviceRunEnded.dispose();
+    this.fidelityRunEnded.dispose();
   }
 }
 

@@ -277,7 +277,7 @@ export function registerRunsView(services: Services, pipeline: PipelineService):
         const root = services.project.root;
         const facts = (r: RunRecord): RunFacts => {
           const rewrites = readRunRewrites(path.join(pipeline.runsDir!, r.id));
-          const fidelity = root ? fidelityOfRun(path.join(root, '.hailo', 'fidelity'), r.id, readFidelityRecord) : undefined;
+          const fidelity = root ? fidelityOfRun([pipeline.runsDir!, path.join(root, '.hailo', 'fidelity')], r.id, readFidelityRecord) : undefined;
           return runFacts(r, { ...(rewrites ? { rewrites } : {}), ...(fidelity ? { fidelity } : {}) });
         };
         const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: comparisonMarkdown(facts(older), facts(newer)) });

@@ -51,6 +51,7 @@ export * as fidelityOnnx from './fidelity/onnxStage';
 export * as fidelityFindings from './fidelity/findings';
 export * as fidelityRecord from './fidelity/record';
 export * as fidelityRemote from './fidelity/remoteRun';
+export * as fidelityStore from './fidelity/store';
 export * as fidelityResultsView from './fidelity/resultsView';
 export * as fidelityRewrites from './fidelity/rewriteLinks';
 export * as fidelityLocation from './fidelity/location';

@@ -23,7 +23,6 @@ stack that lies in the user's files (not in torch, not in the standard library).
 
 import argparse
 import hashlib
-import importlib
 import inspect
 import json
 import os
@@ -36,17 +35,7 @@ import traceback
 PROTOCOL_VERSION = 1
 DTYPES = ("float32", "float16", "int64", "int32")
 
-# The private channel for JSON lines. Set up in main(): fd 1 is pointed at stderr so nothing the
-# user's code prints can corrupt the protocol.
-_proto = None
-
-
-def emit(event, **fields):
-    fields["event"] = event
-    line = json.dumps(fields, separators=(",", ":"), default=str)
-    out = _proto if _proto is not None else sys.stdout
-    out.write(line + "\n")
-    out.flush()
+from hailo_driver_common import DriverFailure, emit, load_callable, open_protocol  # noqa: E402
 
 
 def progress(step, message, fraction):
@@ -55,15 +44,8 @@ def progress(step, message, fraction):
     sys.stderr.flush()
 
 
-class ExportFailure(Exception):
+class ExportFailure(DriverFailure):
     """A failure already classified for the protocol."""
-
-    def __init__(self, kind, message, exc=None, **extra):
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.exc = exc
-        self.extra = extra
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,22 +233,7 @@ def import_packages():
 
 
 def load_factory(entry):
-    if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", entry):
-        raise ExportFailure("bad-argument", 'entry %r is not of the form "package.module:factory"' % entry)
-    mod_name, fn_name = entry.split(":")
-    try:
-        mod = importlib.import_module(mod_name)
-    except BaseException as e:  # noqa: BLE001 - SystemExit from a module body is a failure too
-        if isinstance(e, KeyboardInterrupt):
-            raise
-        raise ExportFailure("import", "cannot import %s: %s: %s" % (mod_name, type(e).__name__, e), e)
-    fn = getattr(mod, fn_name, None)
-    if fn is None:
-        raise ExportFailure("entry-not-found", "module %s (%s) has no %r" % (mod_name, getattr(mod, "__file__", "?"), fn_name),
-                            file=getattr(mod, "__file__", None))
-    if not callable(fn):
-        raise ExportFailure("entry-not-found", "%s is not callable" % entry, file=getattr(mod, "__file__", None))
-    return fn, mod
+    return load_callable(entry, "model factory", ExportFailure)
 
 
 def make_inputs(torch, inputs):
@@ -641,14 +608,7 @@ def run(args):
 
 
 def main(argv):
-    global _proto
-    # keep stdout for the protocol only; everything else printed goes to stderr
-    try:
-        _proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-        os.dup2(2, 1)
-        sys.stdout = sys.stderr
-    except OSError:
-        _proto = None
+    open_protocol()
     try:
         args = parse_args(argv)
     except SystemExit as e:

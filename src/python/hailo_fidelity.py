@@ -28,7 +28,6 @@ Protocol: one JSON object per line on stdout, each with an "event" key ("progres
 """
 
 import argparse
-import importlib
 import itertools
 import json
 import os
@@ -39,15 +38,7 @@ import traceback
 PROTOCOL_VERSION = 1
 STAGES = ("torch", "fp-optimized", "quantized", "device")
 
-_proto = None
-
-
-def emit(event, **fields):
-    fields["event"] = event
-    line = json.dumps(fields, separators=(",", ":"), default=str)
-    out = _proto if _proto is not None else sys.stdout
-    out.write(line + "\n")
-    out.flush()
+from hailo_driver_common import DriverFailure, emit, load_callable, open_protocol  # noqa: E402
 
 
 def progress(message, fraction):
@@ -56,16 +47,9 @@ def progress(message, fraction):
     sys.stderr.flush()
 
 
-class Failure(Exception):
+class Failure(DriverFailure):
     """A failure already classified for the protocol: kind is one of bad-argument,
     missing-package, import, entry-not-found, factory, input, inference, output, internal."""
-
-    def __init__(self, kind, message, exc=None, **extra):
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.exc = exc
-        self.extra = extra
 
 
 def safe_id(text):
@@ -155,22 +139,9 @@ def load_input(np, path, spec, sample_id):
 
 
 def resolve_callable(spec, root, what):
-    mod_name, _, fn_name = spec.partition(":")
     if root:
         sys.path.insert(0, root)
-    try:
-        mod = importlib.import_module(mod_name)
-    except ImportError as e:
-        missing = getattr(e, "name", None)
-        if missing and (missing == "torch" or missing.startswith("torch.")):
-            raise Failure("missing-package", "cannot import torch: %s" % e, e, package="torch")
-        raise Failure("import", "cannot import %s (%s): %s" % (mod_name, what, e), e)
-    except Exception as e:  # noqa: BLE001 - the user's module failed at import time
-        raise Failure("import", "importing %s (%s) failed: %s: %s" % (mod_name, what, type(e).__name__, e), e)
-    fn = getattr(mod, fn_name, None)
-    if fn is None or not callable(fn):
-        raise Failure("entry-not-found", "%s has no callable %s (%s)" % (mod_name, fn_name, what))
-    return fn
+    return load_callable(spec, what, Failure)[0]
 
 
 def audio_inputs(np, fn, wav, specs, sample_id):
@@ -459,13 +430,7 @@ def run(args):
 
 
 def main(argv):
-    global _proto
-    try:
-        _proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-        os.dup2(2, 1)
-        sys.stdout = sys.stderr
-    except OSError:
-        _proto = None
+    open_protocol()
     try:
         args = parse_args(argv)
     except SystemExit as e:

@@ -64,7 +64,8 @@ function findStandins(): string {
 
 export const STANDIN_DIR = findStandins();
 
-export async function startSshd(opts: { extraServerConfig?: string } = {}): Promise<TestSshd> {
+/** `env`: more variables for every session (e.g. PYTHONPATH of stand-in Python packages). */
+export async function startSshd(opts: { extraServerConfig?: string; env?: Record<string, string> } = {}): Promise<TestSshd> {
   const sshd = findSshd();
   if (!sshd) throw new Error('sshd not found');
   const dir = fs.mkdtempSync(path.join('/tmp', 'hws-'));
@@ -108,7 +109,11 @@ export async function startSshd(opts: { extraServerConfig?: string } = {}): Prom
       'MaxStartups 64:30:128',
       'LogLevel ERROR',
       // HWB_SYSFS: the device check reads this copy of sysfs (tests write a Pi 5's PCIe link there)
-      `SetEnv HAILO_STANDIN_CONTROL=${controlFile} PATH=${STANDIN_DIR}:/usr/local/bin:/usr/bin:/bin HWB_SYSFS=${path.join(dir, 'sys')}`,
+      `SetEnv HAILO_STANDIN_CONTROL=${controlFile} PATH=${STANDIN_DIR}:/usr/local/bin:/usr/bin:/bin HWB_SYSFS=${path.join(dir, 'sys')}${Object.entries(
+        opts.env ?? {},
+      )
+        .map(([k, v]) => ` ${k}=${v}`)
+        .join('')}`,
       'Subsystem sftp internal-sftp',
       opts.extraServerConfig ?? '',
     ].join('\n') + '\n',

@@ -55,10 +55,21 @@ describe('fidelity', function () {
     if (!projectFile) return;
     fs.writeFileSync(projectFile, original);
     fs.rmSync(path.join(root, 'fidelity-inputs'), { recursive: true, force: true });
-    fs.rmSync(path.join(root, '.hailo', 'fidelity'), { recursive: true, force: true });
+    for (const d of checks()) fs.rmSync(d, { recursive: true, force: true });
     await vscode.workspace.getConfiguration('hailo').update('pythonPath', undefined, vscode.ConfigurationTarget.Workspace);
     await services?.project.reload();
   });
+
+  /** The fidelity checks kept in the runs folder (check.json beside the results). */
+  function checks(): string[] {
+    const dir = path.join(root, '.hailo', 'runs');
+    return fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
+          .filter((n) => fs.existsSync(path.join(dir, n, 'check.json')))
+          .map((n) => path.join(dir, n))
+      : [];
+  }
 
   async function setFidelity(fidelity: unknown): Promise<void> {
     const text = original.replace('"onnx": "build/encoder.onnx",', `"onnx": "build/encoder.onnx",\n      "fidelity": ${JSON.stringify(fidelity)},`);
@@ -71,10 +82,13 @@ describe('fidelity', function () {
   it('checks PyTorch against ONNX and writes the results; a limit it cannot meet is an error on hailo.json', async () => {
     await setFidelity({ inputs: 'fidelity-inputs', thresholds: { minCosine: 0.999 } });
     await vscode.commands.executeCommand('hailo.checkFidelity', 'whisper_tiny_encoder');
-    const dir = path.join(root, '.hailo', 'fidelity');
-    const runs = fs.readdirSync(dir);
+    // kept with the check's run in .hailo/runs/<id>/: a check of host stages only has no run.json
+    const runs = checks();
     assert.equal(runs.length, 1, runs.join(', '));
-    const rec = JSON.parse(fs.readFileSync(path.join(dir, runs[0]!, 'fidelity.json'), 'utf8'));
+    assert.ok(!fs.existsSync(path.join(runs[0]!, 'run.json')));
+    assert.ok(fs.existsSync(path.join(runs[0]!, 'onnx', 'speech1', 'features.npy')));
+    assert.ok(!fs.existsSync(path.join(root, '.hailo', 'fidelity')));
+    const rec = JSON.parse(fs.readFileSync(path.join(runs[0]!, 'fidelity.json'), 'utf8'));
     assert.deepEqual(
       rec.stages.map((s: { stage: string; status: string }) => `${s.stage}:${s.status}`),
       ['torch:ok', 'onnx:ok'],
@@ -83,7 +97,6 @@ describe('fidelity', function () {
     assert.equal(vscode.languages.getDiagnostics(vscode.Uri.file(projectFile)).filter((d) => d.source === 'hailo-fidelity').length, 0);
 
     await setFidelity({ inputs: 'fidelity-inputs', thresholds: { minSnrDb: 300 } });
-    await new Promise((r) => setTimeout(r, 1100)); // a new result folder (ids are per second)
     await vscode.commands.executeCommand('hailo.checkFidelity', 'whisper_tiny_encoder');
     const diags = await until(() => {
       const d = vscode.languages.getDiagnostics(vscode.Uri.file(projectFile)).filter((x) => x.source === 'hailo-fidelity');
@@ -95,6 +108,6 @@ describe('fidelity', function () {
     assert.match(diags[0]!.message, /ONNX \(onnxruntime\), output "features": SNR to PyTorch .* is below the limit 300 dB/);
     const doc = await vscode.workspace.openTextDocument(projectFile);
     assert.equal(doc.getText(diags[0]!.range), '"thresholds"');
-    assert.equal(fs.readdirSync(dir).length, 2);
+    assert.equal(checks().length, 2);
   });
 });

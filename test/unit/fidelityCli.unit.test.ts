@@ -11,6 +11,8 @@ import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/args';
 import { writeNpy } from '../../src/core/fidelity/npy';
+import { readFidelityRecord } from '../../src/core/fidelity/record';
+import { listRuns } from '../../src/core/remote/run';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PY = process.env.HAILO_TEST_PYTHON ?? '/usr/bin/python3';
@@ -99,8 +101,18 @@ describe('cli: fidelity on the example encoder', function () {
     assert.match(text, /^ {2}torch: reference, 1 sample\(s\)$/m);
     assert.match(text, /^ {2}onnx: cos 1\.0000, SNR \d+\.\d dB, max \|e\| /m);
     const file = /^results: (.+)$/m.exec(text)![1]!;
-    assert.ok(file.startsWith(path.join(dir, '.hailo', 'fidelity')));
+    // kept with the check's run: .hailo/runs/<id>/ with its plan, inputs and every stage's outputs
+    assert.equal(path.dirname(path.dirname(file)), path.join(dir, '.hailo', 'runs'));
     assert.ok(fs.existsSync(path.join(path.dirname(file), 'onnx', 'one', 'features.npy')));
+    assert.ok(fs.existsSync(path.join(path.dirname(file), 'torch', 'one', 'features.npy')));
+    assert.ok(fs.existsSync(path.join(path.dirname(file), 'check.json')));
+    assert.ok(!fs.existsSync(path.join(dir, '.hailo', 'fidelity')));
+    // a check of host stages only is not a run of the Runs view (no run.json), nor a broken one
+    assert.deepEqual(listRuns(path.join(dir, '.hailo', 'runs')), []);
+    // a result of an earlier version in .hailo/fidelity/ is still read as the baseline
+    const legacy = path.join(dir, '.hailo', 'fidelity', '20200101-000000-enc');
+    fs.mkdirSync(path.dirname(legacy), { recursive: true });
+    fs.renameSync(path.dirname(file), legacy);
 
     // a limit no float computation meets: exit 1, an error finding; JSON output
     project(dir, { inputs: 'inputs', thresholds: { minSnrDb: 300 } });
@@ -116,7 +128,8 @@ describe('cli: fidelity on the example encoder', function () {
     };
     assert.equal(j.ok, false);
     assert.equal(j.file, path.join(out, 'fidelity.json'));
-    assert.ok(j.baseline, 'compared with the first result');
+    assert.ok(j.baseline, 'compared with the first result, read from .hailo/fidelity/');
+    assert.equal((j.baseline as { createdAt: string }).createdAt, readFidelityRecord(path.join(legacy, 'fidelity.json')).createdAt);
     assert.deepEqual(
       j.findings.map((f) => [f.code, f.severity]),
       [['FID002', 'error']],

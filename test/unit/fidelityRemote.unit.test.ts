@@ -12,7 +12,10 @@ import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/args';
 import { isHailoError } from '../../src/core/errors';
-import { runHostCheck } from '../../src/core/fidelity/check';
+import { completeCheck, runHostCheck } from '../../src/core/fidelity/check';
+import { readFidelityRecord } from '../../src/core/fidelity/record';
+import { findCheckOfRun, readCheckPlan } from '../../src/core/fidelity/store';
+import { fidelityOfRun } from '../../src/core/remote/runCompare';
 import { findFidelityDriver } from '../../src/core/fidelity/driver';
 import { fidelityFindings } from '../../src/core/fidelity/findings';
 import { writeNpy } from '../../src/core/fidelity/npy';
@@ -200,7 +203,7 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
       });
     const first = await run();
     assert.equal(first.status, 'succeeded');
-    assert.equal(first.inputs.length, 4, JSON.stringify(first.inputs)); // input, HAR, driver, manifest
+    assert.equal(first.inputs.length, 5, JSON.stringify(first.inputs)); // input, HAR, driver and its shared module, manifest
     const second = await run();
     assert.equal(second.status, 'succeeded');
     // only the manifest (it names the run's own folder) is new
@@ -302,6 +305,98 @@ describe('fidelity: emulator and device stages through a real sshd', function ()
     const run = listRuns(path.join(root, '.hailo', 'runs'))[0]!.run!;
     assert.equal(run.kind, 'fidelity');
     assert.ok((run.steps[1]!.summary as { figures?: { snrDb: number } }).figures!.snrDb < 30);
+  });
+
+  it('a check whose device run is reattached after a reload completes when the run ends: compared, stored with the run, figures in run.json', async () => {
+    standin('enc.har', { quantize_bits: 8 });
+    standin('slow.hef', { quantize_bits: 8, zero_last: 100, sleep: 1.5 });
+    const m = model({ fidelity: { inputs: 'inputs', thresholds: { minSnrDb: 30 } } } as Partial<Model>);
+    const checkId = '20260101-000000-enc-check1';
+    const outDir = path.join(runsDir(), checkId);
+    const detach = new AbortController();
+    // the window goes away while the device stage runs
+    const err = await runHostCheck({
+      model: m,
+      root,
+      outDir,
+      stages: [],
+      interpreter: { path: 'python3', source: 'default' } as never,
+      chooseHint: '',
+      driverPath: DRIVER,
+      wasmDir: '',
+      remote: remoteStages({
+        model: m,
+        root,
+        outDir,
+        stages: ['fp-optimized', 'quantized', 'device'],
+        targets: [target()],
+        devices: [device()],
+        files: { har: path.join(root, 'enc.har'), hef: path.join(root, 'slow.hef') },
+        driverPath: DRIVER,
+        contextFor: () => ctx({ detach: detach.signal, events: { onLine: (s: string) => s === 'device' && detach.abort() } }),
+        python,
+      }),
+    }).catch((e: unknown) => e);
+    assert.ok(isHailoError(err, 'CANCELLED'), String(err));
+    // nothing compared yet; the plan names both runs; the emulator run is the check's own folder
+    assert.ok(!fs.existsSync(path.join(outDir, 'fidelity.json')));
+    const plan = readCheckPlan(outDir);
+    assert.deepEqual(
+      plan.remote.map((g) => [g.stages.join(','), g.where, !!g.run]),
+      [
+        ['fp-optimized,quantized', 'box', true],
+        ['device', 'pi5', true],
+      ],
+    );
+    assert.equal(plan.remote[0]!.run, checkId);
+    assert.equal(readRun(path.join(outDir, 'run.json')).status, 'succeeded');
+    const devId = plan.remote[1]!.run!;
+    assert.equal(readRun(path.join(runsDir(), devId, 'run.json')).status, 'running');
+    // a check compared now says the device stage is still running, and how to go on
+    const early = await completeCheck(outDir);
+    const devEarly = early.record.stages.find((s) => s.stage === 'device')!;
+    assert.equal(devEarly.status, 'failed');
+    assert.equal(devEarly.code, 'FIDELITY_STAGE_RUNNING');
+    assert.match(devEarly.message!, /still running on .*reattach/);
+    // the next window reattaches to the device run; when it ends, its check is found and completed
+    const host2 = new SshHost(sshd.alias, { sshPath: 'ssh', connectTimeout: 5, configFile: sshd.clientConfig, controlDir: sshd.controlDir });
+    try {
+      const done = await resumeRun({ host: host2, runsDir: runsDir(), pollIntervalMs: 100 }, devId);
+      assert.equal(done.status, 'succeeded');
+    } finally {
+      await host2.close();
+    }
+    assert.equal(findCheckOfRun(runsDir(), devId), outDir);
+    assert.equal(findCheckOfRun(runsDir(), checkId), outDir);
+    assert.equal(findCheckOfRun(runsDir(), 'nope'), undefined);
+    const r = await completeCheck(outDir);
+    assert.equal(r.file, path.join(outDir, 'fidelity.json'));
+    assert.deepEqual(
+      r.record.stages.map((s) => [s.stage, s.status]),
+      [
+        ['fp-optimized', 'ok'],
+        ['quantized', 'ok'],
+        ['device', 'ok'],
+      ],
+      JSON.stringify(r.record.stages),
+    );
+    assert.deepEqual(r.record.runs, [checkId, devId]);
+    const d = r.record.comparisons.find((c) => c.stage === 'device' && c.against === 'reference')!;
+    assert.deepEqual(
+      d.damaged.map((x) => [x.from, x.to]),
+      [[1400, 1499]],
+    );
+    // the device outputs were fetched into the check's folder, byte for byte as the device wrote them
+    const remoteDev = readRun(path.join(runsDir(), devId, 'run.json')).remoteDir;
+    assert.deepEqual(fs.readFileSync(path.join(outDir, 'device', 'b', 'features.npy')), fs.readFileSync(path.join(remoteDev, 'device', 'b', 'features.npy')));
+    assert.ok(r.findings.some((f) => f.code === 'FID002' && f.stage === 'device'));
+    // the Runs view lines: figures in both runs' run.json
+    const fig = (id: string, i: number) => (readRun(path.join(runsDir(), id, 'run.json')).steps[i]!.summary as { figures?: { damaged: unknown[] } }).figures;
+    assert.deepEqual(fig(devId, 0)!.damaged, [{ from: 1400, to: 1499 }]);
+    assert.ok(fig(checkId, 1));
+    // the record is found for each run by the run comparison
+    assert.ok(fidelityOfRun(runsDir(), devId, readFidelityRecord)!.stages.some((s) => s.stage === 'device'));
+    assert.equal(fidelityOfRun(runsDir(), checkId, readFidelityRecord)!.id, checkId);
   });
 
   it('a dropped SSH connection mid-stage reconnects; a client that went away reattaches; nothing lost', async () => {

@@ -43,6 +43,7 @@ describe('fidelity: remote stage plan', function () {
       { local: '/local/in/s1.npy', remote: '/remote/work/runs/r1/fidelity/inputs/s1/mel.npy' },
       { local: '/local/build/encoder.har', remote: '/remote/work/runs/r1/fidelity/model.har' },
       { local: DRIVER, remote: '/remote/work/runs/r1/fidelity/hailo_fidelity.py' },
+      { local: path.join(path.dirname(DRIVER), 'hailo_driver_common.py'), remote: '/remote/work/runs/r1/fidelity/hailo_driver_common.py' },
     ]);
     assert.deepEqual(p.argv, [
       '/remote/work/runs/r1/fidelity/hailo_fidelity.py',

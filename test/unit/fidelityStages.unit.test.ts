@@ -150,6 +150,42 @@ describe('fidelity: stages', function () {
     );
   });
 
+  it('calibSamples: PyTorch and ONNX agree on the first samples of the calibration set of the example encoder', async () => {
+    const { project, root } = await requireProject(path.join(EXAMPLE, 'hailo.json'));
+    const base = findModel(project, 'whisper_tiny_encoder');
+    // a calibration set of 4 mel spectrograms along axis 0, as the DFC's calibration takes them
+    const r0 = rng(11);
+    const calib = path.join(tmp, 'calib-set.npy');
+    await writeNpy(calib, { dtype: 'float32', shape: [4, 80, 3000], data: Float32Array.from({ length: 4 * 80 * 3000 }, () => r0()) });
+    const model: Model = { ...base, calibSet: calib, fidelity: { calibSamples: 2, thresholds: { minCosine: 0.99999, minSnrDb: 60 } } };
+    const outDir = path.join(tmp, 'calib-check');
+    const r = await runHostCheck({ model, root, outDir, interpreter, chooseHint: '', driverPath: DRIVER, wasmDir: findOrtWasmDir([__dirname]) });
+    assert.deepEqual(
+      r.record.stages.map((s) => [s.stage, s.status]),
+      [
+        ['torch', 'ok'],
+        ['onnx', 'ok'],
+      ],
+      JSON.stringify(r.record.stages),
+    );
+    assert.deepEqual(
+      r.record.samples,
+      [0, 1].map((i) => ({ id: `calib_${i}`, source: `${calib}[${i}]` })),
+    );
+    const c = r.record.comparisons[0]!;
+    assert.equal(c.perSample.length, 2);
+    assert.ok(c.metrics.cosine > 0.999999, `cosine ${c.metrics.cosine}`);
+    assert.deepEqual(r.findings, []);
+    // each sample is its own row of the set, and the model saw it: different inputs, different outputs
+    const in1 = await readNpy(path.join(outDir, 'inputs', 'calib_1', 'mel.npy'));
+    assert.deepEqual(in1.shape, [1, 80, 3000]);
+    const set = await readNpy(calib);
+    assert.deepEqual(Array.from(in1.data.slice(0, 50) as Float32Array), Array.from(set.data.slice(80 * 3000, 80 * 3000 + 50) as Float32Array));
+    const t0 = await readNpy(path.join(outDir, 'torch', 'calib_0', 'features.npy'));
+    const t1 = await readNpy(path.join(outDir, 'torch', 'calib_1', 'features.npy'));
+    assert.notDeepEqual(Array.from(t0.data.slice(0, 64) as Float32Array), Array.from(t1.data.slice(0, 64) as Float32Array));
+  });
+
   it('the ONNX stage on a worker thread writes the same outputs as on the calling thread, and stops when cancelled', async () => {
     const input = path.join(tmp, 'worker', 'in.npy');
     await melSample(input, 21);

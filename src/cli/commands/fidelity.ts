@@ -32,10 +32,12 @@ max and mean absolute error, per output, and along the time axis (which steps di
               (HAR, HEF) does not exist is skipped with the reason. SSH as for "remote"
               (HAILO_SSH, HAILO_SSH_CONFIG); the remote Python is python3 (in the DFC environment)
   --python    interpreter with torch and numpy (else HAILO_PYTHON, else python3)
-  --out       result folder (default: .hailo/fidelity/<time>-<model>/ beside hailo.json); it gets
-              the stage outputs as .npy and fidelity.json
+  --out       result folder (default: the check's run folder .hailo/runs/<id>/ beside hailo.json,
+              shared with its first remote run); it gets the stage outputs as .npy, check.json
+              and fidelity.json
   --baseline  an earlier fidelity.json to compare with (default: the newest earlier result of the
-              model under .hailo/fidelity/); a drop beyond fidelity.maxDropDb (default 3 dB) is a warning
+              model under .hailo/runs/, or .hailo/fidelity/ of earlier versions); a drop beyond
+              fidelity.maxDropDb (default 3 dB) is a warning
   --format    text (default) or json
 
 Exit code 0 when every limit holds, 1 when a stage fails or falls below a limit of
@@ -76,22 +78,22 @@ fidelity.thresholds / fidelity.stageThresholds, 2 on bad arguments or a project 
     const { findFidelityDriver } = await import('../../core/fidelity/driver');
     const { findOrtWasmDir } = await import('../../core/fidelity/onnxStage');
     const { compareRecords, hasErrors, stageSummaries } = await import('../../core/fidelity/findings');
-    const { fidelityRunId, listFidelityRecords, readFidelityRecord } = await import('../../core/fidelity/record');
+    const { fidelityResultDirs, listFidelityRecords, readFidelityRecord } = await import('../../core/fidelity/record');
+    const { newRunId } = await import('../../core/remote/run');
     const { remoteStages } = await import('../../core/fidelity/remoteRun');
     const { SshHost } = await import('../../core/remote/ssh');
     const { modelPaths } = await import('../../core/project/load');
     const { optimizedHarPath } = await import('../../core/remote/pipelinePaths');
 
-    const resultsDir = path.join(root, '.hailo', 'fidelity');
-    const outDir = v.out !== undefined ? path.resolve(io.cwd, v.out) : path.join(resultsDir, fidelityRunId(model.name));
+    const dirs = fidelityResultDirs(root);
+    const outDir = v.out !== undefined ? path.resolve(io.cwd, v.out) : path.join(dirs.runs, newRunId(model.name));
     const baseline =
       v.baseline !== undefined
         ? readFidelityRecord(path.resolve(io.cwd, v.baseline))
-        : listFidelityRecords(resultsDir, model.name).find((r) => path.resolve(r.dir) !== outDir)?.record;
+        : listFidelityRecords([dirs.runs, dirs.legacy], model.name).find((r) => path.resolve(r.dir) !== outDir)?.record;
     const json = v.format === 'json';
     let r;
     const hosts = new Map<string, InstanceType<typeof SshHost>>();
-    const remoteRuns: import('../../core/remote/run').RunRecord[] = [];
     const driverPath = findFidelityDriver([__dirname]);
     const commit = gitCommit(root);
     const files = modelPaths(model, root);
@@ -127,13 +129,12 @@ fidelity.thresholds / fidelity.stageThresholds, 2 on bad arguments or a project 
                     );
                   return {
                     host,
-                    runsDir: path.join(root, '.hailo', 'runs'),
+                    runsDir: dirs.runs,
                     signal: io.signal,
                     events: { onProgress: (m: string) => !json && io.err(`[fidelity] ${m}`) },
                   };
                 },
                 onRun: (run) => {
-                  remoteRuns.push(run);
                   if (!json) io.err(`[fidelity] run ${run.id} on ${run.target.name}: ${run.status}`);
                 },
               }),
@@ -158,7 +159,6 @@ fidelity.thresholds / fidelity.stageThresholds, 2 on bad arguments or a project 
     } finally {
       for (const h of hosts.values()) await h.close();
     }
-    if (remoteRuns.length) (await import('../../core/fidelity/remoteRun')).annotateFidelityRuns(path.join(root, '.hailo', 'runs'), remoteRuns, r.record);
     const findings = [...r.findings, ...(baseline ? compareRecords(baseline, r.record, { maxDropDb: model.fidelity?.maxDropDb }) : [])];
     await (
       await import('../../core/fidelity/rewriteLinks')

@@ -1,4 +1,3 @@
-import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HailoError, type ErrorCode } from '../errors';
@@ -6,11 +5,12 @@ import type { Logger } from '../logger';
 import { nullLogger } from '../logger';
 import type { SourceLocation } from '../graph/model';
 import { INTERPRETER_SOURCE_TEXT, type Interpreter } from './interpreter';
-import { LineSplitter, parseDriverLine, type DriverError, type DriverProgress, type DriverResult } from './protocol';
+import { parseDriverLine, type DriverError, type DriverProgress, type DriverResult } from './protocol';
+import { runDriverProcess, type SpawnFn } from '../python/driverProcess';
 import { buildDriverArgv, type ExportSpec } from './spec';
 import { innermostUserFrame, parseTraceback, userFileTest, type PyFrame } from './traceback';
 
-export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
+export type { SpawnFn } from '../python/driverProcess';
 
 export interface RunExportOptions {
   interpreter: Interpreter;
@@ -50,8 +50,6 @@ export class ExportFailedError extends HailoError {
     super(code, message, location ? { file: location.file } : {});
   }
 }
-
-const STDERR_KEEP = 64 * 1024;
 
 /** Locate the driver script next to the bundle (dist/python) or in the sources (src/python). */
 export function findDriver(candidatesFrom: string[]): string {
@@ -123,16 +121,6 @@ export function dynamicAxesWarnings(r: Pick<DriverResult, 'symbolicDims' | 'shap
   return out;
 }
 
-function killGroup(child: ChildProcess, sig: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    if (process.platform === 'win32') child.kill(sig);
-    else process.kill(-child.pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
 /**
  * Run the export driver: spawns the interpreter in its own process group (so a cancel kills the
  * model code's own children too), streams its output, and resolves with the driver's result.
@@ -141,7 +129,6 @@ function killGroup(child: ChildProcess, sig: NodeJS.Signals): void {
  */
 export async function runExport(opts: RunExportOptions): Promise<ExportResult> {
   const log = opts.log ?? nullLogger;
-  const spawn = opts.spawn ?? (nodeSpawn as SpawnFn);
   const interp = opts.interpreter;
   if (opts.signal?.aborted) throw new HailoError('CANCELLED', 'Cancelled');
   const argv = buildDriverArgv(opts.driverPath, opts.spec);
@@ -149,79 +136,31 @@ export async function runExport(opts: RunExportOptions): Promise<ExportResult> {
   log.debug(`${interp.path} ${argv.map((a) => JSON.stringify(a)).join(' ')}`);
   const t0 = Date.now();
 
-  const env = { ...(opts.env ?? process.env), PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
-  const child = spawn(interp.path, argv, {
-    cwd: opts.spec.root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: process.platform !== 'win32',
-    windowsHide: true,
-  });
-
   let result: DriverResult | undefined;
   let error: DriverError | undefined;
-  let stderr = '';
-  let cancelled = false;
-  let killTimer: NodeJS.Timeout | undefined;
-
-  const out = new LineSplitter((line) => {
-    const ev = parseDriverLine(line);
-    if (!ev) {
-      opts.onOutput?.(line, 'stdout');
-      return;
-    }
-    if (ev.event === 'progress') opts.onProgress?.(ev);
-    else if (ev.event === 'result') result = ev;
-    else error = ev;
+  const { code, signal, cancelled, stderr } = await runDriverProcess({
+    interpreter: interp,
+    argv: argv.slice(),
+    cwd: opts.spec.root,
+    env: opts.env,
+    spawn: opts.spawn,
+    signal: opts.signal,
+    killGraceMs: opts.killGraceMs,
+    chooseHint: opts.chooseHint,
+    onProtocolLine: (line) => {
+      const ev = parseDriverLine(line);
+      if (!ev) return false;
+      if (ev.event === 'progress') opts.onProgress?.(ev);
+      else if (ev.event === 'result') result = ev;
+      else error = ev;
+      return true;
+    },
+    onOutput: opts.onOutput,
+    onCancel: (pid) => log.info(`Cancelling export: stopping process group ${pid ?? '?'}`),
+    notFound: (message) => new ExportFailedError('PYTHON_NOT_FOUND', message, undefined, undefined, interp, ''),
   });
-  const err = new LineSplitter((line) => opts.onOutput?.(line, 'stderr'));
-  child.stdout?.setEncoding('utf8');
-  child.stderr?.setEncoding('utf8');
-  child.stdout?.on('data', (d: string) => out.push(d));
-  child.stderr?.on('data', (d: string) => {
-    stderr = (stderr + d).slice(-STDERR_KEEP);
-    err.push(d);
-  });
-
-  const onAbort = () => {
-    cancelled = true;
-    log.info(`Cancelling export: stopping process group ${child.pid ?? '?'}`);
-    killGroup(child, 'SIGTERM');
-    killTimer = setTimeout(() => killGroup(child, 'SIGKILL'), opts.killGraceMs ?? 2000);
-    killTimer.unref?.();
-  };
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-
-  let exit: { code: number | null; signal: NodeJS.Signals | null };
-  try {
-    exit = await new Promise((resolve, reject) => {
-      child.once('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT' || e.code === 'EACCES') {
-          reject(
-            new ExportFailedError(
-              'PYTHON_NOT_FOUND',
-              `Python interpreter "${interp.path}" (${INTERPRETER_SOURCE_TEXT[interp.source]}) ${e.code === 'ENOENT' ? 'was not found' : 'cannot be run'}. ${opts.chooseHint}`,
-              undefined,
-              undefined,
-              interp,
-              '',
-            ),
-          );
-        } else reject(new HailoError('PROCESS_FAILED', `cannot start ${interp.path}: ${e.message}`, { cause: e }));
-      });
-      child.once('close', (code, signal) => resolve({ code, signal }));
-    });
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
-    out.end();
-    err.end();
-  }
-  if (cancelled) {
-    // whatever the model code left behind in the group goes too
-    killGroup(child, 'SIGKILL');
-    if (killTimer) clearTimeout(killTimer);
-    throw new HailoError('CANCELLED', 'Export cancelled');
-  }
+  const exit = { code, signal };
+  if (cancelled) throw new HailoError('CANCELLED', 'Export cancelled');
   const wallMs = Date.now() - t0;
 
   if (result && exit.code === 0) {

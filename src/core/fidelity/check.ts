@@ -11,6 +11,10 @@ import { damagedRanges, OutputComparison } from './compare';
 import { runFidelityDriver, type FidelityDriverProgress, type Manifest } from './driver';
 import { fidelityFindings, type FidelityFinding } from './findings';
 import { readNpy } from './npy';
+import { annotateFidelityRuns, collectRemoteStages, remoteStageProblem, runStillGoing, type RemoteHookArgs } from './remoteRun';
+import type { RemoteStage } from './remotePlan';
+import { CHECK_PLAN_VERSION, groupRunsDir, readCheckPlan, writeCheckPlan, type CheckPlan, type RemoteGroup } from './store';
+import { readRun, runDir, RUN_FILE, type RunRecord } from '../remote/run';
 import { runOnnxStage, runOnnxStageInWorker, type OnnxWorkerSpec } from './onnxStage';
 import { FIDELITY_RECORD_VERSION, writeFidelityRecord, type ComparisonRecord, type FidelityRecord, type StageRecord } from './record';
 import { manifestSamples, resolveSamples, type Sample } from './samples';
@@ -145,10 +149,11 @@ export interface HostCheckOptions {
   onProgress?: (message: string) => void;
   onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
   /**
-   * The remote stages (emulator, device), run after the host stages on the same samples: returns
-   * their stage records with the outputs placed in `<outDir>/<stage>/` (see remoteRun.ts).
+   * The remote stages (emulator, device), run after the host stages on the same samples as runs of
+   * the run engine (see remoteRun.ts): each group of stages is told to `track` with its run, whose
+   * run.json then says how the stages went; returns the stages that never got a run.
    */
-  remote?: (r: { samples: Sample[]; outputs: string[]; inputs: Manifest['inputs'] }) => Promise<StageRecord[]>;
+  remote?: (r: RemoteHookArgs) => Promise<StageRecord[]>;
 }
 
 export interface HostCheckResult {
@@ -167,12 +172,30 @@ export async function runHostCheck(opts: HostCheckOptions): Promise<HostCheckRes
   const want = new Set<HostStage>(opts.stages ?? HOST_STAGES);
   const inputsDir = path.join(opts.outDir, 'inputs');
   fs.mkdirSync(opts.outDir, { recursive: true });
+  const createdAt = (opts.now?.() ?? new Date()).toISOString();
+  const plan: CheckPlan = {
+    version: CHECK_PLAN_VERSION,
+    model: model.name,
+    createdAt,
+    ...(opts.commit ? { commit: opts.commit } : {}),
+    ...(opts.runId ? { runId: opts.runId } : {}),
+    samples: [],
+    outputs: [],
+    ...(model.fidelity?.timeAxis !== undefined ? { timeAxis: model.fidelity.timeAxis } : {}),
+    ...(model.fidelity?.thresholds ? { thresholds: model.fidelity.thresholds } : {}),
+    ...(model.fidelity?.stageThresholds ? { stageThresholds: model.fidelity.stageThresholds } : {}),
+    stages: [],
+    remote: [],
+  };
+  // the plan exists from the start: the folder is a check (not a broken run) while the stages run
+  writeCheckPlan(opts.outDir, plan);
   const samples = await resolveSamples(model, opts.root, { inputsDir });
   const outputs = await outputNames(model, opts.root);
   const paths = modelPaths(model, opts.root);
   const stages: StageRecord[] = [];
   const timings: Record<string, number> = {};
-  const createdAt = (opts.now?.() ?? new Date()).toISOString();
+  plan.samples = samples.map((s) => ({ id: s.id, source: s.source }));
+  plan.outputs = outputs;
 
   const fail = (stage: FidelityStage, e: unknown, seconds: number): StageRecord => {
     if (isCancelled(e)) throw e;
@@ -269,28 +292,90 @@ export async function runHostCheck(opts: HostCheckOptions): Promise<HostCheckRes
     timings.onnx = performance.now() - t0;
   }
 
+  plan.stages = stages;
+  writeCheckPlan(opts.outDir, plan);
   if (opts.remote) {
     const t1 = performance.now();
-    stages.push(...(await opts.remote({ samples, outputs, inputs: model.inputs.map((i) => ({ name: i.name, shape: i.shape, dtype: i.dtype ?? 'float32' })) })));
+    const track = (g: RemoteGroup) => {
+      const key = g.stages.join(',');
+      const i = plan.remote.findIndex((x) => x.stages.join(',') === key);
+      if (i >= 0) plan.remote[i] = g;
+      else plan.remote.push(g);
+      writeCheckPlan(opts.outDir, plan);
+    };
+    const inputs = model.inputs.map((i) => ({ name: i.name, shape: i.shape, dtype: i.dtype ?? 'float32' }));
+    const refused = await opts.remote({ samples, outputs, inputs, track });
+    plan.stages = [...stages, ...refused];
+    writeCheckPlan(opts.outDir, plan);
     timings.remote = performance.now() - t1;
   }
 
   const t0 = performance.now();
-  const compared = await compareStageOutputs({ dir: opts.outDir, stages, samples, outputs, timeAxis: model.fidelity?.timeAxis });
+  const done = await completeCheck(opts.outDir, { plan });
   timings.compare = performance.now() - t0;
+  return { ...done, samples, timings };
+}
+
+export interface CompletedCheck {
+  record: FidelityRecord;
+  findings: FidelityFinding[];
+  file: string;
+  /** The remote runs of the check that have ended (their steps now carry the figures for the Runs view). */
+  runs: RunRecord[];
+}
+
+/**
+ * Compare what a check's stages produced and store it: the stages of the plan, and those of its
+ * remote runs as their run.json says (outputs copied into the check's folder; a run still going
+ * is a failed stage saying so). Writes `fidelity.json` and the figures into the runs' steps. The
+ * same after an uninterrupted check and after a reattached run ended.
+ */
+export async function completeCheck(dir: string, o: { plan?: CheckPlan; runsDir?: string } = {}): Promise<CompletedCheck> {
+  const plan = o.plan ?? readCheckPlan(dir);
+  const fallback = o.runsDir ?? path.dirname(dir);
+  const stages: StageRecord[] = [...plan.stages];
+  const runs: { runsDir: string; run: RunRecord }[] = [];
+  for (const g of plan.remote) {
+    if (!g.run) {
+      for (const stage of g.stages)
+        stages.push({
+          stage,
+          status: 'failed',
+          code: 'FIDELITY_STAGE_FAILED',
+          message: `${stage} did not start on ${g.where}: the check stopped before its run was recorded; run Check Fidelity again`,
+          where: g.where,
+        });
+      continue;
+    }
+    const runsDir = groupRunsDir(dir, g, fallback);
+    let run: RunRecord;
+    try {
+      run = readRun(path.join(runDir(runsDir, g.run), RUN_FILE));
+    } catch (e) {
+      for (const stage of g.stages) stages.push(remoteStageProblem(stage as RemoteStage, e, g.where));
+      continue;
+    }
+    stages.push(...collectRemoteStages(runsDir, run, dir));
+    runs.push({ runsDir, run });
+  }
+  const compared = await compareStageOutputs({ dir, stages, samples: plan.samples, outputs: plan.outputs, timeAxis: plan.timeAxis });
+  const runIds = plan.remote.flatMap((g) => (g.run ? [g.run] : []));
   const record: FidelityRecord = {
     version: FIDELITY_RECORD_VERSION,
-    model: model.name,
-    createdAt,
-    ...(opts.commit ? { commit: opts.commit } : {}),
-    ...(opts.runId ? { runId: opts.runId } : {}),
-    samples: samples.map((s) => ({ id: s.id, source: s.source })),
-    outputs,
+    model: plan.model,
+    createdAt: plan.createdAt,
+    ...(plan.commit ? { commit: plan.commit } : {}),
+    ...(plan.runId ? { runId: plan.runId } : {}),
+    ...(runIds.length ? { runs: runIds } : {}),
+    samples: plan.samples,
+    outputs: plan.outputs,
     stages: compared.stages,
     comparisons: compared.comparisons,
-    ...(model.fidelity?.thresholds ? { thresholds: model.fidelity.thresholds } : {}),
-    ...(model.fidelity?.stageThresholds ? { stageThresholds: model.fidelity.stageThresholds } : {}),
+    ...(plan.thresholds ? { thresholds: plan.thresholds } : {}),
+    ...(plan.stageThresholds ? { stageThresholds: plan.stageThresholds } : {}),
   };
-  const file = writeFidelityRecord(opts.outDir, record);
-  return { record, findings: fidelityFindings(record), file, samples, timings };
+  const file = writeFidelityRecord(dir, record);
+  const ended = runs.filter((r) => !runStillGoing(r.run));
+  for (const r of ended) annotateFidelityRuns(r.runsDir, [r.run], record);
+  return { record, findings: fidelityFindings(record), file, runs: ended.map((r) => r.run) };
 }

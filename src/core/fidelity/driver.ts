@@ -1,12 +1,11 @@
-import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { HailoError } from '../errors';
-import { LineSplitter } from '../export/protocol';
 import { INTERPRETER_SOURCE_TEXT, type Interpreter } from '../export/interpreter';
 import type { Logger } from '../logger';
 import { nullLogger } from '../logger';
+import { runDriverProcess, type SpawnFn } from '../python/driverProcess';
 
 /**
  * The fidelity driver (`src/python/hailo_fidelity.py`): its manifest, its JSON-lines protocol and
@@ -15,6 +14,8 @@ import { nullLogger } from '../logger';
  */
 
 export const DRIVER_FILE = 'hailo_fidelity.py';
+/** The module hailo_fidelity.py and hailo_export.py share; it lies beside them (and is uploaded with the fidelity driver). */
+export const DRIVER_COMMON_FILE = 'hailo_driver_common.py';
 
 export const ManifestSample = z.union([
   z.object({ id: z.string(), inputs: z.record(z.string(), z.string()) }).strict(),
@@ -128,7 +129,7 @@ export function driverArgv(manifestPath: string, a: DriverStageArgs): string[] {
   return argv;
 }
 
-export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
+export type { SpawnFn } from '../python/driverProcess';
 
 export interface RunDriverOptions {
   interpreter: Interpreter;
@@ -146,86 +147,36 @@ export interface RunDriverOptions {
   killGraceMs?: number;
 }
 
-const STDERR_KEEP = 64 * 1024;
-
-function killGroup(child: ChildProcess, sig: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    if (process.platform === 'win32') child.kill(sig);
-    else process.kill(-child.pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
 /** Run the driver locally in its own process group; resolves with its result line. */
 export async function runFidelityDriver(opts: RunDriverOptions): Promise<FidelityDriverResult> {
   const log = opts.log ?? nullLogger;
-  const spawn = opts.spawn ?? (nodeSpawn as SpawnFn);
-  if (opts.signal?.aborted) throw new HailoError('CANCELLED', 'Cancelled');
   const interp = opts.interpreter;
   const argv = [opts.driverPath, ...driverArgv(opts.manifestPath, opts.args)];
   log.debug(`${interp.path} ${argv.map((a) => JSON.stringify(a)).join(' ')}`);
-  const env = { ...(opts.env ?? process.env), PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8', PYTHONDONTWRITEBYTECODE: '1' };
-  const child = spawn(interp.path, argv, {
-    cwd: opts.cwd,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: process.platform !== 'win32',
-    windowsHide: true,
-  });
   let result: FidelityDriverResult | undefined;
   let error: FidelityDriverError | undefined;
-  let stderr = '';
-  let cancelled = false;
-  let killTimer: NodeJS.Timeout | undefined;
-  const out = new LineSplitter((line) => {
-    const ev = parseFidelityDriverLine(line);
-    if (!ev) opts.onOutput?.(line, 'stdout');
-    else if (ev.event === 'progress') opts.onProgress?.(ev);
-    else if (ev.event === 'result') result = ev;
-    else error = ev;
+  const exit = await runDriverProcess({
+    interpreter: interp,
+    argv,
+    cwd: opts.cwd,
+    env: opts.env,
+    extraEnv: { PYTHONDONTWRITEBYTECODE: '1' },
+    spawn: opts.spawn,
+    signal: opts.signal,
+    killGraceMs: opts.killGraceMs,
+    chooseHint: opts.chooseHint,
+    onProtocolLine: (line) => {
+      const ev = parseFidelityDriverLine(line);
+      if (!ev) return false;
+      if (ev.event === 'progress') opts.onProgress?.(ev);
+      else if (ev.event === 'result') result = ev;
+      else error = ev;
+      return true;
+    },
+    onOutput: opts.onOutput,
   });
-  const err = new LineSplitter((line) => opts.onOutput?.(line, 'stderr'));
-  child.stdout?.setEncoding('utf8');
-  child.stderr?.setEncoding('utf8');
-  child.stdout?.on('data', (d: string) => out.push(d));
-  child.stderr?.on('data', (d: string) => {
-    stderr = (stderr + d).slice(-STDERR_KEEP);
-    err.push(d);
-  });
-  const onAbort = () => {
-    cancelled = true;
-    killGroup(child, 'SIGTERM');
-    killTimer = setTimeout(() => killGroup(child, 'SIGKILL'), opts.killGraceMs ?? 2000);
-    killTimer.unref?.();
-  };
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  let exit: { code: number | null; signal: NodeJS.Signals | null };
-  try {
-    exit = await new Promise((resolve, reject) => {
-      child.once('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT' || e.code === 'EACCES') {
-          reject(
-            new HailoError(
-              'PYTHON_NOT_FOUND',
-              `Python interpreter "${interp.path}" (${INTERPRETER_SOURCE_TEXT[interp.source]}) ${e.code === 'ENOENT' ? 'was not found' : 'cannot be run'}. ${opts.chooseHint}`,
-            ),
-          );
-        } else reject(new HailoError('PROCESS_FAILED', `cannot start ${interp.path}: ${e.message}`, { cause: e }));
-      });
-      child.once('close', (code, signal) => resolve({ code, signal }));
-    });
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
-    out.end();
-    err.end();
-  }
-  if (cancelled) {
-    killGroup(child, 'SIGKILL');
-    if (killTimer) clearTimeout(killTimer);
-    throw new HailoError('CANCELLED', `Fidelity stage ${opts.args.stage} cancelled`);
-  }
+  if (exit.cancelled) throw new HailoError('CANCELLED', `Fidelity stage ${opts.args.stage} cancelled`);
+  const stderr = exit.stderr;
   if (result && exit.code === 0) return result;
   const tail = stderr.split(/\r?\n/).slice(-40).join('\n');
   const e = error as FidelityDriverError | undefined;

@@ -265,3 +265,58 @@ export function toFloat64(a: NdArray): Float64Array {
 export function isFloatDtype(d: NpyDtype): boolean {
   return d === 'float16' || d === 'float32' || d === 'float64';
 }
+
+/**
+ * The first `rows` entries along axis 0 of an .npy file, reading only the header and those bytes
+ * (a calibration set can be gigabytes; a fidelity check takes a few samples of it). Returns the
+ * array of those rows and the file's full shape. Fortran-ordered files are read whole.
+ */
+export async function readNpyRows(file: string, rows: number): Promise<{ array: NdArray; fileShape: number[] }> {
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(file, 'r');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new HailoError('NPY_INVALID', `${file}: cannot read: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, { file, cause: e });
+  }
+  try {
+    const size = (await fh.stat()).size;
+    const pre = Buffer.alloc(Math.min(size, 12));
+    await fh.read(pre, 0, pre.length, 0);
+    // not an .npy header we can seek in: the full parser says what is wrong
+    if (pre.length < 12 || !pre.subarray(0, 6).equals(MAGIC)) return await whole();
+    const major = pre[6]!;
+    const headerStart = major === 1 ? 10 : 12;
+    const headerLen = major === 1 ? pre.readUInt16LE(8) : pre.length >= 12 ? pre.readUInt32LE(8) : 0;
+    if (headerLen > MAX_HEADER || headerStart + headerLen > size) return await whole();
+    const hb = Buffer.alloc(headerLen);
+    await fh.read(hb, 0, headerLen, headerStart);
+    const text = hb.toString(major === 3 ? 'utf8' : 'latin1');
+    const header = parseHeader(text, file);
+    const m = /^([<>|=]?)([a-zA-Z]\d+|\?)$/.exec(header.descr);
+    const dt = m ? DESCR[m[2] === '?' ? 'b1' : m[2]!] : undefined;
+    if (!dt || header.fortran || header.shape.length === 0) return await whole();
+    const take = Math.max(0, Math.min(rows, header.shape[0]!));
+    const shape = [take, ...header.shape.slice(1)];
+    const bytes = elementCount(shape) * dt.size;
+    if (headerStart + headerLen + bytes > size)
+      throw bad(file, `truncated data: shape (${header.shape.join(', ')}) needs more than the ${size - headerStart - headerLen} bytes the file has`);
+    const data = Buffer.alloc(bytes);
+    await fh.read(data, 0, bytes, headerStart + headerLen);
+    // the same parser on a header that names only the rows read
+    let h = `{'descr': '${header.descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+    h += ' '.repeat(63 - ((10 + h.length) % 64)) + '\n';
+    const p = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0, 0]);
+    p.writeUInt16LE(h.length, 8);
+    return { array: parseNpy(Buffer.concat([p, Buffer.from(h, 'latin1'), data]), file), fileShape: header.shape };
+  } finally {
+    await fh.close();
+  }
+
+  async function whole(): Promise<{ array: NdArray; fileShape: number[] }> {
+    const a = await readNpy(file);
+    const take = Math.min(rows, a.shape[0] ?? 0);
+    const per = elementCount(a.shape.slice(1));
+    return { array: { dtype: a.dtype, shape: [take, ...a.shape.slice(1)], data: a.data.slice(0, take * per) as NpyData }, fileShape: a.shape };
+  }
+}

@@ -5,8 +5,8 @@ import { HailoError } from '../errors';
 import { FidelityStage, FidelityThresholds } from '../project/schema';
 
 /**
- * The results of one fidelity check, as kept with a run in `.hailo/runs/<run-id>/fidelity.json`
- * (or `.hailo/fidelity/<id>/fidelity.json` for a check run on its own). Small enough to commit:
+ * The results of one fidelity check, as kept with its run in `.hailo/runs/<run-id>/fidelity.json`
+ * (earlier versions kept them in `.hailo/fidelity/<id>/`, still read). Small enough to commit:
  * curves are rounded to five significant digits and aggregated over samples.
  */
 
@@ -74,6 +74,8 @@ export const FidelityRecord = z.object({
   /** The git commit of the workspace, when known; results are compared across commits. */
   commit: z.string().optional(),
   runId: z.string().optional(),
+  /** The runs of the run engine that made the remote stages' outputs (the first is the check's own folder). */
+  runs: z.array(z.string()).optional(),
   samples: z.array(z.object({ id: z.string(), source: z.string() })),
   outputs: z.array(z.string()),
   stages: z.array(StageRecord),
@@ -125,31 +127,39 @@ export function fidelityRunId(model: string, now: Date = new Date()): string {
   return `${iso}-${model.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40)}`;
 }
 
+/** Where a project keeps fidelity results: with the runs, and the folder of earlier versions (read only). */
+export function fidelityResultDirs(root: string): { runs: string; legacy: string } {
+  return { runs: path.join(root, '.hailo', 'runs'), legacy: path.join(root, '.hailo', 'fidelity') };
+}
+
 /**
- * Earlier records of a model in a folder of result folders (each `<dir>/<id>/fidelity.json`),
- * newest first by folder name. Unreadable records are skipped: a broken old result must not stop
- * a new check.
+ * Earlier records of a model in folders of result folders (each `<dir>/<id>/fidelity.json`: the
+ * runs folder, and `.hailo/fidelity/` where earlier versions kept them), newest first by creation
+ * time. Unreadable records are skipped: a broken old result must not stop a new check.
  */
-export function listFidelityRecords(parent: string, model: string): { dir: string; record: FidelityRecord }[] {
-  let names: string[];
-  try {
-    names = fs
-      .readdirSync(parent, { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name);
-  } catch {
-    return [];
-  }
+export function listFidelityRecords(parents: string | readonly string[], model: string): { dir: string; record: FidelityRecord }[] {
   const out: { dir: string; record: FidelityRecord }[] = [];
-  for (const n of names.sort().reverse()) {
-    const f = path.join(parent, n, FIDELITY_FILE);
-    if (!fs.existsSync(f)) continue;
+  for (const parent of typeof parents === 'string' ? [parents] : parents) {
+    let names: string[];
     try {
-      const record = readFidelityRecord(f);
-      if (record.model === model) out.push({ dir: path.join(parent, n), record });
+      names = fs
+        .readdirSync(parent, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name);
     } catch {
-      // skipped, see above
+      continue;
+    }
+    for (const n of names) {
+      const f = path.join(parent, n, FIDELITY_FILE);
+      if (!fs.existsSync(f)) continue;
+      try {
+        const record = readFidelityRecord(f);
+        if (record.model === model) out.push({ dir: path.join(parent, n), record });
+      } catch {
+        // skipped, see above
+      }
     }
   }
-  return out;
+  const t = (r: FidelityRecord) => Date.parse(r.createdAt) || 0;
+  return out.sort((a, b) => t(b.record) - t(a.record) || (a.dir < b.dir ? 1 : -1));
 }

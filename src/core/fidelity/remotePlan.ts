@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { HailoError } from '../errors';
 import type { FidelityStage } from '../project/schema';
-import { DRIVER_FILE, driverArgv, type Manifest } from './driver';
+import { DRIVER_COMMON_FILE, DRIVER_FILE, driverArgv, type Manifest } from './driver';
 
 /**
  * What a remote fidelity stage (the DFC emulator on a compile target, HailoRT on a device) needs
@@ -73,7 +73,12 @@ export function planRemoteStage(o: RemoteStagePlanOptions): RemoteStagePlan {
   const manifestPath = join(o.remoteDir, `${o.stage}.manifest.json`);
   const remoteOutDir = join(o.remoteDir, o.stage);
   const localOutDir = path.join(o.localDir, o.stage);
-  uploads.push({ local: o.modelFile, remote: remoteModel }, { local: o.driverPath, remote: remoteDriver });
+  uploads.push(
+    { local: o.modelFile, remote: remoteModel },
+    { local: o.driverPath, remote: remoteDriver },
+    // the module the driver imports from its own folder
+    { local: path.join(path.dirname(o.driverPath), DRIVER_COMMON_FILE), remote: join(o.remoteDir, DRIVER_COMMON_FILE) },
+  );
   const manifest: Manifest = { samples, inputs: o.inputs, outputs: o.outputs, outDir: remoteOutDir };
   const argv = [remoteDriver, ...driverArgv(manifestPath, o.stage === 'device' ? { stage: 'device', hef: remoteModel } : { stage: o.stage, har: remoteModel })];
   const expectedOutputs = samples.flatMap((s) =>

@@ -1,16 +1,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { errorMessage, isCancelled, isHailoError } from '../errors';
+import { errorMessage, HailoError, isCancelled, isHailoError } from '../errors';
 import { nullLogger } from '../logger';
 import type { Device, Model, Target } from '../project/schema';
 import { dfcEnvironment, netNameOf } from '../remote/dfc';
 import { rjoin } from '../remote/quote';
 import { executeRun, finishRun, type RunnerContext, type StepDriver, type StepVerdict } from '../remote/runner';
-import { newRunId, pruneRuns, RunRecord, RunStep, runDir, writeRun, type FidelityStepName } from '../remote/run';
+import { newRunId, pruneRuns, RunRecord, RunStep, runDir, RUN_FILE, writeRun, type FidelityStepName } from '../remote/run';
 import { uploadInputs, type UploadItem } from '../remote/upload';
-import { parseFidelityDriverLine, type FidelityDriverResult, type Manifest } from './driver';
+import { DRIVER_COMMON_FILE, parseFidelityDriverLine, type FidelityDriverResult, type Manifest } from './driver';
 import type { StageRecord } from './record';
 import { planRemoteStage, type RemoteStage } from './remotePlan';
+import type { RemoteGroup } from './store';
 
 /**
  * The emulator and device stages as runs of the run engine (`kind: "fidelity"`): the driver, the
@@ -130,6 +131,10 @@ export interface RemoteStagesOptions {
   /** argv that runs the remote Python (default `python3`, inside the DFC environment on a target). */
   python?: readonly string[];
   commit?: string;
+  /** The run's id (default: a new one); the check's own folder for its first remote run. */
+  id?: string;
+  /** Told once the run is recorded (before anything is sent), so a check can find it after a reload. */
+  onCreated?: (run: RunRecord) => void;
 }
 
 /** Start a fidelity run (uploads, then the stages one after the other) and follow it to its end. */
@@ -140,7 +145,9 @@ export async function runRemoteStages(ctx: RunnerContext, o: RemoteStagesOptions
   const where = 'target' in o.on ? o.on.target : o.on.device;
   if (ctx.keep) pruneRuns(ctx.runsDir, Math.max(1, ctx.keep - 1));
   const workDir = await host.absolute(where.workDir ?? '~/hailo-workbench', ctx.signal);
-  const id = newRunId(o.model.name, now());
+  const id = o.id ?? newRunId(o.model.name, now());
+  if (o.id && fs.existsSync(path.join(runDir(ctx.runsDir, o.id), RUN_FILE)))
+    throw new HailoError('RUN_INVALID', `run ${o.id} exists already in ${ctx.runsDir}`, { file: path.join(runDir(ctx.runsDir, o.id), RUN_FILE) });
   const remoteDir = rjoin(workDir, 'runs', id);
   const localDir = runDir(ctx.runsDir, id);
   fs.mkdirSync(localDir, { recursive: true });
@@ -171,7 +178,7 @@ export async function runRemoteStages(ctx: RunnerContext, o: RemoteStagesOptions
             ? stage === 'device'
               ? 'hef'
               : 'har'
-            : u.local === o.driverPath
+            : u.local === o.driverPath || path.basename(u.local) === DRIVER_COMMON_FILE
               ? 'driver'
               : 'input';
       items.set(dest, { local: u.local, dest, role });
@@ -211,6 +218,7 @@ export async function runRemoteStages(ctx: RunnerContext, o: RemoteStagesOptions
     toolVersions: {},
   });
   writeRun(ctx.runsDir, run);
+  o.onCreated?.(run);
   log.info(`Run ${id}: fidelity ${o.stages.join(', ')} of ${o.model.name} on ${where.name} (${where.host})`);
   try {
     ctx.events?.onProgress?.(`Uploading the fidelity inputs to ${where.name}`);
@@ -226,15 +234,22 @@ export async function runRemoteStages(ctx: RunnerContext, o: RemoteStagesOptions
     log.info(`Fidelity inputs: ${up.inputs.length} file(s), ${up.bytesSent} bytes sent (the rest was cached)`);
     writeRun(ctx.runsDir, run);
   } catch (e) {
+    // the steps never started: each keeps the reason (the check reads it from run.json)
+    for (const s of run.steps)
+      s.error = { code: isHailoError(e) ? e.code : 'FIDELITY_STAGE_FAILED', message: `upload to ${where.name} failed: ${errorMessage(e)}` };
     finishRun(ctx, run, isCancelled(e) ? 'cancelled' : 'failed');
     throw e;
   }
   return executeRun(ctx, run, fidelityRunDriver());
 }
 
+/** Whether a run is still going on its target (followed, or to be reattached). */
+export const runStillGoing = (run: RunRecord) => run.status === 'running' || run.status === 'detached';
+
 /**
- * The stage records of a finished fidelity run, with its outputs copied into the check's folder
- * (`<outDir>/<stage>/`): a stage that did not succeed is failed with the step's error.
+ * The stage records of a fidelity run, with its outputs copied into the check's folder
+ * (`<outDir>/<stage>/`, nothing to copy when the run is the check's own folder): a stage that did
+ * not succeed is failed with the step's error; a run still going on its target says so.
  */
 export function collectRemoteStages(runsDir: string, run: RunRecord, outDir: string): StageRecord[] {
   const local = runDir(runsDir, run.id);
@@ -242,6 +257,15 @@ export function collectRemoteStages(runsDir: string, run: RunRecord, outDir: str
     const stage = s.step as RemoteStage;
     const where = run.target.name;
     const seconds = (s.durationMs ?? 0) / 1000;
+    if (runStillGoing(run) && (s.status === 'running' || s.status === 'pending')) {
+      return {
+        stage,
+        status: 'failed',
+        code: 'FIDELITY_STAGE_RUNNING',
+        message: `${stage} is still running on ${run.target.host} (run ${run.id}): reattach from the Runs view (or reload the window); the comparison is made again when it ends`,
+        where,
+      };
+    }
     if (s.status !== 'succeeded') {
       const message =
         s.error?.message ??
@@ -250,8 +274,10 @@ export function collectRemoteStages(runsDir: string, run: RunRecord, outDir: str
     }
     const from = path.join(local, stage);
     const to = path.join(outDir, stage);
-    fs.rmSync(to, { recursive: true, force: true });
-    if (fs.existsSync(from)) fs.cpSync(from, to, { recursive: true });
+    if (path.resolve(from) !== path.resolve(to)) {
+      fs.rmSync(to, { recursive: true, force: true });
+      if (fs.existsSync(from)) fs.cpSync(from, to, { recursive: true });
+    }
     return { stage, status: 'ok', seconds, outputs: stage, where };
   });
 }
@@ -334,11 +360,22 @@ export interface RemoteCallbackOptions {
   onRun?: (run: RunRecord) => void;
 }
 
-/** The `remote` hook of runHostCheck: the emulator stages on the model's target, the device stage on its device. */
-export function remoteStages(
-  o: RemoteCallbackOptions,
-): (r: { samples: { id: string; inputs?: Record<string, string> }[]; outputs: string[]; inputs: Manifest['inputs'] }) => Promise<StageRecord[]> {
-  return async ({ samples, outputs, inputs }) => {
+/** What runHostCheck gives its `remote` hook. */
+export interface RemoteHookArgs {
+  samples: { id: string; inputs?: Record<string, string> }[];
+  outputs: string[];
+  inputs: Manifest['inputs'];
+  /** Record a group of remote stages in the check's plan (again with its run once recorded). */
+  track: (group: RemoteGroup) => void;
+}
+
+/**
+ * The `remote` hook of runHostCheck: the emulator stages on the model's target, the device stage on
+ * its device. Returns the stages that never got a run (skipped, or refused before the run began);
+ * the others are told to `track` with their run and read from its run.json by the check.
+ */
+export function remoteStages(o: RemoteCallbackOptions): (r: RemoteHookArgs) => Promise<StageRecord[]> {
+  return async ({ samples, outputs, inputs, track }) => {
     const target = o.targets?.find((t) => t.name === o.model.target) ?? (o.model.target ? undefined : o.targets?.length === 1 ? o.targets[0] : undefined);
     const device = o.devices?.find((d) => d.name === o.model.device) ?? (o.model.device ? undefined : o.devices?.length === 1 ? o.devices[0] : undefined);
     const plan = remoteStagePlan(o.model, o.files, { stages: o.stages, ...(target ? { target } : {}), ...(device ? { device } : {}) });
@@ -347,9 +384,15 @@ export function remoteStages(
     if (plan.emulator)
       runs.push({ on: { target: plan.emulator.target }, file: plan.emulator.har, stages: plan.emulator.stages, name: plan.emulator.target.name });
     if (plan.device) runs.push({ on: { device: plan.device.device }, file: plan.device.hef, stages: ['device'], name: plan.device.device.name });
+    let ownFolderUsed = false;
     for (const r of runs) {
+      track({ stages: r.stages, where: r.name });
+      let created = false;
       try {
         const ctx = await o.contextFor('target' in r.on ? r.on.target : r.on.device);
+        // the first run of a check kept in the runs folder takes the check's own folder
+        const own = !ownFolderUsed && path.resolve(path.dirname(o.outDir)) === path.resolve(ctx.runsDir) ? path.basename(o.outDir) : undefined;
+        if (own) ownFolderUsed = true;
         const run = await runRemoteStages(ctx, {
           model: o.model,
           on: r.on,
@@ -359,14 +402,19 @@ export function remoteStages(
           samples,
           inputs,
           outputs,
+          ...(own ? { id: own } : {}),
+          onCreated: (run) => {
+            created = true;
+            track({ stages: r.stages, where: r.name, run: run.id, runsDir: path.relative(o.outDir, ctx.runsDir) || '.' });
+          },
           ...(o.python ? { python: o.python } : {}),
           ...(o.commit ? { commit: o.commit } : {}),
         });
         o.onRun?.(run);
-        out.push(...collectRemoteStages(ctx.runsDir, run, o.outDir));
       } catch (e) {
-        // a run that is still going on the remote (connection lost for good) or never started
-        for (const s of r.stages) out.push(remoteStageProblem(s, e, r.name));
+        if (isCancelled(e)) throw e;
+        // a run that was recorded says itself what happened (failed, or still running: reattach)
+        if (!created) for (const s of r.stages) out.push(remoteStageProblem(s, e, r.name));
       }
     }
     return out;

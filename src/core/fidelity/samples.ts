@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { HailoError } from '../errors';
 import type { Model } from '../project/schema';
 import { modelPaths } from '../project/load';
-import { elementCount, parseNpy, readNpy, writeNpy, type NdArray } from './npy';
+import { elementCount, readNpy, readNpyRows, writeNpy, type NdArray } from './npy';
 import type { ManifestSample } from './driver';
 
 /**
@@ -156,40 +156,60 @@ async function checkInputs(model: Model, s: Sample): Promise<void> {
   }
 }
 
+/**
+ * The first `n` samples of a calibration set: one `.npy` holding N samples along axis 0, or a
+ * folder of `.npy` files (in name order), each one sample or several along axis 0. A sample has
+ * the model input's shape, or that shape without its batch axis of 1. Only the rows taken are
+ * read; each is written as `<inputsDir>/<id>/<input>.npy` with the input's shape (float data in
+ * the input's float type). A file that does not fit is named with its shape and the one expected.
+ */
 async function calibSamples(calib: string, model: Model, n: number, inputsDir: string, used: Set<string>): Promise<Sample[]> {
   const spec = model.inputs[0]!;
   const want = spec.shape;
-  const st = statOrThrow(calib, 'calibration set');
-  const out: Sample[] = [];
-  if (st.isDirectory()) {
-    const files = filesIn(calib, /\.npy$/i).slice(0, n);
-    if (!files.length) throw new HailoError('FIDELITY_INPUT_INVALID', `${calib}: no .npy files in the calibration folder`, { file: calib });
-    for (const file of files)
-      out.push({ id: uniqueId(`calib_${path.basename(file).replace(/\.npy$/i, '')}`, used), source: file, inputs: { [spec.name]: file } });
-    return out;
-  }
-  const a: NdArray = parseNpy(await fs.promises.readFile(calib), calib);
-  // [N, ...shape without batch] or [N, ...shape]
+  const dtype = spec.dtype ?? 'float32';
   const per = want[0] === 1 ? want.slice(1) : want;
-  const matches = (s: number[]) => s.length === per.length && s.every((d, i) => d === per[i]);
-  const rows = a.shape[0] ?? 0;
-  let rowShape = a.shape.slice(1);
-  if (!matches(rowShape) && rowShape[0] === 1 && matches(rowShape.slice(1))) rowShape = rowShape.slice(1);
-  if (!matches(rowShape)) {
-    throw new HailoError(
-      'FIDELITY_SHAPE_MISMATCH',
-      `${calib}: calibration samples have shape [${a.shape.slice(1).join(', ')}], input "${spec.name}" is [${want.join(', ')}]; ` +
-        'a calibration set in the Hailo layout (NHWC) cannot feed the PyTorch model: list .npy files in fidelity.inputs instead',
-      { file: calib },
-    );
-  }
-  const size = elementCount(want);
-  for (let i = 0; i < Math.min(n, rows); i++) {
-    const id = uniqueId(`calib_${i}`, used);
-    const file = path.join(inputsDir, id, `${spec.name}.npy`);
-    const data = a.data.slice(i * size, (i + 1) * size);
-    await writeNpy(file, { dtype: a.dtype, shape: [...want], data });
-    out.push({ id, source: `${calib}[${i}]`, inputs: { [spec.name]: file } });
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+  const st = statOrThrow(calib, 'calibration set');
+  const files = st.isDirectory() ? filesIn(calib, /\.npy$/i) : [calib];
+  if (!files.length) throw new HailoError('FIDELITY_INPUT_INVALID', `${calib}: no .npy files in the calibration folder`, { file: calib });
+  const out: Sample[] = [];
+  for (const file of files) {
+    if (out.length >= n) break;
+    const rowsRead = await readNpyRows(file, n - out.length);
+    const fileShape = rowsRead.fileShape;
+    // in a folder, a file of the input's shape (with or without its batch axis) is one sample; else samples along axis 0
+    const single = st.isDirectory() && (same(fileShape, want) || same(fileShape, per));
+    const a = single && !same(rowsRead.array.shape, fileShape) ? await readNpy(file) : rowsRead.array;
+    let rowShape = fileShape.slice(1);
+    if (!single && !same(rowShape, per) && rowShape[0] === 1 && same(rowShape.slice(1), per)) rowShape = rowShape.slice(1);
+    if (!single && !same(rowShape, per)) {
+      throw new HailoError(
+        'FIDELITY_SHAPE_MISMATCH',
+        `${file}: calibration data of shape [${fileShape.join(', ')}] does not hold samples of input "${spec.name}" [${want.join(', ')}] ` +
+          `(expected [N, ${per.join(', ')}]${want[0] === 1 ? ` or [N, ${want.join(', ')}]` : ''}${st.isDirectory() ? ` or one sample [${want.join(', ')}]` : ''}); ` +
+          'a calibration set in the Hailo layout (NHWC) cannot feed the PyTorch model: list .npy files in fidelity.inputs instead',
+        { file },
+      );
+    }
+    const isFloat = (d: string) => d === 'float16' || d === 'float32' || d === 'float64';
+    if (a.dtype !== dtype && !(isFloat(a.dtype) && isFloat(dtype))) {
+      throw new HailoError('FIDELITY_DTYPE', `${file}: the calibration set holds ${a.dtype}; input "${spec.name}" is ${dtype}`, { file });
+    }
+    const size = elementCount(want);
+    const rows = single ? 1 : a.shape[0]!;
+    const base = st.isDirectory() ? `calib_${path.basename(file).replace(/\.npy$/i, '')}` : 'calib';
+    for (let i = 0; i < rows && out.length < n; i++) {
+      const id = uniqueId(single ? base : `${base}_${i}`, used);
+      const target = path.join(inputsDir, id, `${spec.name}.npy`);
+      const slice = a.data.slice(i * size, (i + 1) * size);
+      // float data is written in the input's float type (float16 is held as float32, as numpy loads it here)
+      const asIs = a.dtype === dtype || (dtype === 'float16' && a.dtype === 'float32');
+      const arr: NdArray = asIs
+        ? { dtype: a.dtype, shape: [...want], data: slice }
+        : { dtype: 'float32', shape: [...want], data: Float32Array.from(slice as Float64Array) };
+      await writeNpy(target, arr);
+      out.push({ id, source: single ? file : `${file}[${i}]`, inputs: { [spec.name]: target } });
+    }
   }
   return out;
 }

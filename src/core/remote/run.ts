@@ -221,12 +221,14 @@ export function listRuns(runsDir: string): ListedRun[] {
   return names
     .sort()
     .reverse()
-    .map((name) => {
+    .flatMap((name): ListedRun[] => {
       const dir = path.join(runsDir, name);
+      // a fidelity check made on this machine only is kept here too (check.json, no run.json): not a run
+      if (!fs.existsSync(path.join(dir, RUN_FILE)) && fs.existsSync(path.join(dir, 'check.json'))) return [];
       try {
-        return { dir, run: readRun(path.join(dir, RUN_FILE)) };
+        return [{ dir, run: readRun(path.join(dir, RUN_FILE)) }];
       } catch (e) {
-        return { dir, error: (e as Error).message };
+        return [{ dir, error: (e as Error).message }];
       }
     });
 }

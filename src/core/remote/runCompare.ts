@@ -167,29 +167,45 @@ export function fidelityFacts(id: string, rec: FidelityRecord): FidelityFacts {
 }
 
 /**
- * The fidelity check made on a run: the newest `<fidelityDir>/<id>/fidelity.json` whose `runId`
- * is the run's. Unreadable records are skipped.
+ * The fidelity check made on a run: the run's own folder's `fidelity.json` (a fidelity run kept
+ * with its check), else the newest `<dir>/<id>/fidelity.json` that names the run (its `runId`, or
+ * one of its remote `runs`), searched in each folder given (the runs folder, and `.hailo/fidelity/`
+ * of earlier versions). Unreadable records are skipped.
  */
-export function fidelityOfRun(fidelityDir: string, runId: string, read: (file: string) => FidelityRecord): FidelityFacts | undefined {
-  let names: string[];
-  try {
-    names = fs
-      .readdirSync(fidelityDir, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && isRunFileName(d.name))
-      .map((d) => d.name)
-      .sort()
-      .reverse();
-  } catch {
-    return undefined;
+export function fidelityOfRun(dirs: string | readonly string[], runId: string, read: (file: string) => FidelityRecord): FidelityFacts | undefined {
+  const list = typeof dirs === 'string' ? [dirs] : dirs;
+  if (isRunFileName(runId)) {
+    for (const d of list) {
+      const own = path.join(d, runId, 'fidelity.json');
+      if (!fs.existsSync(own)) continue;
+      try {
+        return fidelityFacts(runId, read(own));
+      } catch {
+        // see below
+      }
+    }
   }
-  for (const n of names) {
-    const file = path.join(fidelityDir, n, 'fidelity.json');
-    if (!fs.existsSync(file)) continue;
+  for (const fidelityDir of list) {
+    let names: string[];
     try {
-      const rec = read(file);
-      if (rec.runId === runId) return fidelityFacts(n, rec);
+      names = fs
+        .readdirSync(fidelityDir, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && isRunFileName(d.name))
+        .map((d) => d.name)
+        .sort()
+        .reverse();
     } catch {
-      // a broken record is not this run's fidelity
+      continue;
+    }
+    for (const n of names) {
+      const file = path.join(fidelityDir, n, 'fidelity.json');
+      if (!fs.existsSync(file)) continue;
+      try {
+        const rec = read(file);
+        if (rec.runId === runId || rec.runs?.includes(runId)) return fidelityFacts(n, rec);
+      } catch {
+        // a broken record is not this run's fidelity
+      }
     }
   }
   return undefined;
