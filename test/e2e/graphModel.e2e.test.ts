@@ -20,7 +20,7 @@ declare const window: unknown;
 
 interface CanvasHandle {
   laidOut?: { boxes: Float64Array };
-  graph?: { groups: { id: string }[]; nodes: { id: string }[] };
+  graph?: { nodeCount: number; nodeId(i: number): string; groupId(g: number): string; groupIndex(id: string): number | undefined };
   marks: { node: ({ badge?: string; tint?: string } | undefined)[] };
   boxOf(k: string, i: number): number;
   boxRect(b: number): { x: number; y: number; w: number; h: number };
@@ -72,8 +72,8 @@ async function drawn(view: Frame): Promise<{ closed: string[]; open: string[]; n
     const out = { closed: [] as string[], open: [] as string[], nodes: [] as string[] };
     const b = c.laidOut?.boxes ?? new Float64Array(0);
     for (let i = 0; i < b.length; i += 7) {
-      if (b[i] === 0) out.nodes.push(c.graph!.nodes[b[i + 1]!]!.id);
-      else (b[i] === 2 ? out.open : out.closed).push(c.graph!.groups[b[i + 1]!]!.id);
+      if (b[i] === 0) out.nodes.push(c.graph!.nodeId(b[i + 1]!));
+      else (b[i] === 2 ? out.open : out.closed).push(c.graph!.groupId(b[i + 1]!));
     }
     return out;
   });
@@ -90,10 +90,7 @@ async function openGraphTab(view: Frame): Promise<void> {
 async function clickGroup(page: Page, view: Frame, id: string): Promise<void> {
   const at = await view.evaluate((gid) => {
     const c = (window as { hailoGraph: { modelCanvas: CanvasHandle } }).hailoGraph.modelCanvas;
-    const b = c.boxOf(
-      'group',
-      c.graph!.groups.findIndex((g) => g.id === gid),
-    );
+    const b = c.boxOf('group', c.graph!.groupIndex(gid) ?? -1);
     c.centerOn(b);
     c.drawNow();
     const r = c.boxRect(b);
@@ -289,7 +286,7 @@ describe('e2e: graph model (If/Loop bodies, Hailo contexts)', function () {
       async () => {
         const m = await view.evaluate(() => {
           const c = (window as { hailoGraph: { modelCanvas: CanvasHandle } }).hailoGraph.modelCanvas;
-          return c.graph!.nodes.map((n, i) => [n.id, c.marks.node[i]?.badge ?? '', c.marks.node[i]?.tint ?? ''] as const);
+          return Array.from({ length: c.graph!.nodeCount }, (_, i) => [c.graph!.nodeId(i), c.marks.node[i]?.badge ?? '', c.marks.node[i]?.tint ?? ''] as const);
         });
         return m.some(([, b]) => b === 'ctx 2') ? m : undefined;
       },
