@@ -186,9 +186,20 @@ export async function startSshd(opts: { extraServerConfig?: string; env?: Record
   const kill = async () => {
     const c = child;
     if (!c || c.exitCode !== null) return;
+    // the sessions sshd forked for open connections (a client's master connection, a detached
+    // step) outlive the listener; they hold its stderr pipe, which would keep this process alive
+    const sessions = c.pid ? descendants(c.pid) : [];
     const done = new Promise((r) => c.once('exit', r));
     c.kill('SIGTERM');
+    for (const pid of sessions) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
     await Promise.race([done, new Promise((r) => setTimeout(r, 3000))]);
+    c.stderr?.destroy();
   };
   return {
     dir,
@@ -215,6 +226,31 @@ export async function startSshd(opts: { extraServerConfig?: string; env?: Record
       await start();
     },
   };
+}
+
+/** Every process below `pid` (children first), read from /proc. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // the state line: "pid (comm) S ppid ..."; comm may hold spaces and parentheses
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // gone while reading
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      walk(c);
+      out.push(c);
+    }
+  };
+  walk(pid);
+  return out;
 }
 
 /** Why the SSH tests cannot run here, or undefined when they can. */
