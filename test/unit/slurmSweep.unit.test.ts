@@ -6,11 +6,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runLedger } from '../../src/core/analysis/ledgerRun';
 import { runExport } from '../../src/core/export/run';
+import { findFidelityDriver } from '../../src/core/fidelity/driver';
+import { readNpy, writeNpy } from '../../src/core/fidelity/npy';
+import { findOrtWasmDir } from '../../src/core/fidelity/onnxStage';
+import { readFidelityRecord } from '../../src/core/fidelity/record';
 import type { Device, Model, Sweep, Target } from '../../src/core/project/schema';
 import { deviceResultOf, latencyOf } from '../../src/core/remote/results';
 import { listRuns, readRun } from '../../src/core/remote/run';
 import { SshHost } from '../../src/core/remote/ssh';
-import { sweepCsv, sweepRows } from '../../src/core/slurm/sweep';
+import { fidelityFigure, sweepCsv, sweepRows, SWEEP_COLUMNS } from '../../src/core/slurm/sweep';
 import { readSweep, resumeSweep, runSweep, variantResults, type SweepContext, type SweepOptions } from '../../src/core/slurm/sweepRun';
 import { SLURM_SSHD_CONFIG, slurmUnavailableReason, startSlurm, type TestSlurm } from '../harness/slurm';
 import { sshdUnavailableReason, startSshd, STANDIN_DIR, type TestSshd } from '../harness/sshd';
@@ -183,6 +187,105 @@ describe('sweep: rewrites, device latency and pick-up after a reload (real sshd,
     assert.match(rows[1]!.notes.latencyMs!, /did not compile/);
     const csv = sweepCsv(rows).split('\r\n');
     assert.ok(csv[1]!.includes(`,${w8!.latencyMs},`), csv[1]);
+  });
+
+  it('with "fidelity", checks each variant with its own factory kwargs: the column is the SNR of fidelity.json, a failed check is a note; a pick-up runs no check twice', async () => {
+    // the project holds the model's package (the export and the torch stage import it from the project folder) and one input sample
+    fs.cpSync(path.join(REPO, 'test', 'fixtures', 'py', 'tinywhisper'), path.join(root, 'tinywhisper'), { recursive: true });
+    const r = (() => {
+      let x = 7;
+      return () => ((x = (x * 1103515245 + 12345) % 2 ** 31), x / 2 ** 31 - 0.5);
+    })();
+    await writeNpy(path.join(root, 'fid', 's1.npy'), { dtype: 'float32', shape: [1, 80, 100], data: Float32Array.from({ length: 8000 }, () => r()) });
+    const fidModel: Model = { ...model, entry: 'tinywhisper.sweepgain:build', fidelity: { inputs: 'fid' } };
+    const box: Target = { name: 'box', host: sshd!.alias, workDir: path.join(sshd!.dir, 'work'), dfc: { kind: 'venv', path: venv('fid', { har: HAR }) } };
+    const sweep: Sweep = { name: 'fid', model: 'stack', matrix: { kwargs: { gain: [1, 2.5, 3] } }, fidelity: true };
+    const opts = (): SweepOptions => ({
+      ...options(sweep, box),
+      model: fidModel,
+      exportVariant: async (spec) => {
+        await runExport({
+          interpreter: { path: PY, source: 'cli-option' },
+          driverPath: path.join(REPO, 'src', 'python', 'hailo_export.py'),
+          spec,
+          chooseHint: '',
+        });
+      },
+      fidelity: {
+        interpreter: { path: PY, source: 'cli-option' },
+        chooseHint: '',
+        driverPath: findFidelityDriver([path.join(REPO, 'src')]),
+        wasmDir: findOrtWasmDir([__dirname]),
+        // the check of gain=3 fails in its factory (its export does not see this variable)
+        env: { ...process.env, HWB_TEST_FAIL_GAIN: '3.0' },
+      },
+    });
+    // the window closes while the torch stage of the second variant runs
+    const detach = new AbortController();
+    const err = await runSweep(ctx({ detach: detach.signal, onProgress: (m) => /^Fidelity of gain=2\.5: torch/.test(m) && detach.abort() }), opts()).catch(
+      (e: unknown) => e,
+    );
+    assert.match(String(err), /detached|cancelled/i);
+    const id = fs.readdirSync(sweepsDir())[0]!;
+    const mid = readSweep(path.join(sweepsDir(), id, 'sweep.json'));
+    assert.equal(mid.status, 'running');
+    assert.deepEqual(mid.fidelityStages, ['torch', 'onnx']);
+    const firstCheck = path.join(runsDir(), mid.results[0]!.fidelityRunId!, 'fidelity.json');
+    assert.equal(mid.results[0]!.fidelity, fidelityFigure(readFidelityRecord(firstCheck)).value, 'the first variant was checked before the window closed');
+    const firstMtime = fs.statSync(firstCheck).mtimeMs;
+    assert.ok(mid.results[1]!.fidelityRunId, 'the interrupted check is recorded');
+    assert.ok(!fs.existsSync(path.join(runsDir(), mid.results[1]!.fidelityRunId!, 'fidelity.json')), 'and has no result');
+
+    const host2 = newHost();
+    let done;
+    try {
+      done = await resumeSweep(ctx({ host: host2 }), opts(), mid);
+    } finally {
+      await host2.close().catch(() => undefined);
+    }
+    assert.equal(done.status, 'succeeded');
+    const [g1, g25, g3] = done.results;
+    assert.equal(g1!.fidelityRunId, mid.results[0]!.fidelityRunId);
+    assert.equal(fs.statSync(firstCheck).mtimeMs, firstMtime, 'a finished check is not run again after the pick-up');
+    assert.equal(g25!.fidelityRunId, mid.results[1]!.fidelityRunId, 'the interrupted check runs again in its own folder');
+    const rows = sweepRows(variantResults(readSweep(path.join(sweepsDir(), id, 'sweep.json'))));
+    const torchOut: Record<string, Float32Array> = {};
+    for (const [i, x] of [g1!, g25!].entries()) {
+      assert.deepEqual(x.steps, { parse: 'succeeded', optimize: 'succeeded', compile: 'succeeded' }, x.firstError);
+      const dir = path.join(runsDir(), x.fidelityRunId!);
+      const fid = readFidelityRecord(path.join(dir, 'fidelity.json'));
+      assert.deepEqual(
+        fid.stages.map((s) => [s.stage, s.status]),
+        [
+          ['torch', 'ok'],
+          ['onnx', 'ok'],
+        ],
+      );
+      const c = fid.comparisons.find((y) => y.stage === 'onnx' && y.against === 'reference')!;
+      assert.equal(typeof c.metrics.snrDb, 'number', 'ONNX Runtime and PyTorch differ in the last bits: a finite SNR');
+      assert.ok(c.metrics.snrDb! > 60, `the variant's ONNX and its PyTorch model agree (${c.metrics.snrDb} dB)`);
+      // the column is the figure in that variant's fidelity.json
+      assert.equal(x.fidelity, c.metrics.snrDb);
+      assert.equal(rows[i]!.fidelity, c.metrics.snrDb);
+      assert.match(rows[i]!.notes.fidelity!, new RegExp(`^SNR \\(dB\\) of onnx against torch, output \\S+, cosine .*${x.fidelityRunId}`));
+      const out = fs.readdirSync(path.join(dir, 'torch', 's1'))[0]!;
+      torchOut[x.variant.label] = (await readNpy(path.join(dir, 'torch', 's1', out))).data as Float32Array;
+    }
+    // the torch stage built each variant with its own kwargs: the same weights, the output scaled by its gain
+    const a = torchOut['gain=1']!;
+    const b = torchOut['gain=2.5']!;
+    assert.equal(a.length, b.length);
+    let maxDiff = 0;
+    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(b[i]! - 2.5 * a[i]!));
+    assert.ok(maxDiff < 1e-5 && a.some((x) => Math.abs(x) > 0.01), `torch output of gain=2.5 is 2.5 x that of gain=1 (max diff ${maxDiff})`);
+    // a failed check leaves a note, the sweep went on
+    assert.deepEqual(g3!.steps, { parse: 'succeeded', optimize: 'succeeded', compile: 'succeeded' });
+    assert.equal(g3!.fidelity, undefined);
+    assert.equal(rows[2]!.fidelity, '');
+    assert.match(rows[2]!.notes.fidelity!, /^not measured: only onnx ran, nothing to compare with \(torch failed: .*refusing gain 3/);
+    const csv = sweepCsv(rows).split('\r\n');
+    assert.ok(csv[0]!.includes(`,${SWEEP_COLUMNS.find((c) => c.key === 'fidelity')!.title},`));
+    assert.ok(csv[1]!.includes(`,${g1!.fidelity},`), csv[1]);
   });
 
   it('picks up a sweep on an SSH target after a reload: the running variant run is reattached, the rest run, nothing twice', async () => {

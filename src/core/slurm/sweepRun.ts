@@ -318,6 +318,7 @@ async function continueSweep(ctx: SweepContext, opts: SweepOptions, rec: SweepRe
         if (isCancelled(e)) throw e;
         r.exported = 'failed';
         r.firstError = `export: ${errorMessage(e)}`.slice(0, 500);
+        if (rec.fidelityStages) (r.notes ??= {}).fidelity = 'not measured: the variant did not export';
         log.warn(`Sweep ${sweep.name}: variant ${v.id} (${v.label}) did not export: ${errorMessage(e)}`);
         save();
         continue;
