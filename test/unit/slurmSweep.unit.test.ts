@@ -288,6 +288,104 @@ describe('sweep: rewrites, device latency and pick-up after a reload (real sshd,
     assert.ok(csv[1]!.includes(`,${g1!.fidelity},`), csv[1]);
   });
 
+  it("with a list of fidelity stages, runs the emulator on the target and the device stage on the sweep's device with the variant's HAR and HEF; the column is the last stage", async () => {
+    writeSysfs(sshd!.sysfs);
+    fs.writeFileSync(
+      sshd!.controlFile,
+      JSON.stringify({ ...(fs.existsSync(REFERENCE_DIR) ? { referenceDir: REFERENCE_DIR } : {}), hailortcli: { delay: 0.001, device: 'hailo8l' } }),
+    );
+    // the fidelity test model, and stand-in HAR / optimized HAR / HEF the stand-in hailo_sdk_client and hailo_platform compute with deliberate errors
+    const FID = path.join(REPO, 'test', 'fixtures', 'fidelity');
+    fs.cpSync(path.join(FID, 'py', 'fidmodel'), path.join(root, 'fidmodel'), { recursive: true });
+    const spec = (name: string, o: Record<string, unknown>) => {
+      const f = path.join(root, 'specs', name);
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(f, JSON.stringify({ standin: true, net: 'fid', ...o }));
+      return f;
+    };
+    const control = { har: spec('p.har', {}), quantizedHar: spec('q.har', { quantize_bits: 8 }), hef: spec('d.hef', { quantize_bits: 8, zero_last: 100 }) };
+    const r = (() => {
+      let x = 11;
+      return () => ((x = (x * 1103515245 + 12345) % 2 ** 31), x / 2 ** 31 - 0.5);
+    })();
+    await writeNpy(path.join(root, 'fid', 's1.npy'), { dtype: 'float32', shape: [1, 80, 3000], data: Float32Array.from({ length: 240000 }, () => r()) });
+    const fidModel: Model = {
+      name: 'enc',
+      entry: 'fidmodel.model:build',
+      inputs: [{ name: 'mel', shape: [1, 80, 3000] }],
+      outputs: [{ name: 'features' }],
+      onnx: 'enc.onnx',
+      calibSet: 'calib.npy',
+      hwArch: 'hailo8l',
+      fidelity: { inputs: 'fid' },
+    };
+    const box: Target = { name: 'box', host: sshd!.alias, workDir: path.join(sshd!.dir, 'work'), dfc: { kind: 'venv', path: venv('fid-remote', control) } };
+    const device: Device = { name: 'pi5', host: sshd!.alias, workDir: path.join(sshd!.dir, 'pi'), hwArch: 'hailo8l' };
+    const sweep: Sweep = {
+      name: 'fidr',
+      model: 'enc',
+      matrix: { hwArch: ['hailo8l'] },
+      device: 'pi5',
+      benchmarkSeconds: 1,
+      fidelity: ['torch', 'onnx', 'fp-optimized', 'quantized', 'device'],
+    };
+    const rec = await runSweep(ctx({ deviceHost: host }), {
+      ...options(sweep, box, device),
+      model: fidModel,
+      exportVariant: async (s) => {
+        await runExport({
+          interpreter: { path: PY, source: 'cli-option' },
+          driverPath: path.join(REPO, 'src', 'python', 'hailo_export.py'),
+          spec: s,
+          chooseHint: '',
+        });
+      },
+      fidelity: {
+        interpreter: { path: PY, source: 'cli-option' },
+        chooseHint: '',
+        driverPath: findFidelityDriver([path.join(REPO, 'src')]),
+        wasmDir: findOrtWasmDir([__dirname]),
+        python: ['env', `PYTHONPATH=${path.join(FID, 'standins')}`, 'python3'],
+      },
+    });
+    const v = rec.results[0]!;
+    assert.deepEqual(v.steps, { parse: 'succeeded', optimize: 'succeeded', compile: 'succeeded' }, v.firstError);
+    const dir = path.join(runsDir(), v.fidelityRunId!);
+    const fid = readFidelityRecord(path.join(dir, 'fidelity.json'));
+    assert.deepEqual(
+      fid.stages.map((s) => [s.stage, s.status, s.where]),
+      [
+        ['torch', 'ok', 'host'],
+        ['onnx', 'ok', 'host'],
+        ['fp-optimized', 'ok', 'box'],
+        ['quantized', 'ok', 'box'],
+        ['device', 'ok', 'pi5'],
+      ],
+      JSON.stringify(fid.stages),
+    );
+    // the remote stages ran the variant's own files, as runs of the run engine
+    const emu = readRun(path.join(dir, 'run.json'));
+    assert.equal(emu.kind, 'fidelity');
+    const runOf = readRun(path.join(runsDir(), v.runId!, 'run.json'));
+    const quantizedHar = runOf.steps[1]!.artifacts.find((a) => a.kind === 'quantized-har')!;
+    assert.ok(
+      emu.inputs.some((i) => i.sha256 === sha(path.join(runsDir(), v.runId!, quantizedHar.local!))),
+      'the emulator ran the variant’s optimized HAR',
+    );
+    const dev = fid.comparisons.find((c) => c.stage === 'device' && c.against === 'reference')!;
+    assert.deepEqual(
+      dev.damaged.map((d) => [d.from, d.to]),
+      [[1400, 1499]],
+      'the stand-in device zeroed the last 100 steps',
+    );
+    // the column: the device stage (the last one) against torch, as fidelity.json has it
+    assert.equal(v.fidelity, dev.metrics.snrDb);
+    const rows = sweepRows(variantResults(rec));
+    assert.equal(rows[0]!.fidelity, dev.metrics.snrDb);
+    assert.match(rows[0]!.notes.fidelity!, /^SNR \(dB\) of device against torch, output features/);
+    assert.ok(typeof v.latencyMs === 'number', 'the device run measured the latency too');
+  });
+
   it('picks up a sweep on an SSH target after a reload: the running variant run is reattached, the rest run, nothing twice', async () => {
     const argvFile = path.join(root, 'argv.jsonl');
     const box: Target = {
