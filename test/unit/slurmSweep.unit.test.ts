@@ -288,7 +288,8 @@ describe('sweep: rewrites, device latency and pick-up after a reload (real sshd,
     assert.ok(csv[1]!.includes(`,${g1!.fidelity},`), csv[1]);
   });
 
-  it("with a list of fidelity stages, runs the emulator on the target and the device stage on the sweep's device with the variant's HAR and HEF; the column is the last stage", async () => {
+  /** A one-variant sweep of the fidelity test model with every fidelity stage; `emulatorSleep`: seconds per sample in the stand-in emulator. */
+  const remoteFidelitySweep = async (emulatorSleep = 0): Promise<SweepOptions> => {
     writeSysfs(sshd!.sysfs);
     fs.writeFileSync(
       sshd!.controlFile,
@@ -303,7 +304,11 @@ describe('sweep: rewrites, device latency and pick-up after a reload (real sshd,
       fs.writeFileSync(f, JSON.stringify({ standin: true, net: 'fid', ...o }));
       return f;
     };
-    const control = { har: spec('p.har', {}), quantizedHar: spec('q.har', { quantize_bits: 8 }), hef: spec('d.hef', { quantize_bits: 8, zero_last: 100 }) };
+    const control = {
+      har: spec('p.har', {}),
+      quantizedHar: spec('q.har', { quantize_bits: 8, ...(emulatorSleep ? { sleep: emulatorSleep } : {}) }),
+      hef: spec('d.hef', { quantize_bits: 8, zero_last: 100 }),
+    };
     const r = (() => {
       let x = 11;
       return () => ((x = (x * 1103515245 + 12345) % 2 ** 31), x / 2 ** 31 - 0.5);
@@ -329,7 +334,7 @@ describe('sweep: rewrites, device latency and pick-up after a reload (real sshd,
       benchmarkSeconds: 1,
       fidelity: ['torch', 'onnx', 'fp-optimized', 'quantized', 'device'],
     };
-    const rec = await runSweep(ctx({ deviceHost: host }), {
+    return {
       ...options(sweep, box, device),
       model: fidModel,
       exportVariant: async (s) => {
@@ -347,7 +352,11 @@ describe('sweep: rewrites, device latency and pick-up after a reload (real sshd,
         wasmDir: findOrtWasmDir([__dirname]),
         python: ['env', `PYTHONPATH=${path.join(FID, 'standins')}`, 'python3'],
       },
-    });
+    };
+  };
+
+  it("with a list of fidelity stages, runs the emulator on the target and the device stage on the sweep's device with the variant's HAR and HEF; the column is the last stage", async () => {
+    const rec = await runSweep(ctx({ deviceHost: host }), await remoteFidelitySweep());
     const v = rec.results[0]!;
     assert.deepEqual(v.steps, { parse: 'succeeded', optimize: 'succeeded', compile: 'succeeded' }, v.firstError);
     const dir = path.join(runsDir(), v.fidelityRunId!);
@@ -384,6 +393,50 @@ describe('sweep: rewrites, device latency and pick-up after a reload (real sshd,
     assert.equal(rows[0]!.fidelity, dev.metrics.snrDb);
     assert.match(rows[0]!.notes.fidelity!, /^SNR \(dB\) of device against torch, output features/);
     assert.ok(typeof v.latencyMs === 'number', 'the device run measured the latency too');
+  });
+
+  it('a window closed while the emulator stage of a variant runs: the pick-up reattaches that run and completes the check; the stage not started yet is named in the note', async () => {
+    const opts = await remoteFidelitySweep(1.5);
+    const detach = new AbortController();
+    const err = await runSweep(
+      ctx({ deviceHost: host, detach: detach.signal, runEvents: { onStepStarted: (_run, step) => step.step === 'fp-optimized' && detach.abort() } }),
+      opts,
+    ).catch((e: unknown) => e);
+    assert.match(String(err), /detached|cancelled|stopped following/i);
+    const id = fs.readdirSync(sweepsDir())[0]!;
+    const mid = readSweep(path.join(sweepsDir(), id, 'sweep.json'));
+    assert.equal(mid.status, 'running');
+    assert.equal(mid.results[0]!.fidelity, undefined, 'no figure while the emulator stage runs');
+    const checkId = mid.results[0]!.fidelityRunId!;
+    assert.match(readRun(path.join(runsDir(), checkId, 'run.json')).status, /^(running|detached)$/, 'the emulator stage keeps running on the target');
+    const host2 = newHost();
+    let rec;
+    try {
+      rec = await resumeSweep(ctx({ host: host2, deviceHost: host2 }), opts, mid);
+    } finally {
+      await host2.close().catch(() => undefined);
+    }
+    assert.equal(rec.status, 'succeeded');
+    const v = rec.results[0]!;
+    assert.equal(v.fidelityRunId, checkId, 'the same check, completed');
+    assert.equal(readRun(path.join(runsDir(), checkId, 'run.json')).status, 'succeeded');
+    assert.equal(listRuns(runsDir()).filter((x) => x.run?.kind === 'fidelity').length, 1, 'the emulator run was not started again');
+    const fid = readFidelityRecord(path.join(runsDir(), checkId, 'fidelity.json'));
+    assert.deepEqual(
+      fid.stages.map((s) => [s.stage, s.status]),
+      [
+        ['torch', 'ok'],
+        ['onnx', 'ok'],
+        ['fp-optimized', 'ok'],
+        ['quantized', 'ok'],
+      ],
+    );
+    const q = fid.comparisons.find((c) => c.stage === 'quantized' && c.against === 'reference')!;
+    assert.equal(v.fidelity, q.metrics.snrDb);
+    assert.match(
+      v.notes!.fidelity!,
+      /^SNR \(dB\) of quantized against torch, output features, cosine [\d.]+; device not run: the window closed before it started \(/,
+    );
   });
 
   it('picks up a sweep on an SSH target after a reload: the running variant run is reattached, the rest run, nothing twice', async () => {

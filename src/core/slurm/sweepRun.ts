@@ -7,8 +7,8 @@ import type { OnnxWorkerSpec } from '../fidelity/onnxStage';
 import { FIDELITY_FILE, readFidelityRecord, type FidelityRecord } from '../fidelity/record';
 import type { StageRecord } from '../fidelity/record';
 import type { RemoteStage } from '../fidelity/remotePlan';
-import { remoteStages } from '../fidelity/remoteRun';
-import { CHECK_FILE, readCheckPlan } from '../fidelity/store';
+import { remoteStages, runStillGoing } from '../fidelity/remoteRun';
+import { CHECK_FILE, groupRunsDir, readCheckPlan } from '../fidelity/store';
 import type { Interpreter } from '../export/interpreter';
 import { HailoError, errorMessage, isCancelled } from '../errors';
 import { specFromModel, type ExportSpec } from '../export/spec';
@@ -754,7 +754,8 @@ async function measureVariants(ctx: SweepContext, opts: SweepOptions, rec: Sweep
         const res = await variantFidelity(ctx, opts, rec, r, x, files, save);
         const fig = fidelityFigure(res.record);
         if (fig.value !== undefined) r.fidelity = fig.value;
-        notes.fidelity = `${fig.note} (${path.relative(opts.projectRoot, res.file)})`.slice(0, 500);
+        const notRun = res.notRun ? `; ${res.notRun.join(', ')} not run: the window closed before ${res.notRun.length > 1 ? 'they' : 'it'} started` : '';
+        notes.fidelity = `${fig.note}${notRun} (${path.relative(opts.projectRoot, res.file)})`.slice(0, 500);
       } catch (e) {
         if (isCancelled(e)) throw e;
         notes.fidelity = `not measured: the fidelity check failed: ${errorMessage(e)}`.slice(0, 500);
@@ -792,7 +793,7 @@ async function variantFidelity(
   x: Ready,
   files: { har?: string; quantizedHar?: string; hef?: string },
   save: () => void,
-): Promise<{ record: FidelityRecord; file: string }> {
+): Promise<{ record: FidelityRecord; file: string; notRun?: string[] }> {
   const tools = opts.fidelity;
   if (!tools) throw new HailoError('INVALID_ARGUMENT', 'no Python was given to run it with');
   const stages = (rec.fidelityStages ?? []) as FidelityStage[];
@@ -807,23 +808,31 @@ async function variantFidelity(
   if (r.fidelityRunId) {
     const dir = runDir(ctx.runsDir, r.fidelityRunId);
     const file = path.join(dir, FIDELITY_FILE);
-    if (fs.existsSync(file)) return { record: readFidelityRecord(file), file };
-    if (fs.existsSync(path.join(dir, CHECK_FILE))) {
-      const plan = readCheckPlan(dir);
-      if (plan.remote.some((g) => g.run)) {
-        for (const g of plan.remote) {
-          if (!g.run) continue;
-          try {
-            const run = await follow(ctx, hostOf(g.where), g.run);
-            if (run.status === 'detached') checkStop(ctx);
-          } catch (e) {
-            if (isCancelled(e)) throw e;
-            (ctx.log ?? nullLogger).warn(`Sweep ${rec.name}: variant ${x.v.id}: fidelity run ${g.run}: ${errorMessage(e)}`);
-          }
-        }
-        const done = await completeCheck(dir, { runsDir: ctx.runsDir });
-        return { record: done.record, file: done.file };
+    const plan = fs.existsSync(path.join(dir, CHECK_FILE)) ? readCheckPlan(dir) : undefined;
+    const recorded = plan?.remote.filter((g) => g.run) ?? [];
+    const going = recorded.filter((g) => {
+      try {
+        return runStillGoing(readRun(path.join(runDir(groupRunsDir(dir, g, ctx.runsDir), g.run!), RUN_FILE)));
+      } catch {
+        return false;
       }
+    });
+    // a finished check is read; one compared while a remote stage still ran is completed once it ends
+    if (fs.existsSync(file) && !going.length) return { record: readFidelityRecord(file), file };
+    if (recorded.length) {
+      for (const g of going) {
+        try {
+          const run = await follow(ctx, hostOf(g.where), g.run!);
+          if (run.status === 'detached') checkStop(ctx);
+        } catch (e) {
+          if (isCancelled(e)) throw e;
+          (ctx.log ?? nullLogger).warn(`Sweep ${rec.name}: variant ${x.v.id}: fidelity run ${g.run}: ${errorMessage(e)}`);
+        }
+      }
+      const done = await completeCheck(dir, { runsDir: ctx.runsDir });
+      // stages the closed window never started are not in the record: the note says so
+      const notRun = stages.filter((s) => !done.record.stages.some((x) => x.stage === s));
+      return { record: done.record, file: done.file, ...(notRun.length ? { notRun } : {}) };
     }
     // stopped in its host stages: nothing of it was kept, it runs again in its folder
     fs.rmSync(dir, { recursive: true, force: true });
@@ -913,6 +922,8 @@ async function variantFidelity(
       onProgress: (m) => ctx.onProgress?.(`Fidelity of ${x.v.label || x.v.id}: ${m}`),
       ...(remoteHook || refused.length ? { remote: async (a) => [...refused, ...(remoteHook ? await remoteHook(a) : [])] } : {}),
     });
+    // the window closed while a remote stage ran: it keeps running, the pick-up completes the check
+    checkStop(ctx);
     return { record: res.record, file: res.file };
   } catch (e) {
     if (isCancelled(e)) checkStop(ctx);
