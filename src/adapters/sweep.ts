@@ -58,7 +58,7 @@ export class SweepService implements vscode.Disposable {
     )?.s;
   }
 
-  /** What runSweep / resumeSweep take for a sweep of hailo.json: model, target, device, the export. */
+  /** What runSweep / resumeSweep take for a sweep of hailo.json: model, target, device, the export, the fidelity check. */
   private async options(sweep: Sweep, signal: () => AbortSignal | undefined): Promise<{ opts: SweepOptions; root: string }> {
     const { project, root } = this.services.project.require();
     const core = await loadCore();
@@ -69,8 +69,18 @@ export class SweepService implements vscode.Disposable {
       pythonExtension: () => pythonFromExtension(undefined, this.services.log),
       setting: setting('pythonPath'),
     });
-    const driverPath = core.exportRun.findDriver([path.join(this.services.context.extensionPath, 'dist'), __dirname]);
+    const dist = path.join(this.services.context.extensionPath, 'dist');
+    const driverPath = core.exportRun.findDriver([dist, __dirname]);
     const log = this.services.log;
+    const fidelity = core.slurmSweep.sweepFidelityStages(sweep, model)
+      ? {
+          interpreter,
+          chooseHint: core.exportInterpreter.howToChooseInterpreter('editor'),
+          driverPath: core.fidelityDriver.findFidelityDriver([dist, __dirname]),
+          wasmDir: core.fidelityOnnx.findOrtWasmDir([dist, __dirname]),
+          onnxWorker: core.fidelityOnnx.findOnnxWorker([dist, __dirname]),
+        }
+      : undefined;
     return {
       root,
       opts: {
@@ -80,6 +90,7 @@ export class SweepService implements vscode.Disposable {
         model,
         target,
         ...(device ? { device } : {}),
+        ...(fidelity ? { fidelity } : {}),
         exportVariant: async (spec) => {
           await core.exportRun.runExport({
             interpreter,

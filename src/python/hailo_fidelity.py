@@ -3,7 +3,7 @@
 Usage (normally run by the extension or `hailo-workbench fidelity`):
 
     python3 hailo_fidelity.py --stage torch --manifest M.json --entry pkg.module:factory [--root DIR]
-                              [--audio-fn pkg.module:function]
+                              [--audio-fn pkg.module:function] [--kwargs JSON]
     python3 hailo_fidelity.py --stage fp-optimized|quantized --manifest M.json --har model.har
     python3 hailo_fidelity.py --stage device --manifest M.json --hef model.hef
 
@@ -231,7 +231,13 @@ def run_torch(args, manifest, np):
     factory = resolve_callable(args.entry, root, "model factory")
     audio_fn = resolve_callable(args.audio_fn, root, "audio function") if args.audio_fn else None
     try:
-        model = factory()
+        kwargs = json.loads(args.kwargs) if args.kwargs else {}
+    except ValueError as e:
+        raise Failure("bad-argument", "--kwargs is not valid JSON: %s" % e)
+    if not isinstance(kwargs, dict):
+        raise Failure("bad-argument", "--kwargs must be a JSON object")
+    try:
+        model = factory(**kwargs)
     except Exception as e:  # noqa: BLE001
         raise Failure("factory", "the model factory %s failed: %s: %s" % (args.entry, type(e).__name__, e), e)
     if not isinstance(model, torch.nn.Module):
@@ -402,6 +408,7 @@ def parse_args(argv):
     p.add_argument("--entry", default=None)
     p.add_argument("--root", default=None)
     p.add_argument("--audio-fn", dest="audio_fn", default=None)
+    p.add_argument("--kwargs", default=None, help='JSON object of keyword arguments for the factory (a sweep variant), e.g. {"width": 256}')
     p.add_argument("--har", default=None)
     p.add_argument("--hef", default=None)
     a = p.parse_args(argv)

@@ -25,9 +25,11 @@ import {
   bestVariant,
   compilerEstimate,
   expandSweep,
+  fidelityFigure,
   sortRows,
   sweepArraySpec,
   sweepCsv,
+  sweepFidelityStages,
   sweepRows,
   variantModel,
   type VariantResult,
@@ -36,6 +38,7 @@ import { explainVerdict } from '../../src/core/slurm/verdict';
 import { parseCompilerEstimate } from '../../src/core/hailo/estimate';
 import { sweepDevice } from '../../src/core/slurm/sweepRun';
 import { HostMessage } from '../../src/core/protocol/sweepResults';
+import type { FidelityRecord } from '../../src/core/fidelity/record';
 import { SWEEP_COLUMNS } from '../../src/core/slurm/sweep';
 
 /** Output captured from the real Slurm 22.05 test cluster by test/fixtures/slurm/capture.ts. */
@@ -588,6 +591,84 @@ describe('slurm: sweep table columns from the ledger, the device and the compile
     const na = compilerEstimate(fs.readFileSync(path.join(fixtures, 'hailomz-profile-whisper-enc-hailo8l-na.log'), 'utf8'));
     assert.equal(na.estimate, undefined);
     assert.match(na.reason!, /^not available: the profiler's Performance Summary gives no throughput or latency/);
+  });
+
+  it("fills the fidelity column with the SNR against the reference of the last stage compared, the note saying which; a failed check's note stays in the empty cell", () => {
+    type Cmp = FidelityRecord['comparisons'][number];
+    const cmp = (stage: string, output: string, snrDb: number | null, against = 'reference', reference = 'torch'): Cmp =>
+      ({ stage, reference, against, output, metrics: { cosine: 0.999, snrDb, maxAbs: 0.1, meanAbs: 0.01 } }) as unknown as Cmp;
+    const stage = (s: string, status: 'ok' | 'failed' | 'skipped', message?: string) =>
+      ({ stage: s, status, ...(message ? { message } : {}) }) as FidelityRecord['stages'][number];
+    // onnx and quantized compared with torch (and quantized with onnx): the last stage, the lower of its two outputs
+    const rec = {
+      stages: [stage('torch', 'ok'), stage('onnx', 'ok'), stage('quantized', 'ok'), stage('device', 'skipped', 'the sweep "s" names no device')],
+      comparisons: [
+        cmp('onnx', 'a', 80.5),
+        cmp('onnx', 'b', 79),
+        cmp('quantized', 'a', 31.25),
+        cmp('quantized', 'b', 27.5),
+        cmp('quantized', 'a', 12, 'previous', 'onnx'),
+      ],
+    };
+    const fig = fidelityFigure(rec);
+    assert.equal(fig.value, 27.5);
+    assert.match(
+      fig.note,
+      /^SNR \(dB\) of quantized against torch, output b, the lowest of 2, cosine 0\.99900; device skipped: the sweep "s" names no device$/,
+    );
+    // only the reference ran: nothing to compare, and why
+    const none = fidelityFigure({ stages: [stage('torch', 'ok'), stage('onnx', 'failed', 'enc.onnx: not an ONNX file')], comparisons: [] });
+    assert.equal(none.value, undefined);
+    assert.equal(none.note, 'not measured: only torch ran, nothing to compare with (onnx failed: enc.onnx: not an ONNX file)');
+    // identical outputs have no finite SNR: no figure, the note says exact
+    const exact = fidelityFigure({ stages: [stage('torch', 'ok'), stage('onnx', 'ok')], comparisons: [cmp('onnx', 'a', null)] });
+    assert.equal(exact.value, undefined);
+    assert.match(exact.note, /^not measured: onnx is exact against torch/);
+
+    const results: VariantResult[] = [
+      { variant: v[0]!, steps: ok, latencyMs: 5, fidelity: fig.value!, notes: { fidelity: `${fig.note} (.hailo/runs/x/fidelity.json)` } },
+      { variant: v[1]!, steps: ok, latencyMs: 4, notes: { fidelity: 'not measured: the fidelity check failed: torch: the model factory failed' } },
+      { variant: v[2]!, steps: ok, latencyMs: 6, fidelity: 41.25 },
+    ];
+    const rows = sweepRows(results, 10);
+    assert.deepEqual(
+      rows.map((r) => r.fidelity),
+      [27.5, '', 41.25],
+    );
+    assert.equal(rows[0]!.notes.fidelity, `${fig.note} (.hailo/runs/x/fidelity.json)`, 'a measured figure says what it is');
+    assert.equal(rows[1]!.notes.fidelity, 'not measured: the fidelity check failed: torch: the model factory failed');
+    assert.equal(rows[2]!.notes.fidelity, undefined);
+    // not every candidate has a figure: the lowest latency wins; with one for each, the highest fidelity
+    assert.equal(rows.find((r) => r.best)!.id, v[1]!.id);
+    assert.equal(sweepRows([results[0]!, results[2]!], 10).find((r) => r.best)!.id, v[2]!.id);
+    assert.deepEqual(
+      sortRows(rows, 'fidelity', 'desc').map((r) => r.id),
+      [v[2]!.id, v[0]!.id, v[1]!.id],
+    );
+    const csv = sweepCsv(rows).split('\r\n');
+    const col = SWEEP_COLUMNS.findIndex((c) => c.key === 'fidelity');
+    assert.deepEqual(
+      csv.slice(0, 4).map((l) => l.split(',')[col]),
+      ['Fidelity', '27.5', '', '41.25'],
+    );
+    const msg = HostMessage.safeParse({ type: 'sweep', id: 'x', name: 's', model: 'enc', target: 't', status: 'succeeded', columns: SWEEP_COLUMNS, rows });
+    assert.ok(msg.success, JSON.stringify(msg.error?.issues));
+  });
+
+  it('"fidelity" on a sweep: true takes the model\'s fidelity.stages (else torch, onnx), a list its stages in pipeline order', () => {
+    const sweep = { name: 'w', model: 'enc', matrix: { kwargs: { w: [1] } } };
+    assert.equal(sweepFidelityStages(sweep, model), undefined);
+    assert.equal(sweepFidelityStages({ ...sweep, fidelity: false }, model), undefined);
+    assert.deepEqual(sweepFidelityStages({ ...sweep, fidelity: true }, model), ['torch', 'onnx']);
+    assert.deepEqual(sweepFidelityStages({ ...sweep, fidelity: true }, { ...model, fidelity: { stages: ['quantized', 'torch'] } } as Model), [
+      'torch',
+      'quantized',
+    ]);
+    assert.deepEqual(sweepFidelityStages({ ...sweep, fidelity: ['device', 'onnx', 'torch'] }, model), ['torch', 'onnx', 'device']);
+    assert.ok(ProjectFile.safeParse({ models: [model], sweeps: [{ ...sweep, fidelity: true }] }).success);
+    assert.ok(ProjectFile.safeParse({ models: [model], sweeps: [{ ...sweep, fidelity: ['torch', 'quantized'] }] }).success);
+    assert.ok(!ProjectFile.safeParse({ models: [model], sweeps: [{ ...sweep, fidelity: ['tflite'] }] }).success);
+    assert.ok(!ProjectFile.safeParse({ models: [model], sweeps: [{ ...sweep, fidelity: [] }] }).success);
   });
 
   it('a sweep names a device from "devices"; an unknown one is refused with the names there are', () => {

@@ -6,11 +6,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runLedger } from '../../src/core/analysis/ledgerRun';
 import { runExport } from '../../src/core/export/run';
+import { findFidelityDriver } from '../../src/core/fidelity/driver';
+import { readNpy, writeNpy } from '../../src/core/fidelity/npy';
+import { findOrtWasmDir } from '../../src/core/fidelity/onnxStage';
+import { readFidelityRecord } from '../../src/core/fidelity/record';
 import type { Device, Model, Sweep, Target } from '../../src/core/project/schema';
 import { deviceResultOf, latencyOf } from '../../src/core/remote/results';
 import { listRuns, readRun } from '../../src/core/remote/run';
 import { SshHost } from '../../src/core/remote/ssh';
-import { sweepCsv, sweepRows } from '../../src/core/slurm/sweep';
+import { fidelityFigure, sweepCsv, sweepRows, SWEEP_COLUMNS } from '../../src/core/slurm/sweep';
 import { readSweep, resumeSweep, runSweep, variantResults, type SweepContext, type SweepOptions } from '../../src/core/slurm/sweepRun';
 import { SLURM_SSHD_CONFIG, slurmUnavailableReason, startSlurm, type TestSlurm } from '../harness/slurm';
 import { sshdUnavailableReason, startSshd, STANDIN_DIR, type TestSshd } from '../harness/sshd';
@@ -183,6 +187,256 @@ describe('sweep: rewrites, device latency and pick-up after a reload (real sshd,
     assert.match(rows[1]!.notes.latencyMs!, /did not compile/);
     const csv = sweepCsv(rows).split('\r\n');
     assert.ok(csv[1]!.includes(`,${w8!.latencyMs},`), csv[1]);
+  });
+
+  it('with "fidelity", checks each variant with its own factory kwargs: the column is the SNR of fidelity.json, a failed check is a note; a pick-up runs no check twice', async () => {
+    // the project holds the model's package (the export and the torch stage import it from the project folder) and one input sample
+    fs.cpSync(path.join(REPO, 'test', 'fixtures', 'py', 'tinywhisper'), path.join(root, 'tinywhisper'), { recursive: true });
+    const r = (() => {
+      let x = 7;
+      return () => ((x = (x * 1103515245 + 12345) % 2 ** 31), x / 2 ** 31 - 0.5);
+    })();
+    await writeNpy(path.join(root, 'fid', 's1.npy'), { dtype: 'float32', shape: [1, 80, 100], data: Float32Array.from({ length: 8000 }, () => r()) });
+    const fidModel: Model = { ...model, entry: 'tinywhisper.sweepgain:build', fidelity: { inputs: 'fid' } };
+    const box: Target = { name: 'box', host: sshd!.alias, workDir: path.join(sshd!.dir, 'work'), dfc: { kind: 'venv', path: venv('fid', { har: HAR }) } };
+    const sweep: Sweep = { name: 'fid', model: 'stack', matrix: { kwargs: { gain: [1, 2.5, 3] } }, fidelity: true };
+    const opts = (): SweepOptions => ({
+      ...options(sweep, box),
+      model: fidModel,
+      exportVariant: async (spec) => {
+        await runExport({
+          interpreter: { path: PY, source: 'cli-option' },
+          driverPath: path.join(REPO, 'src', 'python', 'hailo_export.py'),
+          spec,
+          chooseHint: '',
+        });
+      },
+      fidelity: {
+        interpreter: { path: PY, source: 'cli-option' },
+        chooseHint: '',
+        driverPath: findFidelityDriver([path.join(REPO, 'src')]),
+        wasmDir: findOrtWasmDir([__dirname]),
+        // the check of gain=3 fails in its factory (its export does not see this variable)
+        env: { ...process.env, HWB_TEST_FAIL_GAIN: '3.0' },
+      },
+    });
+    // the window closes while the torch stage of the second variant runs
+    const detach = new AbortController();
+    const err = await runSweep(ctx({ detach: detach.signal, onProgress: (m) => /^Fidelity of gain=2\.5: torch/.test(m) && detach.abort() }), opts()).catch(
+      (e: unknown) => e,
+    );
+    assert.match(String(err), /detached|cancelled/i);
+    const id = fs.readdirSync(sweepsDir())[0]!;
+    const mid = readSweep(path.join(sweepsDir(), id, 'sweep.json'));
+    assert.equal(mid.status, 'running');
+    assert.deepEqual(mid.fidelityStages, ['torch', 'onnx']);
+    const firstCheck = path.join(runsDir(), mid.results[0]!.fidelityRunId!, 'fidelity.json');
+    assert.equal(mid.results[0]!.fidelity, fidelityFigure(readFidelityRecord(firstCheck)).value, 'the first variant was checked before the window closed');
+    const firstMtime = fs.statSync(firstCheck).mtimeMs;
+    assert.ok(mid.results[1]!.fidelityRunId, 'the interrupted check is recorded');
+    assert.ok(!fs.existsSync(path.join(runsDir(), mid.results[1]!.fidelityRunId!, 'fidelity.json')), 'and has no result');
+
+    const host2 = newHost();
+    let done;
+    try {
+      done = await resumeSweep(ctx({ host: host2 }), opts(), mid);
+    } finally {
+      await host2.close().catch(() => undefined);
+    }
+    assert.equal(done.status, 'succeeded');
+    const [g1, g25, g3] = done.results;
+    assert.equal(g1!.fidelityRunId, mid.results[0]!.fidelityRunId);
+    assert.equal(fs.statSync(firstCheck).mtimeMs, firstMtime, 'a finished check is not run again after the pick-up');
+    assert.equal(g25!.fidelityRunId, mid.results[1]!.fidelityRunId, 'the interrupted check runs again in its own folder');
+    const rows = sweepRows(variantResults(readSweep(path.join(sweepsDir(), id, 'sweep.json'))));
+    const torchOut: Record<string, Float32Array> = {};
+    for (const [i, x] of [g1!, g25!].entries()) {
+      assert.deepEqual(x.steps, { parse: 'succeeded', optimize: 'succeeded', compile: 'succeeded' }, x.firstError);
+      const dir = path.join(runsDir(), x.fidelityRunId!);
+      const fid = readFidelityRecord(path.join(dir, 'fidelity.json'));
+      assert.deepEqual(
+        fid.stages.map((s) => [s.stage, s.status]),
+        [
+          ['torch', 'ok'],
+          ['onnx', 'ok'],
+        ],
+      );
+      const c = fid.comparisons.find((y) => y.stage === 'onnx' && y.against === 'reference')!;
+      assert.equal(typeof c.metrics.snrDb, 'number', 'ONNX Runtime and PyTorch differ in the last bits: a finite SNR');
+      assert.ok(c.metrics.snrDb! > 60, `the variant's ONNX and its PyTorch model agree (${c.metrics.snrDb} dB)`);
+      // the column is the figure in that variant's fidelity.json
+      assert.equal(x.fidelity, c.metrics.snrDb);
+      assert.equal(rows[i]!.fidelity, c.metrics.snrDb);
+      assert.match(rows[i]!.notes.fidelity!, new RegExp(`^SNR \\(dB\\) of onnx against torch, output \\S+, cosine .*${x.fidelityRunId}`));
+      const out = fs.readdirSync(path.join(dir, 'torch', 's1'))[0]!;
+      torchOut[x.variant.label] = (await readNpy(path.join(dir, 'torch', 's1', out))).data as Float32Array;
+    }
+    // the torch stage built each variant with its own kwargs: the same weights, the output scaled by its gain
+    const a = torchOut['gain=1']!;
+    const b = torchOut['gain=2.5']!;
+    assert.equal(a.length, b.length);
+    let maxDiff = 0;
+    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(b[i]! - 2.5 * a[i]!));
+    assert.ok(maxDiff < 1e-5 && a.some((x) => Math.abs(x) > 0.01), `torch output of gain=2.5 is 2.5 x that of gain=1 (max diff ${maxDiff})`);
+    // a failed check leaves a note, the sweep went on
+    assert.deepEqual(g3!.steps, { parse: 'succeeded', optimize: 'succeeded', compile: 'succeeded' });
+    assert.equal(g3!.fidelity, undefined);
+    assert.equal(rows[2]!.fidelity, '');
+    assert.match(rows[2]!.notes.fidelity!, /^not measured: only onnx ran, nothing to compare with \(torch failed: .*refusing gain 3/);
+    const csv = sweepCsv(rows).split('\r\n');
+    assert.ok(csv[0]!.includes(`,${SWEEP_COLUMNS.find((c) => c.key === 'fidelity')!.title},`));
+    assert.ok(csv[1]!.includes(`,${g1!.fidelity},`), csv[1]);
+  });
+
+  /** A one-variant sweep of the fidelity test model with every fidelity stage; `emulatorSleep`: seconds per sample in the stand-in emulator. */
+  const remoteFidelitySweep = async (emulatorSleep = 0): Promise<SweepOptions> => {
+    writeSysfs(sshd!.sysfs);
+    fs.writeFileSync(
+      sshd!.controlFile,
+      JSON.stringify({ ...(fs.existsSync(REFERENCE_DIR) ? { referenceDir: REFERENCE_DIR } : {}), hailortcli: { delay: 0.001, device: 'hailo8l' } }),
+    );
+    // the fidelity test model, and stand-in HAR / optimized HAR / HEF the stand-in hailo_sdk_client and hailo_platform compute with deliberate errors
+    const FID = path.join(REPO, 'test', 'fixtures', 'fidelity');
+    fs.cpSync(path.join(FID, 'py', 'fidmodel'), path.join(root, 'fidmodel'), { recursive: true });
+    const spec = (name: string, o: Record<string, unknown>) => {
+      const f = path.join(root, 'specs', name);
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(f, JSON.stringify({ standin: true, net: 'fid', ...o }));
+      return f;
+    };
+    const control = {
+      har: spec('p.har', {}),
+      quantizedHar: spec('q.har', { quantize_bits: 8, ...(emulatorSleep ? { sleep: emulatorSleep } : {}) }),
+      hef: spec('d.hef', { quantize_bits: 8, zero_last: 100 }),
+    };
+    const r = (() => {
+      let x = 11;
+      return () => ((x = (x * 1103515245 + 12345) % 2 ** 31), x / 2 ** 31 - 0.5);
+    })();
+    await writeNpy(path.join(root, 'fid', 's1.npy'), { dtype: 'float32', shape: [1, 80, 3000], data: Float32Array.from({ length: 240000 }, () => r()) });
+    const fidModel: Model = {
+      name: 'enc',
+      entry: 'fidmodel.model:build',
+      inputs: [{ name: 'mel', shape: [1, 80, 3000] }],
+      outputs: [{ name: 'features' }],
+      onnx: 'enc.onnx',
+      calibSet: 'calib.npy',
+      hwArch: 'hailo8l',
+      fidelity: { inputs: 'fid' },
+    };
+    const box: Target = { name: 'box', host: sshd!.alias, workDir: path.join(sshd!.dir, 'work'), dfc: { kind: 'venv', path: venv('fid-remote', control) } };
+    const device: Device = { name: 'pi5', host: sshd!.alias, workDir: path.join(sshd!.dir, 'pi'), hwArch: 'hailo8l' };
+    const sweep: Sweep = {
+      name: 'fidr',
+      model: 'enc',
+      matrix: { hwArch: ['hailo8l'] },
+      device: 'pi5',
+      benchmarkSeconds: 1,
+      fidelity: ['torch', 'onnx', 'fp-optimized', 'quantized', 'device'],
+    };
+    return {
+      ...options(sweep, box, device),
+      model: fidModel,
+      exportVariant: async (s) => {
+        await runExport({
+          interpreter: { path: PY, source: 'cli-option' },
+          driverPath: path.join(REPO, 'src', 'python', 'hailo_export.py'),
+          spec: s,
+          chooseHint: '',
+        });
+      },
+      fidelity: {
+        interpreter: { path: PY, source: 'cli-option' },
+        chooseHint: '',
+        driverPath: findFidelityDriver([path.join(REPO, 'src')]),
+        wasmDir: findOrtWasmDir([__dirname]),
+        python: ['env', `PYTHONPATH=${path.join(FID, 'standins')}`, 'python3'],
+      },
+    };
+  };
+
+  it("with a list of fidelity stages, runs the emulator on the target and the device stage on the sweep's device with the variant's HAR and HEF; the column is the last stage", async () => {
+    const rec = await runSweep(ctx({ deviceHost: host }), await remoteFidelitySweep());
+    const v = rec.results[0]!;
+    assert.deepEqual(v.steps, { parse: 'succeeded', optimize: 'succeeded', compile: 'succeeded' }, v.firstError);
+    const dir = path.join(runsDir(), v.fidelityRunId!);
+    const fid = readFidelityRecord(path.join(dir, 'fidelity.json'));
+    assert.deepEqual(
+      fid.stages.map((s) => [s.stage, s.status, s.where]),
+      [
+        ['torch', 'ok', 'host'],
+        ['onnx', 'ok', 'host'],
+        ['fp-optimized', 'ok', 'box'],
+        ['quantized', 'ok', 'box'],
+        ['device', 'ok', 'pi5'],
+      ],
+      JSON.stringify(fid.stages),
+    );
+    // the remote stages ran the variant's own files, as runs of the run engine
+    const emu = readRun(path.join(dir, 'run.json'));
+    assert.equal(emu.kind, 'fidelity');
+    const runOf = readRun(path.join(runsDir(), v.runId!, 'run.json'));
+    const quantizedHar = runOf.steps[1]!.artifacts.find((a) => a.kind === 'quantized-har')!;
+    assert.ok(
+      emu.inputs.some((i) => i.sha256 === sha(path.join(runsDir(), v.runId!, quantizedHar.local!))),
+      'the emulator ran the variant’s optimized HAR',
+    );
+    const dev = fid.comparisons.find((c) => c.stage === 'device' && c.against === 'reference')!;
+    assert.deepEqual(
+      dev.damaged.map((d) => [d.from, d.to]),
+      [[1400, 1499]],
+      'the stand-in device zeroed the last 100 steps',
+    );
+    // the column: the device stage (the last one) against torch, as fidelity.json has it
+    assert.equal(v.fidelity, dev.metrics.snrDb);
+    const rows = sweepRows(variantResults(rec));
+    assert.equal(rows[0]!.fidelity, dev.metrics.snrDb);
+    assert.match(rows[0]!.notes.fidelity!, /^SNR \(dB\) of device against torch, output features/);
+    assert.ok(typeof v.latencyMs === 'number', 'the device run measured the latency too');
+  });
+
+  it('a window closed while the emulator stage of a variant runs: the pick-up reattaches that run and completes the check; the stage not started yet is named in the note', async () => {
+    const opts = await remoteFidelitySweep(1.5);
+    const detach = new AbortController();
+    const err = await runSweep(
+      ctx({ deviceHost: host, detach: detach.signal, runEvents: { onStepStarted: (_run, step) => step.step === 'fp-optimized' && detach.abort() } }),
+      opts,
+    ).catch((e: unknown) => e);
+    assert.match(String(err), /detached|cancelled|stopped following/i);
+    const id = fs.readdirSync(sweepsDir())[0]!;
+    const mid = readSweep(path.join(sweepsDir(), id, 'sweep.json'));
+    assert.equal(mid.status, 'running');
+    assert.equal(mid.results[0]!.fidelity, undefined, 'no figure while the emulator stage runs');
+    const checkId = mid.results[0]!.fidelityRunId!;
+    assert.match(readRun(path.join(runsDir(), checkId, 'run.json')).status, /^(running|detached)$/, 'the emulator stage keeps running on the target');
+    const host2 = newHost();
+    let rec;
+    try {
+      rec = await resumeSweep(ctx({ host: host2, deviceHost: host2 }), opts, mid);
+    } finally {
+      await host2.close().catch(() => undefined);
+    }
+    assert.equal(rec.status, 'succeeded');
+    const v = rec.results[0]!;
+    assert.equal(v.fidelityRunId, checkId, 'the same check, completed');
+    assert.equal(readRun(path.join(runsDir(), checkId, 'run.json')).status, 'succeeded');
+    assert.equal(listRuns(runsDir()).filter((x) => x.run?.kind === 'fidelity').length, 1, 'the emulator run was not started again');
+    const fid = readFidelityRecord(path.join(runsDir(), checkId, 'fidelity.json'));
+    assert.deepEqual(
+      fid.stages.map((s) => [s.stage, s.status]),
+      [
+        ['torch', 'ok'],
+        ['onnx', 'ok'],
+        ['fp-optimized', 'ok'],
+        ['quantized', 'ok'],
+      ],
+    );
+    const q = fid.comparisons.find((c) => c.stage === 'quantized' && c.against === 'reference')!;
+    assert.equal(v.fidelity, q.metrics.snrDb);
+    assert.match(
+      v.notes!.fidelity!,
+      /^SNR \(dB\) of quantized against torch, output features, cosine [\d.]+; device not run: the window closed before it started \(/,
+    );
   });
 
   it('picks up a sweep on an SSH target after a reload: the running variant run is reattached, the rest run, nothing twice', async () => {

@@ -86,7 +86,9 @@ function cell(r: SweepRowView, k: Column): HTMLElement {
     });
     return el('td', {}, a);
   }
-  return el('td', {}, typeof v === 'number' ? String(Number(v.toFixed(3))) : String(v));
+  // a measured figure may say what it is (the fidelity cell: which stage and output)
+  const about = noteOf(r, k);
+  return el('td', about ? { title: about } : {}, typeof v === 'number' ? String(Number(v.toFixed(3))) : String(v));
 }
 
 function render(m: SweepMessage): void {

@@ -6,7 +6,9 @@ import { findModel, requireProject } from '../../core/project/load';
 import { PROJECT_FILE_NAME } from '../../core/project/schema';
 import { requireTarget } from '../../core/remote/dfc';
 import { SshHost } from '../../core/remote/ssh';
-import { SWEEP_COLUMNS, sweepRows } from '../../core/slurm/sweep';
+import { findFidelityDriver } from '../../core/fidelity/driver';
+import { findOrtWasmDir } from '../../core/fidelity/onnxStage';
+import { SWEEP_COLUMNS, sweepFidelityStages, sweepRows } from '../../core/slurm/sweep';
 import { runSweep, sweepDevice, variantResults } from '../../core/slurm/sweepRun';
 import type { CliCommand } from '../args';
 
@@ -19,7 +21,10 @@ Runs a sweep from hailo.json: every variant of its matrix is exported (with --py
 HAILO_PYTHON, or python3) and linted here, then parsed, optimized and compiled on the target: on a
 "slurm" target as one element of a job array (the sweep's "concurrency" elements at once), on an
 SSH target one variant after the other. A variant that fails does not stop the others. With
-"device" on the sweep, each compiled variant is deployed and benchmarked there (its latency). The record
+"device" on the sweep, each compiled variant is deployed and benchmarked there (its latency). With
+"fidelity" on the sweep, each variant's fidelity check runs (the torch stage with the same Python,
+the factory called with the variant's keyword arguments); the fidelity column is the SNR (dB)
+against PyTorch of the last stage that ran, each check kept in .hailo/runs/<id>/. The record
 and each variant's ONNX and DFC log go to .hailo/sweeps/<sweep-id>/ beside hailo.json. Ctrl+C
 cancels (scancel of the array).
 
@@ -88,6 +93,17 @@ Exit codes: 0 at least one variant compiled, 1 none did or the sweep was cancell
           model,
           target,
           ...(device ? { device } : {}),
+          ...(sweepFidelityStages(sweep, model)
+            ? {
+                fidelity: {
+                  interpreter,
+                  chooseHint: howToChooseInterpreter('cli'),
+                  driverPath: findFidelityDriver([__dirname]),
+                  wasmDir: findOrtWasmDir([__dirname]),
+                  env: io.env,
+                },
+              }
+            : {}),
           exportVariant: async (spec) => {
             await runExport({ interpreter, driverPath, spec, chooseHint: howToChooseInterpreter('cli'), signal: io.signal, env: io.env });
           },

@@ -138,6 +138,11 @@ export interface HostCheckOptions {
   chooseHint: string;
   driverPath: string;
   wasmDir: string;
+  /**
+   * Keyword arguments for the model's factory in the torch stage (a sweep variant, with the
+   * variant's input shapes and files in `model`). Default: the factory is called without arguments.
+   */
+  factoryKwargs?: Record<string, unknown>;
   /** Run the ONNX stage on this worker thread entry (keeps the calling thread free). */
   onnxWorker?: OnnxWorkerSpec;
   commit?: string;
@@ -232,7 +237,13 @@ export async function runHostCheck(opts: HostCheckOptions): Promise<HostCheckRes
           interpreter: opts.interpreter,
           driverPath: opts.driverPath,
           manifestPath,
-          args: { stage: 'torch', entry: model.entry, root: opts.root, ...(model.fidelity?.audio ? { audioFn: model.fidelity.audio.function } : {}) },
+          args: {
+            stage: 'torch',
+            entry: model.entry,
+            root: opts.root,
+            ...(model.fidelity?.audio ? { audioFn: model.fidelity.audio.function } : {}),
+            ...(opts.factoryKwargs && Object.keys(opts.factoryKwargs).length ? { kwargs: opts.factoryKwargs } : {}),
+          },
           chooseHint: opts.chooseHint,
           cwd: opts.root,
           env: opts.env,

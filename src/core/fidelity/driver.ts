@@ -116,7 +116,16 @@ export function findFidelityDriver(candidatesFrom: string[]): string {
 }
 
 export type DriverStageArgs =
-  { stage: 'torch'; entry: string; root: string; audioFn?: string } | { stage: 'fp-optimized' | 'quantized'; har: string } | { stage: 'device'; hef: string };
+  | {
+      stage: 'torch';
+      entry: string;
+      root: string;
+      audioFn?: string;
+      /** Keyword arguments of the factory (a sweep variant); default: called without arguments. */
+      kwargs?: Record<string, unknown>;
+    }
+  | { stage: 'fp-optimized' | 'quantized'; har: string }
+  | { stage: 'device'; hef: string };
 
 /** The driver's command line after the script path (shared by the local and remote runners). */
 export function driverArgv(manifestPath: string, a: DriverStageArgs): string[] {
@@ -124,6 +133,7 @@ export function driverArgv(manifestPath: string, a: DriverStageArgs): string[] {
   if (a.stage === 'torch') {
     argv.push(`--entry=${a.entry}`, `--root=${a.root}`);
     if (a.audioFn) argv.push(`--audio-fn=${a.audioFn}`);
+    if (a.kwargs && Object.keys(a.kwargs).length) argv.push(`--kwargs=${JSON.stringify(a.kwargs)}`);
   } else if (a.stage === 'device') argv.push(`--hef=${a.hef}`);
   else argv.push(`--har=${a.har}`);
   return argv;

@@ -305,6 +305,12 @@ export const Sweep = z
       .max(600)
       .optional()
       .describe('Seconds per `hailortcli benchmark` phase for each variant on the device (default 15, as `hailo.device.benchmarkSeconds`).'),
+    fidelity: z
+      .union([z.boolean(), z.array(FidelityStage).min(1)])
+      .optional()
+      .describe(
+        "Run Check Fidelity on every variant (its factory keyword arguments, input shapes, ONNX, HAR and HEF) and fill the fidelity column: the SNR (dB) against PyTorch of the last stage that ran. true: the model's `fidelity.stages`, else torch and onnx; or a list of stages. The emulator stages need an SSH target, the device stage the sweep's `device`.",
+      ),
   })
   .strict();
 export type Sweep = z.infer<typeof Sweep>;

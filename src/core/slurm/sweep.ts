@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { HailoError } from '../errors';
 import type { DfcLogSummary } from '../hailo/dfcLog';
 import { scanCompilerEstimate } from '../hailo/estimate';
-import type { HwArch, Model, Sweep } from '../project/schema';
+import type { FidelityRecord } from '../fidelity/record';
+import { FIDELITY_STAGES, type FidelityStage, type HwArch, type Model, type Sweep } from '../project/schema';
 import { rjoin } from '../remote/quote';
 import type { SlurmJobSpec } from './script';
 
@@ -129,6 +130,55 @@ export function variantModel(model: Model, v: SweepVariant): Model {
   };
 }
 
+/**
+ * The stages a sweep's fidelity check runs for each variant, or undefined when it runs none:
+ * `fidelity: true` takes the model's `fidelity.stages`, else torch and onnx (as the command line).
+ */
+export function sweepFidelityStages(sweep: Sweep, model: Model): FidelityStage[] | undefined {
+  const f = sweep.fidelity;
+  if (!f) return undefined;
+  const list = f === true ? (model.fidelity?.stages ?? ['torch', 'onnx']) : f;
+  const out = FIDELITY_STAGES.filter((s) => list.includes(s));
+  return out.length ? out : undefined;
+}
+
+/**
+ * The figure of a variant's fidelity check for the table: the SNR (dB) against the reference
+ * (normally torch) of the last stage in pipeline order that was compared with it; with several
+ * outputs the lowest. `note` says which stage and output it is, and what failed or was skipped;
+ * without a figure it starts with "not measured".
+ */
+export function fidelityFigure(record: Pick<FidelityRecord, 'stages' | 'comparisons'>): { value?: number; note: string } {
+  const order = (s: string) => FIDELITY_STAGES.indexOf(s as FidelityStage);
+  const vsRef = record.comparisons.filter((c) => c.against === 'reference');
+  const others = (exclude?: string) =>
+    record.stages
+      .filter((s) => s.status !== 'ok' && s.stage !== exclude)
+      .sort((a, b) => order(a.stage) - order(b.stage))
+      .map((s) => `${s.stage} ${s.status}${s.message ? `: ${s.message}` : ''}`)
+      .join('; ');
+  if (!vsRef.length) {
+    const ran = record.stages.filter((s) => s.status === 'ok').map((s) => s.stage);
+    const rest = others();
+    return {
+      note: `not measured: ${ran.length ? `only ${ran.join(', ')} ran, nothing to compare with` : 'no stage ran'}${rest ? ` (${rest})` : ''}`.slice(0, 500),
+    };
+  }
+  const last = vsRef.reduce((a, c) => (order(c.stage) > order(a.stage) ? c : a)).stage;
+  const mine = vsRef.filter((c) => c.stage === last);
+  const finite = mine.filter((c) => c.metrics.snrDb !== null);
+  const rest = others();
+  const tail = rest ? `; ${rest}` : '';
+  if (!finite.length)
+    return { note: `not measured: ${last} is exact against ${mine[0]!.reference} (identical outputs have no finite SNR)${tail}`.slice(0, 500) };
+  const worst = finite.reduce((a, c) => (c.metrics.snrDb! < a.metrics.snrDb! ? c : a));
+  const which = mine.length > 1 ? `output ${worst.output}, the lowest of ${mine.length}` : `output ${worst.output}`;
+  return {
+    value: worst.metrics.snrDb!,
+    note: `SNR (dB) of ${last} against ${worst.reference}, ${which}, cosine ${worst.metrics.cosine.toPrecision(5)}${tail}`.slice(0, 500),
+  };
+}
+
 // ------------------------------------------------------------------ results
 
 export type StepOutcome = 'succeeded' | 'failed' | 'not-run' | 'running' | 'cancelled';
@@ -153,7 +203,7 @@ export interface VariantResult {
   estimate?: { fps?: number; latencyMs?: number };
   /** Measured on the device. */
   latencyMs?: number;
-  /** Numeric fidelity (e.g. SNR in dB, higher is better). */
+  /** Numeric fidelity: the SNR (dB) against the reference of the last stage that ran (see `fidelityFigure`); higher is better. */
   fidelity?: number;
   slurm?: { jobId: string; state: string; verdict?: string };
   /** Why a column is empty for this variant (shown as the cell's tooltip). */
@@ -295,13 +345,13 @@ export function sweepRows(results: readonly VariantResult[], budgetMs?: number):
     });
 }
 
-/** Why each empty cell of a row is empty: the variant's own note, else what did not run. */
 /** A variant that has not ended yet: not compiled, no failed or cancelled step, no error (export or Slurm). */
 function pending(r: VariantResult): boolean {
   if (r.steps.compile === 'succeeded' || r.firstError) return false;
   return !SWEEP_STEPS.some((s) => r.steps[s] === 'failed' || r.steps[s] === 'cancelled');
 }
 
+/** Why each empty cell of a row is empty: the variant's own note, else what did not run (and what the fidelity figure is). */
 function rowNotes(r: VariantResult): ColumnNotes {
   const out: ColumnNotes = {};
   if (pending(r)) {
@@ -314,6 +364,8 @@ function rowNotes(r: VariantResult): ColumnNotes {
   if (!r.estimate) out.estimate = notCompiled ?? r.notes?.estimate ?? "not available: the compiler's performance estimate was not read for this variant";
   if (r.latencyMs === undefined) out.latencyMs = r.notes?.latencyMs ?? notCompiled ?? 'not measured: the sweep names no device';
   if (r.fidelity === undefined) out.fidelity = r.notes?.fidelity ?? 'not measured: the sweep runs no fidelity check';
+  // a measured figure keeps its note as the tooltip: which stage and output, what else failed
+  else if (r.notes?.fidelity) out.fidelity = r.notes.fidelity;
   return out;
 }
 

@@ -2,12 +2,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { lintOnnxFile } from '../analysis/lintFile';
+import { completeCheck, HOST_STAGES, runHostCheck, type HostStage } from '../fidelity/check';
+import type { OnnxWorkerSpec } from '../fidelity/onnxStage';
+import { FIDELITY_FILE, readFidelityRecord, type FidelityRecord } from '../fidelity/record';
+import type { StageRecord } from '../fidelity/record';
+import type { RemoteStage } from '../fidelity/remotePlan';
+import { remoteStages, runStillGoing } from '../fidelity/remoteRun';
+import { CHECK_FILE, groupRunsDir, readCheckPlan } from '../fidelity/store';
+import type { Interpreter } from '../export/interpreter';
 import { HailoError, errorMessage, isCancelled } from '../errors';
 import { specFromModel, type ExportSpec } from '../export/spec';
 import { parseDfcLog, type DfcLogSummary } from '../hailo/dfcLog';
 import { nullLogger, type Logger } from '../logger';
 import { modelPaths } from '../project/load';
-import type { Device, Model, Sweep, Target } from '../project/schema';
+import { FIDELITY_STAGES, type Device, type FidelityStage, type Model, type Sweep, type Target } from '../project/schema';
 import { runLedger } from '../analysis/ledgerRun';
 import { netNameOf, planStep } from '../remote/dfc';
 import { startDeploy } from '../remote/device';
@@ -23,7 +31,9 @@ import type { SlurmJobState } from './state';
 import {
   compilerEstimate,
   expandSweep,
+  fidelityFigure,
   resultFromDfcLog,
+  sweepFidelityStages,
   sweepArraySpec,
   variantLogPath,
   variantModel,
@@ -57,6 +67,8 @@ export const SweepRecord = z.object({
   concurrency: z.number().int().positive(),
   /** The device each compiled variant is benchmarked on. */
   device: z.string().optional(),
+  /** The fidelity stages checked for each variant (none: the sweep runs no fidelity check). */
+  fidelityStages: z.array(z.enum(FIDELITY_STAGES)).optional(),
   results: z.array(
     z.object({
       variant: z.object({
@@ -81,6 +93,8 @@ export const SweepRecord = z.object({
       runId: z.string().optional(),
       /** The deploy-and-benchmark run of this variant on the sweep's device. */
       deviceRunId: z.string().optional(),
+      /** The fidelity check of this variant: `.hailo/runs/<id>/` (check.json, fidelity.json). */
+      fidelityRunId: z.string().optional(),
       notes: z
         .object({ rewrites: z.string().optional(), estimate: z.string().optional(), latencyMs: z.string().optional(), fidelity: z.string().optional() })
         .optional(),
@@ -183,6 +197,23 @@ export interface SweepOptions {
   device?: Device;
   /** Export one variant (the interpreter and driver are the caller's): writes `spec.out` or throws. */
   exportVariant(spec: ExportSpec, variant: SweepVariant): Promise<void>;
+  /** What the fidelity check of each variant needs (`fidelity` on the sweep); without it the column says why it is empty. */
+  fidelity?: SweepFidelityTools;
+}
+
+/** The host side of Check Fidelity, as the caller resolves it (the editor or the command line). */
+export interface SweepFidelityTools {
+  interpreter: Interpreter;
+  chooseHint: string;
+  /** hailo_fidelity.py */
+  driverPath: string;
+  /** onnxruntime-web's .wasm folder. */
+  wasmDir: string;
+  onnxWorker?: OnnxWorkerSpec;
+  env?: Record<string, string | undefined>;
+  /** The remote Python (default python3). */
+  python?: readonly string[];
+  commit?: string;
 }
 
 /** The device a sweep benchmarks its variants on, or undefined when it names none. */
@@ -215,6 +246,7 @@ export async function runSweep(ctx: SweepContext, opts: SweepOptions): Promise<S
   const variants = expandSweep(sweep, model);
   const slurm = target.kind === 'slurm';
   const concurrency = sweep.concurrency ?? (slurm ? (target.slurm?.arrayLimit ?? 4) : 1);
+  const fidelityStages = sweepFidelityStages(sweep, model);
   const rec: SweepRecord = {
     version: 1,
     id: newRunId(`${sweep.name}`, now()),
@@ -226,10 +258,11 @@ export async function runSweep(ctx: SweepContext, opts: SweepOptions): Promise<S
     ...(sweep.latencyBudgetMs !== undefined ? { latencyBudgetMs: sweep.latencyBudgetMs } : {}),
     concurrency,
     ...(opts.device ? { device: opts.device.name } : {}),
+    ...(fidelityStages ? { fidelityStages } : {}),
     results: variants.map((v) => ({ variant: { ...v }, exported: 'not-run' as const, steps: emptySteps() })),
   };
   (ctx.log ?? nullLogger).info(
-    `Sweep ${sweep.name} (${rec.id}): ${variants.length} variants of ${model.name} on ${target.name}${slurm ? ` as a Slurm job array, ${concurrency} at once` : ', one after the other'}${opts.device ? `, each benchmarked on ${opts.device.name}` : ''}`,
+    `Sweep ${sweep.name} (${rec.id}): ${variants.length} variants of ${model.name} on ${target.name}${slurm ? ` as a Slurm job array, ${concurrency} at once` : ', one after the other'}${opts.device ? `, each benchmarked on ${opts.device.name}` : ''}${fidelityStages ? `, fidelity ${fidelityStages.join(', ')}` : ''}`,
   );
   return continueSweep(ctx, opts, rec);
 }
@@ -285,6 +318,7 @@ async function continueSweep(ctx: SweepContext, opts: SweepOptions, rec: SweepRe
         if (isCancelled(e)) throw e;
         r.exported = 'failed';
         r.firstError = `export: ${errorMessage(e)}`.slice(0, 500);
+        if (rec.fidelityStages) (r.notes ??= {}).fidelity = 'not measured: the variant did not export';
         log.warn(`Sweep ${sweep.name}: variant ${v.id} (${v.label}) did not export: ${errorMessage(e)}`);
         save();
         continue;
@@ -569,7 +603,7 @@ async function variantFiles(
   rec: SweepRecord,
   r: SweepRecordResult,
   x: Ready,
-): Promise<{ har?: string; hef?: string; parseLog?: string; compileLog?: string }> {
+): Promise<{ har?: string; quantizedHar?: string; hef?: string; parseLog?: string; compileLog?: string }> {
   const exists = (f: string | undefined) => (f && fs.existsSync(f) ? f : undefined);
   if (r.runId) {
     const rd = runDir(ctx.runsDir, r.runId);
@@ -583,10 +617,17 @@ async function variantFiles(
       return s?.log ? exists(path.join(rd, s.log)) : undefined;
     };
     const har = local('har');
+    const quantizedHar = local('quantized-har');
     const hef = local('hef');
     const parseLog = logOf('parse');
     const compileLog = logOf('compile');
-    return { ...(har ? { har } : {}), ...(hef ? { hef } : {}), ...(parseLog ? { parseLog } : {}), ...(compileLog ? { compileLog } : {}) };
+    return {
+      ...(har ? { har } : {}),
+      ...(quantizedHar ? { quantizedHar } : {}),
+      ...(hef ? { hef } : {}),
+      ...(parseLog ? { parseLog } : {}),
+      ...(compileLog ? { compileLog } : {}),
+    };
   }
   // a Slurm array element: its folder on shared storage, its log (all three steps) brought back already
   const dir = path.join(sweepDir(ctx.sweepsDir, rec.id), x.v.id);
@@ -630,7 +671,9 @@ async function measureVariants(ctx: SweepContext, opts: SweepOptions, rec: Sweep
     const wantLedger = parsed && !r.rewrites && !r.notes?.rewrites;
     const wantEstimate = compiledOk && !r.estimate && !r.notes?.estimate;
     const wantDevice = !!opts.device && compiledOk && r.latencyMs === undefined && !r.notes?.latencyMs;
-    if (!wantLedger && !wantEstimate && !wantDevice) continue;
+    // a figure or a note means the check ran (or was refused) already: a picked-up sweep does not run it again
+    const wantFidelity = !!rec.fidelityStages?.length && r.fidelity === undefined && !r.notes?.fidelity;
+    if (!wantLedger && !wantEstimate && !wantDevice && !wantFidelity) continue;
     checkStop(ctx);
     ctx.onProgress?.(`Rewrites${opts.device ? ' and device' : ''} of ${x.v.label || x.v.id}`);
     const files = await variantFiles(ctx, rec, r, x);
@@ -706,5 +749,184 @@ async function measureVariants(ctx: SweepContext, opts: SweepOptions, rec: Sweep
       }
       save();
     }
+    if (wantFidelity) {
+      try {
+        const res = await variantFidelity(ctx, opts, rec, r, x, files, save);
+        const fig = fidelityFigure(res.record);
+        if (fig.value !== undefined) r.fidelity = fig.value;
+        const notRun = res.notRun ? `; ${res.notRun.join(', ')} not run: the window closed before ${res.notRun.length > 1 ? 'they' : 'it'} started` : '';
+        notes.fidelity = `${fig.note}${notRun} (${path.relative(opts.projectRoot, res.file)})`.slice(0, 500);
+      } catch (e) {
+        if (isCancelled(e)) throw e;
+        notes.fidelity = `not measured: the fidelity check failed: ${errorMessage(e)}`.slice(0, 500);
+        log.warn(`Sweep ${rec.name}: variant ${x.v.id}: fidelity check: ${errorMessage(e)}`);
+      }
+      save();
+    }
+  }
+}
+
+/** Aborted when either signal is (AbortSignal.any is not in every Node the editor runs on). */
+function eitherSignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+  if (!a || !b) return a ?? b;
+  const c = new AbortController();
+  const stop = () => c.abort();
+  if (a.aborted || b.aborted) c.abort();
+  a.addEventListener('abort', stop, { once: true });
+  b.addEventListener('abort', stop, { once: true });
+  return c.signal;
+}
+
+/**
+ * Check Fidelity of one variant, kept like any check in `.hailo/runs/<id>/`: the torch stage calls
+ * the factory with the variant's keyword arguments, every stage takes the variant's input shapes,
+ * the ONNX stage its ONNX, the emulator stages its HAR (SSH target only) and the device stage its
+ * HEF on the sweep's device. A check left by an earlier window is read (fidelity.json), or its
+ * remote runs are followed to their end and it is compared; only a check that stopped in its host
+ * stages (nothing kept) runs again.
+ */
+async function variantFidelity(
+  ctx: SweepContext,
+  opts: SweepOptions,
+  rec: SweepRecord,
+  r: SweepRecordResult,
+  x: Ready,
+  files: { har?: string; quantizedHar?: string; hef?: string },
+  save: () => void,
+): Promise<{ record: FidelityRecord; file: string; notRun?: string[] }> {
+  const tools = opts.fidelity;
+  if (!tools) throw new HailoError('INVALID_ARGUMENT', 'no Python was given to run it with');
+  const stages = (rec.fidelityStages ?? []) as FidelityStage[];
+  const slurm = opts.target.kind === 'slurm';
+  const hostOf = (where: string, isDevice = where !== opts.target.name): RemoteHost => {
+    if (opts.device && isDevice) {
+      if (!ctx.deviceHost) throw new HailoError('INVALID_ARGUMENT', `no connection to the device ${opts.device.name} was given`);
+      return ctx.deviceHost;
+    }
+    return ctx.host;
+  };
+  if (r.fidelityRunId) {
+    const dir = runDir(ctx.runsDir, r.fidelityRunId);
+    const file = path.join(dir, FIDELITY_FILE);
+    const plan = fs.existsSync(path.join(dir, CHECK_FILE)) ? readCheckPlan(dir) : undefined;
+    const recorded = plan?.remote.filter((g) => g.run) ?? [];
+    const going = recorded.filter((g) => {
+      try {
+        return runStillGoing(readRun(path.join(runDir(groupRunsDir(dir, g, ctx.runsDir), g.run!), RUN_FILE)));
+      } catch {
+        return false;
+      }
+    });
+    // a finished check is read; one compared while a remote stage still ran is completed once it ends
+    if (fs.existsSync(file) && !going.length) return { record: readFidelityRecord(file), file };
+    if (recorded.length) {
+      for (const g of going) {
+        try {
+          const run = await follow(ctx, hostOf(g.where), g.run!);
+          if (run.status === 'detached') checkStop(ctx);
+        } catch (e) {
+          if (isCancelled(e)) throw e;
+          (ctx.log ?? nullLogger).warn(`Sweep ${rec.name}: variant ${x.v.id}: fidelity run ${g.run}: ${errorMessage(e)}`);
+        }
+      }
+      const done = await completeCheck(dir, { runsDir: ctx.runsDir });
+      // stages the closed window never started are not in the record: the note says so
+      const notRun = stages.filter((s) => !done.record.stages.some((x) => x.stage === s));
+      return { record: done.record, file: done.file, ...(notRun.length ? { notRun } : {}) };
+    }
+    // stopped in its host stages: nothing of it was kept, it runs again in its folder
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const id = r.fidelityRunId ?? newRunId(`${opts.model.name}-${x.v.id}`, (ctx.now ?? (() => new Date()))());
+  r.fidelityRunId = id;
+  save();
+  const outDir = runDir(ctx.runsDir, id);
+  ctx.onProgress?.(`Fidelity of ${x.v.label || x.v.id}: ${stages.join(', ')}`);
+  // the variant as the check sees it: its own name (not the model's baseline), input shapes, files, the sweep's target and device
+  const model: Model = {
+    ...x.vm,
+    name: `${opts.model.name}-${x.v.id}`,
+    netName: netNameOf(x.vm),
+    onnx: path.relative(opts.projectRoot, x.onnx),
+    ...(files.har ? { har: path.relative(opts.projectRoot, files.har) } : {}),
+    ...(files.hef ? { hef: path.relative(opts.projectRoot, files.hef) } : {}),
+    target: opts.target.name,
+    ...(opts.device ? { device: opts.device.name } : { device: undefined }),
+  };
+  const host = stages.filter((s): s is HostStage => (HOST_STAGES as readonly string[]).includes(s));
+  const signal = eitherSignal(ctx.signal, ctx.detach);
+  const runner = (h: RemoteHost) => ({
+    host: h,
+    runsDir: ctx.runsDir,
+    log: ctx.log,
+    signal: ctx.signal,
+    detach: ctx.detach,
+    pollIntervalMs: ctx.pollIntervalMs,
+    events: ctx.runEvents,
+  });
+  // what the sweep cannot run is skipped with why, in the check's record like any skipped stage
+  const refused: StageRecord[] = [];
+  const remote: RemoteStage[] = [];
+  for (const s of stages) {
+    if ((HOST_STAGES as readonly string[]).includes(s)) continue;
+    const why =
+      s === 'device'
+        ? opts.device
+          ? undefined
+          : `the sweep "${rec.name}" names no device`
+        : slurm
+          ? `the emulator stages of a sweep run on an SSH target; ${opts.target.name} is a Slurm cluster`
+          : undefined;
+    if (why) refused.push({ stage: s, status: 'skipped', message: why });
+    else remote.push(s as RemoteStage);
+  }
+  const net = netNameOf(x.vm);
+  const vdir = path.dirname(x.onnx);
+  const remoteHook = remote.length
+    ? remoteStages({
+        model,
+        root: opts.projectRoot,
+        outDir,
+        stages: remote,
+        targets: [opts.target],
+        devices: opts.device ? [opts.device] : [],
+        // a file that did not come back is named where it would be: its stage is skipped with that path
+        files: {
+          har: files.har ?? path.join(vdir, `${net}.har`),
+          quantizedHar: files.quantizedHar ?? path.join(vdir, `${net}_optimized.har`),
+          hef: files.hef ?? path.join(vdir, `${net}.hef`),
+        },
+        driverPath: tools.driverPath,
+        ...(tools.python ? { python: tools.python } : {}),
+        ...(tools.commit ? { commit: tools.commit } : {}),
+        contextFor: (where) => runner(hostOf(where.name, where === opts.device)),
+      })
+    : undefined;
+  try {
+    const res = await runHostCheck({
+      model,
+      root: opts.projectRoot,
+      outDir,
+      stages: host,
+      factoryKwargs: x.v.kwargs,
+      interpreter: tools.interpreter,
+      chooseHint: tools.chooseHint,
+      driverPath: tools.driverPath,
+      wasmDir: tools.wasmDir,
+      ...(tools.onnxWorker ? { onnxWorker: tools.onnxWorker } : {}),
+      ...(tools.commit ? { commit: tools.commit } : {}),
+      ...(tools.env ? { env: tools.env } : {}),
+      ...(signal ? { signal } : {}),
+      ...(ctx.log ? { log: ctx.log } : {}),
+      ...(ctx.now ? { now: ctx.now } : {}),
+      onProgress: (m) => ctx.onProgress?.(`Fidelity of ${x.v.label || x.v.id}: ${m}`),
+      ...(remoteHook || refused.length ? { remote: async (a) => [...refused, ...(remoteHook ? await remoteHook(a) : [])] } : {}),
+    });
+    // the window closed while a remote stage ran: it keeps running, the pick-up completes the check
+    checkStop(ctx);
+    return { record: res.record, file: res.file };
+  } catch (e) {
+    if (isCancelled(e)) checkStop(ctx);
+    throw e;
   }
 }
