@@ -153,15 +153,15 @@ describe('e2e: sweep results panel', function () {
     );
     assert.equal(sorted[3]![col('Values')], 'width=12', 'the failed variant last');
     assert.equal(Number(before.find((r) => r[col('Values')] === bestLabel)![col('Latency (ms)')]), nums[0], 'the best variant has the lowest latency');
-    // sort by the values, descending (a second click): the rows really move
+    // sort by the values, descending (a second click), numbers in the labels as numbers: the rows really move
     await th('Values').click();
     await th('Values').click();
     await waitFor(async () => (await th('Values').getAttribute('aria-sort')) === 'descending', { what: 'the values column sorted descending' });
     assert.deepEqual(
       (await cells()).map((r) => r[col('Values')]),
-      ['width=8', 'width=24', 'width=16', 'width=12'],
+      ['width=24', 'width=16', 'width=12', 'width=8'],
     );
-    assert.equal((await frame.locator('tbody tr').first().locator('td').nth(col('Values')).innerText()).trim(), 'width=8');
+    assert.equal((await frame.locator('tbody tr').first().locator('td').nth(col('Values')).innerText()).trim(), 'width=24');
     await screenshot(page, 'sweep-sorted');
     // Export CSV: the save dialog proposes sweep-widths.csv in the workspace; accept it
     const csvFile = path.join(wb.workspace, 'sweep-widths.csv');

@@ -498,6 +498,16 @@ describe('slurm: sweeps', () => {
       sortRows(rows, 'lintErrors', 'desc').map((r) => r.lintErrors),
       [2, 0, '', ''],
     );
+    // variant labels sort by the numbers in them (width=8 before width=24), not as plain text
+    const labelled = ['width=24', 'width=8', 'width=16'].map((values, i) => ({ ...rows[i % rows.length]!, label: values }));
+    assert.deepEqual(
+      sortRows(labelled, 'label').map((r) => r.label),
+      ['width=8', 'width=16', 'width=24'],
+    );
+    assert.deepEqual(
+      sortRows(labelled, 'label', 'desc').map((r) => r.label),
+      ['width=24', 'width=16', 'width=8'],
+    );
     const csv = sweepCsv(rows);
     const lines = csv.split('\r\n');
     assert.equal(

@@ -29,7 +29,7 @@ type Column = Exclude<keyof SweepRowView, 'notes'>;
 let sortKey: Column | undefined;
 let sortDir: 1 | -1 = 1;
 
-/** Empty cells last in either direction; numbers as numbers. */
+/** Empty cells last in either direction; numbers as numbers, and the numbers inside text too. */
 function sorted(rows: readonly SweepRowView[]): SweepRowView[] {
   if (!sortKey) return [...rows];
   const k = sortKey;
@@ -39,7 +39,8 @@ function sorted(rows: readonly SweepRowView[]): SweepRowView[] {
     if (x === '' && y !== '') return 1;
     if (y === '' && x !== '') return -1;
     if (typeof x === 'number' && typeof y === 'number') return (x - y) * sortDir;
-    return String(x).localeCompare(String(y)) * sortDir;
+    // "width=8" before "width=24": digits compare as numbers
+    return String(x).localeCompare(String(y), 'en', { numeric: true }) * sortDir;
   });
 }
 

@@ -369,7 +369,7 @@ function rowNotes(r: VariantResult): ColumnNotes {
   return out;
 }
 
-/** Sort rows by a column; empty values last in either direction. */
+/** Sort rows by a column; empty values last in either direction; numbers inside text compare as numbers. */
 export function sortRows(rows: readonly SweepRow[], key: Exclude<keyof SweepRow, 'notes'>, dir: 'asc' | 'desc' = 'asc'): SweepRow[] {
   const sign = dir === 'asc' ? 1 : -1;
   return [...rows].sort((a, b) => {
@@ -378,7 +378,8 @@ export function sortRows(rows: readonly SweepRow[], key: Exclude<keyof SweepRow,
     if (x === '' && y !== '') return 1;
     if (y === '' && x !== '') return -1;
     if (typeof x === 'number' && typeof y === 'number') return (x - y) * sign;
-    return String(x).localeCompare(String(y)) * sign;
+    // "width=8" before "width=24": digits compare as numbers
+    return String(x).localeCompare(String(y), 'en', { numeric: true }) * sign;
   });
 }
 
