@@ -5,11 +5,10 @@
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
 import * as tar from 'tar-stream';
 import { useWorkbench } from '../harness/e2e';
 import { REPO_ROOT } from '../harness/codeServer';
-import { runCommand, step, waitFor } from '../harness/workbench';
+import { runCommand, step, waitFor, quickOpen } from '../harness/workbench';
 
 const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'alls');
 
@@ -27,25 +26,6 @@ async function tarOf(members: { name: string; data: Buffer }[]): Promise<Buffer>
   pack.finalize();
   await done;
   return Buffer.concat(chunks);
-}
-
-/** Quick Open (Ctrl+P) a workspace file by name. */
-async function quickOpen(page: Page, name: string): Promise<void> {
-  const input = page.locator('.quick-input-widget .quick-input-box input').first();
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
-  for (let i = 1; ; i++) {
-    try {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('Control+P');
-      await input.waitFor({ timeout: 10_000 });
-      await input.fill(name);
-      await row.waitFor({ timeout: 10_000 });
-      break;
-    } catch (e) {
-      if (i >= 3) throw e;
-    }
-  }
-  await row.click();
 }
 
 const SCRIPT = ['quantization_param(matmull1, precision_mode=a16_w16)', 'model_optimization_config(calibration, batch_size=2)', ''].join('\n');

@@ -11,49 +11,12 @@ import path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { useWorkbench } from '../harness/e2e';
 import { REPO_ROOT } from '../harness/codeServer';
-import { readmePicture, runCommand, screenshot, waitFor } from '../harness/workbench';
+import { readmePicture, runCommand, screenshot, waitFor, quickOpen, editorFrame } from '../harness/workbench';
 import { writeWhisper } from '../fixtures/onnx/gen';
 
 const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'hailo');
 // page.evaluate callbacks run in the webview; the project compiles without the DOM library
 declare const window: unknown;
-
-async function quickOpen(page: Page, name: string): Promise<void> {
-  const input = page.locator('.quick-input-widget .quick-input-box input').first();
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
-  for (let i = 1; ; i++) {
-    try {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('Control+P');
-      await input.waitFor({ timeout: 10_000 });
-      await input.fill(name);
-      await row.waitFor({ timeout: 10_000 });
-      break;
-    } catch (e) {
-      if (i >= 3) throw e;
-    }
-  }
-  await row.click();
-}
-
-/** The model editor webview frame whose summary title is `title`. */
-async function editorFrame(page: Page, title: string): Promise<Frame> {
-  return waitFor(
-    async () => {
-      for (const f of page.frames()) {
-        if (
-          await f
-            .locator('h1', { hasText: title })
-            .count()
-            .catch(() => 0)
-        )
-          return f;
-      }
-      return undefined;
-    },
-    { what: `the model editor of ${title}`, timeout: 30_000, interval: 250 },
-  );
-}
 
 async function openGraphTab(view: Frame): Promise<void> {
   await view.locator('vscode-tab-header', { hasText: 'Graph' }).click();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { useWorkbench } from '../harness/e2e';
 import { REPO_ROOT } from '../harness/codeServer';
-import { runCommand, screenshot, waitFor } from '../harness/workbench';
+import { runCommand, screenshot, waitFor, quickOpen, editorFrame } from '../harness/workbench';
 import { CONTROL_FLOW, writeControlFlow } from '../fixtures/onnx/controlFlow';
 import { writeWhisper, WHISPER_SIZES } from '../fixtures/onnx/gen';
 import { writeCompiledHar } from '../fixtures/hailo/contexts';
@@ -27,42 +27,6 @@ interface CanvasHandle {
   centerOn(b: number): void;
   drawNow(): void;
   vp: { s: number; tx: number; ty: number };
-}
-
-async function quickOpen(page: Page, name: string): Promise<void> {
-  const input = page.locator('.quick-input-widget .quick-input-box input').first();
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
-  for (let i = 1; ; i++) {
-    try {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('Control+P');
-      await input.waitFor({ timeout: 10_000 });
-      await input.fill(name);
-      await row.waitFor({ timeout: 10_000 });
-      break;
-    } catch (e) {
-      if (i >= 3) throw e;
-    }
-  }
-  await row.click();
-}
-
-async function editorFrame(page: Page, title: string): Promise<Frame> {
-  return waitFor(
-    async () => {
-      for (const f of page.frames()) {
-        if (
-          await f
-            .locator('h1', { hasText: title })
-            .count()
-            .catch(() => 0)
-        )
-          return f;
-      }
-      return undefined;
-    },
-    { what: `the model editor of ${title}`, timeout: 30_000, interval: 250 },
-  );
 }
 
 /** The drawn boxes: closed and open groups by id, and the ids of the nodes drawn. */

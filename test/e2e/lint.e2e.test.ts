@@ -6,27 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { useWorkbench } from '../harness/e2e';
-import { readmePicture, runCommand, step, waitFor } from '../harness/workbench';
+import { readmePicture, runCommand, step, waitFor, quickOpen } from '../harness/workbench';
 import { WHISPER_SIZES, writeWhisper } from '../fixtures/onnx/gen';
-
-/** Quick Open (Ctrl+P) a workspace file by name. */
-async function quickOpen(page: Page, name: string): Promise<void> {
-  const input = page.locator('.quick-input-widget .quick-input-box input').first();
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
-  for (let i = 1; ; i++) {
-    try {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('Control+P');
-      await input.waitFor({ timeout: 10_000 });
-      await input.fill(name);
-      await row.waitFor({ timeout: 10_000 });
-      break;
-    } catch (e) {
-      if (i >= 3) throw e;
-    }
-  }
-  await row.click();
-}
 
 /** The webview content frame that shows `selector` with `text` (webviews live in nested iframes outside the editor DOM). */
 async function webviewWith(page: Page, selector: string, text: string): Promise<Frame> {

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, Locator, Page } from 'playwright-core';
 import { REPO_ROOT, testPaths, type CodeServer } from './codeServer';
 
 /** Chromium flags: headless in a container, no network chatter of its own. */
@@ -182,4 +182,42 @@ export async function readmePicture(page: Page, name: string): Promise<void> {
 
 export async function step(page: Page, name: string): Promise<void> {
   if (screenshotsRequested()) console.log(`      screenshot ${path.relative(REPO_ROOT, await screenshot(page, name))}`);
+}
+
+/** Open a workspace file through Quick Open (Ctrl+P), retried when the picker drops the input. */
+export async function quickOpen(page: Page, name: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input').first();
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+  for (let i = 1; ; i++) {
+    try {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+P');
+      await input.waitFor({ timeout: 10_000 });
+      await input.fill(name);
+      await row.waitFor({ timeout: 10_000 });
+      break;
+    } catch (e) {
+      if (i >= 3) throw e;
+    }
+  }
+  await row.click();
+}
+
+/** The model editor webview frame whose summary title is `title`. */
+export async function editorFrame(page: Page, title: string): Promise<Frame> {
+  return waitFor(
+    async () => {
+      for (const f of page.frames()) {
+        if (
+          await f
+            .locator('h1', { hasText: title })
+            .count()
+            .catch(() => 0)
+        )
+          return f;
+      }
+      return undefined;
+    },
+    { what: `the model editor of ${title}`, timeout: 30_000, interval: 250 },
+  );
 }
